@@ -1,0 +1,138 @@
+import { readFile } from "node:fs/promises";
+import { z } from "zod";
+import { PlatformError } from "./errors.ts";
+import { parseYamlStream } from "./yaml.ts";
+
+const hostOrPrefix = z
+  .string()
+  .min(1)
+  .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]*)?$/, "must be a registry host or host/path prefix in lower case, e.g. northwind.azurecr.io or mcr.microsoft.com/oss/");
+
+const environment = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a lower-case name such as dev, staging, prod"),
+  path: z.string().min(1),
+  /** Promote only digests already running in this environment (defaults to the previous one). */
+  promoteFrom: z.string().optional(),
+});
+
+const team = z.strictObject({
+  name: z.string().min(1),
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label").max(63),
+  owners: z.array(z.string()).default([]),
+  identity: z
+    .strictObject({ clientId: z.string().optional(), name: z.string().optional() })
+    .optional(),
+});
+
+const signing = z.strictObject({
+  identities: z.array(z.string()).default([]),
+  keys: z.array(z.string()).default([]),
+});
+
+const policy = z.strictObject({
+  /** Capabilities a container may add after dropping ALL. */
+  allowedCapabilities: z.array(z.string()).default(["NET_BIND_SERVICE"]),
+  /** Namespaces the guardrails skip (system namespaces managed by the platform itself). */
+  excludedNamespaces: z.array(z.string()).default(["kube-system", "gatekeeper-system", "azure-arc", "flux-system"]),
+  /** Rules switched off for the whole platform, by id. */
+  disabledRules: z.array(z.string()).default([]),
+});
+
+/** The platform.yaml schema: fixed top-level keys, strict so typos are caught. */
+export const PlatformConfigSchema = z.strictObject({
+  registries: z
+    .strictObject({
+      trusted: z.array(hostOrPrefix).default([]),
+      quarantine: z.string().optional(),
+    })
+    .default({ trusted: [] }),
+  environments: z.array(environment).default([]),
+  teams: z.array(team).default([]),
+  signing: signing.default({ identities: [], keys: [] }),
+  policy: policy.default({ allowedCapabilities: ["NET_BIND_SERVICE"], excludedNamespaces: ["kube-system", "gatekeeper-system", "azure-arc", "flux-system"], disabledRules: [] }),
+});
+
+export type PlatformConfig = z.output<typeof PlatformConfigSchema>;
+
+/** Built-in defaults, used when no platform.yaml exists. */
+export function defaultConfig(): PlatformConfig {
+  return PlatformConfigSchema.parse({});
+}
+
+/** Parses platform.yaml text; errors name file:line:column of the offending node. */
+export function parseConfig(text: string, file: string): PlatformConfig {
+  const stream = parseYamlStream(text, file, { maxDocuments: 1 });
+  const d = stream.docs[0];
+  if (!d) return defaultConfig();
+  const syntax = d.errors[0];
+  if (syntax) {
+    throw new PlatformError("CONFIG_INVALID", `invalid YAML: ${syntax.message}`, {
+      file,
+      line: syntax.line,
+      column: syntax.column,
+      input: "config",
+      hint: "Fix the YAML syntax at that position.",
+    });
+  }
+  const result = PlatformConfigSchema.safeParse(normalizeBigInts(d.value ?? {}));
+  if (result.success) {
+    checkEnvironments(result.data, file);
+    return result.data;
+  }
+  const issue = result.error.issues[0]!;
+  const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
+  const extra = issue.code === "unrecognized_keys" ? issue.keys : [];
+  const pos = stream.position(d, extra.length ? [...path, extra[0]!] : path);
+  const where = path.length ? path.join(".") : "(top level)";
+  throw new PlatformError("CONFIG_INVALID", `${where}: ${issue.message}`, {
+    file,
+    line: pos.line,
+    column: pos.column,
+    input: "config",
+    hint:
+      issue.code === "unrecognized_keys"
+        ? `Remove or rename ${extra.map((k) => `"${k}"`).join(", ")}; allowed keys are listed in the README's platform.yaml reference.`
+        : "Correct the value at that position; see the README's platform.yaml reference.",
+  });
+}
+
+function checkEnvironments(config: PlatformConfig, file: string): void {
+  const names = new Set<string>();
+  for (const env of config.environments) {
+    if (names.has(env.name)) throw new PlatformError("CONFIG_INVALID", `environment "${env.name}" is listed twice`, { file, input: "config" });
+    if (env.promoteFrom && !names.has(env.promoteFrom)) {
+      throw new PlatformError("CONFIG_INVALID", `environment "${env.name}" promotes from "${env.promoteFrom}", which is not listed before it`, {
+        file,
+        input: "config",
+        hint: "List environments in promotion order: dev first, prod last.",
+      });
+    }
+    names.add(env.name);
+  }
+}
+
+function normalizeBigInts(v: unknown): unknown {
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v)) return v.map(normalizeBigInts);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalizeBigInts(x)]));
+  return v;
+}
+
+/**
+ * Loads platform.yaml. A missing file at the default path yields the built-in defaults; a missing
+ * file the user named explicitly is an error.
+ */
+export async function loadConfig(path: string, opts: { explicit?: boolean } = {}): Promise<{ config: PlatformConfig; source: string | undefined }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" && !opts.explicit) return { config: defaultConfig(), source: undefined };
+    throw new PlatformError("CONFIG_NOT_FOUND", `cannot read platform config ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+      input: "config",
+      hint: "Pass the path of your platform.yaml, relative to the workspace, or omit it to use built-in defaults.",
+      cause: err,
+    });
+  }
+  return { config: parseConfig(text, path), source: path };
+}

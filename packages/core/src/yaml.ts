@@ -1,0 +1,89 @@
+import { type Document, isNode, isCollection, LineCounter, parseAllDocuments, type Node } from "yaml";
+import { PlatformError } from "./errors.ts";
+
+/** Limits for untrusted YAML: alias expansion, number of documents, and size. */
+export interface YamlLimits {
+  maxBytes?: number;
+  maxDocuments?: number;
+  maxAliasCount?: number;
+}
+
+export const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxBytes: 16 * 1024 * 1024, maxDocuments: 10_000, maxAliasCount: 100 };
+
+export interface YamlDoc {
+  /** 0-based index of the document in its stream. */
+  index: number;
+  doc: Document.Parsed;
+  /** Plain JS value (integers as bigint, so CEL sees int and double apart). */
+  value: unknown;
+  /** 1-based line of the document's first content. */
+  line: number;
+  errors: Array<{ message: string; line: number; column: number }>;
+}
+
+export interface YamlStream {
+  docs: YamlDoc[];
+  lineCounter: LineCounter;
+  /** Position of a path inside a document, or the document start when the path is absent. */
+  position(doc: YamlDoc, path: ReadonlyArray<string | number>): { line: number; column: number };
+}
+
+/** Parses a multi-document YAML stream with limits; syntax errors are reported per document, never thrown. */
+export function parseYamlStream(text: string, file: string, limits: YamlLimits = {}): YamlStream {
+  const l = { ...DEFAULT_YAML_LIMITS, ...limits };
+  if (Buffer.byteLength(text) > l.maxBytes) {
+    throw new PlatformError("YAML_TOO_LARGE", `${file} is larger than ${l.maxBytes} bytes`, {
+      file,
+      hint: "Split the file, or check that the path points at manifests and not at a data file.",
+    });
+  }
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { lineCounter, intAsBigInt: true, prettyErrors: false, uniqueKeys: true });
+  const list = Array.isArray(parsed) ? parsed : [];
+  if (list.length > l.maxDocuments) {
+    throw new PlatformError("YAML_TOO_MANY_DOCUMENTS", `${file} holds ${list.length} documents, more than the limit of ${l.maxDocuments}`, { file });
+  }
+  const posOf = (offset: number) => {
+    const p = lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  const docs: YamlDoc[] = list.map((doc, index) => {
+    const errors = doc.errors.map((e) => ({ message: e.message.split("\n")[0] ?? e.message, ...posOf(e.pos[0]) }));
+    let value: unknown = null;
+    if (errors.length === 0) {
+      try {
+        value = doc.toJS({ maxAliasCount: l.maxAliasCount });
+      } catch (err) {
+        errors.push({ message: (err as Error).message, ...posOf(doc.range[0]) });
+      }
+    }
+    const start = doc.contents && isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : doc.range[0];
+    return { index, doc, value, line: posOf(start).line, errors };
+  });
+  return {
+    docs,
+    lineCounter,
+    position(d, path) {
+      const node = nodeAt(d.doc, path);
+      const offset = node?.range?.[0] ?? (d.doc.contents as Node | null)?.range?.[0] ?? d.doc.range[0];
+      return posOf(offset);
+    },
+  };
+}
+
+/** The deepest existing node along `path` (so a missing field points at its parent). */
+function nodeAt(doc: Document.Parsed, path: ReadonlyArray<string | number>): Node | undefined {
+  let node: unknown = doc.contents;
+  let last: Node | undefined = isNode(node) ? node : undefined;
+  for (const key of path) {
+    if (!isCollection(node)) break;
+    const next = node.get(typeof key === "number" ? key : key, true);
+    if (!isNode(next)) {
+      // For a map key that exists with a null value, point at the key itself.
+      break;
+    }
+    node = next;
+    last = next;
+  }
+  return last;
+}
