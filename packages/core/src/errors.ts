@@ -21,13 +21,11 @@ export class PlatformError<C extends string = string> extends Error {
   readonly line?: number;
   readonly column?: number;
   readonly category: ErrorCategory;
+  readonly code: C;
 
-  constructor(
-    readonly code: C,
-    message: string,
-    opts: PlatformErrorOptions = {},
-  ) {
+  constructor(code: C, message: string, opts: PlatformErrorOptions = {}) {
     super(message, { cause: opts.cause });
+    this.code = code;
     this.name = "PlatformError";
     this.hint = opts.hint;
     this.input = opts.input;

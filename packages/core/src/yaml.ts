@@ -24,8 +24,11 @@ export interface YamlDoc {
 export interface YamlStream {
   docs: YamlDoc[];
   lineCounter: LineCounter;
-  /** Position of a path inside a document, or the document start when the path is absent. */
-  position(doc: YamlDoc, path: ReadonlyArray<string | number>): { line: number; column: number };
+  /**
+   * Position of a path inside a document: of the deepest existing node along it (the document start at
+   * worst); `exact` says whether the whole path exists.
+   */
+  position(doc: YamlDoc, path: ReadonlyArray<string | number>): { line: number; column: number; exact: boolean };
 }
 
 /** Parses a multi-document YAML stream with limits; syntax errors are reported per document, never thrown. */
@@ -64,26 +67,25 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
     docs,
     lineCounter,
     position(d, path) {
-      const node = nodeAt(d.doc, path);
+      const { node, depth } = nodeAt(d.doc, path);
       const offset = node?.range?.[0] ?? (d.doc.contents as Node | null)?.range?.[0] ?? d.doc.range[0];
-      return posOf(offset);
+      return { ...posOf(offset), exact: depth === path.length };
     },
   };
 }
 
-/** The deepest existing node along `path` (so a missing field points at its parent). */
-function nodeAt(doc: Document.Parsed, path: ReadonlyArray<string | number>): Node | undefined {
+/** The deepest existing node along `path` (so a missing field points at its parent) and how deep it is. */
+function nodeAt(doc: Document.Parsed, path: ReadonlyArray<string | number>): { node: Node | undefined; depth: number } {
   let node: unknown = doc.contents;
   let last: Node | undefined = isNode(node) ? node : undefined;
+  let depth = 0;
   for (const key of path) {
     if (!isCollection(node)) break;
-    const next = node.get(typeof key === "number" ? key : key, true);
-    if (!isNode(next)) {
-      // For a map key that exists with a null value, point at the key itself.
-      break;
-    }
+    const next = node.get(key, true);
+    if (!isNode(next)) break;
     node = next;
     last = next;
+    depth++;
   }
-  return last;
+  return { node: last, depth };
 }

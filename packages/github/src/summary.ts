@@ -1,0 +1,82 @@
+/** GitHub rejects step summaries over 1 MiB; keep a margin for the truncation note. */
+export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
+interface Section {
+  markdown: string;
+  /** Lower numbers are kept longest when the summary is over budget (0 = verdict). */
+  priority: number;
+}
+
+/** Escapes text for a markdown table cell or paragraph (HTML entities, pipes, newlines). */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/\|/g, "&#124;")
+    .replace(/`/g, "&#96;")
+    .replace(/\r?\n/g, "<br>");
+}
+
+/** A markdown step summary built in memory, with a byte budget that drops low-priority detail visibly. */
+export class SummaryBuilder {
+  private readonly sections: Section[] = [];
+
+  private readonly budgetBytes: number;
+
+  constructor(budgetBytes = SUMMARY_LIMIT_BYTES - 16 * 1024) {
+    this.budgetBytes = budgetBytes;
+  }
+
+  heading(text: string, level = 2, priority = 0): this {
+    return this.raw(`${"#".repeat(level)} ${escapeMarkdown(text)}\n`, priority);
+  }
+
+  paragraph(text: string, priority = 0): this {
+    return this.raw(`${escapeMarkdown(text)}\n`, priority);
+  }
+
+  /** A table; cells are escaped, except ones wrapped as `{ raw: "..." }` (links, code we built). */
+  table(header: string[], rows: Array<Array<string | number | { raw: string }>>, priority = 1): this {
+    const cell = (c: string | number | { raw: string }) => (typeof c === "object" ? c.raw : escapeMarkdown(String(c)));
+    const lines = [`| ${header.map(escapeMarkdown).join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`];
+    for (const r of rows) lines.push(`| ${r.map(cell).join(" | ")} |`);
+    return this.raw(`${lines.join("\n")}\n`, priority);
+  }
+
+  details(summary: string, body: string, priority = 2): this {
+    return this.raw(`<details><summary>${escapeMarkdown(summary)}</summary>\n\n${body}\n</details>\n`, priority);
+  }
+
+  mermaid(source: string, priority = 2): this {
+    return this.raw(`\`\`\`mermaid\n${source}\n\`\`\`\n`, priority);
+  }
+
+  raw(markdown: string, priority = 1): this {
+    this.sections.push({ markdown, priority });
+    return this;
+  }
+
+  /** The summary within budget: drops the lowest-priority sections first and says what it left out. */
+  render(): string {
+    const size = (s: string) => Buffer.byteLength(s, "utf8");
+    let kept = this.sections.map((s, i) => ({ ...s, i }));
+    const total = () => kept.reduce((n, s) => n + size(s.markdown) + 1, 0);
+    let dropped = 0;
+    while (total() > this.budgetBytes && kept.length > 0) {
+      const worst = kept.reduce((a, b) => (b.priority > a.priority || (b.priority === a.priority && b.i > a.i) ? b : a));
+      kept = kept.filter((s) => s !== worst);
+      dropped++;
+    }
+    let out = kept.map((s) => s.markdown).join("\n");
+    if (dropped > 0) {
+      out += `\n> **Note:** ${dropped} section(s) of detail were left out to stay under GitHub's 1 MiB step-summary limit; the full result is in the \`result\` output and the SARIF file.\n`;
+    }
+    // A single section can still be too large on its own: cut it at a line boundary, visibly.
+    if (size(out) > this.budgetBytes) {
+      const buf = Buffer.from(out, "utf8").subarray(0, this.budgetBytes);
+      out = `${buf.toString("utf8").replace(/\n[^\n]*$/, "")}\n\n> **Note:** summary truncated at ${this.budgetBytes} bytes (GitHub's step-summary limit is 1 MiB).\n`;
+    }
+    return out;
+  }
+}

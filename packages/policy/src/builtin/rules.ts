@@ -1,0 +1,272 @@
+import type { Severity } from "../types.ts";
+
+/** Where a built-in rule looks: each container of a pod spec, the pod spec, or the whole object. */
+export type RuleScope = "container" | "pod" | "object";
+
+/**
+ * A built-in guardrail, written in CEL like a ValidatingAdmissionPolicy validation: `expression` is true
+ * when the target complies. Variables: `object`, `request` (namespace, name, operation, kind), `clusterScoped`, `params`, and for pod and
+ * container scope `podSpec`, `podMeta`, `serviceAccounts` (namespace/name → ServiceAccount in the render);
+ * container scope adds `container` and `containerType`.
+ */
+export interface BuiltinRule {
+  id: string;
+  name: string;
+  title: string;
+  severity: Severity;
+  /** The seed's platform rule this enforces. */
+  enforces: string;
+  scope: RuleScope;
+  /** Object kinds for object scope. */
+  kinds?: string[];
+  /** Container lists checked for container scope (default all three). */
+  containerTypes?: Array<"containers" | "initContainers" | "ephemeralContainers">;
+  expression: string;
+  /** CEL producing the message (as messageExpression in VAP). */
+  messageExpression: string;
+  /** Field paths, relative to the scope's target, to point annotations at; `[*]` picks the first offending item. */
+  fields: string[];
+  /** How to fix it, appended to the message. */
+  fix: string;
+  helpUri?: string;
+}
+
+const CREDENTIAL_KEY = "(?i)(passw(or)?d|pwd|secret|token|api[-_.]?key|access[-_.]?key|client[-_.]?secret|connection[-_.]?string|private[-_.]?key|credential)";
+
+export const BUILTIN_RULES: BuiltinRule[] = [
+  {
+    id: "PLAT001",
+    name: "trusted-registry",
+    title: "Images come only from trusted registries",
+    severity: "error",
+    enforces: "only images from the trusted registry run",
+    scope: "container",
+    expression:
+      "cel.bind(ref, image(container.image), params.trustedRegistries.exists(t, ref.name == t || ref.name.startsWith(t + '/') || ref.registry == t))",
+    messageExpression:
+      "'image \"' + container.image + '\" is not from a trusted registry (trusted: ' + (params.trustedRegistries.size() == 0 ? 'none configured' : params.trustedRegistries.join(', ')) + ')'",
+    fields: ["image"],
+    fix: "Push the image to the platform registry (build-scan promotes it there) or add the registry to registries.trusted in platform.yaml.",
+  },
+  {
+    id: "PLAT002",
+    name: "image-digest",
+    title: "Images are pinned by digest",
+    severity: "error",
+    enforces: "the delivery path deploys images by digest, never by mutable tag",
+    scope: "container",
+    expression: "image(container.image).digest != '' && image(container.image).valid == 'true'",
+    messageExpression:
+      "image(container.image).valid != 'true' ? 'image \"' + container.image + '\" is not a valid image reference' : 'image \"' + container.image + '\" is not pinned by digest' + (image(container.image).tag == 'latest' || image(container.image).tag == '' ? ' (it resolves to :latest)' : '')",
+    fields: ["image"],
+    fix: "Reference the image as repo@sha256:<digest>; the digest-bump action writes the digest for you.",
+  },
+  {
+    id: "PLAT003",
+    name: "run-as-non-root",
+    title: "Containers run as non-root",
+    severity: "error",
+    enforces: "workloads run as non-root",
+    scope: "container",
+    expression:
+      "cel.bind(user, container.?securityContext.?runAsUser.orValue(podSpec.?securityContext.?runAsUser.orValue(-1)), cel.bind(nonRoot, container.?securityContext.?runAsNonRoot.orValue(podSpec.?securityContext.?runAsNonRoot.orValue(false)), user != 0 && (user > 0 || nonRoot == true)))",
+    messageExpression:
+      "container.?securityContext.?runAsUser.orValue(podSpec.?securityContext.?runAsUser.orValue(-1)) == 0 ? 'container \"' + container.name + '\" runs as root (runAsUser: 0)' : 'container \"' + container.name + '\" may run as root: set runAsNonRoot: true or a non-zero runAsUser'",
+    fields: ["securityContext.runAsUser", "securityContext.runAsNonRoot", "securityContext"],
+    fix: "Set securityContext.runAsNonRoot: true (pod or container level) and build the image with a numeric non-root USER.",
+  },
+  {
+    id: "PLAT004",
+    name: "no-privilege-escalation",
+    title: "allowPrivilegeEscalation is false",
+    severity: "error",
+    enforces: "pod security: restricted",
+    scope: "container",
+    expression: "container.?securityContext.?allowPrivilegeEscalation.orValue(true) == false",
+    messageExpression: "'container \"' + container.name + '\" does not set allowPrivilegeEscalation: false'",
+    fields: ["securityContext.allowPrivilegeEscalation", "securityContext"],
+    fix: "Set securityContext.allowPrivilegeEscalation: false on the container.",
+  },
+  {
+    id: "PLAT005",
+    name: "not-privileged",
+    title: "Containers are not privileged",
+    severity: "error",
+    enforces: "pod security: baseline",
+    scope: "container",
+    expression: "container.?securityContext.?privileged.orValue(false) != true",
+    messageExpression: "'container \"' + container.name + '\" is privileged'",
+    fields: ["securityContext.privileged"],
+    fix: "Remove securityContext.privileged (or set it to false).",
+  },
+  {
+    id: "PLAT006",
+    name: "drop-capabilities",
+    title: "Capabilities drop ALL and add only allowed ones",
+    severity: "error",
+    enforces: "pod security: restricted",
+    scope: "container",
+    expression:
+      "container.?securityContext.?capabilities.?drop.orValue([]).exists(c, c == 'ALL') && container.?securityContext.?capabilities.?add.orValue([]).all(c, c in params.allowedCapabilities)",
+    messageExpression:
+      "!container.?securityContext.?capabilities.?drop.orValue([]).exists(c, c == 'ALL') ? 'container \"' + container.name + '\" does not drop ALL capabilities' : 'container \"' + container.name + '\" adds capabilities that are not allowed: ' + container.securityContext.capabilities.add.filter(c, !(c in params.allowedCapabilities)).join(', ')",
+    fields: ["securityContext.capabilities.add", "securityContext.capabilities.drop", "securityContext.capabilities", "securityContext"],
+    fix: "Set securityContext.capabilities.drop: [ALL] and add only capabilities listed in policy.allowedCapabilities of platform.yaml.",
+  },
+  {
+    id: "PLAT007",
+    name: "read-only-root-filesystem",
+    title: "Root filesystem is read-only",
+    severity: "error",
+    enforces: "pod security: hardened containers",
+    scope: "container",
+    containerTypes: ["containers", "initContainers"],
+    expression: "container.?securityContext.?readOnlyRootFilesystem.orValue(false) == true",
+    messageExpression: "'container \"' + container.name + '\" does not set readOnlyRootFilesystem: true'",
+    fields: ["securityContext.readOnlyRootFilesystem", "securityContext"],
+    fix: "Set securityContext.readOnlyRootFilesystem: true and mount an emptyDir where the app must write.",
+  },
+  {
+    id: "PLAT008",
+    name: "resources",
+    title: "CPU and memory requests and limits are set",
+    severity: "error",
+    enforces: "every team runs within its quota: requests and limits on every container",
+    scope: "container",
+    containerTypes: ["containers", "initContainers"],
+    expression: "['cpu', 'memory'].all(r, r in container.?resources.?requests.orValue({}) && r in container.?resources.?limits.orValue({}))",
+    messageExpression:
+      "'container \"' + container.name + '\" is missing ' + ['requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'].filter(k, !(k.split('.')[1] in (k.startsWith('requests') ? container.?resources.?requests.orValue({}) : container.?resources.?limits.orValue({})))).join(', ')",
+    fields: ["resources.limits", "resources.requests", "resources"],
+    fix: "Set resources.requests and resources.limits for cpu and memory.",
+  },
+  {
+    id: "PLAT009",
+    name: "host-namespaces",
+    title: "No hostNetwork, hostPID or hostIPC",
+    severity: "error",
+    enforces: "no host networking",
+    scope: "pod",
+    expression: "!podSpec.?hostNetwork.orValue(false) && !podSpec.?hostPID.orValue(false) && !podSpec.?hostIPC.orValue(false)",
+    messageExpression: "'pod shares the host\\'s ' + ['hostNetwork', 'hostPID', 'hostIPC'].filter(k, k in podSpec && podSpec[k] == true).join(', ')",
+    fields: ["hostNetwork", "hostPID", "hostIPC"],
+    fix: "Remove hostNetwork, hostPID and hostIPC from the pod spec.",
+  },
+  {
+    id: "PLAT010",
+    name: "host-path",
+    title: "No hostPath volumes",
+    severity: "error",
+    enforces: "no host access",
+    scope: "pod",
+    expression: "podSpec.?volumes.orValue([]).all(v, !has(v.hostPath))",
+    messageExpression: "'pod mounts hostPath volume(s): ' + podSpec.volumes.filter(v, has(v.hostPath)).map(v, v.name).join(', ')",
+    fields: ["volumes[*].hostPath"],
+    fix: "Use a PersistentVolumeClaim, emptyDir or CSI volume instead of hostPath.",
+  },
+  {
+    id: "PLAT011",
+    name: "host-port",
+    title: "No hostPort",
+    severity: "error",
+    enforces: "no host networking",
+    scope: "container",
+    containerTypes: ["containers", "initContainers"],
+    expression: "container.?ports.orValue([]).all(p, p.?hostPort.orValue(0) == 0)",
+    messageExpression: "'container \"' + container.name + '\" binds host port(s) ' + container.ports.filter(p, p.?hostPort.orValue(0) != 0).map(p, string(p.hostPort)).join(', ')",
+    fields: ["ports[*].hostPort"],
+    fix: "Remove hostPort; expose the port through a Service and the mesh gateway.",
+  },
+  {
+    id: "PLAT012",
+    name: "seccomp",
+    title: "seccomp profile is RuntimeDefault or Localhost",
+    severity: "error",
+    enforces: "pod security: restricted",
+    scope: "container",
+    expression:
+      "cel.bind(t, container.?securityContext.?seccompProfile.?type.orValue(podSpec.?securityContext.?seccompProfile.?type.orValue('')), t == 'RuntimeDefault' || t == 'Localhost')",
+    messageExpression:
+      "'container \"' + container.name + '\" has seccomp profile ' + container.?securityContext.?seccompProfile.?type.orValue(podSpec.?securityContext.?seccompProfile.?type.orValue('(none)'))",
+    fields: ["securityContext.seccompProfile.type", "securityContext"],
+    fix: "Set securityContext.seccompProfile.type: RuntimeDefault at pod level.",
+  },
+  {
+    id: "PLAT013",
+    name: "workload-identity",
+    title: "Workload-identity pods use a federated ServiceAccount",
+    severity: "error",
+    enforces: "no secrets anywhere: pods reach Azure through workload identity",
+    scope: "pod",
+    expression:
+      "podMeta.?labels[?'azure.workload.identity/use'].orValue('') != 'true' || cel.bind(key, request.namespace + '/' + podSpec.?serviceAccountName.orValue('default'), !(key in serviceAccounts) || serviceAccounts[key].metadata.?annotations[?'azure.workload.identity/client-id'].orValue('') != '')",
+    messageExpression:
+      "'pod is labelled azure.workload.identity/use: \"true\" but ServiceAccount \"' + podSpec.?serviceAccountName.orValue('default') + '\" has no azure.workload.identity/client-id annotation'",
+    fields: ["serviceAccountName"],
+    fix: "Annotate the ServiceAccount with azure.workload.identity/client-id (team onboarding creates it), or use the team's ServiceAccount.",
+  },
+  {
+    id: "PLAT014",
+    name: "no-credentials-in-secrets",
+    title: "No credentials committed in Secret objects",
+    severity: "error",
+    enforces: "no stored secrets: credentials come from Key Vault through workload identity",
+    scope: "object",
+    kinds: ["Secret"],
+    expression: `(params.teamNamespaces.size() > 0 && !(request.namespace in params.teamNamespaces)) || object.?type.orValue('Opaque') in ['kubernetes.io/service-account-token', 'kubernetes.io/tls'] || (object.?data.orValue({}).all(k, !k.matches('${CREDENTIAL_KEY}')) && object.?stringData.orValue({}).all(k, !k.matches('${CREDENTIAL_KEY}')))`,
+    messageExpression: `'Secret holds credential-looking key(s): ' + (object.?data.orValue({}).filter(k, k.matches('${CREDENTIAL_KEY}')) + object.?stringData.orValue({}).filter(k, k.matches('${CREDENTIAL_KEY}'))).join(', ')`,
+    fields: ["stringData", "data"],
+    fix: "Store the credential in Key Vault and read it with workload identity (Secrets Store CSI driver); never commit it.",
+  },
+  {
+    id: "PLAT015",
+    name: "no-default-namespace",
+    title: "Nothing runs in the default namespace",
+    severity: "error",
+    enforces: "every team has its own namespace",
+    scope: "object",
+    expression: "clusterScoped || request.namespace != 'default'",
+    messageExpression: "object.kind + ' \"' + object.metadata.name + '\" is in the default namespace'",
+    fields: ["metadata.namespace"],
+    fix: "Set metadata.namespace to the team's namespace (platform.yaml teams[].namespace).",
+  },
+  {
+    id: "PLAT016",
+    name: "internal-load-balancer",
+    title: "LoadBalancer Services are internal",
+    severity: "error",
+    enforces: "the cluster is private; ingress goes through Front Door/WAF",
+    scope: "object",
+    kinds: ["Service"],
+    expression:
+      "object.?spec.?type.orValue('ClusterIP') != 'LoadBalancer' || object.metadata.?annotations[?'service.beta.kubernetes.io/azure-load-balancer-internal'].orValue('') == 'true'",
+    messageExpression: "'Service \"' + object.metadata.name + '\" is a public LoadBalancer'",
+    fields: ["spec.type"],
+    fix: 'Annotate it with service.beta.kubernetes.io/azure-load-balancer-internal: "true", or expose it through the Gateway.',
+  },
+  {
+    id: "PLAT017",
+    name: "prefer-gateway-api",
+    title: "Gateway API HTTPRoute instead of Ingress",
+    severity: "warning",
+    enforces: "traffic enters through the mesh gateway",
+    scope: "object",
+    kinds: ["Ingress"],
+    expression: "false",
+    messageExpression: "'Ingress \"' + object.metadata.name + '\" is discouraged; use a Gateway API HTTPRoute'",
+    fields: ["kind"],
+    fix: "Replace the Ingress with an HTTPRoute attached to the platform Gateway.",
+  },
+  {
+    id: "PLAT018",
+    name: "namespace-set",
+    title: "Namespaced objects name their namespace",
+    severity: "warning",
+    enforces: "every team has its own namespace",
+    scope: "object",
+    expression: "clusterScoped || request.namespace != ''",
+    messageExpression: "object.kind + ' \"' + object.metadata.name + '\" has no metadata.namespace and would land in whatever namespace applies it'",
+    fields: ["metadata"],
+    fix: "Set metadata.namespace (or `namespace:` in the kustomization).",
+  },
+];

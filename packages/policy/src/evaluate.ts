@@ -1,0 +1,184 @@
+import type { PlatformConfig } from "@platform/core";
+import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
+import { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
+import { isClusterScoped, podTarget } from "./podspec.ts";
+import type { LoadedObject, PolicyResult } from "./types.ts";
+
+/** A policy compiled once and applied per object; later loaders (VAP, Gatekeeper, Kyverno) add more kinds. */
+export interface CompiledPolicy {
+  id: string;
+  kind: string;
+  title: string;
+  evaluate(target: EvalTarget): PolicyResult[];
+}
+
+/** What a policy sees of one object, with cross-object context from the same render. */
+export interface EvalTarget {
+  loaded: LoadedObject;
+  namespace: string;
+  clusterScoped: boolean;
+  serviceAccounts: Record<string, unknown>;
+}
+
+export interface BuiltinParams {
+  trustedRegistries: string[];
+  allowedCapabilities: string[];
+  teamNamespaces: string[];
+}
+
+/** The built-in rules' parameters from platform.yaml. */
+export function builtinParams(config: PlatformConfig): BuiltinParams {
+  return {
+    trustedRegistries: config.registries.trusted.map((t) => t.toLowerCase().replace(/\/+$/, "")),
+    allowedCapabilities: config.policy.allowedCapabilities,
+    teamNamespaces: config.teams.map((t) => t.namespace),
+  };
+}
+
+/** Compiles the built-in guardrails (minus disabled ones) into policies on one engine. */
+export function compileBuiltins(params: BuiltinParams, opts: { disabled?: string[]; engine?: CelEngine; rules?: BuiltinRule[] } = {}): CompiledPolicy[] {
+  const engine = opts.engine ?? createCelEngine();
+  const disabled = new Set(opts.disabled ?? []);
+  return (opts.rules ?? BUILTIN_RULES)
+    .filter((r) => !disabled.has(r.id) && !disabled.has(r.name))
+    .map((rule) => compileRule(rule, params, engine));
+}
+
+function compileRule(rule: BuiltinRule, params: BuiltinParams, engine: CelEngine): CompiledPolicy {
+  const check = engine.compile(rule.expression, { policy: rule.id, field: "expression" });
+  const message = engine.compile(rule.messageExpression, { policy: rule.id, field: "messageExpression" });
+  const kinds = rule.kinds ? new Set(rule.kinds) : undefined;
+  const containerTypes = rule.containerTypes ?? ["containers", "initContainers", "ephemeralContainers"];
+  const policyId = `${rule.id}/${rule.name}`;
+
+  return {
+    id: policyId,
+    kind: "builtin",
+    title: rule.title,
+    evaluate(t) {
+      const obj = t.loaded.obj;
+      const base = {
+        policy: policyId,
+        kind: obj.kind,
+        namespace: t.namespace,
+        name: obj.metadata?.name ?? "",
+        severity: rule.severity,
+        title: rule.title,
+        file: t.loaded.source.file,
+        line: t.loaded.source.line,
+      };
+      const request = { namespace: t.namespace, name: obj.metadata?.name ?? "", operation: "CREATE", kind: { kind: obj.kind } };
+      const vars: Record<string, unknown> = { object: obj, request, clusterScoped: t.clusterScoped, params, serviceAccounts: t.serviceAccounts };
+      if (rule.scope === "object") {
+        if (kinds && !kinds.has(obj.kind)) return [];
+        return [judge(check, message, vars, rule, base, t, [], obj as Record<string, unknown>)];
+      }
+      const pod = podTarget(obj);
+      if (!pod) return [];
+      vars.podSpec = pod.spec;
+      vars.podMeta = pod.meta;
+      if (rule.scope === "pod") return [judge(check, message, vars, rule, base, t, pod.specPath, pod.spec)];
+      const out: PolicyResult[] = [];
+      let any = false;
+      for (const type of containerTypes) {
+        const list = pod.spec[type];
+        if (!Array.isArray(list)) continue;
+        list.forEach((container, i) => {
+          any = true;
+          vars.container = container;
+          vars.containerType = type;
+          const r = judge(check, message, vars, rule, base, t, [...pod.specPath, type, i], container as Record<string, unknown>);
+          if (r.verdict !== "pass") out.push(r);
+        });
+      }
+      if (out.length === 0 && any) out.push({ ...base, verdict: "pass", message: "" });
+      return out;
+    },
+  };
+}
+
+function judge(
+  check: CelProgram,
+  message: CelProgram,
+  vars: Record<string, unknown>,
+  rule: BuiltinRule,
+  base: Omit<PolicyResult, "verdict" | "message">,
+  t: EvalTarget,
+  targetPath: Array<string | number>,
+  target: Record<string, unknown>,
+): PolicyResult {
+  let ok: unknown;
+  try {
+    ok = check.eval(vars);
+  } catch (err) {
+    return { ...base, verdict: "error", message: `could not evaluate ${rule.id}: ${firstLine(err)}` };
+  }
+  if (ok === true) return { ...base, verdict: "pass", message: "" };
+  if (ok !== false) return { ...base, verdict: "error", message: `${rule.id} expression returned ${String(ok)}, not a bool` };
+  let text: string;
+  try {
+    const m = message.eval(vars);
+    text = typeof m === "string" && m.trim() !== "" ? m : rule.title;
+  } catch {
+    // As in VAP: a failing messageExpression falls back to the static message; the verdict stands.
+    text = `${rule.title} (violated)`;
+  }
+  const field = pickField(target, rule.fields);
+  const pos = t.loaded.locate([...targetPath, ...field]);
+  return {
+    ...base,
+    verdict: rule.severity === "warning" ? "warn" : "fail",
+    message: `${text}. ${rule.fix}`,
+    field: [...targetPath, ...field].map((p) => (typeof p === "number" ? `[${p}]` : p)).join(".").replace(/\.\[/g, "["),
+    ...(pos ? { file: pos.file ?? base.file, line: pos.line, column: pos.column } : {}),
+  };
+}
+
+/** The first candidate path that exists in the target; `[*]` selects the first element that has the rest. */
+function pickField(target: Record<string, unknown>, candidates: string[]): Array<string | number> {
+  for (const c of candidates) {
+    const found = resolvePath(target, c.split("."));
+    if (found) return found;
+  }
+  return [];
+}
+
+function resolvePath(node: unknown, parts: string[]): Array<string | number> | undefined {
+  if (parts.length === 0) return [];
+  const [head, ...rest] = parts as [string, ...string[]];
+  const star = head.endsWith("[*]");
+  const key = star ? head.slice(0, -3) : head;
+  if (!node || typeof node !== "object" || !(key in node)) return undefined;
+  const child = (node as Record<string, unknown>)[key];
+  if (!star) {
+    const tail = resolvePath(child, rest);
+    return tail ? [key, ...tail] : undefined;
+  }
+  if (!Array.isArray(child)) return undefined;
+  for (let i = 0; i < child.length; i++) {
+    const tail = resolvePath(child[i], rest);
+    if (tail) return [key, i, ...tail];
+  }
+  return undefined;
+}
+
+/** Runs every policy on every object not in an excluded namespace. */
+export function evaluateAll(objects: LoadedObject[], policies: CompiledPolicy[], opts: { excludedNamespaces?: string[] } = {}): PolicyResult[] {
+  const excluded = new Set(opts.excludedNamespaces ?? []);
+  const serviceAccounts: Record<string, unknown> = {};
+  for (const o of objects) {
+    if (o.obj.kind === "ServiceAccount" && o.obj.apiVersion === "v1") serviceAccounts[`${o.obj.metadata.namespace ?? ""}/${o.obj.metadata.name}`] = o.obj;
+  }
+  const results: PolicyResult[] = [];
+  for (const loaded of objects) {
+    const namespace = loaded.obj.metadata?.namespace ?? "";
+    if (excluded.has(namespace)) continue;
+    const target: EvalTarget = { loaded, namespace, clusterScoped: isClusterScoped(loaded.obj), serviceAccounts };
+    for (const p of policies) for (const r of p.evaluate(target)) results.push(r);
+  }
+  return results;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+}
