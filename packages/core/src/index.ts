@@ -3,5 +3,6 @@ export { backoffDelay, fetchWithRetry, parseRetryAfter, type RetryOptions, redac
 export { consoleSink, createLogger, type Logger, type LogLevel, type LogSink, Masker, memoryLogger } from "./log.ts";
 export { type ParseListOptions, parseList } from "./list.ts";
 export { DEFAULT_YAML_LIMITS, parseYamlStream, type YamlDoc, type YamlLimits, type YamlStream } from "./yaml.ts";
+export { writeFileAtomic } from "./fs.ts";
 export { defaultConfig, loadConfig, type PlatformConfig, PlatformConfigSchema, parseConfig } from "./config.ts";
 export { type AzureCredentialOptions, createAzureCredential, requestGitHubOidcToken } from "./azure.ts";

@@ -1,0 +1,2 @@
+export { type CliIo, main } from "./main.ts";
+export { findTool } from "./tools.ts";
