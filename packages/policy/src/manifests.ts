@@ -264,7 +264,10 @@ async function renderKustomize(dir: string, root: string, opts: LoadOptions, res
   let out: string | undefined;
   try {
     await writeFile(join(wrapper, "kustomization.yaml"), `resources:\n  - ${JSON.stringify(relative(wrapper, dir))}\nbuildMetadata: [originAnnotations]\n`);
-    out = await runTool(opts.tools?.kustomize ?? "kustomize", ["build", wrapper], root, file, result);
+    out = await runTool(opts.tools?.kustomize ?? "kustomize", ["build", wrapper], root, file, result, (msg) =>
+      // Keep the wrapper out of error messages: users should see their own paths.
+      msg.replace(/accumulating resources from '[^']*': '[^']*' must resolve to a file': recursed accumulation of path '[^']*': /g, ""),
+    );
   } finally {
     await rm(wrapper, { recursive: true, force: true });
   }
@@ -338,12 +341,13 @@ async function renderHelm(dir: string, root: string, opts: LoadOptions, result: 
   result.units.push({ path: display, kind: "helm", objects: n });
 }
 
-function runTool(tool: string, args: string[], cwd: string, file: string, result: LoadResult): Promise<string | undefined> {
+function runTool(tool: string, args: string[], cwd: string, file: string, result: LoadResult, clean: (msg: string) => string = (m) => m): Promise<string | undefined> {
   return new Promise((done) => {
     execFile(tool, args, { cwd, maxBuffer: MAX_RENDER_OUTPUT, timeout: 120_000, env: { ...process.env, HELM_NO_PLUGINS: "1" } }, (err, stdout, stderr) => {
       if (err) {
         const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-        const msg = missing ? `${basename(tool)} is not installed (needed to render ${file})` : `${basename(tool)} failed on ${file}: ${(stderr || err.message).trim().split("\n").slice(0, 6).join(" | ")}`;
+        const detail = clean((stderr || err.message).trim().split("\n").slice(0, 6).join(" | ")).split(`${cwd}${sep}`).join("");
+        const msg = missing ? `${basename(tool)} is not installed (needed to render ${file})` : `${basename(tool)} failed on ${file}: ${detail}`;
         result.problems.push({ ...inputProblem(file, msg, missing ? `Install ${basename(tool)} on the runner (GitHub's ubuntu images have it), or set render: none.` : "Fix the render error; run the same command locally to see it in full."), policy: "input/render" });
         done(undefined);
         return;

@@ -1,0 +1,23 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+export const REPO_ROOT = join(import.meta.dirname, "..", "..");
+export type PeerName = "kustomize" | "helm" | "gator";
+
+/** Path of an installed peer tool, or undefined. */
+export function peerPath(name: PeerName): string | undefined {
+  const p = join(REPO_ROOT, ".peers", "bin", name);
+  return existsSync(p) ? p : undefined;
+}
+
+/**
+ * The peers a suite needs. Locally a missing peer skips the suite with a visible reason; with CI=true it
+ * is an error, so a CI run can never pass on skipped tests.
+ */
+export function requirePeers(...names: PeerName[]): { ok: boolean; reason: string; paths: Record<string, string> } {
+  const missing = names.filter((n) => !peerPath(n));
+  const reason = missing.length ? `peer tool(s) not installed: ${missing.join(", ")} — run \`npm run peers\`` : "";
+  if (missing.length && process.env.CI === "true") throw new Error(`${reason} (CI=true: missing peers are an error)`);
+  if (missing.length) console.warn(`SKIP: ${reason}`);
+  return { ok: missing.length === 0, reason, paths: Object.fromEntries(names.map((n) => [n, peerPath(n) ?? n])) };
+}
