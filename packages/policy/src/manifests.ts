@@ -208,7 +208,7 @@ async function addStream(text: string, file: string, result: LoadResult, rendere
     }
     const v = d.value;
     if (v === null || v === undefined) continue;
-    const objs = isKubeObject(v) && v.kind.endsWith("List") && Array.isArray(v.items) ? (v.items as unknown[]).map((item, i) => ({ item, path: ["items", i] as Array<string | number> })) : [{ item: v, path: [] as Array<string | number> }];
+    const objs = isList(v) ? v.items.map((item, i) => ({ item, path: ["items", i] as Array<string | number> })) : [{ item: v, path: [] as Array<string | number> }];
     for (const { item, path } of objs) {
       if (!isKubeObject(item)) {
         if (lenient && !renderer && !looksLikeManifest(item)) continue;
@@ -232,6 +232,11 @@ async function addStream(text: string, file: string, result: LoadResult, rendere
   return count;
 }
 
+function isList(v: unknown): v is { items: unknown[] } {
+  const o = v as Record<string, unknown> | null;
+  return !!o && typeof o === "object" && typeof o.apiVersion === "string" && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items);
+}
+
 function looksLikeManifest(v: unknown): boolean {
   return !!v && typeof v === "object" && ("apiVersion" in v || "kind" in v);
 }
@@ -240,7 +245,7 @@ function isKubeObject(v: unknown): v is KubeObject {
   if (!v || typeof v !== "object" || Array.isArray(v)) return false;
   const o = v as Record<string, unknown>;
   const md = o.metadata as Record<string, unknown> | undefined;
-  return typeof o.apiVersion === "string" && typeof o.kind === "string" && !!md && typeof md === "object" && (typeof md.name === "string" || typeof md.generateName === "string" || o.kind.endsWith("List"));
+  return typeof o.apiVersion === "string" && typeof o.kind === "string" && !!md && typeof md === "object" && (typeof md.name === "string" || typeof md.generateName === "string");
 }
 
 async function renderKustomize(dir: string, root: string, opts: LoadOptions, result: LoadResult): Promise<void> {

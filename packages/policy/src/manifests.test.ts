@@ -1,0 +1,67 @@
+import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadManifests } from "./manifests.ts";
+
+async function workspace(files: Record<string, string>): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), "manifests-"));
+  for (const [p, text] of Object.entries(files)) {
+    await mkdir(join(root, p, ".."), { recursive: true });
+    await writeFile(join(root, p), text);
+  }
+  return root;
+}
+
+const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: t\ndata:\n  k: v\n`;
+
+describe("loadManifests", () => {
+  it("reads multi-document files, dirs and globs, with line numbers and field positions", async () => {
+    const root = await workspace({ "a/one.yaml": `${cm("x")}---\n${cm("y")}`, "b/two.yml": cm("z"), "b/notes.txt": "x" });
+    const r = await loadManifests({ inputs: ["a", "b/*.yml"], render: "none", root });
+    expect(r.problems).toEqual([]);
+    expect(r.objects.map((o) => `${o.source.file}:${o.source.line}:${o.obj.metadata.name}`)).toEqual(["a/one.yaml:1:x", "a/one.yaml:9:y", "b/two.yml:1:z"]);
+    expect(r.objects[1]!.locate(["data", "k"])).toMatchObject({ line: 15, exact: true });
+  });
+
+  it("expands List kinds into their items", async () => {
+    const root = await workspace({ "l.yaml": "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: { name: a }\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: { name: b }\n" });
+    const r = await loadManifests({ inputs: ["l.yaml"], render: "none", root });
+    expect(r.objects.map((o) => [o.obj.metadata.name, o.source.line])).toEqual([["a", 4], ["b", 7]]);
+  });
+
+  it("reports malformed YAML and non-objects as problems and keeps the rest", async () => {
+    const root = await workspace({ "m.yaml": `${cm("ok")}---\nkind: [\n`, "n.yaml": "just: data\n" });
+    const r = await loadManifests({ inputs: ["m.yaml", "n.yaml"], render: "none", root });
+    expect(r.objects.map((o) => o.obj.metadata.name)).toEqual(["ok"]);
+    expect(r.problems.map((p) => `${p.file}:${p.verdict}`).sort()).toEqual(["m.yaml:error", "n.yaml:error"]);
+  });
+
+  it("in a walked directory, skips values files and other YAML that is clearly not a manifest", async () => {
+    const root = await workspace({ "d/values.yaml": "image: x\n", "d/config.yaml": "a: 1\n", "d/cm.yaml": cm("c") });
+    const r = await loadManifests({ inputs: ["d"], render: "auto", root });
+    expect(r.problems).toEqual([]);
+    expect(r.objects).toHaveLength(1);
+  });
+
+  it("refuses paths and symlinks that leave the workspace", async () => {
+    const root = await workspace({ "in.yaml": cm("in") });
+    const outside = await workspace({ "secret.yaml": cm("outside") });
+    await symlink(join(outside, "secret.yaml"), join(root, "link.yaml"));
+    const r = await loadManifests({ inputs: [".", "../"], render: "none", root });
+    expect(r.objects.map((o) => o.obj.metadata.name)).toEqual(["in"]);
+    expect(r.problems.some((p) => p.message.includes("outside the workspace"))).toBe(true);
+  });
+
+  it("names a missing input and a glob that matches nothing", async () => {
+    const root = await workspace({});
+    const r = await loadManifests({ inputs: ["nope.yaml", "x/**/*.yaml"], render: "none", root });
+    expect(r.problems.map((p) => p.message)).toEqual([expect.stringContaining('"nope.yaml" does not exist'), expect.stringContaining("no files match")]);
+  });
+
+  it("reports a missing renderer as a problem at the kustomization", async () => {
+    const root = await workspace({ "k/kustomization.yaml": "resources: [cm.yaml]\n", "k/cm.yaml": cm("k") });
+    const r = await loadManifests({ inputs: ["k"], render: "auto", root, tools: { kustomize: "/nonexistent/kustomize" } });
+    expect(r.problems).toEqual([expect.objectContaining({ policy: "input/render", file: "k/kustomization.yaml", message: expect.stringContaining("kustomize is not installed") })]);
+  });
+});
