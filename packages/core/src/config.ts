@@ -82,7 +82,7 @@ export function parseConfig(text: string, file: string): PlatformConfig {
   const issue = result.error.issues[0]!;
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const extra = issue.code === "unrecognized_keys" ? issue.keys : [];
-  const pos = stream.position(d, extra.length ? [...path, extra[0]!] : path);
+  const pos = extra.length ? stream.position(d, [...path, extra[0]!], { key: true }) : stream.position(d, path);
   const where = path.length ? path.join(".") : "(top level)";
   throw new PlatformError("CONFIG_INVALID", `${where}: ${issue.message}`, {
     file,

@@ -5,4 +5,4 @@ export { type ParseListOptions, parseList } from "./list.ts";
 export { DEFAULT_YAML_LIMITS, parseYamlStream, type YamlDoc, type YamlLimits, type YamlStream } from "./yaml.ts";
 export { writeFileAtomic } from "./fs.ts";
 export { defaultConfig, loadConfig, type PlatformConfig, PlatformConfigSchema, parseConfig } from "./config.ts";
-export { type AzureCredentialOptions, createAzureCredential, requestGitHubOidcToken } from "./azure.ts";
+export { AZURE_TOKEN_EXCHANGE_AUDIENCE, type AzureCredentialOptions, createAzureCredential, requestGitHubOidcToken } from "./azure.ts";

@@ -1,4 +1,4 @@
-import { type Document, isNode, isCollection, LineCounter, parseAllDocuments, type Node } from "yaml";
+import { type Document, isCollection, isMap, isNode, isScalar, LineCounter, type Node, parseAllDocuments } from "yaml";
 import { PlatformError } from "./errors.ts";
 
 /** Limits for untrusted YAML: alias expansion, number of documents, and size. */
@@ -28,7 +28,7 @@ export interface YamlStream {
    * Position of a path inside a document: of the deepest existing node along it (the document start at
    * worst); `exact` says whether the whole path exists.
    */
-  position(doc: YamlDoc, path: ReadonlyArray<string | number>): { line: number; column: number; exact: boolean };
+  position(doc: YamlDoc, path: ReadonlyArray<string | number>, opts?: { key?: boolean }): { line: number; column: number; exact: boolean };
 }
 
 /** Parses a multi-document YAML stream with limits; syntax errors are reported per document, never thrown. */
@@ -66,8 +66,8 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
   return {
     docs,
     lineCounter,
-    position(d, path) {
-      const { node, depth } = nodeAt(d.doc, path);
+    position(d, path, opts) {
+      const { node, depth } = nodeAt(d.doc, path, opts?.key ?? false);
       const offset = node?.range?.[0] ?? (d.doc.contents as Node | null)?.range?.[0] ?? d.doc.range[0];
       return { ...posOf(offset), exact: depth === path.length };
     },
@@ -75,12 +75,16 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
 }
 
 /** The deepest existing node along `path` (so a missing field points at its parent) and how deep it is. */
-function nodeAt(doc: Document.Parsed, path: ReadonlyArray<string | number>): { node: Node | undefined; depth: number } {
+function nodeAt(doc: Document.Parsed, path: ReadonlyArray<string | number>, wantKey: boolean): { node: Node | undefined; depth: number } {
   let node: unknown = doc.contents;
   let last: Node | undefined = isNode(node) ? node : undefined;
   let depth = 0;
-  for (const key of path) {
+  for (const [i, key] of path.entries()) {
     if (!isCollection(node)) break;
+    if (wantKey && i === path.length - 1 && isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key);
+      if (pair && isNode(pair.key)) return { node: pair.key, depth: depth + 1 };
+    }
     const next = node.get(key, true);
     if (!isNode(next)) break;
     node = next;
