@@ -14,10 +14,21 @@ export function peerPath(name: PeerName): string | undefined {
  * The peers a suite needs. Locally a missing peer skips the suite with a visible reason; with CI=true it
  * is an error, so a CI run can never pass on skipped tests.
  */
-export function requirePeers(...names: PeerName[]): { ok: boolean; reason: string; paths: Record<string, string> } {
+export function requirePeers(...names: PeerName[]): {
+  ok: boolean;
+  reason: string;
+  paths: Record<string, string>;
+} {
   const missing = names.filter((n) => !peerPath(n));
-  const reason = missing.length ? `peer tool(s) not installed: ${missing.join(", ")} — run \`npm run peers\`` : "";
-  if (missing.length && process.env.CI === "true") throw new Error(`${reason} (CI=true: missing peers are an error)`);
+  const reason = missing.length
+    ? `peer tool(s) not installed: ${missing.join(", ")} — run \`npm run peers\``
+    : "";
+  if (missing.length && process.env.CI === "true")
+    throw new Error(`${reason} (CI=true: missing peers are an error)`);
   if (missing.length) console.warn(`SKIP: ${reason}`);
-  return { ok: missing.length === 0, reason, paths: Object.fromEntries(names.map((n) => [n, peerPath(n) ?? n])) };
+  return {
+    ok: missing.length === 0,
+    reason,
+    paths: Object.fromEntries(names.map((n) => [n, peerPath(n) ?? n])),
+  };
 }
