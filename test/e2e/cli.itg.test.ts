@@ -13,7 +13,13 @@ function platform(args: string[], opts: { cwd?: string; env?: Record<string, str
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? EXAMPLE,
     encoding: "utf8",
-    env: { PATH: process.env.PATH, PLATFORM_KUSTOMIZE: peers.paths.kustomize!, PLATFORM_HELM: peers.paths.helm!, NO_COLOR: "1", ...opts.env },
+    env: {
+      PATH: process.env.PATH,
+      PLATFORM_KUSTOMIZE: peers.paths.kustomize!,
+      PLATFORM_HELM: peers.paths.helm!,
+      NO_COLOR: "1",
+      ...opts.env,
+    },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -37,21 +43,47 @@ describe("platform CLI (bundled)", () => {
   it("exits 2 with file:line:column for an invalid platform.yaml", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cli-"));
     await writeFile(join(dir, "platform.yaml"), "registries:\n  trusted: [acr.azurecr.io]\n  trustd: []\n");
-    await writeFile(join(dir, "m.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a, namespace: t }\n");
+    await writeFile(
+      join(dir, "m.yaml"),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a, namespace: t }\n",
+    );
     const r = platform(["policy", "check", "m.yaml"], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("platform.yaml:3:3: registries: Unrecognized key");
     expect(r.stderr).toContain('hint: Remove or rename "trustd"');
   });
 
-  it.skipIf(!peers.ok)("policy check --json prints DESIGN.md's result shape and exits 1 on violations", () => {
-    const r = platform(["policy", "check", "config-repo", "--json", "--waivers", "config-repo/platform/waivers.yaml", "--config", "platform.yaml"]);
-    expect(r.code, r.stderr).toBe(1);
-    const out = JSON.parse(r.stdout);
-    expect(Object.keys(out.results[0]).sort()).toEqual(["file", "kind", "line", "message", "name", "namespace", "policy", "verdict"]);
-    expect(out.results.filter((x: { verdict: string }) => x.verdict === "fail")).toHaveLength(20);
-    expect(new Set(out.results.map((x: { verdict: string }) => x.verdict))).toEqual(new Set(["pass", "fail", "warn", "skip"]));
-  });
+  it.skipIf(!peers.ok)(
+    "policy check --json prints DESIGN.md's result shape and exits 1 on violations",
+    () => {
+      const r = platform([
+        "policy",
+        "check",
+        "config-repo",
+        "--json",
+        "--waivers",
+        "config-repo/platform/waivers.yaml",
+        "--config",
+        "platform.yaml",
+      ]);
+      expect(r.code, r.stderr).toBe(1);
+      const out = JSON.parse(r.stdout);
+      expect(Object.keys(out.results[0]).sort()).toEqual([
+        "file",
+        "kind",
+        "line",
+        "message",
+        "name",
+        "namespace",
+        "policy",
+        "verdict",
+      ]);
+      expect(out.results.filter((x: { verdict: string }) => x.verdict === "fail")).toHaveLength(20);
+      expect(new Set(out.results.map((x: { verdict: string }) => x.verdict))).toEqual(
+        new Set(["pass", "fail", "warn", "skip"]),
+      );
+    },
+  );
 
   it.skipIf(!peers.ok)("exits 0 for compliant manifests and in audit mode", () => {
     expect(platform(["policy", "check", "config-repo/apps/orders/overlays/dev"]).code).toBe(0);
@@ -61,7 +93,9 @@ describe("platform CLI (bundled)", () => {
   it.skipIf(!peers.ok)("demo shows real violations, the per-rule counts and what was rendered", () => {
     const r = platform(["demo"], { cwd: tmpdir() });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("FAIL  config-repo/apps/storefront/deployment.yaml:23:25  PLAT005/not-privileged");
+    expect(r.stdout).toContain(
+      "FAIL  config-repo/apps/storefront/deployment.yaml:23:25  PLAT005/not-privileged",
+    );
     expect(r.stdout).toMatch(/PLAT002\/image-digest\s+2\s+0\s+0\s+0/);
     expect(r.stdout).toContain("config-repo/charts/payments (helm, 1 objects)");
   });

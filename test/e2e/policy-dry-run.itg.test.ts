@@ -19,7 +19,16 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
   afterAll(() => rm(ws, { recursive: true, force: true }));
 
   it("fails the step in enforce mode with outputs, annotations at file:line, a summary and valid SARIF", async () => {
-    const run = await runBundledAction("policy-dry-run", { manifests: "config-repo", waivers: "config-repo/platform/waivers.yaml", sarif: "policy.sarif", mode: "enforce" }, { workspace: ws, env });
+    const run = await runBundledAction(
+      "policy-dry-run",
+      {
+        manifests: "config-repo",
+        waivers: "config-repo/platform/waivers.yaml",
+        sarif: "policy.sarif",
+        mode: "enforce",
+      },
+      { workspace: ws, env },
+    );
     expect(run.code, run.stderr).toBe(1);
     expect(Number(run.outputs.violations)).toBe(20);
     expect(run.outputs["sarif-file"]).toBe(join(ws, "policy.sarif"));
@@ -28,16 +37,47 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
     expect(result.counts).toMatchObject({ fail: 20, warn: 1, skip: 1, error: 0 });
 
     // Plain YAML: the annotation points at the offending field itself.
-    expect(run.annotations).toContainEqual(expect.objectContaining({ level: "error", title: "PLAT005/not-privileged", file: "config-repo/apps/storefront/deployment.yaml", line: 23 }));
-    expect(run.annotations).toContainEqual(expect.objectContaining({ level: "error", title: "PLAT002/image-digest", file: "config-repo/apps/storefront/deployment.yaml", line: 18 }));
+    expect(run.annotations).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        title: "PLAT005/not-privileged",
+        file: "config-repo/apps/storefront/deployment.yaml",
+        line: 23,
+      }),
+    );
+    expect(run.annotations).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        title: "PLAT002/image-digest",
+        file: "config-repo/apps/storefront/deployment.yaml",
+        line: 18,
+      }),
+    );
     // Kustomize: a container added by the prod overlay's patch is attributed to that overlay's patches.
-    expect(run.annotations).toContainEqual(expect.objectContaining({ title: "PLAT003/run-as-non-root", file: "config-repo/apps/orders/overlays/prod/kustomization.yaml", line: 8 }));
+    expect(run.annotations).toContainEqual(
+      expect.objectContaining({
+        title: "PLAT003/run-as-non-root",
+        file: "config-repo/apps/orders/overlays/prod/kustomization.yaml",
+        line: 8,
+      }),
+    );
     // Helm: attributed to the chart template that produced the object.
     const waived = result.findings.find((f: { verdict: string }) => f.verdict === "skip");
-    expect(waived).toMatchObject({ policy: "PLAT007/read-only-root-filesystem", file: "config-repo/charts/payments/templates/deployment.yaml" });
+    expect(waived).toMatchObject({
+      policy: "PLAT007/read-only-root-filesystem",
+      file: "config-repo/charts/payments/templates/deployment.yaml",
+    });
     // The expired waiver is itself a violation at its own line.
-    expect(run.annotations).toContainEqual(expect.objectContaining({ title: "waiver/expired", file: "config-repo/platform/waivers.yaml", line: 8 }));
-    expect(run.annotations.filter((a) => a.level === "warning").map((a) => a.title)).toContain("PLAT017/prefer-gateway-api");
+    expect(run.annotations).toContainEqual(
+      expect.objectContaining({
+        title: "waiver/expired",
+        file: "config-repo/platform/waivers.yaml",
+        line: 8,
+      }),
+    );
+    expect(run.annotations.filter((a) => a.level === "warning").map((a) => a.title)).toContain(
+      "PLAT017/prefer-gateway-api",
+    );
 
     expect(run.summary).toContain("## Policy dry-run: failed (enforce)");
     expect(run.summary).toMatch(/\| PLAT002\/image-digest \| 2 \| 0 \| 0 \| 0 \|/);
@@ -51,7 +91,11 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
   });
 
   it("passes in audit mode, reporting findings as notices", async () => {
-    const run = await runBundledAction("policy-dry-run", { manifests: "config-repo", mode: "audit" }, { workspace: ws, env });
+    const run = await runBundledAction(
+      "policy-dry-run",
+      { manifests: "config-repo", mode: "audit" },
+      { workspace: ws, env },
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(run.annotations.length).toBeGreaterThan(0);
     expect(run.annotations.every((a) => a.level === "notice")).toBe(true);
@@ -59,7 +103,11 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
   });
 
   it("passes in warn mode, reporting every violation as a warning", async () => {
-    const run = await runBundledAction("policy-dry-run", { manifests: "config-repo/apps/storefront/deployment.yaml", mode: "warn" }, { workspace: ws, env });
+    const run = await runBundledAction(
+      "policy-dry-run",
+      { manifests: "config-repo/apps/storefront/deployment.yaml", mode: "warn" },
+      { workspace: ws, env },
+    );
     expect(run.code).toBe(0);
     expect(run.outputs.violations).toBe("0");
     expect(run.annotations.length).toBeGreaterThan(5);
@@ -67,36 +115,73 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
   });
 
   it("passes clean manifests and selects rules with `policies`", async () => {
-    const run = await runBundledAction("policy-dry-run", { manifests: "config-repo/apps/orders/overlays/dev", policies: "PLAT001, image-digest" }, { workspace: ws, env });
+    const run = await runBundledAction(
+      "policy-dry-run",
+      { manifests: "config-repo/apps/orders/overlays/dev", policies: "PLAT001, image-digest" },
+      { workspace: ws, env },
+    );
     expect(run.code, run.stdout).toBe(0);
     expect(JSON.parse(run.outputs.result!)).toMatchObject({ passed: true, counts: { fail: 0, pass: 2 } });
   });
 
   it("names the input and the fix for a bad input value, and exits 1", async () => {
-    const run = await runBundledAction("policy-dry-run", { manifests: "config-repo", mode: "strict" }, { workspace: ws, env });
+    const run = await runBundledAction(
+      "policy-dry-run",
+      { manifests: "config-repo", mode: "strict" },
+      { workspace: ws, env },
+    );
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/::error title=INPUT_INVALID::input "mode" must be one of: enforce, audit, warn \(got "strict"\)/);
+    expect(run.stdout).toMatch(
+      /::error title=INPUT_INVALID::input "mode" must be one of: enforce, audit, warn \(got "strict"\)/,
+    );
     expect(run.summary).toContain("policy-dry-run failed");
   });
 
   it("reports bad input as findings at file:line and still checks the rest", async () => {
     const dir = await mkdtemp(join(ws, "bad-"));
     const rel = dir.slice(ws.length + 1);
-    await writeFile(join(dir, "broken.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [unclosed\n");
+    await writeFile(
+      join(dir, "broken.yaml"),
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  labels: [unclosed\n",
+    );
     await writeFile(join(dir, "notk8s.yaml"), "apiVersion: v1\nkind: Pod\nspec: {}\n");
-    await writeFile(join(dir, "ok.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: { name: p, namespace: team }\nspec:\n  containers:\n    - name: c\n      image: nginx\n");
-    await cp(join(REPO_ROOT, "test", "fixtures", "broken-kustomize"), join(dir, "kbroken"), { recursive: true });
+    await writeFile(
+      join(dir, "ok.yaml"),
+      "apiVersion: v1\nkind: Pod\nmetadata: { name: p, namespace: team }\nspec:\n  containers:\n    - name: c\n      image: nginx\n",
+    );
+    await cp(join(REPO_ROOT, "test", "fixtures", "broken-kustomize"), join(dir, "kbroken"), {
+      recursive: true,
+    });
     await symlink("/etc/passwd", join(dir, "escape.yaml"));
     const run = await runBundledAction("policy-dry-run", { manifests: rel }, { workspace: ws, env });
     expect(run.code).toBe(1);
     const result = JSON.parse(run.outputs.result!);
     const errors = result.findings.filter((f: { verdict: string }) => f.verdict === "error");
     // yaml reports an unclosed flow sequence where it gives up: the end of the file.
-    expect(errors).toContainEqual(expect.objectContaining({ file: `${rel}/broken.yaml`, line: 6, message: expect.stringContaining("invalid YAML") }));
-    expect(errors).toContainEqual(expect.objectContaining({ file: `${rel}/notk8s.yaml`, message: expect.stringContaining("not a Kubernetes object") }));
-    expect(errors).toContainEqual(expect.objectContaining({ policy: "input/render", file: `${rel}/kbroken/kustomization.yaml`, message: expect.stringContaining("missing.yaml") }));
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        file: `${rel}/broken.yaml`,
+        line: 6,
+        message: expect.stringContaining("invalid YAML"),
+      }),
+    );
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        file: `${rel}/notk8s.yaml`,
+        message: expect.stringContaining("not a Kubernetes object"),
+      }),
+    );
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        policy: "input/render",
+        file: `${rel}/kbroken/kustomization.yaml`,
+        message: expect.stringContaining("missing.yaml"),
+      }),
+    );
     // The good object was still checked, and nothing was read through the symlink out of the workspace.
-    expect(result.findings).toContainEqual(expect.objectContaining({ policy: "PLAT002/image-digest", name: "p" }));
+    expect(result.findings).toContainEqual(
+      expect.objectContaining({ policy: "PLAT002/image-digest", name: "p" }),
+    );
     expect(run.stdout + run.stderr).not.toContain("root:x:0:0");
   });
 });

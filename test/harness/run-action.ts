@@ -55,7 +55,12 @@ export function parseAnnotations(stdout: string): ParsedAnnotation[] {
       (m[2] ?? "")
         .split(",")
         .filter(Boolean)
-        .map((kv) => [kv.slice(0, kv.indexOf("=")), unescapeData(kv.slice(kv.indexOf("=") + 1)).replace(/%3A/g, ":").replace(/%2C/g, ",")]),
+        .map((kv) => [
+          kv.slice(0, kv.indexOf("=")),
+          unescapeData(kv.slice(kv.indexOf("=") + 1))
+            .replace(/%3A/g, ":")
+            .replace(/%2C/g, ","),
+        ]),
     );
     out.push({
       level: m[1] as ParsedAnnotation["level"],
@@ -74,7 +79,11 @@ export function parseAnnotations(stdout: string): ParsedAnnotation[] {
  * INPUT_* variables (names upper-cased, hyphens kept), GITHUB_OUTPUT, GITHUB_STEP_SUMMARY,
  * GITHUB_WORKSPACE and a temporary RUNNER_TEMP.
  */
-export async function runBundledAction(verb: string, inputs: Record<string, string>, opts: { workspace: string; env?: Record<string, string | undefined> }): Promise<ActionRun> {
+export async function runBundledAction(
+  verb: string,
+  inputs: Record<string, string>,
+  opts: { workspace: string; env?: Record<string, string | undefined> },
+): Promise<ActionRun> {
   const temp = await mkdtemp(join(tmpdir(), `action-${verb}-`));
   const outputFile = join(temp, "output");
   const summaryFile = join(temp, "summary.md");
@@ -94,9 +103,13 @@ export async function runBundledAction(verb: string, inputs: Record<string, stri
     GITHUB_SERVER_URL: "https://github.com",
   };
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, "_").toUpperCase()}`] = v;
-  for (const [k, v] of Object.entries(opts.env ?? {})) if (v === undefined) delete env[k];
-  else env[k] = v;
-  const child = spawn(process.execPath, [join(REPO_ROOT, "actions", verb, "dist", "index.js")], { cwd: opts.workspace, env });
+  for (const [k, v] of Object.entries(opts.env ?? {}))
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  const child = spawn(process.execPath, [join(REPO_ROOT, "actions", verb, "dist", "index.js")], {
+    cwd: opts.workspace,
+    env,
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));

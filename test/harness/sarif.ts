@@ -7,7 +7,9 @@ const require = createRequire(import.meta.url);
 
 /** Validates a SARIF log against the official SARIF 2.1.0 JSON schema (as published via SchemaStore). */
 export function validateSarif(log: unknown): string[] {
-  const schema = JSON.parse(readFileSync(require.resolve("schemastore/schemas/json/sarif-2.1.0.json"), "utf8"));
+  const schema = JSON.parse(
+    readFileSync(require.resolve("schemastore/schemas/json/sarif-2.1.0.json"), "utf8"),
+  );
   const ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
   (addFormats as unknown as (a: Ajv) => void)(ajv);
   const validate = ajv.compile(schema);

@@ -1,8 +1,7 @@
 import { resolve } from "node:path";
-import { loadConfig, writeFileAtomic } from "@platform/core";
+import { loadConfig, PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
-import { PlatformError } from "@platform/core";
-import { findings, policyCheck, type PolicyMode, type RenderMode, toSarif } from "@platform/policy";
+import { findings, type PolicyMode, policyCheck, type RenderMode, toSarif } from "@platform/policy";
 import { writeSummary } from "./summary.ts";
 
 declare const __PLATFORM_VERSION__: string | undefined;
@@ -23,10 +22,25 @@ export interface Inputs {
 /** The action's glue: inputs → policyCheck → annotations, SARIF, summary, outputs. */
 export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
   const root = ctx.workspace;
-  const { config, source } = await loadConfig(resolve(root, inputs.config ?? "platform.yaml"), { explicit: inputs.config !== undefined && inputs.config !== "platform.yaml" });
-  ctx.log.info(source ? `platform config: ${inputs.config ?? "platform.yaml"}` : "platform config: built-in defaults (no platform.yaml found)");
+  const { config, source } = await loadConfig(resolve(root, inputs.config ?? "platform.yaml"), {
+    explicit: inputs.config !== undefined && inputs.config !== "platform.yaml",
+  });
+  ctx.log.info(
+    source
+      ? `platform config: ${inputs.config ?? "platform.yaml"}`
+      : "platform config: built-in defaults (no platform.yaml found)",
+  );
   const result = await policyCheck(
-    { manifests: inputs.manifests, render: inputs.render, policies: inputs.policies, values: inputs.values, waivers: inputs.waivers, mode: inputs.mode, config, root },
+    {
+      manifests: inputs.manifests,
+      render: inputs.render,
+      policies: inputs.policies,
+      values: inputs.values,
+      waivers: inputs.waivers,
+      mode: inputs.mode,
+      config,
+      root,
+    },
     { log: ctx.log, tools: { kustomize: ctx.env.PLATFORM_KUSTOMIZE, helm: ctx.env.PLATFORM_HELM } },
   );
   const rows = findings(result);
@@ -34,20 +48,35 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
     if (r.verdict === "skip" || r.verdict === "pass") continue;
     const level = inputs.mode === "audit" ? "notice" : r.verdict === "warn" ? "warning" : "error";
     const obj = r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}: ` : "";
-    ctx.annotate({ level, title: r.policy, message: `${obj}${r.message}`, file: r.file, line: r.line, column: r.column });
+    ctx.annotate({
+      level,
+      title: r.policy,
+      message: `${obj}${r.message}`,
+      file: r.file,
+      line: r.line,
+      column: r.column,
+    });
   }
   let sarifFile = "";
   if (inputs.sarif) {
     sarifFile = resolve(root, inputs.sarif);
-    await writeFileAtomic(sarifFile, `${JSON.stringify(toSarif(result.results, { version: VERSION }), null, 2)}\n`, { input: "sarif" });
+    await writeFileAtomic(
+      sarifFile,
+      `${JSON.stringify(toSarif(result.results, { version: VERSION }), null, 2)}\n`,
+      { input: "sarif" },
+    );
   }
   writeSummary(ctx, result, rows);
   const failure = result.passed
     ? undefined
-    : new PlatformError("POLICY_VIOLATIONS", `${result.violations} violation(s) and ${result.errors} input error(s) in ${result.objects} object(s)`, {
-        category: "verdict",
-        hint: "Fix the findings annotated on the files, or add a waiver with an owner and expiry.",
-      });
+    : new PlatformError(
+        "POLICY_VIOLATIONS",
+        `${result.violations} violation(s) and ${result.errors} input error(s) in ${result.objects} object(s)`,
+        {
+          category: "verdict",
+          hint: "Fix the findings annotated on the files, or add a waiver with an owner and expiry.",
+        },
+      );
   return {
     outputs: { violations: result.violations, "sarif-file": sarifFile },
     result: {
@@ -55,7 +84,18 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
       passed: result.passed,
       objects: result.objects,
       counts: result.counts,
-      findings: rows.slice(0, MAX_RESULT_FINDINGS).map(({ policy, kind, namespace, name, verdict, message, file, line }) => ({ policy, kind, namespace, name, verdict, message, file, line })),
+      findings: rows
+        .slice(0, MAX_RESULT_FINDINGS)
+        .map(({ policy, kind, namespace, name, verdict, message, file, line }) => ({
+          policy,
+          kind,
+          namespace,
+          name,
+          verdict,
+          message,
+          file,
+          line,
+        })),
       truncated: rows.length > MAX_RESULT_FINDINGS,
     },
     failure,

@@ -8,27 +8,59 @@ export function writeSummary(ctx: ActionContext, result: PolicyCheckResult, rows
   const s = ctx.summary;
   const k = result.counts;
   s.heading(`Policy dry-run: ${result.passed ? "passed" : "failed"} (${result.mode})`, 2, 0);
-  s.table(["objects", "policies", "violations", "warnings", "input errors", "waived", "passed checks"], [[result.objects, result.policies.length, k.fail, k.warn, k.error, k.skip, k.pass]], 0);
+  s.table(
+    ["objects", "policies", "violations", "warnings", "input errors", "waived", "passed checks"],
+    [[result.objects, result.policies.length, k.fail, k.warn, k.error, k.skip, k.pass]],
+    0,
+  );
   const byRule = countsByPolicy(result).filter((r) => r.fail + r.warn + r.error + r.skip > 0);
   if (byRule.length > 0) {
     s.heading("By rule", 3, 1);
-    s.table(["rule", "fail", "warn", "waived", "error"], byRule.map((r) => [r.policy, r.fail, r.warn, r.skip, r.error]), 1);
+    s.table(
+      ["rule", "fail", "warn", "waived", "error"],
+      byRule.map((r) => [r.policy, r.fail, r.warn, r.skip, r.error]),
+      1,
+    );
     const failing = byRule.filter((r) => r.fail + r.warn > 0);
-    if (failing.length > 1) s.mermaid(`pie showData title Findings by rule\n${failing.map((r) => `  "${r.policy.replace(/"/g, "'")}" : ${r.fail + r.warn}`).join("\n")}`, 3);
+    if (failing.length > 1)
+      s.mermaid(
+        `pie showData title Findings by rule\n${failing.map((r) => `  "${r.policy.replace(/"/g, "'")}" : ${r.fail + r.warn}`).join("\n")}`,
+        3,
+      );
   }
   const worst = worstObjects(result);
   if (worst.length > 0) {
     s.heading("Worst objects", 3, 1);
-    s.table(["object", "source", "fail", "warn"], worst.map((w) => [w.object, w.file, w.fail, w.warn]), 1);
+    s.table(
+      ["object", "source", "fail", "warn"],
+      worst.map((w) => [w.object, w.file, w.fail, w.warn]),
+      1,
+    );
   }
   if (rows.length > 0) {
     s.heading("Findings", 3, 2);
     s.table(
       ["verdict", "rule", "object", "where", "message"],
-      rows.slice(0, MAX_FINDING_ROWS).map((r) => [r.verdict, r.policy, r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}` : "", `${r.file}:${r.line}`, r.message]),
+      rows
+        .slice(0, MAX_FINDING_ROWS)
+        .map((r) => [
+          r.verdict,
+          r.policy,
+          r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}` : "",
+          `${r.file}:${r.line}`,
+          r.message,
+        ]),
       2,
     );
-    if (rows.length > MAX_FINDING_ROWS) s.paragraph(`${rows.length - MAX_FINDING_ROWS} more finding(s) are in the SARIF file and the \`result\` output.`, 2);
+    if (rows.length > MAX_FINDING_ROWS)
+      s.paragraph(
+        `${rows.length - MAX_FINDING_ROWS} more finding(s) are in the SARIF file and the \`result\` output.`,
+        2,
+      );
   }
-  s.details("Rendered inputs", result.units.map((u) => `- \`${u.path}\` (${u.kind}): ${u.objects} object(s)`).join("\n") || "none", 3);
+  s.details(
+    "Rendered inputs",
+    result.units.map((u) => `- \`${u.path}\` (${u.kind}): ${u.objects} object(s)`).join("\n") || "none",
+    3,
+  );
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createLogger, ExitCode, exitCodeFor, errorMessage, PlatformError } from "@platform/core";
+import { createLogger, ExitCode, errorMessage, exitCodeFor, PlatformError } from "@platform/core";
 import { Command, CommanderError, Option } from "commander";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 
@@ -26,13 +26,22 @@ function repoRoot(): string | undefined {
   return undefined;
 }
 
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(",").map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 /** Runs the `platform` CLI with argv (without node and script); returns the exit code, never exits. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   // Progress and logs go to stderr so stdout carries only the result (table or --json).
   const debug = io.env.PLATFORM_DEBUG === "1";
-  const log = createLogger({ write: (level, line) => (level !== "debug" || debug) && io.err(`${level === "info" ? "" : `${level}: `}${line}\n`) });
+  const log = createLogger({
+    write: (level, line) =>
+      (level !== "debug" || debug) && io.err(`${level === "info" ? "" : `${level}: `}${line}\n`),
+  });
   const color = !io.env.NO_COLOR && io.env.FORCE_COLOR !== "0" && process.stdout.isTTY === true;
   let code: number = ExitCode.ok;
   const program = new Command("platform")
@@ -45,19 +54,37 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const policy = program.command("policy").description("check manifests against the platform's guardrails");
   policy
     .command("check")
-    .description("dry-run manifests (files, dirs, globs, kustomize dirs, charts) against the guardrails the cluster enforces")
+    .description(
+      "dry-run manifests (files, dirs, globs, kustomize dirs, charts) against the guardrails the cluster enforces",
+    )
     .argument("<manifests...>", "files, directories, globs, kustomize directories or Helm charts")
-    .addOption(new Option("--render <mode>", "how to render directories").choices(["auto", "none", "kustomize", "helm"]).default("auto"))
+    .addOption(
+      new Option("--render <mode>", "how to render directories")
+        .choices(["auto", "none", "kustomize", "helm"])
+        .default("auto"),
+    )
     .option("--policies <list>", "builtin, or built-in rule ids/names (comma-separated)", list, [])
     .option("--values <file>", "Helm values file for charts (repeatable)", list, [])
     .option("--waivers <file>", "waiver file: exceptions with owner and expiry")
-    .addOption(new Option("--mode <mode>", "enforce fails on violations; audit and warn report only").choices(["enforce", "audit", "warn"]).default("enforce"))
+    .addOption(
+      new Option("--mode <mode>", "enforce fails on violations; audit and warn report only")
+        .choices(["enforce", "audit", "warn"])
+        .default("enforce"),
+    )
     .option("--sarif <file>", "write SARIF 2.1.0 here")
     .option("--config <file>", "platform.yaml", "platform.yaml")
     .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
     .option("--json", "print results as JSON", false)
     .action(async (manifests: string[], o) => {
-      const r = await runPolicyCheck(manifests, { ...o, configExplicit: program.commands[0]!.commands[0]!.getOptionValueSource("config") === "cli", color }, { out: io.out, log, env: io.env, repoRoot: repoRoot(), version: VERSION });
+      const r = await runPolicyCheck(
+        manifests,
+        {
+          ...o,
+          configExplicit: program.commands[0]!.commands[0]!.getOptionValueSource("config") === "cli",
+          color,
+        },
+        { out: io.out, log, env: io.env, repoRoot: repoRoot(), version: VERSION },
+      );
       code = r.code;
     });
 
@@ -66,12 +93,38 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .description("run the policy check on the bundled Northwind sample config repo")
     .action(async () => {
       const root = repoRoot();
-      if (!root) throw new PlatformError("DEMO_MISSING", "the bundled example is not next to this CLI", { category: "environment", hint: "Run the demo from a clone of the platform repository: npm run demo." });
+      if (!root)
+        throw new PlatformError("DEMO_MISSING", "the bundled example is not next to this CLI", {
+          category: "environment",
+          hint: "Run the demo from a clone of the platform repository: npm run demo.",
+        });
       const example = join(root, "examples", "northwind");
-      io.out("Northwind Traders: checking the GitOps config repo (kustomize overlays, a Helm chart, plain YAML)\nagainst the platform guardrails, with the team's waivers.\n\n");
-      const r = await runPolicyCheck(["config-repo"], { render: "auto", policies: ["builtin"], values: [], waivers: "config-repo/platform/waivers.yaml", mode: "enforce", sarif: undefined, config: "platform.yaml", configExplicit: true, root: example, json: false, color }, { out: io.out, log, env: io.env, repoRoot: root, version: VERSION });
-      io.out(`\n${renderRuleCounts(r.result)}\n\nRendered: ${r.result.units.map((u) => `${u.path} (${u.kind}, ${u.objects} objects)`).join("; ")}\n`);
-      io.out(`\nThe same check in CI: uses: org/platform/actions/policy-dry-run@v1 (see README). Exit code would be ${r.code}.\n`);
+      io.out(
+        "Northwind Traders: checking the GitOps config repo (kustomize overlays, a Helm chart, plain YAML)\nagainst the platform guardrails, with the team's waivers.\n\n",
+      );
+      const r = await runPolicyCheck(
+        ["config-repo"],
+        {
+          render: "auto",
+          policies: ["builtin"],
+          values: [],
+          waivers: "config-repo/platform/waivers.yaml",
+          mode: "enforce",
+          sarif: undefined,
+          config: "platform.yaml",
+          configExplicit: true,
+          root: example,
+          json: false,
+          color,
+        },
+        { out: io.out, log, env: io.env, repoRoot: root, version: VERSION },
+      );
+      io.out(
+        `\n${renderRuleCounts(r.result)}\n\nRendered: ${r.result.units.map((u) => `${u.path} (${u.kind}, ${u.objects} objects)`).join("; ")}\n`,
+      );
+      io.out(
+        `\nThe same check in CI: uses: org/platform/actions/policy-dry-run@v1 (see README). Exit code would be ${r.code}.\n`,
+      );
       code = ExitCode.ok;
     });
 
@@ -80,7 +133,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return code;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return ExitCode.ok;
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.code === "commander.help"
+      )
+        return ExitCode.ok;
       return ExitCode.usage;
     }
     if (err instanceof PlatformError) io.err(`error: ${err.describe()}\n`);

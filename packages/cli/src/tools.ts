@@ -8,7 +8,8 @@ import { delimiter, join } from "node:path";
 export function findTool(name: "kustomize" | "helm", env: NodeJS.ProcessEnv, repoRoot?: string): string {
   const explicit = env[`PLATFORM_${name.toUpperCase()}`];
   if (explicit) return explicit;
-  for (const dir of (env.PATH ?? "").split(delimiter)) if (dir && existsSync(join(dir, name))) return join(dir, name);
+  for (const dir of (env.PATH ?? "").split(delimiter))
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
   if (repoRoot) {
     const peer = join(repoRoot, ".peers", "bin", name);
     if (existsSync(peer)) return peer;

@@ -6,7 +6,10 @@ import { parseYamlStream } from "./yaml.ts";
 const hostOrPrefix = z
   .string()
   .min(1)
-  .regex(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]*)?$/, "must be a registry host or host/path prefix in lower case, e.g. northwind.azurecr.io or mcr.microsoft.com/oss/");
+  .regex(
+    /^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]*)?$/,
+    "must be a registry host or host/path prefix in lower case, e.g. northwind.azurecr.io or mcr.microsoft.com/oss/",
+  );
 
 const environment = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be a lower-case name such as dev, staging, prod"),
@@ -17,11 +20,12 @@ const environment = z.strictObject({
 
 const team = z.strictObject({
   name: z.string().min(1),
-  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label").max(63),
+  namespace: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label")
+    .max(63),
   owners: z.array(z.string()).default([]),
-  identity: z
-    .strictObject({ clientId: z.string().optional(), name: z.string().optional() })
-    .optional(),
+  identity: z.strictObject({ clientId: z.string().optional(), name: z.string().optional() }).optional(),
 });
 
 const signing = z.strictObject({
@@ -33,7 +37,9 @@ const policy = z.strictObject({
   /** Capabilities a container may add after dropping ALL. */
   allowedCapabilities: z.array(z.string()).default(["NET_BIND_SERVICE"]),
   /** Namespaces the guardrails skip (system namespaces managed by the platform itself). */
-  excludedNamespaces: z.array(z.string()).default(["kube-system", "gatekeeper-system", "azure-arc", "flux-system"]),
+  excludedNamespaces: z
+    .array(z.string())
+    .default(["kube-system", "gatekeeper-system", "azure-arc", "flux-system"]),
   /** Rules switched off for the whole platform, by id. */
   disabledRules: z.array(z.string()).default([]),
 });
@@ -49,7 +55,11 @@ export const PlatformConfigSchema = z.strictObject({
   environments: z.array(environment).default([]),
   teams: z.array(team).default([]),
   signing: signing.default({ identities: [], keys: [] }),
-  policy: policy.default({ allowedCapabilities: ["NET_BIND_SERVICE"], excludedNamespaces: ["kube-system", "gatekeeper-system", "azure-arc", "flux-system"], disabledRules: [] }),
+  policy: policy.default({
+    allowedCapabilities: ["NET_BIND_SERVICE"],
+    excludedNamespaces: ["kube-system", "gatekeeper-system", "azure-arc", "flux-system"],
+    disabledRules: [],
+  }),
 });
 
 export type PlatformConfig = z.output<typeof PlatformConfigSchema>;
@@ -82,7 +92,9 @@ export function parseConfig(text: string, file: string): PlatformConfig {
   const issue = result.error.issues[0]!;
   const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
   const extra = issue.code === "unrecognized_keys" ? issue.keys : [];
-  const pos = extra.length ? stream.position(d, [...path, extra[0]!], { key: true }) : stream.position(d, path);
+  const pos = extra.length
+    ? stream.position(d, [...path, extra[0]!], { key: true })
+    : stream.position(d, path);
   const where = path.length ? path.join(".") : "(top level)";
   throw new PlatformError("CONFIG_INVALID", `${where}: ${issue.message}`, {
     file,
@@ -99,13 +111,21 @@ export function parseConfig(text: string, file: string): PlatformConfig {
 function checkEnvironments(config: PlatformConfig, file: string): void {
   const names = new Set<string>();
   for (const env of config.environments) {
-    if (names.has(env.name)) throw new PlatformError("CONFIG_INVALID", `environment "${env.name}" is listed twice`, { file, input: "config" });
-    if (env.promoteFrom && !names.has(env.promoteFrom)) {
-      throw new PlatformError("CONFIG_INVALID", `environment "${env.name}" promotes from "${env.promoteFrom}", which is not listed before it`, {
+    if (names.has(env.name))
+      throw new PlatformError("CONFIG_INVALID", `environment "${env.name}" is listed twice`, {
         file,
         input: "config",
-        hint: "List environments in promotion order: dev first, prod last.",
       });
+    if (env.promoteFrom && !names.has(env.promoteFrom)) {
+      throw new PlatformError(
+        "CONFIG_INVALID",
+        `environment "${env.name}" promotes from "${env.promoteFrom}", which is not listed before it`,
+        {
+          file,
+          input: "config",
+          hint: "List environments in promotion order: dev first, prod last.",
+        },
+      );
     }
     names.add(env.name);
   }
@@ -114,7 +134,8 @@ function checkEnvironments(config: PlatformConfig, file: string): void {
 function normalizeBigInts(v: unknown): unknown {
   if (typeof v === "bigint") return Number(v);
   if (Array.isArray(v)) return v.map(normalizeBigInts);
-  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalizeBigInts(x)]));
+  if (v && typeof v === "object")
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, normalizeBigInts(x)]));
   return v;
 }
 
@@ -122,17 +143,25 @@ function normalizeBigInts(v: unknown): unknown {
  * Loads platform.yaml. A missing file at the default path yields the built-in defaults; a missing
  * file the user named explicitly is an error.
  */
-export async function loadConfig(path: string, opts: { explicit?: boolean } = {}): Promise<{ config: PlatformConfig; source: string | undefined }> {
+export async function loadConfig(
+  path: string,
+  opts: { explicit?: boolean } = {},
+): Promise<{ config: PlatformConfig; source: string | undefined }> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT" && !opts.explicit) return { config: defaultConfig(), source: undefined };
-    throw new PlatformError("CONFIG_NOT_FOUND", `cannot read platform config ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
-      input: "config",
-      hint: "Pass the path of your platform.yaml, relative to the workspace, or omit it to use built-in defaults.",
-      cause: err,
-    });
+    if ((err as NodeJS.ErrnoException).code === "ENOENT" && !opts.explicit)
+      return { config: defaultConfig(), source: undefined };
+    throw new PlatformError(
+      "CONFIG_NOT_FOUND",
+      `cannot read platform config ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      {
+        input: "config",
+        hint: "Pass the path of your platform.yaml, relative to the workspace, or omit it to use built-in defaults.",
+        cause: err,
+      },
+    );
   }
   return { config: parseConfig(text, path), source: path };
 }

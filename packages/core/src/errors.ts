@@ -37,7 +37,9 @@ export class PlatformError<C extends string = string> extends Error {
 
   /** "file:line:col: message (input x)" followed by the hint, for terminals and logs. */
   describe(): string {
-    const where = this.file ? `${this.file}${this.line ? `:${this.line}${this.column ? `:${this.column}` : ""}` : ""}: ` : "";
+    const where = this.file
+      ? `${this.file}${this.line ? `:${this.line}${this.column ? `:${this.column}` : ""}` : ""}: `
+      : "";
     const input = this.input ? ` [input: ${this.input}]` : "";
     return `${where}${this.message}${input}${this.hint ? `\n  hint: ${this.hint}` : ""}`;
   }

@@ -28,7 +28,15 @@ export interface RetryOptions {
 const RETRY_ALWAYS = new Set([429, 503]);
 const RETRY_IDEMPOTENT = new Set([502, 504]);
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
-const NETWORK_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "EAI_AGAIN",
+]);
 
 /** Parses Retry-After (delta-seconds or HTTP-date) into milliseconds from `now`; undefined if absent or invalid. */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
@@ -60,7 +68,11 @@ function networkCode(err: unknown): string | undefined {
  * idempotent; honours Retry-After; stops at `maxAttempts` or the overall deadline, whichever
  * comes first, and then returns the last response (or throws a PlatformError for network faults).
  */
-export async function fetchWithRetry(url: string | URL, init: RequestInit = {}, opts: RetryOptions = {}): Promise<Response> {
+export async function fetchWithRetry(
+  url: string | URL,
+  init: RequestInit = {},
+  opts: RetryOptions = {},
+): Promise<Response> {
   const doFetch = opts.fetch ?? fetch;
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = opts.random ?? Math.random;
@@ -78,7 +90,10 @@ export async function fetchWithRetry(url: string | URL, init: RequestInit = {}, 
     let failure: unknown;
     try {
       const signal = AbortSignal.timeout(opts.attemptTimeoutMs ?? 30_000);
-      response = await doFetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal });
+      response = await doFetch(url, {
+        ...init,
+        signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal,
+      });
     } catch (err) {
       failure = err;
     }
@@ -99,16 +114,22 @@ export async function fetchWithRetry(url: string | URL, init: RequestInit = {}, 
       retryable = code !== undefined && (idempotent || code === "ECONNREFUSED");
       wait = backoffDelay(attempt, base, maxDelay, random);
       if (!retryable || last || now() + wait >= deadline) {
-        throw new PlatformError("HTTP_NETWORK", `${method} ${target} failed after ${attempt + 1} attempt(s): ${code ?? describe(failure)}`, {
-          category: "environment",
-          hint: "Check that the endpoint is reachable from this runner (proxy, private endpoint, firewall).",
-          cause: failure,
-        });
+        throw new PlatformError(
+          "HTTP_NETWORK",
+          `${method} ${target} failed after ${attempt + 1} attempt(s): ${code ?? describe(failure)}`,
+          {
+            category: "environment",
+            hint: "Check that the endpoint is reachable from this runner (proxy, private endpoint, firewall).",
+            cause: failure,
+          },
+        );
       }
     }
     // Out of time: hand back the last answer rather than sleeping past the deadline.
     if (response && now() + wait >= deadline) return response;
-    opts.log?.debug(`${method} ${target}: ${response ? `HTTP ${response.status}` : "connection failed"}, retry ${attempt + 1}/${maxAttempts - 1} in ${wait} ms`);
+    opts.log?.debug(
+      `${method} ${target}: ${response ? `HTTP ${response.status}` : "connection failed"}, retry ${attempt + 1}/${maxAttempts - 1} in ${wait} ms`,
+    );
     // Drain the body so the connection can be reused.
     await response?.body?.cancel().catch(() => {});
     await sleep(wait);

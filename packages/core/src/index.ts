@@ -1,8 +1,41 @@
-export { type ErrorCategory, ExitCode, errorMessage, exitCodeFor, isPlatformError, PlatformError, type PlatformErrorOptions } from "./errors.ts";
-export { backoffDelay, fetchWithRetry, parseRetryAfter, type RetryOptions, redactUrl } from "./http.ts";
-export { consoleSink, createLogger, type Logger, type LogLevel, type LogSink, Masker, memoryLogger } from "./log.ts";
-export { type ParseListOptions, parseList } from "./list.ts";
-export { DEFAULT_YAML_LIMITS, parseYamlStream, type YamlDoc, type YamlLimits, type YamlStream } from "./yaml.ts";
+export {
+  AZURE_TOKEN_EXCHANGE_AUDIENCE,
+  type AzureCredentialOptions,
+  createAzureCredential,
+  requestGitHubOidcToken,
+} from "./azure.ts";
+export {
+  defaultConfig,
+  loadConfig,
+  type PlatformConfig,
+  PlatformConfigSchema,
+  parseConfig,
+} from "./config.ts";
+export {
+  type ErrorCategory,
+  ExitCode,
+  errorMessage,
+  exitCodeFor,
+  isPlatformError,
+  PlatformError,
+  type PlatformErrorOptions,
+} from "./errors.ts";
 export { writeFileAtomic } from "./fs.ts";
-export { defaultConfig, loadConfig, type PlatformConfig, PlatformConfigSchema, parseConfig } from "./config.ts";
-export { AZURE_TOKEN_EXCHANGE_AUDIENCE, type AzureCredentialOptions, createAzureCredential, requestGitHubOidcToken } from "./azure.ts";
+export { backoffDelay, fetchWithRetry, parseRetryAfter, type RetryOptions, redactUrl } from "./http.ts";
+export { type ParseListOptions, parseList } from "./list.ts";
+export {
+  consoleSink,
+  createLogger,
+  type Logger,
+  type LogLevel,
+  type LogSink,
+  Masker,
+  memoryLogger,
+} from "./log.ts";
+export {
+  DEFAULT_YAML_LIMITS,
+  parseYamlStream,
+  type YamlDoc,
+  type YamlLimits,
+  type YamlStream,
+} from "./yaml.ts";

@@ -31,7 +31,13 @@ export class Masker {
 
 function encodedForms(secret: string): string[] {
   const b64 = Buffer.from(secret, "utf8").toString("base64");
-  const forms = [secret, b64, b64.replace(/=+$/, ""), Buffer.from(secret).toString("base64url"), encodeURIComponent(secret)];
+  const forms = [
+    secret,
+    b64,
+    b64.replace(/=+$/, ""),
+    Buffer.from(secret).toString("base64url"),
+    encodeURIComponent(secret),
+  ];
   // A secret embedded in a longer base64 stream is encoded at one of three alignments; the
   // stable middle of each shifted encoding is what can appear in such a stream.
   for (const pad of ["a", "ab"]) {
@@ -76,13 +82,17 @@ export function createLogger(sink: LogSink, masker: Masker = new Masker()): Logg
 }
 
 /** Writes info to stdout and warnings/errors to stderr; debug only when `debug` is set. */
-export function consoleSink(opts: { debug?: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {}): LogSink {
+export function consoleSink(
+  opts: { debug?: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {},
+): LogSink {
   const out = opts.stdout ?? process.stdout;
   const err = opts.stderr ?? process.stderr;
   return {
     write(level, line) {
       if (level === "debug" && !opts.debug) return;
-      (level === "info" || level === "debug" ? out : err).write(`${level === "info" ? "" : `${level}: `}${line}\n`);
+      (level === "info" || level === "debug" ? out : err).write(
+        `${level === "info" ? "" : `${level}: `}${line}\n`,
+      );
     },
   };
 }

@@ -1,4 +1,13 @@
-import { type Document, isCollection, isMap, isNode, isScalar, LineCounter, type Node, parseAllDocuments } from "yaml";
+import {
+  type Document,
+  isCollection,
+  isMap,
+  isNode,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+} from "yaml";
 import { PlatformError } from "./errors.ts";
 
 /** Limits for untrusted YAML: alias expansion, number of documents, and size. */
@@ -8,7 +17,11 @@ export interface YamlLimits {
   maxAliasCount?: number;
 }
 
-export const DEFAULT_YAML_LIMITS: Required<YamlLimits> = { maxBytes: 16 * 1024 * 1024, maxDocuments: 10_000, maxAliasCount: 100 };
+export const DEFAULT_YAML_LIMITS: Required<YamlLimits> = {
+  maxBytes: 16 * 1024 * 1024,
+  maxDocuments: 10_000,
+  maxAliasCount: 100,
+};
 
 export interface YamlDoc {
   /** 0-based index of the document in its stream. */
@@ -28,7 +41,11 @@ export interface YamlStream {
    * Position of a path inside a document: of the deepest existing node along it (the document start at
    * worst); `exact` says whether the whole path exists.
    */
-  position(doc: YamlDoc, path: ReadonlyArray<string | number>, opts?: { key?: boolean }): { line: number; column: number; exact: boolean };
+  position(
+    doc: YamlDoc,
+    path: ReadonlyArray<string | number>,
+    opts?: { key?: boolean },
+  ): { line: number; column: number; exact: boolean };
 }
 
 /** Parses a multi-document YAML stream with limits; syntax errors are reported per document, never thrown. */
@@ -41,17 +58,29 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
     });
   }
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, intAsBigInt: true, prettyErrors: false, uniqueKeys: true });
+  const parsed = parseAllDocuments(text, {
+    lineCounter,
+    intAsBigInt: true,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   const list = Array.isArray(parsed) ? parsed : [];
   if (list.length > l.maxDocuments) {
-    throw new PlatformError("YAML_TOO_MANY_DOCUMENTS", `${file} holds ${list.length} documents, more than the limit of ${l.maxDocuments}`, { file });
+    throw new PlatformError(
+      "YAML_TOO_MANY_DOCUMENTS",
+      `${file} holds ${list.length} documents, more than the limit of ${l.maxDocuments}`,
+      { file },
+    );
   }
   const posOf = (offset: number) => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
   };
   const docs: YamlDoc[] = list.map((doc, index) => {
-    const errors = doc.errors.map((e) => ({ message: e.message.split("\n")[0] ?? e.message, ...posOf(e.pos[0]) }));
+    const errors = doc.errors.map((e) => ({
+      message: e.message.split("\n")[0] ?? e.message,
+      ...posOf(e.pos[0]),
+    }));
     let value: unknown = null;
     if (errors.length === 0) {
       try {
@@ -60,7 +89,8 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
         errors.push({ message: (err as Error).message, ...posOf(doc.range[0]) });
       }
     }
-    const start = doc.contents && isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : doc.range[0];
+    const start =
+      doc.contents && isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : doc.range[0];
     return { index, doc, value, line: posOf(start).line, errors };
   });
   return {
@@ -75,7 +105,11 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
 }
 
 /** The deepest existing node along `path` (so a missing field points at its parent) and how deep it is. */
-function nodeAt(doc: Document.Parsed, path: ReadonlyArray<string | number>, wantKey: boolean): { node: Node | undefined; depth: number } {
+function nodeAt(
+  doc: Document.Parsed,
+  path: ReadonlyArray<string | number>,
+  wantKey: boolean,
+): { node: Node | undefined; depth: number } {
   let node: unknown = doc.contents;
   let last: Node | undefined = isNode(node) ? node : undefined;
   let depth = 0;

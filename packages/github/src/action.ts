@@ -56,7 +56,10 @@ export interface ActionDefinition<S extends z.ZodObject> {
 const MAX_ANNOTATIONS_PER_LEVEL = 50;
 
 /** Runs an action definition against an environment, as the GitHub runner would; never exits the process. */
-export async function runAction<S extends z.ZodObject>(def: ActionDefinition<S>, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function runAction<S extends z.ZodObject>(
+  def: ActionDefinition<S>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
   const masker = new Masker();
   masker.onAdd((s) => core.setSecret(s));
   const debug = env.RUNNER_DEBUG === "1" || env.ACTIONS_STEP_DEBUG === "true";
@@ -98,19 +101,34 @@ export async function runAction<S extends z.ZodObject>(def: ActionDefinition<S>,
       runId: env.GITHUB_RUN_ID,
       serverUrl,
       eventName: env.GITHUB_EVENT_NAME,
-      runUrl: env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined,
+      runUrl:
+        env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+          ? `${serverUrl}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+          : undefined,
     };
-    const outcome = await def.run(inputs, { log, workspace, runnerTemp: env.RUNNER_TEMP ?? workspace, env, github, summary, annotate });
+    const outcome = await def.run(inputs, {
+      log,
+      workspace,
+      runnerTemp: env.RUNNER_TEMP ?? workspace,
+      env,
+      github,
+      summary,
+      annotate,
+    });
     for (const [k, v] of Object.entries(outcome.outputs)) core.setOutput(k, masker.mask(String(v)));
     core.setOutput("result", masker.mask(JSON.stringify(outcome.result)));
     if (outcome.failure) code = fail(outcome.failure, log, masker, debug);
   } catch (err) {
     code = fail(err, log, masker, debug);
-    summary.heading(`${def.name} failed`, 2, 0).paragraph(masker.mask(err instanceof PlatformError ? err.describe() : errorMessage(err)), 0);
+    summary
+      .heading(`${def.name} failed`, 2, 0)
+      .paragraph(masker.mask(err instanceof PlatformError ? err.describe() : errorMessage(err)), 0);
   } finally {
     for (const level of ["error", "warning", "notice"] as const) {
       if (counts[level] > MAX_ANNOTATIONS_PER_LEVEL) {
-        core.info(`${counts[level] - MAX_ANNOTATIONS_PER_LEVEL} more ${level} annotation(s) not shown; see the job summary and SARIF.`);
+        core.info(
+          `${counts[level] - MAX_ANNOTATIONS_PER_LEVEL} more ${level} annotation(s) not shown; see the job summary and SARIF.`,
+        );
       }
     }
     const path = env.GITHUB_STEP_SUMMARY;

@@ -13,25 +13,42 @@ export function readRawInputs(names: string[], env: NodeJS.ProcessEnv): Record<s
 
 /** An optional string input: unset and empty both mean "not given". */
 export const optionalString = () =>
-  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : typeof v === "string" ? v.trim() : v), z.string().optional());
+  z.preprocess(
+    (v) => (typeof v === "string" && v.trim() === "" ? undefined : typeof v === "string" ? v.trim() : v),
+    z.string().optional(),
+  );
 
 /** A YAML 1.2 core-schema boolean, as GitHub's `getBooleanInput` accepts. */
 export const booleanInput = (fallback: boolean) =>
   z.preprocess(
     (v) => (v === undefined || v === "" ? fallback : v),
-    z.union([z.boolean(), z.enum(["true", "True", "TRUE", "false", "False", "FALSE"]).transform((s) => s.toLowerCase() === "true")], {
-      error: "must be true or false",
-    }),
+    z.union(
+      [
+        z.boolean(),
+        z
+          .enum(["true", "True", "TRUE", "false", "False", "FALSE"])
+          .transform((s) => s.toLowerCase() === "true"),
+      ],
+      {
+        error: "must be true or false",
+      },
+    ),
   );
 
 /** A list input parsed with the one list grammar; `comma` says whether commas separate items. */
-export const listInput = (opts: { comma: boolean }) => z.preprocess((v) => (typeof v === "string" ? parseList(v, opts) : (v ?? [])), z.array(z.string()));
+export const listInput = (opts: { comma: boolean }) =>
+  z.preprocess((v) => (typeof v === "string" ? parseList(v, opts) : (v ?? [])), z.array(z.string()));
 
 /** An enum input with a default when unset or empty; the error lists the allowed values. */
 export const enumInput = <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
-  z.preprocess((v) => (v === undefined || v === "" ? fallback : typeof v === "string" ? v.trim().toLowerCase() : v), z.enum(values, { error: `must be one of: ${values.join(", ")}` }));
+  z.preprocess(
+    (v) => (v === undefined || v === "" ? fallback : typeof v === "string" ? v.trim().toLowerCase() : v),
+    z.enum(values, { error: `must be one of: ${values.join(", ")}` }),
+  );
 
-type KebabToCamel<S extends string> = S extends `${infer H}-${infer T}` ? `${H}${Capitalize<KebabToCamel<T>>}` : S;
+type KebabToCamel<S extends string> = S extends `${infer H}-${infer T}`
+  ? `${H}${Capitalize<KebabToCamel<T>>}`
+  : S;
 export type CamelKeys<T> = { [K in keyof T as K extends string ? KebabToCamel<K> : K]: T[K] };
 
 export function camel(name: string): string {
@@ -39,16 +56,25 @@ export function camel(name: string): string {
 }
 
 /** Validates raw inputs with the schema; the first problem becomes a PlatformError naming the input. */
-export function parseInputs<S extends z.ZodObject>(schema: S, raw: Record<string, string | undefined>): CamelKeys<z.output<S>> {
+export function parseInputs<S extends z.ZodObject>(
+  schema: S,
+  raw: Record<string, string | undefined>,
+): CamelKeys<z.output<S>> {
   const result = schema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const name = String(issue.path[0] ?? "");
     const shown = raw[name];
-    throw new PlatformError("INPUT_INVALID", `input "${name}" ${issue.message}${shown !== undefined && shown.length < 200 ? ` (got "${shown}")` : ""}`, {
-      input: name,
-      hint: `Set \`${name}\` in the step's \`with:\` block to a valid value; see the action's README.`,
-    });
+    throw new PlatformError(
+      "INPUT_INVALID",
+      `input "${name}" ${issue.message}${shown !== undefined && shown.length < 200 ? ` (got "${shown}")` : ""}`,
+      {
+        input: name,
+        hint: `Set \`${name}\` in the step's \`with:\` block to a valid value; see the action's README.`,
+      },
+    );
   }
-  return Object.fromEntries(Object.entries(result.data as Record<string, unknown>).map(([k, v]) => [camel(k), v])) as CamelKeys<z.output<S>>;
+  return Object.fromEntries(
+    Object.entries(result.data as Record<string, unknown>).map(([k, v]) => [camel(k), v]),
+  ) as CamelKeys<z.output<S>>;
 }

@@ -38,14 +38,21 @@ export class SummaryBuilder {
 
   /** A table; cells are escaped, except ones wrapped as `{ raw: "..." }` (links, code we built). */
   table(header: string[], rows: Array<Array<string | number | { raw: string }>>, priority = 1): this {
-    const cell = (c: string | number | { raw: string }) => (typeof c === "object" ? c.raw : escapeMarkdown(String(c)));
-    const lines = [`| ${header.map(escapeMarkdown).join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`];
+    const cell = (c: string | number | { raw: string }) =>
+      typeof c === "object" ? c.raw : escapeMarkdown(String(c));
+    const lines = [
+      `| ${header.map(escapeMarkdown).join(" | ")} |`,
+      `|${header.map(() => " --- ").join("|")}|`,
+    ];
     for (const r of rows) lines.push(`| ${r.map(cell).join(" | ")} |`);
     return this.raw(`${lines.join("\n")}\n`, priority);
   }
 
   details(summary: string, body: string, priority = 2): this {
-    return this.raw(`<details><summary>${escapeMarkdown(summary)}</summary>\n\n${body}\n</details>\n`, priority);
+    return this.raw(
+      `<details><summary>${escapeMarkdown(summary)}</summary>\n\n${body}\n</details>\n`,
+      priority,
+    );
   }
 
   mermaid(source: string, priority = 2): this {
@@ -64,7 +71,9 @@ export class SummaryBuilder {
     const total = () => kept.reduce((n, s) => n + size(s.markdown) + 1, 0);
     let dropped = 0;
     while (total() > this.budgetBytes && kept.length > 0) {
-      const worst = kept.reduce((a, b) => (b.priority > a.priority || (b.priority === a.priority && b.i > a.i) ? b : a));
+      const worst = kept.reduce((a, b) =>
+        b.priority > a.priority || (b.priority === a.priority && b.i > a.i) ? b : a,
+      );
       kept = kept.filter((s) => s !== worst);
       dropped++;
     }

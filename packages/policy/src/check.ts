@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { type Logger, type PlatformConfig, PlatformError } from "@platform/core";
 import { BUILTIN_RULES } from "./builtin/rules.ts";
 import { builtinParams, type CompiledPolicy, compileBuiltins, evaluateAll } from "./evaluate.ts";
-import { loadManifests, type LoadResult, type RenderMode } from "./manifests.ts";
+import { type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
 import type { PolicyResult, Verdict } from "./types.ts";
 import { applyWaivers, loadWaivers } from "./waivers.ts";
 
@@ -65,18 +65,36 @@ export function selectPolicies(names: string[], config: PlatformConfig): Compile
 }
 
 /** The policy dry-run: load and render manifests, run the guardrails, apply waivers, decide the gate. */
-export async function policyCheck(input: PolicyCheckInput, deps: PolicyCheckDeps = {}): Promise<PolicyCheckResult> {
+export async function policyCheck(
+  input: PolicyCheckInput,
+  deps: PolicyCheckDeps = {},
+): Promise<PolicyCheckResult> {
   if (input.manifests.length === 0) {
-    throw new PlatformError("INPUT_MISSING", "no manifests given", { input: "manifests", hint: "Pass files, directories, globs, kustomize directories or chart directories." });
+    throw new PlatformError("INPUT_MISSING", "no manifests given", {
+      input: "manifests",
+      hint: "Pass files, directories, globs, kustomize directories or chart directories.",
+    });
   }
   const policies = selectPolicies(input.policies, input.config);
   const waivers = input.waivers ? await loadWaivers(resolve(input.root, input.waivers), input.waivers) : [];
-  const loaded = await loadManifests({ inputs: input.manifests, render: input.render, values: input.values, root: input.root, tools: deps.tools, log: deps.log });
-  deps.log?.info(`checking ${loaded.objects.length} object(s) against ${policies.length} polic${policies.length === 1 ? "y" : "ies"}`);
-  let results = evaluateAll(loaded.objects, policies, { excludedNamespaces: input.config.policy.excludedNamespaces });
+  const loaded = await loadManifests({
+    inputs: input.manifests,
+    render: input.render,
+    values: input.values,
+    root: input.root,
+    tools: deps.tools,
+    log: deps.log,
+  });
+  deps.log?.info(
+    `checking ${loaded.objects.length} object(s) against ${policies.length} polic${policies.length === 1 ? "y" : "ies"}`,
+  );
+  let results = evaluateAll(loaded.objects, policies, {
+    excludedNamespaces: input.config.policy.excludedNamespaces,
+  });
   results = applyWaivers(results, waivers, (deps.clock ?? (() => new Date()))());
   results.push(...loaded.problems);
-  if (input.mode === "warn") results = results.map((r) => (r.verdict === "fail" ? { ...r, verdict: "warn" as const } : r));
+  if (input.mode === "warn")
+    results = results.map((r) => (r.verdict === "fail" ? { ...r, verdict: "warn" as const } : r));
   const counts: Record<Verdict, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
   for (const r of results) counts[r.verdict]++;
   return {

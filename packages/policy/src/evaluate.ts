@@ -36,7 +36,10 @@ export function builtinParams(config: PlatformConfig): BuiltinParams {
 }
 
 /** Compiles the built-in guardrails (minus disabled ones) into policies on one engine. */
-export function compileBuiltins(params: BuiltinParams, opts: { disabled?: string[]; engine?: CelEngine; rules?: BuiltinRule[] } = {}): CompiledPolicy[] {
+export function compileBuiltins(
+  params: BuiltinParams,
+  opts: { disabled?: string[]; engine?: CelEngine; rules?: BuiltinRule[] } = {},
+): CompiledPolicy[] {
   const engine = opts.engine ?? createCelEngine();
   const disabled = new Set(opts.disabled ?? []);
   return (opts.rules ?? BUILTIN_RULES)
@@ -67,8 +70,19 @@ function compileRule(rule: BuiltinRule, params: BuiltinParams, engine: CelEngine
         file: t.loaded.source.file,
         line: t.loaded.source.line,
       };
-      const request = { namespace: t.namespace, name: obj.metadata?.name ?? "", operation: "CREATE", kind: { kind: obj.kind } };
-      const vars: Record<string, unknown> = { object: obj, request, clusterScoped: t.clusterScoped, params, serviceAccounts: t.serviceAccounts };
+      const request = {
+        namespace: t.namespace,
+        name: obj.metadata?.name ?? "",
+        operation: "CREATE",
+        kind: { kind: obj.kind },
+      };
+      const vars: Record<string, unknown> = {
+        object: obj,
+        request,
+        clusterScoped: t.clusterScoped,
+        params,
+        serviceAccounts: t.serviceAccounts,
+      };
       if (rule.scope === "object") {
         if (kinds && !kinds.has(obj.kind)) return [];
         return [judge(check, message, vars, rule, base, t, [], obj as Record<string, unknown>)];
@@ -87,7 +101,16 @@ function compileRule(rule: BuiltinRule, params: BuiltinParams, engine: CelEngine
           any = true;
           vars.container = container;
           vars.containerType = type;
-          const r = judge(check, message, vars, rule, base, t, [...pod.specPath, type, i], container as Record<string, unknown>);
+          const r = judge(
+            check,
+            message,
+            vars,
+            rule,
+            base,
+            t,
+            [...pod.specPath, type, i],
+            container as Record<string, unknown>,
+          );
           if (r.verdict !== "pass") out.push(r);
         });
       }
@@ -114,7 +137,8 @@ function judge(
     return { ...base, verdict: "error", message: `could not evaluate ${rule.id}: ${firstLine(err)}` };
   }
   if (ok === true) return { ...base, verdict: "pass", message: "" };
-  if (ok !== false) return { ...base, verdict: "error", message: `${rule.id} expression returned ${String(ok)}, not a bool` };
+  if (ok !== false)
+    return { ...base, verdict: "error", message: `${rule.id} expression returned ${String(ok)}, not a bool` };
   let text: string;
   try {
     const m = message.eval(vars);
@@ -129,7 +153,10 @@ function judge(
     ...base,
     verdict: rule.severity === "warning" ? "warn" : "fail",
     message: `${text}. ${rule.fix}`,
-    field: [...targetPath, ...field].map((p) => (typeof p === "number" ? `[${p}]` : p)).join(".").replace(/\.\[/g, "["),
+    field: [...targetPath, ...field]
+      .map((p) => (typeof p === "number" ? `[${p}]` : p))
+      .join(".")
+      .replace(/\.\[/g, "["),
     ...(pos ? { file: pos.file ?? base.file, line: pos.line, column: pos.column } : {}),
   };
 }
@@ -163,17 +190,27 @@ function resolvePath(node: unknown, parts: string[]): Array<string | number> | u
 }
 
 /** Runs every policy on every object not in an excluded namespace. */
-export function evaluateAll(objects: LoadedObject[], policies: CompiledPolicy[], opts: { excludedNamespaces?: string[] } = {}): PolicyResult[] {
+export function evaluateAll(
+  objects: LoadedObject[],
+  policies: CompiledPolicy[],
+  opts: { excludedNamespaces?: string[] } = {},
+): PolicyResult[] {
   const excluded = new Set(opts.excludedNamespaces ?? []);
   const serviceAccounts: Record<string, unknown> = {};
   for (const o of objects) {
-    if (o.obj.kind === "ServiceAccount" && o.obj.apiVersion === "v1") serviceAccounts[`${o.obj.metadata.namespace ?? ""}/${o.obj.metadata.name}`] = o.obj;
+    if (o.obj.kind === "ServiceAccount" && o.obj.apiVersion === "v1")
+      serviceAccounts[`${o.obj.metadata.namespace ?? ""}/${o.obj.metadata.name}`] = o.obj;
   }
   const results: PolicyResult[] = [];
   for (const loaded of objects) {
     const namespace = loaded.obj.metadata?.namespace ?? "";
     if (excluded.has(namespace)) continue;
-    const target: EvalTarget = { loaded, namespace, clusterScoped: isClusterScoped(loaded.obj), serviceAccounts };
+    const target: EvalTarget = {
+      loaded,
+      namespace,
+      clusterScoped: isClusterScoped(loaded.obj),
+      serviceAccounts,
+    };
     for (const p of policies) for (const r of p.evaluate(target)) results.push(r);
   }
   return results;

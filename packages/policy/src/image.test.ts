@@ -11,8 +11,14 @@ describe("parseImageRef", () => {
     ["index.docker.io/library/busybox:1", { registry: "docker.io", repository: "library/busybox", tag: "1" }],
     ["localhost:5000/app", { registry: "localhost:5000", repository: "app" }],
     ["localhost/app", { registry: "localhost", repository: "app" }],
-    ["acr.azurecr.io/team/api:v1@" + D, { registry: "acr.azurecr.io", repository: "team/api", tag: "v1", digest: D }],
-    ["acr.azurecr.io/team/api@" + D, { registry: "acr.azurecr.io", repository: "team/api", tag: undefined, digest: D }],
+    [
+      "acr.azurecr.io/team/api:v1@" + D,
+      { registry: "acr.azurecr.io", repository: "team/api", tag: "v1", digest: D },
+    ],
+    [
+      "acr.azurecr.io/team/api@" + D,
+      { registry: "acr.azurecr.io", repository: "team/api", tag: undefined, digest: D },
+    ],
     ["[::1]:5000/app:tag", { registry: "[::1]:5000", repository: "app", tag: "tag" }],
   ])("%s", (ref, want) => {
     const r = parseImageRef(ref);
@@ -27,12 +33,15 @@ describe("parseImageRef", () => {
 
 describe("isTrustedImage", () => {
   const trusted = ["acr.azurecr.io", "mcr.microsoft.com/oss/"];
-  it("trusts a whole registry host", () => expect(isTrustedImage(parseImageRef("acr.azurecr.io/x/y"), trusted)).toBe(true));
+  it("trusts a whole registry host", () =>
+    expect(isTrustedImage(parseImageRef("acr.azurecr.io/x/y"), trusted)).toBe(true));
   it("trusts a path prefix on component boundaries only", () => {
     expect(isTrustedImage(parseImageRef("mcr.microsoft.com/oss/nginx"), trusted)).toBe(true);
     expect(isTrustedImage(parseImageRef("mcr.microsoft.com/ossevil/nginx"), trusted)).toBe(false);
     expect(isTrustedImage(parseImageRef("mcr.microsoft.com/dotnet/aspnet"), trusted)).toBe(false);
   });
-  it("does not trust a look-alike host", () => expect(isTrustedImage(parseImageRef("acr.azurecr.io.evil.com/x"), trusted)).toBe(false));
-  it("normalises Docker Hub", () => expect(isTrustedImage(parseImageRef("nginx"), ["docker.io/library"])).toBe(true));
+  it("does not trust a look-alike host", () =>
+    expect(isTrustedImage(parseImageRef("acr.azurecr.io.evil.com/x"), trusted)).toBe(false));
+  it("normalises Docker Hub", () =>
+    expect(isTrustedImage(parseImageRef("nginx"), ["docker.io/library"])).toBe(true));
 });

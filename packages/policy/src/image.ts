@@ -34,7 +34,10 @@ export function parseImageRef(ref: string): ImageRef {
   const parts = rest.split("/");
   let registry = "docker.io";
   const first = parts[0] ?? "";
-  if (parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("["))) {
+  if (
+    parts.length > 1 &&
+    (first.includes(".") || first.includes(":") || first === "localhost" || first.startsWith("["))
+  ) {
     registry = first.toLowerCase();
     parts.shift();
   }

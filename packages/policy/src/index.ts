@@ -1,7 +1,21 @@
-export { type BuiltinRule, BUILTIN_RULES, type RuleScope } from "./builtin/rules.ts";
+export { BUILTIN_RULES, type BuiltinRule, type RuleScope } from "./builtin/rules.ts";
 export { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
-export { type PolicyCheckDeps, type PolicyCheckInput, type PolicyCheckResult, type PolicyMode, policyCheck, selectPolicies } from "./check.ts";
-export { type BuiltinParams, builtinParams, type CompiledPolicy, compileBuiltins, type EvalTarget, evaluateAll } from "./evaluate.ts";
+export {
+  type PolicyCheckDeps,
+  type PolicyCheckInput,
+  type PolicyCheckResult,
+  type PolicyMode,
+  policyCheck,
+  selectPolicies,
+} from "./check.ts";
+export {
+  type BuiltinParams,
+  builtinParams,
+  type CompiledPolicy,
+  compileBuiltins,
+  type EvalTarget,
+  evaluateAll,
+} from "./evaluate.ts";
 export { type ImageRef, isTrustedImage, parseImageRef } from "./image.ts";
 export { type LoadOptions, type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
 export { podTarget } from "./podspec.ts";

@@ -13,21 +13,36 @@ async function workspace(files: Record<string, string>): Promise<string> {
   return root;
 }
 
-const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: t\ndata:\n  k: v\n`;
+const cm = (name: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: t\ndata:\n  k: v\n`;
 
 describe("loadManifests", () => {
   it("reads multi-document files, dirs and globs, with line numbers and field positions", async () => {
-    const root = await workspace({ "a/one.yaml": `${cm("x")}---\n${cm("y")}`, "b/two.yml": cm("z"), "b/notes.txt": "x" });
+    const root = await workspace({
+      "a/one.yaml": `${cm("x")}---\n${cm("y")}`,
+      "b/two.yml": cm("z"),
+      "b/notes.txt": "x",
+    });
     const r = await loadManifests({ inputs: ["a", "b/*.yml"], render: "none", root });
     expect(r.problems).toEqual([]);
-    expect(r.objects.map((o) => `${o.source.file}:${o.source.line}:${o.obj.metadata.name}`)).toEqual(["a/one.yaml:1:x", "a/one.yaml:9:y", "b/two.yml:1:z"]);
+    expect(r.objects.map((o) => `${o.source.file}:${o.source.line}:${o.obj.metadata.name}`)).toEqual([
+      "a/one.yaml:1:x",
+      "a/one.yaml:9:y",
+      "b/two.yml:1:z",
+    ]);
     expect(r.objects[1]!.locate(["data", "k"])).toMatchObject({ line: 15, exact: true });
   });
 
   it("expands List kinds into their items", async () => {
-    const root = await workspace({ "l.yaml": "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: { name: a }\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: { name: b }\n" });
+    const root = await workspace({
+      "l.yaml":
+        "apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: { name: a }\n  - apiVersion: v1\n    kind: ConfigMap\n    metadata: { name: b }\n",
+    });
     const r = await loadManifests({ inputs: ["l.yaml"], render: "none", root });
-    expect(r.objects.map((o) => [o.obj.metadata.name, o.source.line])).toEqual([["a", 4], ["b", 7]]);
+    expect(r.objects.map((o) => [o.obj.metadata.name, o.source.line])).toEqual([
+      ["a", 4],
+      ["b", 7],
+    ]);
   });
 
   it("reports malformed YAML and non-objects as problems and keeps the rest", async () => {
@@ -38,7 +53,11 @@ describe("loadManifests", () => {
   });
 
   it("in a walked directory, skips values files and other YAML that is clearly not a manifest", async () => {
-    const root = await workspace({ "d/values.yaml": "image: x\n", "d/config.yaml": "a: 1\n", "d/cm.yaml": cm("c") });
+    const root = await workspace({
+      "d/values.yaml": "image: x\n",
+      "d/config.yaml": "a: 1\n",
+      "d/cm.yaml": cm("c"),
+    });
     const r = await loadManifests({ inputs: ["d"], render: "auto", root });
     expect(r.problems).toEqual([]);
     expect(r.objects).toHaveLength(1);
@@ -56,12 +75,26 @@ describe("loadManifests", () => {
   it("names a missing input and a glob that matches nothing", async () => {
     const root = await workspace({});
     const r = await loadManifests({ inputs: ["nope.yaml", "x/**/*.yaml"], render: "none", root });
-    expect(r.problems.map((p) => p.message)).toEqual([expect.stringContaining('"nope.yaml" does not exist'), expect.stringContaining("no files match")]);
+    expect(r.problems.map((p) => p.message)).toEqual([
+      expect.stringContaining('"nope.yaml" does not exist'),
+      expect.stringContaining("no files match"),
+    ]);
   });
 
   it("reports a missing renderer as a problem at the kustomization", async () => {
     const root = await workspace({ "k/kustomization.yaml": "resources: [cm.yaml]\n", "k/cm.yaml": cm("k") });
-    const r = await loadManifests({ inputs: ["k"], render: "auto", root, tools: { kustomize: "/nonexistent/kustomize" } });
-    expect(r.problems).toEqual([expect.objectContaining({ policy: "input/render", file: "k/kustomization.yaml", message: expect.stringContaining("kustomize is not installed") })]);
+    const r = await loadManifests({
+      inputs: ["k"],
+      render: "auto",
+      root,
+      tools: { kustomize: "/nonexistent/kustomize" },
+    });
+    expect(r.problems).toEqual([
+      expect.objectContaining({
+        policy: "input/render",
+        file: "k/kustomization.yaml",
+        message: expect.stringContaining("kustomize is not installed"),
+      }),
+    ]);
   });
 });

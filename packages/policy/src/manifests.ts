@@ -31,7 +31,8 @@ export interface LoadResult {
 
 const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 /** YAML that lives beside manifests but is not a Kubernetes object. */
-const NOT_MANIFESTS = /^(kustomization\.ya?ml|Chart\.ya?ml|values[\w.-]*\.ya?ml|platform\.ya?ml|waivers?\.ya?ml|\.?[\w-]*config\.ya?ml)$/i;
+const NOT_MANIFESTS =
+  /^(kustomization\.ya?ml|Chart\.ya?ml|values[\w.-]*\.ya?ml|platform\.ya?ml|waivers?\.ya?ml|\.?[\w-]*config\.ya?ml)$/i;
 const MAX_RENDER_OUTPUT = 256 * 1024 * 1024;
 
 /** Expands inputs, renders kustomize dirs and charts with the real tools, and parses every object. */
@@ -42,22 +43,42 @@ export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
   const seen = new Set<string>();
 
   for (const input of opts.inputs) {
-    const paths = isDynamicPattern(input) ? await glob(input, { cwd: root, absolute: true, onlyFiles: false, dot: false }) : [resolve(root, input)];
+    const paths = isDynamicPattern(input)
+      ? await glob(input, { cwd: root, absolute: true, onlyFiles: false, dot: false })
+      : [resolve(root, input)];
     if (paths.length === 0) {
-      result.problems.push(inputProblem(input, `no files match "${input}"`, "Check the path: it is resolved against the workspace root."));
+      result.problems.push(
+        inputProblem(
+          input,
+          `no files match "${input}"`,
+          "Check the path: it is resolved against the workspace root.",
+        ),
+      );
       continue;
     }
     for (const p of paths) {
       const abs = await contained(root, p);
       if (!abs) {
-        result.problems.push(inputProblem(input, `"${input}" resolves outside the workspace (symlink or ..)`, "Only files inside the workspace are read."));
+        result.problems.push(
+          inputProblem(
+            input,
+            `"${input}" resolves outside the workspace (symlink or ..)`,
+            "Only files inside the workspace are read.",
+          ),
+        );
         continue;
       }
       let st: Awaited<ReturnType<typeof stat>>;
       try {
         st = await stat(abs);
       } catch {
-        result.problems.push(inputProblem(input, `"${input}" does not exist`, "Check the `manifests` paths; they are relative to the workspace root."));
+        result.problems.push(
+          inputProblem(
+            input,
+            `"${input}" does not exist`,
+            "Check the `manifests` paths; they are relative to the workspace root.",
+          ),
+        );
         continue;
       }
       if (st.isDirectory()) await planDirectory(abs, root, opts, tasks, result, seen);
@@ -74,16 +95,31 @@ export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
   return result;
 }
 
-async function planDirectory(dir: string, root: string, opts: LoadOptions, tasks: Array<() => Promise<void>>, result: LoadResult, seen: Set<string>): Promise<void> {
+async function planDirectory(
+  dir: string,
+  root: string,
+  opts: LoadOptions,
+  tasks: Array<() => Promise<void>>,
+  result: LoadResult,
+  seen: Set<string>,
+): Promise<void> {
   const kind = opts.render === "none" ? undefined : await renderKind(dir, opts.render);
   if (kind === "kustomize" || kind === "helm") {
     if (seen.has(dir)) return;
     seen.add(dir);
-    tasks.push(() => (kind === "kustomize" ? renderKustomize(dir, root, opts, result) : renderHelm(dir, root, opts, result)));
+    tasks.push(() =>
+      kind === "kustomize" ? renderKustomize(dir, root, opts, result) : renderHelm(dir, root, opts, result),
+    );
     return;
   }
   if (opts.render === "kustomize" || opts.render === "helm") {
-    result.problems.push(inputProblem(rel(root, dir), `render is "${opts.render}" but ${rel(root, dir)} has no ${opts.render === "helm" ? "Chart.yaml" : "kustomization.yaml"}`, "Point `manifests` at the kustomize directory or chart, or use render: auto."));
+    result.problems.push(
+      inputProblem(
+        rel(root, dir),
+        `render is "${opts.render}" but ${rel(root, dir)} has no ${opts.render === "helm" ? "Chart.yaml" : "kustomization.yaml"}`,
+        "Point `manifests` at the kustomize directory or chart, or use render: auto.",
+      ),
+    );
     return;
   }
   // A plain directory: walk it. Kustomize dirs inside are rendered as units, except bases that another
@@ -92,11 +128,16 @@ async function planDirectory(dir: string, root: string, opts: LoadOptions, tasks
   const units: Array<{ dir: string; kind: "kustomize" | "helm" }> = [];
   await walk(dir, root, opts.render === "none" ? "none" : "auto", files, units);
   const included = new Set<string>();
-  for (const u of units.filter((x) => x.kind === "kustomize")) for (const d of await kustomizeReferences(u.dir)) included.add(d);
+  for (const u of units.filter((x) => x.kind === "kustomize"))
+    for (const d of await kustomizeReferences(u.dir)) included.add(d);
   for (const u of units) {
     if (included.has(u.dir) || seen.has(u.dir)) continue;
     seen.add(u.dir);
-    tasks.push(() => (u.kind === "kustomize" ? renderKustomize(u.dir, root, opts, result) : renderHelm(u.dir, root, opts, result)));
+    tasks.push(() =>
+      u.kind === "kustomize"
+        ? renderKustomize(u.dir, root, opts, result)
+        : renderHelm(u.dir, root, opts, result),
+    );
   }
   for (const f of files) {
     if (seen.has(f)) continue;
@@ -112,7 +153,13 @@ async function renderKind(dir: string, mode: RenderMode): Promise<"kustomize" | 
   return undefined;
 }
 
-async function walk(dir: string, root: string, mode: "auto" | "none", files: string[], units: Array<{ dir: string; kind: "kustomize" | "helm" }>): Promise<void> {
+async function walk(
+  dir: string,
+  root: string,
+  mode: "auto" | "none",
+  files: string[],
+  units: Array<{ dir: string; kind: "kustomize" | "helm" }>,
+): Promise<void> {
   if (mode === "auto") {
     const k = await renderKind(dir, "auto");
     if (k) {
@@ -149,7 +196,9 @@ async function kustomizeReferences(dir: string): Promise<string[]> {
     if (text === undefined) continue;
     const stream = parseYamlStream(text, join(dir, name));
     const value = stream.docs[0]?.value as Record<string, unknown> | null;
-    const refs = ["resources", "bases", "components"].flatMap((k) => (Array.isArray(value?.[k]) ? (value[k] as unknown[]) : []));
+    const refs = ["resources", "bases", "components"].flatMap((k) =>
+      Array.isArray(value?.[k]) ? (value[k] as unknown[]) : [],
+    );
     const out: string[] = [];
     for (const r of refs) {
       if (typeof r !== "string" || r.includes("://") || r.startsWith("github.com/")) continue;
@@ -167,7 +216,9 @@ async function loadYamlFile(file: string, root: string, result: LoadResult, walk
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    result.problems.push(inputProblem(display, `cannot read ${display}: ${errorMessage(err)}`, "Check file permissions."));
+    result.problems.push(
+      inputProblem(display, `cannot read ${display}: ${errorMessage(err)}`, "Check file permissions."),
+    );
     return;
   }
   const n = await addStream(text, display, result, undefined, walked);
@@ -189,7 +240,13 @@ interface Renderer {
 }
 
 /** Parses a YAML stream into objects; returns how many objects it added. */
-async function addStream(text: string, file: string, result: LoadResult, renderer: Renderer | undefined, lenient: boolean): Promise<number> {
+async function addStream(
+  text: string,
+  file: string,
+  result: LoadResult,
+  renderer: Renderer | undefined,
+  lenient: boolean,
+): Promise<number> {
   let stream: ReturnType<typeof parseYamlStream>;
   try {
     stream = parseYamlStream(text, file);
@@ -203,22 +260,41 @@ async function addStream(text: string, file: string, result: LoadResult, rendere
     const srcFile = renderer?.sourceFor?.(d.index) ?? file;
     const syntax = d.errors[0];
     if (syntax) {
-      result.problems.push({ ...inputProblem(srcFile, `invalid YAML: ${syntax.message}`, "Fix the YAML syntax."), line: renderer ? 1 : syntax.line, column: renderer ? undefined : syntax.column });
+      result.problems.push({
+        ...inputProblem(srcFile, `invalid YAML: ${syntax.message}`, "Fix the YAML syntax."),
+        line: renderer ? 1 : syntax.line,
+        column: renderer ? undefined : syntax.column,
+      });
       continue;
     }
     const v = d.value;
     if (v === null || v === undefined) continue;
-    const objs = isList(v) ? v.items.map((item, i) => ({ item, path: ["items", i] as Array<string | number> })) : [{ item: v, path: [] as Array<string | number> }];
+    const objs = isList(v)
+      ? v.items.map((item, i) => ({ item, path: ["items", i] as Array<string | number> }))
+      : [{ item: v, path: [] as Array<string | number> }];
     for (const { item, path } of objs) {
       if (!isKubeObject(item)) {
         if (lenient && !renderer && !looksLikeManifest(item)) continue;
-        result.problems.push({ ...inputProblem(srcFile, `document ${d.index + 1} is not a Kubernetes object (it needs apiVersion, kind and metadata.name)`, "Remove it from the manifests input, or complete the object."), line: renderer ? 1 : d.line });
+        result.problems.push({
+          ...inputProblem(
+            srcFile,
+            `document ${d.index + 1} is not a Kubernetes object (it needs apiVersion, kind and metadata.name)`,
+            "Remove it from the manifests input, or complete the object.",
+          ),
+          line: renderer ? 1 : d.line,
+        });
         continue;
       }
       count++;
       if (renderer) {
-        const at: Attribution = renderer.attribute ? await renderer.attribute(item) : { file: srcFile, line: 1 };
-        result.objects.push({ obj: item, source: { file: at.file, line: at.line, renderer: renderer.kind }, locate: at.locate ?? (() => undefined) });
+        const at: Attribution = renderer.attribute
+          ? await renderer.attribute(item)
+          : { file: srcFile, line: 1 };
+        result.objects.push({
+          obj: item,
+          source: { file: at.file, line: at.line, renderer: renderer.kind },
+          locate: at.locate ?? (() => undefined),
+        });
       } else {
         const base = path;
         result.objects.push({
@@ -234,7 +310,14 @@ async function addStream(text: string, file: string, result: LoadResult, rendere
 
 function isList(v: unknown): v is { items: unknown[] } {
   const o = v as Record<string, unknown> | null;
-  return !!o && typeof o === "object" && typeof o.apiVersion === "string" && typeof o.kind === "string" && o.kind.endsWith("List") && Array.isArray(o.items);
+  return (
+    !!o &&
+    typeof o === "object" &&
+    typeof o.apiVersion === "string" &&
+    typeof o.kind === "string" &&
+    o.kind.endsWith("List") &&
+    Array.isArray(o.items)
+  );
 }
 
 function looksLikeManifest(v: unknown): boolean {
@@ -245,10 +328,21 @@ function isKubeObject(v: unknown): v is KubeObject {
   if (!v || typeof v !== "object" || Array.isArray(v)) return false;
   const o = v as Record<string, unknown>;
   const md = o.metadata as Record<string, unknown> | undefined;
-  return typeof o.apiVersion === "string" && typeof o.kind === "string" && !!md && typeof md === "object" && (typeof md.name === "string" || typeof md.generateName === "string");
+  return (
+    typeof o.apiVersion === "string" &&
+    typeof o.kind === "string" &&
+    !!md &&
+    typeof md === "object" &&
+    (typeof md.name === "string" || typeof md.generateName === "string")
+  );
 }
 
-async function renderKustomize(dir: string, root: string, opts: LoadOptions, result: LoadResult): Promise<void> {
+async function renderKustomize(
+  dir: string,
+  root: string,
+  opts: LoadOptions,
+  result: LoadResult,
+): Promise<void> {
   const display = rel(root, dir);
   let file = display;
   let patchesAt = { file, line: 1 };
@@ -258,7 +352,9 @@ async function renderKustomize(dir: string, root: string, opts: LoadOptions, res
     file = rel(root, join(dir, k));
     const stream = parseYamlStream(text, file);
     const doc = stream.docs[0];
-    const key = ["patches", "patchesStrategicMerge", "patchesJson6902"].find((p) => doc && stream.position(doc, [p]).exact);
+    const key = ["patches", "patchesStrategicMerge", "patchesJson6902"].find(
+      (p) => doc && stream.position(doc, [p]).exact,
+    );
     patchesAt = { file, line: doc && key ? stream.position(doc, [key]).line : 1 };
     break;
   }
@@ -268,17 +364,29 @@ async function renderKustomize(dir: string, root: string, opts: LoadOptions, res
   const wrapper = await mkdtemp(join(tmpdir(), "platform-kustomize-"));
   let out: string | undefined;
   try {
-    await writeFile(join(wrapper, "kustomization.yaml"), `resources:\n  - ${JSON.stringify(relative(wrapper, dir))}\nbuildMetadata: [originAnnotations]\n`);
+    await writeFile(
+      join(wrapper, "kustomization.yaml"),
+      `resources:\n  - ${JSON.stringify(relative(wrapper, dir))}\nbuildMetadata: [originAnnotations]\n`,
+    );
     out = await runTool(opts.tools?.kustomize ?? "kustomize", ["build", wrapper], root, file, result, (msg) =>
       // Keep the wrapper out of error messages: users should see their own paths.
-      msg.replace(/accumulating resources from '[^']*': '[^']*' must resolve to a file': recursed accumulation of path '[^']*': /g, ""),
+      msg.replace(
+        /accumulating resources from '[^']*': '[^']*' must resolve to a file': recursed accumulation of path '[^']*': /g,
+        "",
+      ),
     );
   } finally {
     await rm(wrapper, { recursive: true, force: true });
   }
   if (out === undefined) return;
   const sources = new Map<string, Promise<YamlStream | undefined>>();
-  const n = addStream(out, file, result, { kind: "kustomize", attribute: (obj) => originOf(obj, wrapper, root, patchesAt, sources) }, false);
+  const n = addStream(
+    out,
+    file,
+    result,
+    { kind: "kustomize", attribute: (obj) => originOf(obj, wrapper, root, patchesAt, sources) },
+    false,
+  );
   result.units.push({ path: display, kind: "kustomize", objects: await n });
 }
 
@@ -305,7 +413,9 @@ async function originOf(
   if (!abs) return { file: fallback, line: 1 };
   let pending = cache.get(abs);
   if (!pending) {
-    pending = readFile(abs, "utf8").then((t) => parseYamlStream(t, abs)).catch(() => undefined);
+    pending = readFile(abs, "utf8")
+      .then((t) => parseYamlStream(t, abs))
+      .catch(() => undefined);
     cache.set(abs, pending);
   }
   const stream = await pending;
@@ -313,7 +423,11 @@ async function originOf(
   const name = obj.metadata.name ?? "";
   const doc = stream?.docs.find((d) => {
     const v = d.value as KubeObject | null;
-    return v?.kind === obj.kind && typeof v.metadata?.name === "string" && (v.metadata.name === name || name.includes(v.metadata.name));
+    return (
+      v?.kind === obj.kind &&
+      typeof v.metadata?.name === "string" &&
+      (v.metadata.name === name || name.includes(v.metadata.name))
+    );
   });
   if (!stream || !doc) return { file, line: 1 };
   return {
@@ -332,7 +446,13 @@ async function renderHelm(dir: string, root: string, opts: LoadOptions, result: 
   const args = ["template", basename(dir), dir];
   for (const v of opts.values ?? []) args.push("--values", resolve(root, v));
   opts.log?.info(`rendering ${display} with helm template`);
-  const out = await runTool(opts.tools?.helm ?? "helm", args, root, rel(root, join(dir, "Chart.yaml")), result);
+  const out = await runTool(
+    opts.tools?.helm ?? "helm",
+    args,
+    root,
+    rel(root, join(dir, "Chart.yaml")),
+    result,
+  );
   if (out === undefined) return;
   // `helm template` marks each document with `# Source: <chart>/templates/<file>`: attribute findings there.
   const sources: string[] = [];
@@ -342,28 +462,69 @@ async function renderHelm(dir: string, root: string, opts: LoadOptions, result: 
     const inChart = m?.[1]?.split("/").slice(1).join("/");
     sources.push(inChart ? `${display}/${inChart}` : `${display}/Chart.yaml`);
   }
-  const n = await addStream(out, `${display}/Chart.yaml`, result, { kind: "helm", sourceFor: (i) => sources[i] ?? `${display}/Chart.yaml` }, false);
+  const n = await addStream(
+    out,
+    `${display}/Chart.yaml`,
+    result,
+    { kind: "helm", sourceFor: (i) => sources[i] ?? `${display}/Chart.yaml` },
+    false,
+  );
   result.units.push({ path: display, kind: "helm", objects: n });
 }
 
-function runTool(tool: string, args: string[], cwd: string, file: string, result: LoadResult, clean: (msg: string) => string = (m) => m): Promise<string | undefined> {
+function runTool(
+  tool: string,
+  args: string[],
+  cwd: string,
+  file: string,
+  result: LoadResult,
+  clean: (msg: string) => string = (m) => m,
+): Promise<string | undefined> {
   return new Promise((done) => {
-    execFile(tool, args, { cwd, maxBuffer: MAX_RENDER_OUTPUT, timeout: 120_000, env: { ...process.env, HELM_NO_PLUGINS: "1" } }, (err, stdout, stderr) => {
-      if (err) {
-        const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-        const detail = clean((stderr || err.message).trim().split("\n").slice(0, 6).join(" | ")).split(`${cwd}${sep}`).join("");
-        const msg = missing ? `${basename(tool)} is not installed (needed to render ${file})` : `${basename(tool)} failed on ${file}: ${detail}`;
-        result.problems.push({ ...inputProblem(file, msg, missing ? `Install ${basename(tool)} on the runner (GitHub's ubuntu images have it), or set render: none.` : "Fix the render error; run the same command locally to see it in full."), policy: "input/render" });
-        done(undefined);
-        return;
-      }
-      done(stdout);
-    });
+    execFile(
+      tool,
+      args,
+      { cwd, maxBuffer: MAX_RENDER_OUTPUT, timeout: 120_000, env: { ...process.env, HELM_NO_PLUGINS: "1" } },
+      (err, stdout, stderr) => {
+        if (err) {
+          const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+          const detail = clean((stderr || err.message).trim().split("\n").slice(0, 6).join(" | "))
+            .split(`${cwd}${sep}`)
+            .join("");
+          const msg = missing
+            ? `${basename(tool)} is not installed (needed to render ${file})`
+            : `${basename(tool)} failed on ${file}: ${detail}`;
+          result.problems.push({
+            ...inputProblem(
+              file,
+              msg,
+              missing
+                ? `Install ${basename(tool)} on the runner (GitHub's ubuntu images have it), or set render: none.`
+                : "Fix the render error; run the same command locally to see it in full.",
+            ),
+            policy: "input/render",
+          });
+          done(undefined);
+          return;
+        }
+        done(stdout);
+      },
+    );
   });
 }
 
 function inputProblem(file: string, message: string, hint: string): PolicyResult {
-  return { policy: "input/parse", kind: "", namespace: "", name: "", verdict: "error", message: `${message}. ${hint}`, file, line: 1, severity: "error" };
+  return {
+    policy: "input/parse",
+    kind: "",
+    namespace: "",
+    name: "",
+    verdict: "error",
+    message: `${message}. ${hint}`,
+    file,
+    line: 1,
+    severity: "error",
+  };
 }
 
 /** The real path of `p` if it stays inside `root`, else undefined (symlinks out of the workspace are refused). */

@@ -37,11 +37,33 @@ export function podTarget(obj: KubeObject): PodTarget | undefined {
 
 /** Kinds that are not namespaced (core and common platform CRDs). */
 export const CLUSTER_SCOPED = new Set([
-  "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "StorageClass",
-  "PriorityClass", "IngressClass", "RuntimeClass", "CSIDriver", "VolumeSnapshotClass", "APIService", "MutatingWebhookConfiguration",
-  "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy",
-  "MutatingAdmissionPolicyBinding", "GatewayClass", "ClusterIssuer", "ConstraintTemplate", "ClusterPolicy", "ValidatingPolicy",
-  "ClusterSecretStore", "FlowSchema", "PriorityLevelConfiguration",
+  "Namespace",
+  "Node",
+  "PersistentVolume",
+  "ClusterRole",
+  "ClusterRoleBinding",
+  "CustomResourceDefinition",
+  "StorageClass",
+  "PriorityClass",
+  "IngressClass",
+  "RuntimeClass",
+  "CSIDriver",
+  "VolumeSnapshotClass",
+  "APIService",
+  "MutatingWebhookConfiguration",
+  "ValidatingWebhookConfiguration",
+  "ValidatingAdmissionPolicy",
+  "ValidatingAdmissionPolicyBinding",
+  "MutatingAdmissionPolicy",
+  "MutatingAdmissionPolicyBinding",
+  "GatewayClass",
+  "ClusterIssuer",
+  "ConstraintTemplate",
+  "ClusterPolicy",
+  "ValidatingPolicy",
+  "ClusterSecretStore",
+  "FlowSchema",
+  "PriorityLevelConfiguration",
 ]);
 
 export function isClusterScoped(obj: KubeObject): boolean {

@@ -6,44 +6,84 @@ export function findings(result: PolicyCheckResult): PolicyResult[] {
   const rank = { error: 0, fail: 1, warn: 2, skip: 3, pass: 4 } as const;
   return result.results
     .filter((r) => r.verdict !== "pass")
-    .sort((a, b) => rank[a.verdict] - rank[b.verdict] || a.file.localeCompare(b.file) || a.line - b.line || a.policy.localeCompare(b.policy));
+    .sort(
+      (a, b) =>
+        rank[a.verdict] - rank[b.verdict] ||
+        a.file.localeCompare(b.file) ||
+        a.line - b.line ||
+        a.policy.localeCompare(b.policy),
+    );
 }
 
 /** Per-policy counts of fail/warn/skip, for summaries. */
-export function countsByPolicy(result: PolicyCheckResult): Array<{ policy: string; fail: number; warn: number; skip: number; error: number; pass: number }> {
-  const by = new Map<string, { policy: string; fail: number; warn: number; skip: number; error: number; pass: number }>();
+export function countsByPolicy(
+  result: PolicyCheckResult,
+): Array<{ policy: string; fail: number; warn: number; skip: number; error: number; pass: number }> {
+  const by = new Map<
+    string,
+    { policy: string; fail: number; warn: number; skip: number; error: number; pass: number }
+  >();
   for (const r of result.results) {
     let row = by.get(r.policy);
-    if (!row) by.set(r.policy, (row = { policy: r.policy, fail: 0, warn: 0, skip: 0, error: 0, pass: 0 }));
+    if (!row) {
+      row = { policy: r.policy, fail: 0, warn: 0, skip: 0, error: 0, pass: 0 };
+      by.set(r.policy, row);
+    }
     row[r.verdict]++;
   }
-  return [...by.values()].sort((a, b) => b.fail + b.error - (a.fail + a.error) || b.warn - a.warn || a.policy.localeCompare(b.policy));
+  return [...by.values()].sort(
+    (a, b) => b.fail + b.error - (a.fail + a.error) || b.warn - a.warn || a.policy.localeCompare(b.policy),
+  );
 }
 
 /** Objects with the most failures ("worst objects"). */
-export function worstObjects(result: PolicyCheckResult, limit = 10): Array<{ object: string; file: string; fail: number; warn: number }> {
+export function worstObjects(
+  result: PolicyCheckResult,
+  limit = 10,
+): Array<{ object: string; file: string; fail: number; warn: number }> {
   const by = new Map<string, { object: string; file: string; fail: number; warn: number }>();
   for (const r of result.results) {
     if (r.verdict !== "fail" && r.verdict !== "warn") continue;
     if (!r.kind || r.kind === "Waiver") continue;
     const key = `${r.kind}/${r.namespace}/${r.name}`;
     let row = by.get(key);
-    if (!row) by.set(key, (row = { object: `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`, file: r.file, fail: 0, warn: 0 }));
+    if (!row) {
+      row = {
+        object: `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`,
+        file: r.file,
+        fail: 0,
+        warn: 0,
+      };
+      by.set(key, row);
+    }
     row[r.verdict]++;
   }
-  return [...by.values()].sort((a, b) => b.fail - a.fail || b.warn - a.warn || a.object.localeCompare(b.object)).slice(0, limit);
+  return [...by.values()]
+    .sort((a, b) => b.fail - a.fail || b.warn - a.warn || a.object.localeCompare(b.object))
+    .slice(0, limit);
 }
 
 /** A plain-text table for terminals. */
-export function renderTable(result: PolicyCheckResult, opts: { color?: boolean; limit?: number } = {}): string {
+export function renderTable(
+  result: PolicyCheckResult,
+  opts: { color?: boolean; limit?: number } = {},
+): string {
   const rows = findings(result);
   const c = (code: number, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
-  const mark = { error: c(35, "ERROR"), fail: c(31, "FAIL "), warn: c(33, "WARN "), skip: c(90, "SKIP "), pass: c(32, "PASS ") };
+  const mark = {
+    error: c(35, "ERROR"),
+    fail: c(31, "FAIL "),
+    warn: c(33, "WARN "),
+    skip: c(90, "SKIP "),
+    pass: c(32, "PASS "),
+  };
   const lines: string[] = [];
   const limit = opts.limit ?? 200;
   for (const r of rows.slice(0, limit)) {
     const obj = r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}` : "";
-    lines.push(`${mark[r.verdict]} ${r.file}:${r.line}${r.column ? `:${r.column}` : ""}  ${r.policy}${obj ? `  ${obj}` : ""}\n       ${r.message}`);
+    lines.push(
+      `${mark[r.verdict]} ${r.file}:${r.line}${r.column ? `:${r.column}` : ""}  ${r.policy}${obj ? `  ${obj}` : ""}\n       ${r.message}`,
+    );
   }
   if (rows.length > limit) lines.push(`… ${rows.length - limit} more (use --json for all)`);
   const k = result.counts;

@@ -2,8 +2,13 @@ import { BUILTIN_RULES } from "./builtin/rules.ts";
 import type { PolicyResult } from "./types.ts";
 
 /** SARIF 2.1.0 log for GitHub code scanning: one rule per policy, one result per fail/warn/error. */
-export function toSarif(results: PolicyResult[], tool: { version: string; informationUri?: string }): Record<string, unknown> {
-  const reported = results.filter((r) => r.verdict === "fail" || r.verdict === "warn" || r.verdict === "error" || r.verdict === "skip");
+export function toSarif(
+  results: PolicyResult[],
+  tool: { version: string; informationUri?: string },
+): Record<string, unknown> {
+  const reported = results.filter(
+    (r) => r.verdict === "fail" || r.verdict === "warn" || r.verdict === "error" || r.verdict === "skip",
+  );
   const ruleIds = [...new Set(reported.map((r) => r.policy))].sort();
   const rules = ruleIds.map((id) => {
     const builtin = BUILTIN_RULES.find((b) => id === `${b.id}/${b.name}`);
@@ -12,7 +17,9 @@ export function toSarif(results: PolicyResult[], tool: { version: string; inform
       id,
       name: builtin?.name ?? id.replace(/[^A-Za-z0-9]+/g, "-"),
       shortDescription: { text: builtin?.title ?? sample?.title ?? id },
-      fullDescription: { text: builtin ? `${builtin.title}. Enforces: ${builtin.enforces}.` : (sample?.title ?? id) },
+      fullDescription: {
+        text: builtin ? `${builtin.title}. Enforces: ${builtin.enforces}.` : (sample?.title ?? id),
+      },
       help: { text: builtin?.fix ?? "See the message." },
       defaultConfiguration: { level: builtin?.severity === "warning" ? "warning" : "error" },
       properties: { tags: ["kubernetes", "security", "platform"] },
@@ -24,12 +31,21 @@ export function toSarif(results: PolicyResult[], tool: { version: string; inform
     version: "2.1.0",
     runs: [
       {
-        tool: { driver: { name: "platform-policy", semanticVersion: tool.version, informationUri: tool.informationUri ?? "https://github.com/org/platform", rules } },
+        tool: {
+          driver: {
+            name: "platform-policy",
+            semanticVersion: tool.version,
+            informationUri: tool.informationUri ?? "https://github.com/org/platform",
+            rules,
+          },
+        },
         results: reported.map((r) => ({
           ruleId: r.policy,
           ruleIndex: index.get(r.policy),
           level: r.verdict === "warn" ? "warning" : r.verdict === "skip" ? "note" : "error",
-          message: { text: `${r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}: ` : ""}${r.message}` },
+          message: {
+            text: `${r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}: ` : ""}${r.message}`,
+          },
           locations: [
             {
               physicalLocation: {
@@ -38,8 +54,19 @@ export function toSarif(results: PolicyResult[], tool: { version: string; inform
               },
             },
           ],
-          ...(r.verdict === "skip" && r.waiver ? { suppressions: [{ kind: "external", justification: `${r.waiver.reason} (owner ${r.waiver.owner}, expires ${r.waiver.expires})` }] } : {}),
-          partialFingerprints: { platformObject: `${r.policy}|${r.kind}|${r.namespace}|${r.name}|${r.field ?? ""}` },
+          ...(r.verdict === "skip" && r.waiver
+            ? {
+                suppressions: [
+                  {
+                    kind: "external",
+                    justification: `${r.waiver.reason} (owner ${r.waiver.owner}, expires ${r.waiver.expires})`,
+                  },
+                ],
+              }
+            : {}),
+          partialFingerprints: {
+            platformObject: `${r.policy}|${r.kind}|${r.namespace}|${r.name}|${r.field ?? ""}`,
+          },
         })),
         columnKind: "unicodeCodePoints",
       },

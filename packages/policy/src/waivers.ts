@@ -33,12 +33,21 @@ export async function loadWaivers(path: string, display = path): Promise<Waiver[
   try {
     text = await readFile(path, "utf8");
   } catch (err) {
-    throw new PlatformError("WAIVERS_NOT_FOUND", `cannot read waivers file ${display}`, { input: "waivers", hint: "Check the `waivers` path (relative to the workspace).", cause: err });
+    throw new PlatformError("WAIVERS_NOT_FOUND", `cannot read waivers file ${display}`, {
+      input: "waivers",
+      hint: "Check the `waivers` path (relative to the workspace).",
+      cause: err,
+    });
   }
   const stream = parseYamlStream(text, display, { maxDocuments: 1 });
   const d = stream.docs[0];
   if (!d) return [];
-  if (d.errors[0]) throw new PlatformError("WAIVERS_INVALID", `invalid YAML: ${d.errors[0].message}`, { file: display, line: d.errors[0].line, input: "waivers" });
+  if (d.errors[0])
+    throw new PlatformError("WAIVERS_INVALID", `invalid YAML: ${d.errors[0].message}`, {
+      file: display,
+      line: d.errors[0].line,
+      input: "waivers",
+    });
   const parsed = WaiverFileSchema.safeParse(d.value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -52,12 +61,21 @@ export async function loadWaivers(path: string, display = path): Promise<Waiver[
       hint: "Each waiver needs rule, namespace, object, reason, owner and expires (YYYY-MM-DD).",
     });
   }
-  return parsed.data.waivers.map((w, i) => ({ ...w, file: display, line: stream.position(d, ["waivers", i]).line }));
+  return parsed.data.waivers.map((w, i) => ({
+    ...w,
+    file: display,
+    line: stream.position(d, ["waivers", i]).line,
+  }));
 }
 
 function globMatch(pattern: string, value: string): boolean {
   if (pattern === "*") return true;
-  const re = new RegExp(`^${pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split("*")
+      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+      .join(".*")}$`,
+  );
   return re.test(value);
 }
 
@@ -79,7 +97,12 @@ export function applyWaivers(results: PolicyResult[], waivers: Waiver[], today: 
     if (r.verdict !== "fail" && r.verdict !== "warn") return r;
     const w = live.find((x) => matches(x, r));
     if (!w) return r;
-    return { ...r, verdict: "skip" as const, message: `waived until ${w.expires} by ${w.owner}: ${w.reason} (was: ${r.message})`, waiver: { owner: w.owner, reason: w.reason, expires: w.expires, file: w.file, line: w.line } };
+    return {
+      ...r,
+      verdict: "skip" as const,
+      message: `waived until ${w.expires} by ${w.owner}: ${w.reason} (was: ${r.message})`,
+      waiver: { owner: w.owner, reason: w.reason, expires: w.expires, file: w.file, line: w.line },
+    };
   });
   for (const w of waivers) {
     if (w.expires >= day) continue;

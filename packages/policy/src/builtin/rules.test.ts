@@ -4,14 +4,22 @@ import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
 import { BUILTIN_RULES } from "./rules.ts";
 
 const DIGEST = `sha256:${"a".repeat(64)}`;
-const params = { trustedRegistries: ["acr.azurecr.io", "mcr.microsoft.com/oss"], allowedCapabilities: ["NET_BIND_SERVICE"], teamNamespaces: ["team"] };
+const params = {
+  trustedRegistries: ["acr.azurecr.io", "mcr.microsoft.com/oss"],
+  allowedCapabilities: ["NET_BIND_SERVICE"],
+  teamNamespaces: ["team"],
+};
 
 /** A container that passes every container rule. */
 function goodContainer(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name: "app",
     image: `acr.azurecr.io/team/app@${DIGEST}`,
-    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    },
     resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
     ...over,
   };
@@ -22,7 +30,11 @@ function pod(spec: Record<string, unknown> = {}, meta: Record<string, unknown> =
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name: "p", namespace: "team", ...meta },
-    spec: { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [goodContainer()], ...spec },
+    spec: {
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+      containers: [goodContainer()],
+      ...spec,
+    },
   };
 }
 
@@ -36,7 +48,11 @@ function deployment(podSpec: Record<string, unknown>, podLabels: Record<string, 
 }
 
 function run(objects: KubeObject[], ruleName?: string): PolicyResult[] {
-  const loaded: LoadedObject[] = objects.map((obj) => ({ obj, source: { file: "m.yaml", line: 1 }, locate: () => undefined }));
+  const loaded: LoadedObject[] = objects.map((obj) => ({
+    obj,
+    source: { file: "m.yaml", line: 1 },
+    locate: () => undefined,
+  }));
   const rules = ruleName ? BUILTIN_RULES.filter((r) => r.name === ruleName) : undefined;
   return evaluateAll(loaded, compileBuiltins(params, { rules }));
 }
@@ -66,7 +82,9 @@ describe("built-in guardrails", () => {
     ["nginx", "fail"],
     ["acr.azurecr.io.attacker.net/team/app", "fail"],
   ])("trusted-registry: %s → %s", (image, want) => {
-    expect(verdicts(pod({ containers: [goodContainer({ image: `${image}@${DIGEST}` })] }), "trusted-registry")).toEqual([want]);
+    expect(
+      verdicts(pod({ containers: [goodContainer({ image: `${image}@${DIGEST}` })] }), "trusted-registry"),
+    ).toEqual([want]);
   });
 
   it.each([
@@ -80,16 +98,32 @@ describe("built-in guardrails", () => {
   });
 
   it("image-digest checks initContainers and ephemeralContainers too, one finding per container", () => {
-    const r = run([pod({ initContainers: [goodContainer({ name: "init", image: "acr.azurecr.io/i:1" })], ephemeralContainers: [{ name: "dbg", image: "acr.azurecr.io/d:1" }] })], "image-digest");
+    const r = run(
+      [
+        pod({
+          initContainers: [goodContainer({ name: "init", image: "acr.azurecr.io/i:1" })],
+          ephemeralContainers: [{ name: "dbg", image: "acr.azurecr.io/d:1" }],
+        }),
+      ],
+      "image-digest",
+    );
     expect(r.map((x) => x.verdict)).toEqual(["fail", "fail"]);
-    expect(r.map((x) => x.field)).toEqual(["spec.initContainers[0].image", "spec.ephemeralContainers[0].image"]);
+    expect(r.map((x) => x.field)).toEqual([
+      "spec.initContainers[0].image",
+      "spec.ephemeralContainers[0].image",
+    ]);
   });
 
   it.each([
     ["pod runAsNonRoot", { runAsNonRoot: true }, {}, "pass"],
     ["pod runAsUser 1000", { runAsUser: 1000n }, {}, "pass"],
     ["container runAsUser 0 overrides pod runAsNonRoot", { runAsNonRoot: true }, { runAsUser: 0n }, "fail"],
-    ["container runAsNonRoot false overrides pod true", { runAsNonRoot: true }, { runAsNonRoot: false }, "fail"],
+    [
+      "container runAsNonRoot false overrides pod true",
+      { runAsNonRoot: true },
+      { runAsNonRoot: false },
+      "fail",
+    ],
     ["container runAsNonRoot true over empty pod", {}, { runAsNonRoot: true }, "pass"],
     ["container runAsUser 10 over pod runAsUser 0", { runAsUser: 0n }, { runAsUser: 10n }, "pass"],
     ["pod runAsUser 0", { runAsUser: 0n }, {}, "fail"],
@@ -117,12 +151,20 @@ describe("built-in guardrails", () => {
   it.each([
     ["pod RuntimeDefault", { seccompProfile: { type: "RuntimeDefault" } }, undefined, "pass"],
     ["container Localhost", {}, { type: "Localhost", localhostProfile: "p.json" }, "pass"],
-    ["container Unconfined overrides pod", { seccompProfile: { type: "RuntimeDefault" } }, { type: "Unconfined" }, "fail"],
+    [
+      "container Unconfined overrides pod",
+      { seccompProfile: { type: "RuntimeDefault" } },
+      { type: "Unconfined" },
+      "fail",
+    ],
     ["none", {}, undefined, "fail"],
   ])("seccomp: %s", (_n, podSc, containerProfile, want) => {
     const c = goodContainer();
-    if (containerProfile) c.securityContext = { ...(c.securityContext as object), seccompProfile: containerProfile };
-    expect(verdicts(pod({ securityContext: { runAsNonRoot: true, ...podSc }, containers: [c] }), "seccomp")).toEqual([want]);
+    if (containerProfile)
+      c.securityContext = { ...(c.securityContext as object), seccompProfile: containerProfile };
+    expect(
+      verdicts(pod({ securityContext: { runAsNonRoot: true, ...podSc }, containers: [c] }), "seccomp"),
+    ).toEqual([want]);
   });
 
   it("privileged, privilege escalation, read-only root filesystem", () => {
@@ -135,7 +177,10 @@ describe("built-in guardrails", () => {
 
   it("resources: names exactly what is missing; ephemeral containers are exempt", () => {
     const c = goodContainer({ resources: { requests: { cpu: "1" }, limits: { memory: "1Gi" } } });
-    const r = run([pod({ containers: [c], ephemeralContainers: [{ name: "dbg", image: "x" }] })], "resources");
+    const r = run(
+      [pod({ containers: [c], ephemeralContainers: [{ name: "dbg", image: "x" }] })],
+      "resources",
+    );
     expect(r).toHaveLength(1);
     expect(r[0]!.message).toContain("requests.memory, limits.cpu");
     expect(r[0]!.message).not.toContain("requests.cpu,");
@@ -145,10 +190,27 @@ describe("built-in guardrails", () => {
     expect(verdicts(pod({ hostNetwork: true }), "host-namespaces")).toEqual(["fail"]);
     expect(verdicts(pod({ hostPID: true }), "host-namespaces")).toEqual(["fail"]);
     expect(verdicts(pod({ hostIPC: false }), "host-namespaces")).toEqual(["pass"]);
-    const hp = run([pod({ volumes: [{ name: "ok", emptyDir: {} }, { name: "h", hostPath: { path: "/" } }] })], "host-path");
+    const hp = run(
+      [
+        pod({
+          volumes: [
+            { name: "ok", emptyDir: {} },
+            { name: "h", hostPath: { path: "/" } },
+          ],
+        }),
+      ],
+      "host-path",
+    );
     expect(hp[0]).toMatchObject({ verdict: "fail", field: "spec.volumes[1].hostPath" });
-    expect(verdicts(pod({ containers: [goodContainer({ ports: [{ containerPort: 80, hostPort: 8080n }] })] }), "host-port")).toEqual(["fail"]);
-    expect(verdicts(pod({ containers: [goodContainer({ ports: [{ containerPort: 80 }] })] }), "host-port")).toEqual(["pass"]);
+    expect(
+      verdicts(
+        pod({ containers: [goodContainer({ ports: [{ containerPort: 80, hostPort: 8080n }] })] }),
+        "host-port",
+      ),
+    ).toEqual(["fail"]);
+    expect(
+      verdicts(pod({ containers: [goodContainer({ ports: [{ containerPort: 80 }] })] }), "host-port"),
+    ).toEqual(["pass"]);
   });
 
   it("finds the pod spec of every workload kind", () => {
@@ -160,44 +222,98 @@ describe("built-in guardrails", () => {
       { ...deployment(spec), kind: "ReplicaSet" },
       { ...deployment(spec), kind: "Job", apiVersion: "batch/v1" },
       { ...deployment(spec), kind: "Rollout", apiVersion: "argoproj.io/v1alpha1" },
-      { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: "c", namespace: "team" }, spec: { jobTemplate: { spec: { template: { spec } } } } },
+      {
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: { name: "c", namespace: "team" },
+        spec: { jobTemplate: { spec: { template: { spec } } } },
+      },
     ];
-    expect(run(kinds, "host-namespaces").map((r) => `${r.kind}:${r.verdict}`)).toEqual(kinds.map((k) => `${k.kind}:fail`));
+    expect(run(kinds, "host-namespaces").map((r) => `${r.kind}:${r.verdict}`)).toEqual(
+      kinds.map((k) => `${k.kind}:fail`),
+    );
   });
 
   it("workload identity: a labelled pod needs a ServiceAccount with a client-id, when the render has it", () => {
-    const sa = (annotations: Record<string, string>): KubeObject => ({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "app", namespace: "team", annotations } });
-    const d = deployment({ serviceAccountName: "app", containers: [goodContainer()] }, { "azure.workload.identity/use": "true" });
-    const wi = (objs: KubeObject[]) => run(objs, "workload-identity").filter((r) => r.kind === "Deployment").map((r) => r.verdict);
+    const sa = (annotations: Record<string, string>): KubeObject => ({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "app", namespace: "team", annotations },
+    });
+    const d = deployment(
+      { serviceAccountName: "app", containers: [goodContainer()] },
+      { "azure.workload.identity/use": "true" },
+    );
+    const wi = (objs: KubeObject[]) =>
+      run(objs, "workload-identity")
+        .filter((r) => r.kind === "Deployment")
+        .map((r) => r.verdict);
     expect(wi([d, sa({})])).toEqual(["fail"]);
-    expect(wi([d, sa({ "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000" })])).toEqual(["pass"]);
+    expect(
+      wi([d, sa({ "azure.workload.identity/client-id": "00000000-0000-0000-0000-000000000000" })]),
+    ).toEqual(["pass"]);
     expect(wi([d])).toEqual(["pass"]);
     expect(wi([deployment({ serviceAccountName: "app", containers: [] }), sa({})])).toEqual(["pass"]);
   });
 
   it("credentials in Secrets of team namespaces", () => {
-    const secret = (ns: string, data: Record<string, string>, type = "Opaque"): KubeObject => ({ apiVersion: "v1", kind: "Secret", metadata: { name: "s", namespace: ns }, type, stringData: data });
+    const secret = (ns: string, data: Record<string, string>, type = "Opaque"): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s", namespace: ns },
+      type,
+      stringData: data,
+    });
     expect(verdicts(secret("team", { API_KEY: "x" }), "no-credentials-in-secrets")).toEqual(["fail"]);
     expect(verdicts(secret("team", { "client-secret": "x" }), "no-credentials-in-secrets")).toEqual(["fail"]);
     expect(verdicts(secret("team", { HOST: "db" }), "no-credentials-in-secrets")).toEqual(["pass"]);
     expect(verdicts(secret("other", { password: "x" }), "no-credentials-in-secrets")).toEqual(["pass"]);
-    expect(verdicts(secret("team", { "tls.key": "x" }, "kubernetes.io/tls"), "no-credentials-in-secrets")).toEqual(["pass"]);
+    expect(
+      verdicts(secret("team", { "tls.key": "x" }, "kubernetes.io/tls"), "no-credentials-in-secrets"),
+    ).toEqual(["pass"]);
   });
 
   it("namespaces, load balancers and ingress", () => {
-    const cm = (ns?: string): KubeObject => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", ...(ns === undefined ? {} : { namespace: ns }) } });
+    const cm = (ns?: string): KubeObject => ({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", ...(ns === undefined ? {} : { namespace: ns }) },
+    });
     expect(verdicts(cm("default"), "no-default-namespace")).toEqual(["fail"]);
     expect(verdicts(cm("team"), "no-default-namespace")).toEqual(["pass"]);
     expect(verdicts(cm(), "namespace-set")).toEqual(["warn"]);
-    expect(verdicts({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } }, "namespace-set")).toEqual(["pass"]);
-    const svc = (annotations: Record<string, string> = {}): KubeObject => ({ apiVersion: "v1", kind: "Service", metadata: { name: "s", namespace: "team", annotations }, spec: { type: "LoadBalancer" } });
+    expect(
+      verdicts({ apiVersion: "v1", kind: "Namespace", metadata: { name: "team" } }, "namespace-set"),
+    ).toEqual(["pass"]);
+    const svc = (annotations: Record<string, string> = {}): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "s", namespace: "team", annotations },
+      spec: { type: "LoadBalancer" },
+    });
     expect(verdicts(svc(), "internal-load-balancer")).toEqual(["fail"]);
-    expect(verdicts(svc({ "service.beta.kubernetes.io/azure-load-balancer-internal": "true" }), "internal-load-balancer")).toEqual(["pass"]);
-    expect(verdicts({ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "i", namespace: "team" } }, "prefer-gateway-api")).toEqual(["warn"]);
+    expect(
+      verdicts(
+        svc({ "service.beta.kubernetes.io/azure-load-balancer-internal": "true" }),
+        "internal-load-balancer",
+      ),
+    ).toEqual(["pass"]);
+    expect(
+      verdicts(
+        { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "i", namespace: "team" } },
+        "prefer-gateway-api",
+      ),
+    ).toEqual(["warn"]);
   });
 
   it("skips objects in excluded namespaces", () => {
-    const loaded: LoadedObject[] = [{ obj: pod({ hostNetwork: true }, { namespace: "kube-system" }), source: { file: "m.yaml", line: 1 }, locate: () => undefined }];
+    const loaded: LoadedObject[] = [
+      {
+        obj: pod({ hostNetwork: true }, { namespace: "kube-system" }),
+        source: { file: "m.yaml", line: 1 },
+        locate: () => undefined,
+      },
+    ];
     expect(evaluateAll(loaded, compileBuiltins(params), { excludedNamespaces: ["kube-system"] })).toEqual([]);
   });
 

@@ -31,7 +31,8 @@ export interface BuiltinRule {
   helpUri?: string;
 }
 
-const CREDENTIAL_KEY = "(?i)(passw(or)?d|pwd|secret|token|api[-_.]?key|access[-_.]?key|client[-_.]?secret|connection[-_.]?string|private[-_.]?key|credential)";
+const CREDENTIAL_KEY =
+  "(?i)(passw(or)?d|pwd|secret|token|api[-_.]?key|access[-_.]?key|client[-_.]?secret|connection[-_.]?string|private[-_.]?key|credential)";
 
 export const BUILTIN_RULES: BuiltinRule[] = [
   {
@@ -110,7 +111,12 @@ export const BUILTIN_RULES: BuiltinRule[] = [
       "container.?securityContext.?capabilities.?drop.orValue([]).exists(c, c == 'ALL') && container.?securityContext.?capabilities.?add.orValue([]).all(c, c in params.allowedCapabilities)",
     messageExpression:
       "!container.?securityContext.?capabilities.?drop.orValue([]).exists(c, c == 'ALL') ? 'container \"' + container.name + '\" does not drop ALL capabilities' : 'container \"' + container.name + '\" adds capabilities that are not allowed: ' + container.securityContext.capabilities.add.filter(c, !(c in params.allowedCapabilities)).join(', ')",
-    fields: ["securityContext.capabilities.add", "securityContext.capabilities.drop", "securityContext.capabilities", "securityContext"],
+    fields: [
+      "securityContext.capabilities.add",
+      "securityContext.capabilities.drop",
+      "securityContext.capabilities",
+      "securityContext",
+    ],
     fix: "Set securityContext.capabilities.drop: [ALL] and add only capabilities listed in policy.allowedCapabilities of platform.yaml.",
   },
   {
@@ -134,7 +140,8 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "every team runs within its quota: requests and limits on every container",
     scope: "container",
     containerTypes: ["containers", "initContainers"],
-    expression: "['cpu', 'memory'].all(r, r in container.?resources.?requests.orValue({}) && r in container.?resources.?limits.orValue({}))",
+    expression:
+      "['cpu', 'memory'].all(r, r in container.?resources.?requests.orValue({}) && r in container.?resources.?limits.orValue({}))",
     messageExpression:
       "'container \"' + container.name + '\" is missing ' + ['requests.cpu', 'requests.memory', 'limits.cpu', 'limits.memory'].filter(k, !(k.split('.')[1] in (k.startsWith('requests') ? container.?resources.?requests.orValue({}) : container.?resources.?limits.orValue({})))).join(', ')",
     fields: ["resources.limits", "resources.requests", "resources"],
@@ -147,8 +154,10 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     severity: "error",
     enforces: "no host networking",
     scope: "pod",
-    expression: "!podSpec.?hostNetwork.orValue(false) && !podSpec.?hostPID.orValue(false) && !podSpec.?hostIPC.orValue(false)",
-    messageExpression: "'pod shares the host\\'s ' + ['hostNetwork', 'hostPID', 'hostIPC'].filter(k, k in podSpec && podSpec[k] == true).join(', ')",
+    expression:
+      "!podSpec.?hostNetwork.orValue(false) && !podSpec.?hostPID.orValue(false) && !podSpec.?hostIPC.orValue(false)",
+    messageExpression:
+      "'pod shares the host\\'s ' + ['hostNetwork', 'hostPID', 'hostIPC'].filter(k, k in podSpec && podSpec[k] == true).join(', ')",
     fields: ["hostNetwork", "hostPID", "hostIPC"],
     fix: "Remove hostNetwork, hostPID and hostIPC from the pod spec.",
   },
@@ -160,7 +169,8 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "no host access",
     scope: "pod",
     expression: "podSpec.?volumes.orValue([]).all(v, !has(v.hostPath))",
-    messageExpression: "'pod mounts hostPath volume(s): ' + podSpec.volumes.filter(v, has(v.hostPath)).map(v, v.name).join(', ')",
+    messageExpression:
+      "'pod mounts hostPath volume(s): ' + podSpec.volumes.filter(v, has(v.hostPath)).map(v, v.name).join(', ')",
     fields: ["volumes[*].hostPath"],
     fix: "Use a PersistentVolumeClaim, emptyDir or CSI volume instead of hostPath.",
   },
@@ -173,7 +183,8 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     scope: "container",
     containerTypes: ["containers", "initContainers"],
     expression: "container.?ports.orValue([]).all(p, p.?hostPort.orValue(0) == 0)",
-    messageExpression: "'container \"' + container.name + '\" binds host port(s) ' + container.ports.filter(p, p.?hostPort.orValue(0) != 0).map(p, string(p.hostPort)).join(', ')",
+    messageExpression:
+      "'container \"' + container.name + '\" binds host port(s) ' + container.ports.filter(p, p.?hostPort.orValue(0) != 0).map(p, string(p.hostPort)).join(', ')",
     fields: ["ports[*].hostPort"],
     fix: "Remove hostPort; expose the port through a Service and the mesh gateway.",
   },
@@ -253,7 +264,8 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     scope: "object",
     kinds: ["Ingress"],
     expression: "false",
-    messageExpression: "'Ingress \"' + object.metadata.name + '\" is discouraged; use a Gateway API HTTPRoute'",
+    messageExpression:
+      "'Ingress \"' + object.metadata.name + '\" is discouraged; use a Gateway API HTTPRoute'",
     fields: ["kind"],
     fix: "Replace the Ingress with an HTTPRoute attached to the platform Gateway.",
   },
@@ -265,7 +277,8 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "every team has its own namespace",
     scope: "object",
     expression: "clusterScoped || request.namespace != ''",
-    messageExpression: "object.kind + ' \"' + object.metadata.name + '\" has no metadata.namespace and would land in whatever namespace applies it'",
+    messageExpression:
+      "object.kind + ' \"' + object.metadata.name + '\" has no metadata.namespace and would land in whatever namespace applies it'",
     fields: ["metadata"],
     fix: "Set metadata.namespace (or `namespace:` in the kustomization).",
   },

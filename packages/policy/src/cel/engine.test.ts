@@ -7,8 +7,16 @@ const run = (expr: string, vars: Record<string, unknown> = {}) => engine.compile
 describe("CEL engine with the Kubernetes libraries", () => {
   it("evaluates optional chaining as Kubernetes ≥1.29 policies write it", () => {
     expect(run("object.spec.?hostPID.orValue(false)", { object: { spec: {} } })).toBe(false);
-    expect(run("object.spec.containers[0].?securityContext.?runAsNonRoot.orValue(false)", { object: { spec: { containers: [{ securityContext: { runAsNonRoot: true } }] } } })).toBe(true);
-    expect(run("object.metadata.?labels[?'app'].orValue('none')", { object: { metadata: { labels: { app: "x" } } } })).toBe("x");
+    expect(
+      run("object.spec.containers[0].?securityContext.?runAsNonRoot.orValue(false)", {
+        object: { spec: { containers: [{ securityContext: { runAsNonRoot: true } }] } },
+      }),
+    ).toBe(true);
+    expect(
+      run("object.metadata.?labels[?'app'].orValue('none')", {
+        object: { metadata: { labels: { app: "x" } } },
+      }),
+    ).toBe("x");
   });
 
   it("uses RE2 semantics for matches: inline flags work, lookaround is rejected at compile time", () => {

@@ -15,7 +15,10 @@ export interface CelProgram {
 }
 
 export interface CelEngine {
-  compile(expression: string, where?: { policy?: string; field?: string; file?: string; line?: number }): CelProgram;
+  compile(
+    expression: string,
+    where?: { policy?: string; field?: string; file?: string; line?: number },
+  ): CelProgram;
 }
 
 const regexCache = new Map<string, RE2JS>();
@@ -30,44 +33,70 @@ function re2(pattern: string): RE2JS {
 }
 
 function buildEnvironment(): Environment {
-  const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true, homogeneousAggregateLiterals: true });
+  const env = new Environment({
+    unlistedVariablesAreDyn: true,
+    enableOptionalTypes: true,
+    homogeneousAggregateLiterals: true,
+  });
   // Kubernetes strings library (cel-go ext.Strings) functions the engine lacks.
   env.registerFunction("string.charAt(int): string", (s: string, i: bigint) => {
     const idx = Number(i);
     if (idx < 0 || idx > s.length) throw new Error(`index out of range: ${idx}`);
     return s.charAt(idx);
   });
-  env.registerFunction("string.replace(string, string): string", (s: string, a: string, b: string) => s.split(a).join(b));
-  env.registerFunction("string.replace(string, string, int): string", (s: string, a: string, b: string, n: bigint) => {
-    let count = Number(n);
-    if (count < 0) return s.split(a).join(b);
-    let out = "";
-    let rest = s;
-    while (count-- > 0) {
-      const at = rest.indexOf(a);
-      if (at < 0) break;
-      out += rest.slice(0, at) + b;
-      rest = rest.slice(at + a.length);
-    }
-    return out + rest;
-  });
+  env.registerFunction("string.replace(string, string): string", (s: string, a: string, b: string) =>
+    s.split(a).join(b),
+  );
+  env.registerFunction(
+    "string.replace(string, string, int): string",
+    (s: string, a: string, b: string, n: bigint) => {
+      let count = Number(n);
+      if (count < 0) return s.split(a).join(b);
+      let out = "";
+      let rest = s;
+      while (count-- > 0) {
+        const at = rest.indexOf(a);
+        if (at < 0) break;
+        out += rest.slice(0, at) + b;
+        rest = rest.slice(at + a.length);
+      }
+      return out + rest;
+    },
+  );
   // The engine's own `matches` uses JS RegExp and its lowerAscii/upperAscii are Unicode-aware; Kubernetes
   // uses RE2 and ASCII-only case mapping. Calls are renamed to these overloads after parsing (see REPLACED).
-  env.registerFunction("string.__re2matches(string): bool", (s: string, p: string) => re2(p).matcher(s).find());
-  env.registerFunction("__re2matches(string, string): bool", (s: string, p: string) => re2(p).matcher(s).find());
-  env.registerFunction("string.__lowerAscii(): string", (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase()));
-  env.registerFunction("string.__upperAscii(): string", (s: string) => s.replace(/[a-z]/g, (c) => c.toUpperCase()));
+  env.registerFunction("string.__re2matches(string): bool", (s: string, p: string) =>
+    re2(p).matcher(s).find(),
+  );
+  env.registerFunction("__re2matches(string, string): bool", (s: string, p: string) =>
+    re2(p).matcher(s).find(),
+  );
+  env.registerFunction("string.__lowerAscii(): string", (s: string) =>
+    s.replace(/[A-Z]/g, (c) => c.toLowerCase()),
+  );
+  env.registerFunction("string.__upperAscii(): string", (s: string) =>
+    s.replace(/[a-z]/g, (c) => c.toUpperCase()),
+  );
   // Kubernetes regex library: find / findAll with RE2 semantics.
   env.registerFunction("string.find(string): string", (s: string, p: string) => {
     const m = re2(p).matcher(s);
     return m.find() ? (m.group() ?? "") : "";
   });
   env.registerFunction("string.findAll(string): list<string>", (s: string, p: string) => findAll(s, p, -1));
-  env.registerFunction("string.findAll(string, int): list<string>", (s: string, p: string, n: bigint) => findAll(s, p, Number(n)));
+  env.registerFunction("string.findAll(string, int): list<string>", (s: string, p: string, n: bigint) =>
+    findAll(s, p, Number(n)),
+  );
   // Platform library: the distribution reference grammar, so rules compare registries and digests, not strings.
   env.registerFunction("image(string): map<string, string>", (s: string) => {
     const r = parseImageRef(s);
-    return { registry: r.registry, repository: r.repository, tag: r.tag ?? "", digest: r.digest ?? "", name: `${r.registry}/${r.repository}`, valid: r.valid ? "true" : "false" };
+    return {
+      registry: r.registry,
+      repository: r.repository,
+      tag: r.tag ?? "",
+      digest: r.digest ?? "",
+      name: `${r.registry}/${r.repository}`,
+      valid: r.valid ? "true" : "false",
+    };
   });
   return env;
 }
@@ -80,7 +109,11 @@ function findAll(s: string, p: string, limit: number): string[] {
 }
 
 /** Built-in functions whose semantics differ from Kubernetes', mapped to our overloads. */
-const REPLACED: Record<string, string> = { matches: "__re2matches", lowerAscii: "__lowerAscii", upperAscii: "__upperAscii" };
+const REPLACED: Record<string, string> = {
+  matches: "__re2matches",
+  lowerAscii: "__lowerAscii",
+  upperAscii: "__upperAscii",
+};
 
 /**
  * Walks the parsed AST before its first evaluation: renames REPLACED calls (the engine offers no way to
@@ -112,12 +145,16 @@ export function createCelEngine(): CelEngine {
   return {
     compile(expression, where = {}) {
       const fail = (what: string, cause: unknown) =>
-        new PlatformError("POLICY_CEL_COMPILE", `${where.policy ? `${where.policy}: ` : ""}${where.field ? `${where.field}: ` : ""}${what}`, {
-          file: where.file,
-          line: where.line,
-          hint: "Fix the CEL expression; the Kubernetes CEL reference is https://kubernetes.io/docs/reference/using-api/cel/.",
-          cause,
-        });
+        new PlatformError(
+          "POLICY_CEL_COMPILE",
+          `${where.policy ? `${where.policy}: ` : ""}${where.field ? `${where.field}: ` : ""}${what}`,
+          {
+            file: where.file,
+            line: where.line,
+            hint: "Fix the CEL expression; the Kubernetes CEL reference is https://kubernetes.io/docs/reference/using-api/cel/.",
+            cause,
+          },
+        );
       let parsed: ReturnType<Environment["parse"]>;
       try {
         parsed = env.parse(expression);
@@ -128,7 +165,10 @@ export function createCelEngine(): CelEngine {
         try {
           re2(p);
         } catch (err) {
-          throw fail(`regex ${JSON.stringify(p)} is not valid RE2 (the apiserver would reject it): ${firstLine(err)}`, err);
+          throw fail(
+            `regex ${JSON.stringify(p)} is not valid RE2 (the apiserver would reject it): ${firstLine(err)}`,
+            err,
+          );
         }
       });
       return { source: expression, eval: (vars) => parsed(vars) };
