@@ -2,7 +2,7 @@
 // and on speed, so the choice in packages/policy/src/cel/engine.ts is measured, not assumed.
 //   node test/bench/cel-engines.mjs   (prints a table; writes bench-results/cel-engines.json)
 import { mkdirSync, writeFileSync } from "node:fs";
-import { plan, parse as bufParse, celEnv, run as bufRun } from "@bufbuild/cel";
+import { parse as bufParse, run as bufRun, celEnv, plan } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import { Environment } from "@marcbachmann/cel-js";
 import { createCelEngine } from "@platform/policy";
@@ -48,18 +48,39 @@ function toMaps(v) {
 const engines = {
   "@marcbachmann/cel-js": () => {
     const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true });
-    return { eval: (e, object) => env.evaluate(e, { object }), prepare: (e) => { const p = env.parse(e); return (object) => p({ object }); }, input: (o) => o };
+    return {
+      eval: (e, object) => env.evaluate(e, { object }),
+      prepare: (e) => {
+        const p = env.parse(e);
+        return (object) => p({ object });
+      },
+      input: (o) => o,
+    };
   },
   "@bufbuild/cel": () => {
     const env = celEnv({ funcs: strings });
-    return { eval: (e, object) => bufRun(e, { object: toMaps(object) }, { funcs: strings }), prepare: (e) => { const p = plan(env, bufParse(e)); return (object) => p({ object }); }, input: toMaps };
+    return {
+      eval: (e, object) => bufRun(e, { object: toMaps(object) }, { funcs: strings }),
+      prepare: (e) => {
+        const p = plan(env, bufParse(e));
+        return (object) => p({ object });
+      },
+      input: toMaps,
+    };
   },
 };
 
-  // What the policies actually run: @marcbachmann/cel-js plus our Kubernetes layer (RE2, strings, regex).
+// What the policies actually run: @marcbachmann/cel-js plus our Kubernetes layer (RE2, strings, regex).
 engines["platform (cel-js + k8s libs)"] = () => {
   const engine = createCelEngine();
-  return { eval: (e, object) => engine.compile(e).eval({ object }), prepare: (e) => { const p = engine.compile(e); return (object) => p.eval({ object }); }, input: (o) => o };
+  return {
+    eval: (e, object) => engine.compile(e).eval({ object }),
+    prepare: (e) => {
+      const p = engine.compile(e);
+      return (object) => p.eval({ object });
+    },
+    input: (o) => o,
+  };
 };
 
 const out = {};
@@ -77,7 +98,8 @@ for (const [name, make] of Object.entries(engines)) {
     if (typeof got === "number" && typeof want === "bigint") got = BigInt(got);
     if (got !== want) failures.push(`${expr} → ${String(got)} (want ${String(want)})`);
   }
-  const expr = "object.spec.containers.all(c, has(c.securityContext) && has(c.securityContext.runAsNonRoot) && c.securityContext.runAsNonRoot == true)";
+  const expr =
+    "object.spec.containers.all(c, has(c.securityContext) && has(c.securityContext.runAsNonRoot) && c.securityContext.runAsNonRoot == true)";
   const prepared = eng.prepare(expr);
   const input = eng.input(pod);
   const n = 50_000;
@@ -85,10 +107,17 @@ for (const [name, make] of Object.entries(engines)) {
   const t = performance.now();
   for (let i = 0; i < n; i++) prepared(input);
   const perSec = n / ((performance.now() - t) / 1000);
-  out[name] = { correct: cases.length - failures.length, cases: cases.length, evalsPerSecond: Math.round(perSec), failures };
+  out[name] = {
+    correct: cases.length - failures.length,
+    cases: cases.length,
+    evalsPerSecond: Math.round(perSec),
+    failures,
+  };
 }
 for (const [name, r] of Object.entries(out)) {
-  console.log(`${name.padEnd(30)} ${r.correct}/${r.cases} Kubernetes-CEL cases, ${r.evalsPerSecond.toLocaleString("en")} evals/s`);
+  console.log(
+    `${name.padEnd(30)} ${r.correct}/${r.cases} Kubernetes-CEL cases, ${r.evalsPerSecond.toLocaleString("en")} evals/s`,
+  );
   for (const f of r.failures) console.log(`    ✗ ${f}`);
 }
 const [a, b] = Object.values(out);

@@ -2,6 +2,7 @@ import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { runBundledAction } from "../harness/run-action.ts";
 import { validateSarif } from "../harness/sarif.ts";
 import { REPO_ROOT, requirePeers } from "../peers/index.ts";
@@ -30,6 +31,11 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
       { workspace: ws, env },
     );
     expect(run.code, run.stderr).toBe(1);
+    // Every output the action sets is declared in action.yml, and every declared output is set.
+    const declared = Object.keys(
+      parse(await readFile(join(REPO_ROOT, "actions", "policy-dry-run", "action.yml"), "utf8")).outputs,
+    );
+    expect(Object.keys(run.outputs).sort()).toEqual(declared.sort());
     expect(Number(run.outputs.violations)).toBe(20);
     expect(run.outputs["sarif-file"]).toBe(join(ws, "policy.sarif"));
     const result = JSON.parse(run.outputs.result!);

@@ -1,0 +1,14 @@
+import { enumInput, listInput, optionalString } from "@platform/github";
+import { z } from "zod";
+
+/** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
+export const inputs = z.object({
+  manifests: listInput({ comma: true }),
+  render: enumInput(["auto", "none", "kustomize", "helm"], "auto"),
+  policies: listInput({ comma: true }),
+  values: listInput({ comma: true }),
+  waivers: optionalString(),
+  mode: enumInput(["enforce", "audit", "warn"], "enforce"),
+  sarif: optionalString(),
+  config: optionalString(),
+});
