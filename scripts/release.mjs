@@ -7,11 +7,13 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 const dryRun = process.argv.includes("--dry-run");
-const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", ...opts }).trim();
+const run = (cmd, args, opts = {}) =>
+  execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", ...opts }).trim();
 const git = (...args) => run("git", args);
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8"));
-if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(version)) throw new Error(`package.json version ${version} is not semver`);
+if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(version))
+  throw new Error(`package.json version ${version} is not semver`);
 const tag = `v${version}`;
 const major = `v${version.split(".")[0]}`;
 const prerelease = version.includes("-");
@@ -23,14 +25,25 @@ if (git("tag", "--list", tag)) {
 if (git("status", "--porcelain")) throw new Error("working tree is not clean; refusing to release");
 
 run("npm", ["run", "build"], { stdio: "inherit" });
-const dists = readdirSync("actions").map((a) => `actions/${a}/dist`).filter((d) => existsSync(d));
+const dists = readdirSync("actions")
+  .map((a) => `actions/${a}/dist`)
+  .filter((d) => existsSync(d));
 if (dists.length === 0) throw new Error("no actions/*/dist was built");
 
 const main = git("rev-parse", "HEAD");
 git("checkout", "--detach");
 try {
   git("add", "--force", ...dists);
-  git("-c", "user.name=platform-release", "-c", "user.email=platform-release@users.noreply.github.com", "commit", "--quiet", "-m", `release ${tag}`);
+  git(
+    "-c",
+    "user.name=platform-release",
+    "-c",
+    "user.email=platform-release@users.noreply.github.com",
+    "commit",
+    "--quiet",
+    "-m",
+    `release ${tag}`,
+  );
   git("tag", "-a", tag, "-m", `platform ${tag}`);
   const sha = git("rev-parse", "HEAD");
   console.log(`${tag} → ${sha} (dist of ${dists.length} action(s), from ${main})`);

@@ -12,11 +12,11 @@ describe("parseImageRef", () => {
     ["localhost:5000/app", { registry: "localhost:5000", repository: "app" }],
     ["localhost/app", { registry: "localhost", repository: "app" }],
     [
-      "acr.azurecr.io/team/api:v1@" + D,
+      `acr.azurecr.io/team/api:v1@${D}`,
       { registry: "acr.azurecr.io", repository: "team/api", tag: "v1", digest: D },
     ],
     [
-      "acr.azurecr.io/team/api@" + D,
+      `acr.azurecr.io/team/api@${D}`,
       { registry: "acr.azurecr.io", repository: "team/api", tag: undefined, digest: D },
     ],
     ["[::1]:5000/app:tag", { registry: "[::1]:5000", repository: "app", tag: "tag" }],
