@@ -1,23 +1,15 @@
 import { resolve } from "node:path";
 import { loadConfig, PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
-import { findings, type PolicyMode, policyCheck, type RenderMode, toSarif } from "@platform/policy";
+import { findings, type PolicyCheckInput, policyCheck, toSarif } from "@platform/policy";
 import { writeSummary } from "./summary.ts";
 
 declare const __PLATFORM_VERSION__: string | undefined;
 const VERSION = typeof __PLATFORM_VERSION__ === "string" ? __PLATFORM_VERSION__ : "0.0.0-dev";
 const MAX_RESULT_FINDINGS = 1000;
 
-export interface Inputs {
-  manifests: string[];
-  render: RenderMode;
-  policies: string[];
-  values: string[];
-  waivers?: string;
-  mode: PolicyMode;
-  sarif?: string;
-  config?: string;
-}
+/** The parsed inputs: the check's own fields, plus where to write SARIF and the platform.yaml path. */
+export type Inputs = Omit<PolicyCheckInput, "config" | "root"> & { sarif?: string; config?: string };
 
 /** The action's glue: inputs → policyCheck → annotations, SARIF, summary, outputs. */
 export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<ActionOutcome> {

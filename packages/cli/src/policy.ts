@@ -2,28 +2,22 @@ import { resolve } from "node:path";
 import { type Logger, loadConfig, writeFileAtomic } from "@platform/core";
 import {
   countsByPolicy,
+  type PolicyCheckInput,
   type PolicyCheckResult,
-  type PolicyMode,
   policyCheck,
-  type RenderMode,
   renderTable,
   toSarif,
 } from "@platform/policy";
 import { findTool } from "./tools.ts";
 
-export interface PolicyCheckOptions {
-  render: RenderMode;
-  policies: string[];
-  values: string[];
-  waivers?: string;
-  mode: PolicyMode;
+export type PolicyCheckOptions = Omit<PolicyCheckInput, "manifests" | "config" | "root"> & {
   sarif?: string;
   config: string;
   configExplicit: boolean;
   root: string;
   json: boolean;
   color: boolean;
-}
+};
 
 /** `platform policy check`: runs the dry-run and prints a table (or JSON); returns the exit code. */
 export async function runPolicyCheck(
