@@ -89,7 +89,7 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
     expect(run.summary).toMatch(/\| PLAT002\/image-digest \| 2 \| 0 \| 0 \| 0 \|/);
     expect(run.summary).toContain("```mermaid\npie");
     expect(run.summary).toContain("Worst objects");
-    expect(run.stdout).toContain("::error::20 violation(s)");
+    expect(run.stdout).toContain("::error title=POLICY_VIOLATIONS::20 violation(s)");
 
     const sarif = JSON.parse(await readFile(join(ws, "policy.sarif"), "utf8"));
     expect(validateSarif(sarif)).toEqual([]);

@@ -24,42 +24,44 @@ const team = z.strictObject({
     .string()
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label")
     .max(63),
-  owners: z.array(z.string()).default([]),
+  owners: z.array(z.string()).default(() => []),
   identity: z.strictObject({ clientId: z.string().optional(), name: z.string().optional() }).optional(),
 });
 
 const signing = z.strictObject({
-  identities: z.array(z.string()).default([]),
-  keys: z.array(z.string()).default([]),
+  identities: z.array(z.string()).default(() => []),
+  keys: z.array(z.string()).default(() => []),
 });
 
 const policy = z.strictObject({
   /** Capabilities a container may add after dropping ALL. */
-  allowedCapabilities: z.array(z.string()).default(["NET_BIND_SERVICE"]),
+  allowedCapabilities: z.array(z.string()).default(() => ["NET_BIND_SERVICE"]),
   /** Namespaces the guardrails skip (system namespaces managed by the platform itself). */
   excludedNamespaces: z
     .array(z.string())
-    .default(["kube-system", "gatekeeper-system", "azure-arc", "flux-system"]),
+    .default(() => ["kube-system", "gatekeeper-system", "azure-arc", "flux-system"]),
   /** Rules switched off for the whole platform, by id. */
-  disabledRules: z.array(z.string()).default([]),
+  disabledRules: z.array(z.string()).default(() => []),
 });
 
+// Defaults are factories: zod hands a literal default out by reference, so one caller mutating
+// its config (adding a trusted registry) would change every later config in the process.
 /** The platform.yaml schema: fixed top-level keys, strict so typos are caught. */
 export const PlatformConfigSchema = z.strictObject({
   registries: z
     .strictObject({
-      trusted: z.array(hostOrPrefix).default([]),
+      trusted: z.array(hostOrPrefix).default(() => []),
       quarantine: z.string().optional(),
     })
-    .default({ trusted: [] }),
-  environments: z.array(environment).default([]),
-  teams: z.array(team).default([]),
-  signing: signing.default({ identities: [], keys: [] }),
-  policy: policy.default({
+    .default(() => ({ trusted: [] })),
+  environments: z.array(environment).default(() => []),
+  teams: z.array(team).default(() => []),
+  signing: signing.default(() => ({ identities: [], keys: [] })),
+  policy: policy.default(() => ({
     allowedCapabilities: ["NET_BIND_SERVICE"],
     excludedNamespaces: ["kube-system", "gatekeeper-system", "azure-arc", "flux-system"],
     disabledRules: [],
-  }),
+  })),
 });
 
 export type PlatformConfig = z.output<typeof PlatformConfigSchema>;
@@ -86,7 +88,7 @@ export function parseConfig(text: string, file: string): PlatformConfig {
   }
   const result = PlatformConfigSchema.safeParse(normalizeBigInts(d.value ?? {}));
   if (result.success) {
-    checkEnvironments(result.data, file);
+    checkEnvironments(result.data, file, (path) => stream.position(d, path));
     return result.data;
   }
   const issue = result.error.issues[0]!;
@@ -108,12 +110,17 @@ export function parseConfig(text: string, file: string): PlatformConfig {
   });
 }
 
-function checkEnvironments(config: PlatformConfig, file: string): void {
+function checkEnvironments(
+  config: PlatformConfig,
+  file: string,
+  position: (path: Array<string | number>) => { line: number; column: number },
+): void {
   const names = new Set<string>();
-  for (const env of config.environments) {
+  for (const [i, env] of config.environments.entries()) {
     if (names.has(env.name))
       throw new PlatformError("CONFIG_INVALID", `environment "${env.name}" is listed twice`, {
         file,
+        ...position(["environments", i, "name"]),
         input: "config",
       });
     if (env.promoteFrom && !names.has(env.promoteFrom)) {
@@ -122,6 +129,7 @@ function checkEnvironments(config: PlatformConfig, file: string): void {
         `environment "${env.name}" promotes from "${env.promoteFrom}", which is not listed before it`,
         {
           file,
+          ...position(["environments", i, "promoteFrom"]),
           input: "config",
           hint: "List environments in promotion order: dev first, prod last.",
         },

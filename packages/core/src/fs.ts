@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { PlatformError } from "./errors.ts";
 
@@ -7,7 +8,8 @@ export async function writeFileAtomic(
   data: string | Uint8Array,
   opts: { input?: string } = {},
 ): Promise<void> {
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  // Unique per call: two writes of the same path in the same millisecond must not share a temp file.
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);

@@ -43,6 +43,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  // Every HTTP-date form names a month; without this, Date.parse reads "1.5" or "-1" as a date.
+  if (!/[a-z]/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
@@ -89,12 +91,16 @@ export async function fetchWithRetry(
     let response: Response | undefined;
     let failure: unknown;
     try {
-      const signal = AbortSignal.timeout(opts.attemptTimeoutMs ?? 30_000);
+      // An attempt never outlives the overall deadline.
+      const remaining = Math.max(1, deadline - now());
+      const signal = AbortSignal.timeout(Math.min(opts.attemptTimeoutMs ?? 30_000, remaining));
       response = await doFetch(url, {
         ...init,
         signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal,
       });
     } catch (err) {
+      // The caller gave up: that is not a fault to retry.
+      if (init.signal?.aborted) throw err;
       failure = err;
     }
     const last = attempt + 1 >= maxAttempts;

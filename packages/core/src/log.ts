@@ -39,7 +39,10 @@ function encodedForms(secret: string): string[] {
     encodeURIComponent(secret),
   ];
   // A secret embedded in a longer base64 stream is encoded at one of three alignments; the
-  // stable middle of each shifted encoding is what can appear in such a stream.
+  // stable middle of each shifted encoding is what can appear in such a stream. At alignment 0
+  // that is the whole 3-byte groups: the last partial group mixes in the bytes that follow.
+  const whole = b64.slice(0, Math.floor(Buffer.byteLength(secret, "utf8") / 3) * 4);
+  if (whole.length >= 8) forms.push(whole);
   for (const pad of ["a", "ab"]) {
     const shifted = Buffer.from(pad + secret, "utf8").toString("base64");
     const skip = Math.ceil((pad.length * 4) / 3) + 1;

@@ -87,7 +87,11 @@ export async function runAction<S extends z.ZodObject>(
   };
   const shape = def.inputs.shape as Record<string, unknown>;
   const raw = readRawInputs(Object.keys(shape), env);
-  for (const name of def.secretInputs ?? []) masker.add(raw[name]);
+  for (const name of def.secretInputs ?? []) {
+    masker.add(raw[name]);
+    // The schema trims inputs, so the value the run sees is the trimmed one.
+    masker.add(raw[name]?.trim());
+  }
 
   let code = 0;
   try {
@@ -149,7 +153,8 @@ function fail(err: unknown, log: Logger, masker: Masker, debug: boolean): number
     const where = { file: err.file, startLine: err.line, startColumn: err.column, title: err.code };
     core.error(masker.mask(`${err.message}${err.input ? ` (input: ${err.input})` : ""}`), where);
     if (err.hint) core.info(masker.mask(`hint: ${err.hint}`));
-    core.setFailed(masker.mask(err.message));
+    // One annotation per failure: this is what setFailed would print, but with the file, line and code.
+    process.exitCode = 1;
   } else {
     core.setFailed(masker.mask(`unexpected error: ${errorMessage(err)}`));
     if (err instanceof Error && err.stack) log.debug(err.stack);

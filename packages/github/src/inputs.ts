@@ -18,10 +18,13 @@ export const optionalString = () =>
     z.string().optional(),
   );
 
-/** A YAML 1.2 core-schema boolean, as GitHub's `getBooleanInput` accepts. */
+/** A YAML 1.2 core-schema boolean, as GitHub's `getBooleanInput` accepts (surrounding whitespace trimmed). */
 export const booleanInput = (fallback: boolean) =>
   z.preprocess(
-    (v) => (v === undefined || v === "" ? fallback : v),
+    (v) => {
+      const s = typeof v === "string" ? v.trim() : v;
+      return s === undefined || s === "" ? fallback : s;
+    },
     z.union(
       [
         z.boolean(),

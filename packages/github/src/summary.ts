@@ -15,7 +15,7 @@ export function escapeMarkdown(text: string): string {
     .replace(/>/g, "&gt;")
     .replace(/\|/g, "&#124;")
     .replace(/`/g, "&#96;")
-    .replace(/\r?\n/g, "<br>");
+    .replace(/\r\n|\r|\n/g, "<br>");
 }
 
 /** A markdown step summary built in memory, with a byte budget that drops low-priority detail visibly. */
@@ -64,27 +64,43 @@ export class SummaryBuilder {
     return this;
   }
 
-  /** The summary within budget: drops the lowest-priority sections first and says what it left out. */
+  /**
+   * The summary within budget: drops the lowest-priority sections first and says what it left out.
+   * The verdict (priority 0) and the last remaining section are never dropped, only truncated.
+   */
   render(): string {
     const size = (s: string) => Buffer.byteLength(s, "utf8");
+    const dropNote = (n: number) =>
+      `\n> **Note:** ${n} section(s) of detail were left out to stay under GitHub's 1 MiB step-summary limit; the full result is in the \`result\` output and the SARIF file.\n`;
     let kept = this.sections.map((s, i) => ({ ...s, i }));
-    const total = () => kept.reduce((n, s) => n + size(s.markdown) + 1, 0);
     let dropped = 0;
-    while (total() > this.budgetBytes && kept.length > 0) {
-      const worst = kept.reduce((a, b) =>
+    // The note counts against the budget too.
+    const total = () =>
+      kept.reduce((n, s) => n + size(s.markdown) + 1, 0) + (dropped > 0 ? size(dropNote(dropped)) : 0);
+    while (total() > this.budgetBytes && kept.length > 1) {
+      const droppable = kept.filter((s) => s.priority > 0);
+      if (droppable.length === 0) break;
+      const worst = droppable.reduce((a, b) =>
         b.priority > a.priority || (b.priority === a.priority && b.i > a.i) ? b : a,
       );
       kept = kept.filter((s) => s !== worst);
       dropped++;
     }
     let out = kept.map((s) => s.markdown).join("\n");
-    if (dropped > 0) {
-      out += `\n> **Note:** ${dropped} section(s) of detail were left out to stay under GitHub's 1 MiB step-summary limit; the full result is in the \`result\` output and the SARIF file.\n`;
-    }
-    // A single section can still be too large on its own: cut it at a line boundary, visibly.
+    if (dropped > 0) out += dropNote(dropped);
+    // What is left can still be too large: cut it at a line boundary, visibly, note included.
     if (size(out) > this.budgetBytes) {
-      const buf = Buffer.from(out, "utf8").subarray(0, this.budgetBytes);
-      out = `${buf.toString("utf8").replace(/\n[^\n]*$/, "")}\n\n> **Note:** summary truncated at ${this.budgetBytes} bytes (GitHub's step-summary limit is 1 MiB).\n`;
+      const note = `\n\n> **Note:** summary truncated at ${this.budgetBytes} bytes (GitHub's step-summary limit is 1 MiB).\n`;
+      const room = Math.max(0, this.budgetBytes - size(note));
+      // A cut inside a multi-byte character decodes to U+FFFD, which may be longer than the cut bytes.
+      let head = Buffer.from(out, "utf8")
+        .subarray(0, room)
+        .toString("utf8")
+        .replace(/\uFFFD+$/, "");
+      // Prefer a line boundary, unless that would throw away most of what fits (one long line).
+      const lastLine = head.lastIndexOf("\n");
+      if (lastLine >= head.length / 2) head = head.slice(0, lastLine);
+      out = `${head}${note}`;
     }
     return out;
   }
