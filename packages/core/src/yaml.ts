@@ -69,7 +69,10 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
     throw new PlatformError(
       "YAML_TOO_MANY_DOCUMENTS",
       `${file} holds ${list.length} documents, more than the limit of ${l.maxDocuments}`,
-      { file },
+      {
+        file,
+        hint: "Split the stream into several files; a stream this large is more likely generated data than manifests.",
+      },
     );
   }
   const posOf = (offset: number) => {
