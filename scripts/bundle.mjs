@@ -19,7 +19,6 @@ const result = await build({
   target: "node24",
   format: "esm",
   minify: true,
-  keepNames: true,
   legalComments: "none",
   metafile: true,
   logLevel: "warning",

@@ -87,16 +87,24 @@ function buildEnvironment(): Environment {
     findAll(s, p, Number(n)),
   );
   // Platform library: the distribution reference grammar, so rules compare registries and digests, not strings.
+  // Images repeat across containers and rules, so parsed references are cached (bounded).
+  const images = new Map<string, Record<string, string>>();
   env.registerFunction("image(string): map<string, string>", (s: string) => {
-    const r = parseImageRef(s);
-    return {
-      registry: r.registry,
-      repository: r.repository,
-      tag: r.tag ?? "",
-      digest: r.digest ?? "",
-      name: `${r.registry}/${r.repository}`,
-      valid: r.valid ? "true" : "false",
-    };
+    let m = images.get(s);
+    if (!m) {
+      const r = parseImageRef(s);
+      m = {
+        registry: r.registry,
+        repository: r.repository,
+        tag: r.tag ?? "",
+        digest: r.digest ?? "",
+        name: `${r.registry}/${r.repository}`,
+        valid: r.valid ? "true" : "false",
+      };
+      if (images.size > 10_000) images.clear();
+      images.set(s, m);
+    }
+    return m;
   });
   return env;
 }
