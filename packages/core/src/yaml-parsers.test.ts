@@ -16,8 +16,10 @@ function yamlFiles(dir: string): string[] {
 /** Every path into a value: map keys and list indexes, down to the leaves. */
 function paths(v: unknown, prefix: Array<string | number> = []): Array<Array<string | number>> {
   const out = [prefix];
-  if (Array.isArray(v)) v.forEach((x, i) => out.push(...paths(x, [...prefix, i])));
-  else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...prefix, k]));
+  if (Array.isArray(v)) {
+    for (const [i, x] of v.entries()) out.push(...paths(x, [...prefix, i]));
+  } else if (v && typeof v === "object")
+    for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...prefix, k]));
   return out;
 }
 
@@ -43,7 +45,10 @@ data:
 `;
 
 describe("the fast (js-yaml events) and thorough (yaml) parsers agree", () => {
-  const files = [...yamlFiles(EXAMPLES).map((f) => [f, readFileSync(f, "utf8")] as const), ["tricky.yaml", TRICKY] as const];
+  const files = [
+    ...yamlFiles(EXAMPLES).map((f) => [f, readFileSync(f, "utf8")] as const),
+    ["tricky.yaml", TRICKY] as const,
+  ];
 
   it.each(files)("on values, lines and every field position: %s", (name, text) => {
     const fast = parseYamlStreamWith("fast", text, name)!;
@@ -56,14 +61,22 @@ describe("the fast (js-yaml events) and thorough (yaml) parsers agree", () => {
       if (d.value === null) continue;
       for (const p of paths(d.value)) {
         const want = thorough.position(thorough.docs[i]!, p);
-        expect(fast.position(d, p), `${name} doc ${i} ${p.join(".")}`).toMatchObject({ line: want.line, exact: want.exact });
+        expect(fast.position(d, p), `${name} doc ${i} ${p.join(".")}`).toMatchObject({
+          line: want.line,
+          exact: want.exact,
+        });
         if (p.length && typeof p.at(-1) === "string") {
-          expect(fast.position(d, p, { key: true }).line).toBe(thorough.position(thorough.docs[i]!, p, { key: true }).line);
+          expect(fast.position(d, p, { key: true }).line).toBe(
+            thorough.position(thorough.docs[i]!, p, { key: true }).line,
+          );
         }
       }
       // A path that does not exist points at the deepest node that does, and says so.
       const missing = [...(paths(d.value).at(-1) ?? []), "nope", "deeper"];
-      expect(fast.position(d, missing)).toMatchObject({ exact: false, line: thorough.position(thorough.docs[i]!, missing).line });
+      expect(fast.position(d, missing)).toMatchObject({
+        exact: false,
+        line: thorough.position(thorough.docs[i]!, missing).line,
+      });
     }
   });
 

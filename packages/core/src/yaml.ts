@@ -15,7 +15,16 @@ import {
   parseEvents,
   SCALAR_STYLE,
 } from "js-yaml";
-import { type Document, isCollection, isMap, isNode, isScalar, LineCounter, type Node, parseAllDocuments } from "yaml";
+import {
+  type Document,
+  isCollection,
+  isMap,
+  isNode,
+  isScalar,
+  LineCounter,
+  type Node,
+  parseAllDocuments,
+} from "yaml";
 import { PlatformError } from "./errors.ts";
 
 /** Limits for untrusted YAML: alias expansion, number of documents, and size. */
@@ -80,16 +89,24 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
 }
 
 /** For tests: one parser explicitly, so the two can be held to the same positions. */
-export function parseYamlStreamWith(parser: "fast" | "thorough", text: string, file: string): YamlStream | undefined {
+export function parseYamlStreamWith(
+  parser: "fast" | "thorough",
+  text: string,
+  file: string,
+): YamlStream | undefined {
   const l = DEFAULT_YAML_LIMITS;
   return parser === "fast" ? parseFast(text, file, l) : parseThorough(text, file, l);
 }
 
 function tooMany(file: string, count: number, max: number): PlatformError {
-  return new PlatformError("YAML_TOO_MANY_DOCUMENTS", `${file} holds ${count} documents, more than the limit of ${max}`, {
-    file,
-    hint: "Split the stream into several files; a stream this large is more likely generated data than manifests.",
-  });
+  return new PlatformError(
+    "YAML_TOO_MANY_DOCUMENTS",
+    `${file} holds ${count} documents, more than the limit of ${max}`,
+    {
+      file,
+      hint: "Split the stream into several files; a stream this large is more likely generated data than manifests.",
+    },
+  );
 }
 
 /** Offsets of line starts, for offset → line:column by binary search. */
@@ -116,7 +133,10 @@ function startOf(e: Event, text: string): number {
     case EVENT_ID.SCALAR:
       // A block scalar's value starts on the line after its `|` or `>`: point at the indicator, as `yaml` does.
       if (e.style === SCALAR_STYLE.LITERAL_BLOCK || e.style === SCALAR_STYLE.FOLDED_BLOCK) {
-        const indicator = Math.max(text.lastIndexOf("|", e.valueStart - 1), text.lastIndexOf(">", e.valueStart - 1));
+        const indicator = Math.max(
+          text.lastIndexOf("|", e.valueStart - 1),
+          text.lastIndexOf(">", e.valueStart - 1),
+        );
         return indicator >= 0 ? indicator : e.valueStart;
       }
       return e.valueStart;
@@ -162,14 +182,22 @@ function parseFast(text: string, file: string, l: Required<YamlLimits>): YamlStr
   let values: unknown[];
   try {
     events = parseEvents(text, { filename: file });
-    values = constructFromEvents(events, { source: text, filename: file, schema: SCHEMA, maxAliases: l.maxAliasCount });
+    values = constructFromEvents(events, {
+      source: text,
+      filename: file,
+      schema: SCHEMA,
+      maxAliases: l.maxAliasCount,
+    });
   } catch {
     return undefined;
   }
   // js-yaml shares one object between an anchor and its aliases, so nothing is expanded here; but whoever
   // walks the value later would expand it. A stream whose values grow exponentially through aliases (a
   // "billion laughs") goes to the thorough parse, which reports it as a document error.
-  if (events.some((e) => e.type === EVENT_ID.ALIAS) && values.some((v) => expandedSize(v, new Map()) > MAX_EXPANDED_NODES)) {
+  if (
+    events.some((e) => e.type === EVENT_ID.ALIAS) &&
+    values.some((v) => expandedSize(v, new Map()) > MAX_EXPANDED_NODES)
+  ) {
     return undefined;
   }
   const roots: number[] = [];
@@ -185,7 +213,12 @@ function parseFast(text: string, file: string, l: Required<YamlLimits>): YamlStr
   const docs: YamlDoc[] = roots.map((root, index) => {
     const e = events[root];
     const offset = e && e.type !== EVENT_ID.POP ? startOf(e, text) : -1;
-    const doc: YamlDoc = { index, value: values[index] ?? null, line: offset >= 0 ? at(offset).line : 1, errors: [] };
+    const doc: YamlDoc = {
+      index,
+      value: values[index] ?? null,
+      line: offset >= 0 ? at(offset).line : 1,
+      errors: [],
+    };
     rootOf.set(doc, root);
     return doc;
   });
@@ -193,7 +226,8 @@ function parseFast(text: string, file: string, l: Required<YamlLimits>): YamlStr
     docs,
     position(doc, path, opts) {
       const root = rootOf.get(doc);
-      if (root === undefined || events[root]?.type === EVENT_ID.POP) return { line: doc.line, column: 1, exact: path.length === 0 };
+      if (root === undefined || events[root]?.type === EVENT_ID.POP)
+        return { line: doc.line, column: 1, exact: path.length === 0 };
       let i = root;
       let depth = 0;
       for (const [n, seg] of path.entries()) {
@@ -228,7 +262,12 @@ function parseFast(text: string, file: string, l: Required<YamlLimits>): YamlStr
 /** The `yaml` library's parse: slower, but reports every broken document and keeps the good ones. */
 function parseThorough(text: string, file: string, l: Required<YamlLimits>): YamlStream {
   const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, { lineCounter, intAsBigInt: true, prettyErrors: false, uniqueKeys: true });
+  const parsed = parseAllDocuments(text, {
+    lineCounter,
+    intAsBigInt: true,
+    prettyErrors: false,
+    uniqueKeys: true,
+  });
   const list = Array.isArray(parsed) ? parsed : [];
   if (list.length > l.maxDocuments) throw tooMany(file, list.length, l.maxDocuments);
   const posOf = (offset: number) => {
@@ -237,7 +276,10 @@ function parseThorough(text: string, file: string, l: Required<YamlLimits>): Yam
   };
   const parsedOf = new Map<YamlDoc, Document.Parsed>();
   const docs: YamlDoc[] = list.map((doc, index) => {
-    const errors = doc.errors.map((e) => ({ message: e.message.split("\n")[0] ?? e.message, ...posOf(e.pos[0]) }));
+    const errors = doc.errors.map((e) => ({
+      message: e.message.split("\n")[0] ?? e.message,
+      ...posOf(e.pos[0]),
+    }));
     let value: unknown = null;
     if (errors.length === 0) {
       try {
@@ -246,7 +288,8 @@ function parseThorough(text: string, file: string, l: Required<YamlLimits>): Yam
         errors.push({ message: (err as Error).message, ...posOf(doc.range[0]) });
       }
     }
-    const start = doc.contents && isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : doc.range[0];
+    const start =
+      doc.contents && isNode(doc.contents) && doc.contents.range ? doc.contents.range[0] : doc.range[0];
     const d: YamlDoc = { index, value, line: posOf(start).line, errors };
     parsedOf.set(d, doc);
     return d;
@@ -263,7 +306,11 @@ function parseThorough(text: string, file: string, l: Required<YamlLimits>): Yam
 }
 
 /** The deepest existing node along `path` (so a missing field points at its parent) and how deep it is. */
-function nodeAt(doc: Document.Parsed, path: ReadonlyArray<string | number>, wantKey: boolean): { node: Node | undefined; depth: number } {
+function nodeAt(
+  doc: Document.Parsed,
+  path: ReadonlyArray<string | number>,
+  wantKey: boolean,
+): { node: Node | undefined; depth: number } {
   let node: unknown = doc.contents;
   let last: Node | undefined = isNode(node) ? node : undefined;
   let depth = 0;
