@@ -11,7 +11,8 @@ const run = (cmd, args, opts = {}) =>
   execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", ...opts }).trim();
 const git = (...args) => run("git", args);
 
-const { version } = JSON.parse(readFileSync("package.json", "utf8"));
+// Every workspace package shares one version (changesets `fixed` group); core is as good as any.
+const { version } = JSON.parse(readFileSync("packages/core/package.json", "utf8"));
 if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(version))
   throw new Error(`package.json version ${version} is not semver`);
 const tag = `v${version}`;
