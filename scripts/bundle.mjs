@@ -9,7 +9,9 @@ if (!entry || !outfile) {
   console.error("usage: node scripts/bundle.mjs <entry.ts> <outfile.js> [--executable]");
   process.exit(2);
 }
-const { version } = JSON.parse(readFileSync(new URL("../packages/core/package.json", import.meta.url), "utf8"));
+const { version } = JSON.parse(
+  readFileSync(new URL("../packages/core/package.json", import.meta.url), "utf8"),
+);
 const banner = `${flags.includes("--executable") ? "#!/usr/bin/env node\n" : ""}import { createRequire as __platformRequire } from "node:module"; const require = __platformRequire(import.meta.url);`;
 const result = await build({
   entryPoints: [entry],

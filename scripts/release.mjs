@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 const dryRun = process.argv.includes("--dry-run");
 const run = (cmd, args, opts = {}) =>
-  execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", ...opts }).trim();
+  (execFileSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", ...opts }) ?? "").trim();
 const git = (...args) => run("git", args);
 
 // Every workspace package shares one version (changesets `fixed` group); core is as good as any.
@@ -32,6 +32,7 @@ const dists = readdirSync("actions")
 if (dists.length === 0) throw new Error("no actions/*/dist was built");
 
 const main = git("rev-parse", "HEAD");
+const branch = git("rev-parse", "--abbrev-ref", "HEAD");
 git("checkout", "--detach");
 try {
   git("add", "--force", ...dists);
@@ -56,5 +57,5 @@ try {
     if (!prerelease) git("push", "--force", "origin", `HEAD:refs/heads/${major}`);
   }
 } finally {
-  git("checkout", "--quiet", main);
+  git("checkout", "--quiet", branch === "HEAD" ? main : branch);
 }
