@@ -134,7 +134,11 @@ function judge(
   try {
     ok = check.eval(vars);
   } catch (err) {
-    return { ...base, verdict: "error", message: `could not evaluate ${rule.id}: ${firstLine(err)}` };
+    return {
+      ...base,
+      verdict: "error",
+      message: `could not evaluate ${rule.id} (${rule.title}): ${firstLine(err)}. A field likely has the wrong type (a quoted number, a list where a map belongs); the API server would reject the object too.`,
+    };
   }
   if (ok === true) return { ...base, verdict: "pass", message: "" };
   if (ok !== false)

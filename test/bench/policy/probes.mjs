@@ -82,9 +82,9 @@ export const PROBES = [
   },
   {
     obj: pod("seccomp-profile-without-type", { securityContext: { ...sc(), seccompProfile: {} } }),
-    ours: [],
+    ours: ["seccomp"],
     gator: ["seccomp"],
-    why: "Invalid (the API server requires seccompProfile.type). PLAT012 falls back to the pod's RuntimeDefault; the library's CEL errors, and failurePolicy Fail makes that a violation.",
+    why: "Invalid (the API server requires seccompProfile.type). PLAT012 judges the container's own (typeless) profile; the library's CEL errors, and failurePolicy Fail makes that a violation.",
   },
   {
     obj: pod(

@@ -158,6 +158,12 @@ describe("built-in guardrails", () => {
       "fail",
     ],
     ["none", {}, undefined, "fail"],
+    [
+      "container profile without a type does not fall back to the pod's",
+      { seccompProfile: { type: "RuntimeDefault" } },
+      {},
+      "fail",
+    ],
   ])("seccomp: %s", (_n, podSc, containerProfile, want) => {
     const c = goodContainer();
     if (containerProfile)

@@ -196,9 +196,10 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "pod security: restricted",
     scope: "container",
     expression:
-      "cel.bind(t, container.?securityContext.?seccompProfile.?type.orValue(podSpec.?securityContext.?seccompProfile.?type.orValue('')), t == 'RuntimeDefault' || t == 'Localhost')",
+      // A container-level profile, even one without a type (which the API server rejects), overrides the pod's.
+      "cel.bind(t, container.?securityContext.?seccompProfile.hasValue() ? container.securityContext.seccompProfile.?type.orValue('') : podSpec.?securityContext.?seccompProfile.?type.orValue(''), t == 'RuntimeDefault' || t == 'Localhost')",
     messageExpression:
-      "'container \"' + container.name + '\" has seccomp profile ' + container.?securityContext.?seccompProfile.?type.orValue(podSpec.?securityContext.?seccompProfile.?type.orValue('(none)'))",
+      "'container \"' + container.name + '\" has seccomp profile ' + (container.?securityContext.?seccompProfile.hasValue() ? container.securityContext.seccompProfile.?type.orValue('(no type)') : podSpec.?securityContext.?seccompProfile.?type.orValue('(none)'))",
     fields: ["securityContext.seccompProfile.type", "securityContext"],
     fix: "Set securityContext.seccompProfile.type: RuntimeDefault at pod level.",
   },
