@@ -85,7 +85,35 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
       hint: "Split the file, or check that the path points at manifests and not at a data file.",
     });
   }
-  return parseFast(text, file, l) ?? parseThorough(text, file, l);
+  return parseFast(text, file, l) ?? parseFast(repairQuotedIndentation(text), file, l) ?? parseThorough(text, file, l);
+}
+
+/**
+ * Go's YAML parser (kubectl, gator, kyverno) accepts a multi-line quoted scalar whose continuation lines are
+ * no deeper than its key; strict YAML parsers reject it, and such files are common (the gatekeeper-library
+ * has nineteen). Leading whitespace of a quoted scalar's continuation line is folded away, so indenting
+ * that line deeper changes no value and no line number: do that where the parser stops, and try again.
+ */
+function repairQuotedIndentation(text: string): string {
+  let lines: string[] | undefined;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const current = lines ? lines.join("\n") : text;
+    let failure: { reason?: string; mark?: { line: number } } | undefined;
+    try {
+      parseEvents(current, {});
+      return current;
+    } catch (err) {
+      failure = err as typeof failure;
+    }
+    const at = failure?.mark?.line;
+    if (failure?.reason !== "deficient indentation" || at === undefined || at < 1) return current;
+    lines ??= text.split("\n");
+    const previous = lines[at - 1] ?? "";
+    if (!/["']/.test(previous)) return current;
+    const indent = (previous.match(/^ */)?.[0].length ?? 0) + 2;
+    lines[at] = " ".repeat(indent) + (lines[at] ?? "").trimStart();
+  }
+  return lines ? lines.join("\n") : text;
 }
 
 /** For tests: one parser explicitly, so the two can be held to the same positions. */

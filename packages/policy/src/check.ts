@@ -1,8 +1,9 @@
 import { resolve } from "node:path";
 import { type Logger, type PlatformConfig, PlatformError } from "@platform/core";
-import { BUILTIN_RULES } from "./builtin/rules.ts";
-import { builtinParams, type CompiledPolicy, compileBuiltins, evaluateAll } from "./evaluate.ts";
+import type { RegoCompiler } from "./admission/engines.ts";
+import { evaluateAll } from "./evaluate.ts";
 import { type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
+import { loadPolicies } from "./policies.ts";
 import type { PolicyResult, Verdict } from "./types.ts";
 import { applyWaivers, loadWaivers } from "./waivers.ts";
 
@@ -11,8 +12,10 @@ export type PolicyMode = "enforce" | "audit" | "warn";
 export interface PolicyCheckInput {
   manifests: string[];
   render: RenderMode;
-  /** `builtin` for every built-in guardrail, or rule ids/names (PLAT001, image-digest) for a subset. */
+  /** `builtin`, built-in rule ids/names (PLAT001, image-digest), and paths/globs of the cluster's policy files. */
   policies: string[];
+  /** Files with param objects for ValidatingAdmissionPolicies (paramKind/paramRef). */
+  params?: string[];
   values?: string[];
   waivers?: string;
   mode: PolicyMode;
@@ -25,6 +28,8 @@ export interface PolicyCheckDeps {
   log?: Logger;
   clock?: () => Date;
   tools?: { kustomize?: string; helm?: string };
+  /** Compiles Rego-only Gatekeeper templates (OPA); without it they are reported as not evaluable. */
+  rego?: RegoCompiler;
 }
 
 export interface PolicyCheckResult {
@@ -43,27 +48,6 @@ export interface PolicyCheckResult {
   passed: boolean;
 }
 
-/** Resolves the `policies` input to compiled built-in rules; unknown names are a usage error. */
-export function selectPolicies(names: string[], config: PlatformConfig): CompiledPolicy[] {
-  const params = builtinParams(config);
-  const wanted = names.length === 0 ? ["builtin"] : names;
-  if (wanted.includes("builtin")) return compileBuiltins(params, { disabled: config.policy.disabledRules });
-  const rules = wanted.map((n) => {
-    const rule = BUILTIN_RULES.find((r) => r.id === n || r.name === n || `${r.id}/${r.name}` === n);
-    if (!rule) {
-      const looksLikePath = /[/\\.]/.test(n);
-      throw new PlatformError("POLICY_UNKNOWN", `unknown policy "${n}"`, {
-        input: "policies",
-        hint: looksLikePath
-          ? "Loading the cluster's own policy files (VAP, Gatekeeper, Kyverno) is not available in this release; use `builtin` or built-in rule ids."
-          : `Use \`builtin\` or rule ids/names: ${BUILTIN_RULES.map((r) => r.id).join(", ")}.`,
-      });
-    }
-    return rule;
-  });
-  return compileBuiltins(params, { rules, disabled: config.policy.disabledRules });
-}
-
 /** The policy dry-run: load and render manifests, run the guardrails, apply waivers, decide the gate. */
 export async function policyCheck(
   input: PolicyCheckInput,
@@ -75,7 +59,14 @@ export async function policyCheck(
       hint: "Pass files, directories, globs, kustomize directories or chart directories.",
     });
   }
-  const policies = selectPolicies(input.policies, input.config);
+  const selection = await loadPolicies(input.policies, {
+    config: input.config,
+    root: input.root,
+    params: input.params,
+    rego: deps.rego,
+    log: deps.log,
+  });
+  const policies = selection.policies;
   const waivers = input.waivers ? await loadWaivers(resolve(input.root, input.waivers), input.waivers) : [];
   const loaded = await loadManifests({
     inputs: input.manifests,
@@ -90,7 +81,9 @@ export async function policyCheck(
   );
   let results = evaluateAll(loaded.objects, policies, {
     excludedNamespaces: input.config.policy.excludedNamespaces,
+    extra: selection.extra,
   });
+  results.push(...selection.notes);
   results = applyWaivers(results, waivers, (deps.clock ?? (() => new Date()))());
   results.push(...loaded.problems);
   if (input.mode === "warn")

@@ -1,4 +1,6 @@
 import type { PlatformConfig } from "@platform/core";
+import { type RenderContext, renderContext } from "./admission/context.ts";
+import { type AdmissionRequest, createRequest } from "./admission/request.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
 import { isClusterScoped, podTarget } from "./podspec.ts";
@@ -18,6 +20,9 @@ export interface EvalTarget {
   namespace: string;
   clusterScoped: boolean;
   serviceAccounts: Record<string, unknown>;
+  /** The admission request this object would arrive in (CREATE unless a suite says otherwise). */
+  request: AdmissionRequest;
+  context: RenderContext;
 }
 
 export interface BuiltinParams {
@@ -193,11 +198,14 @@ function resolvePath(node: unknown, parts: string[]): Array<string | number> | u
   return undefined;
 }
 
-/** Runs every policy on every object not in an excluded namespace. */
+/**
+ * Runs every policy on every object not in an excluded namespace. `extra` objects (policy params, suite
+ * inventories) are visible to lookups but are not judged themselves.
+ */
 export function evaluateAll(
   objects: LoadedObject[],
   policies: CompiledPolicy[],
-  opts: { excludedNamespaces?: string[] } = {},
+  opts: { excludedNamespaces?: string[]; extra?: LoadedObject[] } = {},
 ): PolicyResult[] {
   const excluded = new Set(opts.excludedNamespaces ?? []);
   const serviceAccounts: Record<string, unknown> = {};
@@ -205,6 +213,7 @@ export function evaluateAll(
     if (o.obj.kind === "ServiceAccount" && o.obj.apiVersion === "v1")
       serviceAccounts[`${o.obj.metadata.namespace ?? ""}/${o.obj.metadata.name}`] = o.obj;
   }
+  const context = renderContext([...objects, ...(opts.extra ?? [])], isClusterScoped);
   const results: PolicyResult[] = [];
   for (const loaded of objects) {
     const namespace = loaded.obj.metadata?.namespace ?? "";
@@ -214,6 +223,8 @@ export function evaluateAll(
       namespace,
       clusterScoped: isClusterScoped(loaded.obj),
       serviceAccounts,
+      request: createRequest(loaded.obj),
+      context,
     };
     for (const p of policies) for (const r of p.evaluate(target)) results.push(r);
   }

@@ -1,3 +1,6 @@
+export type { RegoCompiler } from "./admission/engines.ts";
+export type { AdmissionRequest } from "./admission/request.ts";
+export { type CaseResult, runGatorSuites, runKyvernoTests } from "./admission/suites.ts";
 export { BUILTIN_RULES, type BuiltinRule, type RuleScope } from "./builtin/rules.ts";
 export { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
 export {
@@ -6,7 +9,6 @@ export {
   type PolicyCheckResult,
   type PolicyMode,
   policyCheck,
-  selectPolicies,
 } from "./check.ts";
 export {
   type BuiltinParams,
@@ -19,6 +21,7 @@ export {
 export { type ImageRef, isTrustedImage, parseImageRef } from "./image.ts";
 export { type LoadOptions, type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
 export { podTarget } from "./podspec.ts";
+export { loadPolicies, type PolicySelection } from "./policies.ts";
 export { countsByPolicy, findings, renderTable, worstObjects } from "./report.ts";
 export { toSarif } from "./sarif.ts";
 export type { KubeObject, LoadedObject, PolicyResult, Severity, SourceRef, Verdict } from "./types.ts";

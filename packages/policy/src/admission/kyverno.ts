@@ -1,0 +1,121 @@
+import type { CelEngine } from "../cel/engine.ts";
+import type { CompiledPolicy, EvalTarget } from "../evaluate.ts";
+import { podTarget } from "../podspec.ts";
+import type { KubeObject, PolicyResult, SourceRef } from "../types.ts";
+import { namespaceObjectFor } from "./context.ts";
+import { createRequest } from "./request.ts";
+import { compileValidation, type ValidationSource } from "./validation.ts";
+import { type MatchResources, matchesResources } from "./vap.ts";
+
+export interface KyvernoPolicyDoc {
+  obj: KubeObject & {
+    spec?: ValidationSource & {
+      validationActions?: Array<"Deny" | "Warn" | "Audit">;
+      failurePolicy?: "Fail" | "Ignore";
+      matchConstraints?: MatchResources;
+      autogen?: { podControllers?: { controllers?: string[] } };
+    };
+  };
+  source: SourceRef;
+}
+
+/** Kyverno's default Pod controllers for auto-generated rules. */
+const DEFAULT_CONTROLLERS = ["daemonsets", "deployments", "jobs", "statefulsets", "replicasets", "cronjobs"];
+const CONTROLLER_RESOURCE: Record<string, string> = {
+  DaemonSet: "daemonsets",
+  Deployment: "deployments",
+  Job: "jobs",
+  StatefulSet: "statefulsets",
+  ReplicaSet: "replicasets",
+  CronJob: "cronjobs",
+  ReplicationController: "replicationcontrollers",
+};
+
+/** Whether a policy's matchConstraints select Pods (the precondition for Kyverno's autogen). */
+function selectsPods(m: MatchResources | undefined): boolean {
+  return !!m?.resourceRules?.some(
+    (r) =>
+      (r.resources ?? []).some((x) => x === "pods" || x === "*") &&
+      (r.apiGroups ?? [""]).some((g) => g === "" || g === "*"),
+  );
+}
+
+/**
+ * The Pod a controller's template describes, as Kyverno's autogen judges it: the template's metadata and
+ * spec in a Pod of the controller's namespace (a Pod policy then decides for the controller).
+ */
+function podFromController(obj: KubeObject): KubeObject | undefined {
+  const pod = podTarget(obj);
+  if (!pod || obj.kind === "Pod") return undefined;
+  const meta = pod.meta as KubeObject["metadata"];
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { ...meta, name: meta.name ?? obj.metadata.name, namespace: obj.metadata.namespace },
+    spec: pod.spec,
+  };
+}
+
+/** Compiles Kyverno ValidatingPolicies (policies.kyverno.io, CEL) with Pod-controller autogen. */
+export function compileKyverno(docs: KyvernoPolicyDoc[], engine: CelEngine): CompiledPolicy[] {
+  return docs.map((d) => {
+    const name = d.obj.metadata?.name ?? "";
+    const spec = d.obj.spec ?? {};
+    const validation = compileValidation(spec, engine, {
+      policy: name,
+      file: d.source.file,
+      line: d.source.line,
+    });
+    const actions = spec.validationActions ?? ["Deny"];
+    const verdict = actions.includes("Deny") ? ("fail" as const) : ("warn" as const);
+    const controllers = selectsPods(spec.matchConstraints)
+      ? (spec.autogen?.podControllers?.controllers ?? DEFAULT_CONTROLLERS)
+      : [];
+    const judge = (t: EvalTarget, subject: KubeObject): PolicyResult[] => {
+      const obj = t.loaded.obj;
+      const base = {
+        policy: name,
+        kind: obj.kind,
+        namespace: t.namespace,
+        name: obj.metadata?.name ?? "",
+        file: t.loaded.source.file,
+        line: t.loaded.source.line,
+        severity: verdict === "fail" ? ("error" as const) : ("warning" as const),
+      };
+      const request =
+        subject === obj ? t.request : { ...createRequest(subject), operation: t.request.operation };
+      const outcome = validation.run({
+        object: request.object,
+        oldObject: request.oldObject,
+        request,
+        params: null,
+        namespaceObject: namespaceObjectFor(request, t.context, t.clusterScoped),
+      });
+      if (outcome.kind === "skipped") return [{ ...base, verdict: "skip", message: outcome.reason }];
+      const rows = outcome.failures
+        .filter((f) => !(f.error && spec.failurePolicy === "Ignore"))
+        .map((f) => ({ ...base, verdict: f.error ? ("error" as const) : verdict, message: f.message }));
+      return rows.length ? rows : [{ ...base, verdict: "pass", message: "" }];
+    };
+    return {
+      id: name,
+      kind: "ValidatingPolicy",
+      title: name,
+      evaluate(t) {
+        if (matchesResources(spec.matchConstraints, t)) return judge(t, t.loaded.obj);
+        const resource = CONTROLLER_RESOURCE[t.loaded.obj.kind];
+        if (!resource || !controllers.includes(resource)) return [];
+        const pod = podFromController(t.loaded.obj);
+        if (!pod) return [];
+        // The synthetic Pod must itself pass the policy's selectors for the rule to apply.
+        const podTargetView: EvalTarget = {
+          ...t,
+          loaded: { ...t.loaded, obj: pod },
+          request: { ...createRequest(pod), operation: t.request.operation },
+        };
+        if (!matchesResources(spec.matchConstraints, podTargetView)) return [];
+        return judge(t, pod);
+      },
+    };
+  });
+}

@@ -1,0 +1,284 @@
+import { dirname, relative, resolve, sep } from "node:path";
+import { PlatformError } from "@platform/core";
+import type { CelEngine } from "../cel/engine.ts";
+import type { CompiledPolicy, EvalTarget } from "../evaluate.ts";
+import { isClusterScoped } from "../podspec.ts";
+import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
+import { renderContext } from "./context.ts";
+import { classify, emptyDocuments, readObjects } from "./documents.ts";
+import { type RegoCompiler, templateEngines } from "./engines.ts";
+import { type ConstraintDoc, type ConstraintTemplateDoc, compileConstraints } from "./gatekeeper.ts";
+import { compileKyverno } from "./kyverno.ts";
+import { createRequest, isAdmissionReview, requestFromReview } from "./request.ts";
+import { compileVaps } from "./vap.ts";
+
+/** One case of a suite and whether our verdict matches the suite's expectation. */
+export interface CaseResult {
+  suite: string;
+  test: string;
+  case: string;
+  /** The object judged (file of the case). */
+  file: string;
+  line: number;
+  expected: string;
+  actual: string;
+  ok: boolean;
+  /** Set when the case could not run (template not evaluable, unreadable file). */
+  error?: string;
+  results: PolicyResult[];
+}
+
+interface GatorAssertion {
+  violations?: "yes" | "no" | number | string | boolean;
+  message?: string;
+}
+
+interface GatorSuite {
+  kind?: string;
+  tests?: Array<{
+    name?: string;
+    template?: string;
+    constraint?: string;
+    cases?: Array<{ name?: string; object?: string; inventory?: string[]; assertions?: GatorAssertion[] }>;
+  }>;
+}
+
+function rel(root: string, p: string): string {
+  return relative(root, p).split(sep).join("/");
+}
+
+/** Builds the evaluation target gator builds: a CREATE review, or the request of an AdmissionReview. */
+function targetFor(o: LoadedObject, context: ReturnType<typeof renderContext>): EvalTarget {
+  const request = isAdmissionReview(o.obj) ? requestFromReview(o.obj) : createRequest(o.obj);
+  const judged = (request.object ?? request.oldObject ?? o.obj) as KubeObject;
+  const loaded = { ...o, obj: judged };
+  return {
+    loaded,
+    namespace: request.namespace ?? "",
+    clusterScoped: isClusterScoped(judged),
+    serviceAccounts: {},
+    request,
+    context,
+  };
+}
+
+/** How many violations (fail or warn rows) match an assertion's message filter (a regular expression, as gator). */
+function countViolations(rows: PolicyResult[], message: string | undefined): number {
+  const re = message ? new RegExp(message) : undefined;
+  return rows.filter(
+    (r) =>
+      (r.verdict === "fail" || r.verdict === "warn" || r.verdict === "error") && (!re || re.test(r.message)),
+  ).length;
+}
+
+function expectationHolds(a: GatorAssertion, n: number): boolean {
+  const v = a.violations ?? "yes";
+  if (v === "yes" || v === true) return n > 0;
+  if (v === "no" || v === false) return n === 0;
+  return n === Number(v);
+}
+
+/**
+ * Runs Gatekeeper suites (gator verify format: suite.yaml with tests → template, constraint, cases with
+ * object, inventory and assertions). Expectations come from the suite files only.
+ */
+export async function runGatorSuites(
+  suiteFiles: string[],
+  opts: { root: string; engine: CelEngine; rego?: RegoCompiler },
+): Promise<CaseResult[]> {
+  // Load everything first so all Rego-only templates compile in one OPA call.
+  type Loaded = {
+    suiteFile: string;
+    suite: GatorSuite;
+    templates: Map<string, ConstraintTemplateDoc[]>;
+    constraints: Map<string, ConstraintDoc[]>;
+  };
+  const loaded: Loaded[] = [];
+  const allTemplates: ConstraintTemplateDoc[] = [];
+  for (const file of suiteFiles) {
+    const display = rel(opts.root, file);
+    const [doc] = await readObjects(file, display);
+    const suite = (doc?.obj ?? {}) as unknown as GatorSuite;
+    if (suite.kind !== "Suite")
+      throw new PlatformError("SUITE_INVALID", `${display} is not a Gatekeeper Suite (kind: Suite)`, {
+        file: display,
+        hint: "Pass suite.yaml files or directories that contain them.",
+      });
+    const templates = new Map<string, ConstraintTemplateDoc[]>();
+    const constraints = new Map<string, ConstraintDoc[]>();
+    for (const t of suite.tests ?? []) {
+      for (const [key, map] of [
+        ["template", templates],
+        ["constraint", constraints],
+      ] as const) {
+        const p = t[key];
+        if (!p || map.has(p)) continue;
+        const objs = await readObjects(resolve(dirname(file), p), rel(opts.root, resolve(dirname(file), p)));
+        const docs = classify(objs);
+        if (key === "template") {
+          templates.set(p, docs.templates);
+          allTemplates.push(...docs.templates);
+        } else (constraints as Map<string, ConstraintDoc[]>).set(p, docs.constraints);
+      }
+    }
+    loaded.push({ suiteFile: file, suite, templates, constraints });
+  }
+  const engines = await templateEngines(allTemplates, opts.engine, opts.rego);
+  const results: CaseResult[] = [];
+  for (const l of loaded) {
+    const suiteName = rel(opts.root, l.suiteFile);
+    for (const t of l.suite.tests ?? []) {
+      const constraints = l.constraints.get(t.constraint ?? "") ?? [];
+      const { policies, notes } = compileConstraints(constraints, engines);
+      for (const c of t.cases ?? []) {
+        const caseBase = {
+          suite: suiteName,
+          test: t.name ?? "",
+          case: c.name ?? "",
+          file: c.object ?? "",
+          line: 1,
+        };
+        const expected = (c.assertions ?? [{ violations: "yes" }])
+          .map((a) => `violations: ${a.violations ?? "yes"}${a.message ? ` (message ~ ${a.message})` : ""}`)
+          .join("; ");
+        if (notes.length) {
+          results.push({
+            ...caseBase,
+            expected,
+            actual: "not evaluated",
+            ok: false,
+            error: notes.map((n) => n.message).join("; "),
+            results: notes,
+          });
+          continue;
+        }
+        try {
+          const objectPath = resolve(dirname(l.suiteFile), c.object ?? "");
+          const [object] = await readObjects(objectPath, rel(opts.root, objectPath));
+          if (!object) throw new Error(`${c.object} holds no object`);
+          const inventory: LoadedObject[] = [];
+          for (const inv of c.inventory ?? [])
+            inventory.push(...(await readObjects(resolve(dirname(l.suiteFile), inv), inv)));
+          const context = renderContext([...inventory], isClusterScoped);
+          const target = targetFor(object, context);
+          const rows = policies.flatMap((p: CompiledPolicy) => p.evaluate(target));
+          const counts = (c.assertions ?? [{ violations: "yes" }]).map((a) => ({
+            a,
+            n: countViolations(rows, a.message),
+          }));
+          const ok = counts.every(({ a, n }) => expectationHolds(a, n));
+          results.push({
+            ...caseBase,
+            file: object.source.file,
+            line: object.source.line,
+            expected,
+            actual: counts
+              .map(({ a, n }) => `${n} violation(s)${a.message ? ` ~ ${a.message}` : ""}`)
+              .join("; "),
+            ok,
+            results: rows,
+          });
+        } catch (err) {
+          results.push({
+            ...caseBase,
+            expected,
+            actual: "error",
+            ok: false,
+            error: err instanceof Error ? err.message : String(err),
+            results: [],
+          });
+        }
+      }
+    }
+  }
+  return results;
+}
+
+interface KyvernoTest {
+  policies?: string[];
+  resources?: string[];
+  results?: Array<{
+    policy: string;
+    rule?: string;
+    resources?: string[];
+    resource?: string;
+    kind?: string;
+    namespace?: string;
+    result: string;
+  }>;
+}
+
+/**
+ * Runs Kyverno CLI tests (kyverno-test.yaml, cli.kyverno.io Test) for CEL policies: ValidatingPolicy and
+ * ValidatingAdmissionPolicy (+ bindings). Each expected (policy, resource) result is compared with ours.
+ */
+export async function runKyvernoTests(
+  testFiles: string[],
+  opts: { root: string; engine: CelEngine },
+): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  for (const file of testFiles) {
+    const display = rel(opts.root, file);
+    const [doc] = await readObjects(file, display);
+    const test = (doc?.obj ?? {}) as unknown as KyvernoTest;
+    const docs = emptyDocuments();
+    for (const p of test.policies ?? [])
+      classify(await readObjects(resolve(dirname(file), p), rel(opts.root, resolve(dirname(file), p))), docs);
+    const resources: LoadedObject[] = [];
+    for (const r of test.resources ?? [])
+      resources.push(
+        ...(await readObjects(resolve(dirname(file), r), rel(opts.root, resolve(dirname(file), r)))),
+      );
+    const vap = compileVaps(docs.vaps, docs.bindings, opts.engine);
+    const policies = [...compileKyverno(docs.kyverno, opts.engine), ...vap.policies];
+    const context = renderContext([...resources, ...docs.others], isClusterScoped);
+    for (const expect of test.results ?? []) {
+      const names = expect.resources ?? (expect.resource ? [expect.resource] : []);
+      for (const resourceName of names) {
+        const base = {
+          suite: display,
+          test: expect.policy,
+          case: `${expect.kind ?? ""}/${resourceName}`,
+          file: display,
+          line: 1,
+          expected: expect.result,
+        };
+        const subject = resources.find(
+          (r) =>
+            (r.obj.metadata?.name ?? "") === resourceName.split("/").at(-1) &&
+            (!expect.kind || r.obj.kind === expect.kind),
+        );
+        const policy = policies.find((p) => p.id === expect.policy);
+        if (!subject || !policy) {
+          results.push({
+            ...base,
+            actual: "error",
+            ok: false,
+            error: !subject
+              ? `resource ${resourceName} is not among the test's resources`
+              : `policy ${expect.policy} is not a CEL policy we can run (ValidatingPolicy or ValidatingAdmissionPolicy with a binding)`,
+            results: [],
+          });
+          continue;
+        }
+        const rows = policy.evaluate(targetFor(subject, context));
+        const actual = rows.some((r) => r.verdict === "error")
+          ? "error"
+          : rows.some((r) => r.verdict === "fail" || r.verdict === "warn")
+            ? "fail"
+            : rows.length === 0 || rows.every((r) => r.verdict === "skip")
+              ? "skip"
+              : "pass";
+        results.push({
+          ...base,
+          file: subject.source.file,
+          line: subject.source.line,
+          actual,
+          ok: actual === expect.result || (expect.result === "warn" && actual === "fail"),
+          results: rows,
+        });
+      }
+    }
+  }
+  return results;
+}
