@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 import { createLogger, ExitCode, errorMessage, exitCodeFor, PlatformError } from "@platform/core";
 import { Command, CommanderError, Option } from "commander";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
+import { runPolicyTest } from "./policy-test.ts";
+import { regoCompiler } from "./tools.ts";
 
 /** The version stamped into the bundle at build time (falls back for source runs). */
 declare const __PLATFORM_VERSION__: string | undefined;
@@ -84,6 +86,23 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           color,
         },
         { out: io.out, log, env: io.env, repoRoot: repoRoot(), version: VERSION },
+      );
+      code = r.code;
+    });
+
+  policy
+    .command("test")
+    .description(
+      "run Gatekeeper suites (suite.yaml, as gator verify) and Kyverno tests (kyverno-test.yaml) unchanged",
+    )
+    .argument("<paths...>", "directories or suite files")
+    .option("--root <dir>", "directory paths are relative to", io.cwd)
+    .option("--json", "print results as JSON", false)
+    .action(async (paths: string[], o) => {
+      const r = await runPolicyTest(
+        paths,
+        { ...o, color, rego: regoCompiler(io.env, repoRoot(), log) },
+        { out: io.out },
       );
       code = r.code;
     });

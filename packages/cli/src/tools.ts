@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import type { Logger } from "@platform/core";
+import type { RegoCompiler } from "@platform/policy";
 
 /**
  * Finds a renderer binary: an explicit PLATFORM_<TOOL> path, then PATH, then the peers folder the test
@@ -15,4 +17,13 @@ export function findTool(name: "kustomize" | "helm", env: NodeJS.ProcessEnv, rep
     if (existsSync(peer)) return peer;
   }
   return name;
+}
+
+/** The Rego compiler for Gatekeeper templates without CEL code (OPA compiled to WebAssembly), when available. */
+export function regoCompiler(
+  _env: NodeJS.ProcessEnv,
+  _repoRoot: string | undefined,
+  _log: Logger,
+): RegoCompiler | undefined {
+  return undefined;
 }

@@ -9,9 +9,7 @@ import {
 } from "./gatekeeper.ts";
 
 /** Compiles Rego templates (set by the Rego module; absent when OPA support is not available). */
-export type RegoCompiler = (
-  templates: Array<{ kind: string; rego: string; libs: string[] }>,
-) => Promise<
+export type RegoCompiler = (templates: Array<{ kind: string; rego: string; libs: string[] }>) => Promise<
   Map<
     string,
     | {

@@ -181,6 +181,7 @@ function vapPolicy(
         ];
       }
       const rows: PolicyResult[] = [];
+      let applied = false;
       for (const param of params) {
         const outcome = validation.run({
           object: t.request.object,
@@ -191,11 +192,13 @@ function vapPolicy(
           authorizer: null,
         });
         if (outcome.kind === "skipped") continue;
+        applied = true;
         for (const f of outcome.failures) {
           if (f.error && failurePolicy === "Ignore") continue;
           rows.push({ ...base, verdict: f.error ? "error" : verdict, message: f.message });
         }
       }
+      if (!applied) return [];
       return rows.length ? rows : [{ ...base, verdict: "pass", message: "" }];
     },
   };
