@@ -6,6 +6,7 @@ export const inputs = z.object({
   manifests: listInput({ comma: true }),
   render: enumInput(["auto", "none", "kustomize", "helm"], "auto"),
   policies: listInput({ comma: true }),
+  params: listInput({ comma: true }),
   values: listInput({ comma: true }),
   waivers: optionalString(),
   mode: enumInput(["enforce", "audit", "warn"], "enforce"),

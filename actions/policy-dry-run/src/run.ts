@@ -27,6 +27,7 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
       manifests: inputs.manifests,
       render: inputs.render,
       policies: inputs.policies,
+      params: inputs.params,
       values: inputs.values,
       waivers: inputs.waivers,
       mode: inputs.mode,

@@ -65,7 +65,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         .choices(["auto", "none", "kustomize", "helm"])
         .default("auto"),
     )
-    .option("--policies <list>", "builtin, or built-in rule ids/names (comma-separated)", list, [])
+    .option(
+      "--policies <list>",
+      "builtin, rule ids/names, azure-* presets, or policy files/dirs (comma-separated, repeatable)",
+      list,
+      [],
+    )
+    .option("--params <file>", "param objects for ValidatingAdmissionPolicy bindings (repeatable)", list, [])
     .option("--values <file>", "Helm values file for charts (repeatable)", list, [])
     .option("--waivers <file>", "waiver file: exceptions with owner and expiry")
     .addOption(
@@ -85,7 +91,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           configExplicit: program.commands[0]!.commands[0]!.getOptionValueSource("config") === "cli",
           color,
         },
-        { out: io.out, log, env: io.env, repoRoot: repoRoot(), version: VERSION },
+        {
+          out: io.out,
+          log,
+          env: io.env,
+          repoRoot: repoRoot(),
+          version: VERSION,
+          rego: regoCompiler(io.env, repoRoot(), log),
+        },
       );
       code = r.code;
     });
@@ -136,7 +149,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
           json: false,
           color,
         },
-        { out: io.out, log, env: io.env, repoRoot: root, version: VERSION },
+        {
+          out: io.out,
+          log,
+          env: io.env,
+          repoRoot: root,
+          version: VERSION,
+          rego: regoCompiler(io.env, root, log),
+        },
       );
       io.out(
         `\n${renderRuleCounts(r.result)}\n\nRendered: ${r.result.units.map((u) => `${u.path} (${u.kind}, ${u.objects} objects)`).join("; ")}\n`,

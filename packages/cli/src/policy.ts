@@ -5,6 +5,7 @@ import {
   type PolicyCheckInput,
   type PolicyCheckResult,
   policyCheck,
+  type RegoCompiler,
   renderTable,
   toSarif,
 } from "@platform/policy";
@@ -23,7 +24,14 @@ export type PolicyCheckOptions = Omit<PolicyCheckInput, "manifests" | "config" |
 export async function runPolicyCheck(
   manifests: string[],
   o: PolicyCheckOptions,
-  io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv; repoRoot?: string; version: string },
+  io: {
+    out: (s: string) => void;
+    log: Logger;
+    env: NodeJS.ProcessEnv;
+    repoRoot?: string;
+    version: string;
+    rego?: RegoCompiler;
+  },
 ): Promise<{ code: number; result: PolicyCheckResult }> {
   const root = resolve(o.root);
   const { config, source } = await loadConfig(resolve(root, o.config), { explicit: o.configExplicit });
@@ -33,6 +41,7 @@ export async function runPolicyCheck(
       manifests,
       render: o.render,
       policies: o.policies,
+      params: o.params,
       values: o.values,
       waivers: o.waivers,
       mode: o.mode,
@@ -41,6 +50,7 @@ export async function runPolicyCheck(
     },
     {
       log: o.json ? undefined : io.log,
+      rego: io.rego,
       tools: {
         kustomize: findTool("kustomize", io.env, io.repoRoot),
         helm: findTool("helm", io.env, io.repoRoot),
