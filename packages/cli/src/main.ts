@@ -132,13 +132,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         });
       const example = join(root, "examples", "northwind");
       io.out(
-        "Northwind Traders: checking the GitOps config repo (kustomize overlays, a Helm chart, plain YAML)\nagainst the platform guardrails, with the team's waivers.\n\n",
+        "Northwind Traders: checking the GitOps config repo (kustomize overlays, a Helm chart, plain YAML)\nagainst the platform guardrails and the cluster's own policies (a ValidatingAdmissionPolicy with\nparams, a Gatekeeper template, a Kyverno ValidatingPolicy), with the team's waivers.\n\n",
       );
       const r = await runPolicyCheck(
         ["config-repo"],
         {
           render: "auto",
-          policies: ["builtin"],
+          policies: ["builtin", "policies"],
           values: [],
           waivers: "config-repo/platform/waivers.yaml",
           mode: "enforce",
