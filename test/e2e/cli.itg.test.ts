@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -98,5 +99,82 @@ describe("platform CLI (bundled)", () => {
     );
     expect(r.stdout).toMatch(/PLAT002\/image-digest\s+2\s+0\s+0\s+0/);
     expect(r.stdout).toContain("config-repo/charts/payments (helm, 1 objects)");
+  });
+
+  it("policy test runs Kyverno tests and gator suites unchanged, exiting 1 on a mismatch", async () => {
+    const ok = platform(["policy", "test", "policies", "--json"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out.summary).toEqual({ cases: 4, passed: 4, failed: 0 });
+    expect(out.results[0]).toMatchObject({
+      policy: "disallow-latest-tag",
+      verdict: "pass",
+      file: "policies/tests/resources.yaml",
+    });
+
+    const dir = await mkdtemp(join(tmpdir(), "suite-"));
+    await writeFile(
+      join(dir, "template.yaml"),
+      readFileSync(join(EXAMPLE, "policies", "require-owner-label.yaml"), "utf8").split("---")[0]!,
+    );
+    await writeFile(
+      join(dir, "constraint.yaml"),
+      readFileSync(join(EXAMPLE, "policies", "require-owner-label.yaml"), "utf8").split("---")[1]!,
+    );
+    await writeFile(
+      join(dir, "labelled.yaml"),
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: a, namespace: t, labels: { northwind.io/owner: x } }\n",
+    );
+    await writeFile(
+      join(dir, "bare.yaml"),
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: b, namespace: t }\n",
+    );
+    await writeFile(
+      join(dir, "suite.yaml"),
+      "kind: Suite\napiVersion: test.gatekeeper.sh/v1alpha1\ntests:\n- name: owner\n  template: template.yaml\n  constraint: constraint.yaml\n  cases:\n  - name: labelled\n    object: labelled.yaml\n    assertions: [{violations: no}]\n  - name: bare\n    object: bare.yaml\n    assertions: [{violations: 1, message: owning team}]\n  - name: wrong-expectation\n    object: bare.yaml\n    assertions: [{violations: no}]\n",
+    );
+    const r = platform(["policy", "test", "."], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("ok   owner / labelled");
+    expect(r.stdout).toContain("ok   owner / bare");
+    expect(r.stdout).toContain("FAIL owner / wrong-expectation: expected violations: no, got 1 violation(s)");
+    expect(r.stdout).toContain("3 case(s): 2 passed, 1 failed");
+  });
+
+  it.skipIf(!peers.ok)("policy check runs the cluster's own policies with their params", () => {
+    const r = platform(["policy", "check", "config-repo", "--policies", "policies", "--json"]);
+    expect(r.code, r.stderr).toBe(1);
+    const rows = JSON.parse(r.stdout).results as Array<{
+      policy: string;
+      verdict: string;
+      name: string;
+      message: string;
+    }>;
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        policy: "max-replicas",
+        verdict: "fail",
+        name: "storefront",
+        message: "replicas 6 exceed the limit of 4",
+      }),
+    );
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        policy: "NorthwindRequiredOwner/workloads-have-owner",
+        verdict: "fail",
+        name: "storefront",
+      }),
+    );
+    expect(rows).toContainEqual(
+      expect.objectContaining({
+        policy: "NorthwindRequiredOwner/workloads-have-owner",
+        verdict: "pass",
+        name: "payments",
+      }),
+    );
+    expect(rows).toContainEqual(
+      expect.objectContaining({ policy: "disallow-latest-tag", verdict: "warn", name: "storefront" }),
+    );
+    expect(rows.some((x) => x.policy.startsWith("PLAT"))).toBe(false);
   });
 });
