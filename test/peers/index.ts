@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 export const REPO_ROOT = join(import.meta.dirname, "..", "..");
-export type PeerName = "kustomize" | "helm" | "gator";
+export type PeerName = "kustomize" | "helm" | "gator" | "opa";
 
 /** Path of an installed peer tool, or undefined. */
 export function peerPath(name: PeerName): string | undefined {

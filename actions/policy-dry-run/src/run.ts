@@ -1,7 +1,7 @@
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { loadConfig, PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
-import { findings, type PolicyCheckInput, policyCheck, toSarif } from "@platform/policy";
+import { findings, opaRegoCompiler, type PolicyCheckInput, policyCheck, toSarif } from "@platform/policy";
 import { writeSummary } from "./summary.ts";
 
 declare const __PLATFORM_VERSION__: string | undefined;
@@ -34,7 +34,16 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
       config,
       root,
     },
-    { log: ctx.log, tools: { kustomize: ctx.env.PLATFORM_KUSTOMIZE, helm: ctx.env.PLATFORM_HELM } },
+    {
+      log: ctx.log,
+      tools: { kustomize: ctx.env.PLATFORM_KUSTOMIZE, helm: ctx.env.PLATFORM_HELM },
+      // Rego-only Gatekeeper templates need the opa CLI on the runner (e.g. open-policy-agent/setup-opa).
+      rego: opaRegoCompiler({
+        opa: ctx.env.PLATFORM_OPA ?? "opa",
+        cacheDir: join(ctx.runnerTemp, "platform-rego-cache"),
+        log: ctx.log,
+      }),
+    },
   );
   const rows = findings(result);
   for (const r of rows) {

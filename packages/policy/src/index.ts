@@ -1,4 +1,4 @@
-export type { RegoCompiler } from "./admission/engines.ts";
+export { opaRegoCompiler, type RegoCompiler } from "./admission/engines.ts";
 export type { AdmissionRequest } from "./admission/request.ts";
 export { type CaseResult, runGatorSuites, runKyvernoTests } from "./admission/suites.ts";
 export { BUILTIN_RULES, type BuiltinRule, type RuleScope } from "./builtin/rules.ts";

@@ -1,4 +1,4 @@
-import { groupVersion } from "../k8s/match.ts";
+import { gatekeeperInventory } from "../gatekeeper/rego.ts";
 import type { KubeObject, LoadedObject } from "../types.ts";
 import type { AdmissionRequest } from "./request.ts";
 
@@ -12,10 +12,7 @@ export interface RenderContext {
 }
 
 /** Builds the context from the rendered objects plus extra objects (params files, suite inventories). */
-export function renderContext(
-  objects: ReadonlyArray<LoadedObject | KubeObject>,
-  clusterScoped: (o: KubeObject) => boolean,
-): RenderContext {
+export function renderContext(objects: ReadonlyArray<LoadedObject | KubeObject>): RenderContext {
   const all = objects.map((o) => ("obj" in o && "source" in o ? o.obj : o) as KubeObject);
   const namespaces = new Map<string, KubeObject>();
   for (const o of all)
@@ -46,25 +43,7 @@ export function renderContext(
       );
     },
     inventory() {
-      if (inventory) return inventory;
-      const cluster: Record<string, Record<string, Record<string, unknown>>> = {};
-      const namespace: Record<string, Record<string, Record<string, Record<string, unknown>>>> = {};
-      for (const o of all) {
-        const gv = o.apiVersion;
-        const name = o.metadata?.name ?? "";
-        if (clusterScoped(o)) {
-          cluster[gv] ??= {};
-          cluster[gv][o.kind] ??= {};
-          cluster[gv][o.kind]![name] = o;
-        } else {
-          const ns = o.metadata?.namespace ?? "";
-          namespace[ns] ??= {};
-          namespace[ns][gv] ??= {};
-          namespace[ns][gv]![o.kind] ??= {};
-          namespace[ns][gv]![o.kind]![name] = o;
-        }
-      }
-      inventory = { cluster, namespace };
+      inventory ??= gatekeeperInventory(all);
       return inventory;
     },
   };
@@ -79,5 +58,3 @@ export function namespaceObjectFor(
   if (clusterScoped || !request.namespace) return null;
   return ctx.namespace(request.namespace) ?? null;
 }
-
-export { groupVersion };

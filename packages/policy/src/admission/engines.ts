@@ -1,14 +1,14 @@
 import type { Logger } from "@platform/core";
 import type { CelEngine } from "../cel/engine.ts";
+import { compileRegoTemplates, type RegoCompileOptions, regoSource } from "../gatekeeper/rego.ts";
 import {
   type ConstraintTemplateDoc,
   gatekeeperCel,
-  regoSource,
   type TemplateEngine,
   templateKind,
 } from "./gatekeeper.ts";
 
-/** Compiles Rego templates (set by the Rego module; absent when OPA support is not available). */
+/** Compiles Rego-only templates; absent when Rego support is not wanted (templates are then reported as not evaluable). */
 export type RegoCompiler = (templates: Array<{ kind: string; rego: string; libs: string[] }>) => Promise<
   Map<
     string,
@@ -42,13 +42,13 @@ export async function templateEngines(
       out.set(kind, { engine: "cel", validation: cel });
       continue;
     }
-    const src = regoSource(t);
+    const src = regoSource(t.obj);
     if (!src)
       out.set(kind, {
         engine: "none",
         reason: `template ${kind} has neither K8sNativeValidation nor Rego code`,
       });
-    else regoOnly.push({ kind, ...src });
+    else regoOnly.push({ kind, rego: src.rego, libs: src.libs ?? [] });
   }
   if (regoOnly.length) {
     if (!rego) {
@@ -72,4 +72,21 @@ export async function templateEngines(
     }
   }
   return out;
+}
+
+/** Rego through OPA compiled to WebAssembly: the `opa` CLI builds (cached on disk), opa-wasm evaluates in-process. */
+export function opaRegoCompiler(opts: RegoCompileOptions): RegoCompiler {
+  return async (templates) => {
+    const compiled = await compileRegoTemplates(templates, opts);
+    const out: Awaited<ReturnType<RegoCompiler>> = new Map();
+    for (const [kind, c] of compiled) {
+      out.set(
+        kind,
+        c.ok
+          ? { ok: true, run: (input, data) => c.program.evaluate(input, data) }
+          : { ok: false, reason: `${c.reason} (${c.hint})` },
+      );
+    }
+    return out;
+  };
 }

@@ -67,16 +67,6 @@ export function celSource(t: ConstraintTemplateDoc): ValidationSource | undefine
   return undefined;
 }
 
-/** The Rego source of a template (code[engine=Rego] or the legacy targets[].rego). */
-export function regoSource(t: ConstraintTemplateDoc): { rego: string; libs: string[] } | undefined {
-  for (const target of t.obj.spec?.targets ?? []) {
-    for (const c of target.code ?? [])
-      if (c.engine === "Rego" && c.source.rego) return { rego: c.source.rego, libs: c.source.libs ?? [] };
-    if (target.rego) return { rego: target.rego, libs: target.libs ?? [] };
-  }
-  return undefined;
-}
-
 /** Gatekeeper's CEL environment prefix: `variables.anyObject` and `variables.params` come before the template's own. */
 export function gatekeeperCel(
   t: ConstraintTemplateDoc,

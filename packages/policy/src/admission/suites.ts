@@ -25,6 +25,8 @@ export interface CaseResult {
   ok: boolean;
   /** Set when the case could not run (template not evaluable, unreadable file). */
   error?: string;
+  /** Which engine judged a Gatekeeper case: the template's CEL code or its Rego through OPA. */
+  engine?: "cel" | "rego";
   results: PolicyResult[];
 }
 
@@ -52,10 +54,13 @@ function targetFor(o: LoadedObject, context: ReturnType<typeof renderContext>): 
   const request = isAdmissionReview(o.obj) ? requestFromReview(o.obj) : createRequest(o.obj);
   const judged = (request.object ?? request.oldObject ?? o.obj) as KubeObject;
   const loaded = { ...o, obj: judged };
+  const clusterScoped = isClusterScoped(judged);
+  // Like gator (and kubectl apply), a namespaced object that names no namespace lands in "default".
+  const namespace = request.namespace || (clusterScoped ? "" : "default");
   return {
     loaded,
-    namespace: request.namespace ?? "",
-    clusterScoped: isClusterScoped(judged),
+    namespace,
+    clusterScoped,
     serviceAccounts: {},
     request,
     context,
@@ -130,8 +135,11 @@ export async function runGatorSuites(
     for (const t of l.suite.tests ?? []) {
       const constraints = l.constraints.get(t.constraint ?? "") ?? [];
       const { policies, notes } = compileConstraints(constraints, engines);
+      const used = engines.get(constraints[0]?.obj.kind ?? "")?.engine;
+      const engine = used === "cel" || used === "rego" ? used : undefined;
       for (const c of t.cases ?? []) {
         const caseBase = {
+          engine,
           suite: suiteName,
           test: t.name ?? "",
           case: c.name ?? "",
@@ -159,7 +167,7 @@ export async function runGatorSuites(
           const inventory: LoadedObject[] = [];
           for (const inv of c.inventory ?? [])
             inventory.push(...(await readObjects(resolve(dirname(l.suiteFile), inv), inv)));
-          const context = renderContext([...inventory], isClusterScoped);
+          const context = renderContext([...inventory]);
           const target = targetFor(object, context);
           const rows = policies.flatMap((p: CompiledPolicy) => p.evaluate(target));
           const counts = (c.assertions ?? [{ violations: "yes" }]).map((a) => ({
@@ -231,7 +239,7 @@ export async function runKyvernoTests(
       );
     const vap = compileVaps(docs.vaps, docs.bindings, opts.engine);
     const policies = [...compileKyverno(docs.kyverno, opts.engine), ...vap.policies];
-    const context = renderContext([...resources, ...docs.others], isClusterScoped);
+    const context = renderContext([...resources, ...docs.others]);
     for (const expect of test.results ?? []) {
       const names = expect.resources ?? (expect.resource ? [expect.resource] : []);
       for (const resourceName of names) {
