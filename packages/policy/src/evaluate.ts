@@ -213,7 +213,7 @@ export function evaluateAll(
     if (o.obj.kind === "ServiceAccount" && o.obj.apiVersion === "v1")
       serviceAccounts[`${o.obj.metadata.namespace ?? ""}/${o.obj.metadata.name}`] = o.obj;
   }
-  const context = renderContext([...objects, ...(opts.extra ?? [])], isClusterScoped);
+  const context = renderContext([...objects, ...(opts.extra ?? [])]);
   const results: PolicyResult[] = [];
   for (const loaded of objects) {
     const namespace = loaded.obj.metadata?.namespace ?? "";
