@@ -22,6 +22,13 @@ export { type ImageRef, isTrustedImage, parseImageRef } from "./image.ts";
 export { type LoadOptions, type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
 export { podTarget } from "./podspec.ts";
 export { loadPolicies, type PolicySelection } from "./policies.ts";
+export {
+  PRESETS,
+  type PresetEffect,
+  type PresetOptions,
+  presetDocuments,
+  trustedRegistriesRegex,
+} from "./presets.ts";
 export { countsByPolicy, findings, renderTable, worstObjects } from "./report.ts";
 export { toSarif } from "./sarif.ts";
 export type { KubeObject, LoadedObject, PolicyResult, Severity, SourceRef, Verdict } from "./types.ts";

@@ -11,6 +11,7 @@ import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, createCelEngine } from "./cel/engine.ts";
 import { builtinParams, type CompiledPolicy, compileBuiltins } from "./evaluate.ts";
 import { loadManifests } from "./manifests.ts";
+import { PRESETS, selectPresets } from "./presets.ts";
 import type { LoadedObject, PolicyResult } from "./types.ts";
 
 export interface PolicySelection {
@@ -39,9 +40,10 @@ export async function loadPolicies(
 ): Promise<PolicySelection> {
   const engine = opts.engine ?? createCelEngine();
   const wanted = names.length === 0 ? ["builtin"] : names;
+  const presets = await selectPresets(wanted, { config: opts.config, root: opts.root });
   const rules: BuiltinRule[] = [];
   const paths: string[] = [];
-  for (const n of wanted) {
+  for (const n of presets.rest) {
     if (n === "builtin") rules.push(...BUILTIN_RULES);
     else {
       const rule = BUILTIN_RULES.find((r) => r.id === n || r.name === n || `${r.id}/${r.name}` === n);
@@ -53,7 +55,7 @@ export async function loadPolicies(
           `unknown policy "${n}": not a built-in rule and no such file`,
           {
             input: "policies",
-            hint: `Use \`builtin\`, rule ids/names (${BUILTIN_RULES.map((r) => r.id).join(", ")}), or paths of policy files relative to the workspace.`,
+            hint: `Use \`builtin\`, rule ids/names (${BUILTIN_RULES.map((r) => r.id).join(", ")}), Azure Policy presets (${PRESETS.map((p) => p.name).join(", ")}), or paths of policy files relative to the workspace.`,
           },
         );
       }
@@ -70,7 +72,7 @@ export async function loadPolicies(
     );
   const notes: PolicyResult[] = [];
   const extra: LoadedObject[] = [];
-  if (paths.length || opts.params?.length) {
+  if (paths.length || opts.params?.length || presets.objects.length) {
     const loaded = await loadManifests({
       inputs: [...paths, ...(opts.params ?? [])],
       render: "none",
@@ -78,7 +80,7 @@ export async function loadPolicies(
       log: opts.log,
     });
     for (const p of loaded.problems) notes.push({ ...p, policy: "input/policies" });
-    const docs = classify(loaded.objects, emptyDocuments());
+    const docs = classify([...presets.objects, ...loaded.objects], emptyDocuments());
     const vap = compileVaps(docs.vaps, docs.bindings, engine);
     const engines = await templateEngines(docs.templates, engine, opts.rego, opts.log);
     const gk = compileConstraints(docs.constraints, engines);
