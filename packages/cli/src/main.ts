@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, ExitCode, errorMessage, exitCodeFor, PlatformError } from "@platform/core";
 import { Command, CommanderError, Option } from "commander";
+import { registerExportVap } from "./export-vap.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { runPolicyTest } from "./policy-test.ts";
 import { regoCompiler } from "./tools.ts";
@@ -119,6 +120,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       );
       code = r.code;
     });
+
+  registerExportVap(policy, { out: io.out, log, cwd: io.cwd }, (c) => {
+    code = c;
+  });
 
   program
     .command("demo")

@@ -2,6 +2,7 @@ export { opaRegoCompiler, type RegoCompiler } from "./admission/engines.ts";
 export type { AdmissionRequest } from "./admission/request.ts";
 export { type CaseResult, runGatorSuites, runKyvernoTests } from "./admission/suites.ts";
 export { BUILTIN_RULES, type BuiltinRule, type RuleScope } from "./builtin/rules.ts";
+export { builtinsAsVap } from "./builtin/vap.ts";
 export { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
 export {
   type PolicyCheckDeps,
