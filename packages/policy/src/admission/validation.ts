@@ -58,27 +58,24 @@ export function compileValidation(
     source: v.expression,
   }));
 
+  const makeVariables = lazyObjectFactory(variables.map((v) => v.name));
   return {
     run(activation) {
-      const vars: Record<string, unknown> = {};
-      const ctx: Record<string, unknown> = { ...activation, variables: vars };
-      for (const v of variables) {
-        let cached: { value?: unknown; error?: unknown } | undefined;
-        Object.defineProperty(vars, v.name, {
-          enumerable: true,
-          get() {
-            if (!cached) {
-              try {
-                cached = { value: v.program.eval(ctx) };
-              } catch (error) {
-                cached = { error };
-              }
-            }
-            if (cached.error) throw cached.error;
-            return cached.value;
-          },
-        });
-      }
+      const cache: Array<{ value?: unknown; error?: unknown } | undefined> = new Array(variables.length);
+      const ctx: Record<string, unknown> = { ...activation };
+      ctx.variables = makeVariables((i) => {
+        let c = cache[i];
+        if (!c) {
+          try {
+            c = { value: variables[i]!.program.eval(ctx) };
+          } catch (error) {
+            c = { error };
+          }
+          cache[i] = c;
+        }
+        if (c.error) throw c.error;
+        return c.value;
+      });
       for (const c of conditions) {
         let ok: unknown;
         try {
@@ -133,6 +130,23 @@ export function compileValidation(
       return { kind: "evaluated", failures };
     },
   };
+}
+
+/**
+ * A factory for the `variables` object: a plain object literal whose getters evaluate on first use. Built
+ * as one literal per policy (instead of defineProperty per evaluation, which leaves V8 a slow dictionary
+ * object and cost a third of the evaluation time at 10,000 objects); CEL only reads plain objects.
+ * Names are CEL identifiers, checked before they become property keys.
+ */
+function lazyObjectFactory(names: string[]): (get: (i: number) => unknown) => Record<string, unknown> {
+  for (const n of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+      throw new PlatformError("POLICY_INVALID", `variable name "${n}" is not a CEL identifier`, {
+        hint: "Rename the variable.",
+      });
+  }
+  const body = `return { ${names.map((n, i) => `get ${JSON.stringify(n)}() { return get(${i}); }`).join(", ")} };`;
+  return new Function("get", body) as (get: (i: number) => unknown) => Record<string, unknown>;
 }
 
 function firstLine(err: unknown): string {
