@@ -1,4 +1,5 @@
 import { groupVersion, resourceOf } from "../k8s/match.ts";
+import { isClusterScoped } from "../podspec.ts";
 import type { KubeObject } from "../types.ts";
 
 /** The admission request attributes CEL policies see as `request` (admission.k8s.io/v1 AdmissionRequest). */
@@ -32,7 +33,8 @@ export function createRequest(obj: KubeObject): AdmissionRequest {
     requestKind: kind,
     requestResource: resource,
     name: obj.metadata?.name ?? "",
-    namespace: obj.metadata?.namespace ?? "",
+    // The apiserver sends no namespace for cluster-scoped kinds, whatever the manifest says.
+    namespace: isClusterScoped(obj) ? "" : (obj.metadata?.namespace ?? ""),
     userInfo: {
       username: "system:serviceaccount:flux-system:kustomize-controller",
       groups: ["system:serviceaccounts", "system:authenticated"],
