@@ -1,5 +1,11 @@
 import { PlatformError } from "@platform/core";
-import type { CelEngine, CelProgram } from "../cel/engine.ts";
+import {
+  type CelEngine,
+  type CelProgram,
+  createCostBudget,
+  RUNTIME_CEL_COST_BUDGET,
+  RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS,
+} from "../cel/engine.ts";
 
 /** The CEL parts every admission-policy format shares (VAP, Gatekeeper K8sNativeValidation, Kyverno). */
 export interface ValidationSource {
@@ -61,13 +67,16 @@ export function compileValidation(
   const makeVariables = lazyObjectFactory(variables.map((v) => v.name));
   return {
     run(activation) {
+      // The apiserver's budgets: one for the matchConditions, one shared by the rest of this evaluation.
+      const conditionBudget = { budget: createCostBudget(RUNTIME_CEL_COST_BUDGET_MATCH_CONDITIONS) };
+      const budget = { budget: createCostBudget(RUNTIME_CEL_COST_BUDGET) };
       const cache: Array<{ value?: unknown; error?: unknown } | undefined> = new Array(variables.length);
       const ctx: Record<string, unknown> = { ...activation };
       ctx.variables = makeVariables((i) => {
         let c = cache[i];
         if (!c) {
           try {
-            c = { value: variables[i]!.program.eval(ctx) };
+            c = { value: variables[i]!.program.eval(ctx, budget) };
           } catch (error) {
             c = { error };
           }
@@ -79,7 +88,7 @@ export function compileValidation(
       for (const c of conditions) {
         let ok: unknown;
         try {
-          ok = c.program.eval(ctx);
+          ok = c.program.eval(ctx, conditionBudget);
         } catch (err) {
           return {
             kind: "evaluated",
@@ -94,7 +103,7 @@ export function compileValidation(
       for (const v of validations) {
         let ok: unknown;
         try {
-          ok = v.program.eval(ctx);
+          ok = v.program.eval(ctx, budget);
         } catch (err) {
           failures.push({
             message: `expression '${v.source.trim()}' resulted in error: ${firstLine(err)}`,
@@ -113,7 +122,7 @@ export function compileValidation(
         let message = v.message ?? `failed expression: ${v.source.trim()}`;
         if (v.messageExpression) {
           try {
-            const m = v.messageExpression.eval(ctx);
+            const m = v.messageExpression.eval(ctx, budget);
             if (
               typeof m === "string" &&
               m.trim() !== "" &&

@@ -163,6 +163,18 @@ describe("ValidatingAdmissionPolicy", () => {
     ).toThrowError(/may not combine Deny and Warn/);
   });
 
+  it("stops an expression that runs out of the apiserver's cost budget, per failurePolicy", () => {
+    const costly = POLICY.replace(
+      "object.spec.replicas <= variables.max",
+      "lists.range(10).all(a, lists.range(10).all(b, lists.range(10).all(c, lists.range(1000).all(d, d >= 0))))",
+    );
+    const { rows } = run([ns("shop", { env: "prod" }), deploy("app-a", 1n)], [params("3")], costly);
+    expect(rows[0]).toMatchObject({
+      verdict: "error",
+      message: expect.stringContaining("running out of cost budget"),
+    });
+  });
+
   it("does not match other resources or API groups", () => {
     const sts = { ...deploy("app-a", 9n), kind: "StatefulSet" };
     expect(run([ns("shop", { env: "prod" }), sts], [params("3")]).rows).toEqual([]);
