@@ -1,5 +1,5 @@
 import { readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { PlatformError } from "@platform/core";
 import {
   type CaseResult,
@@ -12,35 +12,25 @@ import {
 const GATOR_SUITE = /^suite\.ya?ml$/;
 const KYVERNO_TEST = /^kyverno-test\.ya?ml$/;
 
-/** Finds suite files under the given paths (files are taken as they are). */
+/** Finds suite files under the given paths; a file named on the command line is taken as it is. */
 export function findSuites(paths: string[], root: string): { gator: string[]; kyverno: string[] } {
-  const gator: string[] = [];
-  const kyverno: string[] = [];
-  const visit = (p: string) => {
+  const found = { gator: [] as string[], kyverno: [] as string[] };
+  const collect = (p: string, named: boolean) => {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st)
       throw new PlatformError("INPUT_NOT_FOUND", `${p} does not exist`, {
         hint: "Pass directories or suite.yaml / kyverno-test.yaml files.",
       });
+    const name = basename(p);
     if (st.isDirectory()) {
+      // Kyverno keeps its tests in .kyverno-test/; other dot-directories are skipped.
       for (const n of readdirSync(p).sort())
-        if (!n.startsWith(".") && n !== "node_modules") visitChild(join(p, n));
-    } else if (KYVERNO_TEST.test(p.split("/").at(-1) ?? "")) kyverno.push(p);
-    else gator.push(p);
+        if ((!n.startsWith(".") || n === ".kyverno-test") && n !== "node_modules") collect(join(p, n), false);
+    } else if (KYVERNO_TEST.test(name)) found.kyverno.push(p);
+    else if (named || GATOR_SUITE.test(name)) found.gator.push(p);
   };
-  const visitChild = (p: string) => {
-    const st = statSync(p);
-    if (st.isDirectory()) {
-      for (const n of readdirSync(p).sort())
-        if (!n.startsWith(".") || n === ".kyverno-test") if (n !== "node_modules") visitChild(join(p, n));
-    } else {
-      const name = p.split("/").at(-1) ?? "";
-      if (GATOR_SUITE.test(name)) gator.push(p);
-      else if (KYVERNO_TEST.test(name)) kyverno.push(p);
-    }
-  };
-  for (const p of paths) visit(resolve(root, p));
-  return { gator, kyverno };
+  for (const p of paths) collect(resolve(root, p), true);
+  return found;
 }
 
 /** `platform policy test`: runs gator and Kyverno suites unchanged and reports each case. */
@@ -84,7 +74,10 @@ export async function runPolicyTest(
     const c = (code: number, s: string) => (o.color ? `\x1b[${code}m${s}\x1b[0m` : s);
     let suite = "";
     for (const r of cases) {
-      if (r.suite !== suite) io.out(`${(suite = r.suite)}\n`);
+      if (r.suite !== suite) {
+        suite = r.suite;
+        io.out(`${suite}\n`);
+      }
       io.out(
         `  ${r.ok ? c(32, "ok  ") : c(31, r.error ? "ERR " : "FAIL")} ${r.test} / ${r.case}${r.ok ? "" : `: expected ${r.expected}, got ${r.actual}${r.error ? ` (${r.error})` : ""}`}\n`,
       );

@@ -85,7 +85,11 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
       hint: "Split the file, or check that the path points at manifests and not at a data file.",
     });
   }
-  return parseFast(text, file, l) ?? parseFast(repairQuotedIndentation(text), file, l) ?? parseThorough(text, file, l);
+  return (
+    parseFast(text, file, l) ??
+    parseFast(repairQuotedIndentation(text), file, l) ??
+    parseThorough(text, file, l)
+  );
 }
 
 /**
