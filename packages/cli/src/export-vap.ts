@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { type Logger, loadConfig, writeFileAtomic } from "@platform/core";
 import { BUILTIN_RULES, builtinParams, builtinsAsVap } from "@platform/policy";
 import type { Command } from "commander";
+import { listOption } from "./options.ts";
 
 export interface ExportVapOptions {
   config: string;
@@ -48,13 +49,6 @@ export function registerExportVap(
   io: { out: (s: string) => void; log: Logger; cwd: string },
   done: (code: number) => void,
 ): void {
-  const list = (v: string, prev: string[] = []) => [
-    ...prev,
-    ...v
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
-  ];
   policy
     .command("export-vap")
     .description(
@@ -64,7 +58,7 @@ export function registerExportVap(
     .option(
       "--validation-actions <list>",
       "binding actions for error rules: Deny, Warn, Audit (comma-separated)",
-      list,
+      listOption,
       [],
     )
     .option("--params-namespace <namespace>", "namespace of the param ConfigMap", "kube-system")

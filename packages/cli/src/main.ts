@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createLogger, ExitCode, errorMessage, exitCodeFor, PlatformError } from "@platform/core";
 import { Command, CommanderError, Option } from "commander";
 import { registerExportVap } from "./export-vap.ts";
+import { listOption } from "./options.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { runPolicyTest } from "./policy-test.ts";
 import { regoCompiler } from "./tools.ts";
@@ -28,14 +29,6 @@ function repoRoot(): string | undefined {
   }
   return undefined;
 }
-
-const list = (v: string, prev: string[] = []) => [
-  ...prev,
-  ...v
-    .split(",")
-    .map((s) => s.trim())
-    .filter(Boolean),
-];
 
 /** Runs the `platform` CLI with argv (without node and script); returns the exit code, never exits. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -69,11 +62,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option(
       "--policies <list>",
       "builtin, rule ids/names, azure-* presets, or policy files/dirs (comma-separated, repeatable)",
-      list,
+      listOption,
       [],
     )
-    .option("--params <file>", "param objects for ValidatingAdmissionPolicy bindings (repeatable)", list, [])
-    .option("--values <file>", "Helm values file for charts (repeatable)", list, [])
+    .option(
+      "--params <file>",
+      "param objects for ValidatingAdmissionPolicy bindings (repeatable)",
+      listOption,
+      [],
+    )
+    .option("--values <file>", "Helm values file for charts (repeatable)", listOption, [])
     .option("--waivers <file>", "waiver file: exceptions with owner and expiry")
     .addOption(
       new Option("--mode <mode>", "enforce fails on violations; audit and warn report only")

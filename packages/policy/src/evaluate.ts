@@ -4,7 +4,7 @@ import { type AdmissionRequest, createRequest } from "./admission/request.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
 import { isClusterScoped, podTarget } from "./podspec.ts";
-import type { LoadedObject, PolicyResult } from "./types.ts";
+import type { LoadedObject, PolicyResult, Severity } from "./types.ts";
 
 /** A policy compiled once and applied per object; later loaders (VAP, Gatekeeper, Kyverno) add more kinds. */
 export interface CompiledPolicy {
@@ -12,6 +12,23 @@ export interface CompiledPolicy {
   kind: string;
   title: string;
   evaluate(target: EvalTarget): PolicyResult[];
+}
+
+/** The identifying part of a result row for a policy judging a target (verdict and message to be added). */
+export function rowFor(
+  t: EvalTarget,
+  policy: string,
+  severity: Severity,
+): Omit<PolicyResult, "verdict" | "message"> {
+  return {
+    policy,
+    kind: t.loaded.obj.kind,
+    namespace: t.namespace,
+    name: t.loaded.obj.metadata?.name ?? "",
+    severity,
+    file: t.loaded.source.file,
+    line: t.loaded.source.line,
+  };
 }
 
 /** What a policy sees of one object, with cross-object context from the same render. */
@@ -65,16 +82,7 @@ function compileRule(rule: BuiltinRule, params: BuiltinParams, engine: CelEngine
     title: rule.title,
     evaluate(t) {
       const obj = t.loaded.obj;
-      const base = {
-        policy: policyId,
-        kind: obj.kind,
-        namespace: t.namespace,
-        name: obj.metadata?.name ?? "",
-        severity: rule.severity,
-        title: rule.title,
-        file: t.loaded.source.file,
-        line: t.loaded.source.line,
-      };
+      const base = { ...rowFor(t, policyId, rule.severity), title: rule.title };
       const request = {
         namespace: t.namespace,
         name: obj.metadata?.name ?? "",

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { PlatformError, parseYamlStream } from "@platform/core";
 import { z } from "zod";
+import { globMatches } from "./k8s/match.ts";
 import type { PolicyResult } from "./types.ts";
 
 const WaiverSchema = z.strictObject({
@@ -68,22 +69,11 @@ export async function loadWaivers(path: string, display = path): Promise<Waiver[
   }));
 }
 
-function globMatch(pattern: string, value: string): boolean {
-  if (pattern === "*") return true;
-  const re = new RegExp(
-    `^${pattern
-      .split("*")
-      .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
-  );
-  return re.test(value);
-}
-
 function matches(w: Waiver, r: PolicyResult): boolean {
   const [id, name] = r.policy.split("/");
   if (w.rule !== r.policy && w.rule !== id && w.rule !== name) return false;
-  if (!globMatch(w.namespace, r.namespace)) return false;
-  return globMatch(w.object, r.name) || globMatch(w.object, `${r.kind}/${r.name}`);
+  if (!globMatches(w.namespace, r.namespace)) return false;
+  return globMatches(w.object, r.name) || globMatches(w.object, `${r.kind}/${r.name}`);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { CelEngine } from "../cel/engine.ts";
-import type { CompiledPolicy, EvalTarget } from "../evaluate.ts";
+import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
 import { globMatches, groupVersion, type LabelSelector, selectorMatches } from "../k8s/match.ts";
 import type { KubeObject, PolicyResult, SourceRef, Verdict } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
@@ -189,15 +189,7 @@ export function compileConstraints(
       evaluate(t) {
         const obj = reviewedObject(t.request);
         if (!obj || !gatekeeperMatches(c.obj.spec?.match, t, obj)) return [];
-        const base = {
-          policy: id,
-          kind: t.loaded.obj.kind,
-          namespace: t.namespace,
-          name: t.loaded.obj.metadata?.name ?? "",
-          file: t.loaded.source.file,
-          line: t.loaded.source.line,
-          severity: verdict === "fail" ? ("error" as const) : ("warning" as const),
-        };
+        const base = rowFor(t, id, verdict === "fail" ? "error" : "warning");
         const rows: PolicyResult[] = [];
         if (engine.engine === "cel") {
           const outcome = engine.validation.run({

@@ -1,5 +1,5 @@
 import type { CelEngine } from "../cel/engine.ts";
-import type { CompiledPolicy, EvalTarget } from "../evaluate.ts";
+import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
 import { podTarget } from "../podspec.ts";
 import type { KubeObject, PolicyResult, SourceRef } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
@@ -73,15 +73,7 @@ export function compileKyverno(docs: KyvernoPolicyDoc[], engine: CelEngine): Com
       : [];
     const judge = (t: EvalTarget, subject: KubeObject): PolicyResult[] => {
       const obj = t.loaded.obj;
-      const base = {
-        policy: name,
-        kind: obj.kind,
-        namespace: t.namespace,
-        name: obj.metadata?.name ?? "",
-        file: t.loaded.source.file,
-        line: t.loaded.source.line,
-        severity: verdict === "fail" ? ("error" as const) : ("warning" as const),
-      };
+      const base = rowFor(t, name, verdict === "fail" ? "error" : "warning");
       const request =
         subject === obj ? t.request : { ...createRequest(subject), operation: t.request.operation };
       const outcome = validation.run({

@@ -1,6 +1,6 @@
 import { PlatformError } from "@platform/core";
 import type { CelEngine } from "../cel/engine.ts";
-import type { CompiledPolicy, EvalTarget } from "../evaluate.ts";
+import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
 import { type LabelSelector, type ResourceRule, ruleMatches, selectorMatches } from "../k8s/match.ts";
 import type { KubeObject, PolicyResult, SourceRef, Verdict } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
@@ -142,16 +142,7 @@ function vapPolicy(
     evaluate(t) {
       if (!matchesResources(spec.matchConstraints, t) || !matchesResources(b.obj.spec.matchResources, t))
         return [];
-      const obj = t.loaded.obj;
-      const base = {
-        policy: policyName,
-        kind: obj.kind,
-        namespace: t.namespace,
-        name: obj.metadata?.name ?? "",
-        file: t.loaded.source.file,
-        line: t.loaded.source.line,
-        severity: verdict === "fail" ? ("error" as const) : ("warning" as const),
-      };
+      const base = rowFor(t, policyName, verdict === "fail" ? "error" : "warning");
       // One evaluation per selected param object, as the apiserver does.
       let params: Array<KubeObject | null> = [null];
       if (paramKind && paramRef) {
