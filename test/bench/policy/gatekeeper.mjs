@@ -10,10 +10,10 @@
 // generator expansion enabled does. `gator test` applies ExpansionTemplates passed with -f, so both
 // engines judge the same pod specs and report them against the same workload objects. The constraints
 // match kind Pod only: expanded mock Pods and the bare Pods in the set.
-import { spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { timedToFile } from "./spawn.mjs";
 
 /** Where the conformance copy of the gatekeeper-library lives (overridable for other checkouts). */
 export const LIBRARY =
@@ -126,21 +126,7 @@ export function preparePolicies(dir, trusted) {
  */
 export async function runGator(gator, policyFiles, manifestsDir, outFile) {
   const args = ["test", ...[...policyFiles, manifestsDir].flatMap((f) => ["-f", f]), "-o", "json"];
-  const fd = openSync(outFile, "w");
-  const t0 = performance.now();
-  const { code, stderr } = await new Promise((resolve, reject) => {
-    const p = spawn(gator, args, { stdio: ["ignore", fd, "pipe"] });
-    let err = "";
-    p.stderr.on("data", (d) => {
-      err += d;
-    });
-    p.on("error", reject);
-    p.on("close", (c) => resolve({ code: c, stderr: err }));
-  });
-  const ms = performance.now() - t0;
-  closeSync(fd);
-  // Exit 1 means "violations found"; anything else is a failed run.
-  if (code !== 0 && code !== 1) throw new Error(`gator exited ${code}: ${stderr.slice(0, 2000)}`);
+  const ms = await timedToFile(gator, args, outFile);
   const text = readFileSync(outFile, "utf8").trim();
   const violations = text === "" || text === "null" ? [] : JSON.parse(text);
   return { ms, violations, args };

@@ -1,7 +1,7 @@
 // Our side of the policy benchmark: the domain function in-process, and the bundled CLI as a process.
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { policyCheck } from "@platform/policy";
+import { timedToFile } from "./spawn.mjs";
 
 /** Built-in rule → compared category (PLAT013–018 have no library counterpart here and are ignored). */
 export const RULE_CATEGORY = {
@@ -45,21 +45,7 @@ export async function runCli({ cli, manifests, root, config, outFile, nodeArgs =
     "--root",
     root,
   ];
-  const fd = openSync(outFile, "w");
-  const t0 = performance.now();
-  const { code, stderr } = await new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, args, { stdio: ["ignore", fd, "pipe"], cwd: root });
-    let err = "";
-    p.stderr.on("data", (d) => {
-      err += d;
-    });
-    p.on("error", reject);
-    p.on("close", (c) => resolve({ code: c, stderr: err }));
-  });
-  const ms = performance.now() - t0;
-  closeSync(fd);
-  if (code !== 0 && code !== 1)
-    throw new Error(`platform policy check exited ${code}: ${stderr.slice(0, 2000)}`);
+  const ms = await timedToFile(process.execPath, args, outFile, { cwd: root });
   return { ms, results: JSON.parse(readFileSync(outFile, "utf8")).results, args };
 }
 

@@ -1,29 +1,14 @@
 import { describe, expect, it } from "vitest";
+import { DIGEST, goodContainer } from "../../../../test/fixtures/pods.ts";
 import { compileBuiltins, evaluateAll } from "../evaluate.ts";
 import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
 import { BUILTIN_RULES } from "./rules.ts";
 
-const DIGEST = `sha256:${"a".repeat(64)}`;
 const params = {
   trustedRegistries: ["acr.azurecr.io", "mcr.microsoft.com/oss"],
   allowedCapabilities: ["NET_BIND_SERVICE"],
   teamNamespaces: ["team"],
 };
-
-/** A container that passes every container rule. */
-function goodContainer(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    name: "app",
-    image: `acr.azurecr.io/team/app@${DIGEST}`,
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-    },
-    resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
-    ...over,
-  };
-}
 
 function pod(spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject {
   return {

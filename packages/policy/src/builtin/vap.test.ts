@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { isPlatformError, loadConfig } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { DIGEST, goodContainer } from "../../../../test/fixtures/pods.ts";
 import { classify, readObjects } from "../admission/documents.ts";
 import { compileVaps } from "../admission/vap.ts";
 import { createCelEngine } from "../cel/engine.ts";
@@ -13,7 +14,6 @@ import { BUILTIN_RULES, type BuiltinRule } from "./rules.ts";
 import { builtinsAsVap, imageRefCel, nativeCelProblems, vapName } from "./vap.ts";
 
 const engine = createCelEngine();
-const DIGEST = `sha256:${"a".repeat(64)}`;
 const params: BuiltinParams = {
   trustedRegistries: [
     "acr.azurecr.io",
@@ -35,20 +35,6 @@ const loaded = (obj: KubeObject): LoadedObject => ({
 
 // ---------------------------------------------------------------------------------------------------------------
 // Manifests: the shapes of rules.test.ts, every pod spec in every workload kind.
-
-function goodContainer(over: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    name: "app",
-    image: `acr.azurecr.io/team/app@${DIGEST}`,
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-    },
-    resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
-    ...over,
-  };
-}
 
 function withSc(sc: Record<string, unknown>, over: Record<string, unknown> = {}): Record<string, unknown> {
   const c = goodContainer(over);

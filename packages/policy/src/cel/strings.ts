@@ -63,16 +63,15 @@ function indexOfOffset(s: string, sub: string, offset: bigint): bigint {
   const sr = codePoints(sub);
   if (offset >= BigInt(r.length)) return -1n;
   for (let i = Number(offset); i < r.length - (sr.length - 1); i++) {
-    let found = true;
-    for (let j = 0; j < sr.length; j++) {
-      if (r[i + j] !== sr[j]) {
-        found = false;
-        break;
-      }
-    }
-    if (found) return BigInt(i);
+    if (occursAt(r, sr, i)) return BigInt(i);
   }
   return -1n;
+}
+
+/** Whether code points `sub` occur in `s` at position `i`. */
+function occursAt(s: string[], sub: string[], i: number): boolean {
+  for (let j = 0; j < sub.length; j++) if (s[i + j] !== sub[j]) return false;
+  return true;
 }
 
 function lastIndexOfOffset(s: string, sub: string, offset: bigint): bigint {
@@ -84,14 +83,7 @@ function lastIndexOfOffset(s: string, sub: string, offset: bigint): bigint {
   let off = Number(offset);
   if (off > r.length - sr.length) off = r.length - sr.length;
   for (let i = off; i >= 0; i--) {
-    let found = true;
-    for (let j = 0; j < sr.length; j++) {
-      if (r[i + j] !== sr[j]) {
-        found = false;
-        break;
-      }
-    }
-    if (found) return BigInt(i);
+    if (occursAt(r, sr, i)) return BigInt(i);
   }
   return -1n;
 }
