@@ -10,9 +10,9 @@ import { createCelEngine, opaRegoCompiler, runGatorSuites } from "@platform/poli
 import { generate, writeManifests } from "./policy/generate.mjs";
 
 const ROOT = join(import.meta.dirname, "..", "..");
-const LIBRARY =
-  process.env.GATEKEEPER_LIBRARY ??
-  join(ROOT, "..", "shared", "conformance", "gatekeeper-library", "library");
+
+import { LIBRARY } from "./policy/gatekeeper.mjs";
+
 const CLI = join(ROOT, "packages", "cli", "dist", "platform.js");
 const GATOR = process.env.GATOR ?? join(ROOT, ".peers", "bin", "gator");
 const OPA = process.env.OPA ?? join(ROOT, ".peers", "bin", "opa");

@@ -3,10 +3,11 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createCelEngine, opaRegoCompiler, runGatorSuites } from "@platform/policy";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT, requirePeers } from "../peers/index.ts";
+import { gatekeeperLibrary, requirePeers } from "../peers/index.ts";
 
 // The public Gatekeeper library, read in place (never copied into the project).
-const LIBRARY = join(REPO_ROOT, "..", "shared", "conformance", "gatekeeper-library", "library");
+const library = gatekeeperLibrary();
+const LIBRARY = library.path;
 const peers = requirePeers("gator", "opa");
 
 function suiteFiles(dir: string): string[] {
@@ -36,7 +37,7 @@ export function parseGatorVerify(out: string, root: string): Map<string, boolean
   return verdicts;
 }
 
-describe.skipIf(!peers.ok || !existsSync(LIBRARY))(
+describe.skipIf(!peers.ok || !library.ok)(
   "gatekeeper-library conformance: platform policy test vs gator verify",
   () => {
     it("agrees with gator on every case: templates with CEL run on the CEL engine, Rego-only ones through OPA wasm", async () => {

@@ -32,3 +32,26 @@ export function requirePeers(...names: PeerName[]): {
     paths: Object.fromEntries(names.map((n) => [n, peerPath(n) ?? n])),
   };
 }
+
+/**
+ * The public Gatekeeper library in the shared conformance folder (read in place, never copied): beside the
+ * repository as ../shared, or where GATEKEEPER_LIBRARY points. Missing locally: skip with a visible reason;
+ * missing with CI=true: an error, like a missing peer.
+ */
+export function gatekeeperLibrary(): { ok: boolean; path: string; reason: string } {
+  const candidates = [
+    process.env.GATEKEEPER_LIBRARY,
+    join(REPO_ROOT, "..", "shared", "conformance", "gatekeeper-library", "library"),
+    // This workplace mounts the shared folder here; a clone elsewhere still finds it.
+    "/work/shared/conformance/gatekeeper-library/library",
+  ].filter((p): p is string => !!p);
+  const path = candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+  const ok = existsSync(path);
+  const reason = ok
+    ? ""
+    : `the gatekeeper-library is not at ${candidates.join(" or ")} (set GATEKEEPER_LIBRARY)`;
+  if (!ok && process.env.CI === "true")
+    throw new Error(`${reason} (CI=true: missing conformance data is an error)`);
+  if (!ok) console.warn(`SKIP: ${reason}`);
+  return { ok, path, reason };
+}

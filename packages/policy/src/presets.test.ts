@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { defaultConfig, type PlatformConfig } from "@platform/core";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { gatekeeperLibrary } from "../../../test/peers/index.ts";
 import { AZURE_PRESET_FILES } from "../presets/azure/index.ts";
 import { classify } from "./admission/documents.ts";
 import { templateEngines } from "./admission/engines.ts";
@@ -35,7 +36,8 @@ import type { KubeObject, LoadedObject } from "./types.ts";
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const PRESET_DIR = join(REPO, "packages/policy/presets/azure");
 // The public Gatekeeper library, read in place (never copied into the project).
-const LIBRARY = join(REPO, "..", "shared", "conformance", "gatekeeper-library", "library");
+const library = gatekeeperLibrary();
+const LIBRARY = library.path;
 
 const tmp = mkdtempSync(join(tmpdir(), "presets-test-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -268,7 +270,7 @@ const AZURE_DIFFERS: Record<string, { assertions: unknown[]; why: string }> = {
   },
 };
 
-describe.skipIf(!existsSync(LIBRARY))("(a) Azure templates on the gatekeeper-library samples", () => {
+describe.skipIf(!library.ok)("(a) Azure templates on the gatekeeper-library samples", () => {
   it("agrees with the library's expectations wherever Azure's semantics are the same", async () => {
     const suites: string[] = [];
     const used = new Set<string>();

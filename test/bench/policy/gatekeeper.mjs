@@ -18,6 +18,10 @@ import { timedToFile } from "./spawn.mjs";
 /** Where the conformance copy of the gatekeeper-library lives (overridable for other checkouts). */
 export const LIBRARY =
   process.env.GATEKEEPER_LIBRARY ??
+  [
+    join(import.meta.dirname, "../../../../shared/conformance/gatekeeper-library/library"),
+    "/work/shared/conformance/gatekeeper-library/library",
+  ].find((p) => existsSync(p)) ??
   join(import.meta.dirname, "../../../../shared/conformance/gatekeeper-library/library");
 
 const PSP = "pod-security-policy";

@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { parseYamlStream } from "@platform/core";
 import { RE2JS } from "re2js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { requirePeers } from "../../../../test/peers/index.ts";
+import { gatekeeperLibrary, requirePeers } from "../../../../test/peers/index.ts";
 import {
   compileRegoTemplates,
   gatekeeperInventory,
@@ -17,7 +17,8 @@ import {
 } from "./rego.ts";
 
 const REPO = join(import.meta.dirname, "..", "..", "..", "..");
-const LIBRARY = join(REPO, "..", "shared", "conformance", "gatekeeper-library", "library");
+const library = gatekeeperLibrary();
+const LIBRARY = library.path;
 const peers = requirePeers("opa");
 const OPA = peers.paths.opa as string;
 const withOpa = peers.ok ? describe : describe.skip;
@@ -70,7 +71,7 @@ interface Suite {
 }
 
 function librarySuites(): Suite[] {
-  if (!existsSync(LIBRARY)) return [];
+  if (!library.ok) return [];
   const out: Suite[] = [];
   for (const bundle of ["general", "pod-security-policy"]) {
     for (const name of readdirSync(join(LIBRARY, bundle)).sort()) {
@@ -127,7 +128,6 @@ function assertionHolds(a: Assertion, messages: string[]): boolean {
 }
 
 const SUITES = librarySuites();
-if (!SUITES.length) console.warn(`SKIP: the gatekeeper-library is not at ${LIBRARY}`);
 
 interface CaseOutcome {
   suite: string;
