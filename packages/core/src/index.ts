@@ -22,6 +22,7 @@ export {
 } from "./errors.ts";
 export { writeFileAtomic } from "./fs.ts";
 export { backoffDelay, fetchWithRetry, parseRetryAfter, type RetryOptions, redactUrl } from "./http.ts";
+export { IMAGE_GRAMMAR, type ImageRef, isTrustedImage, parseImageRef } from "./image.ts";
 export { type ParseListOptions, parseList } from "./list.ts";
 export {
   consoleSink,

@@ -19,7 +19,6 @@ export {
   type EvalTarget,
   evaluateAll,
 } from "./evaluate.ts";
-export { type ImageRef, isTrustedImage, parseImageRef } from "./image.ts";
 export { type LoadOptions, type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
 export { podTarget } from "./podspec.ts";
 export { loadPolicies, type PolicySelection } from "./policies.ts";

@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isPlatformError, loadConfig } from "@platform/core";
+import { isPlatformError, loadConfig, parseImageRef } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { DIGEST, goodContainer } from "../../../../test/fixtures/pods.ts";
@@ -8,7 +8,6 @@ import { classify, readObjects } from "../admission/documents.ts";
 import { compileVaps } from "../admission/vap.ts";
 import { createCelEngine } from "../cel/engine.ts";
 import { type BuiltinParams, builtinParams, compileBuiltins, evaluateAll } from "../evaluate.ts";
-import { parseImageRef } from "../image.ts";
 import type { KubeObject, LoadedObject, PolicyResult, Verdict } from "../types.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./rules.ts";
 import { builtinsAsVap, imageRefCel, nativeCelProblems, vapName } from "./vap.ts";

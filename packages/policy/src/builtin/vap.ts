@@ -15,7 +15,7 @@
 //   become VAP `variables` computed from `object`, and the per-container loop becomes
 //   `variables.containers.all(container, …)`.
 import { Environment } from "@marcbachmann/cel-js";
-import { PlatformError } from "@platform/core";
+import { IMAGE_GRAMMAR, PlatformError } from "@platform/core";
 import { stringify } from "yaml";
 import type { BuiltinParams } from "../evaluate.ts";
 import { type ResourceRule, resourceOf } from "../k8s/match.ts";
@@ -33,11 +33,8 @@ const DEFAULT_PARAMS_NAMESPACE = "kube-system";
 const PARAM_KEYS = ["trustedRegistries", "allowedCapabilities", "teamNamespaces"] as const;
 type ParamKey = (typeof PARAM_KEYS)[number];
 
-// Mirrors image.ts (parseImageRef); vap.test.ts checks IMAGE_REF_CEL against parseImageRef on the same corpus,
-// so a grammar change there that is not made here fails the test.
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+// The same grammar as parseImageRef (core); vap.test.ts checks IMAGE_REF_CEL against parseImageRef on one corpus.
+const { pathComponent: PATH_COMPONENT, tag: TAG, digest: DIGEST } = IMAGE_GRAMMAR;
 
 /** A CEL string literal for any JS string. */
 export function celString(s: string): string {

@@ -6,9 +6,8 @@
 // extension libraries Kubernetes enables (strings v2, sets, lists v3, two-variable comprehensions, optional
 // helpers) and runtime cost limits (cost.ts).
 import { Environment } from "@marcbachmann/cel-js";
-import { PlatformError } from "@platform/core";
+import { PlatformError, parseImageRef } from "@platform/core";
 import { RE2JS } from "re2js";
-import { parseImageRef } from "../image.ts";
 import { registerComprehensionMacros } from "./comprehensions.ts";
 import {
   type CelCostBudget,

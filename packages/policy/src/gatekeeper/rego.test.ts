@@ -16,7 +16,6 @@ import {
   regoSource,
 } from "./rego.ts";
 
-const REPO = join(import.meta.dirname, "..", "..", "..", "..");
 const library = gatekeeperLibrary();
 const LIBRARY = library.path;
 const peers = requirePeers("opa");

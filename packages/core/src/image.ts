@@ -7,9 +7,13 @@ export interface ImageRef {
   valid: boolean;
 }
 
-const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-const TAG = /^[\w][\w.-]{0,127}$/;
-const PATH_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+/** The distribution grammar's pieces (also used to write the same grammar in CEL for native policies). */
+export const IMAGE_GRAMMAR = {
+  digest: /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/,
+  tag: /^[\w][\w.-]{0,127}$/,
+  pathComponent: /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/,
+} as const;
+const { digest: DIGEST, tag: TAG, pathComponent: PATH_COMPONENT } = IMAGE_GRAMMAR;
 
 /**
  * Parses `[registry/]path[:tag][@digest]`. The first component is a registry when it contains a dot
