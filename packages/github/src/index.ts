@@ -18,4 +18,16 @@ export {
   parseInputs,
   readRawInputs,
 } from "./inputs.ts";
+export { type CreateOctokitOptions, createOctokit, type GitHubClient } from "./octokit.ts";
+export {
+  type AlreadyInBase,
+  type BumpPullRequestRequest,
+  type BumpPullRequestResult,
+  type PullRequestUpsert,
+  type TokenSource,
+  type TreeReader,
+  tokenWarning,
+  type UpsertDeps,
+  upsertBumpPullRequest,
+} from "./pulls.ts";
 export { escapeMarkdown, SUMMARY_LIMIT_BYTES, SummaryBuilder } from "./summary.ts";

@@ -1,0 +1,1064 @@
+// The GitHub side of digest-bump: one commit through the Git data API and one upserted pull
+// request per bump branch, safe against other pipelines writing the same repository.
+//
+// Commit method: the REST Git data API (blobs → tree on base_tree → commit → ref). It needs no git
+// CLI and no checkout, works on any branch state (create, fast-forward, or rebuild on a new base),
+// and lets us pick the parent. Commits are created without author, committer or signature, which
+// is what lets GitHub sign them: with a GitHub App installation token (GITHUB_TOKEN is one, for the
+// github-actions app) GitHub signs the commit as the bot and shows it Verified. A personal access
+// token gets an unsigned commit. GraphQL `createCommitOnBranch` also signs, but it can only append
+// to an existing branch head, so it cannot create the branch or rebuild it on a newer base.
+//
+// Concurrency: every ref write is a compare-and-swap, so a change is never lost.
+// - new branch: POST git/refs, which fails with 422 "Reference already exists" if someone won;
+// - branch up to date with base: PATCH git/refs with force=false, which fails with 422 "Update is
+//   not a fast forward" if the branch moved (our commit's parent is the head we read);
+// - branch behind base: the commit is rebuilt with the CURRENT base head as its parent, and the
+//   branch is moved with GraphQL `updateRefs`, whose `beforeOid` makes the forced move conditional
+//   on the head we read (REST has no conditional force-push).
+// On a lost race the whole change is recomputed: `build` runs again on the new head, bounded
+// (5 attempts, jittered backoff), then a PlatformError.
+import { createHash } from "node:crypto";
+import { backoffDelay, errorMessage, type Logger, PlatformError } from "@platform/core";
+import type { GitHubClient } from "./octokit.ts";
+
+/** Reads a tree of the config repo as it is at one commit (structurally a gitops RepoReader). */
+export interface TreeReader {
+  /** Every file path (repo-relative) under a directory, recursively; "" for the root. */
+  list(dir: string): Promise<string[]>;
+  /** The file's UTF-8 text, or undefined when it does not exist (or is a symlink, submodule or binary). */
+  read(path: string): Promise<string | undefined>;
+}
+
+export interface BumpPullRequestRequest {
+  owner: string;
+  repo: string;
+  /** Target branch; the repository's default branch when absent. */
+  base?: string;
+  /** The bump branch, deterministic per environment and image, e.g. `platform/bump/prod/orders-api`. */
+  branch: string;
+  title: string;
+  body: string;
+  labels: string[];
+  autoMerge?: "merge" | "squash" | "rebase" | false;
+  /** Commit message. */
+  message: string;
+  /**
+   * Computes the files to write from the files as they are now: at the head of the bump branch when
+   * it exists and is up to date with base, else at the head of base (see `upsertBumpPullRequest`).
+   * It is called again after a lost race, so it must derive everything from what it reads.
+   */
+  build(
+    read: (path: string) => Promise<string | undefined>,
+    tree: TreeReader,
+  ): Promise<Array<{ path: string; content: string }>>;
+}
+
+export interface UpsertDeps {
+  log: Logger;
+  /** Attempts before giving up on a branch that keeps moving (default 5). */
+  maxAttempts?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+interface Outcome {
+  branch: string;
+  base: string;
+  /** Files this run's commit changed (empty when no commit was made). */
+  changedFiles: string[];
+  /** The new commit, when this run made one. */
+  commitSha?: string;
+  /** Tries it took (more than 1 after a lost race). */
+  attempts: number;
+}
+
+/** A pull request is open for the bump branch. */
+export interface PullRequestUpsert extends Outcome {
+  /** created: opened now; updated: new commit and/or new title, body or labels; unchanged: nothing written. */
+  kind: "created" | "updated" | "unchanged";
+  number: number;
+  url: string;
+  created: boolean;
+  updated: boolean;
+  /** Nothing was written: no commit, no pull request change. */
+  noop: boolean;
+  /** Present when auto-merge was asked for. */
+  autoMerge?: { enabled: boolean; reason?: string };
+}
+
+/** Base already has the built content: no pull request is needed (an open one would revert it, so it is closed). */
+export interface AlreadyInBase extends Outcome {
+  kind: "already-in-base";
+  number?: undefined;
+  url?: undefined;
+  created: false;
+  updated: false;
+  noop: true;
+  closedPullRequest?: { number: number; url: string };
+}
+
+export type BumpPullRequestResult = PullRequestUpsert | AlreadyInBase;
+
+/** Which kind of token the action was given; decides the warning below. */
+export type TokenSource = "github-token" | "github-app" | "personal" | "unknown";
+
+/** A warning to print for this kind of token, or undefined when it has no pitfall. */
+export function tokenWarning(source: TokenSource): string | undefined {
+  if (source === "github-token") {
+    return (
+      "The pull request is opened with GITHUB_TOKEN: GitHub does not start workflows for events it causes, " +
+      "so no checks run on the bump pull request and required checks never report (auto-merge then waits forever). " +
+      "Use a GitHub App installation token instead: create it in the job with actions/create-github-app-token " +
+      "(App permissions contents: write and pull-requests: write) and pass it as `token`."
+    );
+  }
+  if (source === "personal") {
+    return (
+      "The pull request is opened with a personal access token: its commits are not signed by GitHub (not Verified) " +
+      "and act as that person. A GitHub App installation token (actions/create-github-app-token) avoids both."
+    );
+  }
+  return undefined;
+}
+
+const MAX_BODY = 65_536;
+
+/**
+ * Commits the built change to `branch` and opens or updates its pull request into `base`.
+ *
+ * Rules:
+ * - branch missing: it is created from base head with one commit (build reads base head);
+ * - branch contains base head (up to date): the change is committed on top of the branch head
+ *   (build reads the branch head), so re-running the same bump writes nothing;
+ * - branch behind base (base moved since the branch was made): the branch is rebuilt as ONE commit
+ *   whose parent is the current base head, so the PR stays mergeable and its checks run on what
+ *   would land. build reads base head, overlaid with the files the branch changed that base has not
+ *   touched since they diverged (those are carried over); where both changed a file, base wins and
+ *   build recomputes the edit on it.
+ * - an open PR from branch to base is updated (title, body, missing labels), never duplicated;
+ * - when the result equals base, nothing is proposed, and an open PR for the branch is closed.
+ */
+export async function upsertBumpPullRequest(
+  octokit: GitHubClient,
+  req: BumpPullRequestRequest,
+  deps: UpsertDeps,
+): Promise<BumpPullRequestResult> {
+  const { log } = deps;
+  checkBranchName(req.branch);
+  const gh = new Git(octokit, req.owner, req.repo);
+  const repository = await gh.repository();
+  const base = req.base ?? repository.defaultBranch;
+  if (base === req.branch) {
+    throw new PlatformError("GITHUB_BRANCH_IS_BASE", `the bump branch "${req.branch}" is the base branch`, {
+      input: "branch-prefix",
+      hint: "choose a branch prefix that does not produce the base branch name",
+    });
+  }
+  const maxAttempts = deps.maxAttempts ?? 5;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const random = deps.random ?? Math.random;
+
+  let written: { commitSha?: string; changedFiles: string[]; sameAsBase: boolean } | undefined;
+  let attempts = 0;
+  for (;;) {
+    attempts++;
+    const outcome = await commitOnce(gh, req, base, repository.nodeId, log);
+    if (outcome !== "race") {
+      written = outcome;
+      break;
+    }
+    if (attempts >= maxAttempts) {
+      throw new PlatformError(
+        "GITHUB_BRANCH_RACE",
+        `${req.owner}/${req.repo}: branch ${req.branch} kept moving while the bump was committed (${attempts} attempts)`,
+        {
+          category: "environment",
+          hint: "other pipelines are writing the same bump branch at the same moment; re-run this job",
+        },
+      );
+    }
+    const wait = 100 + backoffDelay(attempts, 250, 4000, random);
+    log.info(
+      `branch ${req.branch} moved while committing (attempt ${attempts}/${maxAttempts}); rebuilding on the new head in ${wait} ms`,
+    );
+    await sleep(wait);
+  }
+
+  const outcome: Outcome = {
+    branch: req.branch,
+    base,
+    changedFiles: written.changedFiles,
+    commitSha: written.commitSha,
+    attempts,
+  };
+  if (written.sameAsBase) {
+    const open = await findOpenPull(gh, req.branch, base);
+    let closedPullRequest: AlreadyInBase["closedPullRequest"];
+    if (open) {
+      await gh.pulls("update", () =>
+        gh.octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
+          ...gh.where,
+          pull_number: open.number,
+          state: "closed",
+        }),
+      );
+      closedPullRequest = { number: open.number, url: open.html_url };
+      log.info(`${base} already has this change; closed pull request #${open.number}, which would revert it`);
+    } else {
+      log.info(`${base} already has this change; no pull request needed`);
+    }
+    return {
+      ...outcome,
+      kind: "already-in-base",
+      created: false,
+      updated: false,
+      noop: true,
+      closedPullRequest,
+    };
+  }
+
+  const body = truncateBody(req.body, log);
+  let pr = await findOpenPull(gh, req.branch, base);
+  let created = false;
+  let prChanged = false;
+  if (!pr) {
+    try {
+      pr = await gh.pulls("create", async () => {
+        const res = await gh.octokit.request("POST /repos/{owner}/{repo}/pulls", {
+          ...gh.where,
+          title: req.title,
+          body,
+          head: req.branch,
+          base,
+          maintainer_can_modify: false,
+        });
+        return res.data;
+      });
+      created = true;
+      log.info(`opened pull request #${pr.number}: ${pr.html_url}`);
+    } catch (err) {
+      // Another pipeline opened it between our lookup and our create: update theirs instead.
+      if (!(statusOf(err) === 422 && /already exists/i.test(detailOf(err)))) throw err;
+      pr = await findOpenPull(gh, req.branch, base);
+      if (!pr) throw err;
+    }
+  }
+  if (!created && (pr.title !== req.title || (pr.body ?? "") !== body)) {
+    await gh.pulls("update", () =>
+      gh.octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
+        ...gh.where,
+        pull_number: pr.number,
+        title: req.title,
+        body,
+      }),
+    );
+    prChanged = true;
+  }
+  const have = new Set(pr.labels.map((l) => l.name));
+  const missing = [...new Set(req.labels)].filter((l) => l !== "" && !have.has(l));
+  if (missing.length > 0) {
+    await gh.pulls("label", () =>
+      gh.octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/labels", {
+        ...gh.where,
+        issue_number: pr.number,
+        labels: missing,
+      }),
+    );
+    if (!created) prChanged = true;
+  }
+
+  const kind = created ? "created" : written.commitSha || prChanged ? "updated" : "unchanged";
+  const result: PullRequestUpsert = {
+    ...outcome,
+    kind,
+    number: pr.number,
+    url: pr.html_url,
+    created: kind === "created",
+    updated: kind === "updated",
+    noop: kind === "unchanged",
+  };
+  if (req.autoMerge) result.autoMerge = await enableAutoMerge(gh, pr, req.autoMerge, log);
+  if (kind === "unchanged") log.info(`pull request #${pr.number} already has this change; nothing to do`);
+  return result;
+}
+
+type CommitOutcome = { commitSha?: string; changedFiles: string[]; sameAsBase: boolean } | "race";
+
+/** One read → build → write round; "race" when a ref write lost to another writer. */
+async function commitOnce(
+  gh: Git,
+  req: BumpPullRequestRequest,
+  base: string,
+  repositoryId: string,
+  log: Logger,
+): Promise<CommitOutcome> {
+  const baseSha = await gh.headOf(base);
+  if (!baseSha) {
+    throw new PlatformError("GITHUB_BASE_NOT_FOUND", `${req.owner}/${req.repo} has no branch "${base}"`, {
+      hint: "check the base branch name, or leave it empty to use the repository's default branch",
+    });
+  }
+  const branchSha = await gh.headOf(req.branch);
+  const baseCommit = await gh.commit(baseSha);
+  const baseTree = gh.snapshot(baseCommit.tree);
+
+  let mode: "create" | "fast-forward" | "rebuild";
+  let parent = baseSha;
+  let parentTree = baseTree;
+  let reader: TreeReader = baseTree;
+  const carried = new Map<string, Entry>();
+  // Paths where the branch differs from base before this run (for the "equals base" check).
+  let branchDiff: string[] = [];
+
+  if (!branchSha) {
+    mode = "create";
+  } else if (branchSha === baseSha) {
+    mode = "fast-forward";
+    parent = branchSha;
+  } else {
+    const cmp = await gh.compare(baseSha, branchSha);
+    const branchTree = gh.snapshot((await gh.commit(branchSha)).tree);
+    if (cmp.status === "ahead" || cmp.status === "identical") {
+      mode = "fast-forward";
+      parent = branchSha;
+      parentTree = branchTree;
+      reader = branchTree;
+      branchDiff = cmp.files;
+    } else {
+      mode = "rebuild";
+      const mergeBase = gh.snapshot(cmp.mergeBaseTree);
+      if (cmp.filesTruncated)
+        log.warn(`branch ${req.branch} changes too many files to carry over; rebuilding from ${base} only`);
+      for (const path of cmp.filesTruncated ? [] : cmp.files) {
+        const [ours, theirs, before] = await Promise.all([
+          branchTree.entry(path),
+          baseTree.entry(path),
+          mergeBase.entry(path),
+        ]);
+        if (ours?.type !== "blob") continue;
+        if (theirs?.sha === before?.sha) carried.set(path, ours);
+        else log.info(`${path} changed on both ${base} and ${req.branch}; recomputing it on ${base}`);
+      }
+      reader = overlay(baseTree, branchTree, carried);
+      log.info(`branch ${req.branch} is behind ${base}; rebuilding it on ${base} (${baseSha.slice(0, 7)})`);
+    }
+  }
+
+  const built = await req.build((path) => reader.read(normalizePath(path)), reader);
+  const files = checkBuiltFiles(built);
+
+  // What the new tree changes relative to its parent.
+  const changes: Array<{ path: string; mode: string; sha: string; content?: string }> = [];
+  const finalShas = new Map<string, string | undefined>();
+  for (const [path, entry] of carried) {
+    changes.push({ path, mode: entry.mode, sha: entry.sha });
+    finalShas.set(path, entry.sha);
+  }
+  for (const { path, content } of files) {
+    const existing = await parentTree.entry(path);
+    if (existing && existing.type !== "blob") {
+      throw new PlatformError(
+        "GITHUB_REFUSED_PATH",
+        `${path} is a ${existing.type} in ${req.owner}/${req.repo}, not a file`,
+        {
+          hint: "the bump only rewrites regular files",
+        },
+      );
+    }
+    if (existing?.mode === "120000") {
+      throw new PlatformError(
+        "GITHUB_REFUSED_PATH",
+        `${path} is a symbolic link in ${req.owner}/${req.repo}; refusing to replace it`,
+        {
+          hint: "point the bump at the file the link targets",
+        },
+      );
+    }
+    const sha = gitBlobSha(content);
+    finalShas.set(path, sha);
+    // A built file replaces a carried-over one.
+    const carriedAt = changes.findIndex((c) => c.path === path);
+    if (carriedAt >= 0) changes.splice(carriedAt, 1);
+    if (existing?.sha === sha) continue;
+    changes.push({ path, mode: existing?.mode ?? "100644", sha, content });
+  }
+
+  // Does the result equal base? Created and rebuilt trees are base plus `changes`; a fast-forward
+  // keeps the branch's earlier changes, so only the paths that can differ are compared.
+  let sameAsBase = changes.length === 0;
+  if (mode === "fast-forward") {
+    sameAsBase = true;
+    for (const path of new Set([...branchDiff, ...finalShas.keys()])) {
+      const final = finalShas.has(path) ? finalShas.get(path) : (await parentTree.entry(path))?.sha;
+      if (final !== (await baseTree.entry(path))?.sha) {
+        sameAsBase = false;
+        break;
+      }
+    }
+  }
+  if (sameAsBase) return { changedFiles: [], sameAsBase: true };
+  if (changes.length === 0) return { changedFiles: [], sameAsBase: false };
+
+  // Write: blobs, one tree on the parent's tree, one commit, then the conditional ref move.
+  for (const c of changes) if (c.content !== undefined) await gh.createBlob(c.content, c.sha);
+  const tree = await gh.createTree(
+    parentTree.sha,
+    changes.map((c) => ({ path: c.path, mode: c.mode, sha: c.sha })),
+  );
+  const commitSha = await gh.createCommit(req.message, tree, parent);
+  const moved =
+    mode === "create"
+      ? await gh.createBranch(req.branch, commitSha)
+      : mode === "fast-forward"
+        ? await gh.fastForward(req.branch, commitSha)
+        : await gh.forceMoveIf(req.branch, branchSha!, commitSha, repositoryId, log);
+  if (!moved) return "race";
+  const changedFiles = changes.map((c) => c.path).sort();
+  log.info(`committed ${commitSha.slice(0, 7)} to ${req.branch} (${mode}): ${changedFiles.join(", ")}`);
+  return { commitSha, changedFiles, sameAsBase: false };
+}
+
+interface Entry {
+  mode: string;
+  type: "blob" | "tree" | "commit";
+  sha: string;
+}
+
+interface PullSummary {
+  number: number;
+  html_url: string;
+  node_id: string;
+  title: string;
+  body: string | null;
+  labels: Array<{ name?: string }>;
+  auto_merge?: { merge_method: string } | null;
+}
+
+async function findOpenPull(
+  gh: Git,
+  branch: string,
+  base: string,
+): Promise<(PullSummary & { labels: Array<{ name: string }> }) | undefined> {
+  const res = await gh.read("list pull requests", () =>
+    gh.octokit.request("GET /repos/{owner}/{repo}/pulls", {
+      ...gh.where,
+      state: "open",
+      head: `${gh.where.owner}:${branch}`,
+      base,
+      per_page: 10,
+    }),
+  );
+  const pr = res.data[0];
+  if (!pr) return undefined;
+  return { ...pr, labels: pr.labels.map((l) => ({ name: l.name ?? "" })) };
+}
+
+async function enableAutoMerge(
+  gh: Git,
+  pr: PullSummary,
+  method: "merge" | "squash" | "rebase",
+  log: Logger,
+): Promise<{ enabled: boolean; reason?: string }> {
+  if (pr.auto_merge?.merge_method === method) return { enabled: true };
+  try {
+    await gh.octokit.graphql(
+      `mutation($id: ID!, $mergeMethod: PullRequestMergeMethod!) {
+        enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: $mergeMethod }) {
+          pullRequest { number autoMergeRequest { enabledAt mergeMethod } }
+        }
+      }`,
+      // octokit reserves `method` (and `query`, `url`, `headers`) as variable names.
+      { id: pr.node_id, mergeMethod: method.toUpperCase() },
+    );
+    log.info(`auto-merge (${method}) enabled on #${pr.number}`);
+    return { enabled: true };
+  } catch (err) {
+    const reason = autoMergeReason(err, gh, method);
+    log.warn(`auto-merge not enabled on #${pr.number}: ${reason}`);
+    return { enabled: false, reason };
+  }
+}
+
+function autoMergeReason(err: unknown, gh: Git, method: string): string {
+  const message = detailOf(err);
+  const repo = `${gh.where.owner}/${gh.where.repo}`;
+  if (/auto ?merge is not allowed/i.test(message)) {
+    return `${repo} does not allow auto-merge: enable "Allow auto-merge" in the repository settings (Settings → General → Pull Requests)`;
+  }
+  if (/clean status/i.test(message)) {
+    return "the pull request can already be merged (no required checks or reviews are pending), and GitHub only enables auto-merge while something is pending; protect the base branch with required checks";
+  }
+  if (/merge method|merges are not allowed/i.test(message)) {
+    return `${repo} does not allow ${method} merges: pick another auto-merge method or allow it in the repository settings`;
+  }
+  if (statusOf(err) === 403 || /not accessible|FORBIDDEN/i.test(message)) {
+    return "the token may not enable auto-merge (it needs pull-requests: write and contents: write)";
+  }
+  return `GitHub refused: ${message}`;
+}
+
+/** The Git data, compare and pulls calls, with GitHub's error answers turned into PlatformErrors. */
+class Git {
+  readonly where: { owner: string; repo: string };
+  private readonly trees = new Map<string, Snapshot>();
+  private readonly blobs = new Map<string, Promise<string | undefined>>();
+
+  readonly octokit: GitHubClient;
+
+  constructor(octokit: GitHubClient, owner: string, repo: string) {
+    this.octokit = octokit;
+    this.where = { owner, repo };
+  }
+
+  private get name(): string {
+    return `${this.where.owner}/${this.where.repo}`;
+  }
+
+  async repository(): Promise<{ defaultBranch: string; nodeId: string }> {
+    try {
+      const { data } = await this.octokit.request("GET /repos/{owner}/{repo}", this.where);
+      return { defaultBranch: data.default_branch, nodeId: data.node_id };
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 403) {
+        throw new PlatformError(
+          "GITHUB_REPO_NOT_FOUND",
+          `repository ${this.name} was not found, or the token cannot read it`,
+          {
+            category: "environment",
+            input: "config-repo",
+            hint: "check `config-repo`; the token needs contents: read on it (GITHUB_TOKEN only reaches the workflow's own repository: use a GitHub App token for another one)",
+            cause: err,
+          },
+        );
+      }
+      throw this.unexpected("read the repository", err);
+    }
+  }
+
+  async headOf(branch: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+        ...this.where,
+        ref: `heads/${branch}`,
+      });
+      return data.object.sha;
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw this.unexpected(`read branch ${branch}`, err);
+    }
+  }
+
+  async commit(sha: string): Promise<{ tree: string }> {
+    const { data } = await this.read(`read commit ${sha}`, () =>
+      this.octokit.request("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", {
+        ...this.where,
+        commit_sha: sha,
+      }),
+    );
+    return { tree: data.tree.sha };
+  }
+
+  async compare(
+    base: string,
+    head: string,
+  ): Promise<{ status: string; mergeBaseTree: string; files: string[]; filesTruncated: boolean }> {
+    const { data } = await this.read(`compare ${base.slice(0, 7)}...${head.slice(0, 7)}`, () =>
+      this.octokit.request("GET /repos/{owner}/{repo}/compare/{basehead}", {
+        ...this.where,
+        basehead: `${base}...${head}`,
+        per_page: 1,
+      }),
+    );
+    const files = (data.files ?? []).filter((f) => f.status !== "removed").map((f) => f.filename);
+    // GitHub lists at most 300 files in a comparison.
+    return {
+      status: data.status,
+      mergeBaseTree: data.merge_base_commit.commit.tree.sha,
+      files,
+      filesTruncated: (data.files ?? []).length >= 300,
+    };
+  }
+
+  snapshot(treeSha: string): Snapshot {
+    let s = this.trees.get(treeSha);
+    if (!s) {
+      s = new Snapshot(this, treeSha);
+      this.trees.set(treeSha, s);
+    }
+    return s;
+  }
+
+  async tree(
+    sha: string,
+    recursive: boolean,
+  ): Promise<{ entries: Array<{ path: string } & Entry>; truncated: boolean }> {
+    const { data } = await this.read(`read tree ${sha}`, () =>
+      this.octokit.request("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", {
+        ...this.where,
+        tree_sha: sha,
+        ...(recursive ? { recursive: "1" } : {}),
+      }),
+    );
+    const entries = data.tree.flatMap((e) =>
+      e.path && e.sha && e.mode && e.type
+        ? [{ path: e.path, mode: e.mode, sha: e.sha, type: e.type as Entry["type"] }]
+        : [],
+    );
+    return { entries, truncated: data.truncated };
+  }
+
+  blob(sha: string): Promise<string | undefined> {
+    let text = this.blobs.get(sha);
+    if (!text) {
+      text = this.read(`read blob ${sha}`, () =>
+        this.octokit.request("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", {
+          ...this.where,
+          file_sha: sha,
+        }),
+      ).then(({ data }) => {
+        const bytes = Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8");
+        try {
+          return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        } catch {
+          return undefined;
+        }
+      });
+      this.blobs.set(sha, text);
+    }
+    return text;
+  }
+
+  async createBlob(content: string, expectedSha: string): Promise<void> {
+    const { data } = await this.contents("create a blob", () =>
+      this.octokit.request("POST /repos/{owner}/{repo}/git/blobs", {
+        ...this.where,
+        content: Buffer.from(content, "utf8").toString("base64"),
+        encoding: "base64",
+      }),
+    );
+    if (data.sha !== expectedSha) {
+      throw new PlatformError(
+        "GITHUB_BLOB_MISMATCH",
+        `GitHub stored a blob as ${data.sha}, expected ${expectedSha}`,
+        {
+          category: "internal",
+        },
+      );
+    }
+  }
+
+  async createTree(
+    baseTree: string,
+    entries: Array<{ path: string; mode: string; sha: string }>,
+  ): Promise<string> {
+    const { data } = await this.contents("create a tree", () =>
+      this.octokit.request("POST /repos/{owner}/{repo}/git/trees", {
+        ...this.where,
+        base_tree: baseTree,
+        tree: entries.map((e) => ({
+          path: e.path,
+          mode: e.mode as "100644",
+          type: "blob" as const,
+          sha: e.sha,
+        })),
+      }),
+    );
+    return data.sha;
+  }
+
+  async createCommit(message: string, tree: string, parent: string): Promise<string> {
+    // No author, committer or signature: that is what lets GitHub sign it for an App token.
+    const { data } = await this.contents("create a commit", () =>
+      this.octokit.request("POST /repos/{owner}/{repo}/git/commits", {
+        ...this.where,
+        message,
+        tree,
+        parents: [parent],
+      }),
+    );
+    return data.sha;
+  }
+
+  /** Creates the branch; false when it already exists (another writer won). */
+  async createBranch(branch: string, sha: string): Promise<boolean> {
+    try {
+      await this.contents(`create branch ${branch}`, () =>
+        this.octokit.request("POST /repos/{owner}/{repo}/git/refs", {
+          ...this.where,
+          ref: `refs/heads/${branch}`,
+          sha,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isRefRace(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Moves the branch forward to `sha`; false when it is no longer an ancestor (another writer won). */
+  async fastForward(branch: string, sha: string): Promise<boolean> {
+    try {
+      await this.contents(`update branch ${branch}`, () =>
+        this.octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", {
+          ...this.where,
+          ref: `heads/${branch}`,
+          sha,
+          force: false,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isRefRace(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Force-moves the branch to `sha` only if it still points at `expected`; false when it moved. */
+  async forceMoveIf(
+    branch: string,
+    expected: string,
+    sha: string,
+    repositoryId: string,
+    log: Logger,
+  ): Promise<boolean> {
+    try {
+      await this.octokit.graphql(
+        `mutation($repositoryId: ID!, $name: GitRefname!, $before: GitObjectID!, $after: GitObjectID!) {
+          updateRefs(input: { repositoryId: $repositoryId, refUpdates: [{ name: $name, beforeOid: $before, afterOid: $after, force: true }] }) {
+            clientMutationId
+          }
+        }`,
+        { repositoryId, name: `refs/heads/${branch}`, before: expected, after: sha },
+      );
+      return true;
+    } catch (err) {
+      const message = detailOf(err);
+      if (/doesn't exist on type|undefinedField/i.test(message)) {
+        // An older GitHub Enterprise Server without updateRefs: check, then force (a small window).
+        log.warn(
+          "this GitHub has no updateRefs mutation; rebuilding the bump branch without a conditional move",
+        );
+        if ((await this.headOf(branch)) !== expected) return false;
+        await this.contents(`reset branch ${branch}`, () =>
+          this.octokit.request("PATCH /repos/{owner}/{repo}/git/refs/{ref}", {
+            ...this.where,
+            ref: `heads/${branch}`,
+            sha,
+            force: true,
+          }),
+        );
+        return true;
+      }
+      // Whatever GitHub's wording, a branch that no longer points where we read it lost the race.
+      const now = await this.headOf(branch);
+      if (now !== expected) return false;
+      if (statusOf(err) === 403 || /not accessible|FORBIDDEN|permission/i.test(message)) {
+        throw permissionError(this.name, "contents", `reset branch ${branch}`, err);
+      }
+      throw this.unexpected(`reset branch ${branch}`, err);
+    }
+  }
+
+  /** Runs a read; GitHub's errors become PlatformErrors. */
+  async read<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.unexpected(what, err);
+    }
+  }
+
+  /** Runs a contents write: 403/404 mean the token lacks contents: write. */
+  async contents<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof PlatformError) throw err;
+      const status = statusOf(err);
+      if (status === 403 || status === 404) throw permissionError(this.name, "contents", what, err);
+      if (isRefRace(err)) throw err;
+      throw this.unexpected(what, err);
+    }
+  }
+
+  /** Runs a pull-request write: 403/404 mean the token lacks pull-requests: write. */
+  async pulls<T>(what: "create" | "update" | "label", fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof PlatformError) throw err;
+      const status = statusOf(err);
+      const verb =
+        what === "create"
+          ? "open a pull request"
+          : what === "update"
+            ? "update the pull request"
+            : "label the pull request";
+      if (status === 403 && /not permitted to create or approve pull requests/i.test(detailOf(err))) {
+        throw new PlatformError(
+          "GITHUB_ACTIONS_CANNOT_OPEN_PULL_REQUESTS",
+          `GitHub Actions may not ${verb} in ${this.name}`,
+          {
+            category: "environment",
+            input: "token",
+            hint: 'enable "Allow GitHub Actions to create and approve pull requests" (repository or organisation Settings → Actions → General), or better, use a GitHub App token (actions/create-github-app-token)',
+            cause: err,
+          },
+        );
+      }
+      if (status === 403 || status === 404) throw permissionError(this.name, "pull-requests", verb, err);
+      if (status === 422 && what === "create") throw err;
+      throw this.unexpected(verb, err);
+    }
+  }
+
+  private unexpected(what: string, err: unknown): unknown {
+    if (err instanceof PlatformError) return err;
+    const status = statusOf(err);
+    if (status === 401) {
+      return new PlatformError(
+        "GITHUB_BAD_CREDENTIALS",
+        `GitHub rejected the token (401) while trying to ${what}`,
+        {
+          category: "environment",
+          input: "token",
+          hint: "the token is invalid or expired; GitHub App installation tokens last one hour, so create it in the same job",
+          cause: err,
+        },
+      );
+    }
+    if (status === undefined || status >= 500) {
+      return new PlatformError(
+        "GITHUB_UNAVAILABLE",
+        `GitHub did not answer while trying to ${what} in ${this.name}: ${detailOf(err)}`,
+        {
+          category: "environment",
+          hint: "GitHub or the network failed after retries; re-run the job (see https://www.githubstatus.com)",
+          cause: err,
+        },
+      );
+    }
+    return new PlatformError(
+      "GITHUB_REQUEST_FAILED",
+      `GitHub answered ${status} while trying to ${what} in ${this.name}: ${detailOf(err)}`,
+      {
+        category: "environment",
+        cause: err,
+      },
+    );
+  }
+}
+
+/** The files of one tree, read lazily: one recursive listing, then blobs on demand. */
+class Snapshot implements TreeReader {
+  private flat?: Promise<Map<string, Entry> | undefined>;
+  private readonly dirs = new Map<string, Promise<Map<string, Entry>>>();
+
+  private readonly git: Git;
+  readonly sha: string;
+
+  constructor(git: Git, sha: string) {
+    this.git = git;
+    this.sha = sha;
+  }
+
+  /** Every entry by path, or undefined when GitHub truncated the recursive listing. */
+  private all(): Promise<Map<string, Entry> | undefined> {
+    this.flat ??= this.git
+      .tree(this.sha, true)
+      .then(({ entries, truncated }) =>
+        truncated
+          ? undefined
+          : new Map(entries.map((e) => [e.path, { mode: e.mode, type: e.type, sha: e.sha }])),
+      );
+    return this.flat;
+  }
+
+  private dir(sha: string): Promise<Map<string, Entry>> {
+    let d = this.dirs.get(sha);
+    if (!d) {
+      d = this.git.tree(sha, false).then(({ entries }) => new Map(entries.map((e) => [e.path, e])));
+      this.dirs.set(sha, d);
+    }
+    return d;
+  }
+
+  async entry(path: string): Promise<Entry | undefined> {
+    const all = await this.all();
+    if (all) return all.get(path);
+    // A huge tree: walk it one directory at a time.
+    let sha = this.sha;
+    const parts = path.split("/");
+    for (let i = 0; i < parts.length; i++) {
+      const e = (await this.dir(sha)).get(parts[i]!);
+      if (!e) return undefined;
+      if (i === parts.length - 1) return e;
+      if (e.type !== "tree") return undefined;
+      sha = e.sha;
+    }
+    return undefined;
+  }
+
+  async list(dir: string): Promise<string[]> {
+    const prefix = normalizePath(dir).replace(/\/+$/, "");
+    const all = await this.all();
+    if (all) {
+      return [...all.entries()]
+        .filter(
+          ([p, e]) =>
+            e.type === "blob" && e.mode !== "120000" && (prefix === "" || p.startsWith(`${prefix}/`)),
+        )
+        .map(([p]) => p)
+        .sort();
+    }
+    const root = prefix === "" ? { sha: this.sha, type: "tree" } : await this.entry(prefix);
+    if (root?.type !== "tree") return [];
+    // The whole tree was too large for one listing: walk this directory one level at a time.
+    const out: string[] = [];
+    const walk = async (sha: string, dir: string): Promise<void> => {
+      for (const [name, e] of await this.dir(sha)) {
+        const path = dir === "" ? name : `${dir}/${name}`;
+        if (e.type === "tree") await walk(e.sha, path);
+        else if (e.type === "blob" && e.mode !== "120000") out.push(path);
+      }
+    };
+    await walk(root.sha, prefix);
+    return out.sort();
+  }
+
+  async read(path: string): Promise<string | undefined> {
+    const e = await this.entry(normalizePath(path));
+    // Symlinks are not followed (they could point outside the config repo), submodules are not files.
+    if (e?.type !== "blob" || e.mode === "120000") return undefined;
+    return this.git.blob(e.sha);
+  }
+}
+
+/** Base, with the carried-over files of the branch on top. */
+function overlay(base: Snapshot, branch: Snapshot, carried: Map<string, Entry>): TreeReader {
+  return {
+    async list(dir) {
+      const prefix = normalizePath(dir).replace(/\/+$/, "");
+      const extra = [...carried.keys()].filter((p) => prefix === "" || p.startsWith(`${prefix}/`));
+      return [...new Set([...(await base.list(dir)), ...extra])].sort();
+    },
+    read(path) {
+      const p = normalizePath(path);
+      return carried.has(p) ? branch.read(p) : base.read(p);
+    },
+  };
+}
+
+function isRefRace(err: unknown): boolean {
+  const status = statusOf(err);
+  if (status === 409) return true;
+  return status === 422 && /not a fast.?forward|already exists|reference does not exist/i.test(detailOf(err));
+}
+
+function permissionError(
+  repo: string,
+  permission: "contents" | "pull-requests",
+  what: string,
+  err: unknown,
+): PlatformError {
+  return new PlatformError(
+    "GITHUB_PERMISSION_DENIED",
+    `the token may not ${what} in ${repo}: it needs ${permission}: write (GitHub answered ${statusOf(err) ?? "?"} ${detailOf(err)})`,
+    {
+      category: "environment",
+      input: "token",
+      hint:
+        permission === "contents"
+          ? "grant `contents: write` (workflow `permissions:` for GITHUB_TOKEN, or the GitHub App's Contents: Read and write)"
+          : "grant `pull-requests: write` (workflow `permissions:` for GITHUB_TOKEN, or the GitHub App's Pull requests: Read and write)",
+      cause: err,
+    },
+  );
+}
+
+function statusOf(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** GitHub's own words for an error: the message plus any validation error messages. */
+function detailOf(err: unknown): string {
+  const e = err as {
+    errors?: Array<{ message?: string }>;
+    response?: { data?: { message?: string; errors?: Array<{ message?: string } | string> } };
+  } | null;
+  const parts = [errorMessage(err)];
+  for (const x of e?.response?.data?.errors ?? []) {
+    const m = typeof x === "string" ? x : x.message;
+    if (m && !parts[0]!.includes(m)) parts.push(m);
+  }
+  for (const x of e?.errors ?? [])
+    if (x.message && !parts.join(" ").includes(x.message)) parts.push(x.message);
+  return parts.join("; ");
+}
+
+function normalizePath(path: string): string {
+  return path.replace(/^\.\//, "").replace(/^\/+/, "");
+}
+
+function checkBuiltFiles(
+  files: Array<{ path: string; content: string }>,
+): Array<{ path: string; content: string }> {
+  const seen = new Set<string>();
+  return files.map(({ path, content }) => {
+    const p = normalizePath(path);
+    if (
+      p === "" ||
+      p.includes("\\") ||
+      p.split("/").some((s) => s === "" || s === "." || s === ".." || s === ".git")
+    ) {
+      throw new PlatformError(
+        "GITHUB_BAD_PATH",
+        `refusing to write "${path}": not a plain repo-relative path`,
+        {
+          category: "internal",
+        },
+      );
+    }
+    if (seen.has(p))
+      throw new PlatformError("GITHUB_BAD_PATH", `the bump wrote "${p}" twice`, { category: "internal" });
+    seen.add(p);
+    return { path: p, content };
+  });
+}
+
+function checkBranchName(branch: string): void {
+  const bad =
+    branch === "" ||
+    branch.startsWith("/") ||
+    branch.endsWith("/") ||
+    branch.endsWith(".lock") ||
+    branch.startsWith("-") ||
+    branch.includes("..") ||
+    branch.includes("//") ||
+    branch.includes("@{") ||
+    /[\s~^:?*[\\]/.test(branch) ||
+    [...branch].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f) ||
+    branch.split("/").some((s) => s.startsWith("."));
+  if (bad) {
+    throw new PlatformError("GITHUB_BAD_BRANCH", `"${branch}" is not a valid branch name`, {
+      input: "branch-prefix",
+      hint: "use letters, digits, '-', '_', '.' and '/' separators, e.g. platform/bump/<env>/<image>",
+    });
+  }
+}
+
+function truncateBody(body: string, log: Logger): string {
+  if (body.length <= MAX_BODY) return body;
+  const note = "\n\n_…truncated: GitHub limits a pull request body to 65,536 characters._";
+  log.warn(`the pull request body has ${body.length} characters; truncating it to GitHub's limit`);
+  return body.slice(0, MAX_BODY - note.length) + note;
+}
+
+/** The Git blob id of UTF-8 text (what `git hash-object` prints), to skip unchanged files without uploading. */
+export function gitBlobSha(text: string): string {
+  const bytes = Buffer.from(text, "utf8");
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
