@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { createCelEngine, opaRegoCompiler, runGatorSuites } from "@platform/policy";
 import { describe, expect, it } from "vitest";
