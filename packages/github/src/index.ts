@@ -8,6 +8,15 @@ export {
   runAction,
 } from "./action.ts";
 export {
+  type BumpInput,
+  type BumpOutcome,
+  bump,
+  bumpBranch,
+  bumpPullRequestBody,
+  type EnvironmentOutcome,
+  isLocalRepo,
+} from "./bump.ts";
+export {
   booleanInput,
   type CamelKeys,
   camel,

@@ -1,0 +1,103 @@
+import { resolve } from "node:path";
+import { loadConfig, PlatformError } from "@platform/core";
+import {
+  type ActionContext,
+  type ActionOutcome,
+  bump,
+  createOctokit,
+  isLocalRepo,
+  tokenWarning,
+} from "@platform/github";
+
+export interface Inputs {
+  imageRef: string;
+  configRepo: string;
+  token?: string;
+  environments: string[];
+  paths: string[];
+  branchPrefix?: string;
+  autoMerge: "false" | "merge" | "squash" | "rebase";
+  labels: string[];
+  base?: string;
+  force: boolean;
+  config?: string;
+}
+
+/** The action's glue: inputs → bump (GitHub or local mode) → outputs, summary, annotations. */
+export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
+  const { config } = await loadConfig(resolve(ctx.workspace, inputs.config ?? "platform.yaml"), {
+    explicit: inputs.config !== undefined && inputs.config !== "platform.yaml",
+  });
+  const local = isLocalRepo(inputs.configRepo, ctx.workspace);
+  let octokit: ReturnType<typeof createOctokit> | undefined;
+  if (!local) {
+    if (!inputs.token) {
+      throw new PlatformError(
+        "BUMP_NO_TOKEN",
+        `config-repo "${inputs.configRepo}" is a GitHub repository and no token was given`,
+        {
+          input: "token",
+          hint: "Pass a token with contents: write and pull-requests: write — a GitHub App token from actions/create-github-app-token, so the pull request triggers workflows.",
+        },
+      );
+    }
+    octokit = createOctokit({ token: inputs.token, log: ctx.log, baseUrl: ctx.env.GITHUB_API_URL });
+    if (inputs.token === ctx.env.GITHUB_TOKEN) ctx.log.warn(tokenWarning("github-token")!);
+  }
+  const outcome = await bump(
+    {
+      imageRef: inputs.imageRef,
+      configRepo: inputs.configRepo,
+      environments: inputs.environments,
+      paths: inputs.paths,
+      branchPrefix: inputs.branchPrefix ?? "platform/bump",
+      autoMerge: inputs.autoMerge === "false" ? false : inputs.autoMerge,
+      labels: inputs.labels,
+      base: inputs.base,
+      force: inputs.force,
+      config,
+      workspace: ctx.workspace,
+      runUrl: ctx.github.runUrl,
+    },
+    { log: ctx.log, octokit },
+  );
+  const s = ctx.summary;
+  s.heading(`Digest bump: ${outcome.image}`, 2, 0).paragraph(`${outcome.digest} (${outcome.mode} mode)`, 0);
+  s.table(
+    ["environment", "result", "pull request", "files"],
+    outcome.environments.map((e) => [
+      e.environment,
+      e.message,
+      e.url ? { raw: `[#${e.number}](${e.url})` } : "",
+      e.files.join(", "),
+    ]),
+    0,
+  );
+  const edits = outcome.environments.flatMap((e) =>
+    e.edits.map((x) => [e.environment, `${x.file}:${x.line}`, x.from ?? "(none)", x.to]),
+  );
+  if (edits.length) s.heading("Changes", 3, 1).table(["environment", "where", "from", "to"], edits, 1);
+  for (const e of outcome.environments)
+    if (e.status === "blocked")
+      ctx.annotate({ level: "error", title: "promotion blocked", message: `${e.environment}: ${e.message}` });
+  const first = outcome.environments.find((e) => e.number !== undefined);
+  const blocked = outcome.environments.filter((e) => e.status === "blocked");
+  return {
+    outputs: {
+      "pull-request-number": first?.number ?? "",
+      "pull-request-url": first?.url ?? "",
+      "changed-files": JSON.stringify([...new Set(outcome.environments.flatMap((e) => e.files))]),
+    },
+    result: outcome,
+    failure: blocked.length
+      ? new PlatformError(
+          "BUMP_PROMOTION_BLOCKED",
+          `promotion blocked for ${blocked.map((b) => b.environment).join(", ")}`,
+          {
+            category: "verdict",
+            hint: "Bump the earlier environment first (or set force: true to skip the rule).",
+          },
+        )
+      : undefined,
+  };
+}

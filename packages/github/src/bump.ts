@@ -1,0 +1,265 @@
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Logger, type PlatformConfig, PlatformError } from "@platform/core";
+import {
+  applyChanges,
+  type BumpPlan,
+  diskReader,
+  type Environment,
+  parseImage,
+  planBump,
+  promotionCheck,
+  type RepoReader,
+} from "@platform/gitops";
+import type { GitHubClient } from "./octokit.ts";
+import { upsertBumpPullRequest } from "./pulls.ts";
+import { escapeMarkdown } from "./summary.ts";
+
+export interface BumpInput {
+  /** The built image with its digest: repo@sha256:… (a tag before the digest is kept as the tag). */
+  imageRef: string;
+  /** owner/name (GitHub mode) or a path to a checkout, relative to `workspace` (local mode). */
+  configRepo: string;
+  /** Environment names; default the first one of platform.yaml. */
+  environments: string[];
+  /** Directories to search; default each environment's path. */
+  paths: string[];
+  branchPrefix: string;
+  autoMerge: "merge" | "squash" | "rebase" | false;
+  labels: string[];
+  base?: string;
+  force: boolean;
+  config: PlatformConfig;
+  workspace: string;
+  /** Link to the build run, for the pull request body. */
+  runUrl?: string;
+}
+
+export interface EnvironmentOutcome {
+  environment: string;
+  /** pull-request: opened or updated; unchanged: nothing to write; edited: local checkout changed; blocked: promotion rule. */
+  status: "pull-request" | "unchanged" | "edited" | "blocked";
+  number?: number;
+  url?: string;
+  files: string[];
+  edits: Array<{ file: string; line: number; from?: string; to: string }>;
+  message: string;
+}
+
+export interface BumpOutcome {
+  image: string;
+  digest: string;
+  mode: "github" | "local";
+  environments: EnvironmentOutcome[];
+}
+
+const OWNER_REPO = /^([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)$/;
+
+/** Whether `configRepo` names a checkout in the workspace (local mode) rather than owner/name. */
+export function isLocalRepo(configRepo: string, workspace: string): boolean {
+  const p = resolve(workspace, configRepo);
+  return !OWNER_REPO.test(configRepo) || (existsSync(p) && statSync(p).isDirectory());
+}
+
+/** The environments to bump, resolved against platform.yaml (with a single implicit one when none are configured). */
+function environmentsFor(input: BumpInput): { order: Environment[]; targets: Environment[] } {
+  const order = input.config.environments.map((e) => ({ name: e.name, path: e.path }));
+  if (order.length === 0) {
+    const only = { name: input.environments[0] ?? "default", path: "" };
+    return { order: [only], targets: [only] };
+  }
+  const names = input.environments.length ? input.environments : [order[0]!.name];
+  const targets = names.map((n) => {
+    const env = order.find((e) => e.name === n);
+    if (!env) {
+      throw new PlatformError("BUMP_UNKNOWN_ENVIRONMENT", `environment "${n}" is not in platform.yaml`, {
+        input: "environments",
+        hint: `Use one of: ${order.map((e) => e.name).join(", ")}.`,
+      });
+    }
+    return env;
+  });
+  return { order, targets };
+}
+
+/** The deterministic bump branch: <prefix>/<env>/<image path with slashes as dashes>. */
+export function bumpBranch(prefix: string, environment: string, repository: string): string {
+  const slug = repository.replace(/^[^/]+\//, "").replace(/[^A-Za-z0-9._-]+/g, "-");
+  return `${prefix.replace(/\/+$/, "")}/${environment}/${slug}`;
+}
+
+/** The pull request body: what changes where (old → new digest), and where the image came from. */
+export function bumpPullRequestBody(o: {
+  image: string;
+  digest: string;
+  environment: string;
+  plan: BumpPlan;
+  runUrl?: string;
+}): string {
+  const rows = o.plan.changes.flatMap((c) =>
+    c.edits.map(
+      (e) =>
+        `| \`${escapeMarkdown(c.file)}\`:${e.line} | \`${escapeMarkdown(e.oldDigest ?? "(none)")}\` → \`${escapeMarkdown(e.newDigest)}\` |`,
+    ),
+  );
+  return [
+    `Bumps \`${escapeMarkdown(o.image)}\` in **${escapeMarkdown(o.environment)}** to \`${escapeMarkdown(o.digest)}\`.`,
+    "",
+    "| file | digest |",
+    "| --- | --- |",
+    ...rows,
+    "",
+    o.runUrl ? `Built, scanned and signed by [this run](${o.runUrl}).` : "",
+    "Only the digest bytes change; the pipeline never deploys — merging this pull request does.",
+    "",
+    "<sub>Opened by platform digest-bump. A later bump of the same image updates this pull request.</sub>",
+  ]
+    .filter((l, i, all) => l !== "" || all[i - 1] !== "")
+    .join("\n");
+}
+
+function edits(plan: BumpPlan): EnvironmentOutcome["edits"] {
+  return plan.changes.flatMap((c) =>
+    c.edits.map((e) => ({ file: c.file, line: e.line, from: e.oldDigest, to: e.newDigest })),
+  );
+}
+
+/**
+ * Bumps an image's digest in each environment of a GitOps config repo: one race-safe, upserted pull request
+ * per environment (GitHub mode) or edits in a checkout (local mode), after the promotion rule allows it.
+ */
+export async function bump(
+  input: BumpInput,
+  deps: { log: Logger; octokit?: GitHubClient },
+): Promise<BumpOutcome> {
+  const ref = parseImage(input.imageRef.trim());
+  if (!ref) {
+    throw new PlatformError("BUMP_BAD_IMAGE_REF", `"${input.imageRef}" is not an image reference`, {
+      input: "image-ref",
+      hint: "Pass repo@sha256:<digest>, e.g. the image-ref output of build-scan.",
+    });
+  }
+  if (!ref.digest) {
+    throw new PlatformError("BUMP_NO_DIGEST", `"${input.imageRef}" has no digest`, {
+      input: "image-ref",
+      hint: "GitOps config pins images by digest: pass repo@sha256:<digest> (build-scan's image-ref output).",
+    });
+  }
+  const image = ref.name;
+  const digest = ref.digest;
+  const { order, targets } = environmentsFor(input);
+  const local = isLocalRepo(input.configRepo, input.workspace);
+  const outcomes: EnvironmentOutcome[] = [];
+  for (const env of targets) {
+    const paths = input.paths.length ? input.paths : [env.path || "."];
+    const request = { image, digest, tag: ref.tag, paths };
+    const promotion = async (reader: RepoReader) =>
+      order.length > 1
+        ? promotionCheck(reader, { environments: order, target: env.name, image, digest, force: input.force })
+        : undefined;
+    if (local) {
+      const root = resolve(input.workspace, input.configRepo);
+      const reader = diskReader(root);
+      const verdict = await promotion(reader);
+      if (verdict?.verdict === "blocked") {
+        outcomes.push({
+          environment: env.name,
+          status: "blocked",
+          files: [],
+          edits: [],
+          message: `${verdict.message}. ${verdict.hint}`,
+        });
+        continue;
+      }
+      const plan = await planBump(reader, request);
+      const files = await applyChanges(root, plan.changes);
+      deps.log.info(`${env.name}: ${files.length ? `edited ${files.join(", ")}` : "already at this digest"}`);
+      outcomes.push({
+        environment: env.name,
+        status: files.length ? "edited" : "unchanged",
+        files,
+        edits: edits(plan),
+        message: files.length ? `edited ${files.length} file(s)` : "already at this digest",
+      });
+      continue;
+    }
+    const m = OWNER_REPO.exec(input.configRepo)!;
+    if (!deps.octokit)
+      throw new PlatformError("BUMP_NO_TOKEN", "GitHub mode needs a token", {
+        input: "token",
+        hint: "Pass a token with contents: write and pull-requests: write (a GitHub App token is best).",
+      });
+    let lastPlan: BumpPlan = { references: [], changes: [] };
+    let result: Awaited<ReturnType<typeof upsertBumpPullRequest>>;
+    try {
+      result = await upsertBumpPullRequest(
+        deps.octokit,
+        {
+          owner: m[1]!,
+          repo: m[2]!,
+          base: input.base,
+          branch: bumpBranch(input.branchPrefix, env.name, ref.repository),
+          title: `Bump ${image.split("/").at(-1)} to ${digest.slice(0, 19)} in ${env.name}`,
+          // Read after the commit, so it describes the change that was built last (after any race).
+          get body() {
+            return bumpPullRequestBody({
+              image,
+              digest,
+              environment: env.name,
+              plan: lastPlan,
+              runUrl: input.runUrl,
+            });
+          },
+          labels: input.labels,
+          autoMerge: input.autoMerge,
+          message: `Bump ${image} to ${digest} in ${env.name}`,
+          // Recomputed from what is read, so a retry after a lost race rebuilds the change on the new head.
+          build: async (_read, tree) => {
+            const verdict = await promotion(tree);
+            if (verdict?.verdict === "blocked") {
+              throw new PlatformError("BUMP_PROMOTION_BLOCKED", `${verdict.message}. ${verdict.hint}`, {
+                category: "verdict",
+              });
+            }
+            lastPlan = await planBump(tree, request);
+            return lastPlan.changes.map((c) => ({ path: c.file, content: c.after }));
+          },
+        },
+        { log: deps.log },
+      );
+    } catch (err) {
+      if (err instanceof PlatformError && err.code === "BUMP_PROMOTION_BLOCKED") {
+        outcomes.push({
+          environment: env.name,
+          status: "blocked",
+          files: [],
+          edits: [],
+          message: err.message,
+        });
+        continue;
+      }
+      throw err;
+    }
+    const files = lastPlan.changes.map((c) => c.file);
+    if (result.kind === "already-in-base") {
+      outcomes.push({
+        environment: env.name,
+        status: "unchanged",
+        files: [],
+        edits: [],
+        message: "the base branch already pins this digest",
+      });
+    } else {
+      outcomes.push({
+        environment: env.name,
+        status: "pull-request",
+        number: result.number,
+        url: result.url,
+        files,
+        edits: edits(lastPlan),
+        message: `${result.kind} pull request #${result.number}`,
+      });
+    }
+  }
+  return { image, digest, mode: local ? "local" : "github", environments: outcomes };
+}
