@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -176,5 +176,53 @@ describe("platform CLI (bundled)", () => {
       expect.objectContaining({ policy: "disallow-latest-tag", verdict: "warn", name: "storefront" }),
     );
     expect(rows.some((x) => x.policy.startsWith("PLAT"))).toBe(false);
+  });
+
+  it("bump edits a real git checkout byte-exactly and commits it (local mode)", async () => {
+    const repo = await mkdtemp(join(tmpdir(), "bump-repo-"));
+    const git = (...args: string[]) => spawnSync("git", ["-C", repo, ...args], { encoding: "utf8" });
+    git("init", "-q");
+    git("config", "user.email", "ci@example.com");
+    git("config", "user.name", "ci");
+    const dir = join(repo, "apps", "api");
+    await mkdir(dir, { recursive: true });
+    const text = `# api\r\nimages:\r\n  - name: acr.io/team/api # the app\r\n    newTag: "1.0"\r\n    digest: 'sha256:${"a".repeat(64)}'\r\n`;
+    await writeFile(join(dir, "kustomization.yaml"), text);
+    git("add", ".");
+    git("commit", "-qm", "init");
+    const digest = `sha256:${"b".repeat(64)}`;
+    const r = platform(
+      [
+        "bump",
+        "--image-ref",
+        `acr.io/team/api@${digest}`,
+        "--config-repo",
+        ".",
+        "--paths",
+        "apps",
+        "--commit",
+      ],
+      { cwd: repo },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`apps/api/kustomization.yaml:5  sha256:${"a".repeat(64)} → ${digest}`);
+    const after = readFileSync(join(dir, "kustomization.yaml"), "utf8");
+    expect(after).toBe(text.replace("a".repeat(64), "b".repeat(64)));
+    expect(git("log", "--oneline").stdout.trim().split("\n")).toHaveLength(2);
+    const again = platform(
+      [
+        "bump",
+        "--image-ref",
+        `acr.io/team/api@${digest}`,
+        "--config-repo",
+        ".",
+        "--paths",
+        "apps",
+        "--commit",
+      ],
+      { cwd: repo },
+    );
+    expect(again.stdout).toContain("already at this digest");
+    expect(git("log", "--oneline").stdout.trim().split("\n")).toHaveLength(2);
   });
 });

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, ExitCode, errorMessage, exitCodeFor, PlatformError } from "@platform/core";
 import { Command, CommanderError, Option } from "commander";
+import { demoBump, runBump } from "./bump.ts";
 import { registerExportVap } from "./export-vap.ts";
 import { listOption } from "./options.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
@@ -124,6 +125,42 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   });
 
   program
+    .command("bump")
+    .description(
+      "bump an image's digest in a GitOps config repo: a pull request per environment, or edits in a checkout",
+    )
+    .requiredOption("--image-ref <ref>", "the built image with its digest (repo@sha256:…)")
+    .requiredOption(
+      "--config-repo <repo>",
+      "owner/name (GitHub; token from --token or GITHUB_TOKEN) or a path to a checkout",
+    )
+    .option("--environments <list>", "environments from platform.yaml (default: the first)", listOption, [])
+    .option("--paths <list>", "directories to search (default: each environment's path)", listOption, [])
+    .option("--token <token>", "GitHub token (default: $GITHUB_TOKEN)")
+    .option("--branch-prefix <prefix>", "bump branch prefix", "platform/bump")
+    .addOption(
+      new Option("--auto-merge <method>", "enable auto-merge")
+        .choices(["false", "merge", "squash", "rebase"])
+        .default("false"),
+    )
+    .option(
+      "--labels <label>",
+      "pull request label (repeatable)",
+      (v: string, p: string[] = []) => [...p, v],
+      [],
+    )
+    .option("--base <branch>", "base branch (default: the repository's default branch)")
+    .option("--force", "skip the promotion rule", false)
+    .option("--commit", "local mode: commit the edit with git", false)
+    .option("--config <file>", "platform.yaml", "platform.yaml")
+    .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
+    .option("--json", "print the outcome as JSON", false)
+    .action(async (o) => {
+      if (o.token) log.secret(o.token);
+      code = await runBump(o, { out: io.out, log, env: io.env });
+    });
+
+  program
     .command("demo")
     .description("run the policy check on the bundled Northwind sample config repo")
     .action(async () => {
@@ -167,6 +204,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.out(
         `\nThe same check in CI: uses: org/platform/actions/policy-dry-run@v1 (see README). Exit code would be ${r.code}.\n`,
       );
+      await demoBump(example, { out: io.out });
       code = ExitCode.ok;
     });
 

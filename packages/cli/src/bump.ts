@@ -1,0 +1,114 @@
+import { execFileSync } from "node:child_process";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type Logger, loadConfig, PlatformError } from "@platform/core";
+import { bump, bumpPullRequestBody, createOctokit, isLocalRepo } from "@platform/github";
+import { diskReader, planBump } from "@platform/gitops";
+
+export interface BumpOptions {
+  imageRef: string;
+  configRepo: string;
+  environments: string[];
+  paths: string[];
+  token?: string;
+  branchPrefix: string;
+  autoMerge: "false" | "merge" | "squash" | "rebase";
+  labels: string[];
+  base?: string;
+  force: boolean;
+  commit: boolean;
+  config: string;
+  root: string;
+  json: boolean;
+}
+
+/** `platform bump`: the digest-bump action from a terminal (local checkout, or GitHub with a token). */
+export async function runBump(
+  o: BumpOptions,
+  io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv },
+): Promise<number> {
+  const root = resolve(o.root);
+  const { config } = await loadConfig(resolve(root, o.config), { explicit: o.config !== "platform.yaml" });
+  const local = isLocalRepo(o.configRepo, root);
+  const token = o.token ?? io.env.GITHUB_TOKEN;
+  const octokit =
+    local || !token ? undefined : createOctokit({ token, log: io.log, baseUrl: io.env.GITHUB_API_URL });
+  const outcome = await bump(
+    {
+      imageRef: o.imageRef,
+      configRepo: o.configRepo,
+      environments: o.environments,
+      paths: o.paths,
+      branchPrefix: o.branchPrefix,
+      autoMerge: o.autoMerge === "false" ? false : o.autoMerge,
+      labels: o.labels,
+      base: o.base,
+      force: o.force,
+      config,
+      workspace: root,
+    },
+    { log: io.log, octokit },
+  );
+  if (local && o.commit) {
+    const files = outcome.environments.flatMap((e) => e.files);
+    if (files.length) {
+      const repo = resolve(root, o.configRepo);
+      // argv, never a shell string: file names come from the config repo.
+      execFileSync("git", ["-C", repo, "add", "--", ...files]);
+      execFileSync("git", [
+        "-C",
+        repo,
+        "commit",
+        "--quiet",
+        "-m",
+        `Bump ${outcome.image} to ${outcome.digest}`,
+        "--",
+        ...files,
+      ]);
+      io.log.info(`committed ${files.length} file(s) in ${o.configRepo}`);
+    }
+  }
+  if (o.json) io.out(`${JSON.stringify(outcome, null, 2)}\n`);
+  else {
+    for (const e of outcome.environments) {
+      io.out(`${e.environment}: ${e.message}${e.url ? ` ${e.url}` : ""}\n`);
+      for (const x of e.edits) io.out(`  ${x.file}:${x.line}  ${x.from ?? "(none)"} → ${x.to}\n`);
+    }
+  }
+  return outcome.environments.some((e) => e.status === "blocked") ? 1 : 0;
+}
+
+/** The demo's bump: a copy of the sample config repo, the diff, and the pull request body GitHub mode would open. */
+export async function demoBump(example: string, io: { out: (s: string) => void }): Promise<void> {
+  const work = await mkdtemp(join(tmpdir(), "platform-demo-"));
+  try {
+    await cp(join(example, "config-repo"), work, { recursive: true });
+    const image = "northwindacr.azurecr.io/orders/api";
+    const digest = `sha256:${"5e".repeat(32)}`;
+    const plan = await planBump(diskReader(work), { image, digest, paths: ["apps/orders/overlays/dev"] });
+    if (plan.changes.length === 0)
+      throw new PlatformError("DEMO_NO_CHANGE", "the demo bump found nothing to change", {
+        category: "internal",
+      });
+    io.out(
+      `\nA new build of ${image} (${digest.slice(0, 19)}…) reaches dev as a pull request on the config repo:\n\n`,
+    );
+    for (const c of plan.changes) {
+      io.out(`--- a/${c.file}\n+++ b/${c.file}\n`);
+      const before = c.before.split("\n");
+      const after = c.after.split("\n");
+      for (let i = 0; i < Math.max(before.length, after.length); i++) {
+        if (before[i] !== after[i]) {
+          if (before[i] !== undefined) io.out(`@@ line ${i + 1} @@\n-${before[i]}\n`);
+          if (after[i] !== undefined) io.out(`+${after[i]}\n`);
+        }
+      }
+    }
+    io.out(
+      `\nPull request body (GitHub mode):\n\n${bumpPullRequestBody({ image, digest, environment: "dev", plan })}\n`,
+    );
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
