@@ -265,8 +265,20 @@ describe("refusals", () => {
     expect(change.edits).toHaveLength(2);
   });
 
-  it("refuses a tag that would turn a string into a number", () => {
+  it("refuses a tag that would turn a string into a number, in YAML 1.2 or in YAML 1.1 (Helm, kubectl)", () => {
     const before = `image:\n  repository: ${IMAGE}\n  tag: v1\n  digest: ${OLD}\n`;
+    for (const [tag, type] of [
+      ["1_000", "number"],
+      ["on", "boolean"],
+      ["0x1F", "number"],
+    ]) {
+      expect(() => bump("values.yaml", before, { tag })).toThrow(
+        `would be read as a ${type} instead of a string`,
+      );
+    }
+    expect(after("values.yaml", before.replace("tag: v1", "tag: 'v1'"), { tag: "1.20" })).toContain(
+      "tag: '1.20'",
+    );
     expect(() => bump("values.yaml", before, { tag: "1.20" })).toThrow(
       expect.objectContaining({
         code: "GITOPS_EDIT_UNSAFE",

@@ -3,7 +3,7 @@
 // structural edit is one `digest:` line where a map-shaped reference has none. Every edited file is parsed
 // again and compared, value for value, with what the edit was meant to produce; anything else is refused.
 import { PlatformError } from "@platform/core";
-import { CORE_SCHEMA, load, SCALAR_STYLE } from "js-yaml";
+import { CORE_SCHEMA, load, SCALAR_STYLE, YAML11_SCHEMA } from "js-yaml";
 import type { Found, Host, Path, ScannedFile, Scope, Slot } from "./locate.ts";
 import { formatPath } from "./locate.ts";
 import { constructValues, LIMITS, lineIndex, parseYaml, type YNode, type YScalar } from "./tree.ts";
@@ -26,6 +26,8 @@ interface Expectation {
   path: Path;
   value: unknown;
   addKey?: string;
+  /** The new text of a plain scalar, whose type depends on how it is read. */
+  plain?: string;
 }
 
 /** Splices and expectations of one scope (the file, or one `helm.values` string in it). */
@@ -119,7 +121,7 @@ function editReference(
     }
     if (next !== value) {
       changed = true;
-      edit.expect.push({ doc: found.doc, path: slot.path, value: scalarValue(slot.node, next) });
+      edit.expect.push({ doc: found.doc, path: slot.path, ...scalarValue(slot.node, next) });
     }
   }
   if (!digestPlaced && found.insert) {
@@ -152,10 +154,10 @@ function sliceSplice(
   return { start: colon + 1, end: colon + 1, text: ` ${replacement}` };
 }
 
-/** A plain scalar is read by the YAML core schema: `1.20` is a number; quoted and tagged scalars are strings. */
-function scalarValue(node: YScalar, text: string): unknown {
-  if (node.style !== SCALAR_STYLE.PLAIN || node.tagged) return text;
-  return load(text, { schema: CORE_SCHEMA });
+/** A plain scalar is resolved by the schema (`1.20` is a number); quoted and tagged scalars are strings. */
+function scalarValue(node: YScalar, text: string): Pick<Expectation, "value" | "plain"> {
+  if (node.style !== SCALAR_STYLE.PLAIN || node.tagged) return { value: text };
+  return { value: load(text, { schema: CORE_SCHEMA }), plain: text };
 }
 
 /** One new line `digest: …` after the sibling's value, at the sibling key's indentation and line ending. */
@@ -278,12 +280,18 @@ function apply(docs: unknown[], e: Expectation, file: string, line: number): voi
     return;
   }
   const old = holder[key];
-  if (typeof old === "string" && typeof e.value !== "string") {
-    throw unsafe(
-      file,
-      `${formatPath(e.path)} would be read as a ${e.value === null ? "null" : typeof e.value} instead of a string; quote it`,
-      line,
-    );
+  if (typeof old === "string" && e.plain !== undefined) {
+    // Helm and kubectl read YAML 1.1, where `on`, `0x1F` and `1_000` are not strings either.
+    const yaml11 = load(e.plain, { schema: YAML11_SCHEMA });
+    const wrong = typeof e.value !== "string" ? e.value : typeof yaml11 !== "string" ? yaml11 : undefined;
+    if (wrong !== undefined) {
+      const type = wrong === null ? "null" : wrong instanceof Date ? "timestamp" : typeof wrong;
+      throw unsafe(
+        file,
+        `${formatPath(e.path)} would be read as a ${type} instead of a string; quote it`,
+        line,
+      );
+    }
   }
   holder[key] = e.value;
 }

@@ -161,6 +161,43 @@ describe("matching by value", () => {
     ]);
   });
 
+  it("reads Argo CD ApplicationSet templates, and reports parameters without a digest as not editable", () => {
+    const text = [
+      "apiVersion: argoproj.io/v1alpha1",
+      "kind: ApplicationSet",
+      "spec:",
+      "  template:",
+      "    spec:",
+      "      source:",
+      "        helm:",
+      "          parameters:",
+      "            - name: api.image.registry",
+      "              value: myacr.azurecr.io",
+      "            - name: api.image.repository",
+      "              value: app",
+      "            - name: api.image.tag",
+      '              value: "1.0"',
+      "            - name: sidecarImage",
+      `              value: myacr.azurecr.io/app@${D}`,
+      "",
+    ].join("\n");
+    const refs = locateImage([{ path: "appset.yaml", text }], "myacr.azurecr.io/app");
+    expect(refs.map((r) => [r.line, r.path, r.current, r.notEditable])).toEqual([
+      [
+        10,
+        "spec.template.spec.source.helm.parameters[0]",
+        { repository: "myacr.azurecr.io/app", tag: "1.0" },
+        "there is no `api.image.digest` parameter (add one next to `api.image.tag` once, for a chart that reads it)",
+      ],
+      [
+        16,
+        "spec.template.spec.source.helm.parameters[3].value",
+        { repository: "myacr.azurecr.io/app", digest: D },
+        undefined,
+      ],
+    ]);
+  });
+
   it("reports references reached through aliases where the alias is used", () => {
     const text = [
       "base: &img",

@@ -525,12 +525,15 @@ function argoParameters(items: YNode[], path: Path, ctx: Ctx): void {
     const name = stringScalar(f?.get("name")?.value)?.value;
     const value = f?.get("value");
     if (name === undefined || !value) continue;
-    for (const field of PARAM_FIELDS) {
-      if (name !== field && !name.endsWith(`.${field}`)) continue;
+    const field = PARAM_FIELDS.find((f) => name === f || name.endsWith(`.${f}`));
+    if (field) {
       const prefix = name.slice(0, name.length - field.length);
       const group = groups.get(prefix) ?? new Map<string, FieldRef>();
       group.set(field, { key: value.key, value: value.value, path: [...path, i, "value"] });
       groups.set(prefix, group);
+    } else if (IMAGE_KEY.test(name.slice(name.lastIndexOf(".") + 1))) {
+      // `sidecarImage`, `jobs.initImage`: a whole image string, like such keys in values files.
+      imageString(value.value, [...path, i, "value"], 0, "argocd-application", ctx);
     }
   }
   for (const [prefix, group] of groups) {

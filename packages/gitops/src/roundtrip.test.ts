@@ -12,7 +12,7 @@ const B = digest("B");
 const NOISE = digest("noise");
 const T1 = "1.4.0";
 const T2 = "1.5.0-rc.1";
-const RUNS = 150;
+const RUNS = 300;
 
 /** mulberry32: small, seeded, good enough to vary documents reproducibly. */
 function rng(seed: number) {
@@ -285,11 +285,15 @@ async function bumpAll(reader: RepoReader & { files: Record<string, string> }, d
 describe("round trip over generated config repos", () => {
   it(`A → B changes only digest bytes and B → A restores every byte (${RUNS} repos)`, async () => {
     let references = 0;
+    const sources = new Set<string>();
+    let nested = 0;
     for (let seed = 1; seed <= RUNS; seed++) {
       const original = generateRepo(seed);
       const reader = memoryReader({ ...original });
       const there = await bumpAll(reader, B);
       references += there.references.length;
+      for (const r of there.references) sources.add(r.source);
+      nested += there.references.filter((r) => r.path.includes(" > ")).length;
       expect(
         there.references.every((r) => !r.notEditable),
         `seed ${seed}`,
@@ -304,7 +308,16 @@ describe("round trip over generated config repos", () => {
       await bumpAll(reader, A);
       expect(reader.files, `seed ${seed}`).toEqual(original);
     }
+    // The generator reaches every layout, and YAML nested in Argo CD `helm.values` blocks.
     expect(references).toBeGreaterThan(RUNS * 3);
+    expect([...sources].sort()).toEqual([
+      "argocd-application",
+      "flux-helmrelease",
+      "helm-values",
+      "kustomize-images",
+      "manifest",
+    ]);
+    expect(nested).toBeGreaterThan(10);
   });
 
   it(`with a tag: A:${T1} → B:${T2} → A:${T1} restores every byte (${RUNS} repos)`, async () => {
