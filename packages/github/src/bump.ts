@@ -250,6 +250,13 @@ export async function bump(
         message: "the base branch already pins this digest",
       });
     } else {
+      const refused = result.autoMerge && !result.autoMerge.enabled ? result.autoMerge.reason : undefined;
+      if (refused) deps.log.warn(`${env.name}: auto-merge not enabled: ${refused}`);
+      const merge = refused
+        ? ` (auto-merge not enabled: ${refused})`
+        : result.autoMerge?.enabled
+          ? " (auto-merge enabled)"
+          : "";
       outcomes.push({
         environment: env.name,
         status: "pull-request",
@@ -257,7 +264,7 @@ export async function bump(
         url: result.url,
         files,
         edits: edits(lastPlan),
-        message: `${result.kind} pull request #${result.number}`,
+        message: `${result.kind} pull request #${result.number}${merge}`,
       });
     }
   }
