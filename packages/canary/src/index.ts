@@ -1,0 +1,66 @@
+export {
+  type ArmTotals,
+  type BurnRateEvidence,
+  burnRateGuard,
+  type DecideOptions,
+  type Decision,
+  type DecisionKind,
+  type DecisionRule,
+  decide,
+  type Evidence,
+  type LatencyEvidence,
+  quantile,
+  type SeriesPoint,
+  type TestEvidence,
+} from "./decide.ts";
+export { errorRateChart, evidenceTable } from "./explain.ts";
+export {
+  type BackendOptions,
+  evaluateGate,
+  type GateDecision,
+  type GateDeps,
+  type GateInput,
+  openBackend,
+  type WatchDeps,
+  watchGate,
+} from "./gate.ts";
+export type { ArmSample, Histogram, IntervalObservation, Observations } from "./observations.ts";
+export {
+  AZURE_MONITOR_PROMETHEUS_SCOPE,
+  createPrometheusClient,
+  type InstantSample,
+  type Point,
+  type PrometheusAuth,
+  type PrometheusClient,
+  type PrometheusClientOptions,
+  type QueryData,
+  type QueryResult,
+  type RangeOptions,
+  type RangeSeries,
+  type TokenCredentialLike,
+} from "./prometheus.ts";
+export { escapeLabelValue, escapeRegex, type LabelMatcher, parseDuration, renderTemplate } from "./promql.ts";
+export { evaluateRange, increase, parseOpenMetrics, type ReplaySeries, replayBackend } from "./replay.ts";
+export { namedScenario, type ScenarioName, type ScenarioSpec, scenarioOpenMetrics } from "./scenarios.ts";
+export {
+  type ArmSelectors,
+  type CustomQueries,
+  fetchObservations,
+  type Mesh,
+  type MetricQuery,
+  type MetricsBackend,
+  planQueries,
+  prometheusBackend,
+  type QueryShape,
+  type RangeWindow,
+  type SourceConfig,
+} from "./sources.ts";
+export {
+  DEFAULT_TEST_OPTIONS,
+  type OneSidedTest,
+  type PairCounts,
+  ratioBounds,
+  type SequentialTestOptions,
+  type SequentialTestResult,
+  sequentialTest,
+} from "./stats.ts";
