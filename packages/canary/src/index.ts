@@ -25,6 +25,7 @@ export {
   watchGate,
 } from "./gate.ts";
 export type { ArmSample, Histogram, IntervalObservation, Observations } from "./observations.ts";
+export { authFor, type GateOptions, gateInput } from "./options.ts";
 export {
   AZURE_MONITOR_PROMETHEUS_SCOPE,
   createPrometheusClient,
