@@ -225,4 +225,32 @@ describe("platform CLI (bundled)", () => {
     expect(again.stdout).toContain("already at this digest");
     expect(git("log", "--oneline").stdout.trim().split("\n")).toHaveLength(2);
   });
+
+  it("canary gate replays a scenario and exits 1 on rollback; the demo shows both decisions", async () => {
+    const { namedScenario, scenarioOpenMetrics } = await import("@platform/canary");
+    const dir = await mkdtemp(join(tmpdir(), "canary-cli-"));
+    await writeFile(
+      join(dir, "bad.om"),
+      scenarioOpenMetrics(namedScenario("error-spike", Date.parse("2026-11-25T10:00:00Z"), 30)),
+    );
+    const r = platform(
+      [
+        "canary",
+        "gate",
+        "--prometheus-url",
+        `file://${join(dir, "bad.om")}`,
+        "--namespace",
+        "demo",
+        "--service",
+        "podinfo",
+        "--json",
+      ],
+      { cwd: dir },
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ decision: "rollback", rule: "errors.harm" });
+    const demo = platform(["demo"], { cwd: tmpdir() });
+    expect(demo.stdout).toContain("decision: rollback (errors.harm)");
+    expect(demo.stdout).toMatch(/healthy canary[^\n]*\n {2}decision: (promote|continue)/);
+  });
 });

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createLogger, ExitCode, errorMessage, exitCodeFor, PlatformError } from "@platform/core";
 import { Command, CommanderError, Option } from "commander";
 import { demoBump, runBump } from "./bump.ts";
+import { demoCanary, runCanaryGate } from "./canary.ts";
 import { registerExportVap } from "./export-vap.ts";
 import { listOption } from "./options.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
@@ -160,6 +161,34 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await runBump(o, { out: io.out, log, env: io.env });
     });
 
+  const canary = program.command("canary").description("promote or roll back a canary from mesh metrics");
+  canary
+    .command("gate")
+    .description("evaluate a canary against its primary (anytime-valid sequential test; missing data holds)")
+    .requiredOption(
+      "--prometheus-url <url>",
+      "Prometheus or managed Prometheus query endpoint, or file://<openmetrics> to replay",
+    )
+    .requiredOption("--namespace <ns>", "namespace of the service")
+    .requiredOption("--service <name>", "Flagger target: canary <service>, primary <service>-primary")
+    .option("--canary-selector <label=value>", "override the canary arm")
+    .option("--primary-selector <label=value>", "override the primary arm")
+    .addOption(
+      new Option("--mesh <mesh>", "metric source").choices(["istio", "cilium", "custom"]).default("istio"),
+    )
+    .option("--queries <text>", "custom PromQL: lines of requests: / errors: / latency:")
+    .option("--slo <list>", "availability=99.9%, latency=<bound>")
+    .option("--interval <duration>", "evaluation interval", "1m")
+    .option("--max-duration <duration>", "maximum canary duration", "30m")
+    .addOption(
+      new Option("--mode <mode>", "one evaluation or watch").choices(["once", "watch"]).default("once"),
+    )
+    .option("--at <time>", "evaluate as of this time (RFC 3339)")
+    .option("--json", "print the decision as JSON", false)
+    .action(async (o) => {
+      code = await runCanaryGate(o, { out: io.out, log, env: io.env });
+    });
+
   program
     .command("demo")
     .description("run the policy check on the bundled Northwind sample config repo")
@@ -205,6 +234,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         `\nThe same check in CI: uses: org/platform/actions/policy-dry-run@v1 (see README). Exit code would be ${r.code}.\n`,
       );
       await demoBump(example, { out: io.out });
+      await demoCanary({ out: io.out });
       code = ExitCode.ok;
     });
 
