@@ -44,6 +44,15 @@ export { escapeLabelValue, escapeRegex, type LabelMatcher, parseDuration, render
 export { evaluateRange, increase, parseOpenMetrics, type ReplaySeries, replayBackend } from "./replay.ts";
 export { namedScenario, type ScenarioName, type ScenarioSpec, scenarioOpenMetrics } from "./scenarios.ts";
 export {
+  CANARY_SERVE_MARKDOWN,
+  type CanaryServer,
+  type CanaryServerOptions,
+  type FlaggerHook,
+  flaggerStatus,
+  type ServeAnswer,
+  startCanaryServer,
+} from "./serve.ts";
+export {
   type ArmSelectors,
   type CustomQueries,
   fetchObservations,

@@ -10,7 +10,9 @@ import {
   gateInput,
   namedScenario,
   openBackend,
+  parseDuration,
   scenarioOpenMetrics,
+  startCanaryServer,
   watchGate,
 } from "@platform/canary";
 import { createAzureCredential, type Logger } from "@platform/core";
@@ -76,4 +78,44 @@ export async function demoCanary(io: { out: (s: string) => void }): Promise<void
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+export interface CanaryServeOptions extends Partial<GateOptions> {
+  prometheusUrl: string;
+  port: string;
+  host: string;
+  timeout?: string;
+}
+
+/** `platform canary serve`: the gate as a Flagger webhook and an Argo Rollouts web metric, until SIGINT/SIGTERM. */
+export async function runCanaryServe(
+  o: CanaryServeOptions,
+  io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv },
+): Promise<number> {
+  // One backend for every request: the server's credentials never go to a URL a caller names.
+  const backend = await openBackend({
+    url: o.prometheusUrl,
+    auth: authFor(o.prometheusUrl, () => createAzureCredential({ env: io.env, log: io.log })),
+    log: io.log,
+  });
+  // Server-wide options (mesh, interval, SLO…); namespace and service come with each request.
+  const {
+    namespace: _namespace,
+    service: _service,
+    ...defaults
+  } = gateInput({ mesh: "istio", ...o, namespace: "", service: "" });
+  const server = await startCanaryServer({
+    port: Number(o.port),
+    host: o.host,
+    backend,
+    defaults,
+    log: io.log,
+    ...(o.timeout ? { timeoutSeconds: parseDuration(o.timeout) } : {}),
+  });
+  io.out(`canary gate serving on ${server.url}: POST /flagger[/<hook>], GET|POST /argo, GET /healthz\n`);
+  await new Promise<void>((done) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const) process.once(sig, () => done());
+  });
+  await server.close();
+  return 0;
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { createLogger, ExitCode, errorMessage, exitCodeFor, PlatformError } from "@platform/core";
 import { Command, CommanderError, Option } from "commander";
 import { demoBump, runBump } from "./bump.ts";
-import { demoCanary, runCanaryGate } from "./canary.ts";
+import { demoCanary, runCanaryGate, runCanaryServe } from "./canary.ts";
 import { registerExportVap } from "./export-vap.ts";
 import { listOption } from "./options.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
@@ -187,6 +187,28 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option("--json", "print the decision as JSON", false)
     .action(async (o) => {
       code = await runCanaryGate(o, { out: io.out, log, env: io.env });
+    });
+
+  canary
+    .command("serve")
+    .description(
+      "serve the gate as a Flagger webhook (POST /flagger) and an Argo Rollouts web metric (/argo)",
+    )
+    .requiredOption(
+      "--prometheus-url <url>",
+      "Prometheus or managed Prometheus query endpoint (or file:// replay)",
+    )
+    .option("--port <port>", "port to listen on", "8080")
+    .option("--host <host>", "address to listen on (0.0.0.0 in a pod)", "127.0.0.1")
+    .addOption(
+      new Option("--mesh <mesh>", "metric source").choices(["istio", "cilium", "custom"]).default("istio"),
+    )
+    .option("--interval <duration>", "evaluation interval", "1m")
+    .option("--max-duration <duration>", "maximum canary duration", "30m")
+    .option("--slo <list>", "availability=99.9%, latency=<bound>")
+    .option("--timeout <duration>", "answer within this time (Flagger and Argo wait 10 s)")
+    .action(async (o) => {
+      code = await runCanaryServe(o, { out: io.out, log, env: io.env });
     });
 
   program
