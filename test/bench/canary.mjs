@@ -21,7 +21,7 @@
 // bench-results/canary.json. Knobs: BENCH_CANARY_SIMS=10000  BENCH_CANARY_SEED=20260101
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { decide } from "@platform/canary";
+import { decide, normal, poisson, prng } from "@platform/canary";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const SIMS = Number(process.env.BENCH_CANARY_SIMS ?? 10_000);
@@ -36,33 +36,6 @@ const OUR_OPTIONS = { maxDurationSeconds: INTERVALS * 60, bounds: false, slo: { 
 const LE = [250, Number.POSITIVE_INFINITY];
 
 // ---- seeded randomness -------------------------------------------------------------------------
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function normal(rng) {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
-function poisson(rng, mean) {
-  if (mean <= 0) return 0;
-  if (mean < 50) {
-    const limit = Math.exp(-mean);
-    let k = 0;
-    let p = rng();
-    while (p > limit) {
-      k++;
-      p *= rng();
-    }
-    return k;
-  }
-  return Math.max(0, Math.round(mean + Math.sqrt(mean) * normal(rng)));
-}
 function binomial(rng, n, p) {
   if (n <= 0 || p <= 0) return 0;
   const mean = n * p;

@@ -41,6 +41,7 @@ export {
   type TokenCredentialLike,
 } from "./prometheus.ts";
 export { escapeLabelValue, escapeRegex, type LabelMatcher, parseDuration, renderTemplate } from "./promql.ts";
+export { normal, poisson, prng } from "./random.ts";
 export { evaluateRange, increase, parseOpenMetrics, type ReplaySeries, replayBackend } from "./replay.ts";
 export { namedScenario, type ScenarioName, type ScenarioSpec, scenarioOpenMetrics } from "./scenarios.ts";
 export {

@@ -1,4 +1,5 @@
 import { escapeLabelValue } from "./promql.ts";
+import { poisson, prng } from "./random.ts";
 
 /**
  * Synthetic mesh metrics as OpenMetrics text, for the demo, the replay source and the tests that
@@ -213,33 +214,6 @@ function scenarioFamilies(spec: ScenarioSpec): Map<string, string[]> {
       histogram,
     ],
   ]);
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function poisson(rng: () => number, mean: number): number {
-  if (mean <= 0) return 0;
-  if (mean < 40) {
-    const limit = Math.exp(-mean);
-    let k = 0;
-    let p = rng();
-    while (p > limit) {
-      k++;
-      p *= rng();
-    }
-    return k;
-  }
-  const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
 }
 
 function binomial(rng: () => number, n: number, p: number): number {

@@ -1,33 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { poisson, prng } from "./random.ts";
 import { type PairCounts, ratioBounds, sequentialTest } from "./stats.ts";
-
-/** mulberry32: small, fast, and seeded, so every run draws the same canaries. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function poisson(rng: () => number, mean: number): number {
-  if (mean <= 0) return 0;
-  if (mean < 40) {
-    const limit = Math.exp(-mean);
-    let k = 0;
-    let p = rng();
-    while (p > limit) {
-      k++;
-      p *= rng();
-    }
-    return k;
-  }
-  const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
-}
 
 interface Scenario {
   rps: number;

@@ -35,6 +35,7 @@ export {
 } from "./log.ts";
 export {
   DEFAULT_YAML_LIMITS,
+  lineIndex,
   parseYamlStream,
   type YamlDoc,
   type YamlLimits,

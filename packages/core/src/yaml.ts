@@ -141,8 +141,8 @@ function tooMany(file: string, count: number, max: number): PlatformError {
   );
 }
 
-/** Offsets of line starts, for offset → line:column by binary search. */
-function lineIndex(text: string): (offset: number) => { line: number; column: number } {
+/** Offset → 1-based line and column, by binary search over the line starts. */
+export function lineIndex(text: string): (offset: number) => { line: number; column: number } {
   const starts = [0];
   for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
   return (offset) => {

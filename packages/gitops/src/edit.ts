@@ -2,11 +2,11 @@
 // hold them, so quoting, comments, anchors, order, indentation and line endings stay as written. The only
 // structural edit is one `digest:` line where a map-shaped reference has none. Every edited file is parsed
 // again and compared, value for value, with what the edit was meant to produce; anything else is refused.
-import { PlatformError } from "@platform/core";
+import { lineIndex, PlatformError } from "@platform/core";
 import { CORE_SCHEMA, load, SCALAR_STYLE, YAML11_SCHEMA } from "js-yaml";
 import type { Found, Host, Path, ScannedFile, Scope, Slot } from "./locate.ts";
 import { formatPath } from "./locate.ts";
-import { constructValues, LIMITS, lineIndex, parseYaml, type YNode, type YScalar } from "./tree.ts";
+import { constructValues, LIMITS, parseYaml, type YNode, type YScalar } from "./tree.ts";
 import type { FileChange } from "./types.ts";
 
 export interface BumpTarget {

@@ -1,3 +1,4 @@
+import { lineIndex } from "@platform/core";
 // Finding every reference to one image repository in a config repo, by value, in each layout GitOps repos
 // use. What is found carries the exact scalars to edit (see edit.ts), not just a description.
 import { SCALAR_STYLE } from "js-yaml";
@@ -6,7 +7,6 @@ import {
   deref,
   fields,
   LIMITS,
-  lineIndex,
   type ParsedYaml,
   parseYaml,
   stringScalar,
