@@ -15,6 +15,7 @@ import {
   openBackend,
   parseOpenMetrics,
   replayBackend,
+  SCENARIO_DECISIONS,
   type ScenarioName,
   type ScenarioSpec,
   scenarioOpenMetrics,
@@ -36,16 +37,7 @@ const MINUTES = 20;
 const START = Math.floor(Date.now() / 60_000) * 60_000 - 60 * 60_000;
 const AT = START + MINUTES * 60_000;
 
-const EXPECTED: Record<ScenarioName, [string, string]> = {
-  healthy: ["promote", "promote.max-duration"],
-  "error-spike": ["rollback", "errors.harm"],
-  "latency-regression": ["rollback", "latency.harm"],
-  "low-traffic": ["hold", "hold.insufficient-data"],
-  "no-traffic": ["hold", "hold.no-canary-data"],
-  "one-arm-missing": ["hold", "hold.no-primary-data"],
-  "counter-reset": ["promote", "promote.max-duration"],
-  nan: ["hold", "hold.no-recent-traffic"],
-};
+const EXPECTED: Record<ScenarioName, [string, string]> = SCENARIO_DECISIONS;
 const NAMES = Object.keys(EXPECTED) as ScenarioName[];
 // Every scenario in its own namespace, for both meshes, all in one TSDB.
 const SPECS: Array<ScenarioSpec & { name: ScenarioName; mesh: Mesh & ("istio" | "cilium") }> = (

@@ -43,7 +43,13 @@ export {
 export { escapeLabelValue, escapeRegex, type LabelMatcher, parseDuration, renderTemplate } from "./promql.ts";
 export { normal, poisson, prng } from "./random.ts";
 export { evaluateRange, increase, parseOpenMetrics, type ReplaySeries, replayBackend } from "./replay.ts";
-export { namedScenario, type ScenarioName, type ScenarioSpec, scenarioOpenMetrics } from "./scenarios.ts";
+export {
+  namedScenario,
+  SCENARIO_DECISIONS,
+  type ScenarioName,
+  type ScenarioSpec,
+  scenarioOpenMetrics,
+} from "./scenarios.ts";
 export {
   CANARY_SERVE_MARKDOWN,
   type CanaryServer,

@@ -2,7 +2,7 @@ import { PlatformError } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { evaluateGate } from "./gate.ts";
 import { evaluateRange, increase, parseOpenMetrics, replayBackend } from "./replay.ts";
-import { namedScenario, type ScenarioName, scenarioOpenMetrics } from "./scenarios.ts";
+import { namedScenario, SCENARIO_DECISIONS, type ScenarioName, scenarioOpenMetrics } from "./scenarios.ts";
 import { planQueries } from "./sources.ts";
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -89,16 +89,7 @@ describe("increase() as Prometheus computes it", () => {
 });
 
 describe("replayed scenarios through the Istio and Cilium sources", () => {
-  const expected: Record<ScenarioName, [string, string]> = {
-    healthy: ["promote", "promote.max-duration"],
-    "error-spike": ["rollback", "errors.harm"],
-    "latency-regression": ["rollback", "latency.harm"],
-    "low-traffic": ["hold", "hold.insufficient-data"],
-    "no-traffic": ["hold", "hold.no-canary-data"],
-    "one-arm-missing": ["hold", "hold.no-primary-data"],
-    "counter-reset": ["promote", "promote.max-duration"],
-    nan: ["hold", "hold.no-recent-traffic"],
-  };
+  const expected: Record<ScenarioName, [string, string]> = SCENARIO_DECISIONS;
   for (const mesh of ["istio", "cilium"] as const) {
     for (const [name, [decision, rule]] of Object.entries(expected) as Array<
       [ScenarioName, [string, string]]

@@ -48,6 +48,18 @@ const SCRAPE_SECONDS = 15;
 const SCRAPE_OFFSET_SECONDS = 7;
 const LE_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
 
+/** The decision (and rule) each named scenario is built to produce at its end, for tests and the demo. */
+export const SCENARIO_DECISIONS: Record<ScenarioName, [decision: string, rule: string]> = {
+  healthy: ["promote", "promote.max-duration"],
+  "error-spike": ["rollback", "errors.harm"],
+  "latency-regression": ["rollback", "latency.harm"],
+  "low-traffic": ["hold", "hold.insufficient-data"],
+  "no-traffic": ["hold", "hold.no-canary-data"],
+  "one-arm-missing": ["hold", "hold.no-primary-data"],
+  "counter-reset": ["promote", "promote.max-duration"],
+  nan: ["hold", "hold.no-recent-traffic"],
+};
+
 /** Parameters of the named scenarios the integration tests and the demo use. */
 export function namedScenario(name: ScenarioName, start: number, minutes = 20): ScenarioSpec {
   const base: ScenarioSpec = { start, minutes, seed: 1 + name.length };
