@@ -1,0 +1,458 @@
+import type { SyntaxNode } from "./parser.ts";
+import { type ArmResource, UnknownValue, type Value } from "./types.ts";
+
+type Loc = { file: string; line: number };
+type Obj = { [key: string]: Value };
+type Scope = ReadonlyMap<string, Value>;
+
+/** Source lines of object keys and array items, keyed by the evaluated container; keys lower-cased. */
+export type LocationIndex = WeakMap<object, Map<string, Loc>>;
+
+export const isUnknown = (v: Value | undefined): v is UnknownValue => v instanceof UnknownValue;
+export const isObject = (v: Value | undefined): v is Obj =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof UnknownValue);
+
+/** Property lookup the way ARM reads JSON: exact key first, then case-insensitive. */
+export function getProp(v: Value | undefined, key: string): Value | undefined {
+  if (!isObject(v)) return undefined;
+  if (Object.hasOwn(v, key)) return v[key];
+  const lower = key.toLowerCase();
+  const found = Object.keys(v).find((k) => k.toLowerCase() === lower);
+  return found === undefined ? undefined : v[found];
+}
+
+/** Named children that carry meaning (comments and decorators are skipped). */
+function kids(node: SyntaxNode): SyntaxNode[] {
+  return node.namedChildren.filter((c) => c.type !== "comment" && c.type !== "decorators");
+}
+
+const line = (node: SyntaxNode): number => node.startPosition.row + 1;
+
+const containsUnknown = (v: Value): boolean =>
+  isUnknown(v) ||
+  (Array.isArray(v) ? v.some(containsUnknown) : isObject(v) ? Object.values(v).some(containsUnknown) : false);
+
+function deepEqual(a: Value, b: Value): boolean {
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]!));
+  if (isObject(a) && isObject(b)) {
+    const ka = Object.keys(a);
+    return (
+      ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k]!, b[k]!))
+    );
+  }
+  return a === b;
+}
+
+function unescapeBicep(raw: string): string {
+  const simple: Record<string, string> = {
+    "\\'": "'",
+    "\\\\": "\\",
+    "\\n": "\n",
+    "\\r": "\r",
+    "\\t": "\t",
+    "\\$": "$",
+  };
+  if (raw in simple) return simple[raw]!;
+  const m = /^\\u\{([0-9a-fA-F]+)\}$/.exec(raw);
+  return m ? String.fromCodePoint(Number.parseInt(m[1]!, 16)) : raw;
+}
+
+/** Pure Bicep functions we can evaluate; anything else (resourceGroup(), uniqueString(), …) is unknown. */
+const FUNCTIONS: Record<string, (args: Value[]) => Value | undefined> = {
+  tolower: ([s]) => (typeof s === "string" ? s.toLowerCase() : undefined),
+  toupper: ([s]) => (typeof s === "string" ? s.toUpperCase() : undefined),
+  concat: (args) =>
+    args.every((a) => typeof a === "string")
+      ? args.join("")
+      : args.every(Array.isArray)
+        ? (args as Value[][]).flat()
+        : undefined,
+  empty: ([v]) =>
+    v === null
+      ? true
+      : typeof v === "string" || Array.isArray(v)
+        ? v.length === 0
+        : isObject(v)
+          ? Object.keys(v).length === 0
+          : undefined,
+  length: ([v]) =>
+    typeof v === "string" || Array.isArray(v) ? v.length : isObject(v) ? Object.keys(v).length : undefined,
+  contains: ([c, x]) =>
+    typeof c === "string" && typeof x === "string"
+      ? c.includes(x)
+      : Array.isArray(c) && !containsUnknown(c)
+        ? c.some((e) => deepEqual(e, x!))
+        : isObject(c) && typeof x === "string"
+          ? Object.hasOwn(c, x)
+          : undefined,
+  coalesce: (args) => args.find((a) => a !== null) ?? null,
+  string: ([v]) =>
+    typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined,
+  bool: ([v]) => (typeof v === "boolean" ? v : v === "true" ? true : v === "false" ? false : undefined),
+  int: ([v]) =>
+    typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : undefined,
+};
+
+/** Evaluates one parsed Bicep file statically: params, vars, expressions and resource declarations. */
+export class BicepEvaluator {
+  readonly file: string;
+  readonly locations: LocationIndex = new WeakMap();
+  private readonly params = new Map<string, SyntaxNode>();
+  private readonly vars = new Map<string, SyntaxNode>();
+  private readonly resourceDecls = new Map<string, SyntaxNode>();
+  private readonly cache = new Map<string, Value>();
+  private readonly evaluating = new Set<string>();
+  private readonly paramValues: ReadonlyMap<string, Value>;
+
+  constructor(file: string, root: SyntaxNode, paramValues: ReadonlyMap<string, Value> = new Map()) {
+    this.file = file;
+    this.paramValues = paramValues;
+    for (const decl of kids(root)) {
+      const name = kids(decl)[0];
+      if (name?.type !== "identifier") continue;
+      if (decl.type === "parameter_declaration") this.params.set(name.text, decl);
+      else if (decl.type === "variable_declaration") this.vars.set(name.text, decl);
+      else if (decl.type === "resource_declaration") this.resourceDecls.set(name.text, decl);
+    }
+  }
+
+  /** Names of the `param`s this file declares. */
+  paramNames(): string[] {
+    return [...this.params.keys()];
+  }
+
+  /** The value of a top-level `param` or `var`, or unknown. */
+  symbol(name: string): Value {
+    const cached = this.cache.get(name);
+    if (cached !== undefined) return cached;
+    if (this.evaluating.has(name)) return new UnknownValue(`'${name}' refers to itself`);
+    this.evaluating.add(name);
+    let value: Value;
+    try {
+      value = this.resolve(name);
+    } finally {
+      this.evaluating.delete(name);
+    }
+    this.cache.set(name, value);
+    return value;
+  }
+
+  private resolve(name: string): Value {
+    const param = this.params.get(name);
+    if (param) {
+      if (this.paramValues.has(name)) return this.paramValues.get(name)!;
+      const dflt = kids(param)[2];
+      return dflt ? this.eval(dflt) : new UnknownValue(`parameter '${name}' has no default and no value`);
+    }
+    const v = this.vars.get(name);
+    if (v) {
+      const expr = kids(v).at(-1);
+      return expr && expr !== kids(v)[0]
+        ? this.eval(expr)
+        : new UnknownValue(`variable '${name}' has no value`);
+    }
+    const res = this.resourceDecls.get(name);
+    if (res) return new UnknownValue(`reference to resource '${name}'`);
+    return new UnknownValue(`'${name}' is not a param, var or resource of this file`);
+  }
+
+  /** Evaluate an expression node; never throws, unknown where not statically knowable. */
+  eval(node: SyntaxNode, scope?: Scope): Value {
+    switch (node.type) {
+      case "string":
+        return this.evalString(node, scope);
+      case "number":
+        return Number.parseInt(node.text, 10);
+      case "boolean":
+        return node.text === "true";
+      case "null":
+        return null;
+      case "parenthesized_expression": {
+        const inner = kids(node)[0];
+        return inner ? this.eval(inner, scope) : new UnknownValue("empty parentheses");
+      }
+      case "identifier":
+        if (scope?.has(node.text)) return scope.get(node.text)!;
+        return this.symbol(node.text);
+      case "object":
+        return this.evalObject(node, scope);
+      case "array": {
+        const out: Value[] = [];
+        const locs = new Map<string, Loc>();
+        for (const item of kids(node)) {
+          locs.set(String(out.length), { file: this.file, line: line(item) });
+          out.push(this.eval(item, scope));
+        }
+        this.locations.set(out, locs);
+        return out;
+      }
+      case "member_expression":
+        return this.evalMember(node, scope);
+      case "subscript_expression": {
+        const obj = this.eval(node.childForFieldName("object")!, scope);
+        const index = this.eval(node.childForFieldName("index")!, scope);
+        if (isUnknown(obj)) return obj;
+        if (isUnknown(index)) return index;
+        if (Array.isArray(obj) && typeof index === "number")
+          return obj[index] ?? new UnknownValue(`index ${index} out of range`);
+        if (isObject(obj) && typeof index === "string")
+          return getProp(obj, index) ?? new UnknownValue(`no property '${index}'`);
+        return new UnknownValue(`cannot index ${node.text}`);
+      }
+      case "ternary_expression": {
+        const cond = this.eval(node.childForFieldName("condition")!, scope);
+        if (typeof cond !== "boolean")
+          return new UnknownValue(`condition '${node.childForFieldName("condition")!.text}' is not known`);
+        return this.eval(node.childForFieldName(cond ? "consequence" : "alternative")!, scope);
+      }
+      case "unary_expression": {
+        const op = node.child(0)?.type;
+        const arg = this.eval(node.childForFieldName("argument") ?? kids(node)[0]!, scope);
+        if (op === "!" && typeof arg === "boolean") return !arg;
+        if (op === "-" && typeof arg === "number") return -arg;
+        return isUnknown(arg) ? arg : new UnknownValue(`cannot evaluate ${node.text}`);
+      }
+      case "binary_expression":
+        return this.evalBinary(node, scope);
+      case "call_expression":
+        return this.evalCall(node, scope);
+      case "for_statement":
+        return this.evalFor(node, scope, (body, s) => this.eval(body, s));
+      default:
+        return new UnknownValue(`${node.type} is not evaluated statically`);
+    }
+  }
+
+  private evalString(node: SyntaxNode, scope?: Scope): Value {
+    const multiline = node.child(0)?.type === "'''";
+    let out = "";
+    for (const part of node.namedChildren) {
+      if (part.type === "string_content") out += part.text;
+      else if (part.type === "escape_sequence") out += multiline ? part.text : unescapeBicep(part.text);
+      else if (part.type === "interpolation") {
+        const inner = kids(part)[0];
+        const v = inner ? this.eval(inner, scope) : new UnknownValue("empty interpolation");
+        if (isUnknown(v)) return new UnknownValue(`interpolation \${${inner?.text ?? ""}}: ${v.reason}`);
+        if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out += String(v);
+        else return new UnknownValue(`interpolation of a non-scalar in ${node.text}`);
+      }
+    }
+    // Bicep drops a newline right after the opening ''' of a multi-line string.
+    return multiline ? out.replace(/^\r?\n/, "") : out;
+  }
+
+  private evalObject(node: SyntaxNode, scope?: Scope): Value {
+    const out: Obj = {};
+    const locs = new Map<string, Loc>();
+    for (const prop of kids(node)) {
+      if (prop.type !== "object_property") continue;
+      const [keyNode, valueNode] = kids(prop);
+      if (!keyNode || !valueNode || keyNode.type === "resource_declaration") continue;
+      const key = keyNode.type === "string" ? this.eval(keyNode, scope) : keyNode.text;
+      if (typeof key !== "string") continue;
+      out[key] = this.eval(valueNode, scope);
+      locs.set(key.toLowerCase(), { file: this.file, line: line(prop) });
+    }
+    this.locations.set(out, locs);
+    return out;
+  }
+
+  private evalMember(node: SyntaxNode, scope?: Scope): Value {
+    const objNode = node.childForFieldName("object")!;
+    const prop = node.childForFieldName("property")?.text ?? "";
+    const safe = node.children.some((c) => c.type === ".?");
+    if (objNode.type === "identifier" && !scope?.has(objNode.text) && this.resourceDecls.has(objNode.text)) {
+      if (prop === "name") {
+        const body = this.resourceBody(this.resourceDecls.get(objNode.text)!);
+        const name = body ? getProp(this.eval(body, scope), "name") : undefined;
+        return name ?? new UnknownValue(`name of resource '${objNode.text}'`);
+      }
+      return new UnknownValue(`${node.text} is known only at deployment`);
+    }
+    const obj = this.eval(objNode, scope);
+    if (isUnknown(obj)) return obj;
+    if (obj === null && safe) return null;
+    if (!isObject(obj)) return new UnknownValue(`${node.text}: not an object`);
+    const v = getProp(obj, prop);
+    if (v === undefined) return safe ? null : new UnknownValue(`${node.text}: no property '${prop}'`);
+    return v;
+  }
+
+  private evalBinary(node: SyntaxNode, scope?: Scope): Value {
+    const op = node.children.find((c, i) => i > 0 && !c.isNamed)?.type ?? "";
+    const left = this.eval(node.childForFieldName("left")!, scope);
+    // Short-circuit where the left side alone decides.
+    if (op === "&&" && left === false) return false;
+    if (op === "||" && left === true) return true;
+    if (op === "??" && !isUnknown(left) && left !== null) return left;
+    const right = this.eval(node.childForFieldName("right")!, scope);
+    if (op === "??") return isUnknown(left) ? left : right;
+    if (op === "&&" && right === false) return false;
+    if (op === "||" && right === true) return true;
+    if (containsUnknown(left))
+      return isUnknown(left) ? left : new UnknownValue(`operand of ${node.text} is not known`);
+    if (containsUnknown(right))
+      return isUnknown(right) ? right : new UnknownValue(`operand of ${node.text} is not known`);
+    const ci = (v: Value): Value => (typeof v === "string" ? v.toLowerCase() : v);
+    switch (op) {
+      case "==":
+        return deepEqual(left, right);
+      case "!=":
+        return !deepEqual(left, right);
+      case "=~":
+        return deepEqual(ci(left), ci(right));
+      case "!~":
+        return !deepEqual(ci(left), ci(right));
+      case "&&":
+      case "||":
+        if (typeof left === "boolean" && typeof right === "boolean")
+          return op === "&&" ? left && right : left || right;
+        break;
+      default:
+        if (typeof left === "number" && typeof right === "number") {
+          const r = {
+            "+": left + right,
+            "-": left - right,
+            "*": left * right,
+            "/": right === 0 ? undefined : Math.trunc(left / right),
+            "%": right === 0 ? undefined : left % right,
+            "<": left < right,
+            "<=": left <= right,
+            ">": left > right,
+            ">=": left >= right,
+          }[op];
+          if (r !== undefined) return r;
+        }
+    }
+    return new UnknownValue(`cannot evaluate ${node.text}`);
+  }
+
+  private evalCall(node: SyntaxNode, scope?: Scope): Value {
+    const fn = node.childForFieldName("function");
+    const name = (fn?.type === "member_expression" ? fn.childForFieldName("property")?.text : fn?.text) ?? "";
+    const impl = FUNCTIONS[name.toLowerCase()];
+    if (!impl) return new UnknownValue(`${name}() is known only at deployment`);
+    const argsNode = node.childForFieldName("arguments") ?? kids(node).find((k) => k.type === "arguments");
+    const args = argsNode ? kids(argsNode).map((a) => this.eval(a, scope)) : [];
+    const unknown = args.find(isUnknown);
+    if (unknown) return unknown;
+    return impl(args) ?? new UnknownValue(`cannot evaluate ${node.text}`);
+  }
+
+  /** `[for x in xs: body]` over a known array; `for (x, i) in` forms are unknown for now. */
+  private evalFor<T>(
+    node: SyntaxNode,
+    scope: Scope | undefined,
+    each: (body: SyntaxNode, s: Scope) => T,
+  ): T[] | UnknownValue {
+    const init = node.childForFieldName("initializer");
+    const body = node.childForFieldName("body");
+    const parts = kids(node);
+    const iterable = parts.find((p, i) => i > 0 && p !== body && p !== init);
+    if (init?.type !== "identifier" || !body || !iterable)
+      return new UnknownValue(`loop form not evaluated: ${node.text.split("\n")[0]}`);
+    const items = this.eval(iterable, scope);
+    if (!Array.isArray(items)) return isUnknown(items) ? items : new UnknownValue("loop over a non-array");
+    return items.map((item) => each(body, new Map([...(scope ?? []), [init.text, item]])));
+  }
+
+  private resourceBody(decl: SyntaxNode): SyntaxNode | undefined {
+    let body = kids(decl).at(-1);
+    while (body && (body.type === "if_statement" || body.type === "for_statement"))
+      body = body.type === "if_statement" ? kids(body).at(-1) : (body.childForFieldName("body") ?? undefined);
+    return body?.type === "object" ? body : undefined;
+  }
+
+  /** Every resource declared in the file (top-level and nested children), evaluated to ARM shape. */
+  resources(): ArmResource[] {
+    const out: ArmResource[] = [];
+    for (const [symbol, decl] of this.resourceDecls)
+      this.declareResource(symbol, decl, undefined, undefined, true, out);
+    return out;
+  }
+
+  private declareResource(
+    symbol: string,
+    decl: SyntaxNode,
+    scope: Scope | undefined,
+    parent: ArmResource | undefined,
+    condition: boolean | "unknown",
+    out: ArmResource[],
+  ): void {
+    const typeNode = kids(decl)[1];
+    const typeValue = typeNode?.type === "string" ? this.eval(typeNode) : undefined;
+    const [rawType = "", apiVersion = ""] = typeof typeValue === "string" ? typeValue.split("@") : [];
+    const type = parent ? `${parent.type}/${rawType}` : rawType;
+    const existing = decl.children.some((c) => c.type === "existing");
+    const emit = (body: SyntaxNode, s: Scope | undefined, cond: boolean | "unknown"): void => {
+      const value = this.eval(body, s);
+      const bodyObj: Obj = isObject(value) ? value : {};
+      const ownName = getProp(bodyObj, "name") ?? new UnknownValue("resource has no name");
+      const name =
+        parent && typeof parent.name === "string" && typeof ownName === "string"
+          ? `${parent.name}/${ownName}`
+          : parent
+            ? new UnknownValue("child resource name depends on an unknown parent name")
+            : ownName;
+      const resource: ArmResource = {
+        symbol,
+        type,
+        apiVersion: apiVersion || parent?.apiVersion || "",
+        name,
+        properties: getProp(bodyObj, "properties") ?? null,
+        body: bodyObj,
+        condition: cond,
+        existing,
+        file: this.file,
+        line: line(decl),
+        locate: (path) => this.locate(bodyObj, path, { file: this.file, line: line(decl) }),
+      };
+      out.push(resource);
+      for (const prop of kids(body)) {
+        const child = kids(prop)[0];
+        if (prop.type === "object_property" && child?.type === "resource_declaration") {
+          const childName = kids(child)[0]?.text ?? "";
+          this.declareResource(childName, child, s, resource, cond, out);
+        }
+      }
+    };
+    const walk = (node: SyntaxNode | undefined, s: Scope | undefined, cond: boolean | "unknown"): void => {
+      if (!node) return;
+      if (node.type === "object") {
+        emit(node, s, cond);
+      } else if (node.type === "if_statement") {
+        const [test, body] = kids(node);
+        const c = test ? this.eval(test, s) : new UnknownValue("no condition");
+        // A false condition means the resource is provably not deployed.
+        if (c !== false) walk(body, s, c === true ? cond : "unknown");
+      } else if (node.type === "for_statement") {
+        const expanded = this.evalFor(node, s, (body, inner) => {
+          walk(body, inner, cond);
+          return null;
+        });
+        // An unknown iterable still describes the resource's shape: emit it once with the loop variable unknown.
+        if (isUnknown(expanded)) {
+          const init = node.childForFieldName("initializer");
+          const loopScope = new Map(s ?? []);
+          if (init?.type === "identifier")
+            loopScope.set(init.text, new UnknownValue(`loop variable '${init.text}'`));
+          walk(node.childForFieldName("body") ?? undefined, loopScope, "unknown");
+        }
+      }
+    };
+    walk(kids(decl).at(-1), scope, condition);
+  }
+
+  private locate(body: Obj, path: readonly string[], fallback: Loc): Loc {
+    let best = fallback;
+    let current: Value | undefined = body;
+    for (const seg of path) {
+      if (typeof current !== "object" || current === null || isUnknown(current)) break;
+      const loc = this.locations.get(current)?.get(seg.toLowerCase());
+      if (loc) best = loc;
+      current = Array.isArray(current) ? current[Number(seg)] : getProp(current, seg);
+    }
+    return best;
+  }
+}

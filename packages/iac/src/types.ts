@@ -1,0 +1,61 @@
+/** A value the static evaluator could not know (a runtime function, a missing parameter, …); never guessed. */
+export class UnknownValue {
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
+}
+
+/** A statically evaluated Bicep value: JSON, or unknown. */
+export type Value = null | boolean | number | string | UnknownValue | Value[] | { [key: string]: Value };
+
+export type Severity = "error" | "warning";
+
+/** `fail`: the control is provably broken; `unknown`: it cannot be proven statically; `error`: the file could not be read or parsed. */
+export type FindingVerdict = "fail" | "unknown" | "error";
+
+/** One rule outcome worth reporting, located at the offending property (or the resource) in the .bicep source. */
+export interface IacFinding {
+  rule: string;
+  severity: Severity;
+  verdict: FindingVerdict;
+  message: string;
+  file: string;
+  line: number;
+  column?: number;
+  /** ARM type and name of the resource the finding is about, when there is one. */
+  resourceType?: string;
+  resourceName?: string;
+  /** Dotted property path relative to the resource, e.g. `properties.disableLocalAccounts`. */
+  field?: string;
+}
+
+/** A resource declaration evaluated into ARM shape; `body` is the whole declaration object (sku, properties, …). */
+export interface ArmResource {
+  symbol: string;
+  type: string;
+  apiVersion: string;
+  name: Value;
+  properties: Value;
+  body: { [key: string]: Value };
+  /** `true`/`false` when the `if` condition is known, `unknown` otherwise; `true` without a condition. */
+  condition: boolean | "unknown";
+  existing: boolean;
+  file: string;
+  line: number;
+  /** Source line of a property path relative to `body`, falling back to the deepest located ancestor. */
+  locate(path: readonly string[]): { file: string; line: number };
+}
+
+export interface CheckOptions {
+  /** Workspace root: findings' files are relative to it. */
+  root: string;
+  /** A `.bicepparam` or ARM parameters JSON file supplying parameter values. */
+  parameters?: string;
+}
+
+export interface CheckResult {
+  findings: IacFinding[];
+  resources: ArmResource[];
+  rulesEvaluated: number;
+}
