@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { demoBump, runBump } from "./bump.ts";
 import { demoCanary, runCanaryGate, runCanaryServe } from "./canary.ts";
 import { registerExportVap } from "./export-vap.ts";
+import { runIacCheck } from "./iac.ts";
 import { listOption } from "./options.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { runPolicyTest } from "./policy-test.ts";
@@ -124,6 +125,24 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   registerExportVap(policy, { out: io.out, log, cwd: io.cwd }, (c) => {
     code = c;
   });
+
+  const iac = program.command("iac").description("check infrastructure as code (Bicep) statically");
+  iac
+    .command("check")
+    .description(
+      "check .bicep files (and the modules they use) against the landing zone's controls, without a Bicep compiler",
+    )
+    .argument("<paths...>", ".bicep files or directories")
+    .option("--parameters <file>", "a .bicepparam or ARM parameters JSON file with the environment's values")
+    .option("--sarif <file>", "write SARIF 2.1.0 here")
+    .option("--summary <file>", "append a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
+    .option("--fail-on-unknown", "also fail on controls that cannot be proven statically", false)
+    .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
+    .option("--json", "print findings as JSON", false)
+    .action(async (paths: string[], o) => {
+      const r = await runIacCheck(paths, { ...o, color }, { out: io.out, env: io.env, version: VERSION });
+      code = r.code;
+    });
 
   program
     .command("bump")

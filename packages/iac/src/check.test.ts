@@ -11,6 +11,7 @@ var prefix = 'aks-\${env}'
 resource aks 'Microsoft.ContainerService/managedClusters@2025-10-01' = {
   name: prefix
   location: location
+  sku: { name: 'Base', tier: 'Standard' }
   properties: {
     disableLocalAccounts: true
     aadProfile: {
@@ -23,10 +24,13 @@ resource aks 'Microsoft.ContainerService/managedClusters@2025-10-01' = {
     networkProfile: {
       networkPlugin: 'azure'
       networkPolicy: 'Cilium'
+      outboundType: 'userDefinedRouting'
     }
     oidcIssuerProfile: { enabled: true }
     securityProfile: {
       workloadIdentity: { enabled: true }
+      defender: { securityMonitoring: { enabled: true } }
+      imageCleaner: { enabled: true, intervalHours: 168 }
     }
     addonProfiles: {
       azureKeyVaultSecretsProvider: {
@@ -36,7 +40,47 @@ resource aks 'Microsoft.ContainerService/managedClusters@2025-10-01' = {
     }
     autoUpgradeProfile: {
       upgradeChannel: 'stable'
+      nodeOSUpgradeChannel: 'NodeImage'
     }
+    agentPoolProfiles: [
+      {
+        name: 'system'
+        mode: 'System'
+        count: 3
+        availabilityZones: ['1', '2', '3']
+      }
+      {
+        name: 'general'
+        mode: 'User'
+        enableAutoScaling: true
+        minCount: 2
+        maxCount: 10
+      }
+    ]
+  }
+  resource nodeOs 'maintenanceConfigurations@2025-10-01' = {
+    name: 'aksManagedNodeOSUpgradeSchedule'
+    properties: {}
+  }
+}
+resource upgrades 'Microsoft.ContainerService/managedClusters/maintenanceConfigurations@2025-10-01' = {
+  parent: aks
+  name: 'aksManagedAutoUpgradeSchedule'
+  properties: {}
+}
+resource spot 'Microsoft.ContainerService/managedClusters/agentPools@2025-10-01' = {
+  parent: aks
+  name: 'spot'
+  properties: { mode: 'User', enableAutoScaling: true, minCount: 0, maxCount: 5 }
+}
+resource diag 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'audit'
+  scope: aks
+  properties: {
+    logs: [
+      { category: 'kube-audit-admin', enabled: true }
+      { category: 'guard', enabled: true }
+    ]
   }
 }
 `;
@@ -48,6 +92,11 @@ const ACR = `resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = 
     adminUserEnabled: false
     anonymousPullEnabled: false
     publicNetworkAccess: 'Disabled'
+    zoneRedundancy: 'Enabled'
+  }
+  resource replica 'replications@2025-11-01' = {
+    name: 'northeurope'
+    location: 'northeurope'
   }
 }
 `;
@@ -58,39 +107,139 @@ const KV = `resource kv 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enableRbacAuthorization: true
     enablePurgeProtection: true
     publicNetworkAccess: 'disabled'
+    enableSoftDelete: true
   }
 }
 `;
 
-/** One broken control per rule: [rule id, file template, text to replace, replacement, expected line]. */
-const BREAKS: [string, string, string, string, number][] = [
-  ["Azure.AKS.PrivateCluster", AKS, "enablePrivateCluster: true", "enablePrivateCluster: false", 15],
-  ["Azure.AKS.LocalAccounts", AKS, "    disableLocalAccounts: true\n", "", 8],
-  ["Azure.AKS.AzureRBAC", AKS, "enableAzureRBAC: true", "enableAzureRBAC: false", 12],
-  ["Azure.AKS.NetworkPolicy", AKS, "networkPolicy: 'Cilium'", "networkPolicy: 'none'", 19],
+const WAF = `resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2025-03-01' = {
+  name: 'wafprod'
+  location: 'global'
+  sku: { name: 'Premium_AzureFrontDoor' }
+  properties: {
+    policySettings: {
+      enabledState: 'Enabled'
+      mode: 'Prevention'
+    }
+    managedRules: {
+      managedRuleSets: [
+        { ruleSetType: 'Microsoft_DefaultRuleSet', ruleSetVersion: '2.1', ruleSetAction: 'Block' }
+        { ruleSetType: 'Microsoft_BotManagerRuleSet', ruleSetVersion: '1.1' }
+      ]
+    }
+  }
+}
+`;
+
+const FIC = `resource id 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: 'id-app'
+  location: 'westeurope'
+  resource fic 'federatedIdentityCredentials@2024-11-30' = {
+    name: 'app'
+    properties: {
+      issuer: 'https://issuer.example'
+      subject: 'system:serviceaccount:team:app'
+      audiences: ['api://AzureADTokenExchange']
+    }
+  }
+}
+`;
+
+/** 1-based line of the first occurrence of `text`. */
+const lineOf = (src: string, text: string): number => {
+  const i = src.indexOf(text);
+  if (i < 0) throw new Error(`fixture lacks ${text}`);
+  return src.slice(0, i).split("\n").length;
+};
+
+/**
+ * One broken control per rule: [rule id, template, text to replace, replacement, text on the expected line
+ * (default: the replacement)].
+ */
+const BREAKS: [string, string, string, string, string?][] = [
+  ["Azure.AKS.PrivateCluster", AKS, "enablePrivateCluster: true", "enablePrivateCluster: false"],
+  ["Azure.AKS.LocalAccounts", AKS, "    disableLocalAccounts: true\n", "", "  properties: {"],
+  ["Azure.AKS.AzureRBAC", AKS, "enableAzureRBAC: true", "enableAzureRBAC: false"],
+  ["Azure.AKS.NetworkPolicy", AKS, "networkPolicy: 'Cilium'", "networkPolicy: 'none'"],
   [
     "Platform.AKS.OIDCIssuer",
     AKS,
     "oidcIssuerProfile: { enabled: true }",
     "oidcIssuerProfile: { enabled: false }",
-    21,
   ],
-  ["Platform.AKS.WorkloadIdentity", AKS, "workloadIdentity: { enabled: true }", "workloadIdentity: {}", 23],
-  ["Azure.AKS.SecretStore", AKS, "        enabled: true\n", "", 26],
-  ["Azure.AKS.SecretStoreRotation", AKS, "param rotation bool = true", "param rotation bool = false", 28],
-  ["Azure.AKS.AutoUpgrade", AKS, "upgradeChannel: 'stable'", "upgradeChannel: 'none'", 32],
-  ["Azure.ACR.AdminUser", ACR, "adminUserEnabled: false", "adminUserEnabled: true", 5],
-  ["Azure.ACR.AnonymousAccess", ACR, "anonymousPullEnabled: false", "anonymousPullEnabled: true", 6],
-  ["Azure.ACR.Firewall", ACR, "publicNetworkAccess: 'Disabled'", "publicNetworkAccess: 'Enabled'", 7],
-  ["Azure.ACR.MinSku", ACR, "name: 'Premium'", "name: 'Standard'", 3],
-  ["Azure.KeyVault.RBAC", KV, "enableRbacAuthorization: true", "enableRbacAuthorization: false", 4],
-  ["Azure.KeyVault.PurgeProtect", KV, "    enablePurgeProtection: true\n", "", 3],
+  ["Platform.AKS.WorkloadIdentity", AKS, "workloadIdentity: { enabled: true }", "workloadIdentity: {}"],
+  ["Azure.AKS.SecretStore", AKS, "        enabled: true\n", "", "azureKeyVaultSecretsProvider: {"],
   [
-    "Platform.KeyVault.PublicAccess",
-    KV,
-    "publicNetworkAccess: 'disabled'",
-    "publicNetworkAccess: 'Enabled'",
-    6,
+    "Azure.AKS.SecretStoreRotation",
+    AKS,
+    "param rotation bool = true",
+    "param rotation bool = false",
+    "config: {",
+  ],
+  ["Azure.AKS.AutoUpgrade", AKS, "upgradeChannel: 'stable'", "upgradeChannel: 'none'"],
+  [
+    "Azure.AKS.MaintenanceWindow",
+    AKS,
+    "name: 'aksManagedAutoUpgradeSchedule'",
+    "name: 'default'",
+    "resource aks",
+  ],
+  ["Azure.AKS.NodeAutoUpgrade", AKS, "nodeOSUpgradeChannel: 'NodeImage'", "nodeOSUpgradeChannel: 'None'"],
+  ["Azure.AKS.MinNodeCount", AKS, "count: 3", "count: 1"],
+  ["Azure.AKS.AvailabilityZone", AKS, "availabilityZones: ['1', '2', '3']", "availabilityZones: ['1']"],
+  [
+    "Azure.AKS.AutoScaling",
+    AKS,
+    "enableAutoScaling: true, minCount: 0",
+    "enableAutoScaling: false, minCount: 0",
+    "  properties: { mode: 'User'",
+  ],
+  [
+    "Azure.AKS.AuditLogs",
+    AKS,
+    "{ category: 'guard', enabled: true }",
+    "{ category: 'guard', enabled: false }",
+    "resource aks",
+  ],
+  [
+    "Azure.AKS.DefenderProfile",
+    AKS,
+    "securityMonitoring: { enabled: true }",
+    "securityMonitoring: { enabled: false }",
+  ],
+  ["Platform.AKS.ImageCleaner", AKS, "imageCleaner: { enabled: true,", "imageCleaner: { enabled: false,"],
+  ["Azure.AKS.UptimeSLA", AKS, "tier: 'Standard'", "tier: 'Free'"],
+  ["Platform.AKS.EgressFirewall", AKS, "outboundType: 'userDefinedRouting'", "outboundType: 'loadBalancer'"],
+  ["Azure.ACR.AdminUser", ACR, "adminUserEnabled: false", "adminUserEnabled: true"],
+  ["Azure.ACR.AnonymousAccess", ACR, "anonymousPullEnabled: false", "anonymousPullEnabled: true"],
+  ["Azure.ACR.Firewall", ACR, "publicNetworkAccess: 'Disabled'", "publicNetworkAccess: 'Enabled'"],
+  ["Azure.ACR.MinSku", ACR, "name: 'Premium'", "name: 'Standard'"],
+  ["Platform.ACR.ZoneRedundancy", ACR, "zoneRedundancy: 'Enabled'", "zoneRedundancy: 'Disabled'"],
+  [
+    "Azure.ACR.GeoReplica",
+    ACR,
+    "'replications@2025-11-01' = {",
+    "'replications@2025-11-01' = if (1 > 2) {",
+    "resource acr",
+  ],
+  ["Azure.KeyVault.RBAC", KV, "enableRbacAuthorization: true", "enableRbacAuthorization: false"],
+  ["Azure.KeyVault.PurgeProtect", KV, "    enablePurgeProtection: true\n", "", "  properties: {"],
+  ["Platform.KeyVault.PublicAccess", KV, "publicNetworkAccess: 'disabled'", "publicNetworkAccess: 'Enabled'"],
+  ["Azure.KeyVault.SoftDelete", KV, "enableSoftDelete: true", "enableSoftDelete: false"],
+  ["Azure.FrontDoorWAF.Enabled", WAF, "enabledState: 'Enabled'", "enabledState: 'Disabled'"],
+  ["Azure.FrontDoorWAF.PreventionMode", WAF, "mode: 'Prevention'", "mode: 'Detection'"],
+  [
+    "Azure.FrontDoorWAF.RuleGroups",
+    WAF,
+    "ruleSetVersion: '2.1'",
+    "ruleSetVersion: '1.0'",
+    "managedRuleSets: [",
+  ],
+  [
+    "Platform.Identity.FederatedAudience",
+    FIC,
+    "audiences: ['api://AzureADTokenExchange']",
+    "audiences: ['api://AzureADTokenExchange', 'api://other']",
   ],
 ];
 
@@ -114,13 +263,42 @@ afterAll(async () => {
 
 describe("checkBicep rules", () => {
   it("passes compliant AKS, ACR and Key Vault declarations", async () => {
-    const r = await check({ "aks.bicep": AKS, "acr.bicep": ACR, "kv.bicep": KV });
+    const r = await check({
+      "aks.bicep": AKS,
+      "acr.bicep": ACR,
+      "kv.bicep": KV,
+      "waf.bicep": WAF,
+      "fic.bicep": FIC,
+    });
     expect(r.findings).toEqual([]);
     expect(r.rulesEvaluated).toBe(IAC_RULES.length);
     expect(r.resources.map((x) => [x.type, x.name, x.file, x.line])).toEqual([
       ["Microsoft.ContainerRegistry/registries", "acrprod", "acr.bicep", 1],
+      ["Microsoft.ContainerRegistry/registries/replications", "acrprod/northeurope", "acr.bicep", 10],
       ["Microsoft.ContainerService/managedClusters", "aks-prod", "aks.bicep", 5],
+      [
+        "Microsoft.ContainerService/managedClusters/maintenanceConfigurations",
+        "aks-prod/aksManagedNodeOSUpgradeSchedule",
+        "aks.bicep",
+        55,
+      ],
+      [
+        "Microsoft.ContainerService/managedClusters/maintenanceConfigurations",
+        "aks-prod/aksManagedAutoUpgradeSchedule",
+        "aks.bicep",
+        60,
+      ],
+      ["Microsoft.ContainerService/managedClusters/agentPools", "aks-prod/spot", "aks.bicep", 65],
+      ["Microsoft.Insights/diagnosticSettings", "audit", "aks.bicep", 70],
+      ["Microsoft.ManagedIdentity/userAssignedIdentities", "id-app", "fic.bicep", 1],
+      [
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+        "id-app/app",
+        "fic.bicep",
+        4,
+      ],
       ["Microsoft.KeyVault/vaults", "kv-prod", "kv.bicep", 1],
+      ["Microsoft.Network/FrontDoorWebApplicationFirewallPolicies", "wafprod", "waf.bicep", 1],
     ]);
   });
 
@@ -128,13 +306,15 @@ describe("checkBicep rules", () => {
     expect(new Set(BREAKS.map((b) => b[0]))).toEqual(new Set(IAC_RULES.map((r) => r.id)));
   });
 
-  it.each(BREAKS)("%s fails with file:line of the property", async (rule, template, from, to, line) => {
+  it.each(BREAKS)("%s fails with file:line of the property", async (rule, template, from, to, anchor) => {
     expect(template).toContain(from);
-    const r = await check({ "main.bicep": template.replace(from, to) });
+    const broken = template.replace(from, to);
+    const line = lineOf(broken, anchor ?? to);
+    const r = await check({ "main.bicep": broken });
     expect(r.findings.map((f) => [f.rule, f.verdict, f.file, f.line])).toEqual([
       [rule, "fail", "main.bicep", line],
     ]);
-    expect(r.findings[0]!.message).toMatch(/set /);
+    expect(r.findings[0]!.message).toMatch(/(set|declare|add|remove) /);
   });
 });
 
@@ -148,7 +328,9 @@ describe("static evaluation", () => {
       "prod.bicepparam",
     );
     expect(r.resources[0]!.name).toBe("aks-dev");
-    expect(r.findings.map((f) => [f.rule, f.line])).toEqual([["Azure.AKS.SecretStoreRotation", 28]]);
+    expect(r.findings.map((f) => [f.rule, f.line])).toEqual([
+      ["Azure.AKS.SecretStoreRotation", lineOf(AKS, "config: {")],
+    ]);
   });
 
   it("takes parameter values from an ARM parameters JSON file", async () => {
@@ -186,11 +368,17 @@ var base = { sku: 'Premium', admin: toLower('FALSE') == 'false' ? false : true }
 resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = [for r in regions: {
   name: 'acr\${r}'
   sku: { name: base.sku }
-  properties: { adminUserEnabled: base.admin, anonymousPullEnabled: length(regions) > 5, publicNetworkAccess: 'Disabled' }
+  properties: { adminUserEnabled: base.admin, anonymousPullEnabled: length(regions) > 5, publicNetworkAccess: 'Disabled', zoneRedundancy: 'Enabled' }
+  resource replica 'replications@2025-11-01' = { name: 'standby' }
 }]
 `;
     const r = await check({ "main.bicep": src });
-    expect(r.resources.map((x) => x.name)).toEqual(["acrwesteurope", "acrnortheurope"]);
+    expect(r.resources.map((x) => x.name)).toEqual([
+      "acrwesteurope",
+      "acrwesteurope/standby",
+      "acrnortheurope",
+      "acrnortheurope/standby",
+    ]);
     expect(r.findings).toEqual([]);
   });
 

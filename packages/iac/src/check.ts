@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { BicepEvaluator, isObject } from "./evaluate.ts";
-import { parseBicep, syntaxErrors } from "./parser.ts";
+import { parseBicep, syntaxErrors, type Tree } from "./parser.ts";
 import { evaluateRules } from "./rules.ts";
 import {
   type ArmResource,
@@ -11,6 +11,11 @@ import {
   UnknownValue,
   type Value,
 } from "./types.ts";
+
+const MAX_MODULE_DEPTH = 8;
+
+/** Local module paths are followed; registry (`br:`, `br/`) and template spec (`ts:`) references are not. */
+const isLocalModule = (path: string): boolean => !/^(br|ts)[:/]/.test(path);
 
 const rel = (root: string, abs: string): string => relative(root, abs).split("\\").join("/");
 
@@ -132,30 +137,84 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
       );
     }
   }
-  for (const abs of await expand(paths, root)) {
+  const files = await expand(paths, root);
+  const parsed = new Map<string, Tree | undefined>();
+  /** Parse a file once; read and syntax errors become findings (once per file). */
+  const load = async (abs: string): Promise<Tree | undefined> => {
+    if (parsed.has(abs)) return parsed.get(abs);
     const file = rel(root, abs);
     let text: string;
     try {
       text = await readFile(abs, "utf8");
     } catch (e) {
       findings.push(errorFinding("Platform.IaC.ReadError", file, 1, `cannot read: ${(e as Error).message}`));
-      continue;
+      parsed.set(abs, undefined);
+      return undefined;
     }
+    // A parser that cannot load is an environment problem: it throws rather than becoming a finding.
     const tree = await parseBicep(text);
+    for (const e of syntaxErrors(tree))
+      findings.push(
+        errorFinding(
+          "Platform.IaC.ParseError",
+          file,
+          e.line,
+          `${e.message}; fix the Bicep syntax (checks on this file may be incomplete)`,
+          e.column,
+        ),
+      );
+    parsed.set(abs, tree);
+    return tree;
+  };
+  // A file that another checked file uses as a module is checked through that parent, with its params.
+  const usedAsModule = new Set<string>();
+  for (const abs of files) {
+    const tree = await load(abs);
+    if (!tree) continue;
     try {
-      for (const e of syntaxErrors(tree))
-        findings.push(
-          errorFinding(
-            "Platform.IaC.ParseError",
-            file,
-            e.line,
-            `${e.message}; fix the Bicep syntax (checks on this file may be incomplete)`,
-            e.column,
-          ),
-        );
-      // A .bicepparam `using` another file does not apply to this one.
-      const values = !params.using || params.using === abs ? params.values : new Map<string, Value>();
-      resources.push(...new BicepEvaluator(file, tree.rootNode, values).resources());
+      for (const m of new BicepEvaluator(rel(root, abs), tree.rootNode).modules())
+        if (isLocalModule(m.path)) {
+          const target = resolve(dirname(abs), m.path);
+          if (target !== abs) usedAsModule.add(target);
+        }
+    } catch {
+      // reported when the file is evaluated below
+    }
+  }
+  const roots = files.filter((f) => !usedAsModule.has(f));
+  const visit = async (
+    abs: string,
+    values: ReadonlyMap<string, Value>,
+    condition: boolean | "unknown",
+    stack: string[],
+  ): Promise<void> => {
+    const tree = await load(abs);
+    if (!tree) return;
+    const file = rel(root, abs);
+    try {
+      const evaluator = new BicepEvaluator(file, tree.rootNode, values);
+      for (const r of evaluator.resources()) {
+        if (condition === "unknown" && r.condition === true) r.condition = "unknown";
+        resources.push(r);
+      }
+      for (const m of evaluator.modules()) {
+        if (!isLocalModule(m.path)) continue;
+        const target = resolve(dirname(abs), m.path);
+        if (stack.includes(target) || stack.length >= MAX_MODULE_DEPTH) {
+          findings.push(
+            errorFinding(
+              "Platform.IaC.ModuleError",
+              file,
+              m.line,
+              `module '${m.path}' is not followed (${stack.includes(target) ? "cycle" : "nesting too deep"})`,
+            ),
+          );
+          continue;
+        }
+        const passed = new Map<string, Value>(isObject(m.params) ? Object.entries(m.params) : []);
+        const cond = condition === "unknown" || m.condition === "unknown" ? "unknown" : true;
+        await visit(target, passed, cond, [...stack, target]);
+      }
     } catch (e) {
       findings.push(
         errorFinding(
@@ -165,11 +224,26 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
           `internal error while evaluating: ${(e as Error).message}`,
         ),
       );
-    } finally {
-      tree.delete();
     }
+  };
+  try {
+    for (const abs of roots) {
+      // A .bicepparam `using` another file does not apply to this one.
+      const values = !params.using || params.using === abs ? params.values : new Map<string, Value>();
+      await visit(abs, values, true, [abs]);
+    }
+  } finally {
+    for (const tree of parsed.values()) tree?.delete();
   }
   const ruled = evaluateRules(resources);
-  findings.push(...ruled.findings);
+  // A module used twice with the same outcome reports once.
+  const seen = new Set<string>();
+  for (const f of ruled.findings) {
+    const key = `${f.rule}|${f.file}|${f.line}|${f.message}|${f.resourceName ?? ""}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      findings.push(f);
+    }
+  }
   return { findings, resources, rulesEvaluated: ruled.evaluated };
 }

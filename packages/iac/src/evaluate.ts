@@ -5,6 +5,15 @@ type Loc = { file: string; line: number };
 type Obj = { [key: string]: Value };
 type Scope = ReadonlyMap<string, Value>;
 
+/** A `module` use: the referenced path (as written), its evaluated `params` object, and its condition. */
+export interface ModuleUse {
+  symbol: string;
+  path: string;
+  params: Value;
+  condition: boolean | "unknown";
+  line: number;
+}
+
 /** Source lines of object keys and array items, keyed by the evaluated container; keys lower-cased. */
 export type LocationIndex = WeakMap<object, Map<string, Loc>>;
 
@@ -101,6 +110,7 @@ export class BicepEvaluator {
   private readonly params = new Map<string, SyntaxNode>();
   private readonly vars = new Map<string, SyntaxNode>();
   private readonly resourceDecls = new Map<string, SyntaxNode>();
+  private readonly moduleDecls: [string, SyntaxNode][] = [];
   private readonly cache = new Map<string, Value>();
   private readonly evaluating = new Set<string>();
   private readonly paramValues: ReadonlyMap<string, Value>;
@@ -114,6 +124,7 @@ export class BicepEvaluator {
       if (decl.type === "parameter_declaration") this.params.set(name.text, decl);
       else if (decl.type === "variable_declaration") this.vars.set(name.text, decl);
       else if (decl.type === "resource_declaration") this.resourceDecls.set(name.text, decl);
+      else if (decl.type === "module_declaration") this.moduleDecls.push([name.text, decl]);
     }
   }
 
@@ -369,6 +380,66 @@ export class BicepEvaluator {
     const out: ArmResource[] = [];
     for (const [symbol, decl] of this.resourceDecls)
       this.declareResource(symbol, decl, undefined, undefined, true, out);
+    // `parent: sym` and `scope: sym` link a top-level declaration to another resource of this file.
+    const bySymbol = new Map<string, ArmResource>();
+    for (const r of out) if (!r.parent && !bySymbol.has(r.symbol)) bySymbol.set(r.symbol, r);
+    for (const [res, key, sym] of this.links) {
+      const target = bySymbol.get(sym);
+      if (!target) continue;
+      if (key === "scope") res.scope = target;
+      else {
+        res.parent = target;
+        const own = getProp(res.body, "name");
+        res.name =
+          typeof target.name === "string" && typeof own === "string"
+            ? `${target.name}/${own}`
+            : new UnknownValue(`name of a child of '${sym}' is not known`);
+      }
+    }
+    this.links.length = 0;
+    return out;
+  }
+
+  private readonly links: [ArmResource, "parent" | "scope", string][] = [];
+
+  /** Every `module` declaration with a static path, expanded over known loops; params evaluated. */
+  modules(): ModuleUse[] {
+    const out: ModuleUse[] = [];
+    for (const [symbol, decl] of this.moduleDecls) {
+      const pathNode = kids(decl)[1];
+      const path = pathNode?.type === "string" ? this.eval(pathNode) : undefined;
+      if (typeof path !== "string") continue;
+      const walk = (node: SyntaxNode | undefined, s: Scope | undefined, cond: boolean | "unknown"): void => {
+        if (!node) return;
+        if (node.type === "object") {
+          const body = this.eval(node, s);
+          out.push({
+            symbol,
+            path,
+            params: isObject(body) ? (getProp(body, "params") ?? {}) : {},
+            condition: cond,
+            line: line(decl),
+          });
+        } else if (node.type === "if_statement") {
+          const [test, body] = kids(node);
+          const c = test ? this.eval(test, s) : new UnknownValue("no condition");
+          if (c !== false) walk(body, s, c === true ? cond : "unknown");
+        } else if (node.type === "for_statement") {
+          const expanded = this.evalFor(node, s, (body, inner) => {
+            walk(body, inner, cond);
+            return null;
+          });
+          if (isUnknown(expanded)) {
+            const init = node.childForFieldName("initializer");
+            const loopScope = new Map(s ?? []);
+            if (init?.type === "identifier")
+              loopScope.set(init.text, new UnknownValue(`loop variable '${init.text}'`));
+            walk(node.childForFieldName("body") ?? undefined, loopScope, "unknown");
+          }
+        }
+      };
+      walk(kids(decl).at(-1), undefined, true);
+    }
     return out;
   }
 
@@ -404,11 +475,23 @@ export class BicepEvaluator {
         body: bodyObj,
         condition: cond,
         existing,
+        ...(parent ? { parent } : {}),
         file: this.file,
         line: line(decl),
         locate: (path) => this.locate(bodyObj, path, { file: this.file, line: line(decl) }),
       };
       out.push(resource);
+      for (const prop of kids(body)) {
+        const [key, val] = kids(prop);
+        if (
+          prop.type === "object_property" &&
+          (key?.text === "parent" || key?.text === "scope") &&
+          val?.type === "identifier" &&
+          !s?.has(val.text) &&
+          this.resourceDecls.has(val.text)
+        )
+          this.links.push([resource, key.text as "parent" | "scope", val.text]);
+      }
       for (const prop of kids(body)) {
         const child = kids(prop)[0];
         if (prop.type === "object_property" && child?.type === "resource_declaration") {

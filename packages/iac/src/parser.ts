@@ -1,11 +1,14 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import Parser from "web-tree-sitter";
+import type Parser from "web-tree-sitter";
 
 export type SyntaxNode = Parser.SyntaxNode;
 export type Tree = Parser.Tree;
 
 const require = createRequire(import.meta.url);
+// Loaded from node_modules at run time, never bundled: its Emscripten loader needs CommonJS `__dirname`.
+const WEB_TREE_SITTER = "web-tree-sitter";
+const TreeSitter = require(WEB_TREE_SITTER) as typeof Parser;
 let loading: Promise<Parser> | undefined;
 
 /** The path of tree-sitter-bicep's WASM grammar inside node_modules. */
@@ -16,9 +19,11 @@ export function grammarPath(): string {
 /** A web-tree-sitter parser for Bicep; the WASM runtime and grammar load once per process. */
 export function bicepParser(): Promise<Parser> {
   loading ??= (async () => {
-    await Parser.init();
-    const language = await Parser.Language.load(grammarPath());
-    const parser = new Parser();
+    // Point the runtime at its own tree-sitter.wasm: inside a bundle, "next to the script" is the wrong place.
+    const runtime = join(dirname(require.resolve("web-tree-sitter/package.json")), "tree-sitter.wasm");
+    await TreeSitter.init({ locateFile: () => runtime });
+    const language = await TreeSitter.Language.load(grammarPath());
+    const parser = new TreeSitter();
     parser.setLanguage(language);
     return parser;
   })();

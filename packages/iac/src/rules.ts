@@ -1,7 +1,17 @@
-import { getProp, isUnknown } from "./evaluate.ts";
-import type { ArmResource, IacFinding, Severity, Value } from "./types.ts";
+import { getProp, isObject, isUnknown } from "./evaluate.ts";
+import { type ArmResource, type IacFinding, type Severity, UnknownValue, type Value } from "./types.ts";
 
-/** A control on one ARM resource type: the property at `path` must satisfy `ok`. */
+/** The outcome of a rule that looks beyond one property: `at` is the resource and path to point at. */
+export interface RuleOutcome {
+  verdict: "pass" | "fail" | "unknown";
+  detail: string;
+  at?: { resource: ArmResource; path: readonly string[] };
+}
+
+/**
+ * A control on one ARM resource type: the property at `path` must satisfy `ok`, or, for controls that
+ * need other resources (child resources, diagnostic settings on it, node pools), `evaluate` decides.
+ */
 export interface IacRule {
   id: string;
   severity: Severity;
@@ -13,12 +23,15 @@ export interface IacRule {
   /** Path relative to the resource body, e.g. ["properties", "disableLocalAccounts"]. */
   path: readonly string[];
   /** Whether the known value passes; `undefined` means the property is absent. */
-  ok(value: Value | undefined): boolean;
+  ok?(value: Value | undefined): boolean;
+  /** Decides the rule from the resource and every resource checked with it (outcomes per sub-object). */
+  evaluate?(res: ArmResource, all: readonly ArmResource[]): RuleOutcome[];
 }
 
 const AKS = "Microsoft.ContainerService/managedClusters";
 const ACR = "Microsoft.ContainerRegistry/registries";
 const KV = "Microsoft.KeyVault/vaults";
+const FD_WAF = "Microsoft.Network/FrontDoorWebApplicationFirewallPolicies";
 
 const isTrue = (v: Value | undefined): boolean => v === true;
 /** Absent counts as false: the ARM default is the secure one. */
@@ -27,6 +40,154 @@ const oneOf =
   (...allowed: string[]) =>
   (v: Value | undefined): boolean =>
     typeof v === "string" && allowed.some((a) => a.toLowerCase() === v.toLowerCase());
+
+const lc = (v: Value | undefined): string | undefined =>
+  typeof v === "string" ? v.toLowerCase() : undefined;
+const deployed = (r: ArmResource): boolean => !r.existing && r.condition !== false;
+const lastSegment = (v: Value | undefined): string | undefined =>
+  typeof v === "string" ? v.split("/").at(-1) : undefined;
+
+/**
+ * Whether `r` belongs to `target`: linked in the same file (parent/scope), an `existing` stand-in with the
+ * same name (modules), or a child whose full name starts with the target's name. `unknown` when names are not known.
+ */
+function belongsTo(link: ArmResource | undefined, r: ArmResource, target: ArmResource): boolean | "unknown" {
+  if (link === target) return true;
+  if (link && link.type.toLowerCase() !== target.type.toLowerCase()) return false;
+  const tName = lc(target.name);
+  if (link) {
+    const lName = lc(link.name);
+    return tName && lName ? tName === lName : "unknown";
+  }
+  const full = lc(r.name);
+  if (!tName || !full) return "unknown";
+  return full.startsWith(`${tName}/`);
+}
+
+/** Child resources of `type` (full ARM type) belonging to `target`, split into sure and possible matches. */
+function childrenOf(target: ArmResource, type: string, all: readonly ArmResource[]) {
+  const sure: ArmResource[] = [];
+  const maybe: ArmResource[] = [];
+  for (const r of all) {
+    if (!deployed(r) || r.type.toLowerCase() !== type.toLowerCase()) continue;
+    const b = belongsTo(r.parent, r, target);
+    if (b === true) (r.condition === true ? sure : maybe).push(r);
+    else if (b === "unknown") maybe.push(r);
+  }
+  return { sure, maybe };
+}
+
+/** The outcome of "a child of this type named `name` exists". */
+function requireChild(
+  res: ArmResource,
+  type: string,
+  name: string,
+  all: readonly ArmResource[],
+): RuleOutcome {
+  const { sure, maybe } = childrenOf(res, type, all);
+  const named = (r: ArmResource) => lc(lastSegment(getProp(r.body, "name"))) === name.toLowerCase();
+  if (sure.some(named)) return { verdict: "pass", detail: "" };
+  const possible = maybe.filter((r) => named(r) || !lastSegment(getProp(r.body, "name")));
+  if (possible.length > 0)
+    return {
+      verdict: "unknown",
+      detail: `${type.split("/").at(-1)} '${name}' at ${possible[0]!.file}:${possible[0]!.line} may belong to it (names or conditions not known)`,
+    };
+  return { verdict: "fail", detail: `no ${type.split("/").at(-1)} named '${name}' is declared for it` };
+}
+
+interface Pool {
+  value: Value;
+  resource: ArmResource;
+  path: readonly string[];
+}
+
+/** Node pools of a cluster: inline `agentPoolProfiles` and `agentPools` child resources; unknown when not listable. */
+function poolsOf(res: ArmResource, all: readonly ArmResource[]): Pool[] | UnknownValue {
+  const pools: Pool[] = [];
+  const inline = getProp(getProp(res.body, "properties"), "agentPoolProfiles");
+  if (isUnknown(inline)) return inline;
+  if (Array.isArray(inline))
+    inline.forEach((p, i) => {
+      pools.push({ value: p, resource: res, path: ["properties", "agentPoolProfiles", String(i)] });
+    });
+  const { sure, maybe } = childrenOf(res, `${AKS}/agentPools`, all);
+  for (const r of [...sure, ...maybe])
+    pools.push({
+      value: {
+        ...(isObject(getProp(r.body, "properties"))
+          ? (getProp(r.body, "properties") as { [k: string]: Value })
+          : {}),
+        name: getProp(r.body, "name") ?? null,
+      },
+      resource: r,
+      path: ["properties"],
+    });
+  return pools;
+}
+
+const poolName = (p: Pool): string => {
+  const n = getProp(p.value, "name");
+  return typeof n === "string" ? n : `#${p.path.at(-1)}`;
+};
+/** Pool path relative to its resource: inline pools carry the index, child resources use `properties`. */
+const poolPath = (p: Pool, key: string): readonly string[] => [...p.path, key];
+const poolMode = (p: Pool): Value | undefined => getProp(p.value, "mode");
+
+/** Pools of one mode (`System`/`User`, absent mode counts as User); unknown if a pool's mode is not known. */
+function poolsWithMode(res: ArmResource, all: readonly ArmResource[], mode: "system" | "user") {
+  const pools = poolsOf(res, all);
+  if (pools instanceof UnknownValue) return pools;
+  const out: Pool[] = [];
+  for (const p of pools) {
+    const m = poolMode(p);
+    if (isUnknown(p.value) || isUnknown(m))
+      return new UnknownValue(`node pool ${poolName(p)}'s mode is not known`);
+    if ((lc(m) ?? "user") === mode) out.push(p);
+  }
+  return out;
+}
+
+function perPool(
+  res: ArmResource,
+  all: readonly ArmResource[],
+  mode: "system" | "user",
+  check: (p: Pool) => RuleOutcome,
+  none: RuleOutcome | undefined,
+): RuleOutcome[] {
+  const pools = poolsWithMode(res, all, mode);
+  if (pools instanceof UnknownValue) return [{ verdict: "unknown", detail: pools.reason }];
+  if (pools.length === 0) return none ? [none] : [];
+  return pools.map(check);
+}
+
+/** Enabled log categories (lower-cased) of the diagnostic settings scoped to `res`; `allLogs` covers all. */
+function diagnosticCategories(res: ArmResource, all: readonly ArmResource[]) {
+  const sure = new Set<string>();
+  const maybe: ArmResource[] = [];
+  let unknownReason: string | undefined;
+  for (const r of all) {
+    if (!deployed(r) || r.type.toLowerCase() !== "microsoft.insights/diagnosticsettings") continue;
+    const b = belongsTo(r.scope, r, res);
+    if (b === false) continue;
+    if (b === "unknown" || r.condition !== true) {
+      maybe.push(r);
+      continue;
+    }
+    const logs = getProp(getProp(r.body, "properties"), "logs");
+    if (!Array.isArray(logs)) {
+      if (isUnknown(logs)) unknownReason = logs.reason;
+      continue;
+    }
+    for (const l of logs) {
+      const enabled = getProp(l, "enabled");
+      const cat = lc(getProp(l, "category")) ?? lc(getProp(l, "categoryGroup"));
+      if (isUnknown(enabled) || isUnknown(l)) unknownReason = "a log entry is not known";
+      else if (enabled === true && cat) sure.add(cat);
+    }
+  }
+  return { sure, maybe, unknownReason };
+}
 
 /** The first rule set: PSRule for Azure ids where one exists, `Platform.*` for the architecture's own controls. */
 export const IAC_RULES: readonly IacRule[] = [
@@ -174,6 +335,266 @@ export const IAC_RULES: readonly IacRule[] = [
     path: ["properties", "publicNetworkAccess"],
     ok: oneOf("Disabled"),
   },
+  {
+    id: "Azure.AKS.MaintenanceWindow",
+    severity: "error",
+    type: AKS,
+    title: "AKS has planned maintenance for cluster and node OS upgrades",
+    fix: "declare maintenanceConfigurations children 'aksManagedAutoUpgradeSchedule' and 'aksManagedNodeOSUpgradeSchedule' (type Microsoft.ContainerService/managedClusters/maintenanceConfigurations) with a maintenanceWindow",
+    path: [],
+    evaluate: (res, all) =>
+      ["aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"].map((n) =>
+        requireChild(res, `${AKS}/maintenanceConfigurations`, n, all),
+      ),
+  },
+  {
+    id: "Azure.AKS.NodeAutoUpgrade",
+    severity: "error",
+    type: AKS,
+    title: "AKS node OS images upgrade automatically",
+    fix: "set properties.autoUpgradeProfile.nodeOSUpgradeChannel: 'NodeImage'",
+    path: ["properties", "autoUpgradeProfile", "nodeOSUpgradeChannel"],
+    ok: oneOf("NodeImage"),
+  },
+  {
+    id: "Azure.AKS.MinNodeCount",
+    severity: "error",
+    type: AKS,
+    title: "AKS system node pools have at least 3 nodes",
+    fix: "set count: 3 (or minCount: 3 with enableAutoScaling) on the system pool (mode: 'System')",
+    path: ["properties", "agentPoolProfiles"],
+    evaluate: (res, all) =>
+      perPool(
+        res,
+        all,
+        "system",
+        (p) => {
+          const auto = getProp(p.value, "enableAutoScaling");
+          if (isUnknown(auto))
+            return { verdict: "unknown", detail: `pool ${poolName(p)}: enableAutoScaling: ${auto.reason}` };
+          const key = auto === true ? "minCount" : "count";
+          const n = getProp(p.value, key);
+          const at = { resource: p.resource, path: poolPath(p, key) };
+          if (isUnknown(n))
+            return { verdict: "unknown", detail: `pool ${poolName(p)}: ${key}: ${n.reason}`, at };
+          return typeof n === "number" && n >= 3
+            ? { verdict: "pass", detail: "" }
+            : { verdict: "fail", detail: `system pool ${poolName(p)} has ${key} ${show(n)}`, at };
+        },
+        { verdict: "fail", detail: "no node pool has mode: 'System'" },
+      ),
+  },
+  {
+    id: "Azure.AKS.AvailabilityZone",
+    severity: "error",
+    type: AKS,
+    title: "AKS system node pools span 3 availability zones",
+    fix: "set availabilityZones: ['1', '2', '3'] on the system pool",
+    path: ["properties", "agentPoolProfiles"],
+    evaluate: (res, all) =>
+      perPool(
+        res,
+        all,
+        "system",
+        (p) => {
+          const z = getProp(p.value, "availabilityZones");
+          const at = { resource: p.resource, path: poolPath(p, "availabilityZones") };
+          if (isUnknown(z) || (Array.isArray(z) && z.some(isUnknown)))
+            return { verdict: "unknown", detail: `pool ${poolName(p)}: availabilityZones not known`, at };
+          const n = Array.isArray(z) ? new Set(z.map(String)).size : 0;
+          return n >= 3
+            ? { verdict: "pass", detail: "" }
+            : { verdict: "fail", detail: `system pool ${poolName(p)} has availabilityZones ${show(z)}`, at };
+        },
+        undefined,
+      ),
+  },
+  {
+    id: "Azure.AKS.AutoScaling",
+    severity: "error",
+    type: AKS,
+    title: "AKS user node pools autoscale",
+    fix: "set enableAutoScaling: true with minCount and maxCount on every user pool",
+    path: ["properties", "agentPoolProfiles"],
+    evaluate: (res, all) =>
+      perPool(
+        res,
+        all,
+        "user",
+        (p) => {
+          const v = getProp(p.value, "enableAutoScaling");
+          const at = { resource: p.resource, path: poolPath(p, "enableAutoScaling") };
+          if (isUnknown(v)) return { verdict: "unknown", detail: `pool ${poolName(p)}: ${v.reason}`, at };
+          return v === true
+            ? { verdict: "pass", detail: "" }
+            : { verdict: "fail", detail: `user pool ${poolName(p)} has enableAutoScaling ${show(v)}`, at };
+        },
+        undefined,
+      ),
+  },
+  {
+    id: "Azure.AKS.AuditLogs",
+    severity: "error",
+    type: AKS,
+    title: "AKS sends audit logs (kube-audit-admin and guard) to Log Analytics",
+    fix: "declare a Microsoft.Insights/diagnosticSettings with scope: <cluster> and logs [{ category: 'kube-audit-admin', enabled: true }, { category: 'guard', enabled: true }]",
+    path: [],
+    evaluate: (res, all) => {
+      const { sure, maybe, unknownReason } = diagnosticCategories(res, all);
+      const has = (c: string) => sure.has(c) || sure.has("alllogs");
+      const missing = [
+        has("kube-audit-admin") || has("kube-audit") ? "" : "kube-audit-admin",
+        has("guard") ? "" : "guard",
+      ].filter(Boolean);
+      if (missing.length === 0) return [{ verdict: "pass", detail: "" }];
+      if (maybe.length > 0 || unknownReason)
+        return [
+          {
+            verdict: "unknown",
+            detail:
+              unknownReason ??
+              `diagnostic settings at ${maybe[0]!.file}:${maybe[0]!.line} may apply (scope or condition not known)`,
+          },
+        ];
+      return [
+        { verdict: "fail", detail: `no diagnostic setting on the cluster enables ${missing.join(" and ")}` },
+      ];
+    },
+  },
+  {
+    id: "Azure.AKS.DefenderProfile",
+    severity: "error",
+    type: AKS,
+    title: "AKS Defender for Containers security monitoring is enabled",
+    fix: "set properties.securityProfile.defender.securityMonitoring.enabled: true (with logAnalyticsWorkspaceResourceId)",
+    path: ["properties", "securityProfile", "defender", "securityMonitoring", "enabled"],
+    ok: isTrue,
+  },
+  {
+    id: "Platform.AKS.ImageCleaner",
+    severity: "error",
+    type: AKS,
+    title: "AKS image cleaner removes unused, vulnerable images",
+    fix: "set properties.securityProfile.imageCleaner: { enabled: true, intervalHours: 168 }",
+    path: ["properties", "securityProfile", "imageCleaner", "enabled"],
+    ok: isTrue,
+  },
+  {
+    id: "Azure.AKS.UptimeSLA",
+    severity: "error",
+    type: AKS,
+    title: "AKS uses the Standard tier (uptime SLA)",
+    fix: "set sku: { name: 'Base', tier: 'Standard' }",
+    path: ["sku", "tier"],
+    ok: oneOf("Standard", "Premium"),
+  },
+  {
+    id: "Platform.AKS.EgressFirewall",
+    severity: "error",
+    type: AKS,
+    title: "AKS egress goes through the hub firewall",
+    fix: "set properties.networkProfile.outboundType: 'userDefinedRouting' with a route table sending 0.0.0.0/0 to the firewall",
+    path: ["properties", "networkProfile", "outboundType"],
+    ok: oneOf("userDefinedRouting"),
+  },
+  {
+    id: "Platform.ACR.ZoneRedundancy",
+    severity: "error",
+    type: ACR,
+    title: "ACR is zone redundant",
+    fix: "set properties.zoneRedundancy: 'Enabled'",
+    path: ["properties", "zoneRedundancy"],
+    ok: oneOf("Enabled"),
+  },
+  {
+    id: "Azure.ACR.GeoReplica",
+    severity: "error",
+    type: ACR,
+    title: "ACR is geo-replicated to the standby region",
+    fix: "declare a replications child (Microsoft.ContainerRegistry/registries/replications) in the standby region",
+    path: [],
+    evaluate: (res, all) => {
+      const { sure, maybe } = childrenOf(res, `${ACR}/replications`, all);
+      if (sure.length > 0) return [{ verdict: "pass", detail: "" }];
+      if (maybe.length > 0)
+        return [
+          {
+            verdict: "unknown",
+            detail: `replication at ${maybe[0]!.file}:${maybe[0]!.line} may belong to it (names or conditions not known)`,
+          },
+        ];
+      return [{ verdict: "fail", detail: "no replications are declared for it" }];
+    },
+  },
+  {
+    id: "Azure.KeyVault.SoftDelete",
+    severity: "error",
+    type: KV,
+    title: "Key Vault soft delete is enabled",
+    fix: "remove properties.enableSoftDelete: false (soft delete is on by default) or set it to true",
+    path: ["properties", "enableSoftDelete"],
+    ok: (v) => v === undefined || v === null || v === true,
+  },
+  {
+    id: "Azure.FrontDoorWAF.Enabled",
+    severity: "error",
+    type: FD_WAF,
+    title: "Front Door WAF policy is enabled",
+    fix: "set properties.policySettings.enabledState: 'Enabled'",
+    path: ["properties", "policySettings", "enabledState"],
+    ok: (v) => v === undefined || oneOf("Enabled")(v),
+  },
+  {
+    id: "Azure.FrontDoorWAF.PreventionMode",
+    severity: "error",
+    type: FD_WAF,
+    title: "Front Door WAF policy blocks (Prevention mode)",
+    fix: "set properties.policySettings.mode: 'Prevention'",
+    path: ["properties", "policySettings", "mode"],
+    ok: oneOf("Prevention"),
+  },
+  {
+    id: "Azure.FrontDoorWAF.RuleGroups",
+    severity: "error",
+    type: FD_WAF,
+    title: "Front Door WAF uses the default rule set (≥ 2.1) and the bot manager rule set",
+    fix: "add managedRules.managedRuleSets [{ ruleSetType: 'Microsoft_DefaultRuleSet', ruleSetVersion: '2.1', ruleSetAction: 'Block' }, { ruleSetType: 'Microsoft_BotManagerRuleSet', ruleSetVersion: '1.1' }]",
+    path: ["properties", "managedRules", "managedRuleSets"],
+    evaluate: (res) => {
+      const sets = getProp(getProp(getProp(res.body, "properties"), "managedRules"), "managedRuleSets");
+      if (isUnknown(sets)) return [{ verdict: "unknown", detail: sets.reason }];
+      const list = Array.isArray(sets) ? sets : [];
+      if (
+        list.some(
+          (x) =>
+            isUnknown(x) || isUnknown(getProp(x, "ruleSetType")) || isUnknown(getProp(x, "ruleSetVersion")),
+        )
+      )
+        return [{ verdict: "unknown", detail: "a managed rule set is not known" }];
+      const version = (x: Value) => Number.parseFloat(String(getProp(x, "ruleSetVersion") ?? "0"));
+      const type = (x: Value) => lc(getProp(x, "ruleSetType"));
+      const missing: string[] = [];
+      if (!list.some((x) => type(x) === "microsoft_defaultruleset" && version(x) >= 2.1))
+        missing.push("Microsoft_DefaultRuleSet ≥ 2.1");
+      if (!list.some((x) => type(x) === "microsoft_botmanagerruleset"))
+        missing.push("Microsoft_BotManagerRuleSet");
+      return missing.length === 0
+        ? [{ verdict: "pass", detail: "" }]
+        : [{ verdict: "fail", detail: `managed rule sets lack ${missing.join(" and ")}` }];
+    },
+  },
+  {
+    id: "Platform.Identity.FederatedAudience",
+    severity: "error",
+    type: "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+    title: "Federated identity credentials accept only the Entra token exchange audience",
+    fix: "set properties.audiences: ['api://AzureADTokenExchange']",
+    path: ["properties", "audiences"],
+    ok: (v) =>
+      Array.isArray(v) &&
+      v.length > 0 &&
+      v.every((a) => typeof a === "string" && a.toLowerCase() === "api://azureadtokenexchange"),
+  },
 ];
 
 function lookup(body: Value, path: readonly string[]): { value: Value | undefined; unknownAt?: string } {
@@ -201,27 +622,43 @@ export function evaluateRules(
     for (const rule of rules) {
       if (rule.type.toLowerCase() !== type) continue;
       evaluated++;
-      const { value, unknownAt } = lookup(res.body, rule.path);
-      const field = rule.path.join(".");
-      const at = res.locate(rule.path);
-      const base = {
+      const base = (at: { file: string; line: number }, path: readonly string[]) => ({
         rule: rule.id,
         severity: rule.severity,
         file: at.file,
         line: at.line,
         resourceType: res.type,
         ...(typeof res.name === "string" ? { resourceName: res.name } : {}),
-        field,
-      };
+        ...(path.length > 0 ? { field: path.join(".") } : {}),
+      });
+      if (rule.evaluate) {
+        for (const o of rule.evaluate(res, resources)) {
+          if (o.verdict === "pass") continue;
+          const target = o.at?.resource ?? res;
+          const path = o.at?.path ?? rule.path;
+          findings.push({
+            ...base(target.locate(path), path),
+            verdict: o.verdict,
+            message:
+              o.verdict === "unknown"
+                ? `${rule.title}: cannot be proven statically (${o.detail}); ${rule.fix}`
+                : `${rule.title}: ${o.detail}; ${rule.fix}`,
+          });
+        }
+        continue;
+      }
+      const { value, unknownAt } = lookup(res.body, rule.path);
+      const field = rule.path.join(".");
+      const b = base(res.locate(rule.path), rule.path);
       if (isUnknown(value)) {
         findings.push({
-          ...base,
+          ...b,
           verdict: "unknown",
           message: `${rule.title}: cannot be proven statically (${unknownAt || field}: ${value.reason}); ${rule.fix}`,
         });
-      } else if (!rule.ok(value)) {
+      } else if (rule.ok && !rule.ok(value)) {
         findings.push({
-          ...base,
+          ...b,
           verdict: "fail",
           message: `${rule.title}: ${field} is ${show(value)}; ${rule.fix}`,
         });

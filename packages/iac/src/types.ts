@@ -41,6 +41,10 @@ export interface ArmResource {
   /** `true`/`false` when the `if` condition is known, `unknown` otherwise; `true` without a condition. */
   condition: boolean | "unknown";
   existing: boolean;
+  /** The parent resource (nested declaration or `parent: sym`), when declared in the same file. */
+  parent?: ArmResource;
+  /** The resource an extension resource is deployed on (`scope: sym`), when declared in the same file. */
+  scope?: ArmResource;
   file: string;
   line: number;
   /** Source line of a property path relative to `body`, falling back to the deepest located ancestor. */

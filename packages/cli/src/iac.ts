@@ -1,0 +1,81 @@
+import { resolve } from "node:path";
+import { PlatformError, writeFileAtomic } from "@platform/core";
+import {
+  type CheckResult,
+  checkBicep,
+  countFindings,
+  isBlocking,
+  renderIacMarkdown,
+  renderIacTable,
+  toIacSarif,
+} from "@platform/iac";
+
+export interface IacCheckOptions {
+  parameters?: string;
+  sarif?: string;
+  summary?: string;
+  root: string;
+  json: boolean;
+  failOnUnknown: boolean;
+  color: boolean;
+}
+
+/** `platform iac check`: static Bicep checks; prints a table (or JSON), writes SARIF; returns the exit code. */
+export async function runIacCheck(
+  paths: string[],
+  o: IacCheckOptions,
+  io: { out: (s: string) => void; env: NodeJS.ProcessEnv; version: string },
+): Promise<{ code: number; result: CheckResult }> {
+  const root = resolve(o.root);
+  const started = performance.now();
+  const result = await checkBicep(paths, { root, ...(o.parameters ? { parameters: o.parameters } : {}) });
+  const ms = Math.round(performance.now() - started);
+  if (result.resources.length === 0 && result.findings.length === 0)
+    throw new PlatformError("IAC_NO_FILES", `no .bicep files under ${paths.join(", ")}`, {
+      category: "usage",
+      hint: "Pass .bicep files or folders that contain them (relative to --root).",
+    });
+  const blocking = result.findings.filter((f) => isBlocking(f, { failOnUnknown: o.failOnUnknown }));
+  if (o.sarif)
+    await writeFileAtomic(
+      resolve(root, o.sarif),
+      `${JSON.stringify(toIacSarif(result.findings, { version: io.version }), null, 2)}\n`,
+      { input: "sarif" },
+    );
+  // The GitHub job summary, when asked for or when running in Actions.
+  const summary = o.summary ?? io.env.GITHUB_STEP_SUMMARY;
+  if (summary) {
+    const { appendFile } = await import("node:fs/promises");
+    await appendFile(resolve(root, summary), renderIacMarkdown(result, { failOnUnknown: o.failOnUnknown }));
+  }
+  if (o.json) {
+    io.out(
+      `${JSON.stringify(
+        {
+          findings: result.findings,
+          resources: result.resources.map((r) => ({
+            type: r.type,
+            apiVersion: r.apiVersion,
+            name: typeof r.name === "string" ? r.name : null,
+            file: r.file,
+            line: r.line,
+            condition: r.condition,
+            existing: r.existing,
+          })),
+          summary: {
+            passed: blocking.length === 0,
+            resources: result.resources.length,
+            rulesEvaluated: result.rulesEvaluated,
+            ...countFindings(result.findings),
+            ms,
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  } else {
+    io.out(`${renderIacTable(result, { color: o.color, failOnUnknown: o.failOnUnknown })} (${ms} ms)\n`);
+  }
+  return { code: blocking.length === 0 ? 0 : 1, result };
+}
