@@ -1,0 +1,8 @@
+using '../main.bicep'
+
+// Deploy into the layer 1 resource group of the standby stamp.
+param clusterName = 'aks-plat-standby-northeurope'
+param gitRepositoryUrl = 'https://github.com/contoso/platform-config'
+param gitBranch = 'main'
+param manifestsPath = './infra-bicep/layer2-bootstrap/manifests'
+param syncIntervalInSeconds = 300
