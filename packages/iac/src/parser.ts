@@ -7,8 +7,8 @@ export type Tree = Parser.Tree;
 
 const require = createRequire(import.meta.url);
 // Loaded from node_modules at run time, never bundled: its Emscripten loader needs CommonJS `__dirname`.
+// Loaded on first use, so a CLI bundle that never checks Bicep does not need it installed.
 const WEB_TREE_SITTER = "web-tree-sitter";
-const TreeSitter = require(WEB_TREE_SITTER) as typeof Parser;
 let loading: Promise<Parser> | undefined;
 
 /** The path of tree-sitter-bicep's WASM grammar inside node_modules. */
@@ -19,6 +19,7 @@ export function grammarPath(): string {
 /** A web-tree-sitter parser for Bicep; the WASM runtime and grammar load once per process. */
 export function bicepParser(): Promise<Parser> {
   loading ??= (async () => {
+    const TreeSitter = require(WEB_TREE_SITTER) as typeof Parser;
     // Point the runtime at its own tree-sitter.wasm: inside a bundle, "next to the script" is the wrong place.
     const runtime = join(dirname(require.resolve("web-tree-sitter/package.json")), "tree-sitter.wasm");
     await TreeSitter.init({ locateFile: () => runtime });
