@@ -409,36 +409,16 @@ export class BicepEvaluator {
       const pathNode = kids(decl)[1];
       const path = pathNode?.type === "string" ? this.eval(pathNode) : undefined;
       if (typeof path !== "string") continue;
-      const walk = (node: SyntaxNode | undefined, s: Scope | undefined, cond: boolean | "unknown"): void => {
-        if (!node) return;
-        if (node.type === "object") {
-          const body = this.eval(node, s);
-          out.push({
-            symbol,
-            path,
-            params: isObject(body) ? (getProp(body, "params") ?? {}) : {},
-            condition: cond,
-            line: line(decl),
-          });
-        } else if (node.type === "if_statement") {
-          const [test, body] = kids(node);
-          const c = test ? this.eval(test, s) : new UnknownValue("no condition");
-          if (c !== false) walk(body, s, c === true ? cond : "unknown");
-        } else if (node.type === "for_statement") {
-          const expanded = this.evalFor(node, s, (body, inner) => {
-            walk(body, inner, cond);
-            return null;
-          });
-          if (isUnknown(expanded)) {
-            const init = node.childForFieldName("initializer");
-            const loopScope = new Map(s ?? []);
-            if (init?.type === "identifier")
-              loopScope.set(init.text, new UnknownValue(`loop variable '${init.text}'`));
-            walk(node.childForFieldName("body") ?? undefined, loopScope, "unknown");
-          }
-        }
-      };
-      walk(kids(decl).at(-1), undefined, true);
+      this.walkBody(kids(decl).at(-1), undefined, true, (node, sc, cond) => {
+        const body = this.eval(node, sc);
+        out.push({
+          symbol,
+          path,
+          params: isObject(body) ? (getProp(body, "params") ?? {}) : {},
+          condition: cond,
+          line: line(decl),
+        });
+      });
     }
     return out;
   }
@@ -500,31 +480,41 @@ export class BicepEvaluator {
         }
       }
     };
-    const walk = (node: SyntaxNode | undefined, s: Scope | undefined, cond: boolean | "unknown"): void => {
-      if (!node) return;
-      if (node.type === "object") {
-        emit(node, s, cond);
-      } else if (node.type === "if_statement") {
-        const [test, body] = kids(node);
-        const c = test ? this.eval(test, s) : new UnknownValue("no condition");
-        // A false condition means the resource is provably not deployed.
-        if (c !== false) walk(body, s, c === true ? cond : "unknown");
-      } else if (node.type === "for_statement") {
-        const expanded = this.evalFor(node, s, (body, inner) => {
-          walk(body, inner, cond);
-          return null;
-        });
-        // An unknown iterable still describes the resource's shape: emit it once with the loop variable unknown.
-        if (isUnknown(expanded)) {
-          const init = node.childForFieldName("initializer");
-          const loopScope = new Map(s ?? []);
-          if (init?.type === "identifier")
-            loopScope.set(init.text, new UnknownValue(`loop variable '${init.text}'`));
-          walk(node.childForFieldName("body") ?? undefined, loopScope, "unknown");
-        }
+    this.walkBody(kids(decl).at(-1), scope, condition, emit);
+  }
+
+  /**
+   * Walks a declaration's body — an object, `if (cond) {…}` or `[for … in …: {…}]` — calling `leaf` for each
+   * object with its scope and whether it is deployed (true, or "unknown" when a condition or loop is not known).
+   */
+  private walkBody(
+    node: SyntaxNode | undefined,
+    s: Scope | undefined,
+    cond: boolean | "unknown",
+    leaf: (node: SyntaxNode, s: Scope | undefined, cond: boolean | "unknown") => void,
+  ): void {
+    if (!node) return;
+    if (node.type === "object") {
+      leaf(node, s, cond);
+    } else if (node.type === "if_statement") {
+      const [test, body] = kids(node);
+      const c = test ? this.eval(test, s) : new UnknownValue("no condition");
+      // A false condition means the resource is provably not deployed.
+      if (c !== false) this.walkBody(body, s, c === true ? cond : "unknown", leaf);
+    } else if (node.type === "for_statement") {
+      const expanded = this.evalFor(node, s, (body, inner) => {
+        this.walkBody(body, inner, cond, leaf);
+        return null;
+      });
+      // An unknown iterable still describes the shape: walk the body once with the loop variable unknown.
+      if (isUnknown(expanded)) {
+        const init = node.childForFieldName("initializer");
+        const loopScope = new Map(s ?? []);
+        if (init?.type === "identifier")
+          loopScope.set(init.text, new UnknownValue(`loop variable '${init.text}'`));
+        this.walkBody(node.childForFieldName("body") ?? undefined, loopScope, "unknown", leaf);
       }
-    };
-    walk(kids(decl).at(-1), scope, condition);
+    }
   }
 
   private locate(body: Obj, path: readonly string[], fallback: Loc): Loc {
