@@ -2,10 +2,28 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 export const REPO_ROOT = join(import.meta.dirname, "..", "..");
-export type PeerName = "kustomize" | "helm" | "gator" | "opa";
+export type PeerName =
+  | "kustomize"
+  | "helm"
+  | "gator"
+  | "opa"
+  | "olareg"
+  | "oras"
+  | "notation"
+  | "cosign"
+  | SystemPeer;
+/** Peers from Debian's packages (installed system-wide by .ci/run with apt-get), found on PATH. */
+export type SystemPeer = "skopeo" | "buildah" | "docker-registry";
+const SYSTEM_PEERS: readonly string[] = ["skopeo", "buildah", "docker-registry"];
 
 /** Path of an installed peer tool, or undefined. */
 export function peerPath(name: PeerName): string | undefined {
+  if (SYSTEM_PEERS.includes(name)) {
+    for (const dir of (process.env.PATH ?? "").split(":").concat("/usr/bin", "/usr/sbin")) {
+      if (dir && existsSync(join(dir, name))) return join(dir, name);
+    }
+    return undefined;
+  }
   const p = join(REPO_ROOT, ".peers", "bin", name);
   return existsSync(p) ? p : undefined;
 }
@@ -21,7 +39,7 @@ export function requirePeers(...names: PeerName[]): {
 } {
   const missing = names.filter((n) => !peerPath(n));
   const reason = missing.length
-    ? `peer tool(s) not installed: ${missing.join(", ")} — run \`npm run peers\``
+    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry"`
     : "";
   if (missing.length && process.env.CI === "true")
     throw new Error(`${reason} (CI=true: missing peers are an error)`);

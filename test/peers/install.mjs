@@ -5,7 +5,8 @@
 //   node test/peers/install.mjs --check   only report what is installed
 //   --best-effort                         exit 0 even if a build fails (the demo can run without peers)
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -30,6 +31,31 @@ function versionOf(bin, pin) {
   return r.status === 0 ? (r.stdout || r.stderr).trim().split("\n")[0] : undefined;
 }
 
+/**
+ * `go install mod@version` also reads the module's version list to report deprecation; the proxy here
+ * refuses that list for some modules (403) while serving the exact version. A scratch module that
+ * requires the exact version and builds the command avoids the list lookup.
+ */
+function buildInScratchModule(pin, bin, env) {
+  const dir = mkdtempSync(join(tmpdir(), "peer-"));
+  try {
+    const modRoot = pin.moduleRoot ?? pin.module;
+    console.log(`retrying in a scratch module (requires ${modRoot}@${pin.version} directly)…`);
+    const go = (args) =>
+      spawnSync("go", args, {
+        cwd: dir,
+        stdio: "inherit",
+        env: { ...env, GOFLAGS: `${env.GOFLAGS} -mod=mod` },
+      });
+    let r = go(["mod", "init", "peers.local/build"]);
+    if (r.status === 0) r = go(["get", `${modRoot}@${pin.version}`]);
+    if (r.status === 0) r = go(["build", "-o", bin, pin.module]);
+    return r;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 mkdirSync(binDir, { recursive: true });
 let failed = false;
 for (const name of wanted) {
@@ -47,16 +73,15 @@ for (const name of wanted) {
       `${name}: building ${pin.module}@${pin.version} with go install (takes a few minutes on 2 cores)…`,
     );
     mkdirSync(home, { recursive: true });
-    const r = spawnSync("go", ["install", `${pin.module}@${pin.version}`], {
-      stdio: "inherit",
-      env: {
-        ...process.env,
-        GOBIN: home,
-        CGO_ENABLED: "0",
-        GOFLAGS: "-trimpath -buildvcs=false",
-        GOTOOLCHAIN: "local",
-      },
-    });
+    const env = {
+      ...process.env,
+      GOBIN: home,
+      CGO_ENABLED: "0",
+      GOFLAGS: "-trimpath -buildvcs=false",
+      GOTOOLCHAIN: "local",
+    };
+    let r = spawnSync("go", ["install", `${pin.module}@${pin.version}`], { stdio: "inherit", env });
+    if (r.status !== 0 || !existsSync(bin)) r = buildInScratchModule(pin, bin, env);
     if (r.status !== 0 || !existsSync(bin)) {
       console.error(`${name}: go install failed (exit ${r.status}); is the Go module proxy reachable?`);
       rmSync(home, { recursive: true, force: true });
