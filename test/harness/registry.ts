@@ -1,0 +1,211 @@
+// Real OCI registries for integration tests, each on a free 127.0.0.1 port and stopped at the end:
+// - olareg (Go, .peers/bin): distribution-spec 1.1 with the referrers API; the start-up proves the
+//   API answers (an empty image index for an unknown subject) before any test relies on it.
+// - Debian's docker-registry (distribution 2.8): no referrers API, so clients must use the
+//   `sha256-<hex>` tag fallback. Optionally with token auth (`auth: { … }`): the registry then
+//   answers 401 with a Bearer challenge and trusts JWTs signed by the given certificate.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type PeerName, requirePeers } from "../peers/index.ts";
+
+export type RegistryKind = "olareg" | "distribution";
+
+export interface RunningRegistry {
+  /** `127.0.0.1:<port>`: the registry part of an image reference. */
+  host: string;
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  kind: RegistryKind;
+  /** Whether the registry serves `GET /v2/<name>/referrers/<digest>` (proved at start-up). */
+  referrersApi: boolean;
+  /** Storage directory (docker-registry) or undefined (olareg keeps content in memory). */
+  dataDir?: string;
+  /** Everything the registry printed so far (for failure messages). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export interface RegistryTokenAuth {
+  /** Token endpoint the Bearer challenge names. */
+  realm: string;
+  service: string;
+  issuer: string;
+  /** PEM certificate whose key signs the tokens (the registry's `rootcertbundle`). */
+  certificatePem: string;
+}
+
+export interface StartRegistryOptions {
+  /** docker-registry only: require Bearer tokens from this token service. */
+  auth?: RegistryTokenAuth;
+}
+
+const PEER: Record<RegistryKind, PeerName> = { olareg: "olareg", distribution: "docker-registry" };
+
+/** The peer check for a registry kind (skips locally, fails with CI=true when missing). */
+export function requireRegistry(kind: RegistryKind): { ok: boolean; reason: string } {
+  const { ok, reason } = requirePeers(PEER[kind]);
+  return { ok, reason };
+}
+
+/** Starts a registry of `kind` on a free loopback port; resolves once `/v2/` answers. */
+export async function startRegistry(
+  kind: RegistryKind,
+  opts: StartRegistryOptions = {},
+): Promise<RunningRegistry> {
+  const { paths } = requirePeers(PEER[kind]);
+  const bin = paths[PEER[kind]]!;
+  const dir = await mkdtemp(join(tmpdir(), `registry-${kind}-`));
+  let lastErr: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    const url = `http://${host}`;
+    let args: string[];
+    if (kind === "olareg") {
+      if (opts.auth) throw new Error("olareg has no token auth; use kind 'distribution' for auth tests");
+      args = [
+        "serve",
+        "--addr",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--store-type",
+        "mem",
+        "--api-delete",
+        "--gc-frequency",
+        "-1s",
+        "-v",
+        "warn",
+      ];
+    } else {
+      const config = join(dir, `config-${port}.yml`);
+      await writeFile(config, distributionConfig(join(dir, "data"), host, dir, opts.auth));
+      if (opts.auth) await writeFile(join(dir, "token-cert.pem"), opts.auth.certificatePem);
+      args = ["serve", config];
+    }
+    const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const collect = (c: Buffer) => {
+      output += c.toString();
+      if (output.length > 200_000) output = output.slice(-100_000);
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+    try {
+      await waitReady(url, child, () => output, !!opts.auth);
+      const referrersApi = await probeReferrers(url, !!opts.auth);
+      if (kind === "olareg" && !referrersApi) {
+        throw new Error(`olareg at ${url} did not answer the referrers API with an image index`);
+      }
+      if (kind === "distribution" && referrersApi) {
+        throw new Error(`docker-registry at ${url} unexpectedly answered the referrers API`);
+      }
+      return {
+        host,
+        url,
+        kind,
+        referrersApi,
+        dataDir: kind === "distribution" ? join(dir, "data") : undefined,
+        log: () => output,
+        stop: async () => {
+          await stopChild(child);
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    } catch (err) {
+      lastErr = err;
+      await stopChild(child);
+    }
+  }
+  await rm(dir, { recursive: true, force: true });
+  throw lastErr;
+}
+
+function distributionConfig(data: string, addr: string, dir: string, auth?: RegistryTokenAuth): string {
+  const lines = [
+    "version: 0.1",
+    "log:",
+    "  level: warn",
+    "  accesslog:",
+    "    disabled: true",
+    "storage:",
+    "  filesystem:",
+    `    rootdirectory: ${JSON.stringify(data)}`,
+    "  delete:",
+    "    enabled: true",
+    "  maintenance:",
+    "    uploadpurging:",
+    "      enabled: false",
+    "http:",
+    `  addr: ${addr}`,
+    // A fixed secret silences the warning and keeps upload state valid across requests.
+    "  secret: itg-test-secret",
+  ];
+  if (auth) {
+    lines.push(
+      "auth:",
+      "  token:",
+      `    realm: ${JSON.stringify(auth.realm)}`,
+      `    service: ${JSON.stringify(auth.service)}`,
+      `    issuer: ${JSON.stringify(auth.issuer)}`,
+      `    rootcertbundle: ${JSON.stringify(join(dir, "token-cert.pem"))}`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+const ZERO_DIGEST = `sha256:${"0".repeat(64)}`;
+
+/** Whether `GET /v2/<repo>/referrers/<zero digest>` answers 200 with an OCI image index. */
+async function probeReferrers(url: string, auth: boolean): Promise<boolean> {
+  if (auth) return false;
+  const r = await fetch(`${url}/v2/probe/referrers/${ZERO_DIGEST}`, { signal: AbortSignal.timeout(5000) });
+  const text = await r.text();
+  if (r.status !== 200) return false;
+  if (!r.headers.get("content-type")?.startsWith("application/vnd.oci.image.index.v1+json")) return false;
+  try {
+    const body = JSON.parse(text) as { schemaVersion?: number; mediaType?: string };
+    return body.schemaVersion === 2 && body.mediaType === "application/vnd.oci.image.index.v1+json";
+  } catch {
+    return false;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+async function waitReady(
+  url: string,
+  child: ChildProcess,
+  output: () => string,
+  auth: boolean,
+): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}: ${output()}`);
+    try {
+      const r = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
+      await r.body?.cancel();
+      if (r.ok || (auth && r.status === 401)) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`registry at ${url} did not answer /v2/ within 30 s: ${output()}`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
