@@ -1,1 +1,49 @@
-export {};
+export {
+  CYCLONEDX_PREDICATE,
+  GITHUB_WORKFLOW_BUILD_TYPE,
+  githubProvenance,
+  readSbom,
+  type Sbom,
+  SLSA_PROVENANCE_V1,
+  SPDX_PREDICATE,
+} from "./attest.ts";
+export {
+  type GeneratedIdentity,
+  generateRoot,
+  generateSigningIdentity,
+  type IdentityOptions,
+} from "./certs.ts";
+export {
+  BUNDLE_MEDIA_TYPE,
+  COSIGN_SIGN_PREDICATE,
+  cosignLegacySignature,
+  cosignSignatureTag,
+  cosignVerify,
+  dsseBundle,
+  inTotoStatement,
+  parseBundle,
+  publicKeyPem,
+  SIMPLESIGNING_MEDIA_TYPE,
+  sigstoreKeySigner,
+  simpleSigningPayload,
+} from "./cosign.ts";
+export { type KeySpec, keySpecOf, type NotaryAlg, notaryAlgFor } from "./crypto.ts";
+export {
+  type Descriptor,
+  NOTARY_ARTIFACT_TYPE,
+  notarySignatureManifest,
+  type OciManifest,
+  parseNotaryJws,
+  signNotaryJws,
+} from "./notary.ts";
+export { loadPemSigner, localSigner, type Signer } from "./signer.ts";
+export {
+  loadTrustStore,
+  type NotaryVerdict,
+  parseTrustPolicy,
+  selectPolicy,
+  type TrustPolicy,
+  type TrustPolicyDocument,
+  type TrustStore,
+  verifyNotarySignature,
+} from "./trust.ts";
