@@ -1,1 +1,24 @@
-export {};
+export {
+  type Cvss,
+  type Finding,
+  findingKey,
+  mergeFindings,
+  normalizeSeverity,
+  type ScannerSource,
+  SEVERITIES,
+  type Severity,
+  severityRank,
+  sortFindings,
+} from "./finding.ts";
+export { evaluateGate, type FailOn, type GateOptions, type GateResult, type WaiverUse } from "./gate.ts";
+export {
+  gateFailure,
+  gateHeadline,
+  renderScanTable,
+  type ScanSubject,
+  type SummarySink,
+  writeScanSummary,
+} from "./report.ts";
+export { type SarifOptions, toScanSarif } from "./sarif.ts";
+export { type ParsedReport, parseTrivyReport, type TrivyArtifact } from "./trivy.ts";
+export { loadScanWaivers, parseWaivers, type ScanWaiver } from "./waivers.ts";
