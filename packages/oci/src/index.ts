@@ -1,1 +1,77 @@
-export {};
+// @platform/oci — a pure-TypeScript OCI registry client: the distribution reference grammar,
+// the distribution API (manifests, blobs, chunked uploads, cross-repository mounts, referrers API
+// with the tag-schema fallback), registry auth (Bearer challenges, ACR's Entra token exchange),
+// OCI image layouts on disk, and copying/promotion by digest with the referrer graph.
+
+export {
+  ACR_ENTRA_SCOPE,
+  acrCredentials,
+  type Challenge,
+  type CredentialProvider,
+  parseWwwAuthenticate,
+  type RegistryCredential,
+  repositoryScope,
+  roleHint,
+  scopesCover,
+  staticCredentials,
+} from "./auth.ts";
+export {
+  type BlobContent,
+  type BlobReader,
+  type FetchedManifest,
+  type MountResult,
+  type PushBlobOptions,
+  type PushBlobResult,
+  type PushReferrerResult,
+  type PutManifestResult,
+  type ReferrersResult,
+  RegistryClient,
+  type RegistryClientOptions,
+  type Repo,
+  type RequestStats,
+  streamReader,
+  verifyingStream,
+} from "./client.ts";
+export {
+  apiHost,
+  formatReference,
+  isLoopbackRegistry,
+  makeReference,
+  NAME_MAX_LENGTH,
+  type ParseReferenceOptions,
+  parseReference,
+  type Reference,
+  TAG_MAX_LENGTH,
+  withDigest,
+} from "./reference.ts";
+export {
+  addToIndex,
+  emptyIndex,
+  filterReferrers,
+  nextLink,
+  referrerDescriptor,
+  referrersTag,
+  removeFromIndex,
+} from "./referrers.ts";
+export {
+  artifactTypeOf,
+  childDescriptors,
+  type Descriptor,
+  describeBytes,
+  digestOf,
+  EMPTY_JSON,
+  EMPTY_JSON_DIGEST,
+  encodeJson,
+  type ImageIndex,
+  type ImageManifest,
+  isIndex,
+  isIndexMediaType,
+  isManifestMediaType,
+  MANIFEST_ACCEPT,
+  type Manifest,
+  MediaType,
+  type Platform,
+  parseManifest,
+  sha256Digest,
+  verifyDigest,
+} from "./types.ts";
