@@ -29,6 +29,12 @@ export {
 } from "./cosign.ts";
 export { type KeySpec, keySpecOf, type NotaryAlg, notaryAlgFor } from "./crypto.ts";
 export {
+  type KeyVaultKeyRef,
+  type KeyVaultSignerOptions,
+  keyVaultSigner,
+  parseKeyVaultUri,
+} from "./keyvault.ts";
+export {
   type Descriptor,
   NOTARY_ARTIFACT_TYPE,
   notarySignatureManifest,

@@ -28,6 +28,7 @@ export interface Signer {
 /** A signer over a private key in memory (local PEM files, tests, the demo). */
 export function localSigner(privateKey: KeyObject, certificates: Buffer[] = [], id = "local key"): Signer {
   const spec = keySpecOf(privateKey);
+  const notaryAlg = notaryAlgFor(spec);
   const publicKey = createPublicKey(privateKey);
   if (certificates.length > 0) {
     const leafKey = x509(certificates[0]!).publicKey;
@@ -45,11 +46,11 @@ export function localSigner(privateKey: KeyObject, certificates: Buffer[] = [], 
   return {
     id,
     spec,
-    alg: notaryAlgFor(spec),
+    alg: notaryAlg,
     publicKey,
     certificates,
     async sign(data, alg) {
-      return signRaw(alg ?? this.alg, privateKey, data);
+      return signRaw(alg ?? notaryAlg, privateKey, data);
     },
   };
 }
