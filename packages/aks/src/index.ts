@@ -1,6 +1,43 @@
+export {
+  type ApplyResult,
+  type ApplyState,
+  applyPlan,
+  checkPlanFor,
+  planFingerprint,
+  type StateStore,
+} from "./apply.ts";
+export {
+  type AksClients,
+  type ArmOptions,
+  clusterRef,
+  createAksClients,
+  PUBLIC_ARM_ENDPOINT,
+  readCluster,
+} from "./arm.ts";
 export { API_REMOVALS, type ApiRemoval, lookupApi } from "./catalogue.ts";
+export { demoUpgradeText } from "./demo.ts";
+export {
+  type FleetRunOptions,
+  type FleetUpgradeType,
+  fleetMembers,
+  mapBounded,
+  parseStages,
+  planClusters,
+  runFleetUpdate,
+  updateRunRows,
+} from "./fleet.ts";
 export { AUTO_UPGRADE_SCHEDULE, describeWindow, NODE_OS_SCHEDULE, windowStatus } from "./maintenance.ts";
+export { loadConfigRepo } from "./manifests.ts";
 export { type PlanOptions, planUpgrade } from "./plan.ts";
+export {
+  applyCluster,
+  type ClusterApplyInput,
+  type ClusterPlanInput,
+  fileStateStore,
+  planCluster,
+  planFromSnapshot,
+  readPlanFile,
+} from "./run.ts";
 export { planMarkdown, planText } from "./summary.ts";
 export type {
   ClusterSnapshot,

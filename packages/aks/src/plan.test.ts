@@ -104,7 +104,8 @@ describe("drain checks", () => {
       "PodDisruptionBudget shop/b",
     ]);
   });
-  it("flags single-replica workloads (replicas defaults to 1)", () => {
+  it("flags single-replica workloads (replicas defaults to 1; bigint from rendered YAML counts)", () => {
+    expect(drainFindings([deploy("big", 2n as unknown as number)])).toEqual([]);
     expect(drainFindings([deploy("solo"), deploy("pair", 2)]).map((x) => x.subject)).toEqual([
       "Deployment shop/solo",
     ]);

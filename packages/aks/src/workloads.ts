@@ -66,6 +66,11 @@ interface Workload {
 
 const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "ReplicaSet"]);
 
+/** Rendered manifests carry integers as bigint (the CEL engine's int); plain JSON as number. */
+function int(v: unknown): number | undefined {
+  return typeof v === "number" || typeof v === "bigint" ? Number(v) : undefined;
+}
+
 function record(v: unknown): Record<string, unknown> {
   return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
@@ -80,7 +85,7 @@ function workloads(objects: ManifestObject[]): Workload[] {
         m,
         namespace: String(m.obj.metadata?.namespace ?? "default"),
         // The API server defaults replicas to 1.
-        replicas: typeof spec.replicas === "number" ? spec.replicas : 1,
+        replicas: int(spec.replicas) ?? 1,
         labels: Object.fromEntries(Object.entries(tmplLabels).map(([k, v]) => [k, String(v)])),
       };
     });
@@ -105,7 +110,7 @@ function selects(selector: Record<string, unknown>, labels: Record<string, strin
 
 /** An int-or-percent PDB field resolved against a replica count (percent rounds up, as the disruption controller does). */
 function resolveCount(v: unknown, replicas: number): number | undefined {
-  if (typeof v === "number") return v;
+  if (int(v) !== undefined) return int(v);
   if (typeof v === "string" && /^\d+%$/.test(v)) return Math.ceil((Number(v.slice(0, -1)) / 100) * replicas);
   if (typeof v === "string" && /^\d+$/.test(v)) return Number(v);
   return undefined;
