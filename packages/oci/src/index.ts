@@ -33,6 +33,19 @@ export {
   verifyingStream,
 } from "./client.ts";
 export {
+  type CopyEndpoint,
+  type CopyOptions,
+  type CopyResult,
+  copyImage,
+  GraphCopier,
+  type ImageStore,
+  layoutStore,
+  mapLimit,
+  type PutBlobOutcome,
+  registryStore,
+} from "./copy.ts";
+export { OciLayout, REF_NAME_ANNOTATION } from "./layout.ts";
+export {
   apiHost,
   formatReference,
   isLoopbackRegistry,
