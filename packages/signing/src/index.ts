@@ -42,6 +42,16 @@ export {
   parseNotaryJws,
   signNotaryJws,
 } from "./notary.ts";
+export {
+  type CosignLayout,
+  KEY_ANNOTATION,
+  parseImageDigestRef,
+  type SignedArtifact,
+  type SignFormat,
+  type SignOptions,
+  type SignResult,
+  signImage,
+} from "./sign.ts";
 export { loadPemSigner, localSigner, type Signer } from "./signer.ts";
 export {
   loadTrustStore,
@@ -53,3 +63,10 @@ export {
   type TrustStore,
   verifyNotarySignature,
 } from "./trust.ts";
+export {
+  cosignKeyName,
+  type SignatureCheck,
+  type VerifyOptions,
+  type VerifyResult,
+  verifyImage,
+} from "./verify.ts";

@@ -1,0 +1,241 @@
+import { createLogger, type Logger, PlatformError } from "@platform/core";
+import {
+  EMPTY_JSON,
+  encodeJson,
+  makeReference,
+  parseReference,
+  type Reference,
+  type RegistryClient,
+  type Repo,
+} from "@platform/oci";
+import { githubProvenance, readSbom, SLSA_PROVENANCE_V1 } from "./attest.ts";
+import {
+  BUNDLE_MEDIA_TYPE,
+  BUNDLE_PREDICATE_ANNOTATION,
+  bundleManifest,
+  COSIGN_SIGN_PREDICATE,
+  COSIGN_SIGNATURE_ANNOTATION,
+  cosignLegacyManifest,
+  cosignLegacySignature,
+  cosignSignatureTag,
+  cosignVerify,
+  dsseBundle,
+  inTotoStatement,
+  sigstoreKeySigner,
+} from "./cosign.ts";
+import { certThumbprint, sha256Hex, subjectOf, x509 } from "./crypto.ts";
+import {
+  type Descriptor,
+  NOTARY_ARTIFACT_TYPE,
+  notarySignatureManifest,
+  type OciManifest,
+  signNotaryJws,
+  THUMBPRINT_ANNOTATION,
+} from "./notary.ts";
+import type { Signer } from "./signer.ts";
+
+export type SignFormat = "notation" | "cosign" | "both";
+/** Where cosign signatures go: the sigstore bundle referrer (cosign v3), the `.sig` tag (v1/v2, Kyverno), or both. */
+export type CosignLayout = "bundle" | "legacy" | "both";
+
+/** Annotation on our referrers: SHA-256 of the signing key's SubjectPublicKeyInfo, to make re-runs idempotent. */
+export const KEY_ANNOTATION = "io.platform.signing.key";
+
+export interface SignOptions {
+  /** repo@sha256:… (a tag alone is refused: sign what was scanned). */
+  imageRef: string;
+  format: SignFormat;
+  signer: Signer;
+  client: RegistryClient;
+  cosignLayout?: CosignLayout;
+  /** Path of a CycloneDX or SPDX JSON SBOM to attest. */
+  sbom?: string;
+  /** Attach SLSA provenance v1 built from this GitHub context (GITHUB_* variables). */
+  provenance?: NodeJS.ProcessEnv;
+  log?: Logger;
+  now?: Date;
+}
+
+export interface SignedArtifact {
+  kind: "notation" | "cosign-bundle" | "cosign-legacy" | "sbom" | "provenance";
+  /** Digest of the referrer manifest (or of the `.sig` manifest). */
+  digest: string;
+  artifactType: string;
+  /** How it was attached: referrers API, fallback tag index, cosign's `.sig` tag, or already there. */
+  mode: "api" | "tag" | "sig-tag" | "exists";
+}
+
+export interface SignResult {
+  image: string;
+  digest: string;
+  signer: string;
+  /** Subject of the leaf certificate (Notary) or the key id. */
+  identity: string;
+  signatures: SignedArtifact[];
+  referrers: SignedArtifact[];
+}
+
+const REFERRER_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+
+/** Signs an image by digest and attaches its signatures and attestations as referrers. */
+export async function signImage(opts: SignOptions): Promise<SignResult> {
+  const log = opts.log ?? createLogger({ write() {} });
+  const ref = parseImageDigestRef(opts.imageRef);
+  const repo: Repo = { registry: ref.registry, repository: ref.repository };
+  const { client, signer } = opts;
+  const now = opts.now ?? new Date();
+  const keyId = sha256Hex(signer.publicKey.export({ type: "spki", format: "der" }));
+  const wantNotation = opts.format !== "cosign";
+  const wantCosign = opts.format !== "notation";
+  const layout = opts.cosignLayout ?? "both";
+  if (wantNotation && signer.certificates.length === 0) {
+    throw new PlatformError(
+      "SIGNING_CHAIN_MISSING",
+      `Notary Project signatures need a certificate chain for ${signer.id}`,
+      {
+        input: "certificate-chain",
+        hint: "Pass certificate-chain (PEM, leaf first), use a Key Vault key that has a certificate, or sign with format: cosign.",
+      },
+    );
+  }
+  // Read everything that can fail before writing anything: SBOM file, subject, existing referrers.
+  const sbom = opts.sbom ? await readSbom(opts.sbom) : undefined;
+  const subject = await client.resolve(ref);
+  const existing = (await client.listReferrers({ ...repo, digest: ref.digest! })).descriptors;
+  log.debug(`${existing.length} referrer(s) already attached to ${ref}`);
+
+  const ours = (type: string, predicate?: string) =>
+    existing.find(
+      (d) =>
+        d.artifactType === type &&
+        d.annotations?.[KEY_ANNOTATION] === keyId &&
+        (!predicate || d.annotations?.[BUNDLE_PREDICATE_ANNOTATION] === predicate),
+    );
+  const blobsPushed = new Set<string>();
+  const pushReferrer = async (
+    kind: SignedArtifact["kind"],
+    manifest: OciManifest,
+    blob: Buffer,
+  ): Promise<SignedArtifact> => {
+    manifest.annotations = { ...manifest.annotations, [KEY_ANNOTATION]: keyId };
+    await pushEmptyConfig(client, repo, blobsPushed);
+    await client.pushBlob(repo, blob, { skipExistsCheck: true });
+    const bytes = encodeJson(manifest);
+    const pushed = await client.pushReferrer(repo, bytes, REFERRER_MANIFEST);
+    return {
+      kind,
+      digest: pushed.descriptor.digest,
+      artifactType: manifest.artifactType ?? "",
+      mode: pushed.mode,
+    };
+  };
+
+  const signatures: SignedArtifact[] = [];
+  const referrers: SignedArtifact[] = [];
+  const target: Descriptor = { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
+
+  if (wantNotation) {
+    const leafPrint = certThumbprint(signer.certificates[0]!);
+    const found = existing.find(
+      (d) =>
+        d.artifactType === NOTARY_ARTIFACT_TYPE &&
+        (JSON.parse(d.annotations?.[THUMBPRINT_ANNOTATION] ?? "[]") as string[])[0] === leafPrint,
+    );
+    if (found) {
+      signatures.push({
+        kind: "notation",
+        digest: found.digest,
+        artifactType: NOTARY_ARTIFACT_TYPE,
+        mode: "exists",
+      });
+    } else {
+      const envelope = await signNotaryJws(signer, target, { signingTime: now });
+      const manifest = notarySignatureManifest(envelope, target, signer.certificates, now);
+      signatures.push(await pushReferrer("notation", manifest, envelope));
+    }
+  }
+
+  const sigstore = wantCosign || sbom || opts.provenance ? sigstoreKeySigner(signer) : undefined;
+  const attest = async (kind: SignedArtifact["kind"], predicateType: string, predicate: unknown) => {
+    const found = ours(BUNDLE_MEDIA_TYPE, predicateType);
+    if (found)
+      return { kind, digest: found.digest, artifactType: BUNDLE_MEDIA_TYPE, mode: "exists" as const };
+    const statement = inTotoStatement(
+      subject.digest,
+      predicateType,
+      predicate,
+      `${ref.registry}/${ref.repository}`,
+    );
+    const bundle = await dsseBundle(sigstore!, statement);
+    return pushReferrer(kind, bundleManifest(bundle, target, predicateType, now), bundle);
+  };
+
+  if (wantCosign && layout !== "legacy")
+    signatures.push(await attest("cosign-bundle", COSIGN_SIGN_PREDICATE, {}));
+  if (wantCosign && layout !== "bundle") signatures.push(await pushCosignLegacy(client, repo, ref, signer));
+  if (sbom) referrers.push(await attest("sbom", sbom.predicateType, sbom.document));
+  if (opts.provenance) {
+    referrers.push(
+      await attest("provenance", SLSA_PROVENANCE_V1, githubProvenance(opts.provenance, { finishedOn: now })),
+    );
+  }
+  const identity = signer.certificates[0] ? subjectOf(x509(signer.certificates[0])) : `key sha256:${keyId}`;
+  return {
+    image: `${ref.registry}/${ref.repository}@${subject.digest}`,
+    digest: subject.digest,
+    signer: signer.id,
+    identity,
+    signatures,
+    referrers: [...signatures.filter((s) => s.mode !== "sig-tag"), ...referrers],
+  };
+}
+
+/** Parses an image reference that must carry a digest; a tag alone is a usage error naming image-ref. */
+export function parseImageDigestRef(imageRef: string): Reference {
+  const ref = parseReference(imageRef, { input: "image-ref" });
+  if (!ref.digest) {
+    throw new PlatformError(
+      "SIGN_DIGEST_REQUIRED",
+      `image-ref "${imageRef}" has no digest; a tag can move after it was scanned`,
+      {
+        input: "image-ref",
+        hint: "Pass the digest the build step produced: registry/repository@sha256:<64 hex> (build-scan's image-ref output).",
+      },
+    );
+  }
+  return ref;
+}
+
+async function pushEmptyConfig(client: RegistryClient, repo: Repo, done: Set<string>): Promise<void> {
+  const key = `${repo.registry}/${repo.repository}`;
+  if (done.has(key)) return;
+  await client.pushBlob(repo, EMPTY_JSON);
+  done.add(key);
+}
+
+/** Appends a layer to cosign's `sha256-<hex>.sig` manifest unless this key already signed it. */
+async function pushCosignLegacy(
+  client: RegistryClient,
+  repo: Repo,
+  ref: Reference,
+  signer: Signer,
+): Promise<SignedArtifact> {
+  const tag = cosignSignatureTag(ref.digest!);
+  const current = await client.tryGetManifest(makeReference(repo.registry, repo.repository, tag));
+  const layers = (current?.manifest as OciManifest | undefined)?.layers ?? [];
+  const repository = `${ref.registry}/${ref.repository}`;
+  for (const layer of layers) {
+    const sig = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
+    if (!sig) continue;
+    const payload = Buffer.from(await client.getBlob(repo, layer.digest, layer.size));
+    if (cosignVerify(signer.publicKey, payload, Buffer.from(sig, "base64"))) {
+      return { kind: "cosign-legacy", digest: current!.digest, artifactType: "", mode: "exists" };
+    }
+  }
+  const layer = await cosignLegacySignature(signer, repository, ref.digest!);
+  await client.pushBlob(repo, EMPTY_JSON);
+  await client.pushBlob(repo, layer.payload);
+  const manifest = cosignLegacyManifest([...(layers as Descriptor[]), layer.descriptor]);
+  const put = await client.putManifest(repo, encodeJson(manifest), REFERRER_MANIFEST, tag);
+  return { kind: "cosign-legacy", digest: put.descriptor.digest, artifactType: "", mode: "sig-tag" };
+}
