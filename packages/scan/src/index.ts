@@ -1,4 +1,14 @@
 export {
+  DEFENDER_ASSESSMENTS,
+  type DefenderScanInput,
+  type DefenderScanResult,
+  defenderQuery,
+  parseSubAssessment,
+  queryDefenderFindings,
+  type ResourceGraphQuery,
+  resourceGraphClient,
+} from "./defender.ts";
+export {
   type Cvss,
   type Finding,
   findingKey,
