@@ -1,0 +1,57 @@
+import { booleanInput, enumInput, listInput, optionalString } from "@platform/github";
+import { z } from "zod";
+
+const positive = (fallback: number, input: string) =>
+  z.preprocess(
+    (v) => (v === undefined || v === "" ? fallback : Number(v)),
+    z.number({ error: `${input} must be a number` }).positive(`${input} must be positive`),
+  );
+
+// Fleet's own spelling (PascalCase), matched case-insensitively.
+const UPGRADE_TYPES = ["Full", "NodeImageOnly", "ControlPlaneOnly"] as const;
+
+/** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
+export const inputs = z.object({
+  subscription: optionalString(),
+  "resource-group": optionalString(),
+  cluster: optionalString(),
+  fleet: optionalString(),
+  "target-version": z.preprocess(
+    (v) => (v === "" || v === undefined ? "latest-patch" : v),
+    z.string().trim(),
+  ),
+  mode: enumInput(["plan", "apply"], "plan"),
+  "node-pools": listInput({ comma: true }),
+  "config-repo-path": listInput({ comma: true }),
+  plan: optionalString(),
+  "plan-file": z.preprocess(
+    (v) => (v === "" || v === undefined ? "cluster-upgrade-plan.json" : v),
+    z.string().trim(),
+  ),
+  state: z.preprocess(
+    (v) => (v === "" || v === undefined ? "cluster-upgrade-state.json" : v),
+    z.string().trim(),
+  ),
+  force: booleanInput(false),
+  "override-deprecated-apis": booleanInput(false),
+  "fleet-upgrade-type": z.preprocess(
+    (v) =>
+      UPGRADE_TYPES.find(
+        (t) =>
+          t.toLowerCase() ===
+          String(v || "Full")
+            .trim()
+            .toLowerCase(),
+      ) ?? v,
+    z.enum(UPGRADE_TYPES, { error: `must be one of: ${UPGRADE_TYPES.join(", ")}` }),
+  ),
+  "fleet-stages": optionalString(),
+  "update-strategy": optionalString(),
+  concurrency: positive(8, "concurrency"),
+  "poll-interval": positive(30, "poll-interval"),
+  "arm-endpoint": optionalString(),
+  "authority-host": optionalString(),
+  "tenant-id": optionalString(),
+  "client-id": optionalString(),
+  config: optionalString(),
+});

@@ -1,0 +1,385 @@
+import { isAbsolute, join } from "node:path";
+import {
+  type AksClients,
+  applyCluster,
+  compareVersions,
+  createAksClients,
+  fleetMembers,
+  parseStages,
+  planCluster,
+  planClusters,
+  planMarkdown,
+  readPlanFile,
+  runFleetUpdate,
+  type UpgradePlan,
+  updateRunRows,
+} from "@platform/aks";
+import { createAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
+import type { ActionContext, ActionOutcome } from "@platform/github";
+
+export interface Inputs {
+  subscription?: string;
+  resourceGroup?: string;
+  cluster?: string;
+  fleet?: string;
+  targetVersion: string;
+  mode: "plan" | "apply";
+  nodePools: string[];
+  configRepoPath: string[];
+  plan?: string;
+  planFile: string;
+  state: string;
+  force: boolean;
+  overrideDeprecatedApis: boolean;
+  fleetUpgradeType: "Full" | "NodeImageOnly" | "ControlPlaneOnly";
+  fleetStages?: string;
+  updateStrategy?: string;
+  concurrency: number;
+  pollInterval: number;
+  armEndpoint?: string;
+  authorityHost?: string;
+  tenantId?: string;
+  clientId?: string;
+  config?: string;
+}
+
+const MICROSOFT_AUTHORITIES = [
+  "login.microsoftonline.com",
+  "login.microsoftonline.us",
+  "login.chinacloudapi.cn",
+  "login.partner.microsoftonline.cn",
+];
+
+/** ARM clients per subscription, signed in through GitHub OIDC (core's credential). */
+function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) => AksClients {
+  const host = i.authorityHost ? new URL(i.authorityHost).hostname : undefined;
+  const credential = createAzureCredential({
+    env: ctx.env,
+    log: ctx.log,
+    tenantId: i.tenantId,
+    clientId: i.clientId,
+    authorityHost: i.authorityHost,
+    // Instance discovery asks login.microsoftonline.com about the authority; other authorities (Azure Stack, a fake) are not listed there.
+    disableInstanceDiscovery: host !== undefined && !MICROSOFT_AUTHORITIES.includes(host),
+  });
+  const cache = new Map<string, AksClients>();
+  return (subscription) => {
+    let c = cache.get(subscription);
+    if (!c) {
+      c = createAksClients(credential, subscription, { armEndpoint: i.armEndpoint, log: ctx.log });
+      cache.set(subscription, c);
+    }
+    return c;
+  };
+}
+
+const inWorkspace = (ctx: ActionContext, p: string) => (isAbsolute(p) ? p : join(ctx.workspace, p));
+
+/** The action's glue: plan or apply, for one cluster or a fleet. */
+export async function clusterUpgrade(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
+  if (i.cluster && i.fleet) {
+    throw new PlatformError("AKS_CLUSTER_AND_FLEET", "Give cluster or fleet, not both", {
+      input: "fleet",
+      hint: "One run upgrades one cluster, or every member of one fleet.",
+    });
+  }
+  const clients = clientsFactory(i, ctx);
+  if (i.fleet) return i.mode === "plan" ? fleetPlan(i, ctx, clients) : fleetApply(i, ctx, clients);
+  return i.mode === "plan" ? clusterPlan(i, ctx, clients) : clusterApply(i, ctx, clients);
+}
+
+async function clusterPlan(
+  i: Inputs,
+  ctx: ActionContext,
+  clients: (s: string) => AksClients,
+): Promise<ActionOutcome> {
+  if (!i.cluster) {
+    throw new PlatformError("AKS_CLUSTER_MISSING", "mode: plan needs cluster (or fleet)", {
+      input: "cluster",
+      hint: "Set cluster to the AKS cluster's name (with subscription and resource-group) or its resource ID.",
+    });
+  }
+  const plan = await planCluster(clients, {
+    subscription: i.subscription,
+    resourceGroup: i.resourceGroup,
+    cluster: i.cluster,
+    targetVersion: i.targetVersion,
+    nodePools: i.nodePools,
+    configRepoPath: i.configRepoPath,
+    root: ctx.workspace,
+    tools: { kustomize: ctx.env.PLATFORM_KUSTOMIZE, helm: ctx.env.PLATFORM_HELM },
+    log: ctx.log,
+  });
+  const file = inWorkspace(ctx, i.planFile);
+  await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, { input: "plan-file" });
+  ctx.summary.raw(planMarkdown(plan), 0);
+  for (const f of plan.findings.filter((x) => x.severity !== "info")) {
+    ctx.annotate({
+      level: f.severity === "blocker" ? "error" : "warning",
+      title: f.check,
+      message: `${f.message}. Fix: ${f.fix}`,
+      file: f.file,
+      line: f.line,
+    });
+  }
+  const status = plan.blocked ? "blocked" : plan.steps.length ? "planned" : "up-to-date";
+  ctx.log.info(
+    `plan: ${plan.cluster.kubernetesVersion} → ${plan.target.version}, ${plan.steps.length} step(s), ${status}`,
+  );
+  const blockers = plan.findings.filter((f) => f.severity === "blocker");
+  return {
+    outputs: {
+      plan: JSON.stringify(plan),
+      "plan-file": file,
+      "current-version": plan.cluster.kubernetesVersion,
+      "target-version": plan.target.version,
+      status,
+    },
+    result: plan,
+    failure: plan.blocked
+      ? new PlatformError(
+          "AKS_PLAN_BLOCKED",
+          `The upgrade of ${plan.cluster.name} is blocked: ${blockers.map((f) => f.message).join("; ")}`,
+          {
+            category: "verdict",
+            hint: blockers.map((f) => f.fix).join(" "),
+          },
+        )
+      : undefined,
+  };
+}
+
+async function clusterApply(
+  i: Inputs,
+  ctx: ActionContext,
+  clients: (s: string) => AksClients,
+): Promise<ActionOutcome> {
+  if (!i.plan) {
+    throw new PlatformError("AKS_PLAN_MISSING", "mode: apply needs the plan from a plan run", {
+      input: "plan",
+      hint: "Download the plan artifact and pass its path as plan.",
+    });
+  }
+  const plan = await readPlanFile(inWorkspace(ctx, i.plan));
+  const r = await applyCluster(clients, {
+    subscription: i.subscription,
+    resourceGroup: i.resourceGroup,
+    cluster: i.cluster,
+    plan,
+    statePath: inWorkspace(ctx, i.state),
+    force: i.force,
+    overrideDeprecatedApis: i.overrideDeprecatedApis,
+    pollIntervalMs: i.pollInterval * 1000,
+    log: ctx.log,
+  });
+  const s = ctx.summary;
+  s.heading(`Upgrade of ${plan.cluster.name}: ${r.status}`, 2, 0);
+  s.paragraph(
+    `${plan.cluster.kubernetesVersion} → ${plan.target.version}${r.resumed ? " (resumed from saved state)" : ""}`,
+    0,
+  );
+  s.raw(
+    [
+      "| step | outcome |",
+      "|---|---|",
+      ...plan.steps.map((st) => {
+        const outcome = r.completed.includes(st.id)
+          ? "✅ done"
+          : r.status !== "succeeded" && r.step === st.id
+            ? r.status === "failed"
+              ? `❌ ${r.code}`
+              : "⏸ waiting for the window"
+            : "—";
+        return `| ${st.id} | ${outcome} |`;
+      }),
+      "",
+    ].join("\n"),
+    1,
+  );
+  let failure: PlatformError | undefined;
+  if (r.status === "failed") {
+    s.paragraph(`${r.code}: ${r.message}`, 0).paragraph(`What to do: ${r.fix}`, 0);
+    failure = new PlatformError(`AKS_UPGRADE_${r.code}`, `${r.step} failed: ${r.code}: ${r.message}`, {
+      category: "environment",
+      hint: r.fix,
+    });
+  } else if (r.status === "waiting-for-window") {
+    s.paragraph(`Outside the maintenance window: ${r.window}`, 0);
+    failure = new PlatformError(
+      "AKS_OUTSIDE_WINDOW",
+      `Refusing to start ${r.step} outside the maintenance window (${r.window})`,
+      {
+        category: "verdict",
+        hint: "Re-run the apply job inside the window (finished steps are kept), or set force: true to upgrade now.",
+      },
+    );
+  }
+  return {
+    outputs: {
+      plan: JSON.stringify(plan),
+      "current-version": plan.cluster.kubernetesVersion,
+      "target-version": plan.target.version,
+      status: r.status,
+    },
+    result: r,
+    failure,
+  };
+}
+
+interface FleetPlan {
+  schema: "platform.aks/fleet-plan@1";
+  fleet: { subscription: string; resourceGroup: string; name: string };
+  version: string;
+  upgradeType: Inputs["fleetUpgradeType"];
+  members: UpgradePlan[];
+}
+
+function fleetRef(i: Inputs) {
+  if (!i.subscription || !i.resourceGroup) {
+    throw new PlatformError("AKS_FLEET_REF", "fleet needs subscription and resource-group", {
+      input: i.subscription ? "resource-group" : "subscription",
+      hint: "Give the fleet's subscription and resource group.",
+    });
+  }
+  return { subscription: i.subscription, resourceGroup: i.resourceGroup, name: i.fleet! };
+}
+
+async function fleetPlan(
+  i: Inputs,
+  ctx: ActionContext,
+  clients: (s: string) => AksClients,
+): Promise<ActionOutcome> {
+  const ref = fleetRef(i);
+  const ids = await fleetMembers(clients(ref.subscription), ref.resourceGroup, ref.name);
+  const members = await planClusters(clients, ids, {
+    target: i.targetVersion,
+    pools: i.nodePools,
+    now: new Date(),
+    concurrency: i.concurrency,
+  });
+  // One run takes every member to one version: the lowest any member can reach in this run.
+  const version = members.map((m) => m.target.path[0] ?? m.target.version).sort(compareVersions)[0] ?? "";
+  const plan: FleetPlan = {
+    schema: "platform.aks/fleet-plan@1",
+    fleet: ref,
+    version,
+    upgradeType: i.fleetUpgradeType,
+    members,
+  };
+  const file = inWorkspace(ctx, i.planFile);
+  await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, { input: "plan-file" });
+  ctx.summary.heading(
+    `Fleet ${ref.name}: ${members.length} member(s) to ${version} (${i.fleetUpgradeType})`,
+    2,
+    0,
+  );
+  ctx.summary.raw(
+    [
+      "| member | current | target | steps | blockers |",
+      "|---|---|---|---|---|",
+      ...members.map(
+        (m) =>
+          `| ${m.cluster.name} | ${m.cluster.kubernetesVersion} | ${m.target.version} | ${m.steps.length} | ${m.findings.filter((f) => f.severity === "blocker").length} |`,
+      ),
+      "",
+    ].join("\n"),
+    1,
+  );
+  const blocked = members.filter((m) => m.blocked);
+  return {
+    outputs: {
+      plan: JSON.stringify(plan),
+      "plan-file": file,
+      "target-version": version,
+      status: blocked.length ? "blocked" : "planned",
+    },
+    result: plan,
+    failure: blocked.length
+      ? new PlatformError(
+          "AKS_PLAN_BLOCKED",
+          `Fleet members blocked: ${blocked.map((m) => m.cluster.name).join(", ")}`,
+          {
+            category: "verdict",
+            hint: "See each member's risks in the summary; fix them and plan again.",
+          },
+        )
+      : undefined,
+  };
+}
+
+async function fleetApply(
+  i: Inputs,
+  ctx: ActionContext,
+  clients: (s: string) => AksClients,
+): Promise<ActionOutcome> {
+  const ref = fleetRef(i);
+  if (!i.plan)
+    throw new PlatformError("AKS_PLAN_MISSING", "mode: apply needs the fleet plan", { input: "plan" });
+  const plan = (await readPlanFile(inWorkspace(ctx, i.plan))) as unknown as FleetPlan;
+  if (
+    plan.schema !== "platform.aks/fleet-plan@1" ||
+    plan.fleet.name !== ref.name ||
+    plan.fleet.resourceGroup !== ref.resourceGroup
+  ) {
+    throw new PlatformError(
+      "AKS_PLAN_OTHER_CLUSTER",
+      `The plan is not a plan for fleet ${ref.resourceGroup}/${ref.name}`,
+      {
+        input: "plan",
+        hint: "Use the plan artifact from this fleet's plan job.",
+      },
+    );
+  }
+  if (plan.members.some((m) => m.blocked)) {
+    throw new PlatformError("AKS_PLAN_BLOCKED", "The fleet plan has blocked members; it cannot be applied", {
+      category: "verdict",
+      input: "plan",
+      hint: "Fix the blockers in the plan's summary, then plan again.",
+    });
+  }
+  const run = await runFleetUpdate(clients(ref.subscription), {
+    resourceGroup: ref.resourceGroup,
+    fleet: ref.name,
+    runName: `platform-${ctx.github.runId ?? Date.now()}`,
+    upgradeType: plan.upgradeType,
+    kubernetesVersion: plan.version,
+    stages: i.fleetStages ? parseStages(i.fleetStages) : undefined,
+    updateStrategyId: i.updateStrategy,
+    pollIntervalMs: i.pollInterval * 1000,
+    log: ctx.log,
+    onStatus: (r) =>
+      ctx.log.info(
+        (r.properties?.status?.stages ?? [])
+          .map((st) => `${st.name}: ${st.status?.state ?? "NotStarted"}`)
+          .join(", ") || "starting",
+      ),
+  });
+  const state = run.properties?.status?.status?.state ?? "Unknown";
+  ctx.summary.heading(`Fleet update run ${run.name ?? ""}: ${state}`, 2, 0);
+  ctx.summary.raw(
+    [
+      "| stage | group | member | state | message |",
+      "|---|---|---|---|---|",
+      ...updateRunRows(run).map(
+        (r) => `| ${r.stage} | ${r.group} | ${r.member} | ${r.state} | ${r.message} |`,
+      ),
+      "",
+    ].join("\n"),
+    1,
+  );
+  return {
+    outputs: { "target-version": plan.version, status: state },
+    result: { run: run.name, state, rows: updateRunRows(run) },
+    failure:
+      state === "Completed"
+        ? undefined
+        : new PlatformError(
+            "AKS_FLEET_RUN",
+            `Update run ${run.name} ended ${state}: ${run.properties?.status?.status?.error?.message ?? ""}`,
+            {
+              category: "environment",
+              hint: "See the member that failed in the summary; fix it, then start a new run (finished members are already upgraded).",
+            },
+          ),
+  };
+}
