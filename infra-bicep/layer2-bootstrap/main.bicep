@@ -1,5 +1,5 @@
 metadata name = 'Layer 2 - bootstrap'
-metadata description = 'GitOps bootstrap of a layer 1 cluster: the microsoft.flux cluster extension and a fluxConfiguration reconciling the config repo (namespaces, mesh security, policies, team namespaces from manifests/).'
+metadata description = 'GitOps bootstrap of a layer 1 cluster: the microsoft.flux cluster extension and a fluxConfiguration reconciling the config repo (platform namespaces, mesh security, policies from manifests/). Teams are onboarded by layer 3.'
 
 targetScope = 'resourceGroup'
 
@@ -94,16 +94,6 @@ resource platformConfig 'Microsoft.KubernetesConfiguration/fluxConfigurations@20
         prune: true
         dependsOn: [
           'namespaces'
-        ]
-        syncIntervalInSeconds: syncIntervalInSeconds
-        timeoutInSeconds: 300
-      }
-      teams: {
-        path: '${manifestsPath}/teams'
-        prune: true
-        dependsOn: [
-          'mesh'
-          'policies'
         ]
         syncIntervalInSeconds: syncIntervalInSeconds
         timeoutInSeconds: 300

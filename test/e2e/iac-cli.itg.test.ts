@@ -15,6 +15,21 @@ const GOOD = `resource kv 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enableRbacAuthorization: true
     enablePurgeProtection: true
     publicNetworkAccess: 'Disabled'
+    networkAcls: { defaultAction: 'Deny' }
+  }
+}
+resource pe 'Microsoft.Network/privateEndpoints@2025-05-01' = {
+  name: 'pe-\${kv.name}'
+  properties: {
+    privateLinkServiceConnections: [{ name: 'vault', properties: { privateLinkServiceId: kv.id, groupIds: ['vault'] } }]
+  }
+  resource dns 'privateDnsZoneGroups@2025-05-01' = {
+    name: 'default'
+    properties: {
+      privateDnsZoneConfigs: [
+        { name: 'vault', properties: { privateDnsZoneId: '/subscriptions/0/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net' } }
+      ]
+    }
   }
 }
 `;
@@ -46,14 +61,14 @@ describe("platform iac check (bundled)", () => {
   it("exits 0 with a passing table on a compliant file", () => {
     const r = platform(["iac", "check", "good.bicep"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^PASSED: 1 resources in 1 files, 4 rule evaluations; 0 failed/m);
+    expect(r.stdout).toMatch(/^PASSED: 3 resources in 1 files, 6 rule evaluations; 0 failed/m);
   });
 
   it("exits 1 with the finding at file:line, in the table, --json and SARIF", () => {
     const r = platform(["iac", "check", ".", "--sarif", "out.sarif"]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/FAIL\s+Azure\.KeyVault\.RBAC\s+bad\.bicep:4\s+kv-bad/);
-    expect(r.stdout).toMatch(/^FAILED: 2 resources in 2 files/m);
+    expect(r.stdout).toMatch(/^FAILED: 6 resources in 2 files/m);
     const sarif = JSON.parse(readFileSync(join(dir, "out.sarif"), "utf8"));
     expect(validateSarif(sarif)).toEqual([]);
     expect(sarif.runs[0].results).toHaveLength(1);
@@ -67,7 +82,7 @@ describe("platform iac check (bundled)", () => {
     expect(
       out.findings.map((f: { rule: string; file: string; line: number }) => [f.rule, f.file, f.line]),
     ).toEqual([["Azure.KeyVault.RBAC", "bad.bicep", 4]]);
-    expect(out.summary).toMatchObject({ passed: false, resources: 2, rulesEvaluated: 8, fail: 1 });
+    expect(out.summary).toMatchObject({ passed: false, resources: 6, rulesEvaluated: 12, fail: 1 });
   });
 
   it("reports a missing file as an error finding (exit 1)", () => {

@@ -18,13 +18,16 @@ param logAnalyticsWorkspaceId = '/subscriptions/00000000-0000-0000-0000-00000000
 param azureMonitorWorkspaceId = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plat-dev-monitoring-westeurope/providers/Microsoft.Monitor/accounts/amw-plat-dev-westeurope'
 param registryName = 'acrplatdev'
 param createRegistry = true
+// Exemption for this environment only (reported as suppressed by `platform iac check`, never silently):
+// iac-check: ignore Azure.ACR.GeoReplica dev is single-region by design (no standby); prod replicates to northeurope
 param registryReplicationLocations = []
 param keyVaultName = 'kv-plat-dev-weu'
+// Platform components' workload identities (teams get theirs from layer 3).
 param workloadIdentities = [
   {
-    name: 'team-a-web'
-    namespace: 'team-a'
-    serviceAccount: 'web'
+    name: 'platform-ops'
+    namespace: 'platform-system'
+    serviceAccount: 'ops'
   }
 ]
 param deployFrontDoor = false

@@ -23,11 +23,12 @@ param registryReplicationLocations = [
   'northeurope'
 ]
 param keyVaultName = 'kv-plat-prod-weu'
+// Platform components' workload identities (teams get theirs from layer 3).
 param workloadIdentities = [
   {
-    name: 'team-a-web'
-    namespace: 'team-a'
-    serviceAccount: 'web'
+    name: 'platform-ops'
+    namespace: 'platform-system'
+    serviceAccount: 'ops'
   }
 ]
 param deployFrontDoor = true

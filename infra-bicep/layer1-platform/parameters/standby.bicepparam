@@ -23,11 +23,12 @@ param createRegistry = false
 param registryResourceGroupName = 'rg-plat-prod-westeurope'
 param registryReplicationLocations = []
 param keyVaultName = 'kv-plat-standby-neu'
+// Platform components' workload identities (teams get theirs from layer 3).
 param workloadIdentities = [
   {
-    name: 'team-a-web'
-    namespace: 'team-a'
-    serviceAccount: 'web'
+    name: 'platform-ops'
+    namespace: 'platform-system'
+    serviceAccount: 'ops'
   }
 ]
 param deployFrontDoor = false

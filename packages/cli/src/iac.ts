@@ -11,7 +11,8 @@ import {
 } from "@platform/iac";
 
 export interface IacCheckOptions {
-  parameters?: string;
+  parameters?: string | string[];
+  env?: string;
   sarif?: string;
   summary?: string;
   root: string;
@@ -28,7 +29,11 @@ export async function runIacCheck(
 ): Promise<{ code: number; result: CheckResult }> {
   const root = resolve(o.root);
   const started = performance.now();
-  const result = await checkBicep(paths, { root, ...(o.parameters ? { parameters: o.parameters } : {}) });
+  const result = await checkBicep(paths, {
+    root,
+    ...(o.parameters?.length ? { parameters: o.parameters } : {}),
+    ...(o.env ? { environment: o.env } : {}),
+  });
   const ms = Math.round(performance.now() - started);
   if (result.resources.length === 0 && result.findings.length === 0)
     throw new PlatformError("IAC_NO_FILES", `no .bicep files under ${paths.join(", ")}`, {
@@ -64,6 +69,7 @@ export async function runIacCheck(
           })),
           summary: {
             passed: blocking.length === 0,
+            ...(o.env ? { environment: o.env } : {}),
             resources: result.resources.length,
             rulesEvaluated: result.rulesEvaluated,
             ...countFindings(result.findings),

@@ -133,7 +133,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       "check .bicep files (and the modules they use) against the landing zone's controls, without a Bicep compiler",
     )
     .argument("<paths...>", ".bicep files or directories")
-    .option("--parameters <file>", "a .bicepparam or ARM parameters JSON file with the environment's values")
+    .option(
+      "--parameters <file>",
+      "a .bicepparam (applies to the file it is `using`) or ARM parameters JSON file (repeatable)",
+      (v: string, p: string[] = []) => [...p, v],
+      [],
+    )
+    .option("--env <name>", "check each <dir>/main.bicep with <dir>/parameters/<name>.bicepparam")
     .option("--sarif <file>", "write SARIF 2.1.0 here")
     .option("--summary <file>", "append a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
     .option("--fail-on-unknown", "also fail on controls that cannot be proven statically", false)

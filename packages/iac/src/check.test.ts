@@ -13,6 +13,7 @@ resource aks 'Microsoft.ContainerService/managedClusters@2025-10-01' = {
   location: location
   sku: { name: 'Base', tier: 'Standard' }
   properties: {
+    kubernetesVersion: '1.33'
     disableLocalAccounts: true
     aadProfile: {
       managed: true
@@ -20,6 +21,7 @@ resource aks 'Microsoft.ContainerService/managedClusters@2025-10-01' = {
     }
     apiServerAccessProfile: {
       enablePrivateCluster: true
+      privateDNSZone: '/subscriptions/0000/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/privatelink.westeurope.azmk8s.io'
     }
     networkProfile: {
       networkPlugin: 'azure'
@@ -37,6 +39,7 @@ resource aks 'Microsoft.ContainerService/managedClusters@2025-10-01' = {
         enabled: true
         config: { enableSecretRotation: rotation ? 'true' : 'false' }
       }
+      httpApplicationRouting: { enabled: false }
     }
     autoUpgradeProfile: {
       upgradeChannel: 'stable'
@@ -46,12 +49,14 @@ resource aks 'Microsoft.ContainerService/managedClusters@2025-10-01' = {
       {
         name: 'system'
         mode: 'System'
+        orchestratorVersion: '1.33.2'
         count: 3
         availabilityZones: ['1', '2', '3']
       }
       {
         name: 'general'
         mode: 'User'
+        orchestratorVersion: '1.31'
         enableAutoScaling: true
         minCount: 2
         maxCount: 10
@@ -99,6 +104,23 @@ const ACR = `resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = 
     location: 'northeurope'
   }
 }
+resource acrpe 'Microsoft.Network/privateEndpoints@2025-05-01' = {
+  name: 'pe-acrprod'
+  properties: {
+    privateLinkServiceConnections: [
+      { name: 'registry', properties: { privateLinkServiceId: acr.id, groupIds: ['registry'] } }
+    ]
+  }
+  resource dns 'privateDnsZoneGroups@2025-05-01' = {
+    name: 'default'
+    properties: {
+      privateDnsZoneConfigs: [{ name: 'acr', properties: { privateDnsZoneId: zone.id } }]
+    }
+  }
+}
+resource zone 'Microsoft.Network/privateDnsZones@2024-06-01' existing = {
+  name: 'privatelink.azurecr.io'
+}
 `;
 
 const KV = `resource kv 'Microsoft.KeyVault/vaults@2024-11-01' = {
@@ -108,6 +130,54 @@ const KV = `resource kv 'Microsoft.KeyVault/vaults@2024-11-01' = {
     enablePurgeProtection: true
     publicNetworkAccess: 'disabled'
     enableSoftDelete: true
+    networkAcls: { defaultAction: 'Deny', bypass: 'AzureServices' }
+  }
+}
+resource kvpe 'Microsoft.Network/privateEndpoints@2025-05-01' = {
+  name: 'pe-kv-prod'
+  properties: {
+    privateLinkServiceConnections: [
+      {
+        name: 'vault'
+        properties: { privateLinkServiceId: resourceId('Microsoft.KeyVault/vaults', 'kv-prod'), groupIds: ['vault'] }
+      }
+    ]
+  }
+}
+resource kvdns 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2025-05-01' = {
+  parent: kvpe
+  name: 'default'
+  properties: {
+    privateDnsZoneConfigs: [
+      {
+        name: 'vault'
+        properties: {
+          privateDnsZoneId: '/subscriptions/0000/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net'
+        }
+      }
+    ]
+  }
+}
+`;
+
+const AFD = `resource profile 'Microsoft.Cdn/profiles@2025-06-01' = {
+  name: 'afd-prod'
+  location: 'global'
+  sku: { name: 'Premium_AzureFrontDoor' }
+  resource originGroup 'originGroups@2025-06-01' = {
+    name: 'ingress'
+    resource origin 'origins@2025-06-01' = {
+      name: 'westeurope'
+      properties: {
+        hostName: 'ingress.westeurope.internal'
+        priority: 1
+        sharedPrivateLinkResource: {
+          privateLink: { id: '/subscriptions/0000/resourceGroups/rg-nodes/providers/Microsoft.Network/privateLinkServices/pls-ingress' }
+          privateLinkLocation: 'westeurope'
+          requestMessage: 'Front Door'
+        }
+      }
+    }
   }
 }
 `;
@@ -236,6 +306,40 @@ const BREAKS: [string, string, string, string, string?][] = [
     "managedRuleSets: [",
   ],
   [
+    "Azure.AKS.HttpAppRouting",
+    AKS,
+    "httpApplicationRouting: { enabled: false }",
+    "httpApplicationRouting: { enabled: true }",
+  ],
+  ["Azure.AKS.PoolVersion", AKS, "orchestratorVersion: '1.31'", "orchestratorVersion: '1.30'"],
+  [
+    "Platform.AKS.PrivateDNSZone",
+    AKS,
+    "privateDNSZone: '/subscriptions/0000/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/privatelink.westeurope.azmk8s.io'",
+    "privateDNSZone: 'none'",
+  ],
+  [
+    "Platform.ACR.PrivateEndpoint",
+    ACR,
+    "groupIds: ['registry']",
+    "groupIds: ['registry_data']",
+    "resource acr ",
+  ],
+  [
+    "Platform.KeyVault.PrivateEndpoint",
+    KV,
+    "privateDnsZones/privatelink.vaultcore.azure.net",
+    "privateDnsZones/privatelink.blob.core.windows.net",
+    "resource kvpe",
+  ],
+  ["Azure.KeyVault.Firewall", KV, "defaultAction: 'Deny'", "defaultAction: 'Allow'"],
+  [
+    "Platform.FrontDoor.PrivateLinkOrigin",
+    AFD,
+    "privateLink: { id: '/subscriptions/0000/resourceGroups/rg-nodes/providers/Microsoft.Network/privateLinkServices/pls-ingress' }",
+    "privateLink: { id: '' }",
+  ],
+  [
     "Platform.Identity.FederatedAudience",
     FIC,
     "audiences: ['api://AzureADTokenExchange']",
@@ -269,27 +373,34 @@ describe("checkBicep rules", () => {
       "kv.bicep": KV,
       "waf.bicep": WAF,
       "fic.bicep": FIC,
+      "afd.bicep": AFD,
     });
     expect(r.findings).toEqual([]);
     expect(r.rulesEvaluated).toBe(IAC_RULES.length);
     expect(r.resources.map((x) => [x.type, x.name, x.file, x.line])).toEqual([
       ["Microsoft.ContainerRegistry/registries", "acrprod", "acr.bicep", 1],
       ["Microsoft.ContainerRegistry/registries/replications", "acrprod/northeurope", "acr.bicep", 10],
+      ["Microsoft.Network/privateEndpoints", "pe-acrprod", "acr.bicep", 15],
+      ["Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "pe-acrprod/default", "acr.bicep", 22],
+      ["Microsoft.Network/privateDnsZones", "privatelink.azurecr.io", "acr.bicep", 29],
+      ["Microsoft.Cdn/profiles", "afd-prod", "afd.bicep", 1],
+      ["Microsoft.Cdn/profiles/originGroups", "afd-prod/ingress", "afd.bicep", 5],
+      ["Microsoft.Cdn/profiles/originGroups/origins", "afd-prod/ingress/westeurope", "afd.bicep", 7],
       ["Microsoft.ContainerService/managedClusters", "aks-prod", "aks.bicep", 5],
       [
         "Microsoft.ContainerService/managedClusters/maintenanceConfigurations",
         "aks-prod/aksManagedNodeOSUpgradeSchedule",
         "aks.bicep",
-        55,
+        60,
       ],
       [
         "Microsoft.ContainerService/managedClusters/maintenanceConfigurations",
         "aks-prod/aksManagedAutoUpgradeSchedule",
         "aks.bicep",
-        60,
+        65,
       ],
-      ["Microsoft.ContainerService/managedClusters/agentPools", "aks-prod/spot", "aks.bicep", 65],
-      ["Microsoft.Insights/diagnosticSettings", "audit", "aks.bicep", 70],
+      ["Microsoft.ContainerService/managedClusters/agentPools", "aks-prod/spot", "aks.bicep", 70],
+      ["Microsoft.Insights/diagnosticSettings", "audit", "aks.bicep", 75],
       ["Microsoft.ManagedIdentity/userAssignedIdentities", "id-app", "fic.bicep", 1],
       [
         "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
@@ -298,6 +409,8 @@ describe("checkBicep rules", () => {
         4,
       ],
       ["Microsoft.KeyVault/vaults", "kv-prod", "kv.bicep", 1],
+      ["Microsoft.Network/privateEndpoints", "pe-kv-prod", "kv.bicep", 11],
+      ["Microsoft.Network/privateEndpoints/privateDnsZoneGroups", "pe-kv-prod/default", "kv.bicep", 22],
       ["Microsoft.Network/FrontDoorWebApplicationFirewallPolicies", "wafprod", "waf.bicep", 1],
     ]);
   });
@@ -354,7 +467,10 @@ describe("static evaluation", () => {
   });
 
   it("skips resources whose if condition is false and existing resources", async () => {
-    const bad = ACR.replace("adminUserEnabled: false", "adminUserEnabled: true");
+    const bad = ACR.slice(0, ACR.indexOf("resource acrpe")).replace(
+      "adminUserEnabled: false",
+      "adminUserEnabled: true",
+    );
     const off = `param deployAcr bool = false\n${bad.replace("= {", "= if (deployAcr && true) {")}`;
     const existing = "resource kv 'Microsoft.KeyVault/vaults@2024-11-01' existing = { name: 'x' }\n";
     const r = await check({ "off.bicep": off, "existing.bicep": existing });
@@ -371,6 +487,20 @@ resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = [for r in reg
   properties: { adminUserEnabled: base.admin, anonymousPullEnabled: length(regions) > 5, publicNetworkAccess: 'Disabled', zoneRedundancy: 'Enabled' }
   resource replica 'replications@2025-11-01' = { name: 'standby' }
 }]
+param zones array = ['privatelink.azurecr.io', 'privatelink.azurecr.io']
+var zoneIds = [for (r, i) in regions: '/subscriptions/0/resourceGroups/hub-\${i}/providers/Microsoft.Network/privateDnsZones/\${zones[i]}']
+resource pe 'Microsoft.Network/privateEndpoints@2025-05-01' = [for (r, i) in regions: {
+  name: 'pe-\${i}-\${r}'
+  properties: {
+    privateLinkServiceConnections: [
+      { name: 'r', properties: { privateLinkServiceId: resourceId('Microsoft.ContainerRegistry/registries', 'acr\${r}'), groupIds: ['registry'] } }
+    ]
+  }
+  resource dns 'privateDnsZoneGroups@2025-05-01' = {
+    name: 'default'
+    properties: { privateDnsZoneConfigs: [{ name: 'z', properties: { privateDnsZoneId: zoneIds[i] } }] }
+  }
+}]
 `;
     const r = await check({ "main.bicep": src });
     expect(r.resources.map((x) => x.name)).toEqual([
@@ -378,8 +508,22 @@ resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = [for r in reg
       "acrwesteurope/standby",
       "acrnortheurope",
       "acrnortheurope/standby",
+      "pe-0-westeurope",
+      "pe-0-westeurope/default",
+      "pe-1-northeurope",
+      "pe-1-northeurope/default",
     ]);
     expect(r.findings).toEqual([]);
+    // The index drives the DNS zone: a wrong zone for the second region fails only that registry.
+    const wrong = await check({
+      "main.bicep": src.replace(
+        "['privatelink.azurecr.io', 'privatelink.azurecr.io']",
+        "['privatelink.azurecr.io', 'example.com']",
+      ),
+    });
+    expect(wrong.findings.map((f) => [f.rule, f.resourceName, f.line])).toEqual([
+      ["Platform.ACR.PrivateEndpoint", "acrnortheurope", 11],
+    ]);
   });
 
   it("names nested child resources after their parent", async () => {
@@ -416,6 +560,57 @@ describe("errors become findings", () => {
     const r = await checkBicep(["nope.bicep"], { root: dir });
     expect(r.findings.map((f) => [f.rule, f.file, f.line])).toEqual([
       ["Platform.IaC.ReadError", "nope.bicep", 1],
+    ]);
+  });
+});
+
+describe("architecture rules beyond one property", () => {
+  const only = (r: Awaited<ReturnType<typeof checkBicep>>, rule: string) =>
+    r.findings.filter((f) => f.rule === rule).map((f) => [f.verdict, f.line]);
+
+  it("Azure.AKS.PoolVersion: a pool may trail by 2 minors, never lead; one parameter for both is aligned", async () => {
+    const ahead = await check({
+      "main.bicep": AKS.replace("orchestratorVersion: '1.31'", "orchestratorVersion: '1.34'"),
+    });
+    expect(only(ahead, "Azure.AKS.PoolVersion")).toEqual([
+      ["fail", lineOf(AKS, "orchestratorVersion: '1.31'")],
+    ]);
+    expect(ahead.findings[0]!.message).toContain("ahead of it");
+    const sameParam = AKS.replace("param env string = 'prod'", "param env string = 'prod'\nparam k8s string")
+      .replace("kubernetesVersion: '1.33'", "kubernetesVersion: k8s")
+      .replace("orchestratorVersion: '1.33.2'", "orchestratorVersion: k8s")
+      .replace("orchestratorVersion: '1.31'", "orchestratorVersion: null");
+    expect(only(await check({ "main.bicep": sameParam }), "Azure.AKS.PoolVersion")).toEqual([]);
+  });
+
+  it("Platform.AKS.PrivateDNSZone: 'system' fails, a zone resource's id passes, an unknown id is unknown", async () => {
+    const zone =
+      "privateDNSZone: '/subscriptions/0000/resourceGroups/rg-hub/providers/Microsoft.Network/privateDnsZones/privatelink.westeurope.azmk8s.io'";
+    const system = await check({ "main.bicep": AKS.replace(zone, "privateDNSZone: 'system'") });
+    expect(only(system, "Platform.AKS.PrivateDNSZone")).toEqual([["fail", lineOf(AKS, zone)]]);
+    const byRef = `${AKS.replace(zone, "privateDNSZone: apiZone.id")}resource apiZone 'Microsoft.Network/privateDnsZones@2024-06-01' existing = {
+  name: 'privatelink.westeurope.azmk8s.io'
+}
+`;
+    expect(only(await check({ "main.bicep": byRef }), "Platform.AKS.PrivateDNSZone")).toEqual([]);
+    const byParam = `param zoneId string\n${AKS.replace(zone, "privateDNSZone: zoneId")}`;
+    expect(only(await check({ "main.bicep": byParam }), "Platform.AKS.PrivateDNSZone")).toEqual([
+      ["unknown", lineOf(AKS, zone) + 1],
+    ]);
+  });
+
+  it("Platform.ACR.PrivateEndpoint: an endpoint without a DNS zone group fails at the endpoint", async () => {
+    const start = ACR.indexOf("  resource dns 'privateDnsZoneGroups");
+    const noDns = `${ACR.slice(0, start)}}\n${ACR.slice(ACR.indexOf("resource zone"))}`;
+    const r = await check({ "main.bicep": noDns });
+    expect(only(r, "Platform.ACR.PrivateEndpoint")).toEqual([["fail", lineOf(noDns, "resource acrpe")]]);
+    expect(r.findings[0]!.message).toContain(
+      "pe-acrprod has no privateDnsZoneGroups entry for privatelink.azurecr.io",
+    );
+    // An endpoint whose target is a parameter could be this registry's: unknown, not fail.
+    const byParam = `param target string\n${ACR.replace("privateLinkServiceId: acr.id", "privateLinkServiceId: target")}`;
+    expect(only(await check({ "main.bicep": byParam }), "Platform.ACR.PrivateEndpoint")).toEqual([
+      ["unknown", 2],
     ]);
   });
 });

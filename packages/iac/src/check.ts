@@ -2,7 +2,8 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { BicepEvaluator, isObject } from "./evaluate.ts";
 import { parseBicep, syntaxErrors, type Tree } from "./parser.ts";
-import { evaluateRules } from "./rules.ts";
+import { evaluateRules, IAC_RULES } from "./rules.ts";
+import { applySuppressions, bicepSuppressions, parameterSuppressions, type Suppression } from "./suppress.ts";
 import {
   type ArmResource,
   type CheckOptions,
@@ -114,32 +115,53 @@ async function expand(paths: string[], root: string): Promise<string[]> {
   return [...new Set(out)].sort();
 }
 
+const META_RULE_IDS = [
+  "Platform.IaC.ParseError",
+  "Platform.IaC.ReadError",
+  "Platform.IaC.EvalError",
+  "Platform.IaC.ModuleError",
+];
+
 /** Parse, evaluate and check .bicep files (or folders of them); unreadable or unparsable files become findings. */
 export async function checkBicep(paths: string[], opts: CheckOptions): Promise<CheckResult> {
   const root = resolve(opts.root);
   const findings: IacFinding[] = [];
   const resources: ArmResource[] = [];
-  let params: ParameterSet = { values: new Map() };
-  if (opts.parameters) {
-    const abs = isAbsolute(opts.parameters) ? opts.parameters : join(root, opts.parameters);
+  const knownRules = new Set([...IAC_RULES.map((r) => r.id), ...META_RULE_IDS].map((id) => id.toLowerCase()));
+  const suppressions: Suppression[] = [];
+  type Entry = { params: ParameterSet; file: string; text: string };
+  /** Parameter sets by the root file they apply to; `shared` (JSON files without `using`) applies to every root. */
+  const byRoot = new Map<string, Entry>();
+  let shared: Entry | undefined;
+  const readParameters = async (abs: string, optional: boolean): Promise<Entry | undefined> => {
+    let text: string;
     try {
-      const loaded = await loadParameters(abs, root);
-      params = loaded.params;
-      findings.push(...loaded.findings);
+      text = await readFile(abs, "utf8");
     } catch (e) {
-      findings.push(
-        errorFinding(
-          "Platform.IaC.ReadError",
-          rel(root, abs),
-          1,
-          `cannot read parameters: ${(e as Error).message}`,
-        ),
-      );
+      if (!optional)
+        findings.push(
+          errorFinding(
+            "Platform.IaC.ReadError",
+            rel(root, abs),
+            1,
+            `cannot read parameters: ${(e as Error).message}`,
+          ),
+        );
+      return undefined;
     }
+    const loaded = await loadParameters(abs, root);
+    findings.push(...loaded.findings);
+    return { params: loaded.params, file: rel(root, abs), text };
+  };
+  const explicit = opts.parameters === undefined ? [] : [opts.parameters].flat();
+  for (const p of explicit) {
+    const entry = await readParameters(isAbsolute(p) ? p : join(root, p), false);
+    if (entry?.params.using) byRoot.set(entry.params.using, entry);
+    else if (entry) shared = entry;
   }
   const files = await expand(paths, root);
   const parsed = new Map<string, Tree | undefined>();
-  /** Parse a file once; read and syntax errors become findings (once per file). */
+  /** Parse a file once; read and syntax errors become findings, suppression comments are collected (once per file). */
   const load = async (abs: string): Promise<Tree | undefined> => {
     if (parsed.has(abs)) return parsed.get(abs);
     const file = rel(root, abs);
@@ -163,6 +185,9 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
           e.column,
         ),
       );
+    const own = bicepSuppressions(tree.rootNode, file, knownRules);
+    suppressions.push(...own.suppressions);
+    findings.push(...own.findings);
     parsed.set(abs, tree);
     return tree;
   };
@@ -172,7 +197,7 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
     const tree = await load(abs);
     if (!tree) continue;
     try {
-      for (const m of new BicepEvaluator(rel(root, abs), tree.rootNode).modules())
+      for (const m of new BicepEvaluator(rel(root, abs), tree.rootNode).modulePaths())
         if (isLocalModule(m.path)) {
           const target = resolve(dirname(abs), m.path);
           if (target !== abs) usedAsModule.add(target);
@@ -182,15 +207,28 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
     }
   }
   const roots = files.filter((f) => !usedAsModule.has(f));
+  // An environment picks each root's parameters/<env>.bicepparam (the Azure Verified Modules layout).
+  if (opts.environment)
+    for (const abs of roots) {
+      if (byRoot.has(abs)) continue;
+      const entry = await readParameters(
+        join(dirname(abs), "parameters", `${opts.environment}.bicepparam`),
+        true,
+      );
+      // A parameters file `using` another template does not apply here.
+      if (entry && (!entry.params.using || entry.params.using === abs)) byRoot.set(abs, entry);
+    }
   const visit = async (
     abs: string,
     values: ReadonlyMap<string, Value>,
     condition: boolean | "unknown",
     stack: string[],
+    visited: Set<string>,
   ): Promise<void> => {
     const tree = await load(abs);
     if (!tree) return;
     const file = rel(root, abs);
+    visited.add(file);
     try {
       const evaluator = new BicepEvaluator(file, tree.rootNode, values);
       for (const r of evaluator.resources()) {
@@ -213,7 +251,7 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
         }
         const passed = new Map<string, Value>(isObject(m.params) ? Object.entries(m.params) : []);
         const cond = condition === "unknown" || m.condition === "unknown" ? "unknown" : true;
-        await visit(target, passed, cond, [...stack, target]);
+        await visit(target, passed, cond, [...stack, target], visited);
       }
     } catch (e) {
       findings.push(
@@ -228,9 +266,15 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
   };
   try {
     for (const abs of roots) {
-      // A .bicepparam `using` another file does not apply to this one.
-      const values = !params.using || params.using === abs ? params.values : new Map<string, Value>();
-      await visit(abs, values, true, [abs]);
+      const entry = byRoot.get(abs) ?? shared;
+      const visited = new Set<string>();
+      await visit(abs, entry?.params.values ?? new Map<string, Value>(), true, [abs], visited);
+      // A parameters file's suppressions cover the deployment it parameterizes: the root and its modules.
+      if (entry) {
+        const own = parameterSuppressions(entry.text, entry.file, visited, knownRules);
+        suppressions.push(...own.suppressions);
+        findings.push(...own.findings);
+      }
     }
   } finally {
     for (const tree of parsed.values()) tree?.delete();
@@ -245,5 +289,6 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
       findings.push(f);
     }
   }
+  findings.push(...applySuppressions(findings, suppressions));
   return { findings, resources, rulesEvaluated: ruled.evaluated };
 }

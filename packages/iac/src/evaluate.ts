@@ -99,9 +99,29 @@ const FUNCTIONS: Record<string, (args: Value[]) => Value | undefined> = {
   string: ([v]) =>
     typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : undefined,
   bool: ([v]) => (typeof v === "boolean" ? v : v === "true" ? true : v === "false" ? false : undefined),
+  range: ([start, count]) =>
+    typeof start === "number" && typeof count === "number" && count >= 0 && count <= 10_000
+      ? Array.from({ length: count }, (_, i) => start + i)
+      : undefined,
   int: ([v]) =>
     typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : undefined,
 };
+
+/**
+ * `resourceId([subscriptionId, [resourceGroup,]] type, name1, name2, …)`: the id is known only at deployment
+ * (subscription, group), but the type and name it points at often are; they ride along as the unknown's `ref`.
+ */
+function resourceIdRef(fn: string, args: Value[]): UnknownValue {
+  const at = args.findIndex((a) => typeof a === "string" && /^[A-Za-z0-9]+\.[A-Za-z0-9.]+\/./.test(a));
+  const names = at < 0 ? [] : args.slice(at + 1);
+  if (at < 0 || names.length === 0) return new UnknownValue(`${fn}() is known only at deployment`);
+  const unknown = names.find(isUnknown);
+  const name = unknown ?? (names.every((n) => typeof n === "string") ? names.join("/") : undefined);
+  return new UnknownValue(`${fn}() is known only at deployment`, {
+    type: args[at] as string,
+    name: name ?? new UnknownValue("resource name is not a string"),
+  });
+}
 
 /** Evaluates one parsed Bicep file statically: params, vars, expressions and resource declarations. */
 export class BicepEvaluator {
@@ -274,10 +294,18 @@ export class BicepEvaluator {
     const prop = node.childForFieldName("property")?.text ?? "";
     const safe = node.children.some((c) => c.type === ".?");
     if (objNode.type === "identifier" && !scope?.has(objNode.text) && this.resourceDecls.has(objNode.text)) {
-      if (prop === "name") {
-        const body = this.resourceBody(this.resourceDecls.get(objNode.text)!);
-        const name = body ? getProp(this.eval(body, scope), "name") : undefined;
-        return name ?? new UnknownValue(`name of resource '${objNode.text}'`);
+      const decl = this.resourceDecls.get(objNode.text)!;
+      const body = this.resourceBody(decl);
+      const name = body ? getProp(this.eval(body, scope), "name") : undefined;
+      if (prop === "name") return name ?? new UnknownValue(`name of resource '${objNode.text}'`);
+      if (prop === "id") {
+        const typeNode = kids(decl)[1];
+        const type = typeNode?.type === "string" ? this.eval(typeNode) : undefined;
+        if (typeof type === "string" && type.split("@")[0]!.includes("/"))
+          return new UnknownValue(`${node.text} is known only at deployment`, {
+            type: type.split("@")[0]!,
+            name: name ?? new UnknownValue(`name of resource '${objNode.text}'`),
+          });
       }
       return new UnknownValue(`${node.text} is known only at deployment`);
     }
@@ -343,29 +371,50 @@ export class BicepEvaluator {
     const fn = node.childForFieldName("function");
     const name = (fn?.type === "member_expression" ? fn.childForFieldName("property")?.text : fn?.text) ?? "";
     const impl = FUNCTIONS[name.toLowerCase()];
-    if (!impl) return new UnknownValue(`${name}() is known only at deployment`);
     const argsNode = node.childForFieldName("arguments") ?? kids(node).find((k) => k.type === "arguments");
     const args = argsNode ? kids(argsNode).map((a) => this.eval(a, scope)) : [];
+    if (/^(resourceId|subscriptionResourceId|tenantResourceId)$/i.test(name))
+      return resourceIdRef(name, args);
+    if (!impl) return new UnknownValue(`${name}() is known only at deployment`);
     const unknown = args.find(isUnknown);
     if (unknown) return unknown;
     return impl(args) ?? new UnknownValue(`cannot evaluate ${node.text}`);
   }
 
-  /** `[for x in xs: body]` over a known array; `for (x, i) in` forms are unknown for now. */
+  /** The loop's variable names: `x` for `for x in`, `[x, i]` for `for (x, i) in`; undefined for other forms. */
+  private loopNames(node: SyntaxNode): { item: string; index?: string } | undefined {
+    const init = this.loopHead(node);
+    if (init?.type === "identifier") return { item: init.text };
+    if (init?.type !== "for_loop_parameters") return undefined;
+    const item = kids(init).find((k) => k.type === "loop_variable")?.text;
+    const index = kids(init).find((k) => k.type === "loop_enumerator")?.text;
+    return item ? { item, ...(index ? { index } : {}) } : undefined;
+  }
+
+  /** The loop variable part: `x` (the `initializer` field) or `(x, i)` (a for_loop_parameters node). */
+  private loopHead(node: SyntaxNode): SyntaxNode | undefined {
+    return node.childForFieldName("initializer") ?? kids(node).find((k) => k.type === "for_loop_parameters");
+  }
+
+  /** `[for x in xs: body]` and `[for (x, i) in xs: body]` over a known array (`i` is the 0-based index). */
   private evalFor<T>(
     node: SyntaxNode,
     scope: Scope | undefined,
     each: (body: SyntaxNode, s: Scope) => T,
   ): T[] | UnknownValue {
-    const init = node.childForFieldName("initializer");
+    const init = this.loopHead(node);
     const body = node.childForFieldName("body");
-    const parts = kids(node);
-    const iterable = parts.find((p, i) => i > 0 && p !== body && p !== init);
-    if (init?.type !== "identifier" || !body || !iterable)
+    const names = this.loopNames(node);
+    const iterable = kids(node).find((p, i) => i > 0 && p !== body && p !== init);
+    if (!names || !body || !iterable)
       return new UnknownValue(`loop form not evaluated: ${node.text.split("\n")[0]}`);
     const items = this.eval(iterable, scope);
     if (!Array.isArray(items)) return isUnknown(items) ? items : new UnknownValue("loop over a non-array");
-    return items.map((item) => each(body, new Map([...(scope ?? []), [init.text, item]])));
+    return items.map((item, i) => {
+      const inner = new Map([...(scope ?? []), [names.item, item]]);
+      if (names.index) inner.set(names.index, i);
+      return each(body, inner);
+    });
   }
 
   private resourceBody(decl: SyntaxNode): SyntaxNode | undefined {
@@ -401,6 +450,17 @@ export class BicepEvaluator {
   }
 
   private readonly links: [ArmResource, "parent" | "scope", string][] = [];
+
+  /** The static paths of every `module` declaration, whatever its condition or loop. */
+  modulePaths(): { path: string; line: number }[] {
+    const out: { path: string; line: number }[] = [];
+    for (const [, decl] of this.moduleDecls) {
+      const pathNode = kids(decl)[1];
+      const path = pathNode?.type === "string" ? this.eval(pathNode) : undefined;
+      if (typeof path === "string") out.push({ path, line: line(decl) });
+    }
+    return out;
+  }
 
   /** Every `module` declaration with a static path, expanded over known loops; params evaluated. */
   modules(): ModuleUse[] {
@@ -508,10 +568,10 @@ export class BicepEvaluator {
       });
       // An unknown iterable still describes the shape: walk the body once with the loop variable unknown.
       if (isUnknown(expanded)) {
-        const init = node.childForFieldName("initializer");
+        const names = this.loopNames(node);
         const loopScope = new Map(s ?? []);
-        if (init?.type === "identifier")
-          loopScope.set(init.text, new UnknownValue(`loop variable '${init.text}'`));
+        for (const n of [names?.item, names?.index])
+          if (n) loopScope.set(n, new UnknownValue(`loop variable '${n}'`));
         this.walkBody(node.childForFieldName("body") ?? undefined, loopScope, "unknown", leaf);
       }
     }

@@ -16,23 +16,49 @@ const META_RULES: Record<string, { title: string; fix: string }> = {
     title: "Modules can be followed",
     fix: "Remove the module cycle or flatten the nesting (at most 8 levels).",
   },
+  "Platform.IaC.Suppression": {
+    title: "Suppression comments are well-formed",
+    fix: "Write `// iac-check: ignore <rule-id> <reason>` with a rule id from the findings and a reason.",
+  },
+  "Platform.IaC.UnusedSuppression": {
+    title: "Suppression comments still match a finding",
+    fix: "Remove the `// iac-check: ignore` comment: the control passes now (or the rule id is wrong).",
+  },
 };
 
 /** Whether a finding fails the check: a provable violation or an unreadable file, at error severity. */
 export function isBlocking(f: IacFinding, opts: { failOnUnknown?: boolean } = {}): boolean {
-  return f.severity === "error" && (f.verdict !== "unknown" || opts.failOnUnknown === true);
+  return !f.suppressed && f.severity === "error" && (f.verdict !== "unknown" || opts.failOnUnknown === true);
 }
 
-/** Findings counted by verdict. */
+/** Findings counted by verdict; suppressed findings are counted apart. */
 export function countFindings(findings: readonly IacFinding[]): {
   fail: number;
   unknown: number;
   error: number;
+  suppressed: number;
 } {
-  const c = { fail: 0, unknown: 0, error: 0 };
-  for (const f of findings) c[f.verdict]++;
+  const c = { fail: 0, unknown: 0, error: 0, suppressed: 0 };
+  for (const f of findings) c[f.suppressed ? "suppressed" : f.verdict]++;
   return c;
 }
+
+const verdictLabel = (f: IacFinding): string =>
+  f.suppressed
+    ? "SUPPRESSED"
+    : f.verdict === "fail"
+      ? f.severity === "warning"
+        ? "WARN"
+        : "FAIL"
+      : f.verdict === "error"
+        ? "ERROR"
+        : "UNKNOWN";
+
+/** The message, with the exemption's reason and place when suppressed. */
+const messageOf = (f: IacFinding): string =>
+  f.suppressed
+    ? `${f.message} [suppressed at ${f.suppressed.file}:${f.suppressed.line}: ${f.suppressed.justification}]`
+    : f.message;
 
 const sarifLevel = (f: IacFinding): "error" | "warning" | "note" =>
   f.verdict === "unknown" ? "note" : f.severity === "warning" ? "warning" : "error";
@@ -88,6 +114,22 @@ export function toIacSarif(
               },
             },
           ],
+          ...(f.suppressed
+            ? {
+                suppressions: [
+                  {
+                    kind: "inSource",
+                    justification: f.suppressed.justification,
+                    location: {
+                      physicalLocation: {
+                        artifactLocation: { uri: f.suppressed.file },
+                        region: { startLine: f.suppressed.line },
+                      },
+                    },
+                  },
+                ],
+              }
+            : {}),
           partialFingerprints: {
             platformIac: `${f.rule}|${f.resourceType ?? ""}|${f.resourceName ?? ""}|${f.field ?? ""}|${f.file}`,
           },
@@ -109,11 +151,11 @@ export function renderIacTable(
   const rows = [...result.findings]
     .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.rule.localeCompare(b.rule))
     .map((f) => [
-      f.verdict === "fail" ? "FAIL" : f.verdict === "error" ? "ERROR" : "UNKNOWN",
+      verdictLabel(f),
       f.rule,
       `${f.file}:${f.line}`,
       f.resourceName ?? f.resourceType ?? "",
-      f.message,
+      messageOf(f),
     ]);
   const head = ["verdict", "rule", "location", "resource", "message"];
   const widths = head.slice(0, 4).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -124,7 +166,7 @@ export function renderIacTable(
       .concat(r[4]!)
       .join("  ")
       .trimEnd();
-  const colorFor = (v: string) => (v === "FAIL" || v === "ERROR" ? "31" : "33");
+  const colorFor = (v: string) => (v === "FAIL" || v === "ERROR" ? "31" : v === "SUPPRESSED" ? "2" : "33");
   const lines = rows.length
     ? [
         paint(color, "1", fmt(head)),
@@ -139,7 +181,7 @@ export function renderIacTable(
   const blocking = result.findings.filter((f) => isBlocking(f, opts)).length;
   const files = new Set(result.resources.map((r) => r.file)).size;
   lines.push(
-    `${blocking === 0 ? paint(color, "32", "PASSED") : paint(color, "31", "FAILED")}: ${result.resources.length} resources in ${files} files, ${result.rulesEvaluated} rule evaluations; ${c.fail} failed, ${c.unknown} unknown, ${c.error} errors`,
+    `${blocking === 0 ? paint(color, "32", "PASSED") : paint(color, "31", "FAILED")}: ${result.resources.length} resources in ${files} files, ${result.rulesEvaluated} rule evaluations; ${c.fail} failed, ${c.unknown} unknown, ${c.error} errors${c.suppressed ? `, ${c.suppressed} suppressed` : ""}`,
   );
   return lines.join("\n");
 }
@@ -152,14 +194,16 @@ export function renderIacMarkdown(result: CheckResult, opts: { failOnUnknown?: b
   const out = [
     `## IaC check: ${blocking === 0 ? "passed" : "failed"}`,
     "",
-    "| resources | rule evaluations | failed | unknown | errors |",
-    "|---|---|---|---|---|",
-    `| ${result.resources.length} | ${result.rulesEvaluated} | ${c.fail} | ${c.unknown} | ${c.error} |`,
+    "| resources | rule evaluations | failed | unknown | errors | suppressed |",
+    "|---|---|---|---|---|---|",
+    `| ${result.resources.length} | ${result.rulesEvaluated} | ${c.fail} | ${c.unknown} | ${c.error} | ${c.suppressed} |`,
   ];
   if (result.findings.length > 0) {
     out.push("", "| verdict | rule | location | message |", "|---|---|---|---|");
     for (const f of result.findings)
-      out.push(`| ${f.verdict} | ${f.rule} | \`${f.file}:${f.line}\` | ${esc(f.message)} |`);
+      out.push(
+        `| ${verdictLabel(f).toLowerCase()} | ${f.rule} | \`${f.file}:${f.line}\` | ${esc(messageOf(f))} |`,
+      );
   }
   return `${out.join("\n")}\n`;
 }

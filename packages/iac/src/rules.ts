@@ -1,5 +1,12 @@
 import { getProp, isObject, isUnknown } from "./evaluate.ts";
-import { type ArmResource, type IacFinding, type Severity, UnknownValue, type Value } from "./types.ts";
+import {
+  type ArmResource,
+  type IacFinding,
+  type ResourceRef,
+  type Severity,
+  UnknownValue,
+  type Value,
+} from "./types.ts";
 
 /** The outcome of a rule that looks beyond one property: `at` is the resource and path to point at. */
 export interface RuleOutcome {
@@ -32,6 +39,8 @@ const AKS = "Microsoft.ContainerService/managedClusters";
 const ACR = "Microsoft.ContainerRegistry/registries";
 const KV = "Microsoft.KeyVault/vaults";
 const FD_WAF = "Microsoft.Network/FrontDoorWebApplicationFirewallPolicies";
+const PE = "Microsoft.Network/privateEndpoints";
+const DNS_ZONE = "Microsoft.Network/privateDnsZones";
 
 const isTrue = (v: Value | undefined): boolean => v === true;
 /** Absent counts as false: the ARM default is the secure one. */
@@ -188,6 +197,140 @@ function diagnosticCategories(res: ArmResource, all: readonly ArmResource[]) {
   }
   return { sure, maybe, unknownReason };
 }
+
+/**
+ * The resource a resource id points at: parsed from a literal id (`/subscriptions/…/providers/NS/type/name`),
+ * or carried by an unknown id (`sym.id`, `resourceId(…)`); undefined when nothing is known.
+ */
+export function idTarget(v: Value | undefined): ResourceRef | undefined {
+  if (isUnknown(v)) return v.ref;
+  if (typeof v !== "string") return undefined;
+  const m = /\/providers\/([^/]+)\/(.+)$/i.exec(v.replace(/\/+$/, ""));
+  if (!m) return undefined;
+  const segs = m[2]!.split("/");
+  if (segs.length % 2 !== 0) return undefined;
+  const types = segs.filter((_, i) => i % 2 === 0);
+  const names = segs.filter((_, i) => i % 2 === 1);
+  return { type: `${m[1]}/${types.join("/")}`, name: names.join("/") };
+}
+
+const sameType = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+
+/** Private endpoints (deployed) whose connection targets `res` with `groupId`; `maybe` when the target is not known. */
+function privateEndpointsOf(res: ArmResource, groupId: string, all: readonly ArmResource[]) {
+  const sure: ArmResource[] = [];
+  const maybe: ArmResource[] = [];
+  const resName = lc(res.name);
+  for (const pe of all) {
+    if (!deployed(pe) || !sameType(pe.type, PE)) continue;
+    const props = getProp(pe.body, "properties");
+    const conns = [
+      getProp(props, "privateLinkServiceConnections"),
+      getProp(props, "manualPrivateLinkServiceConnections"),
+    ];
+    let match: boolean | "unknown" = false;
+    for (const list of conns) {
+      if (isUnknown(list)) match = "unknown";
+      if (!Array.isArray(list)) continue;
+      for (const c of list) {
+        const cp = getProp(c, "properties");
+        const target = idTarget(getProp(cp, "privateLinkServiceId"));
+        const groups = getProp(cp, "groupIds");
+        const groupOk = Array.isArray(groups)
+          ? groups.some((g) => lc(g) === groupId.toLowerCase())
+            ? true
+            : groups.some(isUnknown)
+              ? "unknown"
+              : false
+          : "unknown";
+        if (!target) {
+          if (match === false) match = "unknown";
+          continue;
+        }
+        if (!sameType(target.type, res.type) || groupOk === false) continue;
+        const tName = lc(target.name);
+        const ok = !tName || !resName ? "unknown" : tName === resName;
+        if (ok === true && groupOk === true) match = true;
+        else if (ok !== false && match === false) match = "unknown";
+      }
+    }
+    if (match === true && pe.condition === true) sure.push(pe);
+    else if (match !== false) maybe.push(pe);
+  }
+  return { sure, maybe };
+}
+
+/** Whether a private endpoint has a DNS zone group registering it in a zone whose name matches `zone`. */
+function zoneGroupOutcome(pe: ArmResource, zone: RegExp, zoneLabel: string, all: readonly ArmResource[]) {
+  const { sure, maybe } = childrenOf(pe, `${PE}/privateDnsZoneGroups`, all);
+  let unknown: string | undefined;
+  for (const g of [...sure, ...maybe]) {
+    const configs = getProp(getProp(g.body, "properties"), "privateDnsZoneConfigs");
+    if (!Array.isArray(configs)) {
+      unknown ??= `zone group at ${g.file}:${g.line} lists no known privateDnsZoneConfigs`;
+      continue;
+    }
+    for (const c of configs) {
+      const target = idTarget(getProp(getProp(c, "properties"), "privateDnsZoneId"));
+      const name = target && sameType(target.type, DNS_ZONE) ? target.name : undefined;
+      if (typeof name === "string" && zone.test(name)) {
+        if (sure.includes(g)) return { verdict: "pass", detail: "" } as RuleOutcome;
+        unknown ??= `zone group at ${g.file}:${g.line} may belong to it (names or conditions not known)`;
+      } else if (typeof name !== "string")
+        unknown ??= `a privateDnsZoneId at ${g.file}:${g.line} is not known`;
+    }
+  }
+  const at = { resource: pe, path: [] as string[] };
+  return unknown
+    ? ({ verdict: "unknown", detail: unknown, at } as RuleOutcome)
+    : ({
+        verdict: "fail",
+        detail: `private endpoint ${typeof pe.name === "string" ? pe.name : pe.symbol} has no privateDnsZoneGroups entry for ${zoneLabel}`,
+        at,
+      } as RuleOutcome);
+}
+
+/** "Reached only through a private endpoint with `groupId`, registered in the private DNS zone `zoneLabel`". */
+function privateEndpointRule(
+  id: string,
+  type: string,
+  what: string,
+  groupId: string,
+  zone: RegExp,
+  zoneLabel: string,
+): IacRule {
+  return {
+    id,
+    severity: "error",
+    type,
+    title: `${what} has a private endpoint registered in ${zoneLabel}`,
+    fix: `declare a Microsoft.Network/privateEndpoints with privateLinkServiceConnections [{ properties: { privateLinkServiceId: <${what} id>, groupIds: ['${groupId}'] } }] and a privateDnsZoneGroups child whose privateDnsZoneConfigs point at the ${zoneLabel} zone`,
+    path: [],
+    evaluate: (res, all) => {
+      const { sure, maybe } = privateEndpointsOf(res, groupId, all);
+      const outcomes = sure.map((pe) => zoneGroupOutcome(pe, zone, zoneLabel, all));
+      if (outcomes.some((o) => o.verdict === "pass")) return [{ verdict: "pass", detail: "" }];
+      if (outcomes.length > 0 && maybe.length === 0) return [outcomes[0]!];
+      if (maybe.length > 0)
+        return [
+          {
+            verdict: "unknown",
+            detail: `private endpoint at ${maybe[0]!.file}:${maybe[0]!.line} may target it (ids or conditions not known)`,
+          },
+        ];
+      return [{ verdict: "fail", detail: `no private endpoint with groupIds ['${groupId}'] targets it` }];
+    },
+  };
+}
+
+/** `major.minor` of a Kubernetes version string (`1.33`, `1.33.2`), or undefined. */
+function minorVersion(v: Value | undefined): [number, number] | undefined {
+  const m = typeof v === "string" ? /^v?(\d+)\.(\d+)(\.\d+)?$/.exec(v.trim()) : null;
+  return m ? [Number(m[1]), Number(m[2])] : undefined;
+}
+
+/** AKS: node pools keep the control plane's major version, at most 2 minor versions behind, never ahead. */
+const POOL_MINOR_SKEW = 2;
 
 /** The first rule set: PSRule for Azure ids where one exists, `Platform.*` for the architecture's own controls. */
 export const IAC_RULES: readonly IacRule[] = [
@@ -581,6 +724,116 @@ export const IAC_RULES: readonly IacRule[] = [
       return missing.length === 0
         ? [{ verdict: "pass", detail: "" }]
         : [{ verdict: "fail", detail: `managed rule sets lack ${missing.join(" and ")}` }];
+    },
+  },
+  {
+    id: "Azure.AKS.HttpAppRouting",
+    severity: "error",
+    type: AKS,
+    title: "AKS HTTP application routing add-on is disabled",
+    fix: "remove addonProfiles.httpApplicationRouting or set its enabled: false (use the Istio internal ingress gateway)",
+    path: ["properties", "addonProfiles", "httpApplicationRouting", "enabled"],
+    ok: isFalseOrAbsent,
+  },
+  {
+    id: "Azure.AKS.PoolVersion",
+    severity: "error",
+    type: AKS,
+    title: "AKS node pools run the control plane's Kubernetes version",
+    fix: "set orchestratorVersion of every pool to the cluster's kubernetesVersion (or omit it); a pool may trail by at most 2 minor versions during a rolling upgrade and may never be ahead",
+    path: ["properties", "kubernetesVersion"],
+    evaluate: (res, all) => {
+      const pools = poolsOf(res, all);
+      if (pools instanceof UnknownValue) return [{ verdict: "unknown", detail: pools.reason }];
+      const cluster = getProp(getProp(res.body, "properties"), "kubernetesVersion");
+      return pools.map((p): RuleOutcome => {
+        const v = isUnknown(p.value) ? p.value : getProp(p.value, "orchestratorVersion");
+        const at = { resource: p.resource, path: poolPath(p, "orchestratorVersion") };
+        // Absent, or the very value the cluster uses (the same parameter, known or not): aligned.
+        if (v === undefined || v === null || v === cluster) return { verdict: "pass", detail: "" };
+        if (isUnknown(v)) return { verdict: "unknown", detail: `pool ${poolName(p)}: ${v.reason}`, at };
+        if (isUnknown(cluster))
+          return { verdict: "unknown", detail: `kubernetesVersion: ${cluster.reason}`, at };
+        const pv = minorVersion(v);
+        const cv = minorVersion(cluster);
+        if (!pv || !cv)
+          return {
+            verdict: "fail",
+            detail: `pool ${poolName(p)} has orchestratorVersion ${show(v)} and the cluster ${show(cluster)} (not major.minor[.patch])`,
+            at,
+          };
+        const behind = cv[1] - pv[1];
+        const ok = pv[0] === cv[0] && behind >= 0 && behind <= POOL_MINOR_SKEW;
+        // Same minor with another patch (1.33 vs 1.33.2) is aligned; AKS picks the latest patch for `1.33`.
+        if (ok) return { verdict: "pass", detail: "" };
+        return {
+          verdict: "fail",
+          detail: `pool ${poolName(p)} runs ${show(v)} with the control plane at ${show(cluster)} (${behind < 0 ? "ahead of it" : `${behind} minor versions behind`})`,
+          at,
+        };
+      });
+    },
+  },
+  {
+    id: "Platform.AKS.PrivateDNSZone",
+    severity: "error",
+    type: AKS,
+    title: "AKS private API server is registered in the hub's private DNS zone",
+    fix: "set properties.apiServerAccessProfile.privateDNSZone to the resource id of the privatelink.<region>.azmk8s.io zone linked to hub and spokes (not 'none' or 'system')",
+    path: ["properties", "apiServerAccessProfile", "privateDNSZone"],
+    evaluate: (res) => {
+      const v = getProp(getProp(getProp(res.body, "properties"), "apiServerAccessProfile"), "privateDNSZone");
+      const target = idTarget(v);
+      if (target && sameType(target.type, DNS_ZONE)) {
+        if (isUnknown(target.name)) return [{ verdict: "unknown", detail: target.name.reason }];
+        return typeof target.name === "string" &&
+          /(^|\.)privatelink\.[a-z0-9]+\.azmk8s\.io$/i.test(target.name)
+          ? [{ verdict: "pass", detail: "" }]
+          : [{ verdict: "fail", detail: `privateDNSZone points at zone ${show(target.name)}` }];
+      }
+      if (isUnknown(v)) return [{ verdict: "unknown", detail: v.reason }];
+      return [{ verdict: "fail", detail: `privateDNSZone is ${show(v)}` }];
+    },
+  },
+  privateEndpointRule(
+    "Platform.ACR.PrivateEndpoint",
+    ACR,
+    "ACR",
+    "registry",
+    /^privatelink\.azurecr\.io$/i,
+    "privatelink.azurecr.io",
+  ),
+  privateEndpointRule(
+    "Platform.KeyVault.PrivateEndpoint",
+    KV,
+    "Key Vault",
+    "vault",
+    /^privatelink\.vaultcore\.azure\.net$/i,
+    "privatelink.vaultcore.azure.net",
+  ),
+  {
+    id: "Azure.KeyVault.Firewall",
+    severity: "error",
+    type: KV,
+    title: "Key Vault firewall denies by default",
+    fix: "set properties.networkAcls: { defaultAction: 'Deny', bypass: 'AzureServices' } (with publicNetworkAccess: 'Disabled')",
+    path: ["properties", "networkAcls", "defaultAction"],
+    ok: oneOf("Deny"),
+  },
+  {
+    id: "Platform.FrontDoor.PrivateLinkOrigin",
+    severity: "error",
+    type: "Microsoft.Cdn/profiles/originGroups/origins",
+    title: "Front Door reaches its origin over Private Link",
+    fix: "set properties.sharedPrivateLinkResource: { privateLink: { id: <Private Link Service id> }, privateLinkLocation: <region>, requestMessage: '…' } (Premium_AzureFrontDoor)",
+    path: ["properties", "sharedPrivateLinkResource", "privateLink", "id"],
+    evaluate: (res) => {
+      const link = getProp(getProp(res.body, "properties"), "sharedPrivateLinkResource");
+      const v = getProp(getProp(link, "privateLink"), "id");
+      if ((typeof v === "string" && v.trim() !== "") || idTarget(v)) return [{ verdict: "pass", detail: "" }];
+      if (isUnknown(link) || isUnknown(v))
+        return [{ verdict: "unknown", detail: (isUnknown(link) ? link : (v as UnknownValue)).reason }];
+      return [{ verdict: "fail", detail: `sharedPrivateLinkResource.privateLink.id is ${show(v)}` }];
     },
   },
   {

@@ -1,9 +1,18 @@
 /** A value the static evaluator could not know (a runtime function, a missing parameter, …); never guessed. */
 export class UnknownValue {
   readonly reason: string;
-  constructor(reason: string) {
+  /** For a resource id known only at deployment (`sym.id`, `resourceId(…)`): the ARM type and name it points at. */
+  readonly ref?: ResourceRef;
+  constructor(reason: string, ref?: ResourceRef) {
     this.reason = reason;
+    if (ref) this.ref = ref;
   }
+}
+
+/** The resource a resource id points at: full ARM type (`Microsoft.Network/privateDnsZones`) and name (`a/b` for children). */
+export interface ResourceRef {
+  type: string;
+  name: Value;
 }
 
 /** A statically evaluated Bicep value: JSON, or unknown. */
@@ -28,6 +37,8 @@ export interface IacFinding {
   resourceName?: string;
   /** Dotted property path relative to the resource, e.g. `properties.disableLocalAccounts`. */
   field?: string;
+  /** Set when an `// iac-check: ignore <rule> <reason>` comment exempts it: reported, never blocking. */
+  suppressed?: { justification: string; file: string; line: number };
 }
 
 /** A resource declaration evaluated into ARM shape; `body` is the whole declaration object (sku, properties, …). */
@@ -54,8 +65,13 @@ export interface ArmResource {
 export interface CheckOptions {
   /** Workspace root: findings' files are relative to it. */
   root: string;
-  /** A `.bicepparam` or ARM parameters JSON file supplying parameter values. */
-  parameters?: string;
+  /**
+   * `.bicepparam` or ARM parameters JSON files supplying parameter values: a .bicepparam applies to the file it
+   * is `using`; a JSON file (no `using`) to every checked root.
+   */
+  parameters?: string | readonly string[];
+  /** Environment name: each root `<dir>/main.bicep` is checked with `<dir>/parameters/<env>.bicepparam` when it exists. */
+  environment?: string;
 }
 
 export interface CheckResult {
