@@ -33,9 +33,13 @@ describe("Key Vault signer", () => {
     rsa = await generateSigningIdentity({
       root,
       key: "RSA-2048",
-      subject: "C=US, O=Platform Test, CN=kv-rsa",
+      subject: "C=US, ST=WA, O=Platform Test, CN=kv-rsa",
     });
-    ec = await generateSigningIdentity({ root, key: "EC-P384", subject: "C=US, O=Platform Test, CN=kv-ec" });
+    ec = await generateSigningIdentity({
+      root,
+      key: "EC-P384",
+      subject: "C=US, ST=WA, O=Platform Test, CN=kv-ec",
+    });
     const other = await generateSigningIdentity({ root });
     bare = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
     gh = await startGitHubOidcFake();

@@ -91,7 +91,7 @@ describe.each(["olareg", "distribution"] as RegistryKind[])("sign + verify on %s
       });
       expect(verdict.reasons).toEqual([]);
       expect(verdict.verified).toBe(true);
-      expect(verdict.signers).toEqual(["C=US, O=Platform Test, CN=platform-signer", "signing.key"]);
+      expect(verdict.signers).toEqual(["C=US, ST=WA, O=Platform Test, CN=platform-signer", "signing.key"]);
       const predicates = verdict.checks
         .filter((c) => c.format === "attestation")
         .map((c) => [c.predicateType, c.ok]);

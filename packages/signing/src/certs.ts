@@ -55,7 +55,7 @@ function algorithmFor(
 const subtle = webcrypto.subtle;
 
 /** A throwaway root CA (EC P-256) for test and demo signing identities. */
-export async function generateRoot(subject = "C=US, O=Platform Test, CN=Platform Test Root") {
+export async function generateRoot(subject = "C=US, ST=WA, O=Platform Test, CN=Platform Test Root") {
   const keys = (await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
     "sign",
     "verify",
@@ -84,7 +84,7 @@ export async function generateSigningIdentity(opts: IdentityOptions = {}): Promi
   const root = opts.root ?? (await generateRoot());
   const alg = algorithmFor(opts.key);
   const keys = (await subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
-  const subject = opts.subject ?? "C=US, O=Platform Test, CN=platform-signer";
+  const subject = opts.subject ?? "C=US, ST=WA, O=Platform Test, CN=platform-signer";
   const leaf = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerial(),
     subject,

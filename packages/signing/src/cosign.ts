@@ -127,10 +127,11 @@ export function inTotoStatement(
 /** Adapts our Signer to @sigstore/sign: key-based (public key with a hint), signature in cosign encoding. */
 export function sigstoreKeySigner(signer: Signer): SigstoreSigner {
   const publicKey = signer.publicKey.export({ type: "spki", format: "pem" }).toString();
-  const hint = sha256Hex(signer.publicKey.export({ type: "spki", format: "der" }));
+  // No key hint: it becomes the DSSE signature's keyid, and cosign skips signatures whose keyid differs
+  // from its own idea of the key's id (cosign writes an empty keyid too).
   return {
     async sign(data) {
-      return { signature: await cosignSign(signer, data), key: { $case: "publicKey", publicKey, hint } };
+      return { signature: await cosignSign(signer, data), key: { $case: "publicKey", publicKey } };
     },
   };
 }

@@ -126,6 +126,17 @@ export function parseTrustPolicy(text: string, file = "trustpolicy.json"): Trust
             `policy "${p.name}": trusted identity "${id}" is not "*" or "x509.subject: …"`,
           );
         }
+        if (id !== "*") {
+          // notation's rule: an identity must pin at least the country, state and organization.
+          const keys = new Set(parseDn(id.replace(/^x509\.subject:\s*/, "")).map(([k]) => k));
+          const missing = ["C", "ST", "O"].filter((k) => !keys.has(k) && !(k === "ST" && keys.has("S")));
+          if (missing.length) {
+            throw policyError(
+              file,
+              `policy "${p.name}": trusted identity "${id}" lacks ${missing.join(", ")} (C, ST and O are required)`,
+            );
+          }
+        }
       }
     }
   }

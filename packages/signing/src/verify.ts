@@ -6,6 +6,7 @@ import {
   parseReference,
   type RegistryClient,
   type Repo,
+  referrersTag,
 } from "@platform/oci";
 import {
   BUNDLE_PREDICATE_ANNOTATION,
@@ -81,7 +82,22 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const subject = await opts.client.resolve(ref);
   const digest = subject.digest;
   const repository = `${ref.registry}/${ref.repository}`;
-  const referrers = (await opts.client.listReferrers({ ...repo, digest })).descriptors;
+  const listed = await opts.client.listReferrers({ ...repo, digest });
+  let referrers = listed.descriptors;
+  const relevant = (d: Descriptor) =>
+    (opts.notation && d.artifactType === NOTARY_ARTIFACT_TYPE) ||
+    (opts.cosignKeys?.length && BUNDLE_TYPES.includes(d.artifactType ?? ""));
+  if (listed.mode === "api" && !referrers.some(relevant)) {
+    // Some registries answer the referrers API but do not index manifests pushed the tag-schema way
+    // (notation's default --force-referrers-tag): look at the sha256-<hex> index as well.
+    const index = await opts.client.tryGetManifest(
+      makeReference(repo.registry, repo.repository, referrersTag(digest)),
+    );
+    const extra = ((index?.manifest as { manifests?: Descriptor[] } | undefined)?.manifests ?? []).filter(
+      (d) => !referrers.some((r) => r.digest === d.digest),
+    );
+    referrers = [...referrers, ...extra];
+  }
   log.debug(`${referrers.length} referrer(s) of ${repository}@${digest}`);
   const checks: SignatureCheck[] = [];
   const reasons: string[] = [];
