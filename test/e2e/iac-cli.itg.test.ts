@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { validateSarif } from "../harness/sarif.ts";
-import { REPO_ROOT } from "../peers/index.ts";
+import { REPO_ROOT, requirePeers } from "../peers/index.ts";
 
 const CLI = join(REPO_ROOT, "packages", "cli", "dist", "platform.js");
 
@@ -94,5 +95,109 @@ describe("platform iac check (bundled)", () => {
   it("exits 2 on usage errors", () => {
     expect(platform(["iac", "check"]).code).toBe(2);
     expect(platform(["iac", "check", "good.bicep", "--bogus"]).code).toBe(2);
+  });
+});
+
+describe("platform iac check infra-bicep --env (what ci.yml runs, from the repo checkout)", () => {
+  const inRepo = (args: string[], cwd = REPO_ROOT) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], {
+      cwd,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, NO_COLOR: "1" },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it.each(["dev", "prod", "standby"])("layers 0–3 pass with the %s parameters", (env) => {
+    const r = inRepo(["iac", "check", "infra-bicep", "--env", env, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.summary).toMatchObject({ passed: true, environment: env, fail: 0, unknown: 0, error: 0 });
+    expect(out.summary.rulesEvaluated).toBeGreaterThan(40);
+    // dev's exemption is reported, with its reason and where it is written; no other environment has one.
+    expect(
+      out.findings.map((f: { rule: string; suppressed?: { file: string } }) => [f.rule, f.suppressed?.file]),
+    ).toEqual(
+      env === "dev"
+        ? [["Azure.ACR.GeoReplica", "infra-bicep/layer1-platform/parameters/dev.bicepparam"]]
+        : [],
+    );
+  });
+
+  it("fails dev once its exemption is removed (exit 1, the finding at the registry's line)", async () => {
+    const copy = await mkdtemp(join(tmpdir(), "iac-infra-"));
+    try {
+      await cp(join(REPO_ROOT, "infra-bicep"), join(copy, "infra-bicep"), { recursive: true });
+      const params = join(copy, "infra-bicep", "layer1-platform", "parameters", "dev.bicepparam");
+      const text = await readFile(params, "utf8");
+      await writeFile(params, text.replace(/^\/\/ iac-check: ignore .*\n/m, ""));
+      const r = inRepo(["iac", "check", "infra-bicep", "--env", "dev"], copy);
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(
+        /FAIL\s+Azure\.ACR\.GeoReplica\s+infra-bicep\/layer1-platform\/modules\/acr\/main\.bicep:\d+\s+acrplatdev/,
+      );
+      expect(r.stdout).not.toMatch(/SUPPRESSED/);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  });
+});
+
+const kustomize = requirePeers("kustomize");
+describe.skipIf(!kustomize.ok)("layer 3 onboarding template (kustomize build + Flux substitution)", () => {
+  it("builds into a namespace with quota, limit range, annotated ServiceAccount and default-deny", () => {
+    const dir = join(REPO_ROOT, "infra-bicep", "layer3-team-onboarding", "manifests", "team");
+    const built = spawnSync(kustomize.paths.kustomize!, ["build", dir], { encoding: "utf8" });
+    expect(built.status, built.stderr).toBe(0);
+    // Flux post-build substitution of ${VAR}s, with the values layer 3 passes for team-a in prod.
+    const values: Record<string, string> = {
+      TEAM_NAME: "team-a",
+      TEAM_NAMESPACE: "team-a",
+      SERVICE_ACCOUNT: "web",
+      WORKLOAD_CLIENT_ID: "8a5a0d1c-0000-4000-8000-000000000001",
+      TENANT_ID: "72f988bf-0000-4000-8000-000000000002",
+      ISTIO_REVISION: "asm-1-27",
+      QUOTA_CPU: "16",
+      QUOTA_MEMORY: "32Gi",
+      QUOTA_PODS: "200",
+    };
+    const text = built.stdout.replace(/\$\{([A-Z_]+)\}/g, (_m, k: string) => {
+      expect(values, k).toHaveProperty(k);
+      return values[k]!;
+    });
+    const docs = parseAllDocuments(text).map((d) => d.toJS());
+    const byKind = Object.fromEntries(docs.map((d) => [`${d.kind}/${d.metadata.name}`, d]));
+    expect(Object.keys(byKind).sort()).toEqual([
+      "AuthorizationPolicy/default-deny",
+      "LimitRange/team-defaults",
+      "Namespace/team-a",
+      "ResourceQuota/team-quota",
+      "ServiceAccount/web",
+    ]);
+    expect(byKind["Namespace/team-a"].metadata.labels).toMatchObject({
+      "istio.io/rev": "asm-1-27",
+      "pod-security.kubernetes.io/enforce": "restricted",
+    });
+    expect(byKind["ServiceAccount/web"].metadata).toMatchObject({
+      namespace: "team-a",
+      annotations: { "azure.workload.identity/client-id": values.WORKLOAD_CLIENT_ID },
+    });
+    // kustomize drops the quotes, so Flux substitutes into plain scalars: 16 and 200 arrive as numbers, which
+    // the API server reads as quantities like the strings they stand for.
+    const hard = byKind["ResourceQuota/team-quota"].spec.hard;
+    expect(Object.fromEntries(Object.entries(hard).map(([k, v]) => [k, String(v)]))).toEqual({
+      "requests.cpu": "16",
+      "requests.memory": "32Gi",
+      "limits.memory": "32Gi",
+      pods: "200",
+      "services.loadbalancer": "0",
+      "services.nodeports": "0",
+    });
+    expect(byKind["AuthorizationPolicy/default-deny"]).toMatchObject({
+      apiVersion: "security.istio.io/v1",
+      metadata: { namespace: "team-a" },
+      spec: {},
+    });
+    for (const d of docs) if (d.kind !== "Namespace") expect(d.metadata.namespace).toBe("team-a");
   });
 });

@@ -1,9 +1,11 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkBicep } from "./check.ts";
+import { getProp } from "./evaluate.ts";
+import type { CheckResult, Value } from "./types.ts";
 
 const REPO = join(import.meta.dirname, "..", "..", "..");
 const LAYER1 = join(REPO, "infra-bicep", "layer1-platform");
@@ -71,4 +73,57 @@ describe("infra-bicep layers (the real modules)", () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe("layer 3: the Bicep and the manifests it delivers agree", () => {
+  const LAYER3 = join(INFRA, "layer3-team-onboarding");
+  const varsIn = (dir: string): Set<string> => {
+    const out = new Set<string>();
+    // What kustomize builds (resources, comments dropped) is what Flux substitutes.
+    for (const f of readdirSync(dir, { recursive: true, withFileTypes: true }))
+      if (f.isFile() && f.name.endsWith(".yaml") && f.name !== "kustomization.yaml") {
+        const text = readFileSync(join(f.parentPath, f.name), "utf8").replace(/^\s*#.*$/gm, "");
+        for (const m of text.matchAll(/\$\{([A-Z_]+)\}/g)) out.add(m[1]!);
+      }
+    return out;
+  };
+  const substitute = (r: CheckResult, name: string) =>
+    r.resources
+      .filter((x) => x.type === "Microsoft.KubernetesConfiguration/fluxConfigurations" && x.name === name)
+      .map((x) => {
+        const kustomizations = getProp(getProp(x.body, "properties"), "kustomizations") as Record<
+          string,
+          Value
+        >;
+        const [k] = Object.values(kustomizations);
+        return getProp(getProp(k, "postBuild"), "substitute") as Record<string, Value>;
+      })[0]!;
+
+  it.each(ENVIRONMENTS)(
+    "%s: every ${VAR} of the templates is substituted, and the identity matches the ServiceAccount",
+    async (env) => {
+      const r = await checkBicep([LAYER3], { root: REPO, environment: env });
+      const onboarding = substitute(r, "team-team-a-onboarding");
+      expect(new Set(Object.keys(onboarding))).toEqual(varsIn(join(LAYER3, "manifests", "team")));
+      for (const team of ["team-a", "team-b"]) {
+        const own = substitute(r, `team-${team}`);
+        for (const v of varsIn(join(LAYER3, "manifests", "teams", team)))
+          expect(Object.keys(own)).toContain(v);
+      }
+      // The federated credential's subject is exactly the ServiceAccount the template creates.
+      const subjects = r.resources
+        .filter((x) => x.type.endsWith("/federatedIdentityCredentials"))
+        .map((x) => getProp(getProp(x.body, "properties"), "subject"));
+      expect(subjects).toContain(
+        `system:serviceaccount:${onboarding.TEAM_NAMESPACE}:${onboarding.SERVICE_ACCOUNT}`,
+      );
+      expect(subjects).toEqual(["system:serviceaccount:team-a:web", "system:serviceaccount:team-b:api"]);
+      // Nothing secret travels to the cluster: no protected settings, no credentials in the Flux configurations.
+      for (const x of r.resources.filter((y) => y.type.endsWith("/fluxConfigurations"))) {
+        const props = getProp(x.body, "properties");
+        expect(getProp(props, "configurationProtectedSettings")).toBeUndefined();
+        expect(getProp(getProp(props, "gitRepository"), "httpsUser")).toBeUndefined();
+      }
+    },
+  );
 });
