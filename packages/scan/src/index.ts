@@ -21,6 +21,16 @@ export {
   sortFindings,
 } from "./finding.ts";
 export { evaluateGate, type FailOn, type GateOptions, type GateResult, type WaiverUse } from "./gate.ts";
+export { type Builder, type BuiltImage, buildImage, pickBuilder } from "./pipeline/build.ts";
+export {
+  type BuildScanDeps,
+  type BuildScanInput,
+  type BuildScanResult,
+  buildScan,
+  repositoryInput,
+} from "./pipeline/build-scan.ts";
+export { type Exec, type ExecResult, spawnExec } from "./pipeline/exec.ts";
+export { readTrivyReport, type Scanner, type ScanOutcome, scanImage } from "./pipeline/scanners.ts";
 export {
   gateFailure,
   gateHeadline,

@@ -48,7 +48,7 @@ export function gateFailure(gate: GateResult, imageRef: string): PlatformError |
 export function writeScanSummary(s: SummarySink, gate: GateResult, subject: ScanSubject): void {
   s.heading(`build-scan: ${gate.passed ? "passed" : "failed"}`, 2, 0);
   s.paragraph(
-    `\`${subject.imageRef}\` scanned by ${subject.scanner}; fail-on **${gate.failOn}**${gate.onlyFixed ? ", only fixed" : ""}.${subject.promotedRef ? ` Promoted to \`${subject.promotedRef}\`.` : gate.passed ? "" : " Not promoted or tagged."}`,
+    `${subject.imageRef} scanned by ${subject.scanner}; fail-on **${gate.failOn}**${gate.onlyFixed ? ", only fixed" : ""}.${subject.promotedRef ? ` Promoted to ${subject.promotedRef}.` : gate.passed ? "" : " Not promoted or tagged."}`,
     0,
   );
   s.table(

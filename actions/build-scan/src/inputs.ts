@@ -1,0 +1,21 @@
+import { booleanInput, enumInput, listInput, optionalString } from "@platform/github";
+import { z } from "zod";
+
+/** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
+export const inputs = z.object({
+  context: optionalString(),
+  file: optionalString(),
+  image: z.string({ error: "is required: the repository to push to" }).trim().min(1, "is required"),
+  tags: listInput({ comma: true }),
+  builder: enumInput(["auto", "buildx", "buildah"], "auto"),
+  from: optionalString(),
+  scanner: enumInput(["trivy", "defender", "none"], "trivy"),
+  "scan-report": optionalString(),
+  "fail-on": enumInput(["critical", "high", "medium", "low"], "high"),
+  "only-fixed": booleanInput(false),
+  waivers: optionalString(),
+  "promote-to": optionalString(),
+  sarif: optionalString(),
+  subscription: listInput({ comma: true }),
+  config: optionalString(),
+});

@@ -1,0 +1,145 @@
+import { createAzureCredential, isTrustedImage, loadConfig, parseImageRef } from "@platform/core";
+import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
+import { acrCredentials, RegistryClient } from "@platform/oci";
+import { buildScan, resourceGraphClient, spawnExec, writeScanSummary } from "@platform/scan";
+import type { z } from "zod";
+import type { inputs } from "./inputs.ts";
+
+declare const __PLATFORM_VERSION__: string | undefined;
+const VERSION = typeof __PLATFORM_VERSION__ === "string" ? __PLATFORM_VERSION__ : "0.0.0-dev";
+const MAX_ANNOTATED = 20;
+const MAX_RESULT_FINDINGS = 200;
+
+export type Inputs = CamelKeys<z.output<typeof inputs>>;
+
+/** The action's glue: inputs → buildScan → summary, annotations, outputs. */
+export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
+  const { config } = await loadConfig(`${ctx.workspace}/${i.config ?? "platform.yaml"}`, {
+    explicit: i.config !== undefined && i.config !== "platform.yaml",
+  });
+  // Azure only when it is needed: ACR sign-in and Defender each create the credential on first use.
+  let credential: ReturnType<typeof createAzureCredential> | undefined;
+  const azure = () => {
+    credential ??= createAzureCredential({ env: ctx.env, log: ctx.log });
+    return credential;
+  };
+  const lazyCredential = {
+    getToken: (...a: Parameters<ReturnType<typeof createAzureCredential>["getToken"]>) =>
+      azure().getToken(...a),
+  };
+  const client = new RegistryClient({ log: ctx.log, credentials: acrCredentials(lazyCredential) });
+  const subscriptions = i.subscription.length
+    ? i.subscription
+    : ctx.env.AZURE_SUBSCRIPTION_ID
+      ? [ctx.env.AZURE_SUBSCRIPTION_ID]
+      : [];
+  const r = await buildScan(
+    {
+      context: i.context ?? ".",
+      file: i.file,
+      image: i.image,
+      tags: i.tags,
+      builder: i.builder,
+      from: i.from,
+      scanner: i.scanner,
+      scanReport: i.scanReport,
+      failOn: i.failOn,
+      onlyFixed: i.onlyFixed,
+      waivers: i.waivers,
+      promoteTo: i.promoteTo,
+      sarif: i.sarif,
+      subscriptions,
+      root: ctx.workspace,
+    },
+    {
+      client,
+      exec: spawnExec,
+      log: ctx.log,
+      tempDir: ctx.runnerTemp,
+      env: ctx.env,
+      today: new Date(),
+      version: VERSION,
+      graph: () => resourceGraphClient(lazyCredential, { endpoint: ctx.env.PLATFORM_ARM_ENDPOINT }),
+    },
+  );
+  if (
+    r.promotedRef &&
+    config.registries.trusted.length > 0 &&
+    !isTrustedImage(parseImageRef(r.promotedRef), config.registries.trusted)
+  )
+    ctx.annotate({
+      level: "warning",
+      message: `promoted to ${r.promotedRef}, which platform.yaml does not list under registries.trusted`,
+    });
+  const gate = r.scan?.gate;
+  if (gate) {
+    writeScanSummary(ctx.summary, gate, {
+      imageRef: r.imageRef,
+      scanner: r.scan!.source,
+      promotedRef: r.promotedRef,
+    });
+    const file = i.file ?? `${i.context ?? "."}/Dockerfile`.replace(/^\.\//, "");
+    for (const f of gate.failing.slice(0, MAX_ANNOTATED))
+      ctx.annotate({
+        level: "error",
+        title: f.id,
+        file,
+        line: 1,
+        message: `${f.package} ${f.installedVersion}: ${f.id} (${f.severity})${f.fixedVersion ? `, fixed in ${f.fixedVersion}` : ", no fix yet"}${f.title ? ` — ${f.title}` : ""}`,
+      });
+    for (const w of gate.waiversExpired)
+      ctx.annotate({
+        level: "warning",
+        title: "expired waiver",
+        file: w.file,
+        line: w.line,
+        message: `waiver for ${w.id} (owner ${w.owner}) expired on ${w.expires}; it waives nothing now — fix the finding or renew the waiver.`,
+      });
+  } else {
+    ctx.summary.heading("build-scan: pushed (not scanned)", 2, 0);
+    ctx.summary.paragraph(`${r.imageRef} — scanner: none, so it was neither tagged nor promoted.`, 0);
+  }
+  return {
+    outputs: {
+      digest: r.digest,
+      "image-ref": r.imageRef,
+      findings: gate?.total ?? 0,
+      "sarif-file": r.sarifFile ?? "",
+      "promoted-ref": r.promotedRef ?? "",
+    },
+    result: {
+      digest: r.digest,
+      imageRef: r.imageRef,
+      built: r.built,
+      push: r.push,
+      scanner: r.scan?.source ?? "none",
+      passed: gate ? gate.passed : undefined,
+      counts: gate?.counts,
+      failing: gate?.failing.slice(0, MAX_RESULT_FINDINGS).map((f) => ({
+        id: f.id,
+        package: f.package,
+        installed: f.installedVersion,
+        fixed: f.fixedVersion,
+        severity: f.severity,
+      })),
+      waiversUsed: gate?.waiversUsed.map((u) => ({
+        id: u.waiver.id,
+        package: u.waiver.package,
+        owner: u.waiver.owner,
+        expires: u.waiver.expires,
+        findings: u.findings.length,
+      })),
+      waiversExpired: gate?.waiversExpired.map((w) => ({
+        id: w.id,
+        owner: w.owner,
+        expires: w.expires,
+        file: w.file,
+        line: w.line,
+      })),
+      tagged: r.tagged,
+      promotedRef: r.promotedRef,
+      promotion: r.promotion,
+    },
+    failure: r.failure,
+  };
+}

@@ -1,0 +1,219 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
+import { type Logger, PlatformError, writeFileAtomic } from "@platform/core";
+import {
+  type CopyResult,
+  copyImage,
+  formatReference,
+  parseReference,
+  type Reference,
+  type RegistryClient,
+} from "@platform/oci";
+import type { ResourceGraphQuery } from "../defender.ts";
+import type { Finding } from "../finding.ts";
+import { evaluateGate, type FailOn, type GateResult } from "../gate.ts";
+import { gateFailure } from "../report.ts";
+import { toScanSarif } from "../sarif.ts";
+import { loadScanWaivers } from "../waivers.ts";
+import { type Builder, type BuiltImage, buildImage } from "./build.ts";
+import type { Exec } from "./exec.ts";
+import { type Scanner, scanImage } from "./scanners.ts";
+
+/** The build-scan inputs (DESIGN.md's action table), with paths relative to `root`. */
+export interface BuildScanInput {
+  context: string;
+  file?: string;
+  /** Repository to push to, without tag or digest (the quarantine repository). */
+  image: string;
+  tags: string[];
+  builder: Builder;
+  /** A pre-built image (OCI layout directory or docker archive) instead of building. */
+  from?: string;
+  scanner: Scanner;
+  scanReport?: string;
+  failOn: FailOn;
+  onlyFixed: boolean;
+  waivers?: string;
+  /** Trusted repository to copy the image to when the gate passes. */
+  promoteTo?: string;
+  sarif?: string;
+  /** Subscriptions Defender results are read from (the registry's). */
+  subscriptions: string[];
+  /** Workspace root the paths are relative to. */
+  root: string;
+}
+
+export interface BuildScanDeps {
+  client: RegistryClient;
+  exec: Exec;
+  log: Logger;
+  tempDir: string;
+  env: NodeJS.ProcessEnv;
+  today: Date;
+  version: string;
+  /** Resource Graph (created on demand: only `scanner: defender` needs Azure). */
+  graph?: () => ResourceGraphQuery;
+}
+
+export interface BuildScanResult {
+  digest: string;
+  /** repo@sha256:… in the quarantine repository. */
+  imageRef: string;
+  built: BuiltImage["via"];
+  push: CopyResult["blobs"];
+  /** Undefined when scanner is none. */
+  scan?: { source: string; findings: Finding[]; gate: GateResult };
+  sarifFile?: string;
+  /** Tags set in the quarantine repository (only after a passing gate). */
+  tagged: string[];
+  promotedRef?: string;
+  promotion?: { blobs: CopyResult["blobs"]; referrers: number };
+  /** The gate verdict as an error (the caller decides how to fail); undefined when it passed. */
+  failure?: PlatformError;
+}
+
+/** A repository reference without tag or digest; errors name the input. */
+export function repositoryInput(value: string, input: string): Reference {
+  let ref: Reference;
+  try {
+    ref = parseReference(value);
+  } catch (err) {
+    if (err instanceof PlatformError)
+      throw new PlatformError(err.code, err.message, {
+        input,
+        hint: err.hint ?? `Set \`${input}\` to registry/repository.`,
+        cause: err,
+      });
+    throw err;
+  }
+  if (ref.tag || ref.digest)
+    throw new PlatformError(
+      "INPUT_INVALID",
+      `${input} "${value}" must be a repository without a tag or digest`,
+      {
+        input,
+        hint: `Use e.g. myacr.azurecr.io/quarantine/app; tags go in \`tags\`, the digest is the output.`,
+      },
+    );
+  return ref;
+}
+
+const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+
+/** Checks every input before anything is built or pushed. */
+function validate(input: BuildScanInput): { image: Reference; promoteTo?: Reference } {
+  const image = repositoryInput(input.image, "image");
+  const promoteTo = input.promoteTo ? repositoryInput(input.promoteTo, "promote-to") : undefined;
+  const bad = input.tags.find((t) => !TAG.test(t));
+  if (bad)
+    throw new PlatformError("INPUT_INVALID", `tag "${bad}" is not a valid tag`, {
+      input: "tags",
+      hint: "Tags are 1–128 of [A-Za-z0-9_.-], not starting with . or -.",
+    });
+  if (input.scanner === "none" && (input.tags.length > 0 || promoteTo))
+    throw new PlatformError("INPUT_INVALID", "an unscanned image is never tagged or promoted", {
+      input: "scanner",
+      hint: "Set scanner: trivy (or defender) to use tags or promote-to, or drop them.",
+    });
+  if (promoteTo && promoteTo.registry === image.registry && promoteTo.repository === image.repository)
+    throw new PlatformError("INPUT_INVALID", "promote-to is the same repository as image", {
+      input: "promote-to",
+      hint: "Push to a quarantine repository and promote to the trusted one.",
+    });
+  return { image, promoteTo };
+}
+
+/**
+ * Build (or load) → push by digest → scan → gate → tags and promotion. The image's identity is its digest;
+ * tags and promotion happen only after a passing gate, so an unscanned or failing digest never leaves
+ * quarantine or gets a tag. A gate failure is returned (with every report) rather than thrown.
+ */
+export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Promise<BuildScanResult> {
+  const { image, promoteTo } = validate(input);
+  const root = resolve(input.root);
+  const at = (p: string) => resolve(root, p);
+  const waivers = input.waivers ? await loadScanWaivers(at(input.waivers), input.waivers) : [];
+  const scratch = await mkdtemp(join(deps.tempDir, "build-scan-"));
+  try {
+    const built = await buildImage(
+      {
+        context: at(input.context),
+        file: input.file ? at(input.file) : undefined,
+        builder: input.builder,
+        from: input.from ? at(input.from) : undefined,
+        tempDir: scratch,
+        env: deps.env,
+      },
+      deps,
+    );
+    const repo = formatReference({ registry: image.registry, repository: image.repository });
+    deps.log.info(`pushing ${built.via} image to ${repo} by digest`);
+    const pushed = await copyImage({ layout: built.layout }, repo, { client: deps.client, log: deps.log });
+    const digest = pushed.digest;
+    const imageRef = formatReference({ registry: image.registry, repository: image.repository, digest });
+    deps.log.info(`pushed ${imageRef}`);
+
+    const scanned = await scanImage(
+      {
+        scanner: input.scanner,
+        imageRef,
+        digest,
+        scanReport: input.scanReport ? { path: at(input.scanReport), display: input.scanReport } : undefined,
+        subscriptions: input.subscriptions,
+      },
+      { exec: deps.exec, tempDir: scratch, env: deps.env, log: deps.log, graph: deps.graph },
+    );
+    const result: BuildScanResult = { digest, imageRef, built: built.via, push: pushed.blobs, tagged: [] };
+    if (!scanned) {
+      deps.log.warn(`scanner: none — ${imageRef} is not scanned, so it is neither tagged nor promoted`);
+      return result;
+    }
+    const gate = evaluateGate(scanned.findings, {
+      failOn: input.failOn,
+      onlyFixed: input.onlyFixed,
+      waivers,
+      today: deps.today,
+    });
+    result.scan = { source: scanned.source, findings: scanned.findings, gate };
+    if (input.sarif) {
+      result.sarifFile = at(input.sarif);
+      const sarif = toScanSarif(scanned.findings, gate, {
+        version: deps.version,
+        imageRef,
+        artifactUri: relative(root, input.file ? at(input.file) : join(at(input.context), "Dockerfile")),
+      });
+      await mkdir(dirname(result.sarifFile), { recursive: true });
+      await writeFileAtomic(result.sarifFile, `${JSON.stringify(sarif, null, 2)}\n`, { input: "sarif" });
+    }
+    result.failure = gateFailure(gate, imageRef);
+    if (result.failure) return result;
+
+    // The gate passed: promotion first (the trusted copy is what matters), then the convenience tags.
+    if (promoteTo) {
+      const dst = formatReference({ registry: promoteTo.registry, repository: promoteTo.repository });
+      const copied = await copyImage(imageRef, dst, { client: deps.client, log: deps.log, referrers: true });
+      if (copied.digest !== digest)
+        throw new PlatformError(
+          "OCI_DIGEST_MISMATCH",
+          `promotion copied ${copied.digest}, expected ${digest}`,
+          {
+            category: "environment",
+          },
+        );
+      result.promotedRef = formatReference({
+        registry: promoteTo.registry,
+        repository: promoteTo.repository,
+        digest,
+      });
+      result.promotion = { blobs: copied.blobs, referrers: copied.referrers.length };
+    }
+    if (input.tags.length > 0) {
+      const m = await deps.client.getManifest(parseReference(imageRef));
+      for (const tag of input.tags) await deps.client.putManifest(image, m.bytes, m.mediaType, tag);
+      result.tagged = [...input.tags];
+    }
+    return result;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}

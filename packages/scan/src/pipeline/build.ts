@@ -1,0 +1,210 @@
+import { mkdir, mkdtemp, readdir, readFile, stat } from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
+import { type Logger, PlatformError } from "@platform/core";
+import { describeBytes, encodeJson, MediaType, OciLayout } from "@platform/oci";
+import { type Exec, tail } from "./exec.ts";
+
+export type Builder = "auto" | "buildx" | "buildah";
+
+export interface BuildInput {
+  /** Build context directory (absolute). */
+  context: string;
+  /** Dockerfile (absolute); default <context>/Dockerfile. */
+  file?: string;
+  builder: Builder;
+  /** A pre-built image instead of a build: an OCI layout directory or a docker archive (.tar). */
+  from?: string;
+  /** Scratch space for the layout and builder state. */
+  tempDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface BuiltImage {
+  /** OCI image layout holding the image (one manifest). */
+  layout: string;
+  /** How it got there: buildx, buildah, an OCI layout or a docker archive. */
+  via: "buildx" | "buildah" | "oci-layout" | "docker-archive";
+}
+
+const LAYOUT_REF = "build";
+
+async function isDir(p: string): Promise<boolean> {
+  return (await stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** buildx is usable when the CLI plugin answers and a daemon (or remote builder) is reachable. */
+async function buildxWorks(exec: Exec, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const version = await exec("docker", ["buildx", "version"], { env, timeoutMs: 15_000 });
+  if (version.code !== 0) return false;
+  const info = await exec("docker", ["info", "--format", "{{.ServerVersion}}"], { env, timeoutMs: 15_000 });
+  return info.code === 0 && info.stdout.trim() !== "";
+}
+
+/** Which builder `auto` picks: docker buildx where it works (GitHub runners), else buildah. */
+export async function pickBuilder(
+  builder: Builder,
+  exec: Exec,
+  env: NodeJS.ProcessEnv,
+): Promise<"buildx" | "buildah"> {
+  if (builder !== "auto") return builder;
+  return (await buildxWorks(exec, env)) ? "buildx" : "buildah";
+}
+
+function buildFailed(tool: string, stderr: string, code: number): PlatformError {
+  return new PlatformError(
+    code === 127 ? "BUILD_TOOL_MISSING" : "BUILD_FAILED",
+    code === 127
+      ? `${tool} is not installed on this runner`
+      : `${tool} build failed (exit ${code}):\n${tail(stderr)}`,
+    {
+      category: code === 127 ? "environment" : "verdict",
+      input: code === 127 ? "builder" : "file",
+      hint:
+        code === 127
+          ? "Install it (GitHub runners have docker buildx; Debian: apt-get install buildah), or pass a pre-built image with `from`."
+          : "Fix the Dockerfile or the build context; the tool's output is above.",
+    },
+  );
+}
+
+/** Builds (or loads) the image into an OCI layout under tempDir; nothing is pushed yet. */
+export async function buildImage(input: BuildInput, deps: { exec: Exec; log: Logger }): Promise<BuiltImage> {
+  const layoutDir = await mkdtemp(join(input.tempDir, "image-"));
+  if (input.from) return loadPrebuilt(input.from, layoutDir, deps);
+  const file = input.file ?? join(input.context, "Dockerfile");
+  if (!(await isDir(input.context)))
+    throw new PlatformError("BUILD_CONTEXT_MISSING", `build context ${input.context} is not a directory`, {
+      input: "context",
+      hint: "Set `context` to the directory the Dockerfile's COPY paths are relative to.",
+    });
+  if (!(await stat(file).catch(() => undefined))?.isFile())
+    throw new PlatformError("BUILD_FILE_MISSING", `Dockerfile ${file} does not exist`, {
+      input: "file",
+      hint: "Set `file` to the Dockerfile path (relative to the workspace).",
+    });
+  const tool = await pickBuilder(input.builder, deps.exec, input.env);
+  deps.log.info(`building ${relative(input.context, file) || file} with ${tool}`);
+  if (tool === "buildx") {
+    // The OCI exporter writes a layout directory (tar=false); the docker-container driver supports it.
+    const r = await deps.exec(
+      "docker",
+      [
+        "buildx",
+        "build",
+        "--file",
+        file,
+        "--output",
+        `type=oci,dest=${layoutDir},tar=false,name=${LAYOUT_REF}`,
+        input.context,
+      ],
+      { env: input.env },
+    );
+    if (r.code !== 0) throw buildFailed("docker buildx", r.stderr, r.code);
+    return { layout: layoutDir, via: "buildx" };
+  }
+  // buildah without privileges: vfs storage and chroot isolation, with its own storage under tempDir so
+  // concurrent jobs never share state.
+  const store = await mkdtemp(join(input.tempDir, "buildah-"));
+  const globals = ["--root", join(store, "root"), "--runroot", join(store, "run"), "--storage-driver", "vfs"];
+  const env = { ...input.env, BUILDAH_ISOLATION: "chroot", STORAGE_DRIVER: "vfs" };
+  const name = `localhost/build-scan:${Date.now().toString(36)}`;
+  const bud = await deps.exec(
+    "buildah",
+    [...globals, "bud", "--isolation", "chroot", "--layers=false", "-f", file, "-t", name, input.context],
+    { env },
+  );
+  if (bud.code !== 0) throw buildFailed("buildah", bud.stderr, bud.code);
+  const push = await deps.exec("buildah", [...globals, "push", name, `oci:${layoutDir}:${LAYOUT_REF}`], {
+    env,
+  });
+  if (push.code !== 0) throw buildFailed("buildah push", push.stderr, push.code);
+  return { layout: layoutDir, via: "buildah" };
+}
+
+async function loadPrebuilt(
+  from: string,
+  layoutDir: string,
+  deps: { exec: Exec; log: Logger },
+): Promise<BuiltImage> {
+  const info = await stat(from).catch(() => undefined);
+  if (!info)
+    throw new PlatformError("BUILD_FROM_MISSING", `${from} does not exist`, {
+      input: "from",
+      hint: "Point `from` at an OCI layout directory or a `docker save` archive.",
+    });
+  if (info.isDirectory()) {
+    await OciLayout.open(from);
+    return { layout: from, via: "oci-layout" };
+  }
+  // A docker archive (`docker save`): unpack with tar (argv, no shell), then read it as an OCI layout
+  // (Docker 25+ writes one inside the archive) or convert its manifest.json.
+  const dir = join(layoutDir, "..", `${layoutDir.split(sep).pop()}-archive`);
+  await mkdir(dir, { recursive: true });
+  const r = await deps.exec("tar", ["-xf", from, "-C", dir, "--no-same-owner"]);
+  if (r.code !== 0)
+    throw new PlatformError(
+      "BUILD_FROM_INVALID",
+      `${from} is not a readable tar archive: ${tail(r.stderr, 3)}`,
+      {
+        input: "from",
+        hint: "Pass `docker save -o image.tar <image>` output or an OCI layout directory.",
+      },
+    );
+  const entries = await readdir(dir);
+  if (entries.includes("oci-layout") && entries.includes("index.json"))
+    return { layout: dir, via: "docker-archive" };
+  if (!entries.includes("manifest.json"))
+    throw new PlatformError(
+      "BUILD_FROM_INVALID",
+      `${from} has neither an OCI layout nor a docker manifest.json`,
+      {
+        input: "from",
+        hint: "Pass `docker save -o image.tar <image>` output or an OCI layout directory.",
+      },
+    );
+  await dockerArchiveToLayout(dir, layoutDir);
+  return { layout: layoutDir, via: "docker-archive" };
+}
+
+/** Converts an unpacked `docker save` archive (manifest.json + config + layer tars) into an OCI layout. */
+async function dockerArchiveToLayout(dir: string, layoutDir: string): Promise<void> {
+  const inside = (p: string) => {
+    const full = resolve(dir, p);
+    if (!full.startsWith(resolve(dir) + sep))
+      throw new PlatformError("BUILD_FROM_INVALID", `docker archive entry ${p} points outside the archive`, {
+        input: "from",
+      });
+    return full;
+  };
+  const manifests = JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as Array<{
+    Config: string;
+    Layers: string[];
+  }>;
+  const first = manifests[0];
+  if (manifests.length !== 1 || !first)
+    throw new PlatformError(
+      "BUILD_FROM_INVALID",
+      `the docker archive holds ${manifests.length} images; save exactly one`,
+      {
+        input: "from",
+      },
+    );
+  const layout = await OciLayout.create(layoutDir);
+  const configBytes = new Uint8Array(await readFile(inside(first.Config)));
+  await layout.writeBlob(configBytes);
+  const layers = [];
+  for (const l of first.Layers) {
+    const bytes = new Uint8Array(await readFile(inside(l)));
+    await layout.writeBlob(bytes);
+    // Layers in docker archives are uncompressed tars (gzip is detected by its magic bytes).
+    const gz = bytes[0] === 0x1f && bytes[1] === 0x8b;
+    layers.push(describeBytes(bytes, gz ? MediaType.ociLayerGzip : MediaType.ociLayer));
+  }
+  const manifest = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: describeBytes(configBytes, MediaType.ociConfig),
+    layers,
+  });
+  await layout.addManifest(manifest, MediaType.ociManifest, LAYOUT_REF);
+}

@@ -1,0 +1,126 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { type Logger, PlatformError } from "@platform/core";
+import { isLoopbackRegistry, parseReference } from "@platform/oci";
+import { queryDefenderFindings, type ResourceGraphQuery } from "../defender.ts";
+import type { Finding } from "../finding.ts";
+import { type ParsedReport, parseTrivyReport } from "../trivy.ts";
+import { type Exec, tail } from "./exec.ts";
+
+export type Scanner = "trivy" | "defender" | "none";
+
+export interface ScanOutcome {
+  findings: Finding[];
+  /** What produced them: `trivy` (ran), `trivy report <file>`, `defender`. */
+  source: string;
+}
+
+function reportDigests(r: ParsedReport): string[] {
+  const refs = [...r.artifact.repoDigests, ...(r.artifact.name ? [r.artifact.name] : [])];
+  return [...new Set(refs.flatMap((s) => /@(sha256:[a-f0-9]{64})/.exec(s)?.[1] ?? []))];
+}
+
+/** Reads a Trivy report file and checks it describes this digest (when it names one). */
+export async function readTrivyReport(
+  path: string,
+  display: string,
+  digest: string,
+  log: Logger,
+): Promise<ParsedReport> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw new PlatformError("SCAN_REPORT_UNREADABLE", `cannot read scan report ${display}`, {
+      input: "scan-report",
+      hint: "Check the `scan-report` path (relative to the workspace) and that the scan step wrote it.",
+      cause: err,
+    });
+  }
+  const report = parseTrivyReport(text, display);
+  const named = reportDigests(report);
+  if (named.length > 0 && !named.includes(digest))
+    throw new PlatformError(
+      "SCAN_REPORT_DIGEST_MISMATCH",
+      `scan report ${display} is for ${named.join(", ")}, not the pushed image ${digest}`,
+      {
+        input: "scan-report",
+        hint: "Scan the image by the digest this step pushed (output `image-ref`), or let the action run Trivy.",
+      },
+    );
+  if (named.length === 0)
+    log.warn(`scan report ${display} names no image digest; trusting it is for ${digest}`);
+  return report;
+}
+
+/** Runs `trivy image --format json` on the pushed image (by digest). */
+export async function runTrivy(
+  imageRef: string,
+  deps: { exec: Exec; tempDir: string; env: NodeJS.ProcessEnv; log: Logger },
+): Promise<ParsedReport> {
+  const out = join(await mkdtemp(join(deps.tempDir, "trivy-")), "report.json");
+  const insecure = isLoopbackRegistry(parseReference(imageRef).registry) ? ["--insecure"] : [];
+  deps.log.info(`trivy image ${imageRef}`);
+  const r = await deps.exec(
+    "trivy",
+    ["image", "--format", "json", "--output", out, "--quiet", "--scanners", "vuln", ...insecure, imageRef],
+    { env: deps.env },
+  );
+  if (r.code !== 0)
+    throw new PlatformError("SCAN_TRIVY_FAILED", `trivy exited ${r.code}:\n${tail(r.stderr)}`, {
+      category: "environment",
+      hint: "Check that Trivy can pull the image (registry login) and download its vulnerability DB.",
+    });
+  const digest = /@(sha256:[a-f0-9]{64})$/.exec(imageRef)?.[1] ?? "";
+  return readTrivyReport(out, "trivy output", digest, deps.log);
+}
+
+/** Whether trivy is on PATH. */
+export async function trivyAvailable(exec: Exec, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return (await exec("trivy", ["--version"], { env, timeoutMs: 15_000 })).code === 0;
+}
+
+export interface ScanInput {
+  scanner: Scanner;
+  imageRef: string;
+  digest: string;
+  /** Absolute path of an existing report, and how to show it. */
+  scanReport?: { path: string; display: string };
+  subscriptions: string[];
+}
+
+/** Finds the image's vulnerabilities with the chosen scanner; `none` returns undefined (not scanned). */
+export async function scanImage(
+  input: ScanInput,
+  deps: {
+    exec: Exec;
+    tempDir: string;
+    env: NodeJS.ProcessEnv;
+    log: Logger;
+    graph?: () => ResourceGraphQuery;
+  },
+): Promise<ScanOutcome | undefined> {
+  if (input.scanner === "none") return undefined;
+  if (input.scanner === "defender") {
+    if (!deps.graph) throw new PlatformError("SCAN_DEFENDER_UNAVAILABLE", "no Azure credential for Defender");
+    const r = await queryDefenderFindings(
+      { digest: input.digest, subscriptions: input.subscriptions },
+      { graph: deps.graph(), log: deps.log },
+    );
+    return { findings: r.findings, source: "defender" };
+  }
+  // An explicit report wins; otherwise Trivy runs when it is installed.
+  if (input.scanReport) {
+    const r = await readTrivyReport(input.scanReport.path, input.scanReport.display, input.digest, deps.log);
+    return { findings: r.findings, source: `trivy report ${input.scanReport.display}` };
+  }
+  if (await trivyAvailable(deps.exec, deps.env)) {
+    const r = await runTrivy(input.imageRef, deps);
+    return { findings: r.findings, source: "trivy" };
+  }
+  throw new PlatformError("SCAN_TRIVY_MISSING", "trivy is not installed and no scan-report was given", {
+    input: "scan-report",
+    category: "environment",
+    hint: "Install Trivy first (aquasecurity/setup-trivy), pass `scan-report`, or use scanner: defender.",
+  });
+}
