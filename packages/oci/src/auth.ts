@@ -144,9 +144,9 @@ export function scopesCover(granted: readonly string[], wanted: readonly string[
 }
 
 /** The RBAC role that grants a scope, for error hints. */
-export function roleHint(registry: string, scopes: readonly string[]): string {
+export function roleHint(registry: string, scopes: readonly string[], acr?: boolean): string {
   const push = scopes.some((s) => /:(?:[^:]*,)?(push|\*)(?:,|$)/.test(s) || s.endsWith(",push"));
-  const isAcr = /\.azurecr\./.test(registry);
+  const isAcr = acr ?? /\.azurecr\./.test(registry);
   if (isAcr) {
     return push
       ? "Grant the identity the AcrPush role on the registry (or, on registries with ABAC repository permissions, Container Registry Repository Writer on the repository)."
@@ -183,11 +183,12 @@ export function authError(
   status: number,
   scopes: readonly string[],
   detail: string,
+  acr?: boolean,
 ): PlatformError {
   const scopeText = scopes.length ? scopes.join(" ") : "(registry access)";
   return new PlatformError(
     status === 403 || /insufficient_scope|denied/i.test(detail) ? "OCI_DENIED" : "OCI_UNAUTHORIZED",
     `${registry} denied ${scopeText} (HTTP ${status})${detail ? `: ${detail}` : ""}`,
-    { category: "environment", hint: roleHint(registry, scopes) },
+    { category: "environment", hint: roleHint(registry, scopes, acr) },
   );
 }

@@ -76,6 +76,15 @@ export interface Repo {
   repository: string;
 }
 
+/** For checks made before a write: ask for a pull,push token at once (one token per repository, not two). */
+export interface AccessOptions {
+  push?: boolean;
+}
+
+function access(opts: AccessOptions): string[] {
+  return opts.push ? ["pull", "push"] : ["pull"];
+}
+
 /** A downloaded, digest-verified manifest. */
 export interface FetchedManifest {
   bytes: Uint8Array;
@@ -209,13 +218,13 @@ export class RegistryClient {
   }
 
   /** Like resolve, but undefined when the manifest does not exist. */
-  async tryResolve(ref: Reference | string): Promise<Descriptor | undefined> {
+  async tryResolve(ref: Reference | string, opts: AccessOptions = {}): Promise<Descriptor | undefined> {
     const r = toRef(ref);
     const reference = r.digest ?? r.tag ?? "latest";
     const res = await this.send(r.registry, {
       method: "HEAD",
       path: `/v2/${r.repository}/manifests/${reference}`,
-      scopes: [repositoryScope(r.repository, ["pull"])],
+      scopes: [repositoryScope(r.repository, access(opts))],
       headers: { Accept: MANIFEST_ACCEPT },
       ok: [200, 404],
       what: `manifest ${r}`,
@@ -351,11 +360,11 @@ export class RegistryClient {
   // ── blobs ────────────────────────────────────────────────────────────────────────────────
 
   /** Whether the repository has the blob (HEAD). */
-  async blobExists(repo: Repo, digest: string): Promise<boolean> {
+  async blobExists(repo: Repo, digest: string, opts: AccessOptions = {}): Promise<boolean> {
     const res = await this.send(repo.registry, {
       method: "HEAD",
       path: `/v2/${repo.repository}/blobs/${digest}`,
-      scopes: [repositoryScope(repo.repository, ["pull"])],
+      scopes: [repositoryScope(repo.repository, access(opts))],
       ok: [200, 404],
       what: `blob ${digest} in ${repo.registry}/${repo.repository}`,
     });
@@ -425,7 +434,7 @@ export class RegistryClient {
     const digest = opts.digest ?? (content instanceof Uint8Array ? sha256Digest(content) : undefined);
     if (!digest)
       throw new PlatformError("OCI_DIGEST_REQUIRED", "pushBlob needs the digest of streamed content");
-    if (!opts.skipExistsCheck && (await this.blobExists(repo, digest)))
+    if (!opts.skipExistsCheck && (await this.blobExists(repo, digest, { push: true })))
       return { digest, size, outcome: "exists" };
     let location: string | undefined;
     for (const from of opts.mountFrom ?? []) {
@@ -737,12 +746,20 @@ export class RegistryClient {
       if (!challenge) break;
       await res.body?.cancel();
       state.challenge = challenge;
+      // A token that was refused (expired, or granted less than asked) is not asked again.
+      state.tokens = state.tokens.filter((t) => !scopesCover(t.scopes, init.scopes));
     }
     res = res!;
     if (init.ok.includes(res.status)) return res;
     const detail = this.log.masker.mask(await errorDetail(res));
     if (res.status === 401 || res.status === 403) {
-      throw authError(registry, res.status, init.scopes, detail);
+      const refused = parseWwwAuthenticate(res.headers.get("www-authenticate") ?? "").find(
+        (c) => c.params.error,
+      );
+      const why = refused ? `${refused.params.error}${detail ? `; ${detail}` : ""}` : detail;
+      const acr =
+        state.credential?.kind === "acr" || /\.azurecr\./.test(state.challenge?.params.service ?? registry);
+      throw authError(registry, res.status, init.scopes, why, acr);
     }
     if (res.status === 404) throw notFound(`${init.what}`, detail);
     throw registryError(registry, `${init.method} ${init.what}`, res.status, detail);
@@ -834,7 +851,8 @@ export class RegistryClient {
       const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken });
       if (service) form.set("service", service);
       form.set("scope", scopes.join(" "));
-      form.set("client_id", "platform");
+      // Docker's OAuth2 token flow wants a client_id; ACR's token API (2021-07-01) has no such field.
+      if (cred.kind === "refresh-token") form.set("client_id", "platform");
       res = await fetchWithRetry(
         realmUrl,
         {
@@ -861,6 +879,7 @@ export class RegistryClient {
         res.status,
         scopes,
         `the token service ${redactUrl(realmUrl)} refused: ${detail}`,
+        cred.kind === "acr" || /\.azurecr\./.test(service ?? registry),
       );
     }
     const body = (await res.json().catch(() => ({}))) as TokenResponse;

@@ -33,7 +33,12 @@ export interface ImageStore {
 export type PutBlobOutcome = "exists" | "mounted" | "uploaded";
 
 /** A registry repository as an ImageStore. */
-export function registryStore(client: RegistryClient, repo: Repo): ImageStore {
+export function registryStore(
+  client: RegistryClient,
+  repo: Repo,
+  opts: { destination?: boolean } = {},
+): ImageStore {
+  const push = { push: opts.destination ?? false };
   const at = (reference: string): Reference =>
     parseReference(
       `${repo.registry}/${repo.repository}${reference.includes(":") ? `@${reference}` : `:${reference}`}`,
@@ -59,9 +64,9 @@ export function registryStore(client: RegistryClient, repo: Repo): ImageStore {
       return { bytes: m.bytes, mediaType: m.mediaType };
     },
     async hasManifest(digest) {
-      return (await client.tryResolve(at(digest))) !== undefined;
+      return (await client.tryResolve(at(digest), push)) !== undefined;
     },
-    hasBlob: (digest) => client.blobExists(repo, digest),
+    hasBlob: (digest) => client.blobExists(repo, digest, push),
     openBlob: (desc) => client.blobReader(repo, desc),
     async putBlob(desc, content, mountFrom) {
       if (mountFrom && mountFrom !== repo.repository) {
@@ -158,7 +163,7 @@ async function endpoint(e: CopyEndpoint, client: RegistryClient, create: boolean
     return { store: layoutStore(layout), reference: e.reference };
   }
   const r = typeof e === "string" ? parseReference(e) : e;
-  return { store: registryStore(client, r), reference: r.digest ?? r.tag };
+  return { store: registryStore(client, r, { destination: create }), reference: r.digest ?? r.tag };
 }
 
 /**

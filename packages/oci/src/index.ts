@@ -16,6 +16,7 @@ export {
   staticCredentials,
 } from "./auth.ts";
 export {
+  type AccessOptions,
   type BlobContent,
   type BlobReader,
   type FetchedManifest,
