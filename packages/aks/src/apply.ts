@@ -125,11 +125,11 @@ function errorCode(err: unknown): { code: string; message: string } {
   const fromBody = e.details?.error;
   let code = fromBody?.code ?? e.code ?? "Unknown";
   let message = fromBody?.message ?? errorMessage(err);
-  // A failed LRO surfaces the operation's error as JSON text in the message.
-  const inner = /"code"\s*:\s*"([^"]+)"[\s\S]*?"message"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(message);
-  if ((code === "Unknown" || !fromBody) && inner) {
-    code = inner[1]!;
-    message = inner[2]!.replace(/\\"/g, '"');
+  // A failed LRO surfaces the operation's error in core-lro's message: "The long-running operation has failed. <code>. <message>".
+  const lro = /^The long-running operation has failed\. ([A-Za-z0-9_.]+)\. ([\s\S]*)$/.exec(message);
+  if (!fromBody && lro) {
+    code = lro[1]!;
+    message = lro[2]!;
   }
   return { code, message };
 }

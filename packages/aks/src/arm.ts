@@ -16,6 +16,8 @@ export interface ArmOptions {
   /** ARM endpoint, e.g. https://management.usgovcloudapi.net; the public cloud by default. */
   armEndpoint?: string;
   log?: Logger;
+  /** Extra trusted CA (PEM) for the ARM endpoint: a TLS-inspecting proxy, Azure Stack, a local fake. */
+  ca?: string;
   /** Counts every HTTP request the SDK sends (for the benchmark and tests). */
   onRequest?: (method: string, url: string) => void;
 }
@@ -44,13 +46,10 @@ export function createAksClients(
   o: ArmOptions = {},
 ): AksClients {
   const endpoint = endpointOf(o.armEndpoint);
-  const url = new URL(endpoint);
-  // Bearer tokens over plain HTTP only to a local endpoint (tests and fakes).
-  const loopback = url.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
   const common = {
     endpoint,
     credentials: { scopes: [`${endpoint}/.default`] },
-    allowInsecureConnection: loopback,
+    ...(o.ca ? { tlsOptions: { ca: o.ca } } : {}),
     retryOptions: { maxRetries: 4, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 },
   };
   const aks = new ContainerServiceClient(credential, subscription, common);
