@@ -1,15 +1,7 @@
 import { type KeyObject, verify as nodeVerify } from "node:crypto";
 import { BUNDLE_V03_MEDIA_TYPE, type Bundle, bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
 import { DSSEBundleBuilder, type Signer as SigstoreSigner } from "@sigstore/sign";
-import {
-  cosignAlgFor,
-  derToPem,
-  digestOf,
-  ecdsaRawToDer,
-  type SignatureAlg,
-  sha256Hex,
-  verifyRaw,
-} from "./crypto.ts";
+import { cosignAlgFor, derToPem, digestOf, ecdsaRawToDer, type SignatureAlg, verifyRaw } from "./crypto.ts";
 import { type Descriptor, EMPTY_CONFIG, OCI_MANIFEST, type OciManifest } from "./notary.ts";
 import type { Signer } from "./signer.ts";
 

@@ -43,6 +43,16 @@ export {
   signNotaryJws,
 } from "./notary.ts";
 export {
+  openSigner,
+  type RunDeps,
+  runSign,
+  runVerify,
+  type SignRequest,
+  signSummary,
+  type VerifyRequest,
+  verifySummary,
+} from "./run.ts";
+export {
   type CosignLayout,
   KEY_ANNOTATION,
   parseImageDigestRef,

@@ -1,0 +1,11 @@
+import { listInput, optionalString } from "@platform/github";
+import { z } from "zod";
+
+/** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
+export const inputs = z.object({
+  "image-ref": z.string({ error: "is required: the image to verify" }).trim().min(1, "is required"),
+  "trust-policy": optionalString(),
+  "trust-store": optionalString(),
+  "cosign-key": listInput({ comma: true }),
+  config: optionalString(),
+});

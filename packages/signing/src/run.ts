@@ -1,0 +1,174 @@
+import { createPublicKey, type KeyObject } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
+import type { TokenCredential } from "@azure/core-auth";
+import { type Logger, PlatformError } from "@platform/core";
+import type { RegistryClient } from "@platform/oci";
+import { pemCertificates } from "./crypto.ts";
+import { type KeyVaultSignerOptions, keyVaultSigner } from "./keyvault.ts";
+import { type CosignLayout, type SignFormat, type SignResult, signImage } from "./sign.ts";
+import { loadPemSigner, type Signer } from "./signer.ts";
+import { loadTrustStore, parseTrustPolicy } from "./trust.ts";
+import { cosignKeyName, type VerifyResult, verifyImage } from "./verify.ts";
+
+/** The sign step's inputs, as the action and the CLI both name them. */
+export interface SignRequest {
+  imageRef: string;
+  format: SignFormat;
+  /** azurekv://<vault>/<key>[/<version>] or a PEM private key path. */
+  key: string;
+  certificateChain?: string;
+  sbom?: string;
+  provenance: boolean;
+  cosignLayout?: CosignLayout;
+}
+
+export interface RunDeps {
+  client: RegistryClient;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  /** Base for relative paths (the workspace). */
+  root: string;
+  /** The Azure credential, made on first use (only Key Vault keys need it). */
+  credential: () => TokenCredential;
+  keyVault?: Pick<KeyVaultSignerOptions, "clientOptions">;
+  now?: Date;
+}
+
+const resolvePath = (root: string, p: string) => (isAbsolute(p) ? p : join(root, p));
+
+/** The signer a `key` input names: a Key Vault key (azurekv://…) or a PEM file. */
+export async function openSigner(
+  req: Pick<SignRequest, "key" | "certificateChain">,
+  deps: RunDeps,
+): Promise<Signer> {
+  const key = req.key.trim();
+  if (key === "keyless") {
+    throw new PlatformError("SIGN_KEYLESS_UNSUPPORTED", "Keyless signing is not available in this version", {
+      input: "key",
+      hint: "Use a Key Vault key (azurekv://<vault>/<key>) or a PEM key with certificate-chain.",
+    });
+  }
+  if (key.startsWith("azurekv://")) {
+    const chain = req.certificateChain
+      ? pemCertificates(await readFile(resolvePath(deps.root, req.certificateChain), "utf8"))
+      : undefined;
+    return keyVaultSigner(key, { credential: deps.credential(), chain, ...deps.keyVault });
+  }
+  return loadPemSigner(
+    resolvePath(deps.root, key),
+    req.certificateChain ? resolvePath(deps.root, req.certificateChain) : undefined,
+  );
+}
+
+/** sign: resolve the signer, sign the image by digest, attach attestations. */
+export async function runSign(req: SignRequest, deps: RunDeps): Promise<SignResult> {
+  const signer = await openSigner(req, deps);
+  deps.log.info(`signing ${req.imageRef} with ${signer.id} (${signer.alg})`);
+  return signImage({
+    imageRef: req.imageRef,
+    format: req.format,
+    signer,
+    client: deps.client,
+    cosignLayout: req.cosignLayout,
+    sbom: req.sbom ? resolvePath(deps.root, req.sbom) : undefined,
+    provenance: req.provenance ? deps.env : undefined,
+    log: deps.log,
+    now: deps.now,
+  });
+}
+
+export interface VerifyRequest {
+  imageRef: string;
+  trustPolicy?: string;
+  trustStore?: string;
+  /** cosign public key files (PEM). */
+  cosignKey: string[];
+}
+
+/** verify: load the trust policy, store and cosign keys, then verify the image's signatures. */
+export async function runVerify(
+  req: VerifyRequest,
+  deps: Omit<RunDeps, "credential">,
+): Promise<VerifyResult> {
+  if (!!req.trustPolicy !== !!req.trustStore) {
+    throw new PlatformError("VERIFY_POLICY_AND_STORE", "trust-policy and trust-store go together", {
+      input: req.trustPolicy ? "trust-store" : "trust-policy",
+      hint: "Pass both: the notation trustpolicy.json and the trust store folder (x509/ca/<name>/*.pem).",
+    });
+  }
+  let notation: Parameters<typeof verifyImage>[0]["notation"];
+  if (req.trustPolicy && req.trustStore) {
+    const file = resolvePath(deps.root, req.trustPolicy);
+    const text = await readFile(file, "utf8").catch((err) => {
+      throw new PlatformError("TRUST_POLICY_UNREADABLE", `Cannot read the trust policy ${req.trustPolicy}`, {
+        input: "trust-policy",
+        file: req.trustPolicy,
+        hint: "Check the path; it is relative to the workspace.",
+        cause: err,
+      });
+    });
+    notation = {
+      policy: parseTrustPolicy(text, req.trustPolicy),
+      store: await loadTrustStore(resolvePath(deps.root, req.trustStore)),
+    };
+  }
+  const cosignKeys: Array<{ name: string; key: KeyObject }> = [];
+  for (const f of req.cosignKey) {
+    const pem = await readFile(resolvePath(deps.root, f), "utf8").catch(() => "");
+    let key: KeyObject;
+    try {
+      key = createPublicKey(pem);
+    } catch {
+      throw new PlatformError("COSIGN_KEY_INVALID", `${f} holds no PEM public key`, {
+        input: "cosign-key",
+        file: f,
+        hint: "Pass the cosign public key (cosign.pub, BEGIN PUBLIC KEY), e.g. from `cosign public-key --key azurekms://…`.",
+      });
+    }
+    cosignKeys.push({ name: cosignKeyName(key, f), key });
+  }
+  return verifyImage({
+    imageRef: req.imageRef,
+    client: deps.client,
+    notation,
+    cosignKeys,
+    log: deps.log,
+    now: deps.now,
+  });
+}
+
+/** Markdown for the job summary of a sign run. */
+export function signSummary(r: SignResult): string {
+  const rows = r.referrers.map((a) => `| ${a.kind} | \`${a.digest.slice(0, 19)}…\` | ${a.mode} |`);
+  const legacy = r.signatures.filter((s) => s.kind === "cosign-legacy");
+  for (const s of legacy) rows.push(`| cosign (.sig tag) | \`${s.digest.slice(0, 19)}…\` | ${s.mode} |`);
+  return [
+    `## Signed ${r.image}`,
+    "",
+    `Signer: ${r.identity} (${r.signer})`,
+    "",
+    "| artifact | manifest | attached via |",
+    "|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
+
+/** Markdown for the job summary of a verify run. */
+export function verifySummary(r: VerifyResult): string {
+  const rows = r.checks.map(
+    (c) =>
+      `| ${c.format}${c.predicateType && c.format === "attestation" ? ` (${c.predicateType})` : ""} | ${c.ok ? "✅" : "❌"} | ${c.signer ?? ""} | ${(c.reason ?? c.warnings?.join("; ") ?? "").replace(/\|/g, "\\|")} |`,
+  );
+  return [
+    `## ${r.verified ? "✅ Verified" : "❌ Not verified"}: ${r.image}`,
+    "",
+    ...(r.policy ? [`Trust policy: ${r.policy}`, ""] : []),
+    ...(r.reasons.length ? [...r.reasons.map((x) => `- ${x}`), ""] : []),
+    "| signature | valid | signer | detail |",
+    "|---|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
