@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { privateEndpointBicep } from "../../packages/iac/src/bicep-fixtures.ts";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const cli = join(repo, "packages", "cli", "dist", "platform.js");
@@ -27,17 +28,6 @@ if (!existsSync(cli)) {
 
 const ZONE = (name) =>
   `/subscriptions/0/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/${name}`;
-const privateEndpoint = (sym, target, group, zone) => `resource ${sym}Pe 'Microsoft.Network/privateEndpoints@2025-05-01' = {
-  name: 'pe-\${${target}.name}'
-  properties: {
-    privateLinkServiceConnections: [{ name: '${group}', properties: { privateLinkServiceId: ${target}.id, groupIds: ['${group}'] } }]
-  }
-  resource dns 'privateDnsZoneGroups@2025-05-01' = {
-    name: 'default'
-    properties: { privateDnsZoneConfigs: [{ name: '${group}', properties: { privateDnsZoneId: '${ZONE(zone)}' } }] }
-  }
-}
-`;
 
 /** One generated layer: a compliant cluster with children, a vault, a WAF, and a registry module. */
 function layer(i) {
@@ -85,7 +75,7 @@ resource kv 'Microsoft.KeyVault/vaults@2024-11-01' = {
     networkAcls: { defaultAction: 'Deny' }
   }
 }
-${privateEndpoint("kv", "kv", "vault", "privatelink.vaultcore.azure.net")}
+${privateEndpointBicep("kv", "vault", "privatelink.vaultcore.azure.net")}
 resource waf 'Microsoft.Network/FrontDoorWebApplicationFirewallPolicies@2025-03-01' = {
   name: 'waf${i}'
   properties: {
@@ -105,7 +95,7 @@ resource acr 'Microsoft.ContainerRegistry/registries@2025-11-01' = {
   properties: { adminUserEnabled: false, anonymousPullEnabled: false, publicNetworkAccess: 'Disabled', zoneRedundancy: 'Enabled' }
   resource standby 'replications@2025-11-01' = { name: 'northeurope', location: 'northeurope' }
 }
-${privateEndpoint("acr", "acr", "registry", "privatelink.azurecr.io")}`;
+${privateEndpointBicep("acr", "registry", "privatelink.azurecr.io")}`;
 
 /** Runs the CLI `runs` times; the median wall time, the last summary, and whether it passed. */
 function measure(root, args) {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { privateEndpointBicep } from "../../packages/iac/src/testing.ts";
 import { validateSarif } from "../harness/sarif.ts";
 import { REPO_ROOT, requirePeers } from "../peers/index.ts";
 
@@ -19,21 +20,7 @@ const GOOD = `resource kv 'Microsoft.KeyVault/vaults@2024-11-01' = {
     networkAcls: { defaultAction: 'Deny' }
   }
 }
-resource pe 'Microsoft.Network/privateEndpoints@2025-05-01' = {
-  name: 'pe-\${kv.name}'
-  properties: {
-    privateLinkServiceConnections: [{ name: 'vault', properties: { privateLinkServiceId: kv.id, groupIds: ['vault'] } }]
-  }
-  resource dns 'privateDnsZoneGroups@2025-05-01' = {
-    name: 'default'
-    properties: {
-      privateDnsZoneConfigs: [
-        { name: 'vault', properties: { privateDnsZoneId: '/subscriptions/0/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net' } }
-      ]
-    }
-  }
-}
-`;
+${privateEndpointBicep("kv", "vault", "privatelink.vaultcore.azure.net")}`;
 const BAD = GOOD.replace("kv-good", "kv-bad").replace(
   "enableRbacAuthorization: true",
   "enableRbacAuthorization: false",

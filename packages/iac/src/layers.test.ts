@@ -100,7 +100,7 @@ describe("layer 3: the Bicep and the manifests it delivers agree", () => {
       })[0]!;
 
   it.each(ENVIRONMENTS)(
-    "%s: every ${VAR} of the templates is substituted, and the identity matches the ServiceAccount",
+    "%s: every template variable is substituted, and the identity matches the ServiceAccount",
     async (env) => {
       const r = await checkBicep([LAYER3], { root: REPO, environment: env });
       const onboarding = substitute(r, "team-team-a-onboarding");

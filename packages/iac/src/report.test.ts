@@ -1,44 +1,12 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { validateSarif } from "../../../test/harness/sarif.ts";
 import { type CheckResult, checkBicep, renderIacMarkdown, renderIacTable, toIacSarif } from "./index.ts";
+import { fixtureFolders, privateEndpointBicep } from "./testing.ts";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "iac-report-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function write(files: Record<string, string>): Promise<string> {
-  const sub = await mkdtemp(join(dir, "t-"));
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(join(sub, name, ".."), { recursive: true });
-    await writeFile(join(sub, name), text);
-  }
-  return sub;
-}
+const write = fixtureFolders("iac-report-");
 
 /** A vault's private endpoint in privatelink.vaultcore.azure.net (Platform.KeyVault.PrivateEndpoint). */
-const KV_PE = `
-resource pe 'Microsoft.Network/privateEndpoints@2025-05-01' = {
-  name: 'pe-\${kv.name}'
-  properties: {
-    privateLinkServiceConnections: [{ name: 'vault', properties: { privateLinkServiceId: kv.id, groupIds: ['vault'] } }]
-  }
-  resource dns 'privateDnsZoneGroups@2025-05-01' = {
-    name: 'default'
-    properties: {
-      privateDnsZoneConfigs: [
-        { name: 'vault', properties: { privateDnsZoneId: '/subscriptions/0/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net' } }
-      ]
-    }
-  }
-}
-`;
+const KV_PE = privateEndpointBicep("kv", "vault", "privatelink.vaultcore.azure.net");
 const vaults = (r: CheckResult) => r.resources.filter((x) => x.type === "Microsoft.KeyVault/vaults");
 
 const KV_BAD = `param open string

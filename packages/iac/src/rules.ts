@@ -50,6 +50,10 @@ const oneOf =
   (v: Value | undefined): boolean =>
     typeof v === "string" && allowed.some((a) => a.toLowerCase() === v.toLowerCase());
 
+/** The value at a property path of a resource body (case-insensitive keys), undefined where absent. */
+const valueAt = (res: ArmResource, ...path: string[]): Value | undefined =>
+  path.reduce<Value | undefined>((v, key) => getProp(v, key), res.body);
+
 const lc = (v: Value | undefined): string | undefined =>
   typeof v === "string" ? v.toLowerCase() : undefined;
 const deployed = (r: ArmResource): boolean => !r.existing && r.condition !== false;
@@ -114,7 +118,7 @@ interface Pool {
 /** Node pools of a cluster: inline `agentPoolProfiles` and `agentPools` child resources; unknown when not listable. */
 function poolsOf(res: ArmResource, all: readonly ArmResource[]): Pool[] | UnknownValue {
   const pools: Pool[] = [];
-  const inline = getProp(getProp(res.body, "properties"), "agentPoolProfiles");
+  const inline = valueAt(res, "properties", "agentPoolProfiles");
   if (isUnknown(inline)) return inline;
   if (Array.isArray(inline))
     inline.forEach((p, i) => {
@@ -704,7 +708,7 @@ export const IAC_RULES: readonly IacRule[] = [
     fix: "add managedRules.managedRuleSets [{ ruleSetType: 'Microsoft_DefaultRuleSet', ruleSetVersion: '2.1', ruleSetAction: 'Block' }, { ruleSetType: 'Microsoft_BotManagerRuleSet', ruleSetVersion: '1.1' }]",
     path: ["properties", "managedRules", "managedRuleSets"],
     evaluate: (res) => {
-      const sets = getProp(getProp(getProp(res.body, "properties"), "managedRules"), "managedRuleSets");
+      const sets = valueAt(res, "properties", "managedRules", "managedRuleSets");
       if (isUnknown(sets)) return [{ verdict: "unknown", detail: sets.reason }];
       const list = Array.isArray(sets) ? sets : [];
       if (
@@ -745,7 +749,7 @@ export const IAC_RULES: readonly IacRule[] = [
     evaluate: (res, all) => {
       const pools = poolsOf(res, all);
       if (pools instanceof UnknownValue) return [{ verdict: "unknown", detail: pools.reason }];
-      const cluster = getProp(getProp(res.body, "properties"), "kubernetesVersion");
+      const cluster = valueAt(res, "properties", "kubernetesVersion");
       return pools.map((p): RuleOutcome => {
         const v = isUnknown(p.value) ? p.value : getProp(p.value, "orchestratorVersion");
         const at = { resource: p.resource, path: poolPath(p, "orchestratorVersion") };
@@ -782,7 +786,7 @@ export const IAC_RULES: readonly IacRule[] = [
     fix: "set properties.apiServerAccessProfile.privateDNSZone to the resource id of the privatelink.<region>.azmk8s.io zone linked to hub and spokes (not 'none' or 'system')",
     path: ["properties", "apiServerAccessProfile", "privateDNSZone"],
     evaluate: (res) => {
-      const v = getProp(getProp(getProp(res.body, "properties"), "apiServerAccessProfile"), "privateDNSZone");
+      const v = valueAt(res, "properties", "apiServerAccessProfile", "privateDNSZone");
       const target = idTarget(v);
       if (target && sameType(target.type, DNS_ZONE)) {
         if (isUnknown(target.name)) return [{ verdict: "unknown", detail: target.name.reason }];
@@ -828,7 +832,7 @@ export const IAC_RULES: readonly IacRule[] = [
     fix: "set properties.sharedPrivateLinkResource: { privateLink: { id: <Private Link Service id> }, privateLinkLocation: <region>, requestMessage: '…' } (Premium_AzureFrontDoor)",
     path: ["properties", "sharedPrivateLinkResource", "privateLink", "id"],
     evaluate: (res) => {
-      const link = getProp(getProp(res.body, "properties"), "sharedPrivateLinkResource");
+      const link = valueAt(res, "properties", "sharedPrivateLinkResource");
       const v = getProp(getProp(link, "privateLink"), "id");
       if ((typeof v === "string" && v.trim() !== "") || idTarget(v)) return [{ verdict: "pass", detail: "" }];
       if (isUnknown(link) || isUnknown(v))

@@ -1,26 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { validateSarif } from "../../../test/harness/sarif.ts";
 import { checkBicep, countFindings, isBlocking, renderIacTable, toIacSarif } from "./index.ts";
+import { fixtureFolders, privateEndpointBicep } from "./testing.ts";
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "iac-suppress-"));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function write(files: Record<string, string>): Promise<string> {
-  const sub = await mkdtemp(join(dir, "t-"));
-  for (const [name, text] of Object.entries(files)) {
-    await mkdir(join(sub, name, ".."), { recursive: true });
-    await writeFile(join(sub, name), text);
-  }
-  return sub;
-}
+const write = fixtureFolders("iac-suppress-");
 
 /** A registry that is compliant except for geo-replication (and whatever `extra` breaks). */
 const acr = (extra = "", before = "") => `param replicas array = []
@@ -40,19 +23,7 @@ resource replications 'Microsoft.ContainerRegistry/registries/replications@2025-
   name: r
   location: r
 }]
-resource pe 'Microsoft.Network/privateEndpoints@2025-05-01' = {
-  name: 'pe-acrdev'
-  properties: {
-    privateLinkServiceConnections: [{ name: 'r', properties: { privateLinkServiceId: acr.id, groupIds: ['registry'] } }]
-  }
-  resource dns 'privateDnsZoneGroups@2025-05-01' = {
-    name: 'default'
-    properties: {
-      privateDnsZoneConfigs: [{ name: 'z', properties: { privateDnsZoneId: '/subscriptions/0/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.azurecr.io' } }]
-    }
-  }
-}
-`;
+${privateEndpointBicep("acr", "registry", "privatelink.azurecr.io")}`;
 
 const rows = (r: Awaited<ReturnType<typeof checkBicep>>) =>
   r.findings.map((f) => [f.rule, f.verdict, f.file, f.line, f.suppressed?.justification ?? null]);
