@@ -101,6 +101,11 @@ describe("platform iac check infra-bicep --env (what ci.yml runs, from the repo 
     const out = JSON.parse(r.stdout);
     expect(out.summary).toMatchObject({ passed: true, environment: env, fail: 0, unknown: 0, error: 0 });
     expect(out.summary.rulesEvaluated).toBeGreaterThan(40);
+    expect(out.summary.parameterFiles).toEqual(
+      ["layer0-landing-zone", "layer1-platform", "layer2-bootstrap", "layer3-team-onboarding"].map(
+        (l) => `infra-bicep/${l}/parameters/${env}.bicepparam`,
+      ),
+    );
     // dev's exemption is reported, with its reason and where it is written; no other environment has one.
     expect(
       out.findings.map((f: { rule: string; suppressed?: { file: string } }) => [f.rule, f.suppressed?.file]),
@@ -109,6 +114,12 @@ describe("platform iac check infra-bicep --env (what ci.yml runs, from the repo 
         ? [["Azure.ACR.GeoReplica", "infra-bicep/layer1-platform/parameters/dev.bicepparam"]]
         : [],
     );
+  });
+
+  it("refuses an environment without parameters files (exit 2, naming --env)", () => {
+    const r = inRepo(["iac", "check", "infra-bicep", "--env", "qa"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no parameters/qa.bicepparam");
   });
 
   it("fails dev once its exemption is removed (exit 1, the finding at the registry's line)", async () => {

@@ -40,6 +40,16 @@ export async function runIacCheck(
       category: "usage",
       hint: "Pass .bicep files or folders that contain them (relative to --root).",
     });
+  if (o.env && result.parameterFiles.length === 0)
+    throw new PlatformError(
+      "IAC_NO_PARAMETERS",
+      `no parameters/${o.env}.bicepparam next to any checked main.bicep`,
+      {
+        category: "usage",
+        input: "env",
+        hint: "Pass an environment that has parameters/<env>.bicepparam beside each layer's main.bicep, or use --parameters <file>.",
+      },
+    );
   const blocking = result.findings.filter((f) => isBlocking(f, { failOnUnknown: o.failOnUnknown }));
   if (o.sarif)
     await writeFileAtomic(
@@ -70,6 +80,7 @@ export async function runIacCheck(
           summary: {
             passed: blocking.length === 0,
             ...(o.env ? { environment: o.env } : {}),
+            parameterFiles: result.parameterFiles,
             resources: result.resources.length,
             rulesEvaluated: result.rulesEvaluated,
             ...countFindings(result.findings),

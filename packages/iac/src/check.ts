@@ -290,5 +290,8 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
     }
   }
   findings.push(...applySuppressions(findings, suppressions));
-  return { findings, resources, rulesEvaluated: ruled.evaluated };
+  const parameterFiles = [
+    ...new Set([...byRoot.values(), ...(shared ? [shared] : [])].map((e) => e.file)),
+  ].sort();
+  return { findings, resources, rulesEvaluated: ruled.evaluated, parameterFiles };
 }

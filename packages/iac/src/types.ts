@@ -78,4 +78,6 @@ export interface CheckResult {
   findings: IacFinding[];
   resources: ArmResource[];
   rulesEvaluated: number;
+  /** The parameters files that were applied (relative to the root). */
+  parameterFiles: string[];
 }
