@@ -4,6 +4,15 @@
 // OCI image layouts on disk, and copying/promotion by digest with the referrer graph.
 
 export {
+  type AcrArmTarget,
+  type ImportImageOptions,
+  importImage,
+  type PromoteAcrOptions,
+  type PromoteAcrResult,
+  PUBLIC_ARM_ENDPOINT,
+  promoteAcrImage,
+} from "./acr.ts";
+export {
   ACR_ENTRA_SCOPE,
   acrCredentials,
   type Challenge,
