@@ -50,8 +50,7 @@ const MICROSOFT_AUTHORITIES = [
   "login.partner.microsoftonline.cn",
 ];
 
-/** ARM clients per subscription, signed in through GitHub OIDC (core's credential). */
-function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) => AksClients {
+function signIn(i: Inputs, ctx: ActionContext) {
   const host = i.authorityHost ? new URL(i.authorityHost).hostname : undefined;
   const credential = createAzureCredential({
     env: ctx.env,
@@ -62,10 +61,18 @@ function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) =
     // Instance discovery asks login.microsoftonline.com about the authority; other authorities (Azure Stack, a fake) are not listed there.
     disableInstanceDiscovery: host !== undefined && !MICROSOFT_AUTHORITIES.includes(host),
   });
+  return credential;
+}
+
+/** ARM clients per subscription, signed in through GitHub OIDC (core's credential). */
+function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) => AksClients {
   const cache = new Map<string, AksClients>();
+  let credential: ReturnType<typeof createAzureCredential> | undefined;
   return (subscription) => {
     let c = cache.get(subscription);
     if (!c) {
+      // Signed in on first use, so input errors surface before any token is requested.
+      credential ??= signIn(i, ctx);
       c = createAksClients(credential, subscription, { armEndpoint: i.armEndpoint, log: ctx.log });
       cache.set(subscription, c);
     }
