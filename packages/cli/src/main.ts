@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createLogger, ExitCode, errorMessage, exitCodeFor, PlatformError } from "@platform/core";
 import { Command, CommanderError, Option } from "commander";
+import { demoBuildScan, registerBuildScan } from "./build-scan.ts";
 import { demoBump, runBump } from "./bump.ts";
 import { demoCanary, runCanaryGate, runCanaryServe } from "./canary.ts";
 import { registerExportVap } from "./export-vap.ts";
@@ -11,6 +12,7 @@ import { listOption } from "./options.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { runPolicyTest } from "./policy-test.ts";
 import { regoCompiler } from "./tools.ts";
+import { demoUpgrade, registerUpgrade } from "./upgrade.ts";
 
 /** The version stamped into the bundle at build time (falls back for source runs). */
 declare const __PLATFORM_VERSION__: string | undefined;
@@ -186,6 +188,13 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await runBump(o, { out: io.out, log, env: io.env });
     });
 
+  registerBuildScan(program, { out: io.out, log, env: io.env, cwd: io.cwd, version: VERSION }, (c) => {
+    code = c;
+  });
+  registerUpgrade(program, { out: io.out, log, env: io.env, cwd: io.cwd }, (c) => {
+    code = c;
+  });
+
   const canary = program.command("canary").description("promote or roll back a canary from mesh metrics");
   canary
     .command("gate")
@@ -280,8 +289,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       io.out(
         `\nThe same check in CI: uses: org/platform/actions/policy-dry-run@v1 (see README). Exit code would be ${r.code}.\n`,
       );
+      await demoBuildScan(example, { out: io.out, log, env: io.env, cwd: io.cwd, version: VERSION });
       await demoBump(example, { out: io.out });
       await demoCanary({ out: io.out });
+      await demoUpgrade(example, { out: io.out });
       code = ExitCode.ok;
     });
 

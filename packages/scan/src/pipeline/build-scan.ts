@@ -72,6 +72,36 @@ export interface BuildScanResult {
   failure?: PlatformError;
 }
 
+/** Where images go: a registry repository, or (`oci:<dir>`) an OCI image layout directory. */
+export interface Target {
+  /** For copyImage: the repository reference, or `{ layout }`. */
+  endpoint: string | { layout: string };
+  /** `registry/repo` or `oci:<dir>` as the user wrote it. */
+  name: string;
+  /** The image by digest in this target. */
+  at(digest: string): string;
+  /** copyImage source for the image by digest. */
+  source(digest: string): string | { layout: string; reference: string };
+}
+
+/** Parses `image`/`promote-to`: `oci:<dir>` (relative to root) or a repository without tag or digest. */
+export function targetInput(value: string, input: string, root: string): Target {
+  if (value.startsWith("oci:")) {
+    const dir = resolve(root, value.slice(4));
+    return {
+      endpoint: { layout: dir },
+      name: value,
+      at: (digest) => `${value}@${digest}`,
+      source: (digest) => ({ layout: dir, reference: digest }),
+    };
+  }
+  const ref = repositoryInput(value, input);
+  const repo = formatReference({ registry: ref.registry, repository: ref.repository });
+  const at = (digest: string) =>
+    formatReference({ registry: ref.registry, repository: ref.repository, digest });
+  return { endpoint: repo, name: repo, at, source: at };
+}
+
 /** A repository reference without tag or digest; errors name the input. */
 export function repositoryInput(value: string, input: string): Reference {
   let ref: Reference;
@@ -101,9 +131,9 @@ export function repositoryInput(value: string, input: string): Reference {
 const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 /** Checks every input before anything is built or pushed. */
-function validate(input: BuildScanInput): { image: Reference; promoteTo?: Reference } {
-  const image = repositoryInput(input.image, "image");
-  const promoteTo = input.promoteTo ? repositoryInput(input.promoteTo, "promote-to") : undefined;
+function validate(input: BuildScanInput, root: string): { image: Target; promoteTo?: Target } {
+  const image = targetInput(input.image, "image", root);
+  const promoteTo = input.promoteTo ? targetInput(input.promoteTo, "promote-to", root) : undefined;
   const bad = input.tags.find((t) => !TAG.test(t));
   if (bad)
     throw new PlatformError("INPUT_INVALID", `tag "${bad}" is not a valid tag`, {
@@ -115,7 +145,7 @@ function validate(input: BuildScanInput): { image: Reference; promoteTo?: Refere
       input: "scanner",
       hint: "Set scanner: trivy (or defender) to use tags or promote-to, or drop them.",
     });
-  if (promoteTo && promoteTo.registry === image.registry && promoteTo.repository === image.repository)
+  if (promoteTo && promoteTo.name === image.name)
     throw new PlatformError("INPUT_INVALID", "promote-to is the same repository as image", {
       input: "promote-to",
       hint: "Push to a quarantine repository and promote to the trusted one.",
@@ -129,8 +159,8 @@ function validate(input: BuildScanInput): { image: Reference; promoteTo?: Refere
  * quarantine or gets a tag. A gate failure is returned (with every report) rather than thrown.
  */
 export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Promise<BuildScanResult> {
-  const { image, promoteTo } = validate(input);
   const root = resolve(input.root);
+  const { image, promoteTo } = validate(input, root);
   const at = (p: string) => resolve(root, p);
   const waivers = input.waivers ? await loadScanWaivers(at(input.waivers), input.waivers) : [];
   const scratch = await mkdtemp(join(deps.tempDir, "build-scan-"));
@@ -146,11 +176,13 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
       },
       deps,
     );
-    const repo = formatReference({ registry: image.registry, repository: image.repository });
-    deps.log.info(`pushing ${built.via} image to ${repo} by digest`);
-    const pushed = await copyImage({ layout: built.layout }, repo, { client: deps.client, log: deps.log });
+    deps.log.info(`pushing ${built.via} image to ${image.name} by digest`);
+    const pushed = await copyImage({ layout: built.layout }, image.endpoint, {
+      client: deps.client,
+      log: deps.log,
+    });
     const digest = pushed.digest;
-    const imageRef = formatReference({ registry: image.registry, repository: image.repository, digest });
+    const imageRef = image.at(digest);
     deps.log.info(`pushed ${imageRef}`);
 
     const scanned = await scanImage(
@@ -160,6 +192,7 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
         digest,
         scanReport: input.scanReport ? { path: at(input.scanReport), display: input.scanReport } : undefined,
         subscriptions: input.subscriptions,
+        layoutDir: typeof image.endpoint === "string" ? undefined : built.layout,
       },
       { exec: deps.exec, tempDir: scratch, env: deps.env, log: deps.log, graph: deps.graph },
     );
@@ -190,8 +223,11 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
 
     // The gate passed: promotion first (the trusted copy is what matters), then the convenience tags.
     if (promoteTo) {
-      const dst = formatReference({ registry: promoteTo.registry, repository: promoteTo.repository });
-      const copied = await copyImage(imageRef, dst, { client: deps.client, log: deps.log, referrers: true });
+      const copied = await copyImage(image.source(digest), promoteTo.endpoint, {
+        client: deps.client,
+        log: deps.log,
+        referrers: true,
+      });
       if (copied.digest !== digest)
         throw new PlatformError(
           "OCI_DIGEST_MISMATCH",
@@ -200,16 +236,17 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
             category: "environment",
           },
         );
-      result.promotedRef = formatReference({
-        registry: promoteTo.registry,
-        repository: promoteTo.repository,
-        digest,
-      });
+      result.promotedRef = promoteTo.at(digest);
       result.promotion = { blobs: copied.blobs, referrers: copied.referrers.length };
     }
     if (input.tags.length > 0) {
-      const m = await deps.client.getManifest(parseReference(imageRef));
-      for (const tag of input.tags) await deps.client.putManifest(image, m.bytes, m.mediaType, tag);
+      // Everything is there already: this only writes the tags (manifest PUTs, or layout ref names).
+      await copyImage(image.source(digest), image.endpoint, {
+        client: deps.client,
+        log: deps.log,
+        referrers: false,
+        tags: input.tags,
+      });
       result.tagged = [...input.tags];
     }
     return result;

@@ -56,14 +56,18 @@ export async function readTrivyReport(
 /** Runs `trivy image --format json` on the pushed image (by digest). */
 export async function runTrivy(
   imageRef: string,
+  layoutDir: string | undefined,
   deps: { exec: Exec; tempDir: string; env: NodeJS.ProcessEnv; log: Logger },
 ): Promise<ParsedReport> {
   const out = join(await mkdtemp(join(deps.tempDir, "trivy-")), "report.json");
-  const insecure = isLoopbackRegistry(parseReference(imageRef).registry) ? ["--insecure"] : [];
+  // An OCI layout is scanned in place (--input); a registry image by digest (plain HTTP only on loopback).
+  const target = layoutDir
+    ? ["--input", layoutDir]
+    : [...(isLoopbackRegistry(parseReference(imageRef).registry) ? ["--insecure"] : []), imageRef];
   deps.log.info(`trivy image ${imageRef}`);
   const r = await deps.exec(
     "trivy",
-    ["image", "--format", "json", "--output", out, "--quiet", "--scanners", "vuln", ...insecure, imageRef],
+    ["image", "--format", "json", "--output", out, "--quiet", "--scanners", "vuln", ...target],
     { env: deps.env },
   );
   if (r.code !== 0)
@@ -87,6 +91,8 @@ export interface ScanInput {
   /** Absolute path of an existing report, and how to show it. */
   scanReport?: { path: string; display: string };
   subscriptions: string[];
+  /** The image's OCI layout when the target is a layout (Trivy reads it with --input). */
+  layoutDir?: string;
 }
 
 /** Finds the image's vulnerabilities with the chosen scanner; `none` returns undefined (not scanned). */
@@ -115,7 +121,7 @@ export async function scanImage(
     return { findings: r.findings, source: `trivy report ${input.scanReport.display}` };
   }
   if (await trivyAvailable(deps.exec, deps.env)) {
-    const r = await runTrivy(input.imageRef, deps);
+    const r = await runTrivy(input.imageRef, input.layoutDir, deps);
     return { findings: r.findings, source: "trivy" };
   }
   throw new PlatformError("SCAN_TRIVY_MISSING", "trivy is not installed and no scan-report was given", {

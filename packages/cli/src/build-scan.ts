@@ -1,0 +1,268 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createAzureCredential, type Logger } from "@platform/core";
+import {
+  acrCredentials,
+  describeBytes,
+  encodeJson,
+  MediaType,
+  OciLayout,
+  RegistryClient,
+} from "@platform/oci";
+import {
+  type BuildScanInput,
+  type BuildScanResult,
+  buildScan,
+  type FailOn,
+  renderScanTable,
+  resourceGraphClient,
+  spawnExec,
+} from "@platform/scan";
+import { type Command, Option } from "commander";
+import { listOption } from "./options.ts";
+
+interface BuildScanIo {
+  out: (s: string) => void;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  version: string;
+}
+
+type Deps = Parameters<typeof buildScan>[1];
+
+function deps(io: BuildScanIo, tempDir: string): Deps {
+  let credential: ReturnType<typeof createAzureCredential> | undefined;
+  const lazy = {
+    getToken: (...a: Parameters<ReturnType<typeof createAzureCredential>["getToken"]>) => {
+      credential ??= createAzureCredential({ env: io.env, log: io.log });
+      return credential.getToken(...a);
+    },
+  };
+  return {
+    client: new RegistryClient({ log: io.log, credentials: acrCredentials(lazy) }),
+    exec: spawnExec,
+    log: io.log,
+    tempDir,
+    env: io.env,
+    today: new Date(),
+    version: io.version,
+    graph: () => resourceGraphClient(lazy, { endpoint: io.env.PLATFORM_ARM_ENDPOINT }),
+  };
+}
+
+/** The short report: verdict table, failing findings, waivers, and where the image went. */
+function report(r: BuildScanResult): string {
+  const lines = [`pushed  ${r.imageRef} (${r.built})`];
+  if (r.scan) {
+    lines.push(`scanned ${r.scan.source}`);
+    // The table's own first line repeats the image reference printed above.
+    lines.push(
+      renderScanTable(r.scan.gate, { imageRef: r.imageRef, scanner: r.scan.source }, 10)
+        .split("\n")
+        .slice(1)
+        .join("\n"),
+    );
+  } else lines.push("not scanned (scanner: none): neither tagged nor promoted");
+  const b = r.promotion?.blobs;
+  if (r.promotedRef)
+    lines.push(
+      `promoted ${r.promotedRef} (blobs: ${b?.mounted ?? 0} mounted, ${b?.uploaded ?? 0} copied; ${r.promotion?.referrers ?? 0} referrer(s))`,
+    );
+  else if (r.failure) lines.push("not promoted or tagged: the gate failed");
+  if (r.tagged.length) lines.push(`tagged  ${r.tagged.join(", ")}`);
+  if (r.sarifFile) lines.push(`sarif   ${r.sarifFile}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** `platform build-scan`: the action's domain function from a terminal; exit 1 when the gate fails. */
+export async function runBuildScan(
+  input: BuildScanInput & { json: boolean },
+  io: BuildScanIo,
+): Promise<number> {
+  const temp = await mkdtemp(join(tmpdir(), "platform-build-scan-"));
+  try {
+    const r = await buildScan(input, deps(io, temp));
+    if (input.json)
+      io.out(
+        `${JSON.stringify(
+          {
+            digest: r.digest,
+            imageRef: r.imageRef,
+            promotedRef: r.promotedRef,
+            tagged: r.tagged,
+            passed: r.scan?.gate.passed,
+            counts: r.scan?.gate.counts,
+            failing: r.scan?.gate.failing,
+            waiversExpired: r.scan?.gate.waiversExpired,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+    else io.out(report(r));
+    if (r.failure) io.log.error(r.failure.describe());
+    return r.failure ? 1 : 0;
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+/** Registers `platform build-scan` with the action's input names as options; `done` receives the exit code. */
+export function registerBuildScan(program: Command, io: BuildScanIo, done: (code: number) => void): void {
+  program
+    .command("build-scan")
+    .description(
+      "build an image (buildx or buildah) or load one, push it by digest, scan it (Trivy report/Trivy/Defender), gate it and promote it",
+    )
+    .requiredOption("--image <repo>", "repository to push to (no tag), or oci:<dir> for an OCI layout")
+    .option("--context <dir>", "build context", ".")
+    .option("--file <path>", "Dockerfile (default <context>/Dockerfile)")
+    .option("--tags <list>", "extra tags after a passing gate (comma-separated, repeatable)", listOption, [])
+    .addOption(
+      new Option("--builder <builder>", "image builder")
+        .choices(["auto", "buildx", "buildah"])
+        .default("auto"),
+    )
+    .option("--from <path>", "push a pre-built OCI layout directory or docker archive instead of building")
+    .addOption(
+      new Option("--scanner <scanner>", "vulnerability source")
+        .choices(["trivy", "defender", "none"])
+        .default("trivy"),
+    )
+    .option("--scan-report <file>", "an existing Trivy JSON report of the image")
+    .addOption(
+      new Option("--fail-on <severity>", "fail at or above this severity")
+        .choices(["critical", "high", "medium", "low"])
+        .default("high"),
+    )
+    .option("--only-fixed", "only findings with a fix can fail the gate", false)
+    .option("--waivers <file>", "waivers YAML (id, package, reason, owner, expires)")
+    .option(
+      "--promote-to <repo>",
+      "trusted repository (or oci:<dir>) to copy the digest to when the gate passes",
+    )
+    .option("--sarif <file>", "write SARIF 2.1.0 here")
+    .option("--subscription <list>", "Defender: the registry's subscription ID(s)", listOption, [])
+    .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
+    .option("--json", "print the outcome as JSON", false)
+    .action(async (o) => {
+      const code = await runBuildScan(
+        {
+          context: o.context,
+          file: o.file,
+          image: o.image,
+          tags: o.tags,
+          builder: o.builder,
+          from: o.from,
+          scanner: o.scanner,
+          scanReport: o.scanReport,
+          failOn: o.failOn as FailOn,
+          onlyFixed: o.onlyFixed,
+          waivers: o.waivers,
+          promoteTo: o.promoteTo,
+          sarif: o.sarif,
+          subscriptions: o.subscription.length
+            ? o.subscription
+            : io.env.AZURE_SUBSCRIPTION_ID
+              ? [io.env.AZURE_SUBSCRIPTION_ID]
+              : [],
+          root: resolve(o.root),
+          json: o.json,
+        },
+        io,
+      );
+      done(code);
+    });
+}
+
+/** A POSIX tar archive holding one small file, so the demo can make an image without a builder. */
+function tinyTar(name: string, content: string): Uint8Array {
+  const data = new TextEncoder().encode(content);
+  const header = new Uint8Array(512);
+  const put = (offset: number, text: string) => header.set(new TextEncoder().encode(text), offset);
+  put(0, name);
+  put(100, "0000644\0");
+  put(108, "0000000\0");
+  put(116, "0000000\0");
+  put(124, `${data.length.toString(8).padStart(11, "0")}\0`);
+  put(136, "00000000000\0");
+  put(148, "        ");
+  put(156, "0");
+  put(257, "ustar\0");
+  put(263, "00");
+  const sum = header.reduce((a, b) => a + b, 0);
+  put(148, `${sum.toString(8).padStart(6, "0")}\0 `);
+  const body = new Uint8Array(Math.ceil(data.length / 512) * 512);
+  body.set(data);
+  const out = new Uint8Array(512 + body.length + 1024);
+  out.set(header);
+  out.set(body, 512);
+  return out;
+}
+
+/** Writes a one-layer image (a file on scratch) into a new OCI layout. */
+async function tinyImage(dir: string): Promise<void> {
+  const layout = await OciLayout.create(dir);
+  const layer = tinyTar("srv/orders-api/VERSION", "orders-api 1.4.2\n");
+  await layout.writeBlob(layer);
+  const config = encodeJson({
+    architecture: "amd64",
+    os: "linux",
+    config: { Entrypoint: ["/srv/orders-api/run"] },
+    rootfs: { type: "layers", diff_ids: [describeBytes(layer, MediaType.ociLayer).digest] },
+  });
+  await layout.writeBlob(config);
+  const manifest = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: describeBytes(config, MediaType.ociConfig),
+    layers: [describeBytes(layer, MediaType.ociLayer)],
+  });
+  await layout.addManifest(manifest, MediaType.ociManifest, "1.4.2");
+}
+
+/**
+ * The demo's build-scan step: a tiny generated image is pushed by digest into an OCI layout (or the registry
+ * in PLATFORM_DEMO_REGISTRY), the bundled Trivy report is gated with the team's waivers, and the digest is
+ * promoted from quarantine to trusted.
+ */
+export async function demoBuildScan(example: string, io: BuildScanIo): Promise<void> {
+  const temp = await mkdtemp(join(tmpdir(), "platform-build-scan-demo-"));
+  try {
+    await tinyImage(join(temp, "built"));
+    const registry = io.env.PLATFORM_DEMO_REGISTRY;
+    const where = (repo: string) =>
+      registry ? `${registry}/${repo}` : `oci:${join(temp, repo.replace("/", "-"))}`;
+    io.out(
+      `\nbuild-scan: push by digest, gate the bundled Trivy report (fail-on high, only fixed, waivers), promote:\n`,
+    );
+    const r = await buildScan(
+      {
+        context: ".",
+        image: where("quarantine/orders-api"),
+        tags: [],
+        builder: "auto",
+        from: join(temp, "built"),
+        scanner: "trivy",
+        scanReport: "scan/trivy-orders-api.json",
+        failOn: "high",
+        onlyFixed: true,
+        waivers: "scan/waivers.yaml",
+        promoteTo: where("trusted/orders-api"),
+        subscriptions: [],
+        root: example,
+      },
+      { ...deps({ ...io, log: quiet(io.log) }, temp) },
+    );
+    io.out(report(r).replaceAll(temp, "<tmp>"));
+  } finally {
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+/** The demo shows the result, not every push line. */
+function quiet(log: Logger): Logger {
+  return { ...log, info: () => {}, warn: () => {} };
+}
