@@ -526,6 +526,35 @@ resource pe 'Microsoft.Network/privateEndpoints@2025-05-01' = [for (r, i) in reg
     ]);
   });
 
+  it("resolves sym[i].name and sym[i].id of a resource loop (private endpoints per vault)", async () => {
+    const src = `param names array = ['kv-a', 'kv-b']
+resource vaults 'Microsoft.KeyVault/vaults@2024-11-01' = [for n in names: {
+  name: n
+  properties: { enableRbacAuthorization: true, enablePurgeProtection: true, publicNetworkAccess: 'Disabled', networkAcls: { defaultAction: 'Deny' } }
+}]
+resource pes 'Microsoft.Network/privateEndpoints@2025-05-01' = [for (n, i) in names: {
+  name: 'pe-\${vaults[i].name}'
+  properties: {
+    privateLinkServiceConnections: [{ name: 'v', properties: { privateLinkServiceId: vaults[i].id, groupIds: ['vault'] } }]
+  }
+  resource dns 'privateDnsZoneGroups@2025-05-01' = {
+    name: 'default'
+    properties: { privateDnsZoneConfigs: [{ name: 'z', properties: { privateDnsZoneId: '/subscriptions/0/resourceGroups/hub/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net' } }] }
+  }
+}]
+`;
+    const r = await check({ "main.bicep": src });
+    expect(r.findings).toEqual([]);
+    expect(r.resources.filter((x) => x.symbol === "pes").map((x) => x.name)).toEqual(["pe-kv-a", "pe-kv-b"]);
+    // Both endpoints pointing at the first vault leave the second without one.
+    const wrong = await check({
+      "main.bicep": src.replace("privateLinkServiceId: vaults[i].id", "privateLinkServiceId: vaults[0].id"),
+    });
+    expect(wrong.findings.map((f) => [f.rule, f.resourceName, f.line])).toEqual([
+      ["Platform.KeyVault.PrivateEndpoint", "kv-b", 2],
+    ]);
+  });
+
   it("names nested child resources after their parent", async () => {
     const src = `${AKS.slice(0, AKS.lastIndexOf("}"))}  resource mc 'maintenanceConfigurations@2025-10-01' = {
     name: 'aksManagedAutoUpgradeSchedule'

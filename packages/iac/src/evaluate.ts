@@ -293,18 +293,19 @@ export class BicepEvaluator {
     const objNode = node.childForFieldName("object")!;
     const prop = node.childForFieldName("property")?.text ?? "";
     const safe = node.children.some((c) => c.type === ".?");
-    if (objNode.type === "identifier" && !scope?.has(objNode.text) && this.resourceDecls.has(objNode.text)) {
-      const decl = this.resourceDecls.get(objNode.text)!;
-      const body = this.resourceBody(decl);
-      const name = body ? getProp(this.eval(body, scope), "name") : undefined;
-      if (prop === "name") return name ?? new UnknownValue(`name of resource '${objNode.text}'`);
+    // `sym.name`, `sym.id`, and `sym[i].…` of a looped declaration: the name is often known, the rest is not.
+    const target = this.resourceTarget(objNode, scope);
+    if (target) {
+      const { decl, symbol } = target;
+      const name = target.name ?? new UnknownValue(`name of resource '${symbol}'`);
+      if (prop === "name") return name;
       if (prop === "id") {
         const typeNode = kids(decl)[1];
         const type = typeNode?.type === "string" ? this.eval(typeNode) : undefined;
         if (typeof type === "string" && type.split("@")[0]!.includes("/"))
           return new UnknownValue(`${node.text} is known only at deployment`, {
             type: type.split("@")[0]!,
-            name: name ?? new UnknownValue(`name of resource '${objNode.text}'`),
+            name,
           });
       }
       return new UnknownValue(`${node.text} is known only at deployment`);
@@ -316,6 +317,33 @@ export class BicepEvaluator {
     const v = getProp(obj, prop);
     if (v === undefined) return safe ? null : new UnknownValue(`${node.text}: no property '${prop}'`);
     return v;
+  }
+
+  /** A resource symbol (`sym`) or one element of a resource loop (`sym[i]`), with its name when known. */
+  private resourceTarget(
+    node: SyntaxNode,
+    scope: Scope | undefined,
+  ): { decl: SyntaxNode; symbol: string; name: Value | undefined } | undefined {
+    const isResource = (n: SyntaxNode | null): boolean =>
+      n?.type === "identifier" && !scope?.has(n.text) && this.resourceDecls.has(n.text);
+    const nameOf = (body: SyntaxNode | undefined, s: Scope | undefined): Value | undefined => {
+      while (body?.type === "if_statement") body = kids(body).at(-1);
+      return body?.type === "object" ? getProp(this.eval(body, s), "name") : undefined;
+    };
+    if (isResource(node)) {
+      const decl = this.resourceDecls.get(node.text)!;
+      const body = this.resourceBody(decl);
+      return { decl, symbol: node.text, name: body ? getProp(this.eval(body, scope), "name") : undefined };
+    }
+    const objNode = node.type === "subscript_expression" ? node.childForFieldName("object") : null;
+    if (!objNode || !isResource(objNode)) return undefined;
+    const decl = this.resourceDecls.get(objNode.text)!;
+    const loop = kids(decl).at(-1);
+    const index = this.eval(node.childForFieldName("index")!, scope);
+    if (loop?.type !== "for_statement" || typeof index !== "number")
+      return { decl, symbol: objNode.text, name: undefined };
+    const names = this.evalFor(loop, scope, (body, s) => nameOf(body, s) ?? null);
+    return { decl, symbol: objNode.text, name: Array.isArray(names) ? (names[index] ?? undefined) : names };
   }
 
   private evalBinary(node: SyntaxNode, scope?: Scope): Value {
