@@ -40,6 +40,8 @@ export interface RegistryTokenAuth {
 export interface StartRegistryOptions {
   /** docker-registry only: require Bearer tokens from this token service. */
   auth?: RegistryTokenAuth;
+  /** olareg only: keep content on disk (in the registry's temp dir) instead of memory — for big pushes. */
+  storage?: "mem" | "dir";
 }
 
 const PEER: Record<RegistryKind, PeerName> = { olareg: "olareg", distribution: "docker-registry" };
@@ -73,7 +75,9 @@ export async function startRegistry(
         "--port",
         String(port),
         "--store-type",
-        "mem",
+        opts.storage ?? "mem",
+        "--dir",
+        join(dir, "data"),
         "--api-delete",
         "--gc-frequency",
         "-1s",
@@ -108,7 +112,7 @@ export async function startRegistry(
         url,
         kind,
         referrersApi,
-        dataDir: kind === "distribution" ? join(dir, "data") : undefined,
+        dataDir: kind === "distribution" || opts.storage === "dir" ? join(dir, "data") : undefined,
         log: () => output,
         stop: async () => {
           await stopChild(child);

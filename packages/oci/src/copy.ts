@@ -183,12 +183,17 @@ export async function copyImage(
   const root = await from.store.resolve(from.reference);
   const dstTag = to.reference && !to.reference.includes(":") ? to.reference : undefined;
   const copier = new GraphCopier(from.store, to.store, opts.concurrency ?? 4, log);
-  await copier.copyTree(root);
-  const referrers: Descriptor[] = [];
-  if (opts.referrers ?? true) await copier.copyReferrers(root, referrers);
   const tags = [...new Set([...(dstTag ? [dstTag] : []), ...(opts.tags ?? [])])];
-  const rootBytes = tags.length ? await from.store.fetchManifest(root) : undefined;
-  for (const tag of tags) await to.store.putManifest(rootBytes!.bytes, rootBytes!.mediaType, tag);
+  const withReferrers = opts.referrers ?? true;
+  // Without referrers to copy, the root manifest is the last write: PUT it under its first tag
+  // directly (one request instead of a PUT by digest and another by tag).
+  const rootTag = withReferrers ? undefined : tags[0];
+  const rootTagged = await copier.copyTree(root, false, rootTag);
+  const referrers: Descriptor[] = [];
+  if (withReferrers) await copier.copyReferrers(root, referrers);
+  const remaining = rootTagged ? tags.slice(1) : tags;
+  const rootBytes = remaining.length ? await from.store.fetchManifest(root) : undefined;
+  for (const tag of remaining) await to.store.putManifest(rootBytes!.bytes, rootBytes!.mediaType, tag);
   const reference = to.store.registry
     ? formatReference({ registry: to.store.registry, repository: to.store.repository!, digest: root.digest })
     : `${to.store.name}@${root.digest}`;
@@ -216,6 +221,7 @@ export class GraphCopier {
   private readonly concurrency: number;
   private readonly log: Logger;
   private readonly done = new Map<string, Promise<void>>();
+  private readonly trees = new Map<string, Promise<boolean>>();
   private readonly visitedReferrers = new Set<string>();
 
   constructor(src: ImageStore, dst: ImageStore, concurrency: number, log: Logger) {
@@ -226,30 +232,37 @@ export class GraphCopier {
   }
 
   /** Copies a manifest and everything below it; `asReferrer` pushes it so referrer listing finds it. */
-  copyTree(desc: Descriptor, asReferrer = false): Promise<void> {
-    let p = this.done.get(desc.digest);
+  /**
+   * Copies a manifest and everything below it; `asReferrer` pushes it so referrer listing finds it;
+   * `tag` writes the manifest under that tag instead of its digest. Resolves true when it wrote the tag.
+   */
+  copyTree(desc: Descriptor, asReferrer = false, tag?: string): Promise<boolean> {
+    let p = this.trees.get(desc.digest);
     if (!p) {
-      p = this.copyTreeOnce(desc, asReferrer);
-      this.done.set(desc.digest, p);
+      p = this.copyTreeOnce(desc, asReferrer, tag);
+      this.trees.set(desc.digest, p);
     }
     return p;
   }
 
-  private async copyTreeOnce(desc: Descriptor, asReferrer: boolean): Promise<void> {
+  private async copyTreeOnce(desc: Descriptor, asReferrer: boolean, tag?: string): Promise<boolean> {
     const { bytes, mediaType } = await this.src.fetchManifest(desc);
     const { manifest } = parseManifest(bytes, mediaType, `manifest ${desc.digest}`);
     if (!asReferrer && (await this.dst.hasManifest(desc.digest))) {
       this.log.debug(`${this.dst.name} has ${desc.digest}`);
-      return;
+      return false;
     }
     if (isIndex(manifest)) {
-      await mapLimit(manifest.manifests, this.concurrency, (child) => this.copyTree(child));
+      await mapLimit(manifest.manifests, this.concurrency, async (child) => {
+        await this.copyTree(child);
+      });
     } else {
       await mapLimit(childDescriptors(manifest), this.concurrency, (b) => this.copyBlob(b));
     }
     if (asReferrer) await this.dst.putReferrer(bytes, mediaType);
-    else await this.dst.putManifest(bytes, mediaType);
+    else await this.dst.putManifest(bytes, mediaType, tag);
     this.manifests++;
+    return tag !== undefined && !asReferrer;
   }
 
   private copyBlob(desc: Descriptor): Promise<void> {
