@@ -1,0 +1,171 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import {
+  type ApplyResult,
+  applyCluster,
+  type ClusterSnapshot,
+  createAksClients,
+  demoUpgradeText,
+  planCluster,
+  planFromSnapshot,
+  planText,
+  readPlanFile,
+  type UpgradePlan,
+} from "@platform/aks";
+import { createAzureCredential, ExitCode, type Logger, PlatformError, writeFileAtomic } from "@platform/core";
+import type { Command } from "commander";
+import { listOption } from "./options.ts";
+import { findTool } from "./tools.ts";
+
+export interface UpgradeIo {
+  out: (s: string) => void;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+interface Common {
+  subscription?: string;
+  resourceGroup?: string;
+  cluster?: string;
+  armEndpoint?: string;
+  authorityHost?: string;
+  root: string;
+  json: boolean;
+}
+
+function clients(o: Common, io: UpgradeIo) {
+  const credential = createAzureCredential({ env: io.env, log: io.log, authorityHost: o.authorityHost });
+  return (subscription: string) =>
+    createAksClients(credential, subscription, { armEndpoint: o.armEndpoint, log: io.log });
+}
+
+/** `platform upgrade plan`: reads the cluster (or a cluster description file, offline) and prints the plan. */
+export async function runUpgradePlan(
+  o: Common & {
+    targetVersion: string;
+    nodePools: string[];
+    configRepoPath: string[];
+    planFile?: string;
+    description?: string;
+  },
+  io: UpgradeIo,
+): Promise<number> {
+  const root = resolve(o.root);
+  const common = {
+    targetVersion: o.targetVersion,
+    nodePools: o.nodePools,
+    configRepoPath: o.configRepoPath,
+    root,
+    tools: { kustomize: findTool("kustomize", io.env), helm: findTool("helm", io.env) },
+    log: io.log,
+  };
+  let plan: UpgradePlan;
+  if (o.description) {
+    const snapshot = JSON.parse(await readFile(resolve(root, o.description), "utf8")) as ClusterSnapshot;
+    plan = await planFromSnapshot(snapshot, common);
+  } else {
+    if (!o.cluster) {
+      throw new PlatformError("AKS_CLUSTER_MISSING", "upgrade plan needs --cluster (or --description)", {
+        input: "cluster",
+        hint: "Give --cluster with --subscription and --resource-group, or the cluster's resource ID.",
+      });
+    }
+    plan = await planCluster(clients(o, io), {
+      ...common,
+      subscription: o.subscription,
+      resourceGroup: o.resourceGroup,
+      cluster: o.cluster,
+    });
+  }
+  if (o.planFile) {
+    await writeFileAtomic(resolve(root, o.planFile), `${JSON.stringify(plan, null, 2)}\n`, {
+      input: "plan-file",
+    });
+    io.log.info(`plan written to ${o.planFile}`);
+  }
+  io.out(o.json ? `${JSON.stringify(plan, null, 2)}\n` : planText(plan));
+  return plan.blocked ? ExitCode.verdict : ExitCode.ok;
+}
+
+/** `platform upgrade apply`: executes a plan file, resumable through its state file. */
+export async function runUpgradeApply(
+  o: Common & {
+    plan: string;
+    state: string;
+    force: boolean;
+    overrideDeprecatedApis: boolean;
+    pollInterval: string;
+  },
+  io: UpgradeIo,
+): Promise<number> {
+  const root = resolve(o.root);
+  const plan = await readPlanFile(resolve(root, o.plan));
+  const r: ApplyResult = await applyCluster(clients(o, io), {
+    subscription: o.subscription,
+    resourceGroup: o.resourceGroup,
+    cluster: o.cluster,
+    plan,
+    statePath: resolve(root, o.state),
+    force: o.force,
+    overrideDeprecatedApis: o.overrideDeprecatedApis,
+    pollIntervalMs: Number(o.pollInterval) * 1000,
+    log: io.log,
+  });
+  if (o.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
+  else if (r.status === "succeeded")
+    io.out(`upgraded ${plan.cluster.name} to ${plan.target.version}: ${r.completed.join(", ")}\n`);
+  else if (r.status === "failed") io.out(`${r.step} failed: ${r.code}: ${r.message}\nwhat to do: ${r.fix}\n`);
+  else
+    io.out(
+      `not started: ${r.step} is outside the maintenance window (${r.window}); use --force to upgrade now\n`,
+    );
+  return r.status === "succeeded"
+    ? ExitCode.ok
+    : r.status === "failed"
+      ? ExitCode.environment
+      : ExitCode.verdict;
+}
+
+/** Registers `upgrade plan` and `upgrade apply`; `done` receives the exit code. */
+export function registerUpgrade(program: Command, io: UpgradeIo, done: (code: number) => void): void {
+  const upgrade = program
+    .command("upgrade")
+    .description("plan and apply AKS upgrades (one minor at a time, with risk checks)");
+  const common = (c: Command) =>
+    c
+      .option("--subscription <id>", "subscription of the cluster")
+      .option("--resource-group <name>", "resource group of the cluster")
+      .option("--cluster <name>", "cluster name or resource ID")
+      .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)")
+      .option("--authority-host <url>", "Microsoft Entra authority host (sovereign clouds)")
+      .option("--root <dir>", "directory paths are relative to", io.cwd)
+      .option("--json", "print JSON", false);
+  common(
+    upgrade
+      .command("plan")
+      .description("read the cluster, check the risks and print the ordered steps")
+      .option("--target-version <v>", "latest-patch, latest-minor or x.y.z", "latest-patch")
+      .option("--node-pools <list>", "pools to upgrade (default: all)", listOption, [])
+      .option("--config-repo-path <paths>", "config repo paths to render and check", listOption, [])
+      .option("--plan-file <file>", "write the plan JSON here (for upgrade apply)")
+      .option("--description <file>", "plan from a cluster description JSON instead of ARM (offline)"),
+  ).action(async (o) => done(await runUpgradePlan(o, io)));
+  common(
+    upgrade
+      .command("apply")
+      .description("execute a plan: If-Match, one pool at a time, resumable from --state")
+      .requiredOption("--plan <file>", "plan JSON from upgrade plan")
+      .option("--state <file>", "resume state file", "cluster-upgrade-state.json")
+      .option("--force", "apply outside the maintenance window", false)
+      .option("--override-deprecated-apis", "set forceUpgrade despite deprecated API usage", false)
+      .option("--poll-interval <seconds>", "poll interval without Retry-After", "30"),
+  ).action(async (o) => done(await runUpgradeApply(o, io)));
+}
+
+/** The demo's upgrade: the bundled Northwind cluster planned to the latest minor, offline. */
+export async function demoUpgrade(example: string, io: { out: (s: string) => void }): Promise<void> {
+  io.out(
+    `\nCluster upgrade plan for the bundled Northwind cluster (offline; platform upgrade plan --description …):\n${await demoUpgradeText(example)}`,
+  );
+}
