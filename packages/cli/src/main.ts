@@ -13,7 +13,6 @@ import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { runPolicyTest } from "./policy-test.ts";
 import { regoCompiler } from "./tools.ts";
 import { demoUpgrade, registerUpgrade } from "./upgrade.ts";
-import { demoUpgrade, registerUpgrade } from "./upgrade.ts";
 
 /** The version stamped into the bundle at build time (falls back for source runs). */
 declare const __PLATFORM_VERSION__: string | undefined;
@@ -196,10 +195,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     code = c;
   });
 
-  registerUpgrade(program, { out: io.out, log, env: io.env, cwd: io.cwd }, (c) => {
-    code = c;
-  });
-
   const canary = program.command("canary").description("promote or roll back a canary from mesh metrics");
   canary
     .command("gate")
@@ -297,7 +292,6 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       await demoBuildScan(example, { out: io.out, log, env: io.env, cwd: io.cwd, version: VERSION });
       await demoBump(example, { out: io.out });
       await demoCanary({ out: io.out });
-      await demoUpgrade(example, { out: io.out });
       await demoUpgrade(example, { out: io.out });
       code = ExitCode.ok;
     });
