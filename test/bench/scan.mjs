@@ -38,8 +38,12 @@ function prng(seed) {
 }
 
 function pick(rng) {
-  let u = rng();
-  for (let i = 0; i < WEIGHTS.length; i++) if ((u -= WEIGHTS[i]) <= 0) return SEVERITIES[i];
+  const u = rng();
+  let acc = 0;
+  for (let i = 0; i < WEIGHTS.length; i++) {
+    acc += WEIGHTS[i];
+    if (u <= acc) return SEVERITIES[i];
+  }
   return "LOW";
 }
 
