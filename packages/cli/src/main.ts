@@ -11,6 +11,7 @@ import { runIacCheck } from "./iac.ts";
 import { listOption } from "./options.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { runPolicyTest } from "./policy-test.ts";
+import { demoSign, registerSign } from "./sign.ts";
 import { regoCompiler } from "./tools.ts";
 import { demoUpgrade, registerUpgrade } from "./upgrade.ts";
 
@@ -245,6 +246,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       code = await runCanaryServe(o, { out: io.out, log, env: io.env });
     });
 
+  registerSign(program, { out: io.out, log, env: io.env, cwd: io.cwd }, (c) => {
+    code = c;
+  });
+
   program
     .command("demo")
     .description("run the policy check on the bundled Northwind sample config repo")
@@ -292,6 +297,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       await demoBuildScan(example, { out: io.out, log, env: io.env, cwd: io.cwd, version: VERSION });
       await demoBump(example, { out: io.out });
       await demoCanary({ out: io.out });
+      await demoSign({ out: io.out });
       await demoUpgrade(example, { out: io.out });
       code = ExitCode.ok;
     });

@@ -63,6 +63,7 @@ export {
   signImage,
 } from "./sign.ts";
 export { loadPemSigner, localSigner, type Signer } from "./signer.ts";
+export { type ArtifactStore, layoutStore, registryStore } from "./store.ts";
 export {
   loadTrustStore,
   type NotaryVerdict,

@@ -8,6 +8,7 @@ import { pemCertificates } from "./crypto.ts";
 import { type KeyVaultSignerOptions, keyVaultSigner } from "./keyvault.ts";
 import { type CosignLayout, type SignFormat, type SignResult, signImage } from "./sign.ts";
 import { loadPemSigner, type Signer } from "./signer.ts";
+import type { ArtifactStore } from "./store.ts";
 import { loadTrustStore, parseTrustPolicy } from "./trust.ts";
 import { cosignKeyName, type VerifyResult, verifyImage } from "./verify.ts";
 
@@ -25,6 +26,8 @@ export interface SignRequest {
 
 export interface RunDeps {
   client: RegistryClient;
+  /** Sign or verify in this store (an OCI layout) instead of the image's registry. */
+  store?: ArtifactStore;
   log: Logger;
   env: NodeJS.ProcessEnv;
   /** Base for relative paths (the workspace). */
@@ -70,6 +73,7 @@ export async function runSign(req: SignRequest, deps: RunDeps): Promise<SignResu
     format: req.format,
     signer,
     client: deps.client,
+    store: deps.store,
     cosignLayout: req.cosignLayout,
     sbom: req.sbom ? resolvePath(deps.root, req.sbom) : undefined,
     provenance: req.provenance ? deps.env : undefined,
@@ -131,6 +135,7 @@ export async function runVerify(
   return verifyImage({
     imageRef: req.imageRef,
     client: deps.client,
+    store: deps.store,
     notation,
     cosignKeys,
     log: deps.log,

@@ -1,13 +1,5 @@
 import { createLogger, type Logger, PlatformError } from "@platform/core";
-import {
-  EMPTY_JSON,
-  encodeJson,
-  makeReference,
-  parseReference,
-  type Reference,
-  type RegistryClient,
-  type Repo,
-} from "@platform/oci";
+import { EMPTY_JSON, encodeJson, parseReference, type Reference, type RegistryClient } from "@platform/oci";
 import { githubProvenance, readSbom, SLSA_PROVENANCE_V1 } from "./attest.ts";
 import {
   BUNDLE_MEDIA_TYPE,
@@ -33,6 +25,7 @@ import {
   THUMBPRINT_ANNOTATION,
 } from "./notary.ts";
 import type { Signer } from "./signer.ts";
+import { type ArtifactStore, registryStore } from "./store.ts";
 
 export type SignFormat = "notation" | "cosign" | "both";
 /** Where cosign signatures go: the sigstore bundle referrer (cosign v3), the `.sig` tag (v1/v2, Kyverno), or both. */
@@ -46,7 +39,10 @@ export interface SignOptions {
   imageRef: string;
   format: SignFormat;
   signer: Signer;
-  client: RegistryClient;
+  /** The registry client; the image's repository is the store (unless `store` is given). */
+  client?: RegistryClient;
+  /** Where the image and its referrers live instead of the registry (e.g. an OCI layout). */
+  store?: ArtifactStore;
   cosignLayout?: CosignLayout;
   /** Path of a CycloneDX or SPDX JSON SBOM to attest. */
   sbom?: string;
@@ -62,7 +58,7 @@ export interface SignedArtifact {
   digest: string;
   artifactType: string;
   /** How it was attached: referrers API, fallback tag index, cosign's `.sig` tag, or already there. */
-  mode: "api" | "tag" | "sig-tag" | "exists";
+  mode: "api" | "tag" | "layout" | "sig-tag" | "exists";
 }
 
 export interface SignResult {
@@ -81,8 +77,8 @@ const REFERRER_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 export async function signImage(opts: SignOptions): Promise<SignResult> {
   const log = opts.log ?? createLogger({ write() {} });
   const ref = parseImageDigestRef(opts.imageRef);
-  const repo: Repo = { registry: ref.registry, repository: ref.repository };
-  const { client, signer } = opts;
+  const { signer } = opts;
+  const store = storeFor(opts, ref);
   const now = opts.now ?? new Date();
   const keyId = sha256Hex(signer.publicKey.export({ type: "spki", format: "der" }));
   const wantNotation = opts.format !== "cosign";
@@ -100,8 +96,8 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
   }
   // Read everything that can fail before writing anything: SBOM file, subject, existing referrers.
   const sbom = opts.sbom ? await readSbom(opts.sbom) : undefined;
-  const subject = await client.resolve(ref);
-  const existing = (await client.listReferrers({ ...repo, digest: ref.digest! })).descriptors;
+  const subject = await store.resolve(ref.digest!);
+  const existing = (await store.listReferrers(ref.digest!)).descriptors;
   log.debug(`${existing.length} referrer(s) already attached to ${ref}`);
 
   const ours = (type: string, predicate?: string) =>
@@ -111,23 +107,16 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
         d.annotations?.[KEY_ANNOTATION] === keyId &&
         (!predicate || d.annotations?.[BUNDLE_PREDICATE_ANNOTATION] === predicate),
     );
-  const blobsPushed = new Set<string>();
   const pushReferrer = async (
     kind: SignedArtifact["kind"],
     manifest: OciManifest,
     blob: Buffer,
   ): Promise<SignedArtifact> => {
     manifest.annotations = { ...manifest.annotations, [KEY_ANNOTATION]: keyId };
-    await pushEmptyConfig(client, repo, blobsPushed);
-    await client.pushBlob(repo, blob, { skipExistsCheck: true });
-    const bytes = encodeJson(manifest);
-    const pushed = await client.pushReferrer(repo, bytes, REFERRER_MANIFEST);
-    return {
-      kind,
-      digest: pushed.descriptor.digest,
-      artifactType: manifest.artifactType ?? "",
-      mode: pushed.mode,
-    };
+    await store.pushBlob(EMPTY_JSON);
+    await store.pushBlob(blob, true);
+    const pushed = await store.pushReferrer(encodeJson(manifest), REFERRER_MANIFEST);
+    return { kind, digest: pushed.digest, artifactType: manifest.artifactType ?? "", mode: pushed.mode };
   };
 
   const signatures: SignedArtifact[] = [];
@@ -172,7 +161,7 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
 
   if (wantCosign && layout !== "legacy")
     signatures.push(await attest("cosign-bundle", COSIGN_SIGN_PREDICATE, {}));
-  if (wantCosign && layout !== "bundle") signatures.push(await pushCosignLegacy(client, repo, ref, signer));
+  if (wantCosign && layout !== "bundle") signatures.push(await pushCosignLegacy(store, ref, signer));
   if (sbom) referrers.push(await attest("sbom", sbom.predicateType, sbom.document));
   if (opts.provenance) {
     referrers.push(
@@ -206,36 +195,39 @@ export function parseImageDigestRef(imageRef: string): Reference {
   return ref;
 }
 
-async function pushEmptyConfig(client: RegistryClient, repo: Repo, done: Set<string>): Promise<void> {
-  const key = `${repo.registry}/${repo.repository}`;
-  if (done.has(key)) return;
-  await client.pushBlob(repo, EMPTY_JSON);
-  done.add(key);
-}
-
 /** Appends a layer to cosign's `sha256-<hex>.sig` manifest unless this key already signed it. */
 async function pushCosignLegacy(
-  client: RegistryClient,
-  repo: Repo,
+  store: ArtifactStore,
   ref: Reference,
   signer: Signer,
 ): Promise<SignedArtifact> {
   const tag = cosignSignatureTag(ref.digest!);
-  const current = await client.tryGetManifest(makeReference(repo.registry, repo.repository, tag));
+  const current = await store.getManifest(tag);
   const layers = (current?.manifest as OciManifest | undefined)?.layers ?? [];
   const repository = `${ref.registry}/${ref.repository}`;
   for (const layer of layers) {
     const sig = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
     if (!sig) continue;
-    const payload = Buffer.from(await client.getBlob(repo, layer.digest, layer.size));
+    const payload = Buffer.from(await store.getBlob(layer.digest, layer.size));
     if (cosignVerify(signer.publicKey, payload, Buffer.from(sig, "base64"))) {
       return { kind: "cosign-legacy", digest: current!.digest, artifactType: "", mode: "exists" };
     }
   }
   const layer = await cosignLegacySignature(signer, repository, ref.digest!);
-  await client.pushBlob(repo, EMPTY_JSON);
-  await client.pushBlob(repo, layer.payload);
+  await store.pushBlob(EMPTY_JSON);
+  await store.pushBlob(layer.payload);
   const manifest = cosignLegacyManifest([...(layers as Descriptor[]), layer.descriptor]);
-  const put = await client.putManifest(repo, encodeJson(manifest), REFERRER_MANIFEST, tag);
-  return { kind: "cosign-legacy", digest: put.descriptor.digest, artifactType: "", mode: "sig-tag" };
+  const digest = await store.putTagged(encodeJson(manifest), REFERRER_MANIFEST, tag);
+  return { kind: "cosign-legacy", digest, artifactType: "", mode: "sig-tag" };
+}
+
+/** The store a sign or verify call works on: the one given, else the image's registry repository. */
+export function storeFor(
+  opts: { client?: RegistryClient; store?: ArtifactStore },
+  ref: Reference,
+): ArtifactStore {
+  if (opts.store) return opts.store;
+  if (!opts.client)
+    throw new PlatformError("SIGNING_NO_STORE", "Pass a registry client or an artifact store");
+  return registryStore(opts.client, { registry: ref.registry, repository: ref.repository });
 }

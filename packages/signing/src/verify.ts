@@ -1,13 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import { createLogger, type Logger, PlatformError } from "@platform/core";
-import {
-  type Descriptor,
-  makeReference,
-  parseReference,
-  type RegistryClient,
-  type Repo,
-  referrersTag,
-} from "@platform/oci";
+import { type Descriptor, parseReference, type RegistryClient } from "@platform/oci";
 import {
   BUNDLE_PREDICATE_ANNOTATION,
   COSIGN_SIGN_PREDICATE,
@@ -18,6 +11,8 @@ import {
 } from "./cosign.ts";
 import { sha256Hex } from "./crypto.ts";
 import { JWS_MEDIA_TYPE, NOTARY_ARTIFACT_TYPE, type OciManifest } from "./notary.ts";
+import { storeFor } from "./sign.ts";
+import type { ArtifactStore } from "./store.ts";
 import { selectPolicy, type TrustPolicyDocument, type TrustStore, verifyNotarySignature } from "./trust.ts";
 
 const BUNDLE_TYPES = [
@@ -30,7 +25,9 @@ const BUNDLE_TYPES = [
 export interface VerifyOptions {
   /** repo@sha256:… or repo:tag (resolved to its digest first). */
   imageRef: string;
-  client: RegistryClient;
+  client?: RegistryClient;
+  /** Where the image and its referrers live instead of the registry (e.g. an OCI layout). */
+  store?: ArtifactStore;
   /** Notation trust policy document and store: Notary Project signatures must satisfy them. */
   notation?: { policy: TrustPolicyDocument; store: TrustStore };
   /** cosign public keys: a cosign signature by one of them must exist. */
@@ -78,11 +75,11 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     );
   }
   const ref = parseReference(opts.imageRef, { input: "image-ref" });
-  const repo: Repo = { registry: ref.registry, repository: ref.repository };
-  const subject = await opts.client.resolve(ref);
+  const store = storeFor(opts, ref);
+  const subject = await store.resolve(ref.digest ?? ref.tag ?? "latest");
   const digest = subject.digest;
   const repository = `${ref.registry}/${ref.repository}`;
-  const listed = await opts.client.listReferrers({ ...repo, digest });
+  const listed = await store.listReferrers(digest);
   let referrers = listed.descriptors;
   const relevant = (d: Descriptor) =>
     (opts.notation && d.artifactType === NOTARY_ARTIFACT_TYPE) ||
@@ -90,10 +87,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   if (listed.mode === "api" && !referrers.some(relevant)) {
     // Some registries answer the referrers API but do not index manifests pushed the tag-schema way
     // (notation's default --force-referrers-tag): look at the sha256-<hex> index as well.
-    const index = await opts.client.tryGetManifest(
-      makeReference(repo.registry, repo.repository, referrersTag(digest)),
-    );
-    const extra = ((index?.manifest as { manifests?: Descriptor[] } | undefined)?.manifests ?? []).filter(
+    const extra = (await store.fallbackReferrers(digest)).filter(
       (d) => !referrers.some((r) => r.digest === d.digest),
     );
     referrers = [...referrers, ...extra];
@@ -105,11 +99,11 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   let policyName: string | undefined;
 
   const fetchLayer = async (d: Descriptor, mediaTypes: string[]): Promise<Buffer | undefined> => {
-    const m = await opts.client.getManifest(
-      makeReference(repo.registry, repo.repository, undefined, d.digest),
+    const m = await store.getManifest(d.digest);
+    const layer = (m?.manifest as OciManifest | undefined)?.layers?.find((l) =>
+      mediaTypes.includes(l.mediaType),
     );
-    const layer = (m.manifest as OciManifest).layers?.find((l) => mediaTypes.includes(l.mediaType));
-    return layer ? Buffer.from(await opts.client.getBlob(repo, layer.digest, layer.size)) : undefined;
+    return layer ? Buffer.from(await store.getBlob(layer.digest, layer.size)) : undefined;
   };
 
   if (opts.notation) {
@@ -189,11 +183,11 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     }
     // cosign's legacy layout: one layer per signature in the `sha256-<hex>.sig` manifest.
     const tag = cosignSignatureTag(digest);
-    const legacy = await opts.client.tryGetManifest(makeReference(repo.registry, repo.repository, tag));
+    const legacy = await store.getManifest(tag);
     for (const layer of (legacy?.manifest as OciManifest | undefined)?.layers ?? []) {
       const sig = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
       if (!sig) continue;
-      const payload = Buffer.from(await opts.client.getBlob(repo, layer.digest, layer.size));
+      const payload = Buffer.from(await store.getBlob(layer.digest, layer.size));
       const key = byKey(payload, Buffer.from(sig, "base64"));
       let claimed: string | undefined;
       try {

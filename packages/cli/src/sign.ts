@@ -1,0 +1,239 @@
+import { createPublicKey, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createAzureCredential, type Logger } from "@platform/core";
+import {
+  acrCredentials,
+  encodeJson,
+  MediaType,
+  OciLayout,
+  RegistryClient,
+  sha256Digest,
+} from "@platform/oci";
+import {
+  type ArtifactStore,
+  generateSigningIdentity,
+  layoutStore,
+  loadTrustStore,
+  localSigner,
+  NOTARY_ARTIFACT_TYPE,
+  notarySignatureManifest,
+  parseTrustPolicy,
+  runSign,
+  runVerify,
+  type SignResult,
+  signImage,
+  signSummary,
+  type VerifyResult,
+  verifyImage,
+  verifySummary,
+} from "@platform/signing";
+import { type Command, Option } from "commander";
+import { listOption } from "./options.ts";
+
+interface Io {
+  out: (s: string) => void;
+  log: Logger;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** A registry client that signs in to ACR with the Azure credential (made on first use). */
+function registryDeps(io: Io) {
+  let credential: ReturnType<typeof createAzureCredential> | undefined;
+  const azure = () => (credential ??= createAzureCredential({ env: io.env, log: io.log }));
+  const client = new RegistryClient({
+    log: io.log,
+    credentials: acrCredentials({ getToken: (...a) => azure().getToken(...a) }),
+  });
+  return { client, credential: azure };
+}
+
+async function storeOption(layout: string | undefined, cwd: string): Promise<ArtifactStore | undefined> {
+  return layout ? layoutStore(await OciLayout.open(resolve(cwd, layout))) : undefined;
+}
+
+/** Registers `platform sign` and `platform verify`; `done` receives the exit code. */
+export function registerSign(program: Command, io: Io, done: (code: number) => void): void {
+  program
+    .command("sign")
+    .description(
+      "sign an image by digest (Notary Project and/or cosign) and attach SBOM and provenance as referrers",
+    )
+    .requiredOption("--image-ref <ref>", "registry/repository@sha256:… (a tag alone is refused)")
+    .requiredOption("--key <key>", "azurekv://<vault>/<key>[/<version>] or a PEM private key file")
+    .addOption(
+      new Option("--format <format>", "signature formats")
+        .choices(["notation", "cosign", "both"])
+        .default("both"),
+    )
+    .option(
+      "--certificate-chain <file>",
+      "PEM chain (leaf first for a PEM key; intermediates/root for Key Vault)",
+    )
+    .option("--sbom <file>", "CycloneDX or SPDX JSON SBOM to attest")
+    .option("--provenance", "attach SLSA provenance v1 from the GITHUB_* environment", false)
+    .addOption(
+      new Option("--cosign-layout <layout>", "cosign signature location")
+        .choices(["bundle", "legacy", "both"])
+        .default("both"),
+    )
+    .option("--layout <dir>", "sign an image in this OCI image layout instead of a registry")
+    .option("--json", "print the result as JSON", false)
+    .action(async (o) => {
+      const { client, credential } = registryDeps(io);
+      const store = await storeOption(o.layout, io.cwd);
+      const r = await runSign(
+        {
+          imageRef: o.imageRef,
+          format: o.format,
+          key: o.key,
+          certificateChain: o.certificateChain,
+          sbom: o.sbom,
+          provenance: o.provenance,
+          cosignLayout: o.cosignLayout,
+        },
+        { client, store, credential, log: io.log, env: io.env, root: io.cwd },
+      );
+      io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : signSummary(r));
+      done(0);
+    });
+
+  program
+    .command("verify")
+    .description("verify an image's signatures with a notation trust policy and/or cosign public keys")
+    .requiredOption("--image-ref <ref>", "registry/repository@sha256:… (or :tag, resolved first)")
+    .option("--trust-policy <file>", "notation trustpolicy.json")
+    .option("--trust-store <dir>", "trust store folder (x509/ca/<name>/*.pem)")
+    .option("--cosign-key <file>", "cosign public key (repeatable, comma-separated)", listOption, [])
+    .option("--layout <dir>", "verify an image in this OCI image layout instead of a registry")
+    .option("--json", "print the result as JSON", false)
+    .action(async (o) => {
+      const { client } = registryDeps(io);
+      const r = await runVerify(
+        {
+          imageRef: o.imageRef,
+          trustPolicy: o.trustPolicy,
+          trustStore: o.trustStore,
+          cosignKey: o.cosignKey,
+        },
+        { client, store: await storeOption(o.layout, io.cwd), log: io.log, env: io.env, root: io.cwd },
+      );
+      io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : verifySummary(r));
+      done(r.verified ? 0 : 1);
+    });
+}
+
+/**
+ * The demo's signing part: a generated key signs the demo image in an OCI layout (Notary Project +
+ * cosign, SBOM, provenance), verification passes; then a tampered copy of the image carrying the
+ * same signatures fails verification with the reason.
+ */
+export async function demoSign(io: { out: (s: string) => void }): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "platform-sign-demo-"));
+  try {
+    const layout = await OciLayout.create(join(dir, "layout"));
+    const store = layoutStore(layout);
+    const name = "northwind.azurecr.io/orders-api";
+    const original = await addDemoImage(layout, "orders-api:1.4.2", "orders-api 1.4.2");
+    const id = await generateSigningIdentity({
+      subject: "C=US, ST=WA, O=Northwind Traders, CN=northwind-release",
+    });
+    const storeDir = join(dir, "trust-store", "x509", "ca", "northwind");
+    await mkdir(storeDir, { recursive: true });
+    await writeFile(join(storeDir, "root.pem"), id.rootPem);
+    const policy = parseTrustPolicy(
+      JSON.stringify({
+        version: "1.0",
+        trustPolicies: [
+          {
+            name: "northwind-images",
+            registryScopes: [name],
+            signatureVerification: { level: "strict", override: { revocation: "skip" } },
+            trustStores: ["ca:northwind"],
+            trustedIdentities: [`x509.subject: ${id.subject}`],
+          },
+        ],
+      }),
+    );
+    const trust = { policy, store: await loadTrustStore(join(dir, "trust-store")) };
+    const cosignKeys = [{ name: "northwind-release.pub", key: createPublicKey(id.privateKey) }];
+    const sbom = join(dir, "sbom.cdx.json");
+    await writeFile(
+      sbom,
+      JSON.stringify({
+        bomFormat: "CycloneDX",
+        specVersion: "1.6",
+        version: 1,
+        components: [{ type: "library", name: "express", version: "4.21.2" }],
+      }),
+    );
+    const signed: SignResult = await signImage({
+      imageRef: `${name}@${original}`,
+      format: "both",
+      cosignLayout: "bundle",
+      signer: localSigner(id.privateKey, id.chain, "generated demo key"),
+      store,
+      sbom,
+      provenance: {
+        GITHUB_REPOSITORY: "northwind/orders-api",
+        GITHUB_SHA: "4f1c2e9d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e",
+        GITHUB_REF: "refs/heads/main",
+        GITHUB_RUN_ID: "1234",
+        GITHUB_WORKFLOW_REF: "northwind/orders-api/.github/workflows/deliver.yml@refs/heads/main",
+      },
+    });
+    io.out(
+      `\nSigning the demo image with a generated key (OCI layout, no registry needed):\n${signSummary(signed)}`,
+    );
+    const ok: VerifyResult = await verifyImage({
+      imageRef: `${name}@${original}`,
+      store,
+      notation: trust,
+      cosignKeys,
+    });
+    io.out(`\nVerifying it with the trust policy and the cosign key:\n${verifySummary(ok)}`);
+
+    // A tampered copy: one layer changed (new digest), the original's Notary signature copied onto it.
+    const tampered = await addDemoImage(layout, "orders-api:1.4.2-patched", "orders-api 1.4.2 + backdoor");
+    const sig = (await store.listReferrers(original)).descriptors.find(
+      (d) => d.artifactType === NOTARY_ARTIFACT_TYPE,
+    )!;
+    const sigManifest = (await store.getManifest(sig.digest))!.manifest as {
+      layers: Array<{ digest: string }>;
+    };
+    const envelope = Buffer.from(await store.getBlob(sigManifest.layers[0]!.digest));
+    const subject = await store.resolve(tampered);
+    await store.pushReferrer(
+      encodeJson(notarySignatureManifest(envelope, subject, id.chain)),
+      MediaType.ociManifest,
+    );
+    const bad = await verifyImage({ imageRef: `${name}@${tampered}`, store, notation: trust, cosignKeys });
+    io.out(`\nVerifying a tampered copy that carries the original's signature:\n${verifySummary(bad)}`);
+    io.out(
+      "\nIn CI: uses: org/platform/actions/sign@v1 and org/platform/actions/verify@v1 (see README); locally: platform sign / platform verify.\n",
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A small image (config + one layer) written into the layout under `refName`; returns its digest. */
+async function addDemoImage(layout: OciLayout, refName: string, content: string): Promise<string> {
+  const layer = Buffer.concat([Buffer.from(content), randomBytes(16)]);
+  const config = encodeJson({
+    architecture: "amd64",
+    os: "linux",
+    rootfs: { type: "layers", diff_ids: [sha256Digest(layer)] },
+  });
+  await layout.writeBlob(layer);
+  await layout.writeBlob(config);
+  const manifest = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, digest: sha256Digest(config), size: config.byteLength },
+    layers: [{ mediaType: MediaType.ociLayer, digest: sha256Digest(layer), size: layer.byteLength }],
+  });
+  return (await layout.addManifest(manifest, MediaType.ociManifest, refName)).digest;
+}
