@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { prng } from "@platform/canary";
 import { evaluateGate, parseTrivyReport, parseWaivers, toScanSarif } from "@platform/scan";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -25,17 +26,6 @@ const TARGETS = [
   ["Java", "lang-pkgs", "jar"],
   ["usr/local/bin/worker", "lang-pkgs", "gobinary"],
 ];
-
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick(rng) {
   const u = rng();

@@ -95,7 +95,7 @@ describe.skipIf(!peers.ok)("build-scan bundled action against olareg", () => {
   it("builds with buildah, pushes by digest, passes the gate, promotes to trusted and tags only then", async () => {
     const dir = await context("ok", "hello from a passing build\n");
     // Criticals waived or without a fix; fail-on critical with only-fixed passes.
-    const r = await action({
+    const inputs = {
       context: dir,
       image: `${registry.host}/quarantine/app`,
       tags: "v1",
@@ -105,7 +105,8 @@ describe.skipIf(!peers.ok)("build-scan bundled action against olareg", () => {
       waivers: "waivers.yaml",
       "promote-to": `${registry.host}/trusted/app`,
       sarif: "out/build-scan.sarif",
-    });
+    };
+    const r = await action(inputs);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
     // CVE-2024-24790's waiver expired: it fails the gate (a fixed critical), and says so.
     expect(
@@ -121,17 +122,7 @@ describe.skipIf(!peers.ok)("build-scan bundled action against olareg", () => {
       join(ws, "waivers.yaml"),
       (await readFile(join(ws, "waivers.yaml"), "utf8")).replace("2020-01-01", "2099-01-01"),
     );
-    const ok = await action({
-      context: dir,
-      image: `${registry.host}/quarantine/app`,
-      tags: "v1",
-      "scan-report": "ok-report.json",
-      "fail-on": "critical",
-      "only-fixed": "true",
-      waivers: "waivers.yaml",
-      "promote-to": `${registry.host}/trusted/app`,
-      sarif: "out/build-scan.sarif",
-    });
+    const ok = await action(inputs);
     expect(ok.code, `${ok.stdout}\n${ok.stderr}`).toBe(0);
     expect(ok.outputs.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(ok.outputs["image-ref"]).toBe(`${registry.host}/quarantine/app@${ok.outputs.digest}`);

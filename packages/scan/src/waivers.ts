@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { PlatformError, parseYamlStream } from "@platform/core";
 import { z } from "zod";
+import { readInputFile } from "./read.ts";
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -54,15 +54,11 @@ export function parseWaivers(text: string, file: string): ScanWaiver[] {
 
 /** Reads and parses a waivers file; `display` is the path shown in errors (relative to the workspace). */
 export async function loadScanWaivers(path: string, display = path): Promise<ScanWaiver[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new PlatformError("SCAN_WAIVERS_NOT_FOUND", `cannot read waivers file ${display}`, {
-      input: "waivers",
-      hint: "Check the `waivers` path (relative to the workspace).",
-      cause: err,
-    });
-  }
+  const text = await readInputFile(path, display, {
+    code: "SCAN_WAIVERS_NOT_FOUND",
+    label: "waivers file",
+    input: "waivers",
+    hint: "Check the `waivers` path (relative to the workspace).",
+  });
   return parseWaivers(text, display);
 }

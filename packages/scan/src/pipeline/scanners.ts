@@ -1,9 +1,10 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { type Logger, PlatformError } from "@platform/core";
 import { isLoopbackRegistry, parseReference } from "@platform/oci";
 import { queryDefenderFindings, type ResourceGraphQuery } from "../defender.ts";
 import type { Finding } from "../finding.ts";
+import { readInputFile } from "../read.ts";
 import { type ParsedReport, parseTrivyReport } from "../trivy.ts";
 import { type Exec, tail } from "./exec.ts";
 
@@ -27,16 +28,12 @@ export async function readTrivyReport(
   digest: string,
   log: Logger,
 ): Promise<ParsedReport> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    throw new PlatformError("SCAN_REPORT_UNREADABLE", `cannot read scan report ${display}`, {
-      input: "scan-report",
-      hint: "Check the `scan-report` path (relative to the workspace) and that the scan step wrote it.",
-      cause: err,
-    });
-  }
+  const text = await readInputFile(path, display, {
+    code: "SCAN_REPORT_UNREADABLE",
+    label: "scan report",
+    input: "scan-report",
+    hint: "Check the `scan-report` path (relative to the workspace) and that the scan step wrote it.",
+  });
   const report = parseTrivyReport(text, display);
   const named = reportDigests(report);
   if (named.length > 0 && !named.includes(digest))
