@@ -96,8 +96,8 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
   }
   // Read everything that can fail before writing anything: SBOM file, subject, existing referrers.
   const sbom = opts.sbom ? await readSbom(opts.sbom) : undefined;
-  const subject = await store.resolve(ref.digest!);
-  const existing = (await store.listReferrers(ref.digest!)).descriptors;
+  const [subject, listed] = await Promise.all([store.resolve(ref.digest!), store.listReferrers(ref.digest!)]);
+  const existing = listed.descriptors;
   log.debug(`${existing.length} referrer(s) already attached to ${ref}`);
 
   const ours = (type: string, predicate?: string) =>
@@ -113,8 +113,7 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
     blob: Buffer,
   ): Promise<SignedArtifact> => {
     manifest.annotations = { ...manifest.annotations, [KEY_ANNOTATION]: keyId };
-    await store.pushBlob(EMPTY_JSON);
-    await store.pushBlob(blob, true);
+    await Promise.all([store.pushBlob(EMPTY_JSON), store.pushBlob(blob, true)]);
     const pushed = await store.pushReferrer(encodeJson(manifest), REFERRER_MANIFEST);
     return { kind, digest: pushed.digest, artifactType: manifest.artifactType ?? "", mode: pushed.mode };
   };
