@@ -30,6 +30,7 @@ import {
   referrersTag,
   removeFromIndex,
 } from "./referrers.ts";
+import { NODE_UPLOAD_MIN_BYTES, nodeUploadFetch } from "./transport.ts";
 import {
   type Descriptor,
   digestMismatch,
@@ -184,6 +185,7 @@ export class RegistryClient {
   private readonly log: Logger;
   private readonly credentials: CredentialProvider;
   private readonly baseFetch: typeof fetch;
+  private readonly customFetch: boolean;
   private readonly userAgent: string;
   private readonly retry: Omit<RetryOptions, "fetch" | "log">;
   private readonly monolithicMax: number;
@@ -196,6 +198,7 @@ export class RegistryClient {
     this.log = opts.log ?? createLogger({ write() {} });
     this.credentials = opts.credentials ?? (() => ({ kind: "anonymous" }));
     this.baseFetch = opts.fetch ?? fetch;
+    this.customFetch = opts.fetch !== undefined;
     this.userAgent = opts.userAgent ?? "platform-oci/0.1";
     this.retry = opts.retry ?? {};
     this.monolithicMax = opts.monolithicMaxBytes ?? DEFAULT_MONOLITHIC_MAX;
@@ -716,6 +719,10 @@ export class RegistryClient {
       this.stats.byMethod[m] = (this.stats.byMethod[m] ?? 0) + 1;
       const b = init?.body;
       if (b instanceof Uint8Array) this.stats.bytesSent += b.byteLength;
+      // Large uploads go through node:http(s) (see transport.ts) unless the caller chose a fetch.
+      if (!this.customFetch && b instanceof Uint8Array && b.byteLength >= NODE_UPLOAD_MIN_BYTES) {
+        return nodeUploadFetch(input, init);
+      }
       return this.baseFetch(input, init);
     };
   }

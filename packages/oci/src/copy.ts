@@ -131,7 +131,7 @@ export interface CopyOptions {
   referrers?: boolean;
   /** Tags to set on the destination after everything was copied (besides one in the destination reference). */
   tags?: readonly string[];
-  /** Blobs copied at once (default 4). */
+  /** Blobs copied at once (default 6, like skopeo). */
   concurrency?: number;
   log?: Logger;
 }
@@ -182,7 +182,7 @@ export async function copyImage(
   const to = await endpoint(dst, client, true);
   const root = await from.store.resolve(from.reference);
   const dstTag = to.reference && !to.reference.includes(":") ? to.reference : undefined;
-  const copier = new GraphCopier(from.store, to.store, opts.concurrency ?? 4, log);
+  const copier = new GraphCopier(from.store, to.store, opts.concurrency ?? 6, log);
   const tags = [...new Set([...(dstTag ? [dstTag] : []), ...(opts.tags ?? [])])];
   const withReferrers = opts.referrers ?? true;
   // Without referrers to copy, the root manifest is the last write: PUT it under its first tag

@@ -158,7 +158,7 @@ export class OciLayout {
       async read(offset, length) {
         const fh = await open(path, "r");
         try {
-          const buf = Buffer.alloc(length);
+          const buf = Buffer.allocUnsafe(length);
           const { bytesRead } = await fh.read(buf, 0, length, offset);
           return new Uint8Array(buf.buffer, buf.byteOffset, bytesRead);
         } finally {
