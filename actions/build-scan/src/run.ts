@@ -1,7 +1,7 @@
 import { createAzureCredential, isTrustedImage, loadConfig, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import { acrCredentials, RegistryClient } from "@platform/oci";
-import { buildScan, resourceGraphClient, spawnExec, writeScanSummary } from "@platform/scan";
+import { acrLookup, buildScan, resourceGraphClient, spawnExec, writeScanSummary } from "@platform/scan";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
 
@@ -33,6 +33,8 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
     : ctx.env.AZURE_SUBSCRIPTION_ID
       ? [ctx.env.AZURE_SUBSCRIPTION_ID]
       : [];
+  // PLATFORM_ARM_ENDPOINT: another cloud's Resource Manager (e.g. https://management.usgovcloudapi.net).
+  const graph = () => resourceGraphClient(lazyCredential, { endpoint: ctx.env.PLATFORM_ARM_ENDPOINT });
   const r = await buildScan(
     {
       context: i.context ?? ".",
@@ -59,7 +61,11 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       env: ctx.env,
       today: new Date(),
       version: VERSION,
-      graph: () => resourceGraphClient(lazyCredential, { endpoint: ctx.env.PLATFORM_ARM_ENDPOINT }),
+      graph,
+      acr: {
+        lookup: acrLookup(graph, subscriptions),
+        arm: { credential: lazyCredential, armEndpoint: ctx.env.PLATFORM_ARM_ENDPOINT },
+      },
     },
   );
   if (

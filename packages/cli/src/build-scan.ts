@@ -11,6 +11,7 @@ import {
   RegistryClient,
 } from "@platform/oci";
 import {
+  acrLookup,
   type BuildScanInput,
   type BuildScanResult,
   buildScan,
@@ -32,7 +33,7 @@ interface BuildScanIo {
 
 type Deps = Parameters<typeof buildScan>[1];
 
-function deps(io: BuildScanIo, tempDir: string): Deps {
+function deps(io: BuildScanIo, tempDir: string, subscriptions: string[] = []): Deps {
   let credential: ReturnType<typeof createAzureCredential> | undefined;
   const lazy = {
     getToken: (...a: Parameters<ReturnType<typeof createAzureCredential>["getToken"]>) => {
@@ -40,6 +41,7 @@ function deps(io: BuildScanIo, tempDir: string): Deps {
       return credential.getToken(...a);
     },
   };
+  const graph = () => resourceGraphClient(lazy, { endpoint: io.env.PLATFORM_ARM_ENDPOINT });
   return {
     client: new RegistryClient({ log: io.log, credentials: acrCredentials(lazy) }),
     exec: spawnExec,
@@ -48,7 +50,11 @@ function deps(io: BuildScanIo, tempDir: string): Deps {
     env: io.env,
     today: new Date(),
     version: io.version,
-    graph: () => resourceGraphClient(lazy, { endpoint: io.env.PLATFORM_ARM_ENDPOINT }),
+    graph,
+    acr: {
+      lookup: acrLookup(graph, subscriptions),
+      arm: { credential: lazy, armEndpoint: io.env.PLATFORM_ARM_ENDPOINT },
+    },
   };
 }
 
@@ -66,10 +72,9 @@ function report(r: BuildScanResult): string {
     );
   } else lines.push("not scanned (scanner: none): neither tagged nor promoted");
   const b = r.promotion?.blobs;
+  const how = b ? `blobs: ${b.mounted} mounted, ${b.uploaded} copied` : "ARM importImage";
   if (r.promotedRef)
-    lines.push(
-      `promoted ${r.promotedRef} (blobs: ${b?.mounted ?? 0} mounted, ${b?.uploaded ?? 0} copied; ${r.promotion?.referrers ?? 0} referrer(s))`,
-    );
+    lines.push(`promoted ${r.promotedRef} (${how}; ${r.promotion?.referrers ?? 0} referrer(s))`);
   else if (r.failure) lines.push("not promoted or tagged: the gate failed");
   if (r.tagged.length) lines.push(`tagged  ${r.tagged.join(", ")}`);
   if (r.sarifFile) lines.push(`sarif   ${r.sarifFile}`);
@@ -83,7 +88,7 @@ export async function runBuildScan(
 ): Promise<number> {
   const temp = await mkdtemp(join(tmpdir(), "platform-build-scan-"));
   try {
-    const r = await buildScan(input, deps(io, temp));
+    const r = await buildScan(input, deps(io, temp, input.subscriptions));
     if (input.json)
       io.out(
         `${JSON.stringify(

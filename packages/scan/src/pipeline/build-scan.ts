@@ -6,6 +6,7 @@ import {
   copyImage,
   formatReference,
   parseReference,
+  promoteAcrImage,
   type Reference,
   type RegistryClient,
 } from "@platform/oci";
@@ -15,6 +16,7 @@ import { evaluateGate, type FailOn, type GateResult } from "../gate.ts";
 import { gateFailure } from "../report.ts";
 import { toScanSarif } from "../sarif.ts";
 import { loadScanWaivers } from "../waivers.ts";
+import type { AcrPromotion } from "./acr.ts";
 import { type Builder, type BuiltImage, buildImage } from "./build.ts";
 import type { Exec } from "./exec.ts";
 import { type Scanner, scanImage } from "./scanners.ts";
@@ -53,6 +55,8 @@ export interface BuildScanDeps {
   version: string;
   /** Resource Graph (created on demand: only `scanner: defender` needs Azure). */
   graph?: () => ResourceGraphQuery;
+  /** ACR → ACR promotion through ARM importImage (other promotions copy through the data plane). */
+  acr?: AcrPromotion;
 }
 
 export interface BuildScanResult {
@@ -67,7 +71,8 @@ export interface BuildScanResult {
   /** Tags set in the quarantine repository (only after a passing gate). */
   tagged: string[];
   promotedRef?: string;
-  promotion?: { blobs: CopyResult["blobs"]; referrers: number };
+  /** How the digest got to the trusted repository: copied (blobs mounted within a registry) or ARM importImage. */
+  promotion?: { via: "copy" | "importImage"; blobs?: CopyResult["blobs"]; referrers: number };
   /** The gate verdict as an error (the caller decides how to fail); undefined when it passed. */
   failure?: PlatformError;
 }
@@ -223,21 +228,8 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
 
     // The gate passed: promotion first (the trusted copy is what matters), then the convenience tags.
     if (promoteTo) {
-      const copied = await copyImage(image.source(digest), promoteTo.endpoint, {
-        client: deps.client,
-        log: deps.log,
-        referrers: true,
-      });
-      if (copied.digest !== digest)
-        throw new PlatformError(
-          "OCI_DIGEST_MISMATCH",
-          `promotion copied ${copied.digest}, expected ${digest}`,
-          {
-            category: "environment",
-          },
-        );
+      result.promotion = await promote(image, promoteTo, digest, deps);
       result.promotedRef = promoteTo.at(digest);
-      result.promotion = { blobs: copied.blobs, referrers: copied.referrers.length };
     }
     if (input.tags.length > 0) {
       // Everything is there already: this only writes the tags (manifest PUTs, or layout ref names).
@@ -253,4 +245,49 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * Copies the digest (with its referrer graph) to the trusted target: ARM importImage between two different
+ * ACRs, else the data plane (blob mounts within one registry, streaming between registries or layouts).
+ */
+async function promote(
+  image: Target,
+  promoteTo: Target,
+  digest: string,
+  deps: BuildScanDeps,
+): Promise<NonNullable<BuildScanResult["promotion"]>> {
+  const registry = (t: Target) =>
+    typeof t.endpoint === "string" ? parseReference(t.endpoint).registry : undefined;
+  const [from, to] = [registry(image), registry(promoteTo)];
+  if (deps.acr && from && to && from !== to) {
+    const [src, dst] = await Promise.all([deps.acr.lookup(from), deps.acr.lookup(to)]);
+    if (src && dst) {
+      const r = await promoteAcrImage({
+        source: image.at(digest),
+        target: promoteTo.name,
+        client: deps.client,
+        arm: {
+          ...deps.acr.arm,
+          subscriptionId: dst.subscriptionId,
+          resourceGroup: dst.resourceGroup,
+          registryName: dst.name,
+          sourceResourceId: src.resourceId,
+        },
+        referrers: true,
+        log: deps.log,
+      });
+      return { via: "importImage", referrers: r.referrers.length };
+    }
+  }
+  const copied = await copyImage(image.source(digest), promoteTo.endpoint, {
+    client: deps.client,
+    log: deps.log,
+    referrers: true,
+  });
+  if (copied.digest !== digest)
+    throw new PlatformError("OCI_DIGEST_MISMATCH", `promotion copied ${copied.digest}, expected ${digest}`, {
+      category: "environment",
+    });
+  return { via: "copy", blobs: copied.blobs, referrers: copied.referrers.length };
 }
