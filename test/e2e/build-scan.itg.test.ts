@@ -224,6 +224,30 @@ describe.skipIf(!peers.ok)("build-scan bundled action against olareg", () => {
     expect(r.summary).toContain("not scanned");
   });
 
+  it("pushes a docker archive (from: docker save format, written by skopeo) with the same config", async () => {
+    const archive = join(ws, "app.tar");
+    await run(peers.paths.skopeo!, [
+      "copy",
+      "--src-tls-verify=false",
+      `docker://${registry.host}/quarantine/app:v1`,
+      `docker-archive:${archive}:app:v1`,
+    ]);
+    const r = await action({ from: "app.tar", image: `${registry.host}/archives/app`, scanner: "none" });
+    expect(r.code, r.stdout).toBe(0);
+    expect(JSON.parse(r.outputs.result!).built).toBe("docker-archive");
+    const raw = async (ref: string) =>
+      JSON.parse(
+        (await run(peers.paths.skopeo!, ["inspect", "--raw", "--tls-verify=false", `docker://${ref}`]))
+          .stdout,
+      );
+    const [pushed, original] = await Promise.all([
+      raw(r.outputs["image-ref"]!),
+      raw(`${registry.host}/quarantine/app:v1`),
+    ]);
+    expect(pushed.config.digest).toBe(original.config.digest);
+    expect(pushed.layers).toHaveLength(original.layers.length);
+  });
+
   it("names the input for an invalid reference and an unscanned promotion, before anything is pushed", async () => {
     const r = await action({ context: "ok", image: `${registry.host}/Quarantine/App:latest` });
     expect(r.code).toBe(1);
