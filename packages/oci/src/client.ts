@@ -741,6 +741,8 @@ export class RegistryClient {
         { method: init.method, headers, body: init.body as RequestInit["body"] },
         { ...this.retry, fetch: this.counting(), log: this.log },
       );
+      // Relative Locations resolve against the URL that answered; a custom fetch may not set it.
+      if (!res.url) Object.defineProperty(res, "url", { value: url });
       for (const w of res.headers.get("warning")?.split(/,(?=\s*299)/) ?? []) {
         const text = /^\s*299\s+\S+\s+"(.*)"\s*$/.exec(w)?.[1];
         if (text) this.log.warn(`${registry}: ${text}`);
@@ -765,7 +767,8 @@ export class RegistryClient {
       );
       const why = refused ? `${refused.params.error}${detail ? `; ${detail}` : ""}` : detail;
       const acr =
-        state.credential?.kind === "acr" || /\.azurecr\./.test(state.challenge?.params.service ?? registry);
+        state.credential?.kind === "acr" ||
+        /\.azurecr\./.test(`${registry} ${state.challenge?.params.service ?? ""}`);
       throw authError(registry, res.status, init.scopes, why, acr);
     }
     if (res.status === 404) throw notFound(`${init.what}`, detail);
