@@ -11,6 +11,38 @@ import { type ArmContext, type ArmFake, type ArmReply, type ArmRequest, startArm
 export const AKS_SPEC =
   "containerservice/resource-manager/Microsoft.ContainerService/aks/stable/2026-06-01/managedClusters.json";
 
+export const FLEET_SPEC =
+  "containerservice/resource-manager/Microsoft.ContainerService/fleet/stable/2025-03-01/fleets.json";
+
+export interface FakeFleet {
+  resourceGroup: string;
+  name: string;
+  members: Array<{ name: string; clusterId: string; group?: string }>;
+}
+
+interface FakeRun {
+  fleet: FakeFleet;
+  name: string;
+  etag: string;
+  body: {
+    properties: {
+      strategy?: {
+        stages: Array<{ name: string; groups?: Array<{ name: string }>; afterStageWaitInSeconds?: number }>;
+      };
+      updateStrategyId?: string;
+      managedClusterUpdate: {
+        upgrade: { type: string; kubernetesVersion?: string };
+        nodeImageSelection?: { type: string };
+      };
+    };
+  };
+  state: "NotStarted" | "Running" | "Completed" | "Failed";
+  /** Stages finished so far; each GET of a running run finishes one more. */
+  done: number;
+  stages: Array<Record<string, unknown>>;
+  error?: { code: string; message: string };
+}
+
 export interface FakePool extends PoolSnapshot {
   vmSize: string;
 }
@@ -35,6 +67,7 @@ export interface AksFakeOptions {
   polls?: number;
   /** Retry-After seconds on long-running operations (default 0). */
   retryAfter?: number;
+  fleets?: FakeFleet[];
   /** Plain HTTP (in-process tests: the SDK sends bearer tokens over HTTP only to loopback). */
   http?: boolean;
 }
@@ -50,6 +83,10 @@ export interface AksFake {
     kind: "control-plane" | "pool" | "node-image",
     error: { code: string; message: string },
   ): void;
+  /** Update runs by fleet/name, with their stage states. */
+  runs: Map<string, FakeRun>;
+  /** Members (by name) whose upgrade in an update run fails with this error. */
+  failMembers: Map<string, { code: string; message: string }>;
   /** Status polls for the operations started from now on. */
   setPolls(polls: number, retryAfter?: number): void;
   close(): Promise<void>;
@@ -200,8 +237,121 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
     });
   };
 
+  const runs = new Map<string, FakeRun>();
+  const failMembers = new Map<string, { code: string; message: string }>();
+  const fleets = new Map((o.fleets ?? []).map((f) => [key(f.resourceGroup, f.name), f]));
+  const findFleet = (req: ArmRequest, ctx: ArmContext): FakeFleet | ArmReply =>
+    fleets.get(key(req.params.resourceGroupName!, req.params.fleetName!)) ??
+    ctx.error(
+      404,
+      "ResourceNotFound",
+      `The Resource 'Microsoft.ContainerService/fleets/${req.params.fleetName}' under resource group '${req.params.resourceGroupName}' was not found.`,
+    );
+  const fleetId = (f: FakeFleet, sub: string) =>
+    `/subscriptions/${sub}/resourceGroups/${f.resourceGroup}/providers/Microsoft.ContainerService/fleets/${f.name}`;
+  const runJson = (r: FakeRun, sub: string) => ({
+    id: `${fleetId(r.fleet, sub)}/updateRuns/${r.name}`,
+    name: r.name,
+    type: "Microsoft.ContainerService/fleets/updateRuns",
+    eTag: r.etag,
+    properties: {
+      provisioningState: "Succeeded",
+      ...r.body.properties,
+      status: {
+        status: { state: r.state, ...(r.error ? { error: r.error } : {}) },
+        stages: structuredClone(r.stages),
+      },
+    },
+  });
+  const clusterById = (id: string) =>
+    [...clusters.values()].find((c) => clusterId(c).toLowerCase() === id.toLowerCase());
+  /** Upgrades one member as AKS would for the run's upgrade type; returns an error when it cannot. */
+  const upgradeMember = (
+    r: FakeRun,
+    m: FakeFleet["members"][number],
+  ): { code: string; message: string } | undefined => {
+    const failure = failMembers.get(m.name);
+    if (failure) return failure;
+    const c = clusterById(m.clusterId);
+    if (!c) return { code: "ResourceNotFound", message: `Cluster ${m.clusterId} not found.` };
+    const { type, kubernetesVersion } = r.body.properties.managedClusterUpdate.upgrade;
+    if (type !== "NodeImageOnly") {
+      const target = kubernetesVersion!;
+      if (
+        target !== c.kubernetesVersion &&
+        !upgradesFrom(c, c.kubernetesVersion).some((u) => u.kubernetesVersion === target)
+      ) {
+        return {
+          code: "UpgradeFailed",
+          message: `Kubernetes version ${target} is not an available upgrade for ${c.seed.name} (${c.kubernetesVersion}).`,
+        };
+      }
+      c.kubernetesVersion = target;
+      if (type === "Full") for (const p of c.pools.values()) p.orchestratorVersion = target;
+    }
+    if (type !== "ControlPlaneOnly")
+      for (const p of c.pools.values()) p.nodeImageVersion = p.latestNodeImageVersion ?? p.nodeImageVersion;
+    c.etag = newEtag();
+    return undefined;
+  };
+  const stageStatus = (r: FakeRun, i: number, state: string) => {
+    const stage = r.body.properties.strategy?.stages[i] ?? { name: "default", groups: [{ name: "default" }] };
+    const groups = (stage.groups ?? []).map((g) => ({
+      name: g.name,
+      status: { state },
+      members: r.fleet.members
+        .filter((m) => (m.group ?? "default") === g.name || stage.name === "default")
+        .map((m) => ({ name: m.name, clusterResourceId: m.clusterId, status: { state } })),
+    }));
+    return {
+      name: stage.name,
+      status: { state },
+      groups,
+      ...(stage.afterStageWaitInSeconds
+        ? {
+            afterStageWaitStatus: { status: { state }, waitDurationInSeconds: stage.afterStageWaitInSeconds },
+          }
+        : {}),
+    };
+  };
+  /** Runs the next stage of a running update run: its members are upgraded, in parallel groups. */
+  const advance = (r: FakeRun) => {
+    const total = r.body.properties.strategy?.stages.length ?? 1;
+    if (r.state !== "Running" || r.done >= total) return;
+    const stage = r.stages[r.done] as {
+      status: { state: string };
+      groups: Array<{
+        status: { state: string };
+        members: Array<{ name: string; status: { state: string; error?: unknown }; message?: string }>;
+      }>;
+      afterStageWaitStatus?: { status: { state: string } };
+    };
+    let failed: { code: string; message: string } | undefined;
+    for (const g of stage.groups) {
+      for (const m of g.members) {
+        const member = r.fleet.members.find((x) => x.name === m.name)!;
+        const err = upgradeMember(r, member);
+        m.status = err ? { state: "Failed", error: err } : { state: "Completed" };
+        if (err) {
+          m.message = err.message;
+          failed ??= { code: err.code, message: `member ${m.name}: ${err.message}` };
+        }
+      }
+      g.status = { state: g.members.some((m) => m.status.state === "Failed") ? "Failed" : "Completed" };
+    }
+    stage.status = { state: failed ? "Failed" : "Completed" };
+    if (stage.afterStageWaitStatus)
+      stage.afterStageWaitStatus.status = { state: failed ? "NotStarted" : "Completed" };
+    r.done++;
+    if (failed) {
+      r.state = "Failed";
+      r.error = failed;
+    } else if (r.done >= total) r.state = "Completed";
+    else (r.stages[r.done] as { status: { state: string } }).status = { state: "Running" };
+  };
+
   const arm = await startArmFake({
-    specs: [AKS_SPEC],
+    specs: [AKS_SPEC, FLEET_SPEC],
     latencyMs: o.latencyMs,
     http: o.http,
     routes: {
@@ -414,6 +564,91 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
           ? c
           : { status: 200, body: { value: c.seed.maintenance.map((m) => maintenanceJson(clusterId(c), m)) } };
       },
+      FleetMembers_ListByFleet(req, ctx) {
+        const f = findFleet(req, ctx);
+        if ("status" in f) return f;
+        return {
+          status: 200,
+          body: {
+            value: f.members.map((m) => ({
+              id: `${fleetId(f, req.params.subscriptionId!)}/members/${m.name}`,
+              name: m.name,
+              type: "Microsoft.ContainerService/fleets/members",
+              properties: {
+                clusterResourceId: m.clusterId,
+                ...(m.group ? { group: m.group } : {}),
+                provisioningState: "Succeeded",
+              },
+            })),
+          },
+        };
+      },
+      UpdateRuns_CreateOrUpdate(req, ctx) {
+        const f = findFleet(req, ctx);
+        if ("status" in f) return f;
+        const body = req.body as FakeRun["body"];
+        const groups = new Set(f.members.map((m) => m.group ?? "default"));
+        const unknown = (body.properties.strategy?.stages ?? [])
+          .flatMap((st) => st.groups ?? [])
+          .filter((g) => !groups.has(g.name));
+        if (unknown.length) {
+          return ctx.error(
+            400,
+            "InvalidRequest",
+            `Update group(s) ${unknown.map((g) => g.name).join(", ")} not found in fleet ${f.name}; the fleet's groups are ${[...groups].join(", ")}.`,
+          );
+        }
+        const r: FakeRun = {
+          fleet: f,
+          name: req.params.updateRunName!,
+          etag: newEtag(),
+          body,
+          state: "NotStarted",
+          done: 0,
+          stages: [],
+        };
+        r.stages = (body.properties.strategy?.stages ?? [{ name: "default" }]).map((_, i) =>
+          stageStatus(r, i, "NotStarted"),
+        );
+        runs.set(`${key(f.resourceGroup, f.name)}/${r.name}`, r);
+        return ctx.longRunning({
+          polls,
+          retryAfter,
+          status: 201,
+          body: runJson(r, req.params.subscriptionId!),
+        });
+      },
+      UpdateRuns_Get(req, ctx) {
+        const f = findFleet(req, ctx);
+        if ("status" in f) return f;
+        const r = runs.get(`${key(f.resourceGroup, f.name)}/${req.params.updateRunName}`);
+        if (!r)
+          return ctx.error(404, "ResourceNotFound", `Update run ${req.params.updateRunName} not found.`);
+        const body = runJson(r, req.params.subscriptionId!);
+        advance(r);
+        return { status: 200, body };
+      },
+      UpdateRuns_Start(req, ctx) {
+        const f = findFleet(req, ctx);
+        if ("status" in f) return f;
+        const r = runs.get(`${key(f.resourceGroup, f.name)}/${req.params.updateRunName}`);
+        if (!r)
+          return ctx.error(404, "ResourceNotFound", `Update run ${req.params.updateRunName} not found.`);
+        if (r.state !== "NotStarted")
+          return ctx.error(
+            409,
+            "Conflict",
+            `Update run ${r.name} is ${r.state}; only a NotStarted run can be started.`,
+          );
+        r.state = "Running";
+        (r.stages[0] as { status: { state: string } }).status = { state: "Running" };
+        return ctx.longRunning({
+          polls,
+          retryAfter,
+          status: 202,
+          result: () => runJson(r, req.params.subscriptionId!),
+        });
+      },
       MaintenanceConfigurations_Get(req, ctx) {
         const c = find(req, ctx);
         if (isReply(c)) return c;
@@ -430,6 +665,8 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
     url: arm.url,
     caFile: arm.caFile,
     clusters,
+    runs,
+    failMembers,
     cluster(rg, name) {
       const c = clusters.get(key(rg, name));
       if (!c) throw new Error(`no fake cluster ${rg}/${name}`);
