@@ -10,13 +10,12 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { copyImage, encodeJson, MediaType, OciLayout, RegistryClient, sha256Digest } from "@platform/oci";
-import { startRegistry } from "../harness/registry.ts";
+import { countingProxy, startRegistry } from "../harness/registry.ts";
 import { requirePeers } from "../peers/index.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -59,35 +58,6 @@ async function buildLayout(dir) {
   });
   await layout.addManifest(manifest, MediaType.ociManifest, "v1");
   return { bytes: layers.reduce((n, l) => n + l.size, config.byteLength), digest: sha256Digest(manifest) };
-}
-
-/** A reverse proxy to the registry that counts requests by method (both tools go through it). */
-async function countingProxy(target) {
-  const counts = { total: 0, byMethod: {} };
-  const [host, port] = [target.split(":")[0], Number(target.split(":")[1])];
-  const server = createServer((req, res) => {
-    counts.total++;
-    counts.byMethod[req.method] = (counts.byMethod[req.method] ?? 0) + 1;
-    const up = request({ host, port, path: req.url, method: req.method, headers: req.headers }, (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
-    up.on("error", () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(up);
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    host: `127.0.0.1:${server.address().port}`,
-    counts,
-    reset() {
-      counts.total = 0;
-      counts.byMethod = {};
-    },
-    close: () => new Promise((r) => server.close(() => r())),
-  };
 }
 
 async function measure(proxy, fn) {

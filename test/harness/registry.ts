@@ -6,6 +6,7 @@
 //   answers 401 with a Bearer challenge and trusts JWTs signed by the given certificate.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -212,4 +213,50 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+export interface CountingProxy {
+  /** `127.0.0.1:<port>`: use it as the registry host; every request is forwarded to the registry. */
+  host: string;
+  counts: { total: number; byMethod: Record<string, number> };
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A reverse proxy in front of a registry that counts the requests passing through, by method — so a
+ * benchmark counts our client's and a peer tool's requests the same way.
+ */
+export async function countingProxy(target: string): Promise<CountingProxy> {
+  const counts = { total: 0, byMethod: {} as Record<string, number> };
+  const colon = target.lastIndexOf(":");
+  const [host, port] = [target.slice(0, colon), Number(target.slice(colon + 1))];
+  const server = createHttpServer((req, res) => {
+    counts.total++;
+    const m = req.method ?? "GET";
+    counts.byMethod[m] = (counts.byMethod[m] ?? 0) + 1;
+    const up = httpRequest({ host, port, path: req.url, method: m, headers: req.headers }, (upRes) => {
+      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+      upRes.pipe(res);
+    });
+    up.on("error", () => {
+      res.writeHead(502);
+      res.end();
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    host: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    counts,
+    reset() {
+      counts.total = 0;
+      counts.byMethod = {};
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
+  };
 }
