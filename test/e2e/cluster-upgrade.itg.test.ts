@@ -188,6 +188,52 @@ describe("cluster-upgrade bundled action", () => {
   });
 });
 
+describe("cluster-upgrade bundled action, fleet mode", () => {
+  it("plans every member, then applies with a staged update run followed to Completed", async () => {
+    const ids = ["aks-canary", "aks-prod"].map(
+      (n) =>
+        `/subscriptions/${SUB}/resourceGroups/rg-fleet/providers/Microsoft.ContainerService/managedClusters/${n}`,
+    );
+    aks = await startAksFake({
+      clusters: ids.map((id, i) =>
+        northwind({ id, name: i ? "aks-prod" : "aks-canary", resourceGroup: "rg-fleet", etag: undefined }),
+      ),
+      fleets: [
+        {
+          resourceGroup: "rg-fleet",
+          name: "northwind-fleet",
+          members: [
+            { name: "canary", clusterId: ids[0]!, group: "canary" },
+            { name: "prod", clusterId: ids[1]!, group: "prod" },
+          ],
+        },
+      ],
+    });
+    await writeFile(join(ws, "ca.pem"), `${entra.ca}\n${aks.arm.ca}\n`);
+    const fleet = { cluster: "", fleet: "northwind-fleet", "resource-group": "rg-fleet" };
+    const plan = await run({
+      ...fleet,
+      mode: "plan",
+      "target-version": "latest-patch",
+      "plan-file": "fleet.json",
+    });
+    expect(plan.code, plan.stdout).toBe(0);
+    expect(plan.outputs).toMatchObject({ status: "planned", "target-version": "1.30.10" });
+    expect(plan.summary).toContain("Fleet northwind-fleet: 2 member(s) to 1.30.10 (Full)");
+    const r = await run({
+      ...fleet,
+      mode: "apply",
+      plan: "fleet.json",
+      "fleet-stages": "canary=canary@600; prod=prod",
+    });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.outputs.status).toBe("Completed");
+    expect(r.summary).toContain("| canary | canary | canary | Completed |");
+    expect(r.summary).toContain("| prod | prod | prod | Completed |");
+    expect(aks.cluster("rg-fleet", "aks-prod").kubernetesVersion).toBe("1.30.10");
+  });
+});
+
 /** Runs the bundled action and kills it (SIGKILL, like a runner timeout) once `step`'s operation is running. */
 async function killWhenStepRuns(step: string, inputs: Record<string, string>): Promise<void> {
   const e: Record<string, string> = {
