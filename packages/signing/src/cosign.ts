@@ -1,6 +1,6 @@
 import { type KeyObject, verify as nodeVerify } from "node:crypto";
 import { BUNDLE_V03_MEDIA_TYPE, type Bundle, bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
-import { DSSEBundleBuilder, type Signer as SigstoreSigner } from "@sigstore/sign";
+import { DSSEBundleBuilder, type Signer as SigstoreSigner, type Witness } from "@sigstore/sign";
 import { cosignAlgFor, derToPem, digestOf, ecdsaRawToDer, type SignatureAlg, verifyRaw } from "./crypto.ts";
 import { type Descriptor, EMPTY_CONFIG, OCI_MANIFEST, type OciManifest } from "./notary.ts";
 import type { Signer } from "./signer.ts";
@@ -128,9 +128,13 @@ export function sigstoreKeySigner(signer: Signer): SigstoreSigner {
   };
 }
 
-/** A Sigstore bundle v0.3 with a DSSE envelope over an in-toto statement, built by @sigstore/sign (no witnesses). */
-export async function dsseBundle(signer: SigstoreSigner, statement: Buffer): Promise<Buffer> {
-  const builder = new DSSEBundleBuilder({ signer, witnesses: [] });
+/** A Sigstore bundle v0.3 with a DSSE envelope over an in-toto statement, built by @sigstore/sign (key-based: no witnesses). */
+export async function dsseBundle(
+  signer: SigstoreSigner,
+  statement: Buffer,
+  witnesses: Witness[] = [],
+): Promise<Buffer> {
+  const builder = new DSSEBundleBuilder({ signer, witnesses });
   const bundle = await builder.create({ data: statement, type: INTOTO_PAYLOAD_TYPE });
   return Buffer.from(JSON.stringify(bundleToJSON(bundle)));
 }

@@ -28,6 +28,7 @@ export {
   simpleSigningPayload,
 } from "./cosign.ts";
 export { type KeySpec, keySpecOf, type NotaryAlg, notaryAlgFor } from "./crypto.ts";
+export { isKeyless, type KeylessOptions, type KeylessSigning, keylessSigning } from "./keyless.ts";
 export {
   type KeyVaultKeyRef,
   type KeyVaultSignerOptions,

@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { type Logger, PlatformError } from "@platform/core";
 import type { RegistryClient } from "@platform/oci";
 import { pemCertificates } from "./crypto.ts";
+import { type KeylessSigning, keylessSigning } from "./keyless.ts";
 import { type KeyVaultSignerOptions, keyVaultSigner } from "./keyvault.ts";
 import { type CosignLayout, type SignFormat, type SignResult, signImage } from "./sign.ts";
 import { loadPemSigner, type Signer } from "./signer.ts";
@@ -40,18 +41,13 @@ export interface RunDeps {
 
 const resolvePath = (root: string, p: string) => (isAbsolute(p) ? p : join(root, p));
 
-/** The signer a `key` input names: a Key Vault key (azurekv://…) or a PEM file. */
+/** The signer a `key` input names: a Key Vault key (azurekv://…), a PEM file, or `keyless` (Fulcio via GitHub OIDC). */
 export async function openSigner(
   req: Pick<SignRequest, "key" | "certificateChain">,
   deps: RunDeps,
-): Promise<Signer> {
+): Promise<Signer | KeylessSigning> {
   const key = req.key.trim();
-  if (key === "keyless") {
-    throw new PlatformError("SIGN_KEYLESS_UNSUPPORTED", "Keyless signing is not available in this version", {
-      input: "key",
-      hint: "Use a Key Vault key (azurekv://<vault>/<key>) or a PEM key with certificate-chain.",
-    });
-  }
+  if (key === "keyless") return keylessSigning({ env: deps.env, log: deps.log });
   if (key.startsWith("azurekv://")) {
     const chain = req.certificateChain
       ? pemCertificates(await readFile(resolvePath(deps.root, req.certificateChain), "utf8"))
@@ -67,7 +63,7 @@ export async function openSigner(
 /** sign: resolve the signer, sign the image by digest, attach attestations. */
 export async function runSign(req: SignRequest, deps: RunDeps): Promise<SignResult> {
   const signer = await openSigner(req, deps);
-  deps.log.info(`signing ${req.imageRef} with ${signer.id} (${signer.alg})`);
+  deps.log.info(`signing ${req.imageRef} with ${signer.id}${"alg" in signer ? ` (${signer.alg})` : ""}`);
   return signImage({
     imageRef: req.imageRef,
     format: req.format,

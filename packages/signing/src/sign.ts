@@ -16,6 +16,7 @@ import {
   sigstoreKeySigner,
 } from "./cosign.ts";
 import { certThumbprint, sha256Hex, subjectOf, x509 } from "./crypto.ts";
+import { isKeyless, type KeylessSigning } from "./keyless.ts";
 import {
   type Descriptor,
   NOTARY_ARTIFACT_TYPE,
@@ -38,7 +39,8 @@ export interface SignOptions {
   /** repo@sha256:… (a tag alone is refused: sign what was scanned). */
   imageRef: string;
   format: SignFormat;
-  signer: Signer;
+  /** A key (local, Key Vault) or keyless signing through Fulcio. */
+  signer: Signer | KeylessSigning;
   /** The registry client; the image's repository is the store (unless `store` is given). */
   client?: RegistryClient;
   /** Where the image and its referrers live instead of the registry (e.g. an OCI layout). */
@@ -77,13 +79,29 @@ const REFERRER_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
 export async function signImage(opts: SignOptions): Promise<SignResult> {
   const log = opts.log ?? createLogger({ write() {} });
   const ref = parseImageDigestRef(opts.imageRef);
-  const { signer } = opts;
+  const keyless = isKeyless(opts.signer) ? opts.signer : undefined;
+  const signer = opts.signer as Signer;
   const store = storeFor(opts, ref);
   const now = opts.now ?? new Date();
-  const keyId = sha256Hex(signer.publicKey.export({ type: "spki", format: "der" }));
-  const wantNotation = opts.format !== "cosign";
+  if (keyless && opts.format === "notation") {
+    throw new PlatformError(
+      "SIGN_KEYLESS_NOTATION",
+      "Keyless signing makes cosign (sigstore) signatures only",
+      {
+        input: "format",
+        hint: "Notary Project signatures need a certificate chain your trust store holds: use a Key Vault or PEM key, or format: cosign.",
+      },
+    );
+  }
+  if (keyless && opts.format === "both")
+    log.warn("keyless: Notary Project signature skipped (cosign bundle only)");
+  const keyId = keyless
+    ? sha256Hex(`keyless:${keyless.identity}`)
+    : sha256Hex(signer.publicKey.export({ type: "spki", format: "der" }));
+  const wantNotation = !keyless && opts.format !== "cosign";
   const wantCosign = opts.format !== "notation";
-  const layout = opts.cosignLayout ?? "both";
+  // Keyless signatures live in the bundle (certificate and transparency-log entry inside it).
+  const layout = keyless ? "bundle" : (opts.cosignLayout ?? "both");
   if (wantNotation && signer.certificates.length === 0) {
     throw new PlatformError(
       "SIGNING_CHAIN_MISSING",
@@ -143,7 +161,8 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
     }
   }
 
-  const sigstore = wantCosign || sbom || opts.provenance ? sigstoreKeySigner(signer) : undefined;
+  const sigstore =
+    keyless?.sigstore ?? (wantCosign || sbom || opts.provenance ? sigstoreKeySigner(signer) : undefined);
   const attest = async (kind: SignedArtifact["kind"], predicateType: string, predicate: unknown) => {
     const found = ours(BUNDLE_MEDIA_TYPE, predicateType);
     if (found)
@@ -154,7 +173,7 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
       predicate,
       `${ref.registry}/${ref.repository}`,
     );
-    const bundle = await dsseBundle(sigstore!, statement);
+    const bundle = await dsseBundle(sigstore!, statement, keyless?.witnesses);
     return pushReferrer(kind, bundleManifest(bundle, target, predicateType, now), bundle);
   };
 
@@ -167,11 +186,15 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
       await attest("provenance", SLSA_PROVENANCE_V1, githubProvenance(opts.provenance, { finishedOn: now })),
     );
   }
-  const identity = signer.certificates[0] ? subjectOf(x509(signer.certificates[0])) : `key sha256:${keyId}`;
+  const identity = keyless
+    ? keyless.identity
+    : signer.certificates[0]
+      ? subjectOf(x509(signer.certificates[0]))
+      : `key sha256:${keyId}`;
   return {
     image: `${ref.registry}/${ref.repository}@${subject.digest}`,
     digest: subject.digest,
-    signer: signer.id,
+    signer: (keyless ?? signer).id,
     identity,
     signatures,
     referrers: [...signatures.filter((s) => s.mode !== "sig-tag"), ...referrers],
