@@ -15,7 +15,7 @@ import { type PeerName, requirePeers } from "../peers/index.ts";
 export type RegistryKind = "olareg" | "distribution";
 
 export interface RunningRegistry {
-  /** `127.0.0.1:<port>`: the registry part of an image reference. */
+  /** `127.0.0.1:<port>` (or `[::1]:<port>`): the registry part of an image reference. */
   host: string;
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -41,6 +41,8 @@ export interface RegistryTokenAuth {
 export interface StartRegistryOptions {
   /** docker-registry only: require Bearer tokens from this token service. */
   auth?: RegistryTokenAuth;
+  /** olareg only: listen on IPv6 loopback (`[::1]:<port>`) instead of 127.0.0.1. */
+  ipv6?: boolean;
   /** olareg only: keep content on disk (in the registry's temp dir) instead of memory — for big pushes. */
   storage?: "mem" | "dir";
 }
@@ -63,8 +65,9 @@ export async function startRegistry(
   const dir = await mkdtemp(join(tmpdir(), `registry-${kind}-`));
   let lastErr: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const host = `127.0.0.1:${port}`;
+    const ipv6 = kind === "olareg" && opts.ipv6 === true;
+    const port = await freePort(ipv6 ? "::1" : "127.0.0.1");
+    const host = ipv6 ? `[::1]:${port}` : `127.0.0.1:${port}`;
     const url = `http://${host}`;
     let args: string[];
     if (kind === "olareg") {
@@ -72,7 +75,7 @@ export async function startRegistry(
       args = [
         "serve",
         "--addr",
-        "127.0.0.1",
+        ipv6 ? "::1" : "127.0.0.1",
         "--port",
         String(port),
         "--store-type",
@@ -179,9 +182,9 @@ async function probeReferrers(url: string, auth: boolean): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
+async function freePort(address = "127.0.0.1"): Promise<number> {
   const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  await new Promise<void>((r) => srv.listen(0, address, r));
   const { port } = srv.address() as { port: number };
   await new Promise<void>((r) => srv.close(() => r()));
   return port;

@@ -8,7 +8,7 @@ import { memoryLogger } from "@platform/core";
 import { copyImage, MediaType, OciLayout, RegistryClient } from "@platform/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
-import { artifact, pushArtifact, pushImage, randomImage } from "./images.ts";
+import { artifact, pushArtifact, pushImage, randomImage, randomIndex } from "./images.ts";
 
 const ok = requireRegistry("olareg").ok && requireRegistry("distribution").ok;
 
@@ -143,5 +143,51 @@ describe.skipIf(!ok)("copyImage", () => {
     ).rejects.toThrow(/denied/);
     expect(await c.tryResolve(`${dist.host}/broken/dst:v1`)).toBeUndefined();
     expect(await c.tryResolve(`${dist.host}/broken/dst@${img.descriptor.digest}`)).toBeUndefined();
+  });
+
+  it("copies a multi-platform index: children by digest, a child's referrer too, the tag last", async () => {
+    const c = new RegistryClient({ log: memoryLogger() });
+    const idx = randomIndex();
+    const srcRepo = { registry: ola.host, repository: "multi/src" };
+    for (const img of idx.images) await pushImage(c, srcRepo, img);
+    await c.putManifest(srcRepo, idx.manifest, MediaType.ociIndex, "v1");
+    // A signature on the index and an SBOM on the arm64 child.
+    const sig = artifact(idx.descriptor, "application/vnd.cncf.notary.signature", "sig-index");
+    const sbom = artifact(idx.images[1]!.descriptor, "application/spdx+json", "sbom-arm64");
+    await pushArtifact(c, srcRepo, sig);
+    await pushArtifact(c, srcRepo, sbom);
+    const r = await copyImage(`${ola.host}/multi/src:v1`, `${dist.host}/multi/dst:v1`, { client: c });
+    expect(r.mediaType).toBe(MediaType.ociIndex);
+    expect(r.manifests).toBe(5); // index, two children, two referrers
+    expect(r.referrers.map((d) => d.digest).sort()).toEqual(
+      [sig.descriptor.digest, sbom.descriptor.digest].sort(),
+    );
+    const dst = { registry: dist.host, repository: "multi/dst" };
+    for (const img of idx.images) {
+      const m = await c.getManifest(`${dist.host}/multi/dst@${img.descriptor.digest}`);
+      expect(m.digest).toBe(img.descriptor.digest);
+    }
+    expect((await c.resolve(`${dist.host}/multi/dst:v1`)).digest).toBe(idx.descriptor.digest);
+    const childRefs = await c.listReferrers({ ...dst, digest: idx.images[1]!.descriptor.digest });
+    expect(childRefs.descriptors.map((d) => d.digest)).toEqual([sbom.descriptor.digest]);
+  });
+
+  it("works over IPv6 loopback ([::1]:port references)", async () => {
+    const v6 = await startRegistry("olareg", { ipv6: true }).catch(() => undefined);
+    if (!v6) {
+      console.warn("SKIP: olareg could not listen on [::1] (no IPv6 loopback here)");
+      return;
+    }
+    try {
+      expect(v6.host).toMatch(/^\[::1\]:\d+$/);
+      const c = new RegistryClient({ log: memoryLogger() });
+      const img = randomImage([500]);
+      await pushImage(c, { registry: v6.host, repository: "six/app" }, img, "v1");
+      expect((await c.resolve(`${v6.host}/six/app:v1`)).digest).toBe(img.descriptor.digest);
+      const out = await copyImage(`${v6.host}/six/app:v1`, `${ola.host}/from-six/app:v1`, { client: c });
+      expect(out.digest).toBe(img.descriptor.digest);
+    } finally {
+      await v6.stop();
+    }
   });
 });

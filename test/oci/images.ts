@@ -95,3 +95,22 @@ export async function pushArtifact(client: RegistryClient, repo: Repo, a: Return
   await client.pushBlob(repo, a.layer);
   return client.pushReferrer(repo, a.manifest, MediaType.ociManifest);
 }
+
+/** A two-platform OCI index (linux/amd64, linux/arm64) over two random images. */
+export function randomIndex() {
+  const images = [randomImage([700]), randomImage([900])];
+  const platforms = [
+    { os: "linux", architecture: "amd64" },
+    { os: "linux", architecture: "arm64" },
+  ];
+  const manifest = encodeJson({
+    schemaVersion: 2,
+    mediaType: MediaType.ociIndex,
+    manifests: images.map((img, i) => ({ ...img.descriptor, platform: platforms[i] })),
+  });
+  return {
+    images,
+    manifest,
+    descriptor: { mediaType: MediaType.ociIndex, digest: sha256Digest(manifest), size: manifest.byteLength },
+  };
+}

@@ -739,7 +739,15 @@ export class RegistryClient {
       res = await fetchWithRetry(
         url,
         { method: init.method, headers, body: init.body as RequestInit["body"] },
-        { ...this.retry, fetch: this.counting(), log: this.log },
+        {
+          ...this.retry,
+          // An upload attempt may take as long as its size needs at a slow 1 MB/s, beyond the default 30 s.
+          ...(init.body && init.body.byteLength > 1_000_000 && this.retry.attemptTimeoutMs === undefined
+            ? { attemptTimeoutMs: 30_000 + init.body.byteLength / 1000 }
+            : {}),
+          fetch: this.counting(),
+          log: this.log,
+        },
       );
       // Relative Locations resolve against the URL that answered; a custom fetch may not set it.
       if (!res.url) Object.defineProperty(res, "url", { value: url });
