@@ -75,7 +75,7 @@ export async function startRegistry(
       args = [
         "serve",
         "--addr",
-        ipv6 ? "::1" : "127.0.0.1",
+        ipv6 ? "[::1]" : "127.0.0.1",
         "--port",
         String(port),
         "--store-type",
