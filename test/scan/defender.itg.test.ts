@@ -3,75 +3,18 @@
 // api-version names, every row served is a SecuritySubAssessment per the Microsoft.Security spec, rows are
 // the Learn-documented MDVM shape and the swagger's own example, pages follow $skipToken, and a 429 with
 // Retry-After is waited out.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { memoryLogger } from "@platform/core";
 import { evaluateGate, queryDefenderFindings, resourceGraphClient } from "@platform/scan";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ArmFake, SPECS_ROOT, startArmFake } from "../fakes/arm/index.ts";
+import { mdvmRow, queriedDigest, RG_SPEC, type Row, SEC_SPEC, SUB, swaggerExample } from "./defender-rows.ts";
 
-const RG_SPEC = "resourcegraph/resource-manager/Microsoft.ResourceGraph/stable/2024-04-01/resourcegraph.json";
-const SEC_SPEC =
-  "security/resource-manager/Microsoft.Security/preview/2019-01-01-preview/subAssessments.json";
-const FIXTURES = join(import.meta.dirname, "..", "fixtures");
-const SUB = "6f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 const OTHER = `sha256:${"cd".repeat(32)}`;
 const credential = {
   getToken: async () => ({ token: "fake-arm-token", expiresOnTimestamp: Date.now() + 3_600_000 }),
 };
-
-// biome-ignore lint/suspicious/noExplicitAny: fixture rows are JSON edited by path in the test
-type Row = Record<string, any>;
-const learnRow: Row = JSON.parse(readFileSync(join(FIXTURES, "scan/defender/mdvm-row.learn.json"), "utf8"));
-const swaggerExample = JSON.parse(
-  readFileSync(
-    join(
-      SPECS_ROOT,
-      "security/resource-manager/Microsoft.Security/preview/2019-01-01-preview/examples/SubAssessments/ListSubscriptionSubAssessments_example.json",
-    ),
-    "utf8",
-  ),
-);
-
-/** A documented MDVM row with other values: only values change, never the shape. */
-function mdvmRow(
-  n: number,
-  digest: string,
-  v: {
-    id: string;
-    pkg: string;
-    version: string;
-    fixed: string;
-    severity: string;
-    category: "OS" | "Language";
-    code?: string;
-  },
-): Row {
-  const row: Row = structuredClone(learnRow);
-  row.id = `/subscriptions/${SUB}/resourceGroups/rg-acr/providers/Microsoft.ContainerRegistry/registries/northwind/providers/Microsoft.Security/assessments/c0b7cfc6-3172-465a-b378-53c7ff2cc0d5/subassessments/${n.toString(16).padStart(8, "0")}-0000-4000-8000-000000000000`;
-  row.name = row.id.split("/").pop();
-  row.subscriptionId = SUB;
-  const p = row.properties;
-  p.id = v.id;
-  p.displayName = v.id;
-  // status.severity has no Critical (Low/Medium/High); the CVE's own severity carries it.
-  p.status = { severity: v.severity === "Critical" ? "High" : v.severity, code: v.code ?? "Unhealthy" };
-  p.additionalData.vulnerabilityDetails.severity = v.severity;
-  p.additionalData.vulnerabilityDetails.cveId = v.id;
-  p.additionalData.artifactDetails.digest = digest;
-  p.additionalData.artifactDetails.repositoryName = "quarantine/orders-api";
-  p.additionalData.artifactDetails.registryHost = "northwind.azurecr.io";
-  Object.assign(p.additionalData.softwareDetails, {
-    packageName: v.pkg,
-    version: v.version,
-    fixedVersion: v.fixed,
-    category: v.category,
-    language: v.category === "OS" ? "" : "python",
-    fixStatus: v.fixed ? "FixAvailable" : "NoFixAvailable",
-  });
-  return row;
-}
 
 const table: Row[] = [
   ...Array.from({ length: 5 }, (_, i) =>
@@ -128,7 +71,7 @@ describe("Defender findings via Resource Graph", () => {
         // A page of 2 rows per request; the skip token is the next offset, as an opaque string.
         Resources: (req) => {
           const body = req.body as { query: string; options?: { $skipToken?: string; $top?: number } };
-          const digest = /imageDigest == "(sha256:[a-f0-9]{64})"/.exec(body.query)?.[1];
+          const digest = queriedDigest(body);
           const rows = table.filter(
             (r) =>
               (r.properties.additionalData.artifactDetails?.digest ??

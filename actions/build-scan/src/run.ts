@@ -1,7 +1,14 @@
-import { createAzureCredential, isTrustedImage, loadConfig, parseImageRef } from "@platform/core";
+import { isTrustedImage, loadConfig, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import { acrCredentials, RegistryClient } from "@platform/oci";
-import { acrLookup, buildScan, resourceGraphClient, spawnExec, writeScanSummary } from "@platform/scan";
+import {
+  acrLookup,
+  buildScan,
+  lazyAzureCredential,
+  resourceGraphClient,
+  spawnExec,
+  writeScanSummary,
+} from "@platform/scan";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
 
@@ -17,16 +24,7 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
   const { config } = await loadConfig(`${ctx.workspace}/${i.config ?? "platform.yaml"}`, {
     explicit: i.config !== undefined && i.config !== "platform.yaml",
   });
-  // Azure only when it is needed: ACR sign-in and Defender each create the credential on first use.
-  let credential: ReturnType<typeof createAzureCredential> | undefined;
-  const azure = () => {
-    credential ??= createAzureCredential({ env: ctx.env, log: ctx.log });
-    return credential;
-  };
-  const lazyCredential = {
-    getToken: (...a: Parameters<ReturnType<typeof createAzureCredential>["getToken"]>) =>
-      azure().getToken(...a),
-  };
+  const lazyCredential = lazyAzureCredential(ctx.env, ctx.log);
   const client = new RegistryClient({ log: ctx.log, credentials: acrCredentials(lazyCredential) });
   const subscriptions = i.subscription.length
     ? i.subscription

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createAzureCredential, type Logger } from "@platform/core";
+import type { Logger } from "@platform/core";
 import {
   acrCredentials,
   describeBytes,
@@ -16,6 +16,7 @@ import {
   type BuildScanResult,
   buildScan,
   type FailOn,
+  lazyAzureCredential,
   renderScanTable,
   resourceGraphClient,
   spawnExec,
@@ -34,13 +35,7 @@ interface BuildScanIo {
 type Deps = Parameters<typeof buildScan>[1];
 
 function deps(io: BuildScanIo, tempDir: string, subscriptions: string[] = []): Deps {
-  let credential: ReturnType<typeof createAzureCredential> | undefined;
-  const lazy = {
-    getToken: (...a: Parameters<ReturnType<typeof createAzureCredential>["getToken"]>) => {
-      credential ??= createAzureCredential({ env: io.env, log: io.log });
-      return credential.getToken(...a);
-    },
-  };
+  const lazy = lazyAzureCredential(io.env, io.log);
   const graph = () => resourceGraphClient(lazy, { endpoint: io.env.PLATFORM_ARM_ENDPOINT });
   return {
     client: new RegistryClient({ log: io.log, credentials: acrCredentials(lazy) }),

@@ -235,8 +235,10 @@ export function resourceGraphClient(
   credential: ConstructorParameters<typeof ResourceGraphClient>[0],
   opts: { endpoint?: string; ca?: string } = {},
 ): ResourceGraphQuery {
+  const endpoint = opts.endpoint?.replace(/\/+$/, "");
   return new ResourceGraphClient(credential, {
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    // A sovereign cloud's Resource Manager is also the token audience.
+    ...(endpoint ? { endpoint, credentials: { scopes: [`${endpoint}/.default`] } } : {}),
     ...(opts.ca ? { tlsOptions: { ca: opts.ca } } : {}),
   });
 }
