@@ -10,22 +10,18 @@ import {
   runFleetUpdate,
   updateRunRows,
 } from "@platform/aks";
-import { createAzureCredential } from "@platform/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AksFake, startAksFake } from "../fakes/aks.ts";
-import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
-import { northwind } from "./helpers.ts";
+import { northwind, startSignIn } from "./helpers.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
-let github: GitHubOidcFake;
-let entra: EntraFake;
+let signIn: Awaited<ReturnType<typeof startSignIn>>;
 let aks: AksFake;
 
 beforeAll(async () => {
-  github = await startGitHubOidcFake();
-  entra = await startEntraFake({ trust: github });
+  signIn = await startSignIn();
 });
-afterAll(() => Promise.all([github.close(), entra.close()]));
+afterAll(() => signIn.close());
 afterEach(async () => {
   expect(aks.arm.mismatches).toEqual([]);
   await aks.close();
@@ -49,13 +45,7 @@ async function start() {
     clusters: MEMBERS.map((m) => m.cluster),
     fleets: [{ resourceGroup: "rg-fleet", name: "northwind-fleet", members: MEMBERS.map((m) => m.ref) }],
   });
-  const credential = createAzureCredential({
-    env: { ...github.env, AZURE_TENANT_ID: "tenant-1", AZURE_CLIENT_ID: "client-1" },
-    authorityHost: entra.url,
-    disableInstanceDiscovery: true,
-    clientOptions: { tlsOptions: { ca: entra.ca } },
-  });
-  return createAksClients(credential, SUB, { armEndpoint: aks.url, ca: aks.arm.ca });
+  return createAksClients(signIn.credential(), SUB, { armEndpoint: aks.url, ca: aks.arm.ca });
 }
 
 describe("Fleet update runs", () => {

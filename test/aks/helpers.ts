@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterSnapshot } from "@platform/aks";
+import { createAzureCredential } from "@platform/core";
+import { startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 import { REPO_ROOT } from "../peers/index.ts";
 
 /** The Northwind cluster description (the demo's), with the overrides a scenario needs. */
@@ -25,4 +27,29 @@ export function windowAround(now: Date, open: boolean): ClusterSnapshot["mainten
     { name: "aksManagedAutoUpgradeSchedule", window },
     { name: "aksManagedNodeOSUpgradeSchedule", window },
   ];
+}
+
+/** The GitHub OIDC and Entra fakes, and core's credential signing in through them (the action's path). */
+export async function startSignIn() {
+  const github = await startGitHubOidcFake();
+  const entra = await startEntraFake({ trust: github });
+  const env = {
+    ...github.env,
+    AZURE_TENANT_ID: "4f1c2d3e-0000-4000-8000-000000000001",
+    AZURE_CLIENT_ID: "9a8b7c6d-0000-4000-8000-000000000002",
+  };
+  return {
+    github,
+    entra,
+    /** The variables a job with `id-token: write` and the two Azure IDs sees. */
+    env,
+    credential: () =>
+      createAzureCredential({
+        env,
+        authorityHost: entra.url,
+        disableInstanceDiscovery: true,
+        clientOptions: { tlsOptions: { ca: entra.ca } },
+      }),
+    close: () => Promise.all([github.close(), entra.close()]),
+  };
 }

@@ -10,26 +10,22 @@ import {
   planCluster,
   type UpgradePlan,
 } from "@platform/aks";
-import { createAzureCredential } from "@platform/core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type AksFake, startAksFake } from "../fakes/aks.ts";
-import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
-import { northwind, windowAround } from "./helpers.ts";
+import { northwind, startSignIn, windowAround } from "./helpers.ts";
 
 const SUB = "00000000-0000-0000-0000-000000000001";
 const RG = "rg-northwind-prod";
-let github: GitHubOidcFake;
-let entra: EntraFake;
+let signIn: Awaited<ReturnType<typeof startSignIn>>;
 let aks: AksFake;
 let dir: string;
 
 beforeAll(async () => {
-  github = await startGitHubOidcFake();
-  entra = await startEntraFake({ trust: github });
+  signIn = await startSignIn();
   dir = await mkdtemp(join(tmpdir(), "aks-itg-"));
 });
 afterAll(async () => {
-  await Promise.all([github.close(), entra.close()]);
+  await signIn.close();
   await rm(dir, { recursive: true, force: true });
 });
 afterEach(async () => {
@@ -38,12 +34,7 @@ afterEach(async () => {
 });
 
 function clients(): (s: string) => AksClients {
-  const credential = createAzureCredential({
-    env: { ...github.env, AZURE_TENANT_ID: "tenant-1", AZURE_CLIENT_ID: "client-1" },
-    authorityHost: entra.url,
-    disableInstanceDiscovery: true,
-    clientOptions: { tlsOptions: { ca: entra.ca } },
-  });
+  const credential = signIn.credential();
   return (s) => createAksClients(credential, s, { armEndpoint: aks.url, ca: aks.arm.ca });
 }
 
@@ -74,7 +65,7 @@ describe("plan against the AKS fake", () => {
     expect(p.cluster.etag).toBe(aks.cluster(RG, "aks-northwind-prod").etag);
     // get, upgrade profile, pools, versions, maintenance, one pool profile per pool.
     expect(aks.arm.requests.length).toBe(7);
-    expect(entra.issued.map((i) => i.scope)).toEqual([`${aks.url}/.default`]);
+    expect(signIn.entra.issued.map((i) => i.scope)).toEqual([`${aks.url}/.default`]);
   });
 
   it("an operation in progress is a blocker", async () => {

@@ -5,9 +5,8 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { northwind, windowAround } from "../aks/helpers.ts";
+import { northwind, startSignIn, windowAround } from "../aks/helpers.ts";
 import { type AksFake, startAksFake } from "../fakes/aks.ts";
-import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 import { runBundledAction } from "../harness/run-action.ts";
 import { REPO_ROOT, requirePeers } from "../peers/index.ts";
 
@@ -15,21 +14,19 @@ const SUB = "00000000-0000-0000-0000-000000000001";
 const RG = "rg-northwind-prod";
 const CLUSTER = "aks-northwind-prod";
 const peers = requirePeers("kustomize", "helm");
-let github: GitHubOidcFake;
-let entra: EntraFake;
+let signIn: Awaited<ReturnType<typeof startSignIn>>;
 let aks: AksFake;
 let ws: string;
 
 beforeAll(async () => {
-  github = await startGitHubOidcFake();
-  entra = await startEntraFake({ trust: github });
+  signIn = await startSignIn();
   ws = await mkdtemp(join(tmpdir(), "cluster-upgrade-ws-"));
   await cp(join(REPO_ROOT, "test", "fixtures", "aks", "config-repo"), join(ws, "config-repo"), {
     recursive: true,
   });
 });
 afterAll(async () => {
-  await Promise.all([github.close(), entra.close()]);
+  await signIn.close();
   await rm(ws, { recursive: true, force: true });
 });
 afterEach(async () => {
@@ -41,14 +38,15 @@ async function start(over: Parameters<typeof northwind>[0] = {}) {
   aks = await startAksFake({
     clusters: [northwind({ maintenance: windowAround(new Date(), true), ...over })],
   });
-  await writeFile(join(ws, "ca.pem"), `${entra.ca}\n${aks.arm.ca}\n`);
+  await trustFakes();
 }
+
+/** NODE_EXTRA_CA_CERTS for the action: the Entra and ARM fakes' self-signed certificates. */
+const trustFakes = () => writeFile(join(ws, "ca.pem"), `${signIn.entra.ca}\n${aks.arm.ca}\n`);
 
 function env(): Record<string, string> {
   return {
-    ...github.env,
-    AZURE_TENANT_ID: "4f1c2d3e-0000-4000-8000-000000000001",
-    AZURE_CLIENT_ID: "9a8b7c6d-0000-4000-8000-000000000002",
+    ...signIn.env,
     NODE_EXTRA_CA_CERTS: join(ws, "ca.pem"),
     ...(peers.ok ? { PLATFORM_KUSTOMIZE: peers.paths.kustomize!, PLATFORM_HELM: peers.paths.helm! } : {}),
   };
@@ -59,7 +57,7 @@ function inputs(extra: Record<string, string>): Record<string, string> {
     "resource-group": RG,
     cluster: CLUSTER,
     "arm-endpoint": aks.url,
-    "authority-host": entra.url,
+    "authority-host": signIn.entra.url,
     "poll-interval": "0.05",
     ...extra,
   };
@@ -88,8 +86,8 @@ describe("cluster-upgrade bundled action", () => {
     ]);
     expect(JSON.parse(await readFile(join(ws, "two-minor.json"), "utf8")).steps).toHaveLength(6);
     expect(r.summary).toContain("## Upgrade plan for aks-northwind-prod: 1.30.7 → 1.32.4");
-    expect(entra.issued.at(-1)?.scope).toBe(`${aks.url}/.default`);
-    expect(r.masked).toContain(entra.issued.at(-1)?.accessToken);
+    expect(signIn.entra.issued.at(-1)?.scope).toBe(`${aks.url}/.default`);
+    expect(r.masked).toContain(signIn.entra.issued.at(-1)?.accessToken);
   });
 
   it.skipIf(!peers.ok)(
@@ -209,7 +207,7 @@ describe("cluster-upgrade bundled action, fleet mode", () => {
         },
       ],
     });
-    await writeFile(join(ws, "ca.pem"), `${entra.ca}\n${aks.arm.ca}\n`);
+    await trustFakes();
     const fleet = { cluster: "", fleet: "northwind-fleet", "resource-group": "rg-fleet" };
     const plan = await run({
       ...fleet,

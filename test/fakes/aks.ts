@@ -247,6 +247,14 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
       "ResourceNotFound",
       `The Resource 'Microsoft.ContainerService/fleets/${req.params.fleetName}' under resource group '${req.params.resourceGroupName}' was not found.`,
     );
+  const findRun = (req: ArmRequest, ctx: ArmContext): FakeRun | ArmReply => {
+    const f = findFleet(req, ctx);
+    if ("status" in f) return f;
+    return (
+      runs.get(`${key(f.resourceGroup, f.name)}/${req.params.updateRunName}`) ??
+      ctx.error(404, "ResourceNotFound", `Update run ${req.params.updateRunName} not found.`)
+    );
+  };
   const fleetId = (f: FakeFleet, sub: string) =>
     `/subscriptions/${sub}/resourceGroups/${f.resourceGroup}/providers/Microsoft.ContainerService/fleets/${f.name}`;
   const runJson = (r: FakeRun, sub: string) => ({
@@ -619,21 +627,15 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
         });
       },
       UpdateRuns_Get(req, ctx) {
-        const f = findFleet(req, ctx);
-        if ("status" in f) return f;
-        const r = runs.get(`${key(f.resourceGroup, f.name)}/${req.params.updateRunName}`);
-        if (!r)
-          return ctx.error(404, "ResourceNotFound", `Update run ${req.params.updateRunName} not found.`);
+        const r = findRun(req, ctx);
+        if ("status" in r) return r;
         const body = runJson(r, req.params.subscriptionId!);
         advance(r);
         return { status: 200, body };
       },
       UpdateRuns_Start(req, ctx) {
-        const f = findFleet(req, ctx);
-        if ("status" in f) return f;
-        const r = runs.get(`${key(f.resourceGroup, f.name)}/${req.params.updateRunName}`);
-        if (!r)
-          return ctx.error(404, "ResourceNotFound", `Update run ${req.params.updateRunName} not found.`);
+        const r = findRun(req, ctx);
+        if ("status" in r) return r;
         if (r.state !== "NotStarted")
           return ctx.error(
             409,

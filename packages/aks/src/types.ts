@@ -109,15 +109,12 @@ export type TargetSpec = "latest-patch" | "latest-minor" | string;
 export interface UpgradePlan {
   schema: "platform.aks/upgrade-plan@1";
   createdAt: string;
-  cluster: {
-    id: string;
-    subscription: string;
-    resourceGroup: string;
-    name: string;
-    location: string;
-    etag?: string;
-    kubernetesVersion: string;
-    pools: Array<{ name: string; etag?: string; orchestratorVersion: string; nodeImageVersion?: string }>;
+  /** The cluster as it was read: apply compares its ETags with the live ones. */
+  cluster: Pick<
+    ClusterSnapshot,
+    "id" | "subscription" | "resourceGroup" | "name" | "location" | "etag" | "kubernetesVersion"
+  > & {
+    pools: Array<Pick<PoolSnapshot, "name" | "etag" | "orchestratorVersion" | "nodeImageVersion">>;
   };
   target: { requested: TargetSpec; version: string; path: string[] };
   pools: string[];
