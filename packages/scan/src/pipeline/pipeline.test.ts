@@ -19,24 +19,15 @@ function fakeExec(answers: Record<string, { code: number; stdout?: string; stder
 }
 
 describe("pickBuilder", () => {
-  it("auto takes buildx only when the plugin answers and a daemon is reachable", async () => {
-    const env = {};
-    expect(
-      await pickBuilder(
-        "auto",
-        fakeExec({ "docker buildx": { code: 0 }, "docker info": { code: 0, stdout: "28.2.2\n" } }).exec,
-        env,
-      ),
-    ).toBe("buildx");
-    expect(
-      await pickBuilder(
-        "auto",
-        fakeExec({ "docker buildx": { code: 0 }, "docker info": { code: 1, stderr: "Cannot connect" } }).exec,
-        env,
-      ),
-    ).toBe("buildah");
-    expect(await pickBuilder("auto", fakeExec({}).exec, env)).toBe("buildah");
-    expect(await pickBuilder("buildx", fakeExec({}).exec, env)).toBe("buildx");
+  const daemon = { "docker buildx": { code: 0 }, "docker info": { code: 0, stdout: "28.2.2\n" } };
+  const noDaemon = { "docker buildx": { code: 0 }, "docker info": { code: 1, stderr: "Cannot connect" } };
+  it.each([
+    ["auto", daemon, "buildx"],
+    ["auto", noDaemon, "buildah"],
+    ["auto", {}, "buildah"],
+    ["buildx", {}, "buildx"],
+  ] as const)("%s with %o picks %s", async (builder, answers, expected) => {
+    expect(await pickBuilder(builder, fakeExec(answers).exec, {})).toBe(expected);
   });
 });
 
