@@ -109,12 +109,25 @@ describe("apply against the AKS fake", () => {
     const c = aks.cluster(RG, "aks-northwind-prod");
     expect(c.kubernetesVersion).toBe("1.30.10");
     expect([...c.pools.values()].map((x) => x.orchestratorVersion)).toEqual(["1.30.10", "1.30.10"]);
+    // Every PUT carried the ETag the resource had when it was read.
+    expect(c.ifMatch).toHaveLength(3);
+    for (const m of c.ifMatch) expect(m.sent).toBe(m.current);
     const puts = aks.arm.requests.filter((x) => x.method === "PUT");
     expect(puts.map((x) => x.operationId)).toEqual([
       "ManagedClusters_CreateOrUpdate",
       "AgentPools_CreateOrUpdate",
       "AgentPools_CreateOrUpdate",
     ]);
+  });
+
+  it("409 OperationNotAllowed when someone else's operation started after the plan: stops with what to do", async () => {
+    await start();
+    const p = await plan("latest-patch");
+    aks.cluster(RG, "aks-northwind-prod").pools.get("apps")!.provisioningState = "Scaling";
+    const r = await apply(p, "s7.json");
+    expect(r).toMatchObject({ status: "failed", step: "control-plane@1.30.10", code: "OperationNotAllowed" });
+    if (r.status === "failed") expect(r.fix).toMatch(/wait for it to finish/);
+    expect(aks.arm.requests.find((x) => x.method === "PUT")?.status).toBe(409);
   });
 
   it("refuses a stale plan (the cluster changed since)", async () => {

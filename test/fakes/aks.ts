@@ -55,6 +55,8 @@ export interface FakeCluster {
   pools: Map<string, FakePool>;
   /** APIs AKS saw in use in the last 12 hours, which block a minor upgrade to/after the version they are removed in. */
   deprecatedApiUsage?: Array<{ api: string; removedIn: string }>;
+  /** If-Match of every PUT to the cluster or its pools, with the ETag the resource had then. */
+  ifMatch: Array<{ sent?: string; current: string }>;
   /** The override last sent with a control-plane PUT. */
   override?: { forceUpgrade?: boolean; until?: string };
 }
@@ -113,6 +115,7 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
       etag: c.etag ?? newEtag(),
       kubernetesVersion: c.kubernetesVersion,
       provisioningState: c.provisioningState ?? "Succeeded",
+      ifMatch: [],
       pools: new Map(
         c.pools.map((p) => [p.name, { vmSize: "Standard_D4ds_v5", ...p, etag: p.etag ?? newEtag() }]),
       ),
@@ -370,6 +373,7 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
       ManagedClusters_CreateOrUpdate(req, ctx) {
         const c = find(req, ctx);
         if (isReply(c)) return c;
+        c.ifMatch.push({ sent: header(req, "if-match"), current: c.etag });
         const pre = ctx.ifMatch(req, c.etag) ?? busy(c, ctx);
         if (pre) return pre;
         const props =
@@ -497,6 +501,7 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
         if (isReply(c)) return c;
         const p = c.pools.get(req.params.agentPoolName!);
         if (!p) return ctx.error(404, "NotFound", `Agent pool ${req.params.agentPoolName} not found.`);
+        c.ifMatch.push({ sent: header(req, "if-match"), current: p.etag! });
         const pre = ctx.ifMatch(req, p.etag) ?? busy(c, ctx);
         if (pre) return pre;
         const target =
@@ -683,6 +688,11 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
     },
     close: () => arm.close(),
   };
+}
+
+function header(req: ArmRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function maintenanceJson(clusterId: string, m: ClusterSnapshot["maintenance"][number]) {
