@@ -130,6 +130,20 @@ describe("apply against the AKS fake", () => {
     expect(aks.arm.requests.find((x) => x.method === "PUT")?.status).toBe(409);
   });
 
+  it("node images only, when the version is current: POST upgradeNodeImageVersion per pool (Location polling)", async () => {
+    const base = northwind();
+    await start({
+      kubernetesVersion: "1.30.10",
+      pools: base.pools.map((x) => ({ ...x, orchestratorVersion: "1.30.10" })),
+    });
+    const p = await plan("latest-patch");
+    expect(p.steps.map((s) => s.id)).toEqual(["node-image:system", "node-image:apps"]);
+    expect((await apply(p, "s8.json")).status).toBe("succeeded");
+    const pools = [...aks.cluster(RG, "aks-northwind-prod").pools.values()];
+    expect(pools.map((x) => x.nodeImageVersion)).toEqual(pools.map((x) => x.latestNodeImageVersion));
+    expect(aks.arm.count("AgentPools_UpgradeNodeImageVersion")).toBe(2);
+  });
+
   it("refuses a stale plan (the cluster changed since)", async () => {
     await start();
     const p = await plan("latest-patch");
