@@ -199,6 +199,9 @@ export async function applyPlan(c: AksClients, o: ApplyOptions): Promise<ApplyRe
     if (etag && live.pools[pool] !== etag)
       drift.push(`pool ${pool} etag ${etag} → ${live.pools[pool] ?? "(gone)"}`);
   }
+  // Without ETags (older API versions), the version itself tells whether someone upgraded meanwhile.
+  if (!resumed && live.version !== plan.cluster.kubernetesVersion)
+    drift.push(`Kubernetes ${plan.cluster.kubernetesVersion} → ${live.version}`);
   if (drift.length) {
     throw new PlatformError(
       "AKS_PLAN_STALE",
