@@ -2,7 +2,7 @@
 // referrers API): buildah builds a small image from a Dockerfile (vfs storage, chroot isolation, its own
 // storage root), the action pushes it by digest, gates a Trivy report, and promotes quarantine → trusted on
 // the same registry by blob mount. skopeo, an independent client, checks what landed where.
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ import { requirePeers } from "../peers/index.ts";
 
 const run = promisify(execFile);
 const peers = requirePeers("olareg", "skopeo", "buildah");
+const trivyInstalled = spawnSync("trivy", ["--version"]).status === 0;
 const FIXTURE = join(import.meta.dirname, "..", "fixtures", "scan", "trivy", "image-mixed.json");
 
 let registry: RunningRegistry;
@@ -262,4 +263,18 @@ describe.skipIf(!peers.ok)("build-scan bundled action against olareg", () => {
     expect(n.stdout).toMatch(/never tagged or promoted \(input: scanner\)/);
     expect(await inspect(`${registry.host}/q/app:latest`)).toBeUndefined();
   });
+
+  it.skipIf(trivyInstalled)(
+    "without Trivy and without a report it stops before building or pushing",
+    async () => {
+      const r = await action({ context: "ok", image: `${registry.host}/notrivy/app` });
+      expect(r.code).toBe(1);
+      expect(r.stdout).toMatch(/trivy is not installed and no scan-report was given \(input: scan-report\)/);
+      expect(r.stdout).not.toMatch(/building|pushing/);
+      // Nothing was pushed: the registry knows no tags for the repository.
+      const res = await fetch(`${registry.url}/v2/notrivy/app/tags/list`);
+      const tags = res.ok ? ((await res.json()) as { tags?: string[] | null }).tags : undefined;
+      expect(tags ?? []).toEqual([]);
+    },
+  );
 });

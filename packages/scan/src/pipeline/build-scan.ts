@@ -19,7 +19,7 @@ import { loadScanWaivers } from "../waivers.ts";
 import type { AcrPromotion } from "./acr.ts";
 import { type Builder, type BuiltImage, buildImage } from "./build.ts";
 import type { Exec } from "./exec.ts";
-import { type Scanner, scanImage } from "./scanners.ts";
+import { type Scanner, scanImage, trivyAvailable, trivyMissing } from "./scanners.ts";
 
 /** The build-scan inputs (DESIGN.md's action table), with paths relative to `root`. */
 export interface BuildScanInput {
@@ -168,6 +168,9 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
   const { image, promoteTo } = validate(input, root);
   const at = (p: string) => resolve(root, p);
   const waivers = input.waivers ? await loadScanWaivers(at(input.waivers), input.waivers) : [];
+  // Fail before building when there will be nothing to scan with.
+  if (input.scanner === "trivy" && !input.scanReport && !(await trivyAvailable(deps.exec, deps.env)))
+    throw trivyMissing();
   const scratch = await mkdtemp(join(deps.tempDir, "build-scan-"));
   try {
     const built = await buildImage(

@@ -16,14 +16,18 @@ export type Exec = (
 /** The real Exec: child_process.spawn without a shell; ENOENT becomes exit code 127. */
 export const spawnExec: Exec = (cmd, args, opts = {}) =>
   new Promise((resolve) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: opts.timeoutMs,
-    });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    // Our own timer (spawn's `timeout` keeps a timer alive after ENOENT, holding the process open).
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGTERM"), opts.timeoutMs) : undefined;
     let stdout = "";
     let stderr = "";
+    let settled = false;
+    const done = (r: ExecResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(r);
+    };
     child.stdout.on("data", (d) => {
       stdout += d;
     });
@@ -31,9 +35,9 @@ export const spawnExec: Exec = (cmd, args, opts = {}) =>
       stderr += d;
     });
     child.on("error", (err: NodeJS.ErrnoException) =>
-      resolve({ code: err.code === "ENOENT" ? 127 : 1, stdout, stderr: stderr || err.message }),
+      done({ code: err.code === "ENOENT" ? 127 : 1, stdout, stderr: stderr || err.message }),
     );
-    child.on("close", (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    child.on("close", (code) => done({ code: code ?? 1, stdout, stderr }));
   });
 
 /** The last lines of a tool's stderr, for an error message. */

@@ -121,7 +121,12 @@ export async function scanImage(
     const r = await runTrivy(input.imageRef, input.layoutDir, deps);
     return { findings: r.findings, source: "trivy" };
   }
-  throw new PlatformError("SCAN_TRIVY_MISSING", "trivy is not installed and no scan-report was given", {
+  throw trivyMissing();
+}
+
+/** Neither Trivy nor a report: what to do instead. */
+export function trivyMissing(): PlatformError {
+  return new PlatformError("SCAN_TRIVY_MISSING", "trivy is not installed and no scan-report was given", {
     input: "scan-report",
     category: "environment",
     hint: "Install Trivy first (aquasecurity/setup-trivy), pass `scan-report`, or use scanner: defender.",
