@@ -109,6 +109,11 @@ describe("parseTrivyReport errors", () => {
     );
   });
 
+  it("finds the line of a stray token V8 only quotes", () => {
+    const bad = '{\n  "SchemaVersion": 2,\n  "Results": [\n    { "Target": "x" }\n  ,]\n}\n';
+    expect(() => parseTrivyReport(bad, "scan.json")).toThrowError(expect.objectContaining({ line: 5 }));
+  });
+
   it("rejects reports that are not Trivy JSON v2", () => {
     expect(() => parseTrivyReport('{"version":"2.1.0","runs":[]}', "x.sarif")).toThrowError(
       /no SchemaVersion/,

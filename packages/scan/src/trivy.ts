@@ -38,6 +38,22 @@ function invalid(file: string, message: string, line?: number): PlatformError {
   });
 }
 
+/**
+ * The line of a JSON syntax error. V8 names a position for some errors; for "Unexpected token" it quotes
+ * the text around the token instead, which we find in the input; failing both, the YAML parser (JSON is
+ * YAML 1.2) names the line.
+ */
+function jsonErrorLine(text: string, message: string, file: string): number | undefined {
+  const pos = /position (\d+)/.exec(message);
+  if (pos) return lineOf(text, Number(pos[1]));
+  const quoted = /^Unexpected token '(.)', (?:\.\.\.)?"([\s\S]*?)(?:\.\.\.)?" is not valid JSON$/.exec(
+    message,
+  );
+  const at = quoted ? text.indexOf(quoted[2]!) : -1;
+  if (quoted && at >= 0) return lineOf(text, at + quoted[2]!.indexOf(quoted[1]!));
+  return parseYamlStream(text, file).docs[0]?.errors[0]?.line;
+}
+
 /** The line of a character offset, for JSON syntax errors. */
 function lineOf(text: string, offset: number): number {
   let line = 1;
@@ -83,11 +99,8 @@ export function parseTrivyReport(text: string, file = "scan-report"): ParsedRepo
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    // V8 names a position for some errors only; the YAML parser (JSON is YAML 1.2) names the line.
     const message = err instanceof Error ? err.message : String(err);
-    const pos = /position (\d+)/.exec(message);
-    const line = pos ? lineOf(text, Number(pos[1])) : parseYamlStream(text, file).docs[0]?.errors[0]?.line;
-    throw invalid(file, `not JSON: ${message}`, line);
+    throw invalid(file, `not JSON: ${message.split("\n")[0]}`, jsonErrorLine(text, message, file));
   }
   if (!isObj(doc)) throw invalid(file, "a Trivy report is a JSON object");
   if (doc.SchemaVersion !== 2)
