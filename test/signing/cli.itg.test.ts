@@ -2,10 +2,9 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeJson, MediaType, OciLayout, sha256Digest } from "@platform/oci";
 import { describe, expect, it } from "vitest";
 import { main } from "../../packages/cli/src/main.ts";
-import { identityOnDisk } from "./helpers.ts";
+import { identityOnDisk, layoutWithImages } from "./helpers.ts";
 
 async function cli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -17,25 +16,9 @@ async function cli(args: string[], cwd: string): Promise<{ code: number; out: st
 describe("platform sign / verify", () => {
   it("signs an image in an OCI layout, verifies it, and exits 1 for an unsigned one", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cli-sign-"));
-    const layout = await OciLayout.create(join(dir, "layout"));
-    const add = async (name: string) => {
-      const config = encodeJson({
-        architecture: "amd64",
-        os: "linux",
-        rootfs: { type: "layers", diff_ids: [] },
-        n: name,
-      });
-      await layout.writeBlob(config);
-      const m = encodeJson({
-        schemaVersion: 2,
-        mediaType: MediaType.ociManifest,
-        config: { mediaType: MediaType.ociConfig, digest: sha256Digest(config), size: config.byteLength },
-        layers: [],
-      });
-      return (await layout.addManifest(m, MediaType.ociManifest, name)).digest;
-    };
-    const signedDigest = await add("app:1");
-    const unsigned = await add("app:2");
+    const {
+      digests: [signedDigest, unsigned],
+    } = await layoutWithImages(join(dir, "layout"), ["app:1", "app:2"]);
     const id = await identityOnDisk();
     const ref = `reg.example/team/app@${signedDigest}`;
     const sign = await cli(

@@ -4,7 +4,14 @@ import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RegistryClient, Repo } from "@platform/oci";
+import {
+  encodeJson,
+  MediaType,
+  OciLayout,
+  type RegistryClient,
+  type Repo,
+  sha256Digest,
+} from "@platform/oci";
 import { type GeneratedIdentity, generateSigningIdentity, publicKeyPem } from "@platform/signing";
 import { pushImage, randomImage } from "../oci/images.ts";
 
@@ -83,4 +90,30 @@ export async function pushRandomImage(client: RegistryClient, repo: Repo, tag?: 
   const img = randomImage([512]);
   await pushImage(client, repo, img, tag);
   return `${repo.registry}/${repo.repository}@${img.descriptor.digest}`;
+}
+
+/** An OCI layout in `dir` holding one small image per ref name; returns the layout and their digests. */
+export async function layoutWithImages(
+  dir: string,
+  names: string[],
+): Promise<{ layout: OciLayout; digests: string[] }> {
+  const layout = await OciLayout.create(dir);
+  const digests: string[] = [];
+  for (const name of names) {
+    const config = encodeJson({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: [] },
+      name,
+    });
+    await layout.writeBlob(config);
+    const manifest = encodeJson({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: sha256Digest(config), size: config.byteLength },
+      layers: [],
+    });
+    digests.push((await layout.addManifest(manifest, MediaType.ociManifest, name)).digest);
+  }
+  return { layout, digests };
 }

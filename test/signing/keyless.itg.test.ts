@@ -7,7 +7,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeJson, MediaType, OciLayout, sha256Digest } from "@platform/oci";
 import { keylessSigning, layoutStore, signImage, verifyImage } from "@platform/signing";
 import { bundleFromJSON } from "@sigstore/bundle";
 import {
@@ -22,6 +21,7 @@ import {
 import { toSignedEntity, toTrustMaterial, Verifier } from "@sigstore/verify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type GitHubOidcFake, startGitHubOidcFake } from "../fakes/entra.ts";
+import { layoutWithImages } from "./helpers.ts";
 
 type Handler = {
   path: string;
@@ -44,7 +44,8 @@ async function serve(handler: Handler): Promise<{ url: string; server: Server; c
       }
       const r = await handler.fn(body);
       res.writeHead(r.statusCode, { "content-type": r.contentType ?? "application/json" });
-      res.end(typeof r.response === "string" ? r.response : Buffer.from(r.response.buffer));
+      const out = r.response;
+      res.end(typeof out === "string" ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength));
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -61,12 +62,15 @@ describe("keyless signing (GitHub OIDC → Fulcio, Rekor)", () => {
   beforeAll(async () => {
     gh = await startGitHubOidcFake();
     const keyPair = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-    const ctlog = await initializeCTLog(keyPair);
-    const ca = await initializeCA(keyPair, ctlog);
+    // A whole-second clock for the mock services: with milliseconds, the mock TSA's GeneralizedTime is
+    // now and then rejected by the verifier's parser ("invalid time").
+    const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const ctlog = await initializeCTLog(keyPair, clock);
+    const ca = await initializeCA(keyPair, ctlog, clock);
     fulcio = await serve(fulcioHandler(ca, { strict: true, subjectClaim: "job_workflow_ref" }) as Handler);
-    const tlog = await initializeTLog("http://rekor.local", keyPair);
+    const tlog = await initializeTLog("http://rekor.local", keyPair, clock);
     rekor = await serve(rekorHandler(tlog) as Handler);
-    const timestamper = await initializeTSA(keyPair);
+    const timestamper = await initializeTSA(keyPair, clock);
     tsa = await serve(tsaHandler(timestamper) as Handler);
     const der = (v: ArrayBufferView) => ({ rawBytes: Buffer.from(v.buffer, v.byteOffset, v.byteLength) });
     const spki = keyPair.publicKey.export({ type: "spki", format: "der" });
@@ -103,36 +107,30 @@ describe("keyless signing (GitHub OIDC → Fulcio, Rekor)", () => {
       ],
     } as unknown as Parameters<typeof toTrustMaterial>[0];
   });
+  const sigstoreEnv = () => ({
+    ...gh.env,
+    SIGSTORE_FULCIO_URL: fulcio.url,
+    SIGSTORE_REKOR_URL: rekor.url,
+    SIGSTORE_TSA_URL: tsa.url,
+  });
   afterAll(async () => {
     await gh?.close();
     for (const s of [fulcio, rekor, tsa]) s?.server.close();
   });
 
   it("signs with a Fulcio certificate for the workflow identity, logs in Rekor, and @sigstore/verify accepts it", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "keyless-"));
-    const layout = await OciLayout.create(dir);
-    const config = encodeJson({
-      architecture: "amd64",
-      os: "linux",
-      rootfs: { type: "layers", diff_ids: [] },
-    });
-    await layout.writeBlob(config);
-    const manifest = encodeJson({
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      config: { mediaType: MediaType.ociConfig, digest: sha256Digest(config), size: config.byteLength },
-      layers: [],
-    });
-    const digest = (await layout.addManifest(manifest, MediaType.ociManifest, "app:1")).digest;
+    await signAndVerify();
+  });
+
+  async function signAndVerify() {
+    const {
+      layout,
+      digests: [digest],
+    } = await layoutWithImages(await mkdtemp(join(tmpdir(), "keyless-")), ["app:1"]);
     const store = layoutStore(layout);
 
     const keyless = await keylessSigning({
-      env: {
-        ...gh.env,
-        SIGSTORE_FULCIO_URL: fulcio.url,
-        SIGSTORE_REKOR_URL: rekor.url,
-        SIGSTORE_TSA_URL: tsa.url,
-      },
+      env: sigstoreEnv(),
     });
     expect(keyless.identity).toBe("octo-org/octo-repo/.github/workflows/deliver.yml@refs/heads/main");
     expect(gh.minted.at(-1)!.claims.aud).toBe("sigstore");
@@ -147,7 +145,7 @@ describe("keyless signing (GitHub OIDC → Fulcio, Rekor)", () => {
     expect(rekor.calls).toEqual(["POST /api/v1/log/entries"]);
     expect(tsa.calls).toEqual(["POST /api/v1/timestamp"]);
 
-    const ref = (await store.listReferrers(digest)).descriptors[0]!;
+    const ref = (await store.listReferrers(digest!)).descriptors[0]!;
     const m = (await store.getManifest(ref.digest))!.manifest as { layers: Array<{ digest: string }> };
     const json = JSON.parse(Buffer.from(await store.getBlob(m.layers[0]!.digest)).toString());
     expect(json.verificationMaterial.certificate.rawBytes).toBeTruthy();
@@ -162,7 +160,7 @@ describe("keyless signing (GitHub OIDC → Fulcio, Rekor)", () => {
     const verifier = new Verifier(toTrustMaterial(root), {
       tlogThreshold: 0,
       ctlogThreshold: 1,
-      timestampThreshold: 0,
+      timestampThreshold: 1,
     });
     const signer = verifier.verify(toSignedEntity(bundleFromJSON(offline)), {
       subjectAlternativeName: keyless.identity,
@@ -178,16 +176,11 @@ describe("keyless signing (GitHub OIDC → Fulcio, Rekor)", () => {
     });
     expect(v.verified).toBe(false);
     expect(v.checks[0]!.reason).toMatch(/keyless/);
-  });
+  }
 
   it("refuses keyless Notary Project signatures, naming format", async () => {
     const keyless = await keylessSigning({
-      env: {
-        ...gh.env,
-        SIGSTORE_FULCIO_URL: fulcio.url,
-        SIGSTORE_REKOR_URL: rekor.url,
-        SIGSTORE_TSA_URL: tsa.url,
-      },
+      env: sigstoreEnv(),
     });
     await expect(
       signImage({

@@ -1,7 +1,5 @@
-import { createAzureCredential } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
-import { acrCredentials, RegistryClient } from "@platform/oci";
-import { runSign, signSummary } from "@platform/signing";
+import { azureRegistryAccess, runSign, signSummary } from "@platform/signing";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
 
@@ -10,12 +8,7 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 /** The action's glue: inputs → runSign → outputs and summary. */
 export async function signAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
   // Azure only when needed (ACR sign-in, Key Vault): the credential is made on first use.
-  let credential: ReturnType<typeof createAzureCredential> | undefined;
-  const azure = () => (credential ??= createAzureCredential({ env: ctx.env, log: ctx.log }));
-  const client = new RegistryClient({
-    log: ctx.log,
-    credentials: acrCredentials({ getToken: (...a) => azure().getToken(...a) }),
-  });
+  const { client, credential } = azureRegistryAccess(ctx.env, ctx.log);
   const r = await runSign(
     {
       imageRef: i.imageRef,
@@ -26,7 +19,7 @@ export async function signAction(i: Inputs, ctx: ActionContext): Promise<ActionO
       provenance: i.provenance,
       cosignLayout: i.cosignLayout,
     },
-    { client, log: ctx.log, env: ctx.env, root: ctx.workspace, credential: azure },
+    { client, log: ctx.log, env: ctx.env, root: ctx.workspace, credential },
   );
   for (const s of r.signatures) ctx.log.info(`${s.kind}: ${s.digest} (${s.mode})`);
   ctx.summary.raw(signSummary(r), 0);

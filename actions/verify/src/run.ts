@@ -1,7 +1,6 @@
-import { createAzureCredential, PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
-import { acrCredentials, RegistryClient } from "@platform/oci";
-import { runVerify, verifySummary } from "@platform/signing";
+import { azureRegistryAccess, runVerify, verifySummary } from "@platform/signing";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
 
@@ -9,12 +8,7 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 
 /** The action's glue: inputs → runVerify → outputs and summary; an unverified image fails the step with the reason. */
 export async function verifyAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
-  let credential: ReturnType<typeof createAzureCredential> | undefined;
-  const azure = () => (credential ??= createAzureCredential({ env: ctx.env, log: ctx.log }));
-  const client = new RegistryClient({
-    log: ctx.log,
-    credentials: acrCredentials({ getToken: (...a) => azure().getToken(...a) }),
-  });
+  const { client } = azureRegistryAccess(ctx.env, ctx.log);
   const r = await runVerify(
     { imageRef: i.imageRef, trustPolicy: i.trustPolicy, trustStore: i.trustStore, cosignKey: i.cosignKey },
     { client, log: ctx.log, env: ctx.env, root: ctx.workspace },

@@ -2,17 +2,11 @@ import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { createAzureCredential, type Logger } from "@platform/core";
-import {
-  acrCredentials,
-  encodeJson,
-  MediaType,
-  OciLayout,
-  RegistryClient,
-  sha256Digest,
-} from "@platform/oci";
+import type { Logger } from "@platform/core";
+import { encodeJson, MediaType, OciLayout, sha256Digest } from "@platform/oci";
 import {
   type ArtifactStore,
+  azureRegistryAccess,
   generateSigningIdentity,
   layoutStore,
   loadTrustStore,
@@ -37,17 +31,6 @@ interface Io {
   log: Logger;
   env: NodeJS.ProcessEnv;
   cwd: string;
-}
-
-/** A registry client that signs in to ACR with the Azure credential (made on first use). */
-function registryDeps(io: Io) {
-  let credential: ReturnType<typeof createAzureCredential> | undefined;
-  const azure = () => (credential ??= createAzureCredential({ env: io.env, log: io.log }));
-  const client = new RegistryClient({
-    log: io.log,
-    credentials: acrCredentials({ getToken: (...a) => azure().getToken(...a) }),
-  });
-  return { client, credential: azure };
 }
 
 async function storeOption(layout: string | undefined, cwd: string): Promise<ArtifactStore | undefined> {
@@ -82,7 +65,7 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
     .option("--layout <dir>", "sign an image in this OCI image layout instead of a registry")
     .option("--json", "print the result as JSON", false)
     .action(async (o) => {
-      const { client, credential } = registryDeps(io);
+      const { client, credential } = azureRegistryAccess(io.env, io.log);
       const store = await storeOption(o.layout, io.cwd);
       const r = await runSign(
         {
@@ -110,7 +93,7 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
     .option("--layout <dir>", "verify an image in this OCI image layout instead of a registry")
     .option("--json", "print the result as JSON", false)
     .action(async (o) => {
-      const { client } = registryDeps(io);
+      const { client } = azureRegistryAccess(io.env, io.log);
       const r = await runVerify(
         {
           imageRef: o.imageRef,

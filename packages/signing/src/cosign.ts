@@ -2,7 +2,7 @@ import { type KeyObject, verify as nodeVerify } from "node:crypto";
 import { BUNDLE_V03_MEDIA_TYPE, type Bundle, bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
 import { DSSEBundleBuilder, type Signer as SigstoreSigner, type Witness } from "@sigstore/sign";
 import { cosignAlgFor, derToPem, digestOf, ecdsaRawToDer, type SignatureAlg, verifyRaw } from "./crypto.ts";
-import { type Descriptor, EMPTY_CONFIG, OCI_MANIFEST, type OciManifest } from "./notary.ts";
+import { type Descriptor, EMPTY_CONFIG, OCI_MANIFEST, type OciManifest, referrerManifest } from "./notary.ts";
 import type { Signer } from "./signer.ts";
 
 export const SIMPLESIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -146,19 +146,11 @@ export function bundleManifest(
   predicateType: string,
   created = new Date(),
 ): OciManifest {
-  return {
-    schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
-    artifactType: BUNDLE_MEDIA_TYPE,
-    config: { ...EMPTY_CONFIG },
-    layers: [{ mediaType: BUNDLE_MEDIA_TYPE, digest: digestOf(bundle), size: bundle.length }],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    annotations: {
-      [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
-      [BUNDLE_PREDICATE_ANNOTATION]: predicateType,
-      "org.opencontainers.image.created": created.toISOString().replace(/\.\d{3}Z$/, "Z"),
-    },
-  };
+  const plain = { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
+  return referrerManifest(BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPE, bundle, plain, created, {
+    [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
+    [BUNDLE_PREDICATE_ANNOTATION]: predicateType,
+  });
 }
 
 /** What a DSSE bundle says and who signed it. */

@@ -44,6 +44,7 @@ export {
   signNotaryJws,
 } from "./notary.ts";
 export {
+  azureRegistryAccess,
   openSigner,
   type RunDeps,
   runSign,

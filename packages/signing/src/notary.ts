@@ -1,4 +1,5 @@
 import { PlatformError } from "@platform/core";
+import { type Descriptor, EMPTY_JSON_DIGEST, type ImageManifest, MediaType } from "@platform/oci";
 import { certThumbprint, digestOf, type NotaryAlg, x509 } from "./crypto.ts";
 import type { Signer } from "./signer.ts";
 
@@ -6,13 +7,8 @@ export const NOTARY_ARTIFACT_TYPE = "application/vnd.cncf.notary.signature";
 export const NOTARY_PAYLOAD_TYPE = "application/vnd.cncf.notary.payload.v1+json";
 export const JWS_MEDIA_TYPE = "application/jose+json";
 export const THUMBPRINT_ANNOTATION = "io.cncf.notary.x509chain.thumbprint#S256";
-export const OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-export const EMPTY_CONFIG = {
-  mediaType: "application/vnd.oci.empty.v1+json",
-  digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
-  size: 2,
-} as const;
-export const EMPTY_JSON = Buffer.from("{}");
+export const OCI_MANIFEST = MediaType.ociManifest;
+export const EMPTY_CONFIG = { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: 2 } as const;
 
 const SIGNING_SCHEME = "io.cncf.notary.signingScheme";
 const SIGNING_TIME = "io.cncf.notary.signingTime";
@@ -21,23 +17,9 @@ const SIGNING_AGENT = "io.cncf.notary.signingAgent";
 /** Headers of the notary.x509 scheme we understand; any other critical header fails verification. */
 const KNOWN_CRITICAL = new Set([SIGNING_SCHEME, EXPIRY]);
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-}
-
-export interface OciManifest {
-  schemaVersion: 2;
-  mediaType: string;
-  artifactType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-  subject?: Descriptor;
-  annotations?: Record<string, string>;
-}
+export type { Descriptor };
+/** An OCI image manifest as we write it (media type always set). */
+export type OciManifest = ImageManifest & { mediaType: string };
 
 export interface JwsEnvelope {
   payload: string;
@@ -106,17 +88,28 @@ export function notarySignatureManifest(
   certificates: Uint8Array[],
   created = new Date(),
 ): OciManifest {
+  return referrerManifest(NOTARY_ARTIFACT_TYPE, JWS_MEDIA_TYPE, envelope, subject, created, {
+    [THUMBPRINT_ANNOTATION]: JSON.stringify(certificates.map((c) => certThumbprint(c))),
+  });
+}
+
+/** An OCI 1.1 artifact manifest: empty config, one layer holding `blob`, `subject`, creation time. */
+export function referrerManifest(
+  artifactType: string,
+  layerMediaType: string,
+  blob: Uint8Array,
+  subject: Descriptor,
+  created: Date,
+  annotations: Record<string, string>,
+): OciManifest {
   return {
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
-    artifactType: NOTARY_ARTIFACT_TYPE,
+    artifactType,
     config: { ...EMPTY_CONFIG },
-    layers: [{ mediaType: JWS_MEDIA_TYPE, digest: digestOf(envelope), size: envelope.length }],
+    layers: [{ mediaType: layerMediaType, digest: digestOf(blob), size: blob.length }],
     subject: pickDescriptor(subject),
-    annotations: {
-      [THUMBPRINT_ANNOTATION]: JSON.stringify(certificates.map((c) => certThumbprint(c))),
-      "org.opencontainers.image.created": rfc3339(created),
-    },
+    annotations: { ...annotations, "org.opencontainers.image.created": rfc3339(created) },
   };
 }
 

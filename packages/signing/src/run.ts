@@ -2,8 +2,8 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
-import { type Logger, PlatformError } from "@platform/core";
-import type { RegistryClient } from "@platform/oci";
+import { createAzureCredential, type Logger, PlatformError } from "@platform/core";
+import { acrCredentials, RegistryClient } from "@platform/oci";
 import { pemCertificates } from "./crypto.ts";
 import { type KeylessSigning, keylessSigning } from "./keyless.ts";
 import { type KeyVaultSignerOptions, keyVaultSigner } from "./keyvault.ts";
@@ -37,6 +37,23 @@ export interface RunDeps {
   credential: () => TokenCredential;
   keyVault?: Pick<KeyVaultSignerOptions, "clientOptions">;
   now?: Date;
+}
+
+/**
+ * A registry client that signs in to ACR with the Azure credential, and that credential (for Key Vault);
+ * the credential is made on first use, so anonymous registries and PEM keys never touch Azure.
+ */
+export function azureRegistryAccess(
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): { client: RegistryClient; credential: () => TokenCredential } {
+  let made: TokenCredential | undefined;
+  const credential = () => (made ??= createAzureCredential({ env, log }));
+  const client = new RegistryClient({
+    log,
+    credentials: acrCredentials({ getToken: (...a) => credential().getToken(...a) }),
+  });
+  return { client, credential };
 }
 
 const resolvePath = (root: string, p: string) => (isAbsolute(p) ? p : join(root, p));
