@@ -94,6 +94,8 @@ export interface FetchedManifest {
   size: number;
   descriptor: Descriptor;
   manifest: Manifest;
+  /** The registry's ETag for it, when it sent one (for conditional writes). */
+  etag?: string;
 }
 
 export interface PutManifestResult {
@@ -278,6 +280,7 @@ export class RegistryClient {
       `manifest ${r}`,
     );
     const digest = expected ?? sha256Digest(bytes);
+    const etag = res.headers.get("etag") ?? undefined;
     return {
       bytes,
       mediaType,
@@ -285,6 +288,7 @@ export class RegistryClient {
       size: bytes.byteLength,
       descriptor: { mediaType, digest, size: bytes.byteLength },
       manifest,
+      ...(etag ? { etag } : {}),
     };
   }
 
@@ -297,6 +301,7 @@ export class RegistryClient {
     bytes: Uint8Array,
     mediaType: string,
     reference?: string,
+    opts: { ifMatch?: string } = {},
   ): Promise<PutManifestResult> {
     const digest = sha256Digest(bytes);
     const ref = reference ?? digest;
@@ -304,7 +309,7 @@ export class RegistryClient {
       method: "PUT",
       path: `/v2/${repo.repository}/manifests/${ref}`,
       scopes: [repositoryScope(repo.repository, ["pull", "push"])],
-      headers: { "Content-Type": mediaType },
+      headers: { "Content-Type": mediaType, ...(opts.ifMatch ? { "If-Match": opts.ifMatch } : {}) },
       body: bytes,
       ok: [200, 201, 202],
       what: `manifest ${repo.registry}/${repo.repository}:${ref}`,
@@ -665,9 +670,16 @@ export class RegistryClient {
   }
 
   private async getFallbackIndex(repo: Repo, subjectDigest: string): Promise<ImageIndex> {
+    return (await this.readFallbackIndex(repo, subjectDigest)).index;
+  }
+
+  private async readFallbackIndex(
+    repo: Repo,
+    subjectDigest: string,
+  ): Promise<{ index: ImageIndex; etag?: string }> {
     const tag = referrersTag(subjectDigest);
     const m = await this.tryGetManifest(makeReference(repo.registry, repo.repository, tag));
-    if (!m) return emptyIndex();
+    if (!m) return { index: emptyIndex() };
     if (!isIndexMediaType(m.mediaType) || !isIndex(m.manifest)) {
       throw new PlatformError(
         "OCI_REFERRERS_TAG_INVALID",
@@ -678,7 +690,7 @@ export class RegistryClient {
         },
       );
     }
-    return m.manifest;
+    return { index: m.manifest, ...(m.etag ? { etag: m.etag } : {}) };
   }
 
   private async updateFallbackIndex(
@@ -688,15 +700,28 @@ export class RegistryClient {
     done: (idx: ImageIndex) => boolean,
   ): Promise<void> {
     const tag = referrersTag(subjectDigest);
-    // Read-modify-write with a confirming read: a concurrent writer that replaced our index is
-    // detected and our change re-applied on top of theirs.
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const current = await this.getFallbackIndex(repo, subjectDigest);
-      const { index, changed } = change(current);
-      if (!changed) return;
-      await this.putManifest(repo, encodeJson(index), MediaType.ociIndex, tag);
-      if (done(await this.getFallbackIndex(repo, subjectDigest))) return;
-      await new Promise((r) => setTimeout(r, 50 * (attempt + 1)));
+    // Read-modify-write, conditional (If-Match) where the registry sends an ETag. Registries without
+    // conditional writes (distribution 2.x) can lose an update to a writer that read before our PUT,
+    // so the result must be seen twice, apart by a jittered pause, before it counts; a lost change is
+    // re-applied on top of the other writer's. 5xx (distribution answers 500 while a tag is being
+    // rewritten) and 412 are retried the same way.
+    let confirmations = 0;
+    for (let attempt = 0; attempt < 12; attempt++) {
+      try {
+        const current = await this.readFallbackIndex(repo, subjectDigest);
+        if (done(current.index)) {
+          if (++confirmations >= 2) return;
+        } else {
+          confirmations = 0;
+          const { index } = change(current.index);
+          await this.putManifest(repo, encodeJson(index), MediaType.ociIndex, tag, { ifMatch: current.etag });
+          continue;
+        }
+      } catch (err) {
+        if (!(err instanceof PlatformError && /\(HTTP (?:5\d\d|412)\)/.test(err.message))) throw err;
+        confirmations = 0;
+      }
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 40 * Math.min(attempt + 1, 4)));
     }
     throw new PlatformError(
       "OCI_REFERRERS_TAG_CONFLICT",
