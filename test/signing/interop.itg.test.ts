@@ -62,6 +62,11 @@ async function tool(
   }
 }
 
+/** `notation verify` over plain HTTP with the notation config in `xdg`. */
+function notationVerify(ref: string, xdg: string, home: Record<string, string>): Promise<Outcome> {
+  return tool("notation", ["verify", "--insecure-registry", ref], { ...home, XDG_CONFIG_HOME: xdg });
+}
+
 /** A notation config dir ($XDG_CONFIG_HOME/notation) trusting `rootPem` as ca:<store>, with a trust policy. */
 async function notationHome(
   rootPem: string | undefined,
@@ -119,10 +124,7 @@ describe.skipIf(!peers.ok)("interop with notation, cosign and oras", () => {
         client,
       });
       expect(signed.signatures[0]!.mode).toBe(kind === "olareg" ? "api" : "tag");
-      const r = await tool("notation", ["verify", "--insecure-registry", ref], {
-        ...home,
-        XDG_CONFIG_HOME: xdgOurs,
-      });
+      const r = await notationVerify(ref, xdgOurs, home);
       expect(r.out).toMatch(/Successfully verified signature/);
       expect(r.code).toBe(0);
     },
@@ -159,10 +161,7 @@ describe.skipIf(!peers.ok)("interop with notation, cosign and oras", () => {
       await signImage({ imageRef: ref, format: "notation", signer, client });
       expect(kv.mismatches).toEqual([]);
       const xdg = await notationHome(kvId.rootPem, `x509.subject: ${kvId.subject}`);
-      const r = await tool("notation", ["verify", "--insecure-registry", ref], {
-        ...home,
-        XDG_CONFIG_HOME: xdg,
-      });
+      const r = await notationVerify(ref, xdg, home);
       expect(r.out).toMatch(/Successfully verified signature/);
     } finally {
       await Promise.all([kv.close(), entra.close(), gh.close()]);
@@ -269,10 +268,7 @@ describe.skipIf(!peers.ok)("interop with notation, cosign and oras", () => {
       expect(v.verified).toBe(true);
       expect(v.signers).toEqual(["C=US, ST=WA, L=Seattle, O=Notary, CN=test"]);
       // …and notation itself agrees with the same policy.
-      const r = await tool("notation", ["verify", "--insecure-registry", notationRef], {
-        ...home,
-        XDG_CONFIG_HOME: xdgTool,
-      });
+      const r = await notationVerify(notationRef, xdgTool, home);
       expect(r.code, r.out).toBe(0);
     });
 
@@ -302,14 +298,7 @@ describe.skipIf(!peers.ok)("interop with notation, cosign and oras", () => {
       const v = await ourNotationVerify(client, notationRef, strict);
       expect(v.verified).toBe(false);
       expect(v.reasons[0]).toMatch(/untrusted identity/);
-      expect(
-        (
-          await tool("notation", ["verify", "--insecure-registry", notationRef], {
-            ...home,
-            XDG_CONFIG_HOME: strict,
-          })
-        ).code,
-      ).not.toBe(0);
+      expect((await notationVerify(notationRef, strict, home)).code).not.toBe(0);
     });
 
     it("rejects notation's signature moved to another image (digest mismatch) and a changed payload (tampered)", async () => {
@@ -354,14 +343,7 @@ describe.skipIf(!peers.ok)("interop with notation, cosign and oras", () => {
       expect(ch.reasons[0]).toMatch(/tampered payload/);
       // notation rejects both as well.
       for (const ref of [moved, changed]) {
-        expect(
-          (
-            await tool("notation", ["verify", "--insecure-registry", ref], {
-              ...home,
-              XDG_CONFIG_HOME: xdgTool,
-            })
-          ).code,
-        ).not.toBe(0);
+        expect((await notationVerify(ref, xdgTool, home)).code).not.toBe(0);
       }
     });
 
@@ -383,10 +365,7 @@ describe.skipIf(!peers.ok)("interop with notation, cosign and oras", () => {
       const v = await ourNotationVerify(client, ref, xdg);
       expect(v.verified).toBe(false);
       expect(v.reasons[0]).toMatch(/expired certificate/);
-      expect(
-        (await tool("notation", ["verify", "--insecure-registry", ref], { ...home, XDG_CONFIG_HOME: xdg }))
-          .code,
-      ).not.toBe(0);
+      expect((await notationVerify(ref, xdg, home)).code).not.toBe(0);
     });
 
     it("accepts `cosign sign --key --tlog-upload=false` and rejects it with the wrong key", async () => {
