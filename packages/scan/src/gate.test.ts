@@ -153,6 +153,7 @@ describe("reports", () => {
         heading: (t) => calls.push(`# ${t}`),
         paragraph: (t) => calls.push(t),
         table: (h, rows) => calls.push([h.join("|"), ...rows.map((r) => r.join("|"))].join("\n")),
+        mermaid: (src) => calls.push(src),
       },
       gate,
       { imageRef, scanner: "trivy" },
@@ -164,6 +165,7 @@ describe("reports", () => {
     expect(text).toContain("used|CVE-2021-44228|any|team-orders|2026-12-31");
     expect(text).toContain("**expired**|CVE-2024-24790");
     expect(text).toContain("Not promoted or tagged.");
+    expect(text).toContain('pie showData title Findings by severity\n  "critical" : 3\n  "high" : 4');
     const table = renderScanTable(gate, { imageRef, scanner: "trivy" });
     expect(table).toMatch(/failed: 15 finding\(s\)/);
     expect(table).toMatch(/expired waiver: CVE-2024-24790 .* waives nothing/);

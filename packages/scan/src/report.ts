@@ -7,6 +7,7 @@ export interface SummarySink {
   heading(text: string, level?: number, priority?: number): unknown;
   paragraph(text: string, priority?: number): unknown;
   table(header: string[], rows: Array<Array<string | number>>, priority?: number): unknown;
+  mermaid?(source: string, priority?: number): unknown;
 }
 
 /** What was scanned, for the report's headline. */
@@ -64,6 +65,12 @@ export function writeScanSummary(s: SummarySink, gate: GateResult, subject: Scan
     ],
     0,
   );
+  const present = SEVERITIES.filter((k) => gate.counts[k] > 0);
+  if (s.mermaid && present.length > 1)
+    s.mermaid(
+      `pie showData title Findings by severity\n${present.map((k) => `  "${k}" : ${gate.counts[k]}`).join("\n")}`,
+      2,
+    );
   if (gate.failing.length > 0) {
     s.heading("Findings that fail the gate", 3, 1);
     s.table(
@@ -111,6 +118,11 @@ export function writeScanSummary(s: SummarySink, gate: GateResult, subject: Scan
       1,
     );
   }
+  if (gate.waiversUnused.length > 0)
+    s.paragraph(
+      `Waivers that matched nothing at or above ${gate.failOn} in this image (clean-up candidates): ${gate.waiversUnused.map((w) => `${w.id} (${w.file}:${w.line})`).join(", ")}.`,
+      2,
+    );
   if (gate.unfixedIgnored > 0)
     s.paragraph(
       `${gate.unfixedIgnored} finding(s) at or above ${gate.failOn} have no fix yet (only-fixed).`,
