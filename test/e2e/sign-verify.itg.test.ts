@@ -97,6 +97,36 @@ describe.skipIf(!peers.ok)("sign and verify bundled actions", () => {
     expect(v.summary).toMatch(/✅ Verified/);
   });
 
+  it("verifies with the identities and keys of platform.yaml's signing section and a trust store", async () => {
+    const ref = await pushRandomImage(client, { registry: reg.host, repository: "team/config" });
+    expect((await sign(ref)).code).toBe(0);
+    await writeFile(
+      join(ws, "signing.yaml"),
+      "signing:\n  identities: ['C=US, ST=WA, O=Platform Test, CN=platform-signer']\n  keys: [cosign.pub]\n",
+    );
+    const v = await runBundledAction(
+      "verify",
+      { "image-ref": ref, "trust-store": "trust-store", config: "signing.yaml" },
+      { workspace: ws },
+    );
+    expect(v.code, v.stdout).toBe(0);
+    expect(JSON.parse(v.outputs.signers!)).toEqual([
+      "C=US, ST=WA, O=Platform Test, CN=platform-signer",
+      "cosign.pub",
+    ]);
+    await writeFile(
+      join(ws, "signing.yaml"),
+      "signing:\n  identities: ['C=US, ST=WA, O=Someone Else, CN=x']\n",
+    );
+    const other = await runBundledAction(
+      "verify",
+      { "image-ref": ref, "trust-store": "trust-store", config: "signing.yaml" },
+      { workspace: ws },
+    );
+    expect(other.outputs.verified).toBe("false");
+    expect(other.annotations.map((a) => a.message).join("\n")).toMatch(/untrusted identity/);
+  });
+
   it("refuses to sign a tag, naming image-ref", async () => {
     await pushRandomImage(client, { registry: reg.host, repository: "team/tagged" }, "v1");
     const r = await sign(`${reg.host}/team/tagged:v1`);

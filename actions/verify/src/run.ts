@@ -1,4 +1,4 @@
-import { PlatformError } from "@platform/core";
+import { loadConfig, PlatformError } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import { azureRegistryAccess, runVerify, verifySummary } from "@platform/signing";
 import type { z } from "zod";
@@ -8,9 +8,18 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 
 /** The action's glue: inputs → runVerify → outputs and summary; an unverified image fails the step with the reason. */
 export async function verifyAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
+  const { config } = await loadConfig(`${ctx.workspace}/${i.config ?? "platform.yaml"}`, {
+    explicit: i.config !== undefined && i.config !== "platform.yaml",
+  });
   const { client } = azureRegistryAccess(ctx.env, ctx.log);
   const r = await runVerify(
-    { imageRef: i.imageRef, trustPolicy: i.trustPolicy, trustStore: i.trustStore, cosignKey: i.cosignKey },
+    {
+      imageRef: i.imageRef,
+      trustPolicy: i.trustPolicy,
+      trustStore: i.trustStore,
+      cosignKey: i.cosignKey,
+      signing: config.signing,
+    },
     { client, log: ctx.log, env: ctx.env, root: ctx.workspace },
   );
   for (const c of r.checks)

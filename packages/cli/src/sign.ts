@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Logger } from "@platform/core";
+import { type Logger, loadConfig } from "@platform/core";
 import { encodeJson, MediaType, OciLayout, sha256Digest } from "@platform/oci";
 import {
   type ArtifactStore,
@@ -91,6 +91,11 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
     .option("--trust-store <dir>", "trust store folder (x509/ca/<name>/*.pem)")
     .option("--cosign-key <file>", "cosign public key (repeatable, comma-separated)", listOption, [])
     .option("--layout <dir>", "verify an image in this OCI image layout instead of a registry")
+    .option(
+      "--config <file>",
+      "platform.yaml (signing.identities and signing.keys as defaults)",
+      "platform.yaml",
+    )
     .option("--json", "print the result as JSON", false)
     .action(async (o) => {
       const { client } = azureRegistryAccess(io.env, io.log);
@@ -100,6 +105,8 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
           trustPolicy: o.trustPolicy,
           trustStore: o.trustStore,
           cosignKey: o.cosignKey,
+          signing: (await loadConfig(resolve(io.cwd, o.config), { explicit: o.config !== "platform.yaml" }))
+            .config.signing,
         },
         { client, store: await storeOption(o.layout, io.cwd), log: io.log, env: io.env, root: io.cwd },
       );

@@ -10,7 +10,7 @@ import { type KeyVaultSignerOptions, keyVaultSigner } from "./keyvault.ts";
 import { type CosignLayout, type SignFormat, type SignResult, signImage } from "./sign.ts";
 import { loadPemSigner, type Signer } from "./signer.ts";
 import type { ArtifactStore } from "./store.ts";
-import { loadTrustStore, parseTrustPolicy } from "./trust.ts";
+import { loadTrustStore, parseTrustPolicy, type TrustPolicyDocument } from "./trust.ts";
 import { cosignKeyName, type VerifyResult, verifyImage } from "./verify.ts";
 
 /** The sign step's inputs, as the action and the CLI both name them. */
@@ -101,6 +101,11 @@ export interface VerifyRequest {
   trustStore?: string;
   /** cosign public key files (PEM). */
   cosignKey: string[];
+  /**
+   * platform.yaml `signing`: `identities` (x509 subjects) make the trust policy when only a trust store
+   * is given; `keys` (cosign public key files) apply when no cosign-key is given.
+   */
+  signing?: { identities: string[]; keys: string[] };
 }
 
 /** verify: load the trust policy, store and cosign keys, then verify the image's signatures. */
@@ -108,14 +113,19 @@ export async function runVerify(
   req: VerifyRequest,
   deps: Omit<RunDeps, "credential">,
 ): Promise<VerifyResult> {
-  if (!!req.trustPolicy !== !!req.trustStore) {
+  const identities = req.signing?.identities ?? [];
+  const fromConfig = !req.trustPolicy && !!req.trustStore && identities.length > 0;
+  if (!!req.trustPolicy !== !!req.trustStore && !fromConfig) {
     throw new PlatformError("VERIFY_POLICY_AND_STORE", "trust-policy and trust-store go together", {
       input: req.trustPolicy ? "trust-store" : "trust-policy",
       hint: "Pass both: the notation trustpolicy.json and the trust store folder (x509/ca/<name>/*.pem).",
     });
   }
   let notation: Parameters<typeof verifyImage>[0]["notation"];
-  if (req.trustPolicy && req.trustStore) {
+  if (fromConfig && req.trustStore) {
+    const store = await loadTrustStore(resolvePath(deps.root, req.trustStore));
+    notation = { policy: policyFromIdentities(identities, [...store.keys()]), store };
+  } else if (req.trustPolicy && req.trustStore) {
     const file = resolvePath(deps.root, req.trustPolicy);
     const text = await readFile(file, "utf8").catch((err) => {
       throw new PlatformError("TRUST_POLICY_UNREADABLE", `Cannot read the trust policy ${req.trustPolicy}`, {
@@ -131,7 +141,7 @@ export async function runVerify(
     };
   }
   const cosignKeys: Array<{ name: string; key: KeyObject }> = [];
-  for (const f of req.cosignKey) {
+  for (const f of req.cosignKey.length ? req.cosignKey : (req.signing?.keys ?? [])) {
     const pem = await readFile(resolvePath(deps.root, f), "utf8").catch(() => "");
     let key: KeyObject;
     try {
@@ -154,6 +164,28 @@ export async function runVerify(
     log: deps.log,
     now: deps.now,
   });
+}
+
+/** A strict trust policy for every repository from platform.yaml's signing identities and all the store's CAs. */
+export function policyFromIdentities(identities: string[], stores: string[]): TrustPolicyDocument {
+  const trustedIdentities = identities.map((i) =>
+    i === "*" || i.startsWith("x509.subject:") ? i : `x509.subject: ${i}`,
+  );
+  return parseTrustPolicy(
+    JSON.stringify({
+      version: "1.0",
+      trustPolicies: [
+        {
+          name: "platform.yaml signing.identities",
+          registryScopes: ["*"],
+          signatureVerification: { level: "strict", override: { revocation: "skip" } },
+          trustStores: stores.filter((s) => s.startsWith("ca:") || s.startsWith("signingAuthority:")),
+          trustedIdentities,
+        },
+      ],
+    }),
+    "platform.yaml (signing.identities)",
+  );
 }
 
 /** Markdown for the job summary of a sign run. */
