@@ -168,32 +168,33 @@ describe.skipIf(!peers.ok)("interop with notation, cosign and oras", () => {
     }
   });
 
-  it.each(["bundle", "legacy"] as const)(
-    "cosign verify --key accepts our cosign signature (%s layout)",
-    async (layout) => {
-      const k = await cosignKeyPair();
-      const ref = await pushRandomImage(client, {
-        registry: olareg.host,
-        repository: `interop/cosign-${layout}`,
-      });
-      await signImage({
-        imageRef: ref,
-        format: "cosign",
-        cosignLayout: layout,
-        signer: localSigner(k.privateKey),
-        client,
-      });
-      const args = ["verify", "--key", k.pubFile, "--insecure-ignore-tlog=true", "--allow-http-registry"];
-      if (layout === "legacy") args.push("--new-bundle-format=false");
-      const r = await tool("cosign", [...args, ref], home);
-      expect(r.out).toMatch(/The signatures were verified against the specified public key/);
-      expect(r.code).toBe(0);
-      // A different key: cosign refuses, so the acceptance above means something.
-      const other = await cosignKeyPair();
-      const bad = await tool("cosign", ["verify", "--key", other.pubFile, ...args.slice(3), ref], home);
-      expect(bad.code).not.toBe(0);
-    },
-  );
+  it.each([
+    ["bundle", "olareg"],
+    ["legacy", "olareg"],
+    ["bundle", "distribution"],
+  ] as const)("cosign verify --key accepts our cosign signature (%s layout, %s)", async (layout, kind) => {
+    const k = await cosignKeyPair();
+    const ref = await pushRandomImage(client, {
+      registry: hosts()[kind],
+      repository: `interop/cosign-${layout}`,
+    });
+    await signImage({
+      imageRef: ref,
+      format: "cosign",
+      cosignLayout: layout,
+      signer: localSigner(k.privateKey),
+      client,
+    });
+    const args = ["verify", "--key", k.pubFile, "--insecure-ignore-tlog=true", "--allow-http-registry"];
+    if (layout === "legacy") args.push("--new-bundle-format=false");
+    const r = await tool("cosign", [...args, ref], home);
+    expect(r.out).toMatch(/The signatures were verified against the specified public key/);
+    expect(r.code).toBe(0);
+    // A different key: cosign refuses, so the acceptance above means something.
+    const other = await cosignKeyPair();
+    const bad = await tool("cosign", ["verify", "--key", other.pubFile, ...args.slice(3), ref], home);
+    expect(bad.code).not.toBe(0);
+  });
 
   it("oras discover lists our signature, SBOM and provenance referrers", async () => {
     const ref = await pushRandomImage(client, { registry: olareg.host, repository: "interop/oras" });
