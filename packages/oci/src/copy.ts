@@ -2,7 +2,7 @@
 // registry, streamed otherwise), and — with `referrers` — the digest's referrer graph, recursively
 // (signatures on SBOMs too). Tags are written last, only after everything else succeeded.
 import { createLogger, type Logger, PlatformError } from "@platform/core";
-import { type BlobContent, RegistryClient, type Repo } from "./client.ts";
+import { type BlobContent, type BlobReader, RegistryClient, type Repo } from "./client.ts";
 import { OciLayout } from "./layout.ts";
 import { formatReference, parseReference, type Reference } from "./reference.ts";
 import { childDescriptors, type Descriptor, isIndex, parseManifest } from "./types.ts";
@@ -21,8 +21,11 @@ export interface ImageStore {
   hasManifest(digest: string): Promise<boolean>;
   hasBlob(digest: string): Promise<boolean>;
   openBlob(desc: Descriptor): Promise<BlobContent>;
-  /** Writes a blob; `mountFrom` is a repository in the same registry to mount from. */
-  putBlob(desc: Descriptor, content: BlobContent | undefined, mountFrom?: string): Promise<PutBlobOutcome>;
+  /**
+   * Writes a blob; `mountFrom` is a repository in the same registry to mount from first (the
+   * content is then only read if the mount is refused).
+   */
+  putBlob(desc: Descriptor, content: BlobContent, mountFrom?: string): Promise<PutBlobOutcome>;
   /** Writes a manifest by digest, or under `tag`. */
   putManifest(bytes: Uint8Array, mediaType: string, tag?: string): Promise<void>;
   /** Writes a manifest that has a subject so that listReferrers finds it. */
@@ -69,13 +72,13 @@ export function registryStore(
     hasBlob: (digest) => client.blobExists(repo, digest, push),
     openBlob: (desc) => client.blobReader(repo, desc),
     async putBlob(desc, content, mountFrom) {
-      if (mountFrom && mountFrom !== repo.repository) {
-        const m = await client.mountBlob(repo, mountFrom, desc.digest);
-        if (m.mounted) return "mounted";
-      }
-      if (!content) throw new PlatformError("OCI_COPY_INTERNAL", `no content for blob ${desc.digest}`);
-      const r = await client.pushBlob(repo, content, { digest: desc.digest, skipExistsCheck: true });
-      return r.outcome === "exists" ? "exists" : "uploaded";
+      // A mount answered 202 continues as an upload in the session the registry opened.
+      const r = await client.pushBlob(repo, content, {
+        digest: desc.digest,
+        skipExistsCheck: true,
+        ...(mountFrom ? { mountFrom: [mountFrom] } : {}),
+      });
+      return r.outcome === "exists" ? "exists" : r.outcome === "mounted" ? "mounted" : "uploaded";
     },
     async putManifest(bytes, mediaType, tag) {
       await client.putManifest(repo, bytes, mediaType, tag);
@@ -102,7 +105,6 @@ export function layoutStore(layout: OciLayout): ImageStore {
     hasBlob: (digest) => layout.hasBlob(digest),
     openBlob: (desc) => layout.blobReader(desc),
     async putBlob(desc, content) {
-      if (!content) throw new PlatformError("OCI_COPY_INTERNAL", `no content for blob ${desc.digest}`);
       await layout.writeBlob(content, desc.digest);
       return "uploaded";
     },
@@ -280,16 +282,13 @@ export class GraphCopier {
       return;
     }
     const sameRegistry = !!this.src.registry && this.src.registry === this.dst.registry;
-    if (sameRegistry) {
-      const outcome = await this.dst.putBlob(desc, undefined, this.src.repository).catch(() => undefined);
-      if (outcome === "mounted") {
-        this.blobs.mounted++;
-        return;
-      }
-    }
-    const content = await this.src.openBlob(desc);
-    const outcome = await this.dst.putBlob(desc, content);
+    // Within one registry the blob is mounted; its content is opened only if the mount is refused.
+    const content = sameRegistry
+      ? lazyReader(desc.size, () => this.src.openBlob(desc))
+      : await this.src.openBlob(desc);
+    const outcome = await this.dst.putBlob(desc, content, sameRegistry ? this.src.repository : undefined);
     if (outcome === "exists") this.blobs.existed++;
+    else if (outcome === "mounted") this.blobs.mounted++;
     else {
       this.blobs.uploaded++;
       this.blobs.bytes += desc.size;
@@ -313,6 +312,19 @@ export class GraphCopier {
       }
     }
   }
+}
+
+/** A BlobReader that opens its source on the first read. */
+export function lazyReader(size: number, open: () => Promise<BlobContent>): BlobReader {
+  let source: Promise<BlobContent> | undefined;
+  return {
+    size,
+    async read(offset, length) {
+      source ??= open();
+      const c = await source;
+      return c instanceof Uint8Array ? c.subarray(offset, offset + length) : c.read(offset, length);
+    },
+  };
 }
 
 /** Runs `fn` over items with at most `limit` in flight; rejects with the first failure. */

@@ -50,6 +50,7 @@ export {
   GraphCopier,
   type ImageStore,
   layoutStore,
+  lazyReader,
   mapLimit,
   type PutBlobOutcome,
   registryStore,
