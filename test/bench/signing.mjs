@@ -221,6 +221,9 @@ try {
   console.log(
     `  ours, Notary+cosign+SBOM+SLSA     ${String(oursFull.requests).padStart(3)}  ${JSON.stringify(oursFull.byMethod)}`,
   );
+  console.log(
+    `  ours, first signature in the repo ${String(firstInRepo.requests).padStart(3)}  (also uploads the {} config) ${JSON.stringify(firstInRepo.byMethod)}`,
+  );
   console.log(`  ours, re-run (already signed)     ${String(rerun.requests).padStart(3)}`);
   console.log(
     `  notation sign                     ${String(notationOne.requests).padStart(3)}  ${JSON.stringify(notationOne.byMethod)}`,
