@@ -55,6 +55,18 @@ for (const kind of ["olareg", "distribution"] as RegistryKind[]) {
       expect(Buffer.from(back).equals(Buffer.from(img.layers[0]!))).toBe(true);
     });
 
+    it("uploads a multi-megabyte blob in one PUT (node:http transport) and streams it back verified", async () => {
+      const c = client();
+      const repo = { registry: reg.host, repository: "team/big" };
+      const [big] = randomImage([3 * 1024 * 1024]).layers;
+      const r = await c.pushBlob(repo, big!);
+      expect(r.outcome).toBe("uploaded");
+      expect(c.stats.byMethod).toMatchObject({ HEAD: 1, POST: 1, PUT: 1 });
+      expect(c.stats.bytesSent).toBe(big!.byteLength);
+      const back = await c.getBlob(repo, r.digest, big!.byteLength);
+      expect(Buffer.from(back).equals(Buffer.from(big!))).toBe(true);
+    });
+
     it("mounts blobs across repositories instead of uploading", async () => {
       const c = client();
       const img = randomImage([4000]);

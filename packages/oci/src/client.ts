@@ -768,7 +768,7 @@ export class RegistryClient {
           ...this.retry,
           // An upload attempt may take as long as its size needs at a slow 1 MB/s, beyond the default 30 s.
           ...(init.body && init.body.byteLength > 1_000_000 && this.retry.attemptTimeoutMs === undefined
-            ? { attemptTimeoutMs: 30_000 + init.body.byteLength / 1000 }
+            ? { attemptTimeoutMs: 30_000 + Math.ceil(init.body.byteLength / 1000) }
             : {}),
           fetch: this.counting(),
           log: this.log,
