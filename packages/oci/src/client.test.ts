@@ -272,6 +272,32 @@ describe("RegistryClient protocol", () => {
     expect(f.calls.at(-3)!.url).toContain("artifactType=application%2Fspdx%2Bjson");
   });
 
+  it("an unknown repository (NAME_UNKNOWN) lists nothing and does not turn the referrers API off", async () => {
+    const f = fakeRegistry();
+    const c = new RegistryClient({ fetch: f.fetch });
+    const base = f.fetch;
+    let first = true;
+    const c2 = new RegistryClient({
+      fetch: async (input, init) => {
+        if (first && String(input).includes("/referrers/")) {
+          first = false;
+          return new Response('{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known"}]}', {
+            status: 404,
+            headers: { "content-type": "application/json" },
+          });
+        }
+        return base(input, init);
+      },
+    });
+    f.referrers.push({ digest: sha256Digest("r"), artifactType: "x/y" });
+    const subject = { registry: "reg.example.com", digest: sha256Digest("s") };
+    expect((await c2.listReferrers({ ...subject, repository: "nope" })).descriptors).toEqual([]);
+    expect(c2.referrersMode("reg.example.com")).toBeUndefined();
+    const found = await c2.listReferrers({ ...subject, repository: "a" });
+    expect(found).toMatchObject({ mode: "api", descriptors: [{ digest: sha256Digest("r") }] });
+    expect(c.referrersMode("reg.example.com")).toBeUndefined();
+  });
+
   it("Bearer: one token per scope set, cached; the token request names service and every scope", async () => {
     const f = fakeRegistry({ auth: "bearer" });
     const log = memoryLogger();

@@ -590,10 +590,9 @@ export class RegistryClient {
         const type = res.headers.get("content-type")?.split(";")[0]?.trim();
         if (res.status !== 200 || type !== MediaType.ociIndex) {
           const text = await res.text().catch(() => "");
-          // A repository the registry does not know is not proof that the API is missing.
-          if (res.status === 404 && /NAME_UNKNOWN/.test(text) && this.referrersApi.get(s.registry)) {
-            return { descriptors: [], mode: "api" };
-          }
+          // A repository the registry does not know (an API error, not a missing route) has no
+          // referrers either way, and says nothing about whether the API exists: not remembered.
+          if (res.status === 404 && /NAME_UNKNOWN/.test(text)) return { descriptors: [], mode: "api" };
           supported = false;
           break;
         }
