@@ -115,23 +115,22 @@ for (const kind of ["olareg", "distribution"] as RegistryKind[]) {
 
     // Our client maintains the index only in the tag fallback; olareg 0.1.2 keeps its own and itself
     // loses entries to concurrent manifest PUTs (4 of 20 trials of 5 racing pushes lost 1–2).
-    it.runIf(kind === "distribution")(
-      "concurrent referrer pushes to one subject all end up listed",
-      async () => {
-        const repo = { registry: reg.host, repository: "team/busy" };
-        const img = randomImage([64]);
-        await pushImage(client(), repo, img);
-        const arts = Array.from({ length: 5 }, (_, i) =>
-          artifact(img.descriptor, "application/vnd.cncf.notary.signature", `sig-${i}`),
-        );
-        // Separate clients, all at once: on docker-registry they race on the sha256-<hex> index tag.
-        await Promise.all(arts.map((a) => pushArtifact(client(), repo, a)));
-        const listed = await client().listReferrers({ ...repo, digest: img.descriptor.digest });
-        expect(listed.descriptors.map((d) => d.digest).sort()).toEqual(
-          arts.map((a) => a.descriptor.digest).sort(),
-        );
-      },
-    );
+    // Registered for docker-registry only (not skipped for olareg): it tests our fallback index, not theirs.
+    const itFallback = kind === "distribution" ? it : () => {};
+    itFallback("concurrent referrer pushes to one subject all end up listed", async () => {
+      const repo = { registry: reg.host, repository: "team/busy" };
+      const img = randomImage([64]);
+      await pushImage(client(), repo, img);
+      const arts = Array.from({ length: 5 }, (_, i) =>
+        artifact(img.descriptor, "application/vnd.cncf.notary.signature", `sig-${i}`),
+      );
+      // Separate clients, all at once: on docker-registry they race on the sha256-<hex> index tag.
+      await Promise.all(arts.map((a) => pushArtifact(client(), repo, a)));
+      const listed = await client().listReferrers({ ...repo, digest: img.descriptor.digest });
+      expect(listed.descriptors.map((d) => d.digest).sort()).toEqual(
+        arts.map((a) => a.descriptor.digest).sort(),
+      );
+    });
 
     it("no referrers: an empty list, not an error", async () => {
       const c = client();
