@@ -1,14 +1,7 @@
-import { isTrustedImage, loadConfig, parseImageRef } from "@platform/core";
+import { isTrustedImage, lazyAzureCredential, loadConfig, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import { acrCredentials, RegistryClient } from "@platform/oci";
-import {
-  acrLookup,
-  buildScan,
-  lazyAzureCredential,
-  resourceGraphClient,
-  spawnExec,
-  writeScanSummary,
-} from "@platform/scan";
+import { acrLookup, buildScan, resourceGraphClient, spawnExec, writeScanSummary } from "@platform/scan";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
 
@@ -24,7 +17,7 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
   const { config } = await loadConfig(`${ctx.workspace}/${i.config ?? "platform.yaml"}`, {
     explicit: i.config !== undefined && i.config !== "platform.yaml",
   });
-  const lazyCredential = lazyAzureCredential(ctx.env, ctx.log);
+  const lazyCredential = lazyAzureCredential({ env: ctx.env, log: ctx.log });
   const client = new RegistryClient({ log: ctx.log, credentials: acrCredentials(lazyCredential) });
   const subscriptions = i.subscription.length
     ? i.subscription

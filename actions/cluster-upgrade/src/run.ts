@@ -43,25 +43,15 @@ export interface Inputs {
   config?: string;
 }
 
-const MICROSOFT_AUTHORITIES = [
-  "login.microsoftonline.com",
-  "login.microsoftonline.us",
-  "login.chinacloudapi.cn",
-  "login.partner.microsoftonline.cn",
-];
-
 function signIn(i: Inputs, ctx: ActionContext) {
-  const host = i.authorityHost ? new URL(i.authorityHost).hostname : undefined;
-  const credential = createAzureCredential({
+  // core skips instance discovery for authorities Microsoft does not list (Azure Stack, a fake).
+  return createAzureCredential({
     env: ctx.env,
     log: ctx.log,
     tenantId: i.tenantId,
     clientId: i.clientId,
     authorityHost: i.authorityHost,
-    // Instance discovery asks login.microsoftonline.com about the authority; other authorities (Azure Stack, a fake) are not listed there.
-    disableInstanceDiscovery: host !== undefined && !MICROSOFT_AUTHORITIES.includes(host),
   });
-  return credential;
 }
 
 /** ARM clients per subscription, signed in through GitHub OIDC (core's credential). */

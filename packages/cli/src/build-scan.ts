@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Logger } from "@platform/core";
+import { type Logger, lazyAzureCredential } from "@platform/core";
 import {
   acrCredentials,
   describeBytes,
@@ -16,7 +16,6 @@ import {
   type BuildScanResult,
   buildScan,
   type FailOn,
-  lazyAzureCredential,
   renderScanTable,
   resourceGraphClient,
   spawnExec,
@@ -35,7 +34,7 @@ interface BuildScanIo {
 type Deps = Parameters<typeof buildScan>[1];
 
 function deps(io: BuildScanIo, tempDir: string, subscriptions: string[] = []): Deps {
-  const lazy = lazyAzureCredential(io.env, io.log);
+  const lazy = lazyAzureCredential({ env: io.env, log: io.log });
   const graph = () => resourceGraphClient(lazy, { endpoint: io.env.PLATFORM_ARM_ENDPOINT });
   return {
     client: new RegistryClient({ log: io.log, credentials: acrCredentials(lazy) }),

@@ -12,6 +12,8 @@ import {
   AZURE_TOKEN_EXCHANGE_AUDIENCE,
   type AzureCredentialOptions,
   createAzureCredential,
+  isMicrosoftAuthority,
+  lazyAzureCredential,
   requestGitHubOidcToken,
 } from "./azure.ts";
 import { PlatformError } from "./errors.ts";
@@ -326,5 +328,23 @@ describe("requestGitHubOidcToken", () => {
   it("explains that OIDC needs a GitHub Actions job", async () => {
     const err = await rejection(requestGitHubOidcToken("aud", { env: {} }));
     expect(err.code).toBe("AZURE_OIDC_UNAVAILABLE");
+  });
+});
+
+describe("authorities and the lazy credential", () => {
+  it("knows the Microsoft authorities, so instance discovery is skipped only for others", () => {
+    expect(isMicrosoftAuthority(undefined)).toBe(true);
+    expect(isMicrosoftAuthority("https://login.microsoftonline.com")).toBe(true);
+    expect(isMicrosoftAuthority("https://login.microsoftonline.us/")).toBe(true);
+    expect(isMicrosoftAuthority("https://login.chinacloudapi.cn")).toBe(true);
+    expect(isMicrosoftAuthority("https://127.0.0.1:8443")).toBe(false);
+    expect(isMicrosoftAuthority("https://adfs.contoso.com/adfs")).toBe(false);
+    expect(isMicrosoftAuthority("https://login.microsoftonline.com.evil.example")).toBe(false);
+  });
+
+  it("signs in only when a token is first asked for", async () => {
+    // On GitHub without the OIDC variables createAzureCredential throws; lazily, only at getToken.
+    const lazy = lazyAzureCredential({ env: { GITHUB_ACTIONS: "true" } });
+    await expect(lazy.getToken("https://management.azure.com/.default")).rejects.toThrow(/id-token: write/);
   });
 });

@@ -39,12 +39,41 @@ export interface AzureCredentialOptions {
   clientOptions?: Omit<TokenCredentialOptions, "authorityHost">;
 }
 
+// Instance discovery asks login.microsoftonline.com to vouch for the authority; the national clouds are
+// listed there, other authorities (Azure Stack, ADFS, a local test fake) are not and must skip it.
+const MICROSOFT_AUTHORITY = /(^|\.)(microsoftonline\.(com|us|de)|chinacloudapi\.cn)$/i;
+
+/** True for the public and national-cloud Entra authorities (and for no authority: the public default). */
+export function isMicrosoftAuthority(authorityHost: string | undefined): boolean {
+  if (!authorityHost) return true;
+  const host = URL.parse(authorityHost)?.hostname;
+  return host !== undefined && MICROSOFT_AUTHORITY.test(host);
+}
+
+/**
+ * createAzureCredential, made on the first token request: a run that never needs Azure (an anonymous
+ * registry, a PEM key) never asks for GitHub OIDC, and input errors surface before any sign-in.
+ */
+export function lazyAzureCredential(opts: AzureCredentialOptions = {}): TokenCredential {
+  let credential: TokenCredential | undefined;
+  return {
+    // async: a sign-in error rejects the token request rather than throwing from it.
+    getToken: async (scopes, options) => {
+      credential ??= createAzureCredential(opts);
+      return credential.getToken(scopes, options);
+    },
+  };
+}
+
 /** An Azure credential: GitHub OIDC federation inside a GitHub Actions job, DefaultAzureCredential anywhere else. */
 export function createAzureCredential(opts: AzureCredentialOptions = {}): TokenCredential {
   const env = opts.env ?? process.env;
   const log = opts.log ?? silentLogger();
   const authorityHost = checkAuthorityHost(opts.authorityHost ?? nonEmpty(env.AZURE_AUTHORITY_HOST));
-  const common = { ...opts.clientOptions, disableInstanceDiscovery: opts.disableInstanceDiscovery };
+  const common = {
+    ...opts.clientOptions,
+    disableInstanceDiscovery: opts.disableInstanceDiscovery ?? !isMicrosoftAuthority(authorityHost),
+  };
 
   if (!hasOidcRequestVariables(env)) {
     if (env.GITHUB_ACTIONS === "true") throw oidcUnavailableError(env);

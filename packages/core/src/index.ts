@@ -2,6 +2,8 @@ export {
   AZURE_TOKEN_EXCHANGE_AUDIENCE,
   type AzureCredentialOptions,
   createAzureCredential,
+  isMicrosoftAuthority,
+  lazyAzureCredential,
   requestGitHubOidcToken,
 } from "./azure.ts";
 export {

@@ -22,7 +22,6 @@ export {
 } from "./finding.ts";
 export { evaluateGate, type FailOn, type GateOptions, type GateResult, type WaiverUse } from "./gate.ts";
 export { type AcrPromotion, type AcrRegistry, acrLookup, isAcrHost } from "./pipeline/acr.ts";
-export { lazyAzureCredential } from "./pipeline/azure.ts";
 export { type Builder, type BuiltImage, buildImage, pickBuilder } from "./pipeline/build.ts";
 export {
   type BuildScanDeps,

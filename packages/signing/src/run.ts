@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
-import { createAzureCredential, type Logger, PlatformError } from "@platform/core";
+import { type Logger, lazyAzureCredential, PlatformError } from "@platform/core";
 import { acrCredentials, RegistryClient } from "@platform/oci";
 import { pemCertificates } from "./crypto.ts";
 import { type KeylessSigning, keylessSigning } from "./keyless.ts";
@@ -47,13 +47,9 @@ export function azureRegistryAccess(
   env: NodeJS.ProcessEnv,
   log: Logger,
 ): { client: RegistryClient; credential: () => TokenCredential } {
-  let made: TokenCredential | undefined;
-  const credential = () => (made ??= createAzureCredential({ env, log }));
-  const client = new RegistryClient({
-    log,
-    credentials: acrCredentials({ getToken: (...a) => credential().getToken(...a) }),
-  });
-  return { client, credential };
+  const lazy = lazyAzureCredential({ env, log });
+  const client = new RegistryClient({ log, credentials: acrCredentials(lazy) });
+  return { client, credential: () => lazy };
 }
 
 const resolvePath = (root: string, p: string) => (isAbsolute(p) ? p : join(root, p));
