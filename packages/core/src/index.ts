@@ -35,6 +35,7 @@ export {
   Masker,
   memoryLogger,
 } from "./log.ts";
+export { SARIF_SCHEMA, type SarifLog, type SarifTool, sarifLocation, sarifLog } from "./sarif.ts";
 export {
   DEFAULT_YAML_LIMITS,
   lineIndex,

@@ -1,3 +1,4 @@
+import { sarifLocation, sarifLog } from "@platform/core";
 import { IAC_RULES } from "./rules.ts";
 import type { CheckResult, IacFinding } from "./types.ts";
 
@@ -85,59 +86,39 @@ export function toIacSarif(
     };
   });
   const index = new Map(ruleIds.map((id, i) => [id, i]));
-  return {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "platform-iac",
-            ...(tool.version ? { semanticVersion: tool.version } : {}),
-            informationUri: tool.informationUri ?? "https://github.com/org/platform",
-            rules,
-          },
-        },
-        results: findings.map((f) => ({
-          ruleId: f.rule,
-          ruleIndex: index.get(f.rule),
-          level: sarifLevel(f),
-          kind: f.verdict === "unknown" ? "review" : "fail",
-          message: {
-            text: `${f.resourceName ? `${f.resourceType} ${f.resourceName}: ` : ""}${f.message}`,
-          },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: f.file.split("\\").join("/") },
-                region: { startLine: Math.max(1, f.line), ...(f.column ? { startColumn: f.column } : {}) },
-              },
-            },
-          ],
-          ...(f.suppressed
-            ? {
-                suppressions: [
-                  {
-                    kind: "inSource",
-                    justification: f.suppressed.justification,
-                    location: {
-                      physicalLocation: {
-                        artifactLocation: { uri: f.suppressed.file },
-                        region: { startLine: f.suppressed.line },
-                      },
-                    },
-                  },
-                ],
-              }
-            : {}),
-          partialFingerprints: {
-            platformIac: `${f.rule}|${f.resourceType ?? ""}|${f.resourceName ?? ""}|${f.field ?? ""}|${f.file}`,
-          },
-        })),
-        columnKind: "unicodeCodePoints",
+  return sarifLog(
+    { name: "platform-iac", version: tool.version, informationUri: tool.informationUri },
+    rules,
+    findings.map((f) => ({
+      ruleId: f.rule,
+      ruleIndex: index.get(f.rule),
+      level: sarifLevel(f),
+      kind: f.verdict === "unknown" ? "review" : "fail",
+      message: {
+        text: `${f.resourceName ? `${f.resourceType} ${f.resourceName}: ` : ""}${f.message}`,
       },
-    ],
-  };
+      locations: [sarifLocation(f.file, f.line, f.column)],
+      ...(f.suppressed
+        ? {
+            suppressions: [
+              {
+                kind: "inSource",
+                justification: f.suppressed.justification,
+                location: {
+                  physicalLocation: {
+                    artifactLocation: { uri: f.suppressed.file },
+                    region: { startLine: f.suppressed.line },
+                  },
+                },
+              },
+            ],
+          }
+        : {}),
+      partialFingerprints: {
+        platformIac: `${f.rule}|${f.resourceType ?? ""}|${f.resourceName ?? ""}|${f.field ?? ""}|${f.file}`,
+      },
+    })),
+  );
 }
 
 const paint = (on: boolean, code: string, s: string): string => (on ? `\u001b[${code}m${s}\u001b[0m` : s);

@@ -1,3 +1,4 @@
+import { sarifLocation, sarifLog } from "@platform/core";
 import { BUILTIN_RULES } from "./builtin/rules.ts";
 import type { PolicyResult } from "./types.ts";
 
@@ -26,50 +27,30 @@ export function toSarif(
     };
   });
   const index = new Map(ruleIds.map((id, i) => [id, i]));
-  return {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "platform-policy",
-            semanticVersion: tool.version,
-            informationUri: tool.informationUri ?? "https://github.com/org/platform",
-            rules,
-          },
-        },
-        results: reported.map((r) => ({
-          ruleId: r.policy,
-          ruleIndex: index.get(r.policy),
-          level: r.verdict === "warn" ? "warning" : r.verdict === "skip" ? "note" : "error",
-          message: {
-            text: `${r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}: ` : ""}${r.message}`,
-          },
-          locations: [
-            {
-              physicalLocation: {
-                artifactLocation: { uri: r.file.split("\\").join("/") },
-                region: { startLine: Math.max(1, r.line), ...(r.column ? { startColumn: r.column } : {}) },
-              },
-            },
-          ],
-          ...(r.verdict === "skip" && r.waiver
-            ? {
-                suppressions: [
-                  {
-                    kind: "external",
-                    justification: `${r.waiver.reason} (owner ${r.waiver.owner}, expires ${r.waiver.expires})`,
-                  },
-                ],
-              }
-            : {}),
-          partialFingerprints: {
-            platformObject: `${r.policy}|${r.kind}|${r.namespace}|${r.name}|${r.field ?? ""}`,
-          },
-        })),
-        columnKind: "unicodeCodePoints",
+  return sarifLog(
+    { name: "platform-policy", version: tool.version, informationUri: tool.informationUri },
+    rules,
+    reported.map((r) => ({
+      ruleId: r.policy,
+      ruleIndex: index.get(r.policy),
+      level: r.verdict === "warn" ? "warning" : r.verdict === "skip" ? "note" : "error",
+      message: {
+        text: `${r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}: ` : ""}${r.message}`,
       },
-    ],
-  };
+      locations: [sarifLocation(r.file, r.line, r.column)],
+      ...(r.verdict === "skip" && r.waiver
+        ? {
+            suppressions: [
+              {
+                kind: "external",
+                justification: `${r.waiver.reason} (owner ${r.waiver.owner}, expires ${r.waiver.expires})`,
+              },
+            ],
+          }
+        : {}),
+      partialFingerprints: {
+        platformObject: `${r.policy}|${r.kind}|${r.namespace}|${r.name}|${r.field ?? ""}`,
+      },
+    })),
+  );
 }

@@ -1,3 +1,4 @@
+import { sarifLog } from "@platform/core";
 import type { Finding, Severity } from "./finding.ts";
 import type { GateResult } from "./gate.ts";
 
@@ -65,53 +66,40 @@ export function toScanSarif(
     });
   }
   const uri = (opts.artifactUri ?? "Dockerfile").split("\\").join("/");
-  return {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "platform-build-scan",
-            semanticVersion: opts.version,
-            informationUri: "https://github.com/org/platform",
-            rules,
-          },
+  return sarifLog(
+    { name: "platform-build-scan", version: opts.version },
+    rules,
+    findings.map((f) => {
+      const waiver = waivedBy.get(f);
+      return {
+        ruleId: f.id,
+        ruleIndex: ruleIndex.get(f.id),
+        level: level(f.severity),
+        message: {
+          text: `${f.package} ${f.installedVersion} is vulnerable to ${f.id} (${f.severity}${f.cvss ? `, CVSS ${f.cvss.score}` : ""}); ${f.fixedVersion ? `fixed in ${f.fixedVersion}` : "no fix yet"}. Found in ${f.targets.join("; ")} of ${opts.imageRef}.${failing.has(f) ? " This fails the gate." : ""}`,
         },
-        results: findings.map((f) => {
-          const waiver = waivedBy.get(f);
-          return {
-            ruleId: f.id,
-            ruleIndex: ruleIndex.get(f.id),
-            level: level(f.severity),
-            message: {
-              text: `${f.package} ${f.installedVersion} is vulnerable to ${f.id} (${f.severity}${f.cvss ? `, CVSS ${f.cvss.score}` : ""}); ${f.fixedVersion ? `fixed in ${f.fixedVersion}` : "no fix yet"}. Found in ${f.targets.join("; ")} of ${opts.imageRef}.${failing.has(f) ? " This fails the gate." : ""}`,
-            },
-            locations: [
-              {
-                physicalLocation: { artifactLocation: { uri }, region: { startLine: 1 } },
-                logicalLocations: f.targets.map((t) => ({
-                  name: `${f.package}@${f.installedVersion}`,
-                  fullyQualifiedName: `${opts.imageRef}/${t}/${f.package}`,
-                  kind: "module",
-                })),
-              },
-            ],
-            partialFingerprints: { platformVulnerability: `${f.id}|${f.package}|${f.installedVersion}` },
-            ...(waiver
-              ? {
-                  suppressions: [
-                    {
-                      kind: "external",
-                      justification: `${waiver.reason} (owner ${waiver.owner}, expires ${waiver.expires}, ${waiver.file}:${waiver.line})`,
-                    },
-                  ],
-                }
-              : {}),
-          };
-        }),
-        columnKind: "unicodeCodePoints",
-      },
-    ],
-  };
+        locations: [
+          {
+            physicalLocation: { artifactLocation: { uri }, region: { startLine: 1 } },
+            logicalLocations: f.targets.map((t) => ({
+              name: `${f.package}@${f.installedVersion}`,
+              fullyQualifiedName: `${opts.imageRef}/${t}/${f.package}`,
+              kind: "module",
+            })),
+          },
+        ],
+        partialFingerprints: { platformVulnerability: `${f.id}|${f.package}|${f.installedVersion}` },
+        ...(waiver
+          ? {
+              suppressions: [
+                {
+                  kind: "external",
+                  justification: `${waiver.reason} (owner ${waiver.owner}, expires ${waiver.expires}, ${waiver.file}:${waiver.line})`,
+                },
+              ],
+            }
+          : {}),
+      };
+    }),
+  );
 }
