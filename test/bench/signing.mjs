@@ -10,13 +10,12 @@ import { execFile } from "node:child_process";
 import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { encodeJson, MediaType, RegistryClient, sha256Digest } from "@platform/oci";
 import { generateSigningIdentity, localSigner, signImage, verifyImage } from "@platform/signing";
-import { startRegistry } from "../harness/registry.ts";
+import { countingProxy, startRegistry } from "../harness/registry.ts";
 import { requirePeers } from "../peers/index.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -27,38 +26,6 @@ const peers = requirePeers("olareg", "notation", "cosign");
 if (!peers.ok) {
   console.error(`signing bench skipped: ${peers.reason}`);
   process.exit(process.env.CI === "true" ? 1 : 0);
-}
-
-/** A reverse proxy to the registry that counts requests by method. */
-async function countingProxy(target) {
-  const counts = { total: 0, byMethod: {} };
-  const [host, port] = target.split(":");
-  const server = createServer((req, res) => {
-    counts.total++;
-    counts.byMethod[req.method] = (counts.byMethod[req.method] ?? 0) + 1;
-    const up = request(
-      { host, port: Number(port), path: req.url, method: req.method, headers: req.headers },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on("error", () => {
-      res.writeHead(502);
-      res.end();
-    });
-    req.pipe(up);
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    host: `127.0.0.1:${server.address().port}`,
-    counts,
-    reset() {
-      counts.total = 0;
-      counts.byMethod = {};
-    },
-    close: () => new Promise((r) => server.close(() => r())),
-  };
 }
 
 async function measure(proxy, fn) {

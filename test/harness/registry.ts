@@ -1,16 +1,9 @@
-// Real OCI registries for integration tests, each on a free 127.0.0.1 port and stopped at the end:
-// - olareg (Go, .peers/bin): distribution-spec 1.1 with the referrers API; the start-up proves the
-//   API answers (an empty image index for an unknown subject) before any test relies on it.
-// - Debian's docker-registry (distribution 2.8): no referrers API, so clients must use the
-//   `sha256-<hex>` tag fallback. Optionally with token auth (`auth: { … }`): the registry then
-//   answers 401 with a Bearer challenge and trusts JWTs signed by the given certificate.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type PeerName, requirePeers } from "../peers/index.ts";
+import { startServer } from "./server-process.ts";
 
 export type RegistryKind = "olareg" | "distribution";
 
@@ -63,73 +56,58 @@ export async function startRegistry(
   const { paths } = requirePeers(PEER[kind]);
   const bin = paths[PEER[kind]]!;
   const dir = await mkdtemp(join(tmpdir(), `registry-${kind}-`));
-  let lastErr: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const ipv6 = kind === "olareg" && opts.ipv6 === true;
-    const port = await freePort(ipv6 ? "::1" : "127.0.0.1");
-    const host = ipv6 ? `[::1]:${port}` : `127.0.0.1:${port}`;
+  const ipv6 = kind === "olareg" && opts.ipv6 === true;
+  const hostOf = (port: number) => (ipv6 ? `[::1]:${port}` : `127.0.0.1:${port}`);
+  try {
+    const server = await startServer({
+      name: kind === "olareg" ? "olareg" : "docker-registry",
+      address: ipv6 ? "::1" : "127.0.0.1",
+      timeoutMs: 30_000,
+      command: async (port) => {
+        if (kind === "olareg") {
+          if (opts.auth) throw new Error("olareg has no token auth; use kind 'distribution' for auth tests");
+          const args = ["serve", "--addr", ipv6 ? "[::1]" : "127.0.0.1", "--port", String(port)];
+          args.push("--store-type", opts.storage ?? "mem", "--dir", join(dir, "data"));
+          return { bin, args: [...args, "--api-delete", "--gc-frequency", "-1s", "-v", "warn"] };
+        }
+        const config = join(dir, `config-${port}.yml`);
+        await writeFile(config, distributionConfig(join(dir, "data"), hostOf(port), dir, opts.auth));
+        if (opts.auth) await writeFile(join(dir, "token-cert.pem"), opts.auth.certificatePem);
+        return { bin, args: ["serve", config] };
+      },
+      ready: async (port) => {
+        const r = await fetch(`http://${hostOf(port)}/v2/`, { signal: AbortSignal.timeout(2000) });
+        await r.body?.cancel();
+        return r.ok || (!!opts.auth && r.status === 401);
+      },
+    });
+    const host = hostOf(server.port);
     const url = `http://${host}`;
-    let args: string[];
-    if (kind === "olareg") {
-      if (opts.auth) throw new Error("olareg has no token auth; use kind 'distribution' for auth tests");
-      args = [
-        "serve",
-        "--addr",
-        ipv6 ? "[::1]" : "127.0.0.1",
-        "--port",
-        String(port),
-        "--store-type",
-        opts.storage ?? "mem",
-        "--dir",
-        join(dir, "data"),
-        "--api-delete",
-        "--gc-frequency",
-        "-1s",
-        "-v",
-        "warn",
-      ];
-    } else {
-      const config = join(dir, `config-${port}.yml`);
-      await writeFile(config, distributionConfig(join(dir, "data"), host, dir, opts.auth));
-      if (opts.auth) await writeFile(join(dir, "token-cert.pem"), opts.auth.certificatePem);
-      args = ["serve", config];
+    const referrersApi = await probeReferrers(url, !!opts.auth);
+    if (kind === "olareg" && !referrersApi) {
+      await server.stop();
+      throw new Error(`olareg at ${url} did not answer the referrers API with an image index`);
     }
-    const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const collect = (c: Buffer) => {
-      output += c.toString();
-      if (output.length > 200_000) output = output.slice(-100_000);
+    if (kind === "distribution" && referrersApi) {
+      await server.stop();
+      throw new Error(`docker-registry at ${url} unexpectedly answered the referrers API`);
+    }
+    return {
+      host,
+      url,
+      kind,
+      referrersApi,
+      dataDir: kind === "distribution" || opts.storage === "dir" ? join(dir, "data") : undefined,
+      log: server.output,
+      stop: async () => {
+        await server.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
     };
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
-    try {
-      await waitReady(url, child, () => output, !!opts.auth);
-      const referrersApi = await probeReferrers(url, !!opts.auth);
-      if (kind === "olareg" && !referrersApi) {
-        throw new Error(`olareg at ${url} did not answer the referrers API with an image index`);
-      }
-      if (kind === "distribution" && referrersApi) {
-        throw new Error(`docker-registry at ${url} unexpectedly answered the referrers API`);
-      }
-      return {
-        host,
-        url,
-        kind,
-        referrersApi,
-        dataDir: kind === "distribution" || opts.storage === "dir" ? join(dir, "data") : undefined,
-        log: () => output,
-        stop: async () => {
-          await stopChild(child);
-          await rm(dir, { recursive: true, force: true });
-        },
-      };
-    } catch (err) {
-      lastErr = err;
-      await stopChild(child);
-    }
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
-  await rm(dir, { recursive: true, force: true });
-  throw lastErr;
 }
 
 function distributionConfig(data: string, addr: string, dir: string, auth?: RegistryTokenAuth): string {
@@ -180,42 +158,6 @@ async function probeReferrers(url: string, auth: boolean): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function freePort(address = "127.0.0.1"): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, address, r));
-  const { port } = srv.address() as { port: number };
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-async function waitReady(
-  url: string,
-  child: ChildProcess,
-  output: () => string,
-  auth: boolean,
-): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`registry exited with ${child.exitCode}: ${output()}`);
-    try {
-      const r = await fetch(`${url}/v2/`, { signal: AbortSignal.timeout(2000) });
-      await r.body?.cancel();
-      if (r.ok || (auth && r.status === 401)) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`registry at ${url} did not answer /v2/ within 30 s: ${output()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once("exit", () => r()));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 export interface CountingProxy {
