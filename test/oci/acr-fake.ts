@@ -83,27 +83,7 @@ export async function startAcrTokenFake(opts: AcrTokenFakeOptions): Promise<AcrT
       return { operationId: "(none)", reply: acrError(404, "NOT_FOUND", "no such operation") };
     }
     const op = match.op;
-    // SwaggerCatalog checks path/query/header/body; form fields are checked here against the same spec.
-    for (const p of op.parameters) {
-      if (p.in !== "formData") continue;
-      const values = form[p.name];
-      if (!values?.length) {
-        if (p.required) mismatches.push(`${op.operationId}: the required form field "${p.name}" is missing`);
-        continue;
-      }
-      for (const v of values) {
-        if (p.enum && !p.enum.includes(v)) {
-          mismatches.push(
-            `${op.operationId}: form field "${p.name}"=${v} is not one of ${p.enum.join(", ")}`,
-          );
-        }
-      }
-    }
-    for (const name of Object.keys(form)) {
-      if (!op.parameters.some((p) => p.name === name)) {
-        mismatches.push(`${op.operationId}: form field "${name}" is not in the spec`);
-      }
-    }
+    mismatches.push(...catalog.validateRequest(match, { query: {}, headers: {}, form }));
     const f = (name: string) => form[name]?.[0] ?? "";
     if (f("service") !== opts.service) {
       return {

@@ -22,6 +22,19 @@ function spec(): string {
       swagger: "2.0",
       info: { title: "widgets", version: "2030-01-01" },
       paths: {
+        "/oauth2/exchange": {
+          post: {
+            operationId: "Tokens_Exchange",
+            consumes: ["application/x-www-form-urlencoded"],
+            parameters: [
+              { name: "grant_type", in: "formData", required: true, type: "string", enum: ["access_token"] },
+              { name: "service", in: "formData", required: true, type: "string" },
+            ],
+            responses: {
+              200: { schema: { type: "object", properties: { refresh_token: { type: "string" } } } },
+            },
+          },
+        },
         "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Test.Widgets/widgets/{name}":
           {
             get: {
@@ -102,7 +115,8 @@ function call(
       },
     );
     req.on("error", reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+    if (typeof body === "string") req.setHeader("content-type", "application/x-www-form-urlencoded");
+    req.end(body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body));
   });
 }
 
@@ -115,6 +129,7 @@ describe("ARM fake", () => {
     fake = await startArmFake({
       specs: [spec()],
       routes: {
+        Tokens_Exchange: () => ({ status: 200, body: { refresh_token: "r" } }),
         Widgets_Get: (req, ctx) => {
           if (!state) return ctx.error(404, "ResourceNotFound", `widget ${req.params.name} not found`);
           const properties = badAnswer ? { provisioningState: state.provisioningState } : state;
@@ -203,5 +218,17 @@ describe("ARM fake", () => {
     expect(throttled.body.error.code).toBe("TooManyRequests");
     expect((await call(fake, "GET", `${WIDGET}?api-version=2030-01-01`)).status).toBe(200);
     expect(fake.requests.filter((r) => r.injected)).toHaveLength(1);
+  });
+
+  it("checks form-encoded fields: required, enum, undeclared", async () => {
+    const ok = await call(fake, "POST", "/oauth2/exchange", "grant_type=access_token&service=r.example");
+    expect(ok.status).toBe(200);
+    expect(fake.mismatches).toEqual([]);
+    const bad = await call(fake, "POST", "/oauth2/exchange", "grant_type=password&tenant=t");
+    expect(bad.status).toBe(400);
+    const found = fake.mismatches.splice(0).join("\n");
+    expect(found).toMatch(/"grant_type"=password is not one of access_token/);
+    expect(found).toMatch(/required form field "service" is missing/);
+    expect(found).toMatch(/form field "tenant" is not in the spec/);
   });
 });

@@ -256,7 +256,12 @@ export async function startArmFake(opts: ArmFakeOptions): Promise<ArmFake> {
       if (failure.retryAfter !== undefined) reply.headers = { "retry-after": String(failure.retryAfter) };
       return { reply, rec: { ...base, operationId, injected: true } };
     }
-    const problems = catalog.validateRequest(match, { query, headers: incoming.headers, body });
+    const isForm = (incoming.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
+    const problems = catalog.validateRequest(match, {
+      query,
+      headers: incoming.headers,
+      ...(isForm ? { form: body as Record<string, string> } : { body }),
+    });
     if (problems.length) {
       mismatches.push(...problems);
       return {

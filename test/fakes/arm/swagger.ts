@@ -108,12 +108,16 @@ export class SwaggerCatalog {
       query: Record<string, string>;
       headers: Record<string, string | string[] | undefined>;
       body?: unknown;
+      /** Form fields of an application/x-www-form-urlencoded body (repeatable fields as arrays). */
+      form?: Record<string, string | string[]>;
     },
   ): string[] {
     const { op, params } = match;
     const problems: string[] = [];
     const where = `${op.operationId} (${op.method.toUpperCase()} ${op.template})`;
+    if (req.form) problems.push(...this.checkForm(op, where, req.form));
     for (const p of op.parameters) {
+      if (p.in === "formData") continue;
       if (p.in === "body") {
         if (req.body === undefined) {
           if (p.required) problems.push(`${where}: the required body parameter "${p.name}" is missing`);
@@ -150,6 +154,28 @@ export class SwaggerCatalog {
         problems.push(`${where}: ${p.in} parameter "${p.name}" is shorter than ${p.minLength}`);
       if (p.maxLength !== undefined && value.length > p.maxLength)
         problems.push(`${where}: ${p.in} parameter "${p.name}" is longer than ${p.maxLength}`);
+    }
+    return problems;
+  }
+
+  private checkForm(op: SwaggerOperation, where: string, form: Record<string, string | string[]>): string[] {
+    const problems: string[] = [];
+    const declared = op.parameters.filter((p) => p.in === "formData");
+    for (const p of declared) {
+      const raw = form[p.name];
+      const values = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+      if (values.length === 0) {
+        if (p.required) problems.push(`${where}: the required form field "${p.name}" is missing`);
+        continue;
+      }
+      for (const v of values) {
+        if (p.enum && !p.enum.includes(v))
+          problems.push(`${where}: form field "${p.name}"=${v} is not one of ${p.enum.join(", ")}`);
+      }
+    }
+    for (const name of Object.keys(form)) {
+      if (!declared.some((p) => p.name === name))
+        problems.push(`${where}: form field "${name}" is not in the spec`);
     }
     return problems;
   }
