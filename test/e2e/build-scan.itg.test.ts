@@ -2,7 +2,8 @@
 // referrers API): buildah builds a small image from a Dockerfile (vfs storage, chroot isolation, its own
 // storage root), the action pushes it by digest, gates a Trivy report, and promotes quarantine → trusted on
 // the same registry by blob mount. skopeo, an independent client, checks what landed where.
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,13 +16,20 @@ import { requirePeers } from "../peers/index.ts";
 
 const run = promisify(execFile);
 const peers = requirePeers("olareg", "skopeo", "buildah");
-const trivyInstalled = spawnSync("trivy", ["--version"]).status === 0;
+/** PATH without the directories that hold a `trivy`: the action sees no Trivy whether this machine has one or not. */
+const PATH_WITHOUT_TRIVY = (process.env.PATH ?? "")
+  .split(":")
+  .filter((d) => d && !existsSync(join(d, "trivy")))
+  .join(":");
 const FIXTURE = join(import.meta.dirname, "..", "fixtures", "scan", "trivy", "image-mixed.json");
 
 let registry: RunningRegistry;
 let ws: string;
 
-/** skopeo's view of an image (plain HTTP is fine: the registry is on 127.0.0.1). */
+/**
+ * skopeo's view of an image (plain HTTP is fine: the registry is on 127.0.0.1); undefined only when the
+ * registry answers "manifest unknown" — any other failure (registry down, bad reference) fails the test.
+ */
 async function inspect(ref: string): Promise<{ Digest: string } | undefined> {
   try {
     const { stdout } = await run(peers.paths.skopeo!, [
@@ -38,8 +46,9 @@ async function inspect(ref: string): Promise<{ Digest: string } | undefined> {
       `docker://${ref}`,
     ]);
     return stdout ? { Digest: digest.trim() } : undefined;
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (/manifest unknown/.test((err as { stderr?: string }).stderr ?? "")) return undefined;
+    throw err;
   }
 }
 
@@ -264,17 +273,18 @@ describe.skipIf(!peers.ok)("build-scan bundled action against olareg", () => {
     expect(await inspect(`${registry.host}/q/app:latest`)).toBeUndefined();
   });
 
-  it.skipIf(trivyInstalled)(
-    "without Trivy and without a report it stops before building or pushing",
-    async () => {
-      const r = await action({ context: "ok", image: `${registry.host}/notrivy/app` });
-      expect(r.code).toBe(1);
-      expect(r.stdout).toMatch(/trivy is not installed and no scan-report was given \(input: scan-report\)/);
-      expect(r.stdout).not.toMatch(/building|pushing/);
-      // Nothing was pushed: the registry knows no tags for the repository.
-      const res = await fetch(`${registry.url}/v2/notrivy/app/tags/list`);
-      const tags = res.ok ? ((await res.json()) as { tags?: string[] | null }).tags : undefined;
-      expect(tags ?? []).toEqual([]);
-    },
-  );
+  it("without Trivy and without a report it stops before building or pushing", async () => {
+    const r = await runBundledAction(
+      "build-scan",
+      { builder: "buildah", context: "ok", image: `${registry.host}/notrivy/app` },
+      { workspace: ws, env: { PATH: PATH_WITHOUT_TRIVY } },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/trivy is not installed and no scan-report was given \(input: scan-report\)/);
+    expect(r.stdout).not.toMatch(/building|pushing/);
+    // Nothing was pushed: the registry knows no tags for the repository.
+    const res = await fetch(`${registry.url}/v2/notrivy/app/tags/list`);
+    const tags = res.ok ? ((await res.json()) as { tags?: string[] | null }).tags : undefined;
+    expect(tags ?? []).toEqual([]);
+  });
 });
