@@ -125,8 +125,12 @@ describe("apply against the AKS fake", () => {
     const p = await plan("latest-patch");
     aks.cluster(RG, "aks-northwind-prod").pools.get("apps")!.provisioningState = "Scaling";
     const r = await apply(p, "s7.json");
-    expect(r).toMatchObject({ status: "failed", step: "control-plane@1.30.10", code: "OperationNotAllowed" });
-    if (r.status === "failed") expect(r.fix).toMatch(/wait for it to finish/);
+    expect(r).toMatchObject({
+      status: "failed",
+      step: "control-plane@1.30.10",
+      code: "OperationNotAllowed",
+      fix: expect.stringMatching(/wait for it to finish/),
+    });
     expect(aks.arm.requests.find((x) => x.method === "PUT")?.status).toBe(409);
   });
 
@@ -161,8 +165,12 @@ describe("apply against the AKS fake", () => {
         "Drain of node aks-apps-1 did not complete: pods orders/orders-api-7c9 blocked by PodDisruptionBudget orders-api",
     });
     const r1 = await apply(p, "s3.json");
-    expect(r1).toMatchObject({ status: "failed", step: "pool:system@1.30.10", code: "PodDrainFailure" });
-    if (r1.status === "failed") expect(r1.fix).toMatch(/PodDisruptionBudget/);
+    expect(r1).toMatchObject({
+      status: "failed",
+      step: "pool:system@1.30.10",
+      code: "PodDrainFailure",
+      fix: expect.stringMatching(/PodDisruptionBudget/),
+    });
     const r2 = await apply(p, "s3.json");
     expect(r2).toMatchObject({ status: "succeeded", resumed: true });
     // The control plane was not upgraded twice.
@@ -177,11 +185,13 @@ describe("apply against the AKS fake", () => {
       { api: "storage.k8s.io/v1beta1/csistoragecapacities", removedIn: "1.31" },
     ];
     const r = await apply(p, "s4.json");
-    expect(r).toMatchObject({ status: "failed", code: "UpgradeBlockedOnDeprecatedAPIUsage" });
-    if (r.status === "failed")
-      expect(r.fix).toMatch(
+    expect(r).toMatchObject({
+      status: "failed",
+      code: "UpgradeBlockedOnDeprecatedAPIUsage",
+      fix: expect.stringMatching(
         /storage\.k8s\.io\/v1beta1\/csistoragecapacities.*override-deprecated-apis: true/s,
-      );
+      ),
+    });
     expect(aks.cluster(RG, "aks-northwind-prod").override).toBeUndefined();
     const p2 = await plan("1.31.6");
     const r2 = await apply(p2, "s4b.json", { overrideDeprecatedApis: true });
