@@ -1,4 +1,4 @@
-import { listInput, optionalString } from "@platform/github";
+import { booleanInput, listInput, optionalString } from "@platform/github";
 import { z } from "zod";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
@@ -7,5 +7,10 @@ export const inputs = z.object({
   "trust-policy": optionalString(),
   "trust-store": optionalString(),
   "cosign-key": listInput({ comma: true }),
+  "certificate-identity": optionalString(),
+  "certificate-identity-regexp": optionalString(),
+  "certificate-oidc-issuer": optionalString(),
+  "trusted-root": optionalString(),
+  "require-tlog": booleanInput(true),
   config: optionalString(),
 });

@@ -19,6 +19,13 @@ export async function verifyAction(i: Inputs, ctx: ActionContext): Promise<Actio
       trustStore: i.trustStore,
       cosignKey: i.cosignKey,
       signing: config.signing,
+      keyless: {
+        certificateIdentity: i.certificateIdentity,
+        certificateIdentityRegexp: i.certificateIdentityRegexp,
+        certificateOidcIssuer: i.certificateOidcIssuer,
+        trustedRoot: i.trustedRoot,
+        requireTlog: i.requireTlog,
+      },
     },
     { client, log: ctx.log, env: ctx.env, root: ctx.workspace },
   );

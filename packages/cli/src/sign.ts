@@ -85,11 +85,24 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
 
   program
     .command("verify")
-    .description("verify an image's signatures with a notation trust policy and/or cosign public keys")
+    .description(
+      "verify an image's signatures with a notation trust policy, cosign public keys and/or a keyless identity",
+    )
     .requiredOption("--image-ref <ref>", "registry/repository@sha256:… (or :tag, resolved first)")
     .option("--trust-policy <file>", "notation trustpolicy.json")
     .option("--trust-store <dir>", "trust store folder (x509/ca/<name>/*.pem)")
     .option("--cosign-key <file>", "cosign public key (repeatable, comma-separated)", listOption, [])
+    .option("--certificate-identity <san>", "keyless: the exact certificate identity (SAN)")
+    .option("--certificate-identity-regexp <re>", "keyless: a regular expression the SAN must match")
+    .option(
+      "--certificate-oidc-issuer <url>",
+      "keyless: the OIDC issuer, e.g. https://token.actions.githubusercontent.com",
+    )
+    .option(
+      "--trusted-root <file>",
+      "keyless: sigstore trusted_root.json (e.g. from `cosign trusted-root create`)",
+    )
+    .option("--no-require-tlog", "keyless: a trusted TSA timestamp suffices without a Rekor entry")
     .option("--layout <dir>", "verify an image in this OCI image layout instead of a registry")
     .option(
       "--config <file>",
@@ -105,6 +118,13 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
           trustPolicy: o.trustPolicy,
           trustStore: o.trustStore,
           cosignKey: o.cosignKey,
+          keyless: {
+            certificateIdentity: o.certificateIdentity,
+            certificateIdentityRegexp: o.certificateIdentityRegexp,
+            certificateOidcIssuer: o.certificateOidcIssuer,
+            trustedRoot: o.trustedRoot,
+            requireTlog: o.requireTlog,
+          },
           signing: (await loadConfig(resolve(io.cwd, o.config), { explicit: o.config !== "platform.yaml" }))
             .config.signing,
         },

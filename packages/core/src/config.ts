@@ -31,6 +31,12 @@ const team = z.strictObject({
 const signing = z.strictObject({
   identities: z.array(z.string()).default(() => []),
   keys: z.array(z.string()).default(() => []),
+  /** Keyless cosign signatures (verify): cosign's --certificate-identity(-regexp) and --certificate-oidc-issuer. */
+  certificateIdentity: z.string().optional(),
+  certificateIdentityRegexp: z.string().optional(),
+  certificateOidcIssuer: z.string().optional(),
+  /** The sigstore trusted_root.json (Fulcio CAs, Rekor keys, CT logs, TSAs) keyless signatures chain to. */
+  trustedRoot: z.string().optional(),
 });
 
 const policy = z.strictObject({

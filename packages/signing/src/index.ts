@@ -30,6 +30,16 @@ export {
 export { type KeySpec, keySpecOf, type NotaryAlg, notaryAlgFor } from "./crypto.ts";
 export { isKeyless, type KeylessOptions, type KeylessSigning, keylessSigning } from "./keyless.ts";
 export {
+  GITHUB_OIDC_ISSUER,
+  type KeylessPolicy,
+  type KeylessRequest,
+  type KeylessVerdict,
+  keylessPolicy,
+  loadTrustedRoot,
+  mergeKeyless,
+  verifyKeylessBundle,
+} from "./keyless-verify.ts";
+export {
   type KeyVaultKeyRef,
   type KeyVaultSignerOptions,
   keyVaultSigner,

@@ -6,6 +6,7 @@ import { type Logger, lazyAzureCredential, PlatformError } from "@platform/core"
 import { acrCredentials, RegistryClient } from "@platform/oci";
 import { pemCertificates } from "./crypto.ts";
 import { type KeylessSigning, keylessSigning } from "./keyless.ts";
+import { type KeylessRequest, keylessPolicy, mergeKeyless, wantsKeyless } from "./keyless-verify.ts";
 import { type KeyVaultSignerOptions, keyVaultSigner } from "./keyvault.ts";
 import { type CosignLayout, type SignFormat, type SignResult, signImage } from "./sign.ts";
 import { loadPemSigner, type Signer } from "./signer.ts";
@@ -101,7 +102,9 @@ export interface VerifyRequest {
    * platform.yaml `signing`: `identities` (x509 subjects) make the trust policy when only a trust store
    * is given; `keys` (cosign public key files) apply when no cosign-key is given.
    */
-  signing?: { identities: string[]; keys: string[] };
+  signing?: { identities: string[]; keys: string[] } & KeylessRequest;
+  /** Keyless cosign bundles: identity (or regexp), OIDC issuer, trusted root; default: platform.yaml's signing. */
+  keyless?: KeylessRequest;
 }
 
 /** verify: load the trust policy, store and cosign keys, then verify the image's signatures. */
@@ -151,12 +154,16 @@ export async function runVerify(
     }
     cosignKeys.push({ name: cosignKeyName(key, f), key });
   }
+  const keylessReq = mergeKeyless(req.keyless, req.signing);
   return verifyImage({
     imageRef: req.imageRef,
     client: deps.client,
     store: deps.store,
     notation,
     cosignKeys,
+    keyless: wantsKeyless(keylessReq)
+      ? await keylessPolicy(keylessReq, (p) => resolvePath(deps.root, p))
+      : undefined,
     log: deps.log,
     now: deps.now,
   });

@@ -10,6 +10,7 @@ import {
   parseBundle,
 } from "./cosign.ts";
 import { sha256Hex } from "./crypto.ts";
+import { type KeylessPolicy, statementDigestMismatch, verifyKeylessBundle } from "./keyless-verify.ts";
 import { JWS_MEDIA_TYPE, NOTARY_ARTIFACT_TYPE, type OciManifest } from "./notary.ts";
 import { storeFor } from "./sign.ts";
 import type { ArtifactStore } from "./store.ts";
@@ -32,6 +33,8 @@ export interface VerifyOptions {
   notation?: { policy: TrustPolicyDocument; store: TrustStore };
   /** cosign public keys: a cosign signature by one of them must exist. */
   cosignKeys?: Array<{ name: string; key: KeyObject }>;
+  /** Keyless (Fulcio certificate) cosign bundles: the identity, issuer and trusted root they must satisfy. */
+  keyless?: KeylessPolicy;
   log?: Logger;
   now?: Date;
 }
@@ -64,13 +67,14 @@ export interface VerifyResult {
 /** Verifies an image's Notary Project and/or cosign signatures; never throws for a bad signature, only reports. */
 export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const log = opts.log ?? createLogger({ write() {} });
-  if (!opts.notation && !opts.cosignKeys?.length) {
+  const cosign = !!opts.cosignKeys?.length || !!opts.keyless;
+  if (!opts.notation && !cosign) {
     throw new PlatformError(
       "VERIFY_NOTHING_TO_CHECK",
-      "Nothing to verify against: no trust policy and no cosign key",
+      "Nothing to verify against: no trust policy, no cosign key and no keyless identity",
       {
         input: "trust-policy",
-        hint: "Pass trust-policy and trust-store (Notary Project signatures) and/or cosign-key (cosign signatures).",
+        hint: "Pass trust-policy and trust-store (Notary Project signatures), cosign-key (cosign signatures) and/or certificate-identity, certificate-oidc-issuer and trusted-root (keyless cosign signatures).",
       },
     );
   }
@@ -83,7 +87,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   let referrers = listed.descriptors;
   const relevant = (d: Descriptor) =>
     (opts.notation && d.artifactType === NOTARY_ARTIFACT_TYPE) ||
-    (opts.cosignKeys?.length && BUNDLE_TYPES.includes(d.artifactType ?? ""));
+    (cosign && BUNDLE_TYPES.includes(d.artifactType ?? ""));
   if (listed.mode === "api" && !referrers.some(relevant)) {
     // Some registries answer the referrers API but do not index manifests pushed the tag-schema way
     // (notation's default --force-referrers-tag): look at the sha256-<hex> index as well.
@@ -167,14 +171,16 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     }
   }
 
-  if (opts.cosignKeys?.length) {
-    const keys = opts.cosignKeys;
-    const byKey = (data: Buffer, sig: Buffer) => keys.find((k) => cosignVerify(k.key, data, sig));
+  if (cosign) {
+    const keys = opts.cosignKeys ?? [];
+    const byKey = keys.length
+      ? (data: Buffer, sig: Buffer) => keys.find((k) => cosignVerify(k.key, data, sig))
+      : undefined;
     let good = false;
     for (const d of referrers.filter((r) => BUNDLE_TYPES.includes(r.artifactType ?? ""))) {
       const predicate = d.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
       const format = !predicate || predicate === COSIGN_SIGN_PREDICATE ? "cosign-bundle" : "attestation";
-      const check = await checkBundle(await fetchLayer(d, BUNDLE_TYPES), digest, byKey);
+      const check = checkBundle(await fetchLayer(d, BUNDLE_TYPES), digest, byKey, opts.keyless);
       checks.push({ format, source: d.digest, predicateType: check.predicateType ?? predicate, ...check });
       if (format === "cosign-bundle" && check.ok) {
         good = true;
@@ -188,7 +194,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
       const sig = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
       if (!sig) continue;
       const payload = Buffer.from(await store.getBlob(layer.digest, layer.size));
-      const key = byKey(payload, Buffer.from(sig, "base64"));
+      const key = byKey?.(payload, Buffer.from(sig, "base64"));
       let claimed: string | undefined;
       try {
         claimed = JSON.parse(payload.toString("utf8"))?.critical?.image?.["docker-manifest-digest"];
@@ -196,7 +202,14 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
         claimed = undefined;
       }
       const check: SignatureCheck = !key
-        ? { format: "cosign-legacy", source: tag, ok: false, reason: wrongKeyReason(keys) }
+        ? {
+            format: "cosign-legacy",
+            source: tag,
+            ok: false,
+            reason: keys.length
+              ? wrongKeyReason(keys)
+              : "a .sig-tag signature: keyless verification covers sigstore bundle referrers only",
+          }
         : claimed !== digest
           ? {
               format: "cosign-legacy",
@@ -237,11 +250,12 @@ function wrongKeyReason(keys: Array<{ name: string }>): string {
   return `tampered payload or wrong key: the signature does not verify with ${keys.map((k) => k.name).join(", ")}`;
 }
 
-async function checkBundle(
+function checkBundle(
   bytes: Buffer | undefined,
   digest: string,
-  byKey: (data: Buffer, sig: Buffer) => { name: string } | undefined,
-): Promise<Omit<SignatureCheck, "format" | "source">> {
+  byKey: ((data: Buffer, sig: Buffer) => { name: string } | undefined) | undefined,
+  keyless: KeylessPolicy | undefined,
+): Omit<SignatureCheck, "format" | "source"> {
   if (!bytes) return { ok: false, reason: "the referrer holds no sigstore bundle layer" };
   let parsed: ReturnType<typeof parseBundle>;
   try {
@@ -251,27 +265,19 @@ async function checkBundle(
   }
   const predicateType = parsed.statement.predicateType;
   if (parsed.certificate) {
+    if (keyless) return { predicateType, ...verifyKeylessBundle(parsed, digest, keyless) };
     return {
       ok: false,
       predicateType,
-      reason: "keyless (certificate) bundle: verify it with cosign --certificate-identity",
+      reason:
+        "keyless (certificate) bundle: pass certificate-identity, certificate-oidc-issuer and trusted-root to verify it",
     };
   }
+  if (!byKey) return { ok: false, predicateType, reason: "a key-based bundle, and no cosign-key was given" };
   const key = byKey(parsed.pae, parsed.signature);
   if (!key) return { ok: false, predicateType, reason: wrongKeyReason([{ name: "the cosign key(s)" }]) };
-  const [alg, hex] = digest.split(":");
-  const matches = (parsed.statement.subject ?? []).some((s) => s.digest?.[alg!] === hex);
-  if (!matches) {
-    const claimed = parsed.statement.subject?.flatMap((s) =>
-      Object.entries(s.digest ?? {}).map(([a, h]) => `${a}:${h}`),
-    );
-    return {
-      ok: false,
-      predicateType,
-      signer: key.name,
-      reason: `digest mismatch: the statement is about ${claimed?.join(", ")}, not ${digest}`,
-    };
-  }
+  const mismatch = statementDigestMismatch(parsed.statement, digest);
+  if (mismatch) return { ok: false, predicateType, signer: key.name, reason: mismatch };
   return { ok: true, predicateType, signer: key.name };
 }
 
