@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { northwind, startSignIn, windowAround } from "../aks/helpers.ts";
 import { type AksFake, startAksFake } from "../fakes/aks.ts";
+import { expectNoLeaks } from "../harness/leaks.ts";
 import { runBundledAction } from "../harness/run-action.ts";
 import { REPO_ROOT, requirePeers } from "../peers/index.ts";
 
@@ -62,8 +63,18 @@ function inputs(extra: Record<string, string>): Record<string, string> {
     ...extra,
   };
 }
-const run = (extra: Record<string, string>) =>
-  runBundledAction("cluster-upgrade", inputs(extra), { workspace: ws, env: env() });
+/** The secrets of a run: the job's OIDC request token, every OIDC token minted and every Entra token issued. */
+const secrets = () => [
+  signIn.github.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+  ...signIn.github.minted.map((m) => m.token),
+  ...signIn.entra.issued.map((i) => i.accessToken),
+];
+/** Runs the bundled action; whatever it did, none of the sign-in secrets shows in its log, summary or outputs. */
+async function run(extra: Record<string, string>) {
+  const r = await runBundledAction("cluster-upgrade", inputs(extra), { workspace: ws, env: env() });
+  expectNoLeaks(r, secrets());
+  return r;
+}
 
 describe("cluster-upgrade bundled action", () => {
   it("plans a two-minor jump as two ordered control-plane hops, each followed by every pool", async () => {
@@ -88,6 +99,7 @@ describe("cluster-upgrade bundled action", () => {
     expect(r.summary).toContain("## Upgrade plan for aks-northwind-prod: 1.30.7 → 1.32.4");
     expect(signIn.entra.issued.at(-1)?.scope).toBe(`${aks.url}/.default`);
     expect(r.masked).toContain(signIn.entra.issued.at(-1)?.accessToken);
+    expect(signIn.github.minted.length).toBeGreaterThan(0);
   });
 
   it.skipIf(!peers.ok)(
