@@ -1,11 +1,12 @@
 // actions/sign and actions/verify as GitHub runs them (bundled, INPUT_* env), against a real olareg.
 import { createPublicKey } from "node:crypto";
-import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RegistryClient } from "@platform/oci";
 import { publicKeyPem } from "@platform/signing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoLeaks } from "../harness/leaks.ts";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
 import { runBundledAction } from "../harness/run-action.ts";
 import { cosignKeyPair, identityOnDisk, pushRandomImage } from "../signing/helpers.ts";
@@ -37,8 +38,9 @@ describe.skipIf(!peers.ok)("sign and verify bundled actions", () => {
     if (ws) await rm(ws, { recursive: true, force: true });
   });
 
-  const sign = (imageRef: string, extra: Record<string, string> = {}) =>
-    runBundledAction(
+  /** Runs the sign action; the signing key never shows in its log, summary or outputs. */
+  const sign = async (imageRef: string, extra: Record<string, string> = {}) => {
+    const r = await runBundledAction(
       "sign",
       {
         "image-ref": imageRef,
@@ -49,6 +51,9 @@ describe.skipIf(!peers.ok)("sign and verify bundled actions", () => {
       },
       { workspace: ws },
     );
+    expectNoLeaks(r, [await readFile(join(ws, "signing.key"), "utf8")]);
+    return r;
+  };
   const verify = (imageRef: string, extra: Record<string, string> = {}) =>
     runBundledAction(
       "verify",
