@@ -190,7 +190,7 @@ export function verifyKeylessBundle(
     return {
       ok: false,
       signer: who,
-      reason: `identity mismatch: the certificate is for ${san ?? "no SAN"}, not ${policy.identity ?? `/${policy.identityRegexp!.source}/`}`,
+      reason: `identity mismatch: the certificate is for ${san ?? "no SAN"}, not ${policy.identity ?? `matching ${policy.identityRegexp!.source.replaceAll("\\/", "/")}`}`,
     };
   }
   if (issuer !== policy.issuer) {
