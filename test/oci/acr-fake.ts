@@ -3,6 +3,7 @@
 // - POST /oauth2/exchange  (grant_type=access_token, service, [tenant], access_token=<Entra token>)
 //   → {"refresh_token": "<ACR refresh JWT>"}
 // - POST /oauth2/token     (grant_type=refresh_token, service, scope, refresh_token) → {"access_token": …}
+// - GET  /oauth2/token?service&scope (Docker token protocol, Basic credentials) → 401: no admin user here
 // Every request's form fields (required, enum) and every answer are checked against the spec; departures
 // land in `mismatches`. Access tokens are real registry tokens: JWTs signed (ES256, x5c) with a key whose
 // certificate a REAL docker-registry trusts (its `auth.token.rootcertbundle`), carrying only the actions
@@ -76,14 +77,34 @@ export async function startAcrTokenFake(opts: AcrTokenFakeOptions): Promise<AcrT
     body: { errors: [{ code, message }] },
   });
 
-  const handle = (method: string, path: string, form: Record<string, string[]>) => {
+  const handle = (
+    method: string,
+    url: URL,
+    headers: IncomingMessage["headers"],
+    form: Record<string, string[]>,
+  ) => {
+    const path = url.pathname;
     const match = catalog.find(method, path);
     if (!match) {
       mismatches.push(`${method} ${path}: not in the ACR data-plane spec`);
       return { operationId: "(none)", reply: acrError(404, "NOT_FOUND", "no such operation") };
     }
     const op = match.op;
-    mismatches.push(...catalog.validateRequest(match, { query: {}, headers: {}, form }));
+    mismatches.push(
+      ...catalog.validateRequest(match, { query: Object.fromEntries(url.searchParams), headers, form }),
+    );
+    if (op.operationId === "Authentication_GetAcrAccessTokenFromLogin") {
+      // The Docker token protocol (what a client without an Entra identity tries): ACR answers it only
+      // for admin-user or repository-token Basic credentials, which this registry has none of.
+      return {
+        operationId: op.operationId,
+        reply: acrError(
+          401,
+          "UNAUTHORIZED",
+          "authentication required, visit https://aka.ms/acr/authorization for more information.",
+        ),
+      };
+    }
     const f = (name: string) => form[name]?.[0] ?? "";
     if (f("service") !== opts.service) {
       return {
@@ -170,7 +191,7 @@ export async function startAcrTokenFake(opts: AcrTokenFakeOptions): Promise<AcrT
         res.end(JSON.stringify({ errors: [{ code: "TOOMANYREQUESTS", message: "throttled" }] }));
         return;
       }
-      const { operationId, reply } = handle(req.method ?? "GET", url.pathname, form);
+      const { operationId, reply } = handle(req.method ?? "GET", url, req.headers, form);
       const op = catalog.byId(operationId);
       if (op) mismatches.push(...catalog.validateResponse(op, reply.status, reply.body));
       requests.push({ operationId, form, status: reply.status });

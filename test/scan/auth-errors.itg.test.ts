@@ -67,6 +67,11 @@ describe.skipIf(!requireRegistry("distribution").ok || !buildah.ok)(
       expect(r.outputs.digest).toBeUndefined();
       const tags = await fetch(`${reg.url}/v2/team/app/tags/list`);
       expect(tags.status).toBe(401);
+      // The client asked ACR's token service (without an identity: the anonymous token route), as the spec has it.
+      expect(acr.requests.map((q) => `${q.operationId} ${q.status}`)).toContain(
+        "Authentication_GetAcrAccessTokenFromLogin 401",
+      );
+      expect(acr.mismatches).toEqual([]);
     });
 
     it("a malformed report is an input error at file:line, after the push and before any tag or promotion", async () => {
