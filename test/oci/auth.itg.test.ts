@@ -5,7 +5,7 @@
 // actions the role grants, so an AcrPull identity really cannot push.
 import { createAzureCredential, isPlatformError, memoryLogger, type PlatformError } from "@platform/core";
 import { ACR_ENTRA_SCOPE, RegistryClient } from "@platform/oci";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
 import { type AcrRole, type AcrTokenFake, startAcrTokenFake } from "./acr-fake.ts";
@@ -38,6 +38,8 @@ describe.skipIf(!requireRegistry("distribution").ok)(
         auth: { realm: acr.realm, service: SERVICE, issuer: acr.issuer, certificatePem: acr.certificatePem },
       });
     });
+    // After every test: the fake saw nothing its spec does not describe (cleared so a failure names its test).
+    afterEach(() => expect(acr?.mismatches.splice(0)).toEqual([]));
     afterAll(async () => {
       await reg?.stop();
       await Promise.all([acr?.close(), entra?.close(), github?.close()]);

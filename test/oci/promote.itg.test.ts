@@ -4,7 +4,7 @@
 // digest, untagged, WITHOUT referrers. promoteAcrImage must then copy the referrer graph itself and tag last.
 import { isPlatformError, memoryLogger, type PlatformError } from "@platform/core";
 import { copyImage, parseReference, promoteAcrImage, RegistryClient } from "@platform/oci";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArmFake, startArmFake } from "../fakes/arm/index.ts";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
 import { artifact, pushArtifact, pushImage, randomImage } from "./images.ts";
@@ -60,6 +60,8 @@ describe.skipIf(!(requireRegistry("olareg").ok && requireRegistry("distribution"
         },
       });
     });
+    // After every test: the fake saw nothing its spec does not describe (cleared so a failure names its test).
+    afterEach(() => expect(arm?.mismatches.splice(0)).toEqual([]));
     afterAll(async () => {
       await Promise.all([src?.stop(), dst?.stop(), arm?.close()]);
     });

@@ -5,7 +5,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
 import { runBundledAction } from "../harness/run-action.ts";
 import { type AcrTokenFake, startAcrTokenFake } from "../oci/acr-fake.ts";
@@ -44,6 +44,8 @@ describe.skipIf(!requireRegistry("distribution").ok || !buildah.ok)(
         '{\n  "SchemaVersion": 2,\n  "Results": [\n    { "Target": "x" }\n  ,]\n}\n',
       );
     });
+    // After every test: the fake saw nothing its spec does not describe (cleared so a failure names its test).
+    afterEach(() => expect(acr?.mismatches.splice(0)).toEqual([]));
     afterAll(async () => {
       await Promise.all([reg?.stop(), open?.stop(), acr?.close()]);
       if (ws) await rm(ws, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copyImage, RegistryClient } from "@platform/oci";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArmFake, startArmFake } from "../fakes/arm/index.ts";
 import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 import { expectNoLeaks } from "../harness/leaks.ts";
@@ -82,6 +82,8 @@ describe.skipIf(!requireRegistry("olareg").ok)("build-scan with scanner: defende
     );
     scanned.add(img.descriptor.digest);
   });
+  // After every test: the fake saw nothing its spec does not describe (cleared so a failure names its test).
+  afterEach(() => expect(arm?.mismatches.splice(0)).toEqual([]));
   afterAll(async () => {
     await Promise.all([registry?.stop(), arm?.close(), entra?.close(), github?.close()]);
     if (ws) await rm(ws, { recursive: true, force: true });

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { memoryLogger } from "@platform/core";
 import { evaluateGate, queryDefenderFindings, resourceGraphClient } from "@platform/scan";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArmFake, SPECS_ROOT, startArmFake } from "../fakes/arm/index.ts";
 import { mdvmRow, queriedDigest, RG_SPEC, type Row, SEC_SPEC, SUB, swaggerExample } from "./defender-rows.ts";
 
@@ -96,6 +96,8 @@ describe("Defender findings via Resource Graph", () => {
       },
     });
   });
+  // After every test: the fake saw nothing its spec does not describe (cleared so a failure names its test).
+  afterEach(() => expect(fake?.mismatches.splice(0)).toEqual([]));
   afterAll(async () => {
     await fake?.close();
   });

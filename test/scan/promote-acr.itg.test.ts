@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { memoryLogger } from "@platform/core";
 import { copyImage, RegistryClient } from "@platform/oci";
 import { acrLookup, buildScan, resourceGraphClient, spawnExec } from "@platform/scan";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type ArmFake, startArmFake } from "../fakes/arm/index.ts";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
 import { artifact, pushArtifact, pushImage, randomImage } from "../oci/images.ts";
@@ -107,6 +107,8 @@ describe.skipIf(!(requireRegistry("olareg").ok && requireRegistry("distribution"
         }),
       );
     });
+    // After every test: the fake saw nothing its spec does not describe (cleared so a failure names its test).
+    afterEach(() => expect(arm?.mismatches.splice(0)).toEqual([]));
     afterAll(async () => {
       await Promise.all([src?.stop(), dst?.stop(), arm?.close()]);
       if (ws) await rm(ws, { recursive: true, force: true });

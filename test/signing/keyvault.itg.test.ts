@@ -3,7 +3,7 @@
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { createAzureCredential, PlatformError } from "@platform/core";
 import { type GeneratedIdentity, generateRoot, generateSigningIdentity } from "@platform/signing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { x509 } from "../../packages/signing/src/crypto.ts";
 import { keyVaultSigner, parseKeyVaultUri } from "../../packages/signing/src/keyvault.ts";
 import { signNotaryJws } from "../../packages/signing/src/notary.ts";
@@ -63,6 +63,8 @@ describe("Key Vault signer", () => {
       clientOptions: { tlsOptions: { ca: entra.ca } },
     });
   });
+  // After every test: the fake saw nothing its spec does not describe (cleared so a failure names its test).
+  afterEach(() => expect(kv?.mismatches.splice(0)).toEqual([]));
   afterAll(async () => {
     await Promise.all([kv?.close(), entra?.close(), gh?.close()]);
   });
