@@ -77,31 +77,29 @@ export async function startKeyVaultFake(opts: KeyVaultFakeOptions): Promise<KeyV
     const url = new URL(req.url ?? "/", "https://fake");
     // The SDK asks for the latest version with an empty segment (/keys/name/); the spec's template needs one.
     const path = url.pathname.replace(/^\/(keys|certificates)\/([^/]+)\/?$/, "/$1/$2/latest");
-    const auth = req.headers.authorization ?? "";
-    if (!/^Bearer /.test(auth)) {
-      return {
-        op: "(challenge)",
-        headers: {
-          "www-authenticate": `Bearer authorization="${opts.authority}/${opts.tenantId}", resource="https://vault.azure.net"`,
-        },
-        ...error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."),
-      };
-    }
-    const claims = decodeJwt(auth.slice(7))?.payload;
-    if (claims?.aud !== "https://vault.azure.net") {
-      return {
-        op: "(auth)",
-        ...error(
-          401,
-          "Unauthorized",
-          `AKV10022: Invalid audience. Expected https://vault.azure.net, found: ${claims?.aud}.`,
-        ),
-      };
-    }
+    // The route is checked before authentication, so an undescribed call is a mismatch even unauthenticated.
     const match = catalog.find(req.method ?? "GET", path);
     if (!match) {
       mismatches.push(`${req.method} ${url.pathname}: not in the Key Vault spec extract`);
       return { op: "(none)", ...error(404, "NotFound", "no such operation") };
+    }
+    const unauthorized = (op: string, message: string, headers?: Record<string, string>) => {
+      const reply = error(401, "Unauthorized", message);
+      mismatches.push(...catalog.validateResponse(match.op, reply.status, reply.body));
+      return { op, ...reply, ...(headers ? { headers } : {}) };
+    };
+    const auth = req.headers.authorization ?? "";
+    if (!/^Bearer /.test(auth)) {
+      return unauthorized("(challenge)", "AKV10000: Request is missing a Bearer or PoP token.", {
+        "www-authenticate": `Bearer authorization="${opts.authority}/${opts.tenantId}", resource="https://vault.azure.net"`,
+      });
+    }
+    const claims = decodeJwt(auth.slice(7))?.payload;
+    if (claims?.aud !== "https://vault.azure.net") {
+      return unauthorized(
+        "(auth)",
+        `AKV10022: Invalid audience. Expected https://vault.azure.net, found: ${claims?.aud}.`,
+      );
     }
     const body = raw ? JSON.parse(raw) : undefined;
     const query = Object.fromEntries(url.searchParams);
