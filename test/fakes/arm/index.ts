@@ -133,9 +133,14 @@ interface Operation {
 }
 
 const OPERATIONS_PREFIX = "/_fake/operations/";
+const COMMON_TYPES = join(SPECS_ROOT, "common-types", "resource-management", "v6", "types.json");
 
 export async function startArmFake(opts: ArmFakeOptions): Promise<ArmFake> {
-  const catalog = new SwaggerCatalog(opts.specs.map((s) => (s.startsWith("/") ? s : join(SPECS_ROOT, s))));
+  // common-types is always loaded: the operation-status monitor's answers are checked against it.
+  const catalog = new SwaggerCatalog([
+    ...opts.specs.map((s) => (s.startsWith("/") ? s : join(SPECS_ROOT, s))),
+    COMMON_TYPES,
+  ]);
   for (const id of Object.keys(opts.routes)) {
     if (!catalog.byId(id)) throw new Error(`startArmFake: no operation "${id}" in the given specs`);
   }
@@ -205,17 +210,23 @@ export async function startArmFake(opts: ArmFakeOptions): Promise<ArmFake> {
     }
     advance(op);
     const status = op.ended ? op.outcome : "InProgress";
+    const body = {
+      id: `${OPERATIONS_PREFIX}${op.id}`,
+      name: op.id,
+      status,
+      startTime: op.started,
+      ...(op.ended ? { endTime: op.ended } : {}),
+      ...(op.ended && op.outcome === "Failed" && op.opts.error ? { error: op.opts.error } : {}),
+    };
+    mismatches.push(
+      ...catalog
+        .validateDefinition(COMMON_TYPES, "OperationStatusResult", body)
+        .map((e) => `operation status ${op.id}: ${e}`),
+    );
     return {
       status: 200,
       headers: op.ended ? {} : { "retry-after": String(op.opts.retryAfter ?? 0) },
-      body: {
-        id: `${OPERATIONS_PREFIX}${op.id}`,
-        name: op.id,
-        status,
-        startTime: op.started,
-        ...(op.ended ? { endTime: op.ended } : {}),
-        ...(op.ended && op.outcome === "Failed" && op.opts.error ? { error: op.opts.error } : {}),
-      },
+      body,
     };
   };
 
