@@ -39,6 +39,7 @@ describe("cluster-upgrade contract", () => {
     expect(() => inputs.parse({ "fleet-upgrade-type": "Everything" })).toThrow(
       /Full, NodeImageOnly, ControlPlaneOnly/,
     );
-    expect(() => inputs.parse({ "poll-interval": "soon" })).toThrow();
+    expect(() => inputs.parse({ "poll-interval": "soon" })).toThrow(/must be a number of seconds above 0/);
+    expect(() => inputs.parse({ concurrency: "0" })).toThrow(/must be a number above 0/);
   });
 });

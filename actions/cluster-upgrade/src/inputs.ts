@@ -1,10 +1,11 @@
 import { booleanInput, enumInput, listInput, optionalString } from "@platform/github";
 import { z } from "zod";
 
-const positive = (fallback: number, input: string) =>
+/** A number above 0; `what` completes "must be …" (the input's name is prefixed by the inputs reader). */
+const positive = (fallback: number, what: string) =>
   z.preprocess(
     (v) => (v === undefined || v === "" ? fallback : Number(v)),
-    z.number({ error: `${input} must be a number` }).positive(`${input} must be positive`),
+    z.number({ error: `must be ${what}` }).positive(`must be ${what}`),
   );
 
 // Fleet's own spelling (PascalCase), matched case-insensitively.
@@ -47,8 +48,8 @@ export const inputs = z.object({
   ),
   "fleet-stages": optionalString(),
   "update-strategy": optionalString(),
-  concurrency: positive(8, "concurrency"),
-  "poll-interval": positive(30, "poll-interval"),
+  concurrency: positive(8, "a number above 0 (members planned at once; default 8)"),
+  "poll-interval": positive(30, "a number of seconds above 0 (default 30)"),
   "arm-endpoint": optionalString(),
   "authority-host": optionalString(),
   "tenant-id": optionalString(),
