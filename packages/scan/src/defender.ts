@@ -174,6 +174,19 @@ function fromSdkError(err: unknown, subscriptions: string[]): PlatformError {
   );
 }
 
+/** Defender's results are read per subscription: at least one, each a GUID (checked before anything is built). */
+export function checkDefenderSubscriptions(subscriptions: string[]): void {
+  if (subscriptions.length === 0 || subscriptions.some((s) => !SUBSCRIPTION.test(s)))
+    throw new PlatformError(
+      "SCAN_SUBSCRIPTION_INVALID",
+      `Defender needs the registry's subscription ID(s), got "${subscriptions.join(", ")}"`,
+      {
+        input: "subscription",
+        hint: "Set AZURE_SUBSCRIPTION_ID (or the subscription input) to the registry's subscription GUID.",
+      },
+    );
+}
+
 /**
  * Reads Microsoft Defender for Containers' findings for one image digest from Azure Resource Graph
  * (security sub-assessments), following `$skipToken` pages. No rows means Defender has not scanned the
@@ -184,15 +197,7 @@ export async function queryDefenderFindings(
   deps: { graph: ResourceGraphQuery; log: Logger },
 ): Promise<DefenderScanResult> {
   const query = defenderQuery(input.digest);
-  if (input.subscriptions.length === 0 || input.subscriptions.some((s) => !SUBSCRIPTION.test(s)))
-    throw new PlatformError(
-      "SCAN_SUBSCRIPTION_INVALID",
-      `Defender needs the registry's subscription ID(s), got "${input.subscriptions.join(", ")}"`,
-      {
-        input: "subscription",
-        hint: "Set AZURE_SUBSCRIPTION_ID (or the subscription input) to the registry's subscription GUID.",
-      },
-    );
+  checkDefenderSubscriptions(input.subscriptions);
   const findings: Finding[] = [];
   let skipToken: string | undefined;
   let rows = 0;

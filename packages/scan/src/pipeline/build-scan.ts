@@ -10,7 +10,7 @@ import {
   type Reference,
   type RegistryClient,
 } from "@platform/oci";
-import type { ResourceGraphQuery } from "../defender.ts";
+import { checkDefenderSubscriptions, type ResourceGraphQuery } from "../defender.ts";
 import type { Finding } from "../finding.ts";
 import { evaluateGate, type FailOn, type GateResult } from "../gate.ts";
 import { gateFailure } from "../report.ts";
@@ -171,6 +171,7 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
   // Fail before building when there will be nothing to scan with.
   if (input.scanner === "trivy" && !input.scanReport && !(await trivyAvailable(deps.exec, deps.env)))
     throw trivyMissing();
+  if (input.scanner === "defender") checkDefenderSubscriptions(input.subscriptions);
   const scratch = await mkdtemp(join(deps.tempDir, "build-scan-"));
   try {
     const built = await buildImage(

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { memoryLogger } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { buildImage, pickBuilder } from "./build.ts";
+import { buildScan } from "./build-scan.ts";
 import type { Exec } from "./exec.ts";
 import { scanImage } from "./scanners.ts";
 
@@ -127,5 +128,41 @@ describe("scanImage", () => {
       input: "scan-report",
     });
     expect(await scanImage({ ...base, scanner: "none" }, deps)).toBeUndefined();
+  });
+});
+
+describe("buildScan preconditions", () => {
+  it("scanner: defender without a subscription stops before building or pushing, naming the input", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "scan-defender-"));
+    await writeFile(join(dir, "Dockerfile"), "FROM scratch\n");
+    const { exec, calls } = fakeExec({ buildah: { code: 0 } });
+    const pushed: unknown[] = [];
+    const client = new Proxy({}, { get: (_, name) => () => pushed.push(name) });
+    await expect(
+      buildScan(
+        {
+          context: ".",
+          image: "reg.example/quarantine/app",
+          tags: [],
+          builder: "buildah",
+          scanner: "defender",
+          failOn: "critical",
+          onlyFixed: false,
+          subscriptions: [],
+          root: dir,
+        },
+        {
+          client: client as never,
+          exec,
+          log: memoryLogger(),
+          tempDir: dir,
+          env: {},
+          today: new Date(),
+          version: "0",
+        },
+      ),
+    ).rejects.toMatchObject({ code: "SCAN_SUBSCRIPTION_INVALID", input: "subscription" });
+    expect(calls).toEqual([]);
+    expect(pushed).toEqual([]);
   });
 });

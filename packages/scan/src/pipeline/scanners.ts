@@ -105,7 +105,12 @@ export async function scanImage(
 ): Promise<ScanOutcome | undefined> {
   if (input.scanner === "none") return undefined;
   if (input.scanner === "defender") {
-    if (!deps.graph) throw new PlatformError("SCAN_DEFENDER_UNAVAILABLE", "no Azure credential for Defender");
+    if (!deps.graph)
+      throw new PlatformError("SCAN_DEFENDER_UNAVAILABLE", "scanner: defender needs Azure sign-in", {
+        input: "scanner",
+        category: "environment",
+        hint: "Give the job `permissions: id-token: write` with AZURE_CLIENT_ID and AZURE_TENANT_ID, or use scanner: trivy.",
+      });
     const r = await queryDefenderFindings(
       { digest: input.digest, subscriptions: input.subscriptions },
       { graph: deps.graph(), log: deps.log },
