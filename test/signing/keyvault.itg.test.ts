@@ -1,7 +1,7 @@
 // The Key Vault signer against the local Key Vault fake (requests and answers checked against the
 // data-plane swagger) with a real GitHub OIDC → Entra sign-in through core's Azure credential.
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
-import { createAzureCredential, PlatformError } from "@platform/core";
+import { createAzureCredential, memoryLogger, PlatformError } from "@platform/core";
 import { type GeneratedIdentity, generateRoot, generateSigningIdentity } from "@platform/signing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { x509 } from "../../packages/signing/src/crypto.ts";
@@ -26,6 +26,7 @@ describe("Key Vault signer", () => {
   let ec: GeneratedIdentity;
   let bare: KeyObject;
   let credential: ReturnType<typeof createAzureCredential>;
+  const log = memoryLogger();
   const clientOptions = () => ({ tlsOptions: { ca: kv.ca }, disableChallengeResourceVerification: true });
 
   beforeAll(async () => {
@@ -61,6 +62,7 @@ describe("Key Vault signer", () => {
       authorityHost: entra.url,
       disableInstanceDiscovery: true,
       clientOptions: { tlsOptions: { ca: entra.ca } },
+      log,
     });
   });
   // After every test: the fake saw nothing its spec does not describe (cleared so a failure names its test).
@@ -111,6 +113,11 @@ describe("Key Vault signer", () => {
     // The challenge came first, then a token for the vault audience from the Entra fake.
     expect(kv.requests[0]!.status).toBe(401);
     expect(entra.issued.some((t) => t.scope === "https://vault.azure.net/.default")).toBe(true);
+    // The vault tokens and the job's OIDC tokens were masked the moment they existed and never logged.
+    const secrets = [...entra.issued.map((t) => t.accessToken), ...gh.minted.map((m) => m.token)];
+    for (const t of secrets) expect(log.masker.mask(`x ${t} y`)).toBe("x *** y");
+    const text = log.lines.map((l) => l.line).join("\n");
+    for (const t of secrets) expect(text).not.toContain(t);
   });
 
   it("a bare key (no certificate) has no chain and refuses Notary signing with a hint", async () => {
