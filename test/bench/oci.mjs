@@ -60,14 +60,6 @@ async function buildLayout(dir) {
   return { bytes: layers.reduce((n, l) => n + l.size, config.byteLength), digest: sha256Digest(manifest) };
 }
 
-async function measure(proxy, fn) {
-  proxy.reset();
-  const t0 = performance.now();
-  await fn();
-  const ms = performance.now() - t0;
-  return { ms: Math.round(ms), requests: proxy.counts.total, byMethod: { ...proxy.counts.byMethod } };
-}
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -101,8 +93,8 @@ try {
       const r = {};
       for (const name of order) {
         const repo = `bench/${name}`;
-        const first = await measure(proxy, () => tools[name](proxy.host, repo));
-        const again = await measure(proxy, () => tools[name](proxy.host, repo));
+        const first = await proxy.measure(() => tools[name](proxy.host, repo));
+        const again = await proxy.measure(() => tools[name](proxy.host, repo));
         r[name] = { first, again };
       }
       // Both pushed the same manifest bytes.

@@ -28,17 +28,6 @@ if (!peers.ok) {
   process.exit(process.env.CI === "true" ? 1 : 0);
 }
 
-async function measure(proxy, fn) {
-  proxy.reset();
-  const t0 = performance.now();
-  await fn();
-  return {
-    ms: Math.round(performance.now() - t0),
-    requests: proxy.counts.total,
-    byMethod: { ...proxy.counts.byMethod },
-  };
-}
-
 /** Pushes `n` small distinct images to `repo` (setup, not measured); returns their references. */
 async function pushImages(client, host, repo, n) {
   const refs = [];
@@ -107,13 +96,13 @@ try {
   // The first signature in a repository also uploads the `{}` config blob (HEAD, POST, PUT); after that
   // it is found with one HEAD — the steady state, and the state notation's and cosign's runs below see.
   const [first, a, b, c, d] = await pushImages(setup, proxy.host, "bench/one", 5);
-  const firstInRepo = await measure(proxy, () =>
+  const firstInRepo = await proxy.measure(() =>
     signImage({ imageRef: first, format: "notation", signer, client: new RegistryClient() }),
   );
-  const ours = await measure(proxy, () =>
+  const ours = await proxy.measure(() =>
     signImage({ imageRef: a, format: "notation", signer, client: new RegistryClient() }),
   );
-  const oursFull = await measure(proxy, () =>
+  const oursFull = await proxy.measure(() =>
     signImage({
       imageRef: b,
       format: "both",
@@ -124,16 +113,16 @@ try {
       provenance: { GITHUB_REPOSITORY: "bench/app", GITHUB_SHA: "0".repeat(40), GITHUB_RUN_ID: "1" },
     }),
   );
-  const notationOne = await measure(proxy, () => notationSign(c));
-  const cosignOne = await measure(proxy, () => cosignSign(d));
-  const rerun = await measure(proxy, () =>
+  const notationOne = await proxy.measure(() => notationSign(c));
+  const cosignOne = await proxy.measure(() => cosignSign(d));
+  const rerun = await proxy.measure(() =>
     signImage({ imageRef: a, format: "notation", signer, client: new RegistryClient() }),
   );
 
   // ---- 2. fifty images: time ------------------------------------------------------------------
   const batch = async (repo, fn) => {
     const refs = await pushImages(setup, proxy.host, repo, IMAGES);
-    return measure(proxy, async () => {
+    return proxy.measure(async () => {
       for (const ref of refs) await fn(ref);
     });
   };

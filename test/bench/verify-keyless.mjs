@@ -67,16 +67,8 @@ try {
       ],
       { env: { PATH: process.env.PATH ?? "", HOME: tmp }, timeout: 60_000 },
     );
-  const measure = async (fn) => {
-    proxy.reset();
-    const t0 = performance.now();
-    await fn();
-    return {
-      ms: Math.round(performance.now() - t0),
-      requests: proxy.counts.total,
-      byMethod: { ...proxy.counts.byMethod },
-    };
-  };
+  const measure = (fn) => proxy.measure(fn);
+
   const oursOne = await measure(() => ours(refs[0]));
   const cosignOne = await measure(() => cosign(refs[0]));
   const oursN = await measure(async () => {

@@ -165,6 +165,10 @@ export interface CountingProxy {
   host: string;
   counts: { total: number; byMethod: Record<string, number> };
   reset(): void;
+  /** Runs `fn` with fresh counts: its wall time and the requests it sent, by method. */
+  measure(
+    fn: () => Promise<unknown>,
+  ): Promise<{ ms: number; requests: number; byMethod: Record<string, number> }>;
   close(): Promise<void>;
 }
 
@@ -191,12 +195,23 @@ export async function countingProxy(target: string): Promise<CountingProxy> {
     req.pipe(up);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const reset = () => {
+    counts.total = 0;
+    counts.byMethod = {};
+  };
   return {
     host: `127.0.0.1:${(server.address() as { port: number }).port}`,
     counts,
-    reset() {
-      counts.total = 0;
-      counts.byMethod = {};
+    reset,
+    async measure(fn) {
+      reset();
+      const t0 = performance.now();
+      await fn();
+      return {
+        ms: Math.round(performance.now() - t0),
+        requests: counts.total,
+        byMethod: { ...counts.byMethod },
+      };
     },
     close: () =>
       new Promise<void>((r) => {
