@@ -186,9 +186,14 @@ export async function startAcrTokenFake(opts: AcrTokenFakeOptions): Promise<AcrT
       }
       if (throttled > 0) {
         throttled--;
+        // A throttled call is still one the spec must describe, and the 429 answer its error shape.
+        const match = catalog.find(req.method ?? "GET", url.pathname);
+        const body = { errors: [{ code: "TOOMANYREQUESTS", message: "throttled" }] };
+        if (!match) mismatches.push(`${req.method} ${url.pathname}: not in the ACR data-plane spec`);
+        else mismatches.push(...catalog.validateResponse(match.op, 429, body));
         requests.push({ operationId: "(throttled)", form, status: 429 });
         res.writeHead(429, { "retry-after": String(retryAfter), "content-type": "application/json" });
-        res.end(JSON.stringify({ errors: [{ code: "TOOMANYREQUESTS", message: "throttled" }] }));
+        res.end(JSON.stringify(body));
         return;
       }
       const { operationId, reply } = handle(req.method ?? "GET", url, req.headers, form);

@@ -265,6 +265,7 @@ export async function startArmFake(opts: ArmFakeOptions): Promise<ArmFake> {
         failure.message ?? `injected HTTP ${failure.status}`,
       );
       if (failure.retryAfter !== undefined) reply.headers = { "retry-after": String(failure.retryAfter) };
+      mismatches.push(...catalog.validateResponse(match.op, reply.status, reply.body));
       return { reply, rec: { ...base, operationId, injected: true } };
     }
     const isForm = (incoming.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
