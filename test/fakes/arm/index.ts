@@ -20,7 +20,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { selfSignedCertificate } from "../entra.ts";
-import { type MatchedOperation, SPECS_ROOT, SwaggerCatalog } from "./swagger.ts";
+import { type MatchedOperation, SPECS_ROOT, SwaggerCatalog, type SwaggerOperation } from "./swagger.ts";
 
 export { SPECS_ROOT, SwaggerCatalog, type SwaggerOperation } from "./swagger.ts";
 
@@ -125,6 +125,8 @@ export interface ArmFake {
 
 interface Operation {
   id: string;
+  /** The spec operation that started it: its final result is checked against that operation's 200. */
+  spec?: SwaggerOperation;
   remaining: number;
   outcome: "Succeeded" | "Failed" | "Canceled";
   opts: LongRunningOptions;
@@ -151,6 +153,7 @@ export async function startArmFake(opts: ArmFakeOptions): Promise<ArmFake> {
   const operations = new Map<string, Operation>();
   let baseUrl = "";
 
+  let startedBy: SwaggerOperation | undefined;
   const ctx: ArmContext = {
     get url() {
       return baseUrl;
@@ -168,6 +171,7 @@ export async function startArmFake(opts: ArmFakeOptions): Promise<ArmFake> {
     longRunning(lro = {}) {
       const op: Operation = {
         id: randomUUID(),
+        spec: startedBy,
         remaining: lro.polls ?? 1,
         outcome: lro.outcome ?? "Succeeded",
         opts: lro,
@@ -206,6 +210,8 @@ export async function startArmFake(opts: ArmFakeOptions): Promise<ArmFake> {
       if (op.outcome !== "Succeeded")
         return armError(400, op.opts.error?.code ?? op.outcome, op.opts.error?.message ?? op.outcome);
       const result = op.opts.result?.();
+      if (result !== undefined && op.spec)
+        mismatches.push(...catalog.validateResponse(op.spec, 200, result).map((e) => `final result: ${e}`));
       return result === undefined ? { status: 204 } : { status: 200, body: result };
     }
     advance(op);
@@ -299,7 +305,11 @@ export async function startArmFake(opts: ArmFakeOptions): Promise<ArmFake> {
       params: match.params,
       operationId,
     };
-    const reply = await handler(req, ctx);
+    // The handler's synchronous part (where it starts a long-running operation) knows its operation.
+    startedBy = match.op;
+    const pending = handler(req, ctx);
+    startedBy = undefined;
+    const reply = await pending;
     mismatches.push(...catalog.validateResponse(match.op, reply.status, reply.body));
     return { reply, rec: { ...base, operationId } };
   };
