@@ -7,13 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { copyImage, RegistryClient } from "@platform/oci";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type ArmFake, startArmFake } from "../fakes/arm/index.ts";
+import { type ArmFake, SPECS_ROOT, startArmFake } from "../fakes/arm/index.ts";
 import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 import { expectNoLeaks } from "../harness/leaks.ts";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
 import { runBundledAction } from "../harness/run-action.ts";
 import { pushImage, randomImage } from "../oci/images.ts";
-import { mdvmRow, queriedDigest, RG_SPEC, SUB } from "./defender-rows.ts";
+import { mdvmRow, queriedDigest, RG_SPEC, SEC_SPEC, SUB } from "./defender-rows.ts";
 
 describe.skipIf(!requireRegistry("olareg").ok)("build-scan with scanner: defender (bundled action)", () => {
   let registry: RunningRegistry;
@@ -29,7 +29,7 @@ describe.skipIf(!requireRegistry("olareg").ok)("build-scan with scanner: defende
     github = await startGitHubOidcFake();
     entra = await startEntraFake({ trust: github });
     arm = await startArmFake({
-      specs: [RG_SPEC],
+      specs: [RG_SPEC, SEC_SPEC],
       routes: {
         Resources: (req) => {
           const digest = queriedDigest(req.body);
@@ -62,6 +62,11 @@ describe.skipIf(!requireRegistry("olareg").ok)("build-scan with scanner: defende
                   }),
                 ]
               : [];
+          // Resource Graph's data is untyped in its spec: each row is held to the sub-assessment definition.
+          for (const row of data)
+            arm.mismatches.push(
+              ...arm.catalog.validateDefinition(join(SPECS_ROOT, SEC_SPEC), "SecuritySubAssessment", row),
+            );
           return {
             status: 200,
             body: { totalRecords: data.length, count: data.length, resultTruncated: "false", data },
