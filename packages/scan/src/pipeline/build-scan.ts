@@ -13,13 +13,14 @@ import {
 import { checkDefenderSubscriptions, type ResourceGraphQuery } from "../defender.ts";
 import type { Finding } from "../finding.ts";
 import { evaluateGate, type FailOn, type GateResult } from "../gate.ts";
+import { readInputFile } from "../read.ts";
 import { gateFailure } from "../report.ts";
 import { toScanSarif } from "../sarif.ts";
 import { loadScanWaivers } from "../waivers.ts";
 import type { AcrPromotion } from "./acr.ts";
 import { type Builder, type BuiltImage, buildImage } from "./build.ts";
 import type { Exec } from "./exec.ts";
-import { type Scanner, scanImage, trivyAvailable, trivyMissing } from "./scanners.ts";
+import { SCAN_REPORT_FILE, type Scanner, scanImage, trivyAvailable, trivyMissing } from "./scanners.ts";
 
 /** The build-scan inputs (DESIGN.md's action table), with paths relative to `root`. */
 export interface BuildScanInput {
@@ -172,6 +173,9 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
   if (input.scanner === "trivy" && !input.scanReport && !(await trivyAvailable(deps.exec, deps.env)))
     throw trivyMissing();
   if (input.scanner === "defender") checkDefenderSubscriptions(input.subscriptions);
+  // A report that cannot be read fails before anything is built or pushed (its digest is checked after the push).
+  if (input.scanner === "trivy" && input.scanReport)
+    await readInputFile(at(input.scanReport), input.scanReport, SCAN_REPORT_FILE);
   const scratch = await mkdtemp(join(deps.tempDir, "build-scan-"));
   try {
     const built = await buildImage(

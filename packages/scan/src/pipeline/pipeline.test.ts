@@ -131,38 +131,57 @@ describe("scanImage", () => {
   });
 });
 
-describe("buildScan preconditions", () => {
-  it("scanner: defender without a subscription stops before building or pushing, naming the input", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "scan-defender-"));
+describe("buildScan preconditions: bad input stops before building or pushing, naming the input", () => {
+  async function attempt(over: Partial<Parameters<typeof buildScan>[0]>) {
+    const dir = await mkdtemp(join(tmpdir(), "scan-pre-"));
     await writeFile(join(dir, "Dockerfile"), "FROM scratch\n");
-    const { exec, calls } = fakeExec({ buildah: { code: 0 } });
-    const pushed: unknown[] = [];
-    const client = new Proxy({}, { get: (_, name) => () => pushed.push(name) });
-    await expect(
-      buildScan(
-        {
-          context: ".",
-          image: "reg.example/quarantine/app",
-          tags: [],
-          builder: "buildah",
-          scanner: "defender",
-          failOn: "critical",
-          onlyFixed: false,
-          subscriptions: [],
-          root: dir,
-        },
-        {
-          client: client as never,
-          exec,
-          log: memoryLogger(),
-          tempDir: dir,
-          env: {},
-          today: new Date(),
-          version: "0",
-        },
-      ),
-    ).rejects.toMatchObject({ code: "SCAN_SUBSCRIPTION_INVALID", input: "subscription" });
-    expect(calls).toEqual([]);
-    expect(pushed).toEqual([]);
+    const { exec, calls } = fakeExec({ buildah: { code: 0 }, "trivy --version": { code: 0 } });
+    const used: unknown[] = [];
+    const client = new Proxy({}, { get: (_, name) => () => used.push(name) });
+    const outcome = buildScan(
+      {
+        context: ".",
+        image: "reg.example/quarantine/app",
+        tags: [],
+        builder: "buildah",
+        scanner: "trivy",
+        failOn: "critical",
+        onlyFixed: false,
+        subscriptions: [],
+        root: dir,
+        ...over,
+      },
+      {
+        client: client as never,
+        exec,
+        log: memoryLogger(),
+        tempDir: dir,
+        env: {},
+        today: new Date(),
+        version: "0",
+      },
+    );
+    return { outcome, built: () => calls.filter((c) => c[0] === "buildah"), used };
+  }
+
+  it("scanner: defender without a subscription", async () => {
+    const a = await attempt({ scanner: "defender" });
+    await expect(a.outcome).rejects.toMatchObject({
+      code: "SCAN_SUBSCRIPTION_INVALID",
+      input: "subscription",
+    });
+    expect(a.built()).toEqual([]);
+    expect(a.used).toEqual([]);
+  });
+
+  it("a scan-report that does not exist", async () => {
+    const a = await attempt({ scanReport: "nope.json" });
+    await expect(a.outcome).rejects.toMatchObject({
+      code: "SCAN_REPORT_UNREADABLE",
+      input: "scan-report",
+      message: expect.stringContaining("nope.json"),
+    });
+    expect(a.built()).toEqual([]);
+    expect(a.used).toEqual([]);
   });
 });

@@ -21,6 +21,14 @@ function reportDigests(r: ParsedReport): string[] {
   return [...new Set(refs.flatMap((s) => /@(sha256:[a-f0-9]{64})/.exec(s)?.[1] ?? []))];
 }
 
+/** How an unreadable `scan-report` is reported. */
+export const SCAN_REPORT_FILE = {
+  code: "SCAN_REPORT_UNREADABLE",
+  label: "scan report",
+  input: "scan-report",
+  hint: "Check the `scan-report` path (relative to the workspace) and that the scan step wrote it.",
+};
+
 /** Reads a Trivy report file and checks it describes this digest (when it names one). */
 export async function readTrivyReport(
   path: string,
@@ -28,12 +36,7 @@ export async function readTrivyReport(
   digest: string,
   log: Logger,
 ): Promise<ParsedReport> {
-  const text = await readInputFile(path, display, {
-    code: "SCAN_REPORT_UNREADABLE",
-    label: "scan report",
-    input: "scan-report",
-    hint: "Check the `scan-report` path (relative to the workspace) and that the scan step wrote it.",
-  });
+  const text = await readInputFile(path, display, SCAN_REPORT_FILE);
   const report = parseTrivyReport(text, display);
   const named = reportDigests(report);
   if (named.length > 0 && !named.includes(digest))
