@@ -129,6 +129,26 @@ describe("Key Vault signer", () => {
     await expect(signNotaryJws(signer, image)).rejects.toThrow(/need a certificate chain/);
   });
 
+  it("a vault host that does not resolve names the key input and the vault name to check", async () => {
+    // The SDK's transport fails as Node's does for an unknown host (no DNS lookup leaves this machine).
+    const unknownHost = async () => {
+      throw Object.assign(new Error("getaddrinfo ENOTFOUND no-such-vault.vault.azure.net"), {
+        code: "ENOTFOUND",
+      });
+    };
+    await expect(
+      keyVaultSigner("azurekv://no-such-vault/release", {
+        credential,
+        clientOptions: { retryOptions: { maxRetries: 0 }, httpClient: { sendRequest: unknownHost } },
+      }),
+    ).rejects.toMatchObject({
+      code: "KEYVAULT_FAILED",
+      input: "key",
+      message: expect.stringContaining("azurekv://no-such-vault/release"),
+      hint: expect.stringMatching(/vault name/),
+    });
+  });
+
   it("403 names the Key Vault Crypto User role", async () => {
     const signer = await keyVaultSigner(`azurekv://${kv.host}/locked`, {
       credential,

@@ -185,6 +185,15 @@ function keyVaultError(err: unknown, uri: string, what: string): PlatformError {
     });
   }
   if (err instanceof PlatformError) return err;
+  // No such host: most often a misspelt vault name in the `key` input.
+  if (/\b(ENOTFOUND|EAI_AGAIN)\b/.test(detail ?? "")) {
+    return new PlatformError("KEYVAULT_FAILED", `Could not ${what} for ${uri}: ${detail}`, {
+      category: "environment",
+      input: "key",
+      hint: "Check the vault name in azurekv://<vault>/<key> (the vault's host must resolve from the runner; private endpoints need their private DNS zone).",
+      cause: err,
+    });
+  }
   return new PlatformError("KEYVAULT_FAILED", `Could not ${what} for ${uri}: ${detail}`, {
     category: "environment",
     hint: "Check that the runner reaches the vault (firewall, private endpoint) and that Azure sign-in works.",
