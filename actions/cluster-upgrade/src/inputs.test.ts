@@ -41,5 +41,13 @@ describe("cluster-upgrade contract", () => {
     );
     expect(() => inputs.parse({ "poll-interval": "soon" })).toThrow(/must be a number of seconds above 0/);
     expect(() => inputs.parse({ concurrency: "0" })).toThrow(/must be a number above 0/);
+    expect(() => inputs.parse({ "target-version": "banana" })).toThrow(
+      /latest-patch, latest-minor or an exact/,
+    );
+    expect(inputs.parse({ "target-version": " 1.31.2 " })["target-version"]).toBe("1.31.2");
+    expect(() => inputs.parse({ "arm-endpoint": "management.azure.com" })).toThrow(/https:\/\/ URL/);
+    expect(inputs.parse({ "arm-endpoint": "https://127.0.0.1:8443" })["arm-endpoint"]).toBe(
+      "https://127.0.0.1:8443",
+    );
   });
 });

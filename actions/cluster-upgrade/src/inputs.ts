@@ -8,6 +8,12 @@ const positive = (fallback: number, what: string) =>
     z.number({ error: `must be ${what}` }).positive(`must be ${what}`),
   );
 
+/** An optional http(s) URL (checked before any sign-in). */
+const endpoint = () =>
+  optionalString().refine((v) => v === undefined || /^https?:\/\/[^/\s]+/.test(v), {
+    error: "must be an https:// URL such as https://management.azure.com",
+  });
+
 // Fleet's own spelling (PascalCase), matched case-insensitively.
 const UPGRADE_TYPES = ["Full", "NodeImageOnly", "ControlPlaneOnly"] as const;
 
@@ -19,7 +25,12 @@ export const inputs = z.object({
   fleet: optionalString(),
   "target-version": z.preprocess(
     (v) => (v === "" || v === undefined ? "latest-patch" : v),
-    z.string().trim(),
+    z
+      .string()
+      .trim()
+      .regex(/^(latest-patch|latest-minor|\d+\.\d+\.\d+)$/, {
+        error: "must be latest-patch, latest-minor or an exact version such as 1.31.2",
+      }),
   ),
   mode: enumInput(["plan", "apply"], "plan"),
   "node-pools": listInput({ comma: true }),
@@ -50,8 +61,8 @@ export const inputs = z.object({
   "update-strategy": optionalString(),
   concurrency: positive(8, "a number above 0 (members planned at once; default 8)"),
   "poll-interval": positive(30, "a number of seconds above 0 (default 30)"),
-  "arm-endpoint": optionalString(),
-  "authority-host": optionalString(),
+  "arm-endpoint": endpoint(),
+  "authority-host": endpoint(),
   "tenant-id": optionalString(),
   "client-id": optionalString(),
   config: optionalString(),
