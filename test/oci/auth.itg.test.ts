@@ -112,13 +112,16 @@ describe.skipIf(!requireRegistry("distribution").ok)(
       expect(acr.mismatches).toEqual([]);
     });
 
-    it("an identity without a role on the registry is refused at the exchange", async () => {
+    it("an identity without a role on the registry gets a token with no actions, and the registry refuses it", async () => {
       const { client } = clientFor("00000000-aaaa-bbbb-cccc-000000000000");
-      // acceptAadToken knows the principal, but the fake refuses it: no roles → treat as not accepted.
+      // The exchange succeeds (Entra knows the identity); the ACR access token grants nothing on the repository.
       roles["00000000-aaaa-bbbb-cccc-000000000000"] = [];
       const err = (await client.resolve(`${reg.host}/team/app:v1`).catch((e: unknown) => e)) as PlatformError;
-      expect(isPlatformError(err)).toBe(true);
-      expect(err.code).toMatch(/OCI_DENIED|OCI_UNAUTHORIZED/);
+      const claims = JSON.parse(Buffer.from(acr.issued.at(-1)!.split(".")[1]!, "base64url").toString());
+      expect(claims).toMatchObject({ sub: "00000000-aaaa-bbbb-cccc-000000000000" });
+      expect(claims.access).toEqual([{ type: "repository", name: "team/app", actions: [] }]);
+      expect(isPlatformError(err, "OCI_DENIED")).toBe(true);
+      expect(err.message).toContain("repository:team/app:pull");
       expect(err.hint).toContain("AcrPull");
     });
   },
