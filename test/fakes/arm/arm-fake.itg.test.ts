@@ -124,6 +124,7 @@ describe("ARM fake", () => {
   let fake: ArmFake;
   let state: { size: number; provisioningState: string } | undefined;
   let badAnswer = false;
+  let badResult = false;
 
   beforeAll(async () => {
     fake = await startArmFake({
@@ -148,6 +149,8 @@ describe("ARM fake", () => {
             onDone: () => {
               state = { size, provisioningState: "Succeeded" };
             },
+            // The final result at Location: a Widget, or (badResult) one without its required location.
+            result: () => (badResult ? { properties: { size } } : undefined),
           });
         },
       },
@@ -201,6 +204,23 @@ describe("ARM fake", () => {
     const get = await call(fake, "GET", `${WIDGET}?api-version=2030-01-01`);
     expect(get.body.properties).toEqual({ size: 3, provisioningState: "Succeeded" });
     expect(fake.mismatches).toEqual([]);
+  });
+
+  it("checks a long-running operation's final result against the starting operation's 200", async () => {
+    badResult = true;
+    const put = await call(fake, "PUT", `${WIDGET}?api-version=2030-01-01`, {
+      location: "westeurope",
+      properties: { size: 4 },
+    });
+    const monitor = new URL(String(put.headers["azure-asyncoperation"])).pathname;
+    for (let i = 0; i < 3; i++) await call(fake, "GET", monitor);
+    expect(fake.mismatches).toEqual([]); // the status answers follow OperationStatusResult
+    const result = await call(fake, "GET", new URL(String(put.headers.location)).pathname);
+    badResult = false;
+    expect(result.status).toBe(200);
+    expect(fake.mismatches.splice(0).join("\n")).toMatch(
+      /final result: Widgets_CreateOrUpdate response 200: .*location/,
+    );
   });
 
   it("records an answer that departs from the spec", async () => {
