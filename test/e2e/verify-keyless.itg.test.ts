@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RegistryClient } from "@platform/oci";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoLeaks } from "../harness/leaks.ts";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
 import { runBundledAction } from "../harness/run-action.ts";
 import { pushRandomImage } from "../signing/helpers.ts";
@@ -35,6 +36,9 @@ describe.skipIf(!peers.ok)("keyless sign and verify bundled actions", () => {
     );
     expect(sign.code, sign.stdout + sign.stderr).toBe(0);
     expect(JSON.parse(sign.outputs.signatures!)).toMatchObject([{ kind: "cosign-bundle", mode: "api" }]);
+    // The job's OIDC request token and the sigstore-audience token it minted never show in the run.
+    expect(fakes.gh.minted.length).toBeGreaterThan(0);
+    expectNoLeaks(sign, [fakes.env.ACTIONS_ID_TOKEN_REQUEST_TOKEN, ...fakes.gh.minted.map((m) => m.token)]);
   });
   afterAll(async () => {
     await reg?.stop();
