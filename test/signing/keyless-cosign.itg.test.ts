@@ -110,14 +110,16 @@ describe.skipIf(!peers.ok)("keyless verification: cosign and our verify agree", 
   it("both refuse another identity, another issuer and a root without the signing CA", async () => {
     const root = join(dir, "trusted_root.json");
     const foreign = await fakes.writeTrustedRoot(join(dir, "foreign.json"), await fakes.foreignTrustedRoot());
-    const cases: Array<[string, string, string | undefined]> = [
-      [root, `${WORKFLOW_SAN}-other`, undefined],
-      [root, WORKFLOW_SAN, "https://accounts.google.com"],
-      [foreign, WORKFLOW_SAN, undefined],
+    // Each with cosign's own reason, so a usage or registry error cannot pass for a refusal.
+    const cases: Array<[string, string, string | undefined, RegExp]> = [
+      [root, `${WORKFLOW_SAN}-other`, undefined, /no matching CertificateIdentity found/],
+      [root, WORKFLOW_SAN, "https://accounts.google.com", /no matching CertificateIdentity found/],
+      [foreign, WORKFLOW_SAN, undefined, /leaf certificate verification failed/],
     ];
-    for (const [r, identity, issuer] of cases) {
+    for (const [r, identity, issuer, why] of cases) {
       const c = await cosign(r, identity, issuer);
       expect(c.code, `cosign accepted ${identity} ${issuer ?? ""} ${r}`).not.toBe(0);
+      expect(c.out).toMatch(why);
       expect((await ours(r, identity, issuer)).verified).toBe(false);
     }
   });
