@@ -65,5 +65,4 @@ export const inputs = z.object({
   "authority-host": endpoint(),
   "tenant-id": optionalString(),
   "client-id": optionalString(),
-  config: optionalString(),
 });

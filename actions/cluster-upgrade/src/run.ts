@@ -40,7 +40,6 @@ export interface Inputs {
   authorityHost?: string;
   tenantId?: string;
   clientId?: string;
-  config?: string;
 }
 
 function signIn(i: Inputs, ctx: ActionContext) {

@@ -13,5 +13,4 @@ export const inputs = z.object({
   sbom: optionalString(),
   provenance: booleanInput(true),
   "cosign-layout": enumInput(["bundle", "legacy", "both"], "both"),
-  config: optionalString(),
 });
