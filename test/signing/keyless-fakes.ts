@@ -109,8 +109,10 @@ export async function startSigstoreFakes(opts: { issuer?: string } = {}): Promis
   const gh = await startGitHubOidcFake({ issuer: opts.issuer, claims: { fulcio_san: WORKFLOW_SAN } });
   const keyPair = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   // A whole-second clock for the mock services: with milliseconds, the mock TSA's GeneralizedTime is
-  // now and then rejected by the verifier's parser ("invalid time").
-  const clock = new Date(Math.floor(Date.now() / 1000) * 1000);
+  // now and then rejected by the verifier's parser ("invalid time"). It is set a second or two ahead:
+  // the mock makes its CA certificates afterwards with notBefore = the real now, and a timestamp from
+  // before a certificate's notBefore does not verify (that raced whenever setup crossed a second).
+  const clock = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000);
   const ctlog = await initializeCTLog(keyPair, clock);
   const ca = await initializeCA(keyPair, ctlog, clock);
   const fulcio = await serve(fulcioHandler(ca, { strict: true, subjectClaim: "fulcio_san" }) as Handler);
