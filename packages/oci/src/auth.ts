@@ -97,22 +97,20 @@ export type CredentialProvider = (registry: string) => RegistryCredential | Prom
 /** The Entra scope for ACR's token exchange (the Azure SDK's default audience). */
 export const ACR_ENTRA_SCOPE = "https://containerregistry.azure.net/.default";
 
+/** ACR login servers in the public and sovereign clouds. */
+export const isAcrHost = (host: string): boolean =>
+  /\.azurecr\.(io|us|cn)$|\.azurecr\.microsoftazure\.de$/i.test(host);
+
 /** A credential provider: ACR hosts (`*.azurecr.io` and sovereign clouds) use `credential`; others anonymous. */
 export function acrCredentials(
   credential: TokenCredential,
   opts: { tenantId?: string; scope?: string; hosts?: (registry: string) => boolean } = {},
 ): CredentialProvider {
-  const isAcr =
-    opts.hosts ?? ((r: string) => /\.azurecr\.(io|us|cn)$|\.azurecr\.microsoftazure\.de$/.test(r));
+  const isAcr = opts.hosts ?? isAcrHost;
   return (registry) =>
     isAcr(registry)
       ? { kind: "acr", credential, tenantId: opts.tenantId, scope: opts.scope }
       : { kind: "anonymous" };
-}
-
-/** A fixed map host → credential (anonymous for hosts not listed). */
-export function staticCredentials(map: Record<string, RegistryCredential>): CredentialProvider {
-  return (registry) => map[registry] ?? { kind: "anonymous" };
 }
 
 /** `repository:<name>:<actions>` */

@@ -17,12 +17,12 @@ export {
   acrCredentials,
   type Challenge,
   type CredentialProvider,
+  isAcrHost,
   parseWwwAuthenticate,
   type RegistryCredential,
   repositoryScope,
   roleHint,
   scopesCover,
-  staticCredentials,
 } from "./auth.ts";
 export {
   type AccessOptions,
@@ -66,7 +66,6 @@ export {
   parseReference,
   type Reference,
   TAG_MAX_LENGTH,
-  withDigest,
 } from "./reference.ts";
 export {
   addToIndex,

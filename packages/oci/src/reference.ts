@@ -195,11 +195,6 @@ export function formatReference(r: Pick<Reference, "registry" | "repository" | "
   return `${r.registry}/${r.repository}${r.tag ? `:${r.tag}` : ""}${r.digest ? `@${r.digest}` : ""}`;
 }
 
-/** The same repository at another digest (the tag dropped): `repo@digest`. */
-export function withDigest(r: Pick<Reference, "registry" | "repository">, digest: string): Reference {
-  return makeReference(r.registry, r.repository, undefined, digest);
-}
-
 /** The host the distribution API is served from: docker.io's API lives at registry-1.docker.io. */
 export function apiHost(registry: string): string {
   return registry === "docker.io" ? "registry-1.docker.io" : registry;

@@ -21,7 +21,7 @@ export {
   sortFindings,
 } from "./finding.ts";
 export { evaluateGate, type FailOn, type GateOptions, type GateResult, type WaiverUse } from "./gate.ts";
-export { type AcrPromotion, type AcrRegistry, acrLookup, isAcrHost } from "./pipeline/acr.ts";
+export { type AcrPromotion, type AcrRegistry, acrLookup } from "./pipeline/acr.ts";
 export { type Builder, type BuiltImage, buildImage, pickBuilder } from "./pipeline/build.ts";
 export {
   type BuildScanDeps,

@@ -1,5 +1,5 @@
 import { PlatformError } from "@platform/core";
-import type { AcrArmTarget } from "@platform/oci";
+import { type AcrArmTarget, isAcrHost } from "@platform/oci";
 import type { ResourceGraphQuery } from "../defender.ts";
 
 /** An Azure Container Registry as ARM knows it. */
@@ -16,10 +16,6 @@ export interface AcrPromotion {
   lookup(registry: string): Promise<AcrRegistry | undefined>;
   arm: Omit<AcrArmTarget, "subscriptionId" | "resourceGroup" | "registryName">;
 }
-
-/** ACR login servers in the public and sovereign clouds. */
-export const isAcrHost = (host: string): boolean =>
-  /\.azurecr\.(io|us|cn)$|\.azurecr\.microsoftazure\.de$/i.test(host);
 
 const HOST = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/i;
 
