@@ -4,25 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Logger, loadConfig } from "@platform/core";
 import { encodeJson, MediaType, OciLayout, sha256Digest } from "@platform/oci";
-import {
-  type ArtifactStore,
-  azureRegistryAccess,
-  generateSigningIdentity,
-  layoutStore,
-  loadTrustStore,
-  localSigner,
-  NOTARY_ARTIFACT_TYPE,
-  notarySignatureManifest,
-  parseTrustPolicy,
-  runSign,
-  runVerify,
-  type SignResult,
-  signImage,
-  signSummary,
-  type VerifyResult,
-  verifyImage,
-  verifySummary,
-} from "@platform/signing";
+import type { ArtifactStore, SignResult, VerifyResult } from "@platform/signing";
 import { type Command, Option } from "commander";
 import { listOption } from "./options.ts";
 
@@ -33,8 +15,11 @@ interface Io {
   cwd: string;
 }
 
+// @platform/signing (sigstore, Key Vault, x509) loads when a signing command runs, not at CLI start-up.
+const signing = () => import("@platform/signing");
+
 async function storeOption(layout: string | undefined, cwd: string): Promise<ArtifactStore | undefined> {
-  return layout ? layoutStore(await OciLayout.open(resolve(cwd, layout))) : undefined;
+  return layout ? (await signing()).layoutStore(await OciLayout.open(resolve(cwd, layout))) : undefined;
 }
 
 /** Registers `platform sign` and `platform verify`; `done` receives the exit code. */
@@ -65,6 +50,7 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
     .option("--layout <dir>", "sign an image in this OCI image layout instead of a registry")
     .option("--json", "print the result as JSON", false)
     .action(async (o) => {
+      const { azureRegistryAccess, runSign, signSummary } = await signing();
       const { client, credential } = azureRegistryAccess(io.env, io.log);
       const store = await storeOption(o.layout, io.cwd);
       const r = await runSign(
@@ -111,6 +97,7 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
     )
     .option("--json", "print the result as JSON", false)
     .action(async (o) => {
+      const { azureRegistryAccess, runVerify, verifySummary } = await signing();
       const { client } = azureRegistryAccess(io.env, io.log);
       const r = await runVerify(
         {
@@ -141,6 +128,19 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
  * same signatures fails verification with the reason.
  */
 export async function demoSign(io: { out: (s: string) => void }): Promise<void> {
+  const {
+    generateSigningIdentity,
+    layoutStore,
+    loadTrustStore,
+    localSigner,
+    NOTARY_ARTIFACT_TYPE,
+    notarySignatureManifest,
+    parseTrustPolicy,
+    signImage,
+    signSummary,
+    verifyImage,
+    verifySummary,
+  } = await signing();
   const dir = await mkdtemp(join(tmpdir(), "platform-sign-demo-"));
   try {
     const layout = await OciLayout.create(join(dir, "layout"));

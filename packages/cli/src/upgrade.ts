@@ -1,17 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import {
-  type ApplyResult,
-  applyCluster,
-  type ClusterSnapshot,
-  createAksClients,
-  demoUpgradeText,
-  planCluster,
-  planFromSnapshot,
-  planText,
-  readPlanFile,
-  type UpgradePlan,
-} from "@platform/aks";
+import type { AksClients, ApplyResult, ClusterSnapshot, UpgradePlan } from "@platform/aks";
 import { createAzureCredential, ExitCode, type Logger, PlatformError, writeFileAtomic } from "@platform/core";
 import type { Command } from "commander";
 import { listOption } from "./options.ts";
@@ -34,7 +23,11 @@ interface Common {
   json: boolean;
 }
 
-function clients(o: Common, io: UpgradeIo) {
+// @platform/aks (the ARM SDKs) loads when an upgrade command runs, not at CLI start-up.
+const aks = () => import("@platform/aks");
+
+async function clients(o: Common, io: UpgradeIo): Promise<(subscription: string) => AksClients> {
+  const { createAksClients } = await aks();
   const credential = createAzureCredential({ env: io.env, log: io.log, authorityHost: o.authorityHost });
   return (subscription: string) =>
     createAksClients(credential, subscription, { armEndpoint: o.armEndpoint, log: io.log });
@@ -51,6 +44,7 @@ export async function runUpgradePlan(
   },
   io: UpgradeIo,
 ): Promise<number> {
+  const { planCluster, planFromSnapshot, planText } = await aks();
   const root = resolve(o.root);
   const common = {
     targetVersion: o.targetVersion,
@@ -71,7 +65,7 @@ export async function runUpgradePlan(
         hint: "Give --cluster with --subscription and --resource-group, or the cluster's resource ID.",
       });
     }
-    plan = await planCluster(clients(o, io), {
+    plan = await planCluster(await clients(o, io), {
       ...common,
       subscription: o.subscription,
       resourceGroup: o.resourceGroup,
@@ -99,9 +93,10 @@ export async function runUpgradeApply(
   },
   io: UpgradeIo,
 ): Promise<number> {
+  const { applyCluster, readPlanFile } = await aks();
   const root = resolve(o.root);
   const plan = await readPlanFile(resolve(root, o.plan));
-  const r: ApplyResult = await applyCluster(clients(o, io), {
+  const r: ApplyResult = await applyCluster(await clients(o, io), {
     subscription: o.subscription,
     resourceGroup: o.resourceGroup,
     cluster: o.cluster,
@@ -166,6 +161,6 @@ export function registerUpgrade(program: Command, io: UpgradeIo, done: (code: nu
 /** The demo's upgrade: the bundled Northwind cluster planned to the latest minor, offline. */
 export async function demoUpgrade(example: string, io: { out: (s: string) => void }): Promise<void> {
   io.out(
-    `\nCluster upgrade plan for the bundled Northwind cluster (offline; platform upgrade plan --description …):\n${await demoUpgradeText(example)}`,
+    `\nCluster upgrade plan for the bundled Northwind cluster (offline; platform upgrade plan --description …):\n${await (await aks()).demoUpgradeText(example)}`,
   );
 }
