@@ -1,7 +1,6 @@
-import { isTrustedImage, lazyAzureCredential, loadConfig, parseImageRef } from "@platform/core";
+import { isTrustedImage, loadConfig, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
-import { acrCredentials, RegistryClient } from "@platform/oci";
-import { acrLookup, buildScan, resourceGraphClient, spawnExec, writeScanSummary } from "@platform/scan";
+import { buildScan, buildScanDeps, subscriptionsOrEnv, writeScanSummary } from "@platform/scan";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
 
@@ -17,15 +16,7 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
   const { config } = await loadConfig(`${ctx.workspace}/${i.config ?? "platform.yaml"}`, {
     explicit: i.config !== undefined && i.config !== "platform.yaml",
   });
-  const lazyCredential = lazyAzureCredential({ env: ctx.env, log: ctx.log });
-  const client = new RegistryClient({ log: ctx.log, credentials: acrCredentials(lazyCredential) });
-  const subscriptions = i.subscription.length
-    ? i.subscription
-    : ctx.env.AZURE_SUBSCRIPTION_ID
-      ? [ctx.env.AZURE_SUBSCRIPTION_ID]
-      : [];
-  // PLATFORM_ARM_ENDPOINT: another cloud's Resource Manager (e.g. https://management.usgovcloudapi.net).
-  const graph = () => resourceGraphClient(lazyCredential, { endpoint: ctx.env.PLATFORM_ARM_ENDPOINT });
+  const subscriptions = subscriptionsOrEnv(i.subscription, ctx.env);
   const r = await buildScan(
     {
       context: i.context ?? ".",
@@ -44,20 +35,13 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       subscriptions,
       root: ctx.workspace,
     },
-    {
-      client,
-      exec: spawnExec,
+    buildScanDeps({
+      env: ctx.env,
       log: ctx.log,
       tempDir: ctx.runnerTemp,
-      env: ctx.env,
-      today: new Date(),
       version: VERSION,
-      graph,
-      acr: {
-        lookup: acrLookup(graph, subscriptions),
-        arm: { credential: lazyCredential, armEndpoint: ctx.env.PLATFORM_ARM_ENDPOINT },
-      },
-    },
+      subscriptions,
+    }),
   );
   if (
     r.promotedRef &&

@@ -1,24 +1,16 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Logger, lazyAzureCredential } from "@platform/core";
+import type { Logger } from "@platform/core";
+import { describeBytes, encodeJson, MediaType, OciLayout } from "@platform/oci";
 import {
-  acrCredentials,
-  describeBytes,
-  encodeJson,
-  MediaType,
-  OciLayout,
-  RegistryClient,
-} from "@platform/oci";
-import {
-  acrLookup,
   type BuildScanInput,
   type BuildScanResult,
   buildScan,
+  buildScanDeps,
   type FailOn,
   renderScanTable,
-  resourceGraphClient,
-  spawnExec,
+  subscriptionsOrEnv,
 } from "@platform/scan";
 import { type Command, Option } from "commander";
 import { listOption } from "./options.ts";
@@ -29,27 +21,6 @@ interface BuildScanIo {
   env: NodeJS.ProcessEnv;
   cwd: string;
   version: string;
-}
-
-type Deps = Parameters<typeof buildScan>[1];
-
-function deps(io: BuildScanIo, tempDir: string, subscriptions: string[] = []): Deps {
-  const lazy = lazyAzureCredential({ env: io.env, log: io.log });
-  const graph = () => resourceGraphClient(lazy, { endpoint: io.env.PLATFORM_ARM_ENDPOINT });
-  return {
-    client: new RegistryClient({ log: io.log, credentials: acrCredentials(lazy) }),
-    exec: spawnExec,
-    log: io.log,
-    tempDir,
-    env: io.env,
-    today: new Date(),
-    version: io.version,
-    graph,
-    acr: {
-      lookup: acrLookup(graph, subscriptions),
-      arm: { credential: lazy, armEndpoint: io.env.PLATFORM_ARM_ENDPOINT },
-    },
-  };
 }
 
 /** The short report: verdict table, failing findings, waivers, and where the image went. */
@@ -82,7 +53,10 @@ export async function runBuildScan(
 ): Promise<number> {
   const temp = await mkdtemp(join(tmpdir(), "platform-build-scan-"));
   try {
-    const r = await buildScan(input, deps(io, temp, input.subscriptions));
+    const r = await buildScan(
+      input,
+      buildScanDeps({ ...io, tempDir: temp, subscriptions: input.subscriptions }),
+    );
     if (input.json)
       io.out(
         `${JSON.stringify(
@@ -162,11 +136,7 @@ export function registerBuildScan(program: Command, io: BuildScanIo, done: (code
           waivers: o.waivers,
           promoteTo: o.promoteTo,
           sarif: o.sarif,
-          subscriptions: o.subscription.length
-            ? o.subscription
-            : io.env.AZURE_SUBSCRIPTION_ID
-              ? [io.env.AZURE_SUBSCRIPTION_ID]
-              : [],
+          subscriptions: subscriptionsOrEnv(o.subscription, io.env),
           root: resolve(o.root),
           json: o.json,
         },
@@ -253,7 +223,7 @@ export async function demoBuildScan(example: string, io: BuildScanIo): Promise<v
         subscriptions: [],
         root: example,
       },
-      { ...deps({ ...io, log: quiet(io.log) }, temp) },
+      buildScanDeps({ ...io, log: quiet(io.log), tempDir: temp, subscriptions: [] }),
     );
     io.out(report(r).replaceAll(temp, "<tmp>"));
   } finally {

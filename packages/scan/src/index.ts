@@ -30,6 +30,7 @@ export {
   buildScan,
   repositoryInput,
 } from "./pipeline/build-scan.ts";
+export { buildScanDeps, subscriptionsOrEnv } from "./pipeline/deps.ts";
 export { type Exec, type ExecResult, spawnExec } from "./pipeline/exec.ts";
 export { readTrivyReport, type Scanner, type ScanOutcome, scanImage } from "./pipeline/scanners.ts";
 export {
