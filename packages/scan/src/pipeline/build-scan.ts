@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { type Logger, PlatformError, writeFileAtomic } from "@platform/core";
+import { IMAGE_GRAMMAR, type Logger, PlatformError, writeFileAtomic } from "@platform/core";
 import {
   type CopyResult,
   copyImage,
@@ -134,13 +134,11 @@ export function repositoryInput(value: string, input: string): Reference {
   return ref;
 }
 
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-
 /** Checks every input before anything is built or pushed. */
 function validate(input: BuildScanInput, root: string): { image: Target; promoteTo?: Target } {
   const image = targetInput(input.image, "image", root);
   const promoteTo = input.promoteTo ? targetInput(input.promoteTo, "promote-to", root) : undefined;
-  const bad = input.tags.find((t) => !TAG.test(t));
+  const bad = input.tags.find((t) => !IMAGE_GRAMMAR.tag.test(t));
   if (bad)
     throw new PlatformError("INPUT_INVALID", `tag "${bad}" is not a valid tag`, {
       input: "tags",
