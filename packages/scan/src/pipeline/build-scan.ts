@@ -10,17 +10,16 @@ import {
   type Reference,
   type RegistryClient,
 } from "@platform/oci";
-import { checkDefenderSubscriptions, type ResourceGraphQuery } from "../defender.ts";
+import type { ResourceGraphQuery } from "../defender.ts";
 import type { Finding } from "../finding.ts";
 import { evaluateGate, type FailOn, type GateResult } from "../gate.ts";
-import { readInputFile } from "../read.ts";
 import { gateFailure } from "../report.ts";
 import { toScanSarif } from "../sarif.ts";
 import { loadScanWaivers } from "../waivers.ts";
 import type { AcrPromotion } from "./acr.ts";
 import { type Builder, type BuiltImage, buildImage } from "./build.ts";
 import type { Exec } from "./exec.ts";
-import { SCAN_REPORT_FILE, type Scanner, scanImage, trivyAvailable, trivyMissing } from "./scanners.ts";
+import { prepareScan, type Scanner } from "./scanners.ts";
 
 /** The build-scan inputs (DESIGN.md's action table), with paths relative to `root`. */
 export interface BuildScanInput {
@@ -167,15 +166,18 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
   const { image, promoteTo } = validate(input, root);
   const at = (p: string) => resolve(root, p);
   const waivers = input.waivers ? await loadScanWaivers(at(input.waivers), input.waivers) : [];
-  // Fail before building when there will be nothing to scan with.
-  if (input.scanner === "trivy" && !input.scanReport && !(await trivyAvailable(deps.exec, deps.env)))
-    throw trivyMissing();
-  if (input.scanner === "defender") checkDefenderSubscriptions(input.subscriptions);
-  // A report that cannot be read fails before anything is built or pushed (its digest is checked after the push).
-  if (input.scanner === "trivy" && input.scanReport)
-    await readInputFile(at(input.scanReport), input.scanReport, SCAN_REPORT_FILE);
   const scratch = await mkdtemp(join(deps.tempDir, "build-scan-"));
   try {
+    // Fail before building when there is nothing to scan with (the report, if any, is read now; its digest is
+    // checked after the push).
+    const scan = await prepareScan(
+      {
+        scanner: input.scanner,
+        scanReport: input.scanReport ? { path: at(input.scanReport), display: input.scanReport } : undefined,
+        subscriptions: input.subscriptions,
+      },
+      { exec: deps.exec, tempDir: scratch, env: deps.env, log: deps.log, graph: deps.graph },
+    );
     const built = await buildImage(
       {
         context: at(input.context),
@@ -196,17 +198,11 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
     const imageRef = image.at(digest);
     deps.log.info(`pushed ${imageRef}`);
 
-    const scanned = await scanImage(
-      {
-        scanner: input.scanner,
-        imageRef,
-        digest,
-        scanReport: input.scanReport ? { path: at(input.scanReport), display: input.scanReport } : undefined,
-        subscriptions: input.subscriptions,
-        layoutDir: typeof image.endpoint === "string" ? undefined : built.layout,
-      },
-      { exec: deps.exec, tempDir: scratch, env: deps.env, log: deps.log, graph: deps.graph },
-    );
+    const scanned = await scan({
+      imageRef,
+      digest,
+      layoutDir: typeof image.endpoint === "string" ? undefined : built.layout,
+    });
     const result: BuildScanResult = { digest, imageRef, built: built.via, push: pushed.blobs, tagged: [] };
     if (!scanned) {
       deps.log.warn(`scanner: none — ${imageRef} is not scanned, so it is neither tagged nor promoted`);

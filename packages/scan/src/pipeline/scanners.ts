@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
 import { type Logger, PlatformError } from "@platform/core";
 import { isLoopbackRegistry, parseReference } from "@platform/oci";
-import { queryDefenderFindings, type ResourceGraphQuery } from "../defender.ts";
+import { checkDefenderSubscriptions, queryDefenderFindings, type ResourceGraphQuery } from "../defender.ts";
 import type { Finding } from "../finding.ts";
 import { readInputFile } from "../read.ts";
 import { type ParsedReport, parseTrivyReport } from "../trivy.ts";
@@ -36,7 +36,11 @@ export async function readTrivyReport(
   digest: string,
   log: Logger,
 ): Promise<ParsedReport> {
-  const text = await readInputFile(path, display, SCAN_REPORT_FILE);
+  return checkTrivyReport(await readInputFile(path, display, SCAN_REPORT_FILE), display, digest, log);
+}
+
+/** Parses a Trivy report's text and checks it describes this digest (when it names one). */
+function checkTrivyReport(text: string, display: string, digest: string, log: Logger): ParsedReport {
   const report = parseTrivyReport(text, display);
   const named = reportDigests(report);
   if (named.length > 0 && !named.includes(digest))
@@ -56,6 +60,7 @@ export async function readTrivyReport(
 /** Runs `trivy image --format json` on the pushed image (by digest). */
 export async function runTrivy(
   imageRef: string,
+  digest: string,
   layoutDir: string | undefined,
   deps: { exec: Exec; tempDir: string; env: NodeJS.ProcessEnv; log: Logger },
 ): Promise<ParsedReport> {
@@ -75,65 +80,90 @@ export async function runTrivy(
       category: "environment",
       hint: "Check that Trivy can pull the image (registry login) and download its vulnerability DB.",
     });
-  const digest = /@(sha256:[a-f0-9]{64})$/.exec(imageRef)?.[1] ?? "";
   return readTrivyReport(out, "trivy output", digest, deps.log);
 }
 
 /** Whether trivy is on PATH. */
-export async function trivyAvailable(exec: Exec, env: NodeJS.ProcessEnv): Promise<boolean> {
+async function trivyAvailable(exec: Exec, env: NodeJS.ProcessEnv): Promise<boolean> {
   return (await exec("trivy", ["--version"], { env, timeoutMs: 15_000 })).code === 0;
 }
 
-export interface ScanInput {
+/** How the image is to be scanned. */
+export interface ScanSetup {
   scanner: Scanner;
-  imageRef: string;
-  digest: string;
   /** Absolute path of an existing report, and how to show it. */
   scanReport?: { path: string; display: string };
   subscriptions: string[];
+}
+
+/** The pushed image to scan. */
+export interface ScanTarget {
+  imageRef: string;
+  digest: string;
   /** The image's OCI layout when the target is a layout (Trivy reads it with --input). */
   layoutDir?: string;
 }
 
-/** Finds the image's vulnerabilities with the chosen scanner; `none` returns undefined (not scanned). */
-export async function scanImage(
-  input: ScanInput,
-  deps: {
-    exec: Exec;
-    tempDir: string;
-    env: NodeJS.ProcessEnv;
-    log: Logger;
-    graph?: () => ResourceGraphQuery;
-  },
-): Promise<ScanOutcome | undefined> {
-  if (input.scanner === "none") return undefined;
-  if (input.scanner === "defender") {
-    if (!deps.graph)
+export type ScanInput = ScanSetup & ScanTarget;
+
+type ScanDeps = {
+  exec: Exec;
+  tempDir: string;
+  env: NodeJS.ProcessEnv;
+  log: Logger;
+  graph?: () => ResourceGraphQuery;
+};
+
+/**
+ * Everything the scan needs that can be checked before an image exists — Defender's sign-in and
+ * subscriptions, a readable report, Trivy on PATH — checked once; returns the scan of the pushed image
+ * (`none` scans nothing and gives undefined).
+ */
+export async function prepareScan(
+  setup: ScanSetup,
+  deps: ScanDeps,
+): Promise<(target: ScanTarget) => Promise<ScanOutcome | undefined>> {
+  if (setup.scanner === "none") return async () => undefined;
+  if (setup.scanner === "defender") {
+    checkDefenderSubscriptions(setup.subscriptions);
+    const graph = deps.graph;
+    if (!graph)
       throw new PlatformError("SCAN_DEFENDER_UNAVAILABLE", "scanner: defender needs Azure sign-in", {
         input: "scanner",
         category: "environment",
         hint: "Give the job `permissions: id-token: write` with AZURE_CLIENT_ID and AZURE_TENANT_ID, or use scanner: trivy.",
       });
-    const r = await queryDefenderFindings(
-      { digest: input.digest, subscriptions: input.subscriptions },
-      { graph: deps.graph(), log: deps.log },
-    );
-    return { findings: r.findings, source: "defender" };
+    return async (target) => {
+      const r = await queryDefenderFindings(
+        { digest: target.digest, subscriptions: setup.subscriptions },
+        { graph: graph(), log: deps.log },
+      );
+      return { findings: r.findings, source: "defender" };
+    };
   }
-  // An explicit report wins; otherwise Trivy runs when it is installed.
-  if (input.scanReport) {
-    const r = await readTrivyReport(input.scanReport.path, input.scanReport.display, input.digest, deps.log);
-    return { findings: r.findings, source: `trivy report ${input.scanReport.display}` };
+  // An explicit report wins (read now, its digest checked against the pushed one); otherwise Trivy runs.
+  const report = setup.scanReport;
+  if (report) {
+    const text = await readInputFile(report.path, report.display, SCAN_REPORT_FILE);
+    return async (target) => {
+      const r = checkTrivyReport(text, report.display, target.digest, deps.log);
+      return { findings: r.findings, source: `trivy report ${report.display}` };
+    };
   }
-  if (await trivyAvailable(deps.exec, deps.env)) {
-    const r = await runTrivy(input.imageRef, input.layoutDir, deps);
+  if (!(await trivyAvailable(deps.exec, deps.env))) throw trivyMissing();
+  return async (target) => {
+    const r = await runTrivy(target.imageRef, target.digest, target.layoutDir, deps);
     return { findings: r.findings, source: "trivy" };
-  }
-  throw trivyMissing();
+  };
+}
+
+/** Finds the image's vulnerabilities with the chosen scanner; `none` returns undefined (not scanned). */
+export async function scanImage(input: ScanInput, deps: ScanDeps): Promise<ScanOutcome | undefined> {
+  return (await prepareScan(input, deps))(input);
 }
 
 /** Neither Trivy nor a report: what to do instead. */
-export function trivyMissing(): PlatformError {
+function trivyMissing(): PlatformError {
   return new PlatformError("SCAN_TRIVY_MISSING", "trivy is not installed and no scan-report was given", {
     input: "scan-report",
     category: "environment",
