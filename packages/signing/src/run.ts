@@ -34,8 +34,8 @@ export interface RunDeps {
   env: NodeJS.ProcessEnv;
   /** Base for relative paths (the workspace). */
   root: string;
-  /** The Azure credential, made on first use (only Key Vault keys need it). */
-  credential: () => TokenCredential;
+  /** The Azure credential (Key Vault keys); signs in on its first token request (lazyAzureCredential). */
+  credential: TokenCredential;
   keyVault?: Pick<KeyVaultSignerOptions, "clientOptions">;
   now?: Date;
 }
@@ -47,10 +47,9 @@ export interface RunDeps {
 export function azureRegistryAccess(
   env: NodeJS.ProcessEnv,
   log: Logger,
-): { client: RegistryClient; credential: () => TokenCredential } {
-  const lazy = lazyAzureCredential({ env, log });
-  const client = new RegistryClient({ log, credentials: acrCredentials(lazy) });
-  return { client, credential: () => lazy };
+): { client: RegistryClient; credential: TokenCredential } {
+  const credential = lazyAzureCredential({ env, log });
+  return { client: new RegistryClient({ log, credentials: acrCredentials(credential) }), credential };
 }
 
 const resolvePath = (root: string, p: string) => (isAbsolute(p) ? p : join(root, p));
@@ -66,7 +65,7 @@ export async function openSigner(
     const chain = req.certificateChain
       ? pemCertificates(await readFile(resolvePath(deps.root, req.certificateChain), "utf8"))
       : undefined;
-    return keyVaultSigner(key, { credential: deps.credential(), chain, ...deps.keyVault });
+    return keyVaultSigner(key, { credential: deps.credential, chain, ...deps.keyVault });
   }
   return loadPemSigner(
     resolvePath(deps.root, key),
