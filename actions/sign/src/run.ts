@@ -9,18 +9,8 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 export async function signAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
   // Azure only when needed (ACR sign-in, Key Vault): the credential is made on first use.
   const { client, credential } = azureRegistryAccess(ctx.env, ctx.log);
-  const r = await runSign(
-    {
-      imageRef: i.imageRef,
-      format: i.format,
-      key: i.key,
-      certificateChain: i.certificateChain,
-      sbom: i.sbom,
-      provenance: i.provenance,
-      cosignLayout: i.cosignLayout,
-    },
-    { client, log: ctx.log, env: ctx.env, root: ctx.workspace, credential },
-  );
+  // The inputs carry SignRequest's names (image-ref → imageRef, …).
+  const r = await runSign(i, { client, log: ctx.log, env: ctx.env, root: ctx.workspace, credential });
   for (const s of r.signatures) ctx.log.info(`${s.kind}: ${s.digest} (${s.mode})`);
   ctx.summary.raw(signSummary(r), 0);
   return {

@@ -12,21 +12,9 @@ export async function verifyAction(i: Inputs, ctx: ActionContext): Promise<Actio
     explicit: i.config !== undefined && i.config !== "platform.yaml",
   });
   const { client } = azureRegistryAccess(ctx.env, ctx.log);
+  // The inputs carry VerifyRequest's and KeylessRequest's names (certificate-identity → certificateIdentity, …).
   const r = await runVerify(
-    {
-      imageRef: i.imageRef,
-      trustPolicy: i.trustPolicy,
-      trustStore: i.trustStore,
-      cosignKey: i.cosignKey,
-      signing: config.signing,
-      keyless: {
-        certificateIdentity: i.certificateIdentity,
-        certificateIdentityRegexp: i.certificateIdentityRegexp,
-        certificateOidcIssuer: i.certificateOidcIssuer,
-        trustedRoot: i.trustedRoot,
-        requireTlog: i.requireTlog,
-      },
-    },
+    { ...i, signing: config.signing, keyless: i },
     { client, log: ctx.log, env: ctx.env, root: ctx.workspace },
   );
   for (const c of r.checks)

@@ -53,18 +53,8 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
       const { azureRegistryAccess, runSign, signSummary } = await signing();
       const { client, credential } = azureRegistryAccess(io.env, io.log);
       const store = await storeOption(o.layout, io.cwd);
-      const r = await runSign(
-        {
-          imageRef: o.imageRef,
-          format: o.format,
-          key: o.key,
-          certificateChain: o.certificateChain,
-          sbom: o.sbom,
-          provenance: o.provenance,
-          cosignLayout: o.cosignLayout,
-        },
-        { client, store, credential, log: io.log, env: io.env, root: io.cwd },
-      );
+      // The options carry SignRequest's names (--image-ref → imageRef, …).
+      const r = await runSign(o, { client, store, credential, log: io.log, env: io.env, root: io.cwd });
       io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : signSummary(r));
       done(0);
     });
@@ -99,22 +89,12 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
     .action(async (o) => {
       const { azureRegistryAccess, runVerify, verifySummary } = await signing();
       const { client } = azureRegistryAccess(io.env, io.log);
+      const { config } = await loadConfig(resolve(io.cwd, o.config), {
+        explicit: o.config !== "platform.yaml",
+      });
+      // The options carry VerifyRequest's and KeylessRequest's names (--certificate-identity → certificateIdentity, …).
       const r = await runVerify(
-        {
-          imageRef: o.imageRef,
-          trustPolicy: o.trustPolicy,
-          trustStore: o.trustStore,
-          cosignKey: o.cosignKey,
-          keyless: {
-            certificateIdentity: o.certificateIdentity,
-            certificateIdentityRegexp: o.certificateIdentityRegexp,
-            certificateOidcIssuer: o.certificateOidcIssuer,
-            trustedRoot: o.trustedRoot,
-            requireTlog: o.requireTlog,
-          },
-          signing: (await loadConfig(resolve(io.cwd, o.config), { explicit: o.config !== "platform.yaml" }))
-            .config.signing,
-        },
+        { ...o, signing: config.signing, keyless: o },
         { client, store: await storeOption(o.layout, io.cwd), log: io.log, env: io.env, root: io.cwd },
       );
       io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : verifySummary(r));
