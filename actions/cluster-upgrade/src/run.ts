@@ -14,7 +14,7 @@ import {
   type UpgradePlan,
   updateRunRows,
 } from "@platform/aks";
-import { createAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
+import { lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
 
 export interface Inputs {
@@ -42,26 +42,21 @@ export interface Inputs {
   clientId?: string;
 }
 
-function signIn(i: Inputs, ctx: ActionContext) {
-  // core skips instance discovery for authorities Microsoft does not list (Azure Stack, a fake).
-  return createAzureCredential({
+/** ARM clients per subscription, signed in through GitHub OIDC (core's credential). */
+function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) => AksClients {
+  const cache = new Map<string, AksClients>();
+  // Signed in on the first token request, so input errors surface before any sign-in; core skips
+  // instance discovery for authorities Microsoft does not list (Azure Stack, a fake).
+  const credential = lazyAzureCredential({
     env: ctx.env,
     log: ctx.log,
     tenantId: i.tenantId,
     clientId: i.clientId,
     authorityHost: i.authorityHost,
   });
-}
-
-/** ARM clients per subscription, signed in through GitHub OIDC (core's credential). */
-function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) => AksClients {
-  const cache = new Map<string, AksClients>();
-  let credential: ReturnType<typeof createAzureCredential> | undefined;
   return (subscription) => {
     let c = cache.get(subscription);
     if (!c) {
-      // Signed in on first use, so input errors surface before any token is requested.
-      credential ??= signIn(i, ctx);
       c = createAksClients(credential, subscription, { armEndpoint: i.armEndpoint, log: ctx.log });
       cache.set(subscription, c);
     }

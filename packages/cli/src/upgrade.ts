@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { AksClients, ApplyResult, ClusterSnapshot, UpgradePlan } from "@platform/aks";
-import { createAzureCredential, ExitCode, type Logger, PlatformError, writeFileAtomic } from "@platform/core";
+import { ExitCode, type Logger, lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
 import type { Command } from "commander";
 import { listOption } from "./options.ts";
 import { findTool } from "./tools.ts";
@@ -28,7 +28,8 @@ const aks = () => import("@platform/aks");
 
 async function clients(o: Common, io: UpgradeIo): Promise<(subscription: string) => AksClients> {
   const { createAksClients } = await aks();
-  const credential = createAzureCredential({ env: io.env, log: io.log, authorityHost: o.authorityHost });
+  // Signed in on the first token request, so input errors (cluster reference, plan file) come first.
+  const credential = lazyAzureCredential({ env: io.env, log: io.log, authorityHost: o.authorityHost });
   return (subscription: string) =>
     createAksClients(credential, subscription, { armEndpoint: o.armEndpoint, log: io.log });
 }
