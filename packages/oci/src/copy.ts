@@ -194,7 +194,7 @@ export async function copyImage(
   const referrers: Descriptor[] = [];
   if (withReferrers) await copier.copyReferrers(root, referrers);
   const remaining = rootTagged ? tags.slice(1) : tags;
-  const rootBytes = remaining.length ? await from.store.fetchManifest(root) : undefined;
+  const rootBytes = remaining.length ? await copier.fetchManifest(root) : undefined;
   for (const tag of remaining) await to.store.putManifest(rootBytes!.bytes, rootBytes!.mediaType, tag);
   const reference = to.store.registry
     ? formatReference({ registry: to.store.registry, repository: to.store.repository!, digest: root.digest })
@@ -224,6 +224,7 @@ export class GraphCopier {
   private readonly log: Logger;
   private readonly done = new Map<string, Promise<void>>();
   private readonly trees = new Map<string, Promise<boolean>>();
+  private readonly fetched = new Map<string, Promise<{ bytes: Uint8Array; mediaType: string }>>();
   private readonly visitedReferrers = new Set<string>();
 
   constructor(src: ImageStore, dst: ImageStore, concurrency: number, log: Logger) {
@@ -233,7 +234,6 @@ export class GraphCopier {
     this.log = log;
   }
 
-  /** Copies a manifest and everything below it; `asReferrer` pushes it so referrer listing finds it. */
   /**
    * Copies a manifest and everything below it; `asReferrer` pushes it so referrer listing finds it;
    * `tag` writes the manifest under that tag instead of its digest. Resolves true when it wrote the tag.
@@ -247,8 +247,18 @@ export class GraphCopier {
     return p;
   }
 
+  /** A source manifest, fetched once per copy (the root is read for its tree, its referrers and its tags). */
+  fetchManifest(desc: Descriptor): Promise<{ bytes: Uint8Array; mediaType: string }> {
+    let p = this.fetched.get(desc.digest);
+    if (!p) {
+      p = this.src.fetchManifest(desc);
+      this.fetched.set(desc.digest, p);
+    }
+    return p;
+  }
+
   private async copyTreeOnce(desc: Descriptor, asReferrer: boolean, tag?: string): Promise<boolean> {
-    const { bytes, mediaType } = await this.src.fetchManifest(desc);
+    const { bytes, mediaType } = await this.fetchManifest(desc);
     const { manifest } = parseManifest(bytes, mediaType, `manifest ${desc.digest}`);
     if (!asReferrer && (await this.dst.hasManifest(desc.digest))) {
       this.log.debug(`${this.dst.name} has ${desc.digest}`);
@@ -298,7 +308,7 @@ export class GraphCopier {
   /** Copies the referrers of `root` (and of an index's children), recursively, into `out`. */
   async copyReferrers(root: Descriptor, out: Descriptor[]): Promise<void> {
     const queue: Descriptor[] = [root];
-    const { bytes, mediaType } = await this.src.fetchManifest(root);
+    const { bytes, mediaType } = await this.fetchManifest(root);
     const parsed = parseManifest(bytes, mediaType);
     if (isIndex(parsed.manifest)) queue.push(...parsed.manifest.manifests);
     while (queue.length) {
