@@ -169,23 +169,18 @@ async function clusterApply(
     `${plan.cluster.kubernetesVersion} → ${plan.target.version}${r.resumed ? " (resumed from saved state)" : ""}`,
     0,
   );
-  s.raw(
-    [
-      "| step | outcome |",
-      "|---|---|",
-      ...plan.steps.map((st) => {
-        const outcome = r.completed.includes(st.id)
-          ? "✅ done"
-          : r.status !== "succeeded" && r.step === st.id
-            ? r.status === "failed"
-              ? `❌ ${r.code}`
-              : "⏸ waiting for the window"
-            : "—";
-        return `| ${st.id} | ${outcome} |`;
-      }),
-      "",
-    ].join("\n"),
-    1,
+  s.table(
+    ["step", "outcome"],
+    plan.steps.map((st) => [
+      st.id,
+      r.completed.includes(st.id)
+        ? "✅ done"
+        : r.status !== "succeeded" && r.step === st.id
+          ? r.status === "failed"
+            ? `❌ ${r.code}`
+            : "⏸ waiting for the window"
+          : "—",
+    ]),
   );
   let failure: PlatformError | undefined;
   if (r.status === "failed") {
@@ -264,17 +259,15 @@ async function fleetPlan(
     2,
     0,
   );
-  ctx.summary.raw(
-    [
-      "| member | current | target | steps | blockers |",
-      "|---|---|---|---|---|",
-      ...members.map(
-        (m) =>
-          `| ${m.cluster.name} | ${m.cluster.kubernetesVersion} | ${m.target.version} | ${m.steps.length} | ${m.findings.filter((f) => f.severity === "blocker").length} |`,
-      ),
-      "",
-    ].join("\n"),
-    1,
+  ctx.summary.table(
+    ["member", "current", "target", "steps", "blockers"],
+    members.map((m) => [
+      m.cluster.name,
+      m.cluster.kubernetesVersion,
+      m.target.version,
+      m.steps.length,
+      m.findings.filter((f) => f.severity === "blocker").length,
+    ]),
   );
   const blocked = members.filter((m) => m.blocked);
   return {
@@ -347,20 +340,14 @@ async function fleetApply(
   });
   const state = run.properties?.status?.status?.state ?? "Unknown";
   ctx.summary.heading(`Fleet update run ${run.name ?? ""}: ${state}`, 2, 0);
-  ctx.summary.raw(
-    [
-      "| stage | group | member | state | message |",
-      "|---|---|---|---|---|",
-      ...updateRunRows(run).map(
-        (r) => `| ${r.stage} | ${r.group} | ${r.member} | ${r.state} | ${r.message} |`,
-      ),
-      "",
-    ].join("\n"),
-    1,
+  const rows = updateRunRows(run);
+  ctx.summary.table(
+    ["stage", "group", "member", "state", "message"],
+    rows.map((r) => [r.stage, r.group, r.member, r.state, r.message]),
   );
   return {
     outputs: { "target-version": plan.version, status: state },
-    result: { run: run.name, state, rows: updateRunRows(run) },
+    result: { run: run.name, state, rows },
     failure:
       state === "Completed"
         ? undefined
