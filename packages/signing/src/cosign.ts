@@ -1,8 +1,9 @@
 import { type KeyObject, verify as nodeVerify } from "node:crypto";
+import { MediaType, sha256Digest } from "@platform/oci";
 import { BUNDLE_V03_MEDIA_TYPE, type Bundle, bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
 import { DSSEBundleBuilder, type Signer as SigstoreSigner, type Witness } from "@sigstore/sign";
-import { cosignAlgFor, derToPem, digestOf, ecdsaRawToDer, type SignatureAlg, verifyRaw } from "./crypto.ts";
-import { type Descriptor, EMPTY_CONFIG, OCI_MANIFEST, type OciManifest, referrerManifest } from "./notary.ts";
+import { cosignAlgFor, derToPem, ecdsaRawToDer, type SignatureAlg, verifyRaw } from "./crypto.ts";
+import { type Descriptor, EMPTY_CONFIG, type OciManifest, referrerManifest } from "./notary.ts";
 import type { Signer } from "./signer.ts";
 
 export const SIMPLESIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
@@ -81,7 +82,7 @@ export async function cosignLegacySignature(
     payload,
     descriptor: {
       mediaType: SIMPLESIGNING_MEDIA_TYPE,
-      digest: digestOf(payload),
+      digest: sha256Digest(payload),
       size: payload.length,
       annotations: { [COSIGN_SIGNATURE_ANNOTATION]: sig.toString("base64") },
     },
@@ -92,7 +93,7 @@ export async function cosignLegacySignature(
 export function cosignLegacyManifest(layers: Descriptor[]): OciManifest {
   return {
     schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
+    mediaType: MediaType.ociManifest,
     config: { ...EMPTY_CONFIG },
     layers,
   };

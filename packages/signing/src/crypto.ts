@@ -157,10 +157,6 @@ export function sha256Hex(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-export function digestOf(data: Uint8Array | string): string {
-  return `sha256:${sha256Hex(data)}`;
-}
-
 /** Splits a PEM bundle into DER certificates, in file order. */
 export function pemCertificates(pem: string): Buffer[] {
   const out: Buffer[] = [];
@@ -175,9 +171,9 @@ export function derToPem(der: Uint8Array, label = "CERTIFICATE"): string {
   return `-----BEGIN ${label}-----\n${b64.replace(/(.{64})/g, "$1\n").replace(/\n$/, "")}\n-----END ${label}-----\n`;
 }
 
-/** Upper-case hex SHA-256 of a DER certificate, as the notation thumbprint annotation lists it. */
+/** Lower-case hex SHA-256 of a DER certificate, as the notation thumbprint annotation lists it. */
 export function certThumbprint(der: Uint8Array): string {
-  return createHash("sha256").update(der).digest("hex");
+  return sha256Hex(der);
 }
 
 /**

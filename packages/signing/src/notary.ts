@@ -1,13 +1,18 @@
 import { PlatformError } from "@platform/core";
-import { type Descriptor, EMPTY_JSON_DIGEST, type ImageManifest, MediaType } from "@platform/oci";
-import { certThumbprint, digestOf, type NotaryAlg, x509 } from "./crypto.ts";
+import {
+  type Descriptor,
+  EMPTY_JSON_DIGEST,
+  type ImageManifest,
+  MediaType,
+  sha256Digest,
+} from "@platform/oci";
+import { certThumbprint, type NotaryAlg, x509 } from "./crypto.ts";
 import type { Signer } from "./signer.ts";
 
 export const NOTARY_ARTIFACT_TYPE = "application/vnd.cncf.notary.signature";
 export const NOTARY_PAYLOAD_TYPE = "application/vnd.cncf.notary.payload.v1+json";
 export const JWS_MEDIA_TYPE = "application/jose+json";
 export const THUMBPRINT_ANNOTATION = "io.cncf.notary.x509chain.thumbprint#S256";
-export const OCI_MANIFEST = MediaType.ociManifest;
 export const EMPTY_CONFIG = { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: 2 } as const;
 
 const SIGNING_SCHEME = "io.cncf.notary.signingScheme";
@@ -104,10 +109,10 @@ export function referrerManifest(
 ): OciManifest {
   return {
     schemaVersion: 2,
-    mediaType: OCI_MANIFEST,
+    mediaType: MediaType.ociManifest,
     artifactType,
     config: { ...EMPTY_CONFIG },
-    layers: [{ mediaType: layerMediaType, digest: digestOf(blob), size: blob.length }],
+    layers: [{ mediaType: layerMediaType, digest: sha256Digest(blob), size: blob.length }],
     subject: pickDescriptor(subject),
     annotations: { ...annotations, "org.opencontainers.image.created": rfc3339(created) },
   };

@@ -1,5 +1,12 @@
 import { createLogger, type Logger, PlatformError } from "@platform/core";
-import { EMPTY_JSON, encodeJson, parseReference, type Reference, type RegistryClient } from "@platform/oci";
+import {
+  EMPTY_JSON,
+  encodeJson,
+  MediaType,
+  parseReference,
+  type Reference,
+  type RegistryClient,
+} from "@platform/oci";
 import { githubProvenance, readSbom, SLSA_PROVENANCE_V1 } from "./attest.ts";
 import {
   BUNDLE_MEDIA_TYPE,
@@ -73,8 +80,6 @@ export interface SignResult {
   referrers: SignedArtifact[];
 }
 
-const REFERRER_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-
 /** Signs an image by digest and attaches its signatures and attestations as referrers. */
 export async function signImage(opts: SignOptions): Promise<SignResult> {
   const log = opts.log ?? createLogger({ write() {} });
@@ -132,7 +137,7 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
   ): Promise<SignedArtifact> => {
     manifest.annotations = { ...manifest.annotations, [KEY_ANNOTATION]: keyId };
     await Promise.all([store.pushBlob(EMPTY_JSON), store.pushBlob(blob, true)]);
-    const pushed = await store.pushReferrer(encodeJson(manifest), REFERRER_MANIFEST);
+    const pushed = await store.pushReferrer(encodeJson(manifest), MediaType.ociManifest);
     return { kind, digest: pushed.digest, artifactType: manifest.artifactType ?? "", mode: pushed.mode };
   };
 
@@ -239,7 +244,7 @@ async function pushCosignLegacy(
   await store.pushBlob(EMPTY_JSON);
   await store.pushBlob(layer.payload);
   const manifest = cosignLegacyManifest([...(layers as Descriptor[]), layer.descriptor]);
-  const digest = await store.putTagged(encodeJson(manifest), REFERRER_MANIFEST, tag);
+  const digest = await store.putTagged(encodeJson(manifest), MediaType.ociManifest, tag);
   return { kind: "cosign-legacy", digest, artifactType: "", mode: "sig-tag" };
 }
 
