@@ -4,7 +4,7 @@
 // credential → POST /oauth2/exchange → POST /oauth2/token per scope. The registry itself enforces the
 // actions the role grants, so an AcrPull identity really cannot push.
 import { createAzureCredential, isPlatformError, memoryLogger, type PlatformError } from "@platform/core";
-import { ACR_ENTRA_SCOPE, RegistryClient } from "@platform/oci";
+import { ACR_ENTRA_SCOPE, copyImage, RegistryClient } from "@platform/oci";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 import { type RunningRegistry, requireRegistry, startRegistry } from "../harness/registry.ts";
@@ -95,6 +95,23 @@ describe.skipIf(!requireRegistry("distribution").ok)(
       for (const t of tokens) expect(log.masker.mask(`x ${t} y`)).toBe("x *** y");
       const text = log.lines.map((l) => l.line).join("\n");
       for (const t of tokens) expect(text).not.toContain(t);
+    });
+
+    it("a copy within the registry mounts six blobs at once on one token for their scope set", async () => {
+      const img = randomImage([100, 200, 300, 400, 500]);
+      await pushImage(clientFor(PUSHER).client, { registry: reg.host, repository: "team/src" }, img, "v1");
+      const before = acr.requests.length;
+      const r = await copyImage(`${reg.host}/team/src:v1`, `${reg.host}/team/dst:v1`, {
+        client: clientFor(PUSHER).client,
+        referrers: false,
+      });
+      expect(r.blobs.mounted).toBe(6);
+      expect(acr.requests.slice(before).map((q) => q.form?.scope?.join(" ") ?? q.operationId)).toEqual([
+        "Authentication_ExchangeAadAccessTokenForAcrRefreshToken",
+        "repository:team/src:pull",
+        "repository:team/dst:pull,push",
+        "repository:team/dst:pull,push repository:team/src:pull",
+      ]);
     });
 
     it("an AcrPull identity reads, and a push fails naming the denied scope and the role that grants it", async () => {

@@ -151,6 +151,8 @@ interface AuthState {
   credential?: RegistryCredential;
   challenge?: Challenge;
   tokens: Array<{ scopes: string[]; token: string; expiresAt: number }>;
+  /** Token requests in flight by scope set: concurrent requests (six blob mounts at once) share one. */
+  pending: Map<string, Promise<string>>;
   refreshToken?: { token: string; expiresAt: number };
 }
 
@@ -810,7 +812,7 @@ export class RegistryClient {
   private state(registry: string): AuthState {
     let s = this.auth.get(registry);
     if (!s) {
-      s = { tokens: [] };
+      s = { tokens: [], pending: new Map() };
       this.auth.set(registry, s);
     }
     return s;
@@ -849,8 +851,13 @@ export class RegistryClient {
     s.tokens = s.tokens.filter((t) => t.expiresAt > now + 5_000);
     const cached = s.tokens.find((t) => scopesCover(t.scopes, scopes));
     if (cached) return `Bearer ${cached.token}`;
-    const token = await this.fetchToken(registry, s, cred, scopes);
-    return `Bearer ${token}`;
+    const key = scopes.join(" ");
+    let pending = s.pending.get(key);
+    if (!pending) {
+      pending = this.fetchToken(registry, s, cred, scopes).finally(() => s.pending.delete(key));
+      s.pending.set(key, pending);
+    }
+    return `Bearer ${await pending}`;
   }
 
   private async fetchToken(
