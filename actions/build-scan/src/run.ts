@@ -59,12 +59,11 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       scanner: r.scan!.source,
       promotedRef: r.promotedRef,
     });
-    const file = i.file ?? `${i.context ?? "."}/Dockerfile`.replace(/^\.\//, "");
     for (const f of gate.failing.slice(0, MAX_ANNOTATED))
       ctx.annotate({
         level: "error",
         title: f.id,
-        file,
+        file: r.dockerfile,
         line: 1,
         message: `${f.package} ${f.installedVersion}: ${f.id} (${f.severity})${f.fixedVersion ? `, fixed in ${f.fixedVersion}` : ", no fix yet"}${f.title ? ` — ${f.title}` : ""}`,
       });

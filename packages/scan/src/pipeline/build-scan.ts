@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { IMAGE_GRAMMAR, type Logger, PlatformError, writeFileAtomic } from "@platform/core";
 import {
   type CopyResult,
@@ -64,6 +64,8 @@ export interface BuildScanResult {
   /** repo@sha256:… in the quarantine repository. */
   imageRef: string;
   built: BuiltImage["via"];
+  /** The Dockerfile, workspace-relative with `/`: where SARIF results and annotations attach. */
+  dockerfile: string;
   push: CopyResult["blobs"];
   /** Undefined when scanner is none. */
   scan?: { source: string; findings: Finding[]; gate: GateResult };
@@ -203,7 +205,17 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
       digest,
       layoutDir: typeof image.endpoint === "string" ? undefined : built.layout,
     });
-    const result: BuildScanResult = { digest, imageRef, built: built.via, push: pushed.blobs, tagged: [] };
+    const dockerfile = relative(root, input.file ? at(input.file) : join(at(input.context), "Dockerfile"))
+      .split(sep)
+      .join("/");
+    const result: BuildScanResult = {
+      digest,
+      imageRef,
+      built: built.via,
+      dockerfile,
+      push: pushed.blobs,
+      tagged: [],
+    };
     if (!scanned) {
       deps.log.warn(`scanner: none — ${imageRef} is not scanned, so it is neither tagged nor promoted`);
       return result;
@@ -220,7 +232,7 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
       const sarif = toScanSarif(scanned.findings, gate, {
         version: deps.version,
         imageRef,
-        artifactUri: relative(root, input.file ? at(input.file) : join(at(input.context), "Dockerfile")),
+        artifactUri: dockerfile,
       });
       await mkdir(dirname(result.sarifFile), { recursive: true });
       await writeFileAtomic(result.sarifFile, `${JSON.stringify(sarif, null, 2)}\n`, { input: "sarif" });
