@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { restorePoller } from "@azure/arm-containerservice";
 import type { OperationState, PollerLike } from "@azure/core-lro";
-import { errorMessage, type Logger, PlatformError } from "@platform/core";
-import { type AksClients, armError, maintenanceConfig } from "./arm.ts";
+import { type Logger, PlatformError } from "@platform/core";
+import { type AksClients, all, armError, armErrorCode, maintenanceConfig } from "./arm.ts";
 import { describeWindow, scheduleFor, windowStatus } from "./maintenance.ts";
 import type { ClusterSnapshot, PlanStep, UpgradePlan } from "./types.ts";
 
@@ -117,21 +117,11 @@ function fixFor(code: string, message: string, step: PlanStep): string {
 }
 
 function errorCode(err: unknown): { code: string; message: string } {
-  const e = err as {
-    code?: string;
-    message?: string;
-    details?: { error?: { code?: string; message?: string } };
-  };
-  const fromBody = e.details?.error;
-  let code = fromBody?.code ?? e.code ?? "Unknown";
-  let message = fromBody?.message ?? errorMessage(err);
+  const fromBody = (err as { details?: { error?: unknown } }).details?.error;
+  const { code, message } = armErrorCode(err);
   // A failed LRO surfaces the operation's error in core-lro's message: "The long-running operation has failed. <code>. <message>".
   const lro = /^The long-running operation has failed\. ([A-Za-z0-9_.]+)\. ([\s\S]*)$/.exec(message);
-  if (!fromBody && lro) {
-    code = lro[1]!;
-    message = lro[2]!;
-  }
-  return { code, message };
+  return !fromBody && lro ? { code: lro[1]!, message: lro[2]! } : { code, message };
 }
 
 async function liveEtags(
@@ -139,9 +129,11 @@ async function liveEtags(
   plan: UpgradePlan,
 ): Promise<{ cluster: ClusterSnapshot["etag"]; pools: Record<string, string | undefined>; version: string }> {
   const { resourceGroup, name } = plan.cluster;
-  const mc = await c.aks.managedClusters.get(resourceGroup, name);
-  const pools: Record<string, string | undefined> = {};
-  for await (const p of c.aks.agentPools.list(resourceGroup, name)) pools[p.name ?? ""] = p.eTag;
+  const [mc, list] = await Promise.all([
+    c.aks.managedClusters.get(resourceGroup, name),
+    all(c.aks.agentPools.list(resourceGroup, name)),
+  ]);
+  const pools = Object.fromEntries(list.map((p) => [p.name ?? "", p.eTag]));
   return { cluster: mc.eTag, pools, version: mc.currentKubernetesVersion ?? mc.kubernetesVersion ?? "" };
 }
 

@@ -88,18 +88,20 @@ export function clusterRef(
   return { subscription, resourceGroup, name: cluster };
 }
 
+/** ARM's error code and message from an SDK failure (the response body's error, else the error itself). */
+export function armErrorCode(err: unknown): { code: string; message: string } {
+  const body = (err as { details?: { error?: { code?: string; message?: string } } }).details?.error;
+  return {
+    code: body?.code ?? (err as { code?: string }).code ?? "Unknown",
+    message: body?.message ?? errorMessage(err),
+  };
+}
+
 /** Turns an SDK failure into a PlatformError with ARM's code and message, and a fix for the common ones. */
 export function armError(err: unknown, what: string): PlatformError {
   if (err instanceof PlatformError) return err;
-  const e = err as {
-    statusCode?: number;
-    code?: string;
-    message?: string;
-    details?: { error?: { code?: string; message?: string } };
-  };
-  const code = e.details?.error?.code ?? e.code ?? "Unknown";
-  const message = e.details?.error?.message ?? errorMessage(err);
-  const status = e.statusCode;
+  const { code, message } = armErrorCode(err);
+  const status = (err as { statusCode?: number }).statusCode;
   const hint =
     status === 404 || code === "ResourceNotFound" || code === "ResourceGroupNotFound"
       ? "Check subscription, resource-group and cluster (the identity also needs Reader on the cluster to see it)."
@@ -193,7 +195,8 @@ function toDate(d: Date | string): string {
   return typeof d === "string" ? d.slice(0, 10) : d.toISOString().slice(0, 10);
 }
 
-async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
+/** Every item of an SDK list (all pages). */
+export async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const x of it) out.push(x);
   return out;
