@@ -42,13 +42,14 @@ export interface ParameterSet {
   using?: string;
 }
 
-/** Read a `.bicepparam` (evaluated with the same evaluator) or an ARM parameters JSON file. */
+/** Read a `.bicepparam` (evaluated with the same evaluator) or an ARM parameters JSON file (`text`: already read). */
 export async function loadParameters(
   abs: string,
   root: string,
+  text?: string,
 ): Promise<{ params: ParameterSet; findings: IacFinding[] }> {
   const file = rel(root, abs);
-  const text = await readFile(abs, "utf8");
+  text ??= await readFile(abs, "utf8");
   const values = new Map<string, Value>();
   if (!abs.endsWith(".bicepparam")) {
     let doc: unknown;
@@ -149,7 +150,7 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
         );
       return undefined;
     }
-    const loaded = await loadParameters(abs, root);
+    const loaded = await loadParameters(abs, root, text);
     findings.push(...loaded.findings);
     return { params: loaded.params, file: rel(root, abs), text };
   };
