@@ -132,9 +132,11 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
       });
     } else {
       const sigs = referrers.filter((d) => d.artifactType === NOTARY_ARTIFACT_TYPE);
+      // Fetched concurrently, checked in order.
+      const envelopes = await Promise.all(sigs.map((d) => fetchLayer(d, [JWS_MEDIA_TYPE])));
       let good = false;
-      for (const d of sigs) {
-        const envelope = await fetchLayer(d, [JWS_MEDIA_TYPE]);
+      for (const [n, d] of sigs.entries()) {
+        const envelope = envelopes[n];
         if (!envelope) {
           checks.push({
             format: "notation",
@@ -177,10 +179,17 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
       ? (data: Buffer, sig: Buffer) => keys.find((k) => cosignVerify(k.key, data, sig))
       : undefined;
     let good = false;
-    for (const d of referrers.filter((r) => BUNDLE_TYPES.includes(r.artifactType ?? ""))) {
+    const bundles = referrers.filter((r) => BUNDLE_TYPES.includes(r.artifactType ?? ""));
+    // Fetched concurrently (with the legacy `.sig` manifest below), checked in order.
+    const tag = cosignSignatureTag(digest);
+    const [layers, legacy] = await Promise.all([
+      Promise.all(bundles.map((d) => fetchLayer(d, BUNDLE_TYPES))),
+      store.getManifest(tag),
+    ]);
+    for (const [n, d] of bundles.entries()) {
       const predicate = d.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
       const format = !predicate || predicate === COSIGN_SIGN_PREDICATE ? "cosign-bundle" : "attestation";
-      const check = checkBundle(await fetchLayer(d, BUNDLE_TYPES), digest, byKey, opts.keyless);
+      const check = checkBundle(layers[n], digest, byKey, opts.keyless);
       checks.push({ format, source: d.digest, predicateType: check.predicateType ?? predicate, ...check });
       if (format === "cosign-bundle" && check.ok) {
         good = true;
@@ -188,8 +197,6 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
       }
     }
     // cosign's legacy layout: one layer per signature in the `sha256-<hex>.sig` manifest.
-    const tag = cosignSignatureTag(digest);
-    const legacy = await store.getManifest(tag);
     for (const layer of (legacy?.manifest as OciManifest | undefined)?.layers ?? []) {
       const sig = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
       if (!sig) continue;
