@@ -3,7 +3,7 @@
 // index.json is rewritten atomically. Referrers in a layout are the manifests listed in index.json
 // whose `subject` names the digest (what oras and skopeo write).
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PlatformError, writeFileAtomic } from "@platform/core";
 import type { BlobContent, BlobReader } from "./client.ts";
@@ -176,28 +176,28 @@ export class OciLayout {
     if (content instanceof Uint8Array) verifyDigest(content, d, `blob ${d}`);
     if (await exists(path)) return d;
     await mkdir(join(path, ".."), { recursive: true });
+    if (content instanceof Uint8Array) {
+      await writeFileAtomic(path, content);
+      return d;
+    }
+    // Streamed: hashed while written to a temp file, renamed into place only when the digest matches.
     const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
     try {
-      if (content instanceof Uint8Array) {
-        verifyDigest(content, d, `blob ${d}`);
-        await writeFile(tmp, content);
-      } else {
-        const alg = d.slice(0, d.indexOf(":"));
-        const hash = createHash(alg);
-        const fh = await open(tmp, "w");
-        try {
-          const step = 8 * 1024 * 1024;
-          for (let off = 0; off < content.size; off += step) {
-            const chunk = await content.read(off, Math.min(step, content.size - off));
-            hash.update(chunk);
-            await fh.write(chunk);
-          }
-        } finally {
-          await fh.close();
+      const alg = d.slice(0, d.indexOf(":"));
+      const hash = createHash(alg);
+      const fh = await open(tmp, "w");
+      try {
+        const step = 8 * 1024 * 1024;
+        for (let off = 0; off < content.size; off += step) {
+          const chunk = await content.read(off, Math.min(step, content.size - off));
+          hash.update(chunk);
+          await fh.write(chunk);
         }
-        const actual = `${alg}:${hash.digest("hex")}`;
-        if (actual !== d) throw digestMismatch(`blob ${d}`, d, actual);
+      } finally {
+        await fh.close();
       }
+      const actual = `${alg}:${hash.digest("hex")}`;
+      if (actual !== d) throw digestMismatch(`blob ${d}`, d, actual);
       await rename(tmp, path);
     } catch (err) {
       await rm(tmp, { force: true });
