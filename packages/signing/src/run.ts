@@ -4,12 +4,11 @@ import { isAbsolute, join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
 import { type Logger, lazyAzureCredential, PlatformError } from "@platform/core";
 import { acrCredentials, RegistryClient } from "@platform/oci";
-import { pemCertificates } from "./crypto.ts";
 import { type KeylessSigning, keylessSigning } from "./keyless.ts";
 import { type KeylessRequest, keylessPolicy, mergeKeyless, wantsKeyless } from "./keyless-verify.ts";
 import { type KeyVaultSignerOptions, keyVaultSigner } from "./keyvault.ts";
 import { type CosignLayout, type SignFormat, type SignResult, signImage } from "./sign.ts";
-import { loadPemSigner, type Signer } from "./signer.ts";
+import { loadPemChain, loadPemSigner, type Signer } from "./signer.ts";
 import type { ArtifactStore } from "./store.ts";
 import { loadTrustStore, parseTrustPolicy, type TrustPolicyDocument } from "./trust.ts";
 import { cosignKeyName, type VerifyResult, verifyImage } from "./verify.ts";
@@ -63,7 +62,7 @@ export async function openSigner(
   if (key === "keyless") return keylessSigning({ env: deps.env, log: deps.log });
   if (key.startsWith("azurekv://")) {
     const chain = req.certificateChain
-      ? pemCertificates(await readFile(resolvePath(deps.root, req.certificateChain), "utf8"))
+      ? await loadPemChain(resolvePath(deps.root, req.certificateChain))
       : undefined;
     return keyVaultSigner(key, { credential: deps.credential, chain, ...deps.keyVault });
   }

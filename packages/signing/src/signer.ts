@@ -72,15 +72,21 @@ export async function loadPemSigner(keyPath: string, chainPath?: string): Promis
       cause: err,
     });
   }
-  const chain = chainPath ? pemCertificates(await readInput(chainPath, "certificate-chain")) : [];
-  if (chainPath && chain.length === 0) {
+  const chain = chainPath ? await loadPemChain(chainPath) : pemCertificates(keyPem);
+  return localSigner(privateKey, chain, keyPath);
+}
+
+/** The `certificate-chain` file's certificates (DER, file order); an unreadable or certificate-less file is an input error. */
+export async function loadPemChain(chainPath: string): Promise<Buffer[]> {
+  const chain = pemCertificates(await readInput(chainPath, "certificate-chain"));
+  if (chain.length === 0) {
     throw new PlatformError("SIGNING_CHAIN_EMPTY", `${chainPath} holds no PEM certificate`, {
       input: "certificate-chain",
       file: chainPath,
       hint: "Pass a PEM file with the signing certificate first, then intermediates and the root.",
     });
   }
-  return localSigner(privateKey, chain.length ? chain : pemCertificates(keyPem), keyPath);
+  return chain;
 }
 
 async function readInput(path: string, input: string): Promise<string> {
