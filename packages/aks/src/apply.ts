@@ -52,7 +52,7 @@ export type ApplyResult =
   | { status: "waiting-for-window"; completed: string[]; resumed: boolean; step: string; window: string };
 
 /** A stable fingerprint of a plan (cluster, state it was made from, steps). */
-export function planFingerprint(plan: UpgradePlan): string {
+function planFingerprint(plan: UpgradePlan): string {
   const basis = JSON.stringify({ c: plan.cluster, s: plan.steps.map((s) => s.id), t: plan.createdAt });
   return createHash("sha256").update(basis).digest("hex").slice(0, 16);
 }

@@ -41,7 +41,7 @@ export function parseStages(text: string): UpdateStage[] {
 }
 
 /** Runs `fn` over items with at most `limit` in flight, keeping order. */
-export async function mapBounded<T, R>(
+async function mapBounded<T, R>(
   items: T[],
   limit: number,
   fn: (item: T, i: number) => Promise<R>,

@@ -3,7 +3,6 @@ export {
   type ApplyState,
   applyPlan,
   checkPlanFor,
-  planFingerprint,
   type StateStore,
 } from "./apply.ts";
 export {
@@ -20,7 +19,6 @@ export {
   type FleetRunOptions,
   type FleetUpgradeType,
   fleetMembers,
-  mapBounded,
   parseStages,
   planClusters,
   runFleetUpdate,
@@ -33,7 +31,6 @@ export {
   applyCluster,
   type ClusterApplyInput,
   type ClusterPlanInput,
-  fileStateStore,
   planCluster,
   planFromSnapshot,
   readPlanFile,
@@ -49,5 +46,5 @@ export type {
   TargetSpec,
   UpgradePlan,
 } from "./types.ts";
-export { compareVersions, offeredVersions, resolveTarget } from "./versions.ts";
+export { compareVersions, resolveTarget } from "./versions.ts";
 export { apiFindings, drainFindings, type ManifestObject } from "./workloads.ts";

@@ -82,7 +82,7 @@ export async function readPlanFile(path: string): Promise<UpgradePlan> {
 }
 
 /** Apply state kept in a JSON file, written atomically after every step. */
-export function fileStateStore(path: string): StateStore {
+function fileStateStore(path: string): StateStore {
   return {
     async load() {
       try {

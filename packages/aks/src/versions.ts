@@ -31,7 +31,7 @@ function patchesOf(s: ClusterSnapshot, minor: string): string[] {
 }
 
 /** Every GA version the region offers above the current one, for error messages. */
-export function offeredVersions(s: ClusterSnapshot): string[] {
+function offeredVersions(s: ClusterSnapshot): string[] {
   const fromProfile = s.upgrades.filter((u) => !u.isPreview).map((u) => u.kubernetesVersion);
   const fromRegion = s.versions.filter((r) => !r.isPreview).flatMap((r) => r.patches);
   return [...new Set([...fromProfile, ...fromRegion])]

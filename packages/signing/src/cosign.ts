@@ -20,7 +20,7 @@ export function cosignSignatureTag(digest: string): string {
 }
 
 /** cosign's simple-signing payload (sigstore/sigstore pkg/signature/payload) for `repository@digest`. */
-export function simpleSigningPayload(
+function simpleSigningPayload(
   repository: string,
   digest: string,
   annotations?: Record<string, string>,

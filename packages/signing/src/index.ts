@@ -25,7 +25,6 @@ export {
   publicKeyPem,
   SIMPLESIGNING_MEDIA_TYPE,
   sigstoreKeySigner,
-  simpleSigningPayload,
 } from "./cosign.ts";
 export { type KeySpec, keySpecOf, type NotaryAlg, notaryAlgFor } from "./crypto.ts";
 export { isKeyless, type KeylessOptions, type KeylessSigning, keylessSigning } from "./keyless.ts";
@@ -55,7 +54,6 @@ export {
 } from "./notary.ts";
 export {
   azureRegistryAccess,
-  openSigner,
   type RunDeps,
   runSign,
   runVerify,
@@ -67,7 +65,6 @@ export {
 export {
   type CosignLayout,
   KEY_ANNOTATION,
-  parseImageDigestRef,
   type SignedArtifact,
   type SignFormat,
   type SignOptions,

@@ -54,7 +54,7 @@ export function azureRegistryAccess(
 const resolvePath = (root: string, p: string) => (isAbsolute(p) ? p : join(root, p));
 
 /** The signer a `key` input names: a Key Vault key (azurekv://…), a PEM file, or `keyless` (Fulcio via GitHub OIDC). */
-export async function openSigner(
+async function openSigner(
   req: Pick<SignRequest, "key" | "certificateChain">,
   deps: RunDeps,
 ): Promise<Signer | KeylessSigning> {

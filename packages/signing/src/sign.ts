@@ -207,7 +207,7 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
 }
 
 /** Parses an image reference that must carry a digest; a tag alone is a usage error naming image-ref. */
-export function parseImageDigestRef(imageRef: string): Reference {
+function parseImageDigestRef(imageRef: string): Reference {
   const ref = parseReference(imageRef, { input: "image-ref" });
   if (!ref.digest) {
     throw new PlatformError(
