@@ -173,7 +173,8 @@ export class OciLayout {
     const d = digest ?? (content instanceof Uint8Array ? sha256Digest(content) : undefined);
     if (!d) throw new PlatformError("OCI_DIGEST_REQUIRED", "writeBlob needs the digest of streamed content");
     const path = this.blobPath(d);
-    if (content instanceof Uint8Array) verifyDigest(content, d, `blob ${d}`);
+    // Given bytes are checked against a given digest even when the blob exists (a computed one holds by definition).
+    if (digest && content instanceof Uint8Array) verifyDigest(content, d, `blob ${d}`);
     if (await exists(path)) return d;
     await mkdir(join(path, ".."), { recursive: true });
     if (content instanceof Uint8Array) {

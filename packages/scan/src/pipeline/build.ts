@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, readFile, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { type Logger, PlatformError } from "@platform/core";
-import { describeBytes, encodeJson, MediaType, OciLayout } from "@platform/oci";
+import { type Descriptor, encodeJson, MediaType, OciLayout } from "@platform/oci";
 import { type Exec, tail } from "./exec.ts";
 
 export type Builder = "auto" | "buildx" | "buildah";
@@ -190,21 +190,18 @@ async function dockerArchiveToLayout(dir: string, layoutDir: string): Promise<vo
       },
     );
   const layout = await OciLayout.create(layoutDir);
-  const configBytes = new Uint8Array(await readFile(inside(first.Config)));
-  await layout.writeBlob(configBytes);
-  const layers = [];
-  for (const l of first.Layers) {
-    const bytes = new Uint8Array(await readFile(inside(l)));
-    await layout.writeBlob(bytes);
-    // Layers in docker archives are uncompressed tars (gzip is detected by its magic bytes).
-    const gz = bytes[0] === 0x1f && bytes[1] === 0x8b;
-    layers.push(describeBytes(bytes, gz ? MediaType.ociLayerGzip : MediaType.ociLayer));
-  }
-  const manifest = encodeJson({
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: describeBytes(configBytes, MediaType.ociConfig),
-    layers,
-  });
+  // Each blob is hashed once, by writeBlob; its descriptor takes that digest.
+  const store = async (path: string, mediaType: (bytes: Uint8Array) => string): Promise<Descriptor> => {
+    const bytes = new Uint8Array(await readFile(inside(path)));
+    return { mediaType: mediaType(bytes), digest: await layout.writeBlob(bytes), size: bytes.byteLength };
+  };
+  const config = await store(first.Config, () => MediaType.ociConfig);
+  const layers: Descriptor[] = [];
+  for (const l of first.Layers)
+    layers.push(
+      // Layers in docker archives are uncompressed tars (gzip is detected by its magic bytes).
+      await store(l, (b) => (b[0] === 0x1f && b[1] === 0x8b ? MediaType.ociLayerGzip : MediaType.ociLayer)),
+    );
+  const manifest = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers });
   await layout.addManifest(manifest, MediaType.ociManifest, LAYOUT_REF);
 }
