@@ -239,22 +239,12 @@ export class GraphCopier {
    * `tag` writes the manifest under that tag instead of its digest. Resolves true when it wrote the tag.
    */
   copyTree(desc: Descriptor, asReferrer = false, tag?: string): Promise<boolean> {
-    let p = this.trees.get(desc.digest);
-    if (!p) {
-      p = this.copyTreeOnce(desc, asReferrer, tag);
-      this.trees.set(desc.digest, p);
-    }
-    return p;
+    return once(this.trees, desc.digest, () => this.copyTreeOnce(desc, asReferrer, tag));
   }
 
   /** A source manifest, fetched once per copy (the root is read for its tree, its referrers and its tags). */
   fetchManifest(desc: Descriptor): Promise<{ bytes: Uint8Array; mediaType: string }> {
-    let p = this.fetched.get(desc.digest);
-    if (!p) {
-      p = this.src.fetchManifest(desc);
-      this.fetched.set(desc.digest, p);
-    }
-    return p;
+    return once(this.fetched, desc.digest, () => this.src.fetchManifest(desc));
   }
 
   private async copyTreeOnce(desc: Descriptor, asReferrer: boolean, tag?: string): Promise<boolean> {
@@ -278,12 +268,7 @@ export class GraphCopier {
   }
 
   private copyBlob(desc: Descriptor): Promise<void> {
-    let p = this.done.get(desc.digest);
-    if (!p) {
-      p = this.copyBlobOnce(desc);
-      this.done.set(desc.digest, p);
-    }
-    return p;
+    return once(this.done, desc.digest, () => this.copyBlobOnce(desc));
   }
 
   private async copyBlobOnce(desc: Descriptor): Promise<void> {
@@ -322,6 +307,16 @@ export class GraphCopier {
       }
     }
   }
+}
+
+/** The promise for `key`, started by `start` the first time it is asked for. */
+function once<T>(map: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
+  let p = map.get(key);
+  if (!p) {
+    p = start();
+    map.set(key, p);
+  }
+  return p;
 }
 
 /** A BlobReader that opens its source on the first read. */
