@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { loadConfig, PlatformError } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import { azureRegistryAccess, runVerify, verifySummary } from "@platform/signing";
@@ -8,7 +9,7 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 
 /** The action's glue: inputs → runVerify → outputs and summary; an unverified image fails the step with the reason. */
 export async function verifyAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
-  const { config } = await loadConfig(`${ctx.workspace}/${i.config ?? "platform.yaml"}`, {
+  const { config } = await loadConfig(resolve(ctx.workspace, i.config ?? "platform.yaml"), {
     explicit: i.config !== undefined && i.config !== "platform.yaml",
   });
   const { client } = azureRegistryAccess(ctx.env, ctx.log);
