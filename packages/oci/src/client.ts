@@ -800,10 +800,7 @@ export class RegistryClient {
         (c) => c.params.error,
       );
       const why = refused ? `${refused.params.error}${detail ? `; ${detail}` : ""}` : detail;
-      const acr =
-        state.credential?.kind === "acr" ||
-        /\.azurecr\./.test(`${registry} ${state.challenge?.params.service ?? ""}`);
-      throw authError(registry, res.status, init.scopes, why, acr);
+      throw authError(registry, res.status, init.scopes, why, isAcr(registry, state));
     }
     if (res.status === 404) throw notFound(`${init.what}`, detail);
     throw registryError(registry, `${init.method} ${init.what}`, res.status, detail);
@@ -928,7 +925,7 @@ export class RegistryClient {
         res.status,
         scopes,
         `the token service ${redactUrl(realmUrl)} refused: ${detail}`,
-        cred.kind === "acr" || /\.azurecr\./.test(service ?? registry),
+        isAcr(registry, s),
       );
     }
     const body = (await res.json().catch(() => ({}))) as TokenResponse;
@@ -1002,6 +999,14 @@ export class RegistryClient {
     s.refreshToken = { token, expiresAt: jwtExpiry(token) ?? Date.now() + 60 * 60 * 1000 };
     return token;
   }
+}
+
+/** Whether a registry is an ACR, for error hints: signed in as one, or its host or token service says so. */
+function isAcr(registry: string, state: AuthState): boolean {
+  return (
+    state.credential?.kind === "acr" ||
+    /\.azurecr\./.test(`${registry} ${state.challenge?.params.service ?? ""}`)
+  );
 }
 
 /** A TransformStream that hashes what passes and errors at the end on a digest or size mismatch. */
