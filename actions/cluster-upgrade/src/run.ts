@@ -15,32 +15,12 @@ import {
   updateRunRows,
 } from "@platform/aks";
 import { lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
-import type { ActionContext, ActionOutcome } from "@platform/github";
+import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
+import type { z } from "zod";
+import type { inputs } from "./inputs.ts";
 
-export interface Inputs {
-  subscription?: string;
-  resourceGroup?: string;
-  cluster?: string;
-  fleet?: string;
-  targetVersion: string;
-  mode: "plan" | "apply";
-  nodePools: string[];
-  configRepoPath: string[];
-  plan?: string;
-  planFile: string;
-  state: string;
-  force: boolean;
-  overrideDeprecatedApis: boolean;
-  fleetUpgradeType: "Full" | "NodeImageOnly" | "ControlPlaneOnly";
-  fleetStages?: string;
-  updateStrategy?: string;
-  concurrency: number;
-  pollInterval: number;
-  armEndpoint?: string;
-  authorityHost?: string;
-  tenantId?: string;
-  clientId?: string;
-}
+/** The inputs as action.yml names them, camel-cased (inputs.ts is the one description). */
+export type Inputs = CamelKeys<z.output<typeof inputs>>;
 
 /** ARM clients per subscription, signed in through GitHub OIDC (core's credential). */
 function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) => AksClients {
