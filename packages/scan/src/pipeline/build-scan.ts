@@ -85,6 +85,8 @@ export interface Target {
   endpoint: string | { layout: string };
   /** `registry/repo` or `oci:<dir>` as the user wrote it. */
   name: string;
+  /** The registry host (undefined for a layout). */
+  registry?: string;
   /** The image by digest in this target. */
   at(digest: string): string;
   /** copyImage source for the image by digest. */
@@ -106,7 +108,7 @@ export function targetInput(value: string, input: string, root: string): Target 
   const repo = formatReference({ registry: ref.registry, repository: ref.repository });
   const at = (digest: string) =>
     formatReference({ registry: ref.registry, repository: ref.repository, digest });
-  return { endpoint: repo, name: repo, at, source: at };
+  return { endpoint: repo, name: repo, registry: ref.registry, at, source: at };
 }
 
 /** A repository reference without tag or digest; errors name the input. */
@@ -271,9 +273,7 @@ async function promote(
   digest: string,
   deps: BuildScanDeps,
 ): Promise<NonNullable<BuildScanResult["promotion"]>> {
-  const registry = (t: Target) =>
-    typeof t.endpoint === "string" ? parseReference(t.endpoint).registry : undefined;
-  const [from, to] = [registry(image), registry(promoteTo)];
+  const [from, to] = [image.registry, promoteTo.registry];
   if (deps.acr && from && to && from !== to) {
     const [src, dst] = await Promise.all([deps.acr.lookup(from), deps.acr.lookup(to)]);
     if (src && dst) {
