@@ -2,6 +2,7 @@ import type { KeyObject } from "node:crypto";
 import { createLogger, type Logger, PlatformError } from "@platform/core";
 import { type Descriptor, parseReference, type RegistryClient } from "@platform/oci";
 import {
+  BUNDLE_MEDIA_TYPE,
   BUNDLE_PREDICATE_ANNOTATION,
   COSIGN_SIGN_PREDICATE,
   COSIGN_SIGNATURE_ANNOTATION,
@@ -17,7 +18,7 @@ import type { ArtifactStore } from "./store.ts";
 import { selectPolicy, type TrustPolicyDocument, type TrustStore, verifyNotarySignature } from "./trust.ts";
 
 const BUNDLE_TYPES = [
-  "application/vnd.dev.sigstore.bundle.v0.3+json",
+  BUNDLE_MEDIA_TYPE,
   "application/vnd.dev.sigstore.bundle+json;version=0.3",
   "application/vnd.dev.sigstore.bundle+json;version=0.2",
   "application/vnd.dev.sigstore.bundle+json;version=0.1",
