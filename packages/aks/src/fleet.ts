@@ -1,5 +1,5 @@
 import type { UpdateRun, UpdateStage } from "@azure/arm-containerservicefleet";
-import { type Logger, PlatformError } from "@platform/core";
+import { type Logger, mapLimit, PlatformError } from "@platform/core";
 import { type AksClients, armError, clusterRef, readCluster } from "./arm.ts";
 import { type PlanOptions, planUpgrade } from "./plan.ts";
 import type { UpgradePlan } from "./types.ts";
@@ -40,24 +40,6 @@ export function parseStages(text: string): UpdateStage[] {
   return stages;
 }
 
-/** Runs `fn` over items with at most `limit` in flight, keeping order. */
-async function mapBounded<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T, i: number) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return out;
-}
-
 /** The member clusters of a fleet, as resource IDs. */
 export async function fleetMembers(c: AksClients, resourceGroup: string, fleet: string): Promise<string[]> {
   const ids: string[] = [];
@@ -77,7 +59,7 @@ export async function planClusters(
   clusterIds: string[],
   o: PlanOptions & { concurrency?: number },
 ): Promise<UpgradePlan[]> {
-  return mapBounded(clusterIds, o.concurrency ?? 8, async (id) => {
+  return mapLimit(clusterIds, o.concurrency ?? 8, async (id) => {
     const ref = clusterRef(id, undefined, undefined);
     return planUpgrade(await readCluster(clientsFor(ref.subscription), ref), o);
   });

@@ -364,19 +364,28 @@ interface AssertionClaims {
 }
 
 /** The public claims of a JWT, without verifying it; undefined if it is not JWT-shaped. */
-function peekClaims(jwt: string): AssertionClaims | undefined {
+/** The claims of a JWT, decoded without verifying it (for expiry and diagnostics); undefined if unreadable. */
+export function jwtClaims(jwt: string): Record<string, unknown> | undefined {
   const payload = jwt.split(".")[1];
   if (!payload) return undefined;
   try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>;
-    return {
-      iss: typeof claims.iss === "string" ? claims.iss : undefined,
-      sub: typeof claims.sub === "string" ? claims.sub : undefined,
-      exp: typeof claims.exp === "number" ? claims.exp : undefined,
-    };
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as unknown;
+    return claims && typeof claims === "object" && !Array.isArray(claims)
+      ? (claims as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
+}
+
+function peekClaims(jwt: string): AssertionClaims | undefined {
+  const claims = jwtClaims(jwt);
+  if (!claims) return undefined;
+  return {
+    iss: typeof claims.iss === "string" ? claims.iss : undefined,
+    sub: typeof claims.sub === "string" ? claims.sub : undefined,
+    exp: typeof claims.exp === "number" ? claims.exp : undefined,
+  };
 }
 
 function findPlatformError(err: unknown): PlatformError | undefined {

@@ -1,8 +1,10 @@
+export { mapLimit } from "./async.ts";
 export {
   AZURE_TOKEN_EXCHANGE_AUDIENCE,
   type AzureCredentialOptions,
   createAzureCredential,
   isMicrosoftAuthority,
+  jwtClaims,
   lazyAzureCredential,
   requestGitHubOidcToken,
 } from "./azure.ts";

@@ -2,7 +2,7 @@
 // token protocol (GET realm with Basic, or the OAuth2 POST form for refresh tokens), and Azure
 // Container Registry's Entra → /oauth2/exchange → /oauth2/token flow.
 import type { TokenCredential } from "@azure/core-auth";
-import { PlatformError } from "@platform/core";
+import { jwtClaims, PlatformError } from "@platform/core";
 
 /** One challenge of a WWW-Authenticate header: the scheme (lower-cased) and its parameters. */
 export interface Challenge {
@@ -166,14 +166,8 @@ export interface TokenResponse {
 
 /** Expiry (ms epoch) of a JWT from its `exp` claim, without verifying it; undefined if unreadable. */
 export function jwtExpiry(jwt: string): number | undefined {
-  const payload = jwt.split(".")[1];
-  if (!payload) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { exp?: unknown };
-    return typeof claims.exp === "number" ? claims.exp * 1000 : undefined;
-  } catch {
-    return undefined;
-  }
+  const exp = jwtClaims(jwt)?.exp;
+  return typeof exp === "number" ? exp * 1000 : undefined;
 }
 
 export function authError(

@@ -1,7 +1,7 @@
 // Copy and promotion by digest: a manifest (and an index's children), its blobs (mounted within one
 // registry, streamed otherwise), and — with `referrers` — the digest's referrer graph, recursively
 // (signatures on SBOMs too). Tags are written last, only after everything else succeeded.
-import { createLogger, type Logger, PlatformError } from "@platform/core";
+import { createLogger, type Logger, mapLimit, PlatformError } from "@platform/core";
 import { type BlobContent, type BlobReader, RegistryClient, type Repo } from "./client.ts";
 import { OciLayout } from "./layout.ts";
 import { formatReference, parseReference, type Reference } from "./reference.ts";
@@ -330,20 +330,4 @@ export function lazyReader(size: number, open: () => Promise<BlobContent>): Blob
       return c instanceof Uint8Array ? c.subarray(offset, offset + length) : c.read(offset, length);
     },
   };
-}
-
-/** Runs `fn` over items with at most `limit` in flight; rejects with the first failure. */
-export async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await fn(item);
-    }
-  });
-  await Promise.all(workers);
 }

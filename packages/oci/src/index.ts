@@ -51,7 +51,6 @@ export {
   type ImageStore,
   layoutStore,
   lazyReader,
-  mapLimit,
   type PutBlobOutcome,
   registryStore,
 } from "./copy.ts";

@@ -1,4 +1,4 @@
-import { type Logger, PlatformError, requestGitHubOidcToken } from "@platform/core";
+import { jwtClaims, type Logger, PlatformError, requestGitHubOidcToken } from "@platform/core";
 import {
   DEFAULT_FULCIO_URL,
   DEFAULT_REKOR_URL,
@@ -44,10 +44,8 @@ export interface KeylessOptions {
  */
 export async function keylessSigning(opts: KeylessOptions): Promise<KeylessSigning> {
   const token = await requestGitHubOidcToken("sigstore", { env: opts.env, log: opts.log });
-  let claims: Record<string, unknown>;
-  try {
-    claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
-  } catch {
+  const claims = jwtClaims(token);
+  if (!claims) {
     throw new PlatformError("SIGN_KEYLESS_TOKEN", "The GitHub OIDC token is not a JWT", {
       category: "environment",
     });

@@ -13,7 +13,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import * as opaWasm from "@open-policy-agent/opa-wasm";
-import { errorMessage, type Logger, PlatformError, writeFileAtomic } from "@platform/core";
+import { errorMessage, type Logger, mapLimit, PlatformError, writeFileAtomic } from "@platform/core";
 import { RE2JS } from "re2js";
 import { parse as parseYaml } from "yaml";
 
@@ -1123,17 +1123,6 @@ function run(file: string, args: string[], cwd?: string): Promise<{ stdout: stri
       },
     );
   });
-}
-
-async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let index = 0;
-  const worker = async () => {
-    while (index < items.length) {
-      const item = items[index++] as T;
-      await fn(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
 }
 
 /** The files of a tar archive (what `opa build` writes), by name without the leading slash. */
