@@ -1,5 +1,6 @@
-import { isTrustedImage, loadConfig, parseImageRef } from "@platform/core";
+import { isTrustedImage, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
+import { loadWorkspaceConfig } from "@platform/github";
 import { buildScan, buildScanDeps, subscriptionsOrEnv, writeScanSummary } from "@platform/scan";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
@@ -13,9 +14,7 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 
 /** The action's glue: inputs → buildScan → summary, annotations, outputs. */
 export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
-  const { config } = await loadConfig(`${ctx.workspace}/${i.config ?? "platform.yaml"}`, {
-    explicit: i.config !== undefined && i.config !== "platform.yaml",
-  });
+  const { config } = await loadWorkspaceConfig(ctx.workspace, i.config);
   const subscriptions = subscriptionsOrEnv(i.subscription, ctx.env);
   const r = await buildScan(
     {

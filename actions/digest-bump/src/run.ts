@@ -1,11 +1,11 @@
-import { resolve } from "node:path";
-import { loadConfig, PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core";
 import {
   type ActionContext,
   type ActionOutcome,
   bump,
   createOctokit,
   isLocalRepo,
+  loadWorkspaceConfig,
   tokenWarning,
 } from "@platform/github";
 
@@ -25,9 +25,7 @@ export interface Inputs {
 
 /** The action's glue: inputs → bump (GitHub or local mode) → outputs, summary, annotations. */
 export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
-  const { config } = await loadConfig(resolve(ctx.workspace, inputs.config ?? "platform.yaml"), {
-    explicit: inputs.config !== undefined && inputs.config !== "platform.yaml",
-  });
+  const { config } = await loadWorkspaceConfig(ctx.workspace, inputs.config);
   const local = isLocalRepo(inputs.configRepo, ctx.workspace);
   let octokit: ReturnType<typeof createOctokit> | undefined;
   if (!local) {

@@ -1,6 +1,7 @@
 import { join, resolve } from "node:path";
-import { loadConfig, PlatformError, writeFileAtomic } from "@platform/core";
+import { PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
+import { loadWorkspaceConfig } from "@platform/github";
 import { findings, opaRegoCompiler, type PolicyCheckInput, policyCheck, toSarif } from "@platform/policy";
 import { writeSummary } from "./summary.ts";
 
@@ -14,9 +15,7 @@ export type Inputs = Omit<PolicyCheckInput, "config" | "root"> & { sarif?: strin
 /** The action's glue: inputs → policyCheck → annotations, SARIF, summary, outputs. */
 export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
   const root = ctx.workspace;
-  const { config, source } = await loadConfig(resolve(root, inputs.config ?? "platform.yaml"), {
-    explicit: inputs.config !== undefined && inputs.config !== "platform.yaml",
-  });
+  const { config, source } = await loadWorkspaceConfig(root, inputs.config);
   ctx.log.info(
     source
       ? `platform config: ${inputs.config ?? "platform.yaml"}`

@@ -1,6 +1,6 @@
-import { resolve } from "node:path";
-import { loadConfig, PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
+import { loadWorkspaceConfig } from "@platform/github";
 import { azureRegistryAccess, runVerify, verifySummary } from "@platform/signing";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
@@ -9,9 +9,7 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 
 /** The action's glue: inputs → runVerify → outputs and summary; an unverified image fails the step with the reason. */
 export async function verifyAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
-  const { config } = await loadConfig(resolve(ctx.workspace, i.config ?? "platform.yaml"), {
-    explicit: i.config !== undefined && i.config !== "platform.yaml",
-  });
+  const { config } = await loadWorkspaceConfig(ctx.workspace, i.config);
   const { client } = azureRegistryAccess(ctx.env, ctx.log);
   // The inputs carry VerifyRequest's and KeylessRequest's names (certificate-identity → certificateIdentity, …).
   const r = await runVerify(

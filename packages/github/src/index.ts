@@ -23,6 +23,7 @@ export {
   enumInput,
   inputEnvName,
   listInput,
+  loadWorkspaceConfig,
   optionalString,
   parseInputs,
   readRawInputs,

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PlatformError } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
@@ -7,6 +10,7 @@ import {
   enumInput,
   inputEnvName,
   listInput,
+  loadWorkspaceConfig,
   optionalString,
   parseInputs,
   readRawInputs,
@@ -212,5 +216,19 @@ describe("parseInputs", () => {
   it("does not echo very long values", () => {
     const err = inputError(() => parseInputs(schema, { "image-ref": "x".repeat(500) }));
     expect(err.message).not.toContain("x".repeat(200));
+  });
+});
+
+describe("loadWorkspaceConfig", () => {
+  it("resolves the input against the workspace, keeps an absolute path, defaults when platform.yaml is absent", async () => {
+    const ws = mkdtempSync(join(tmpdir(), "ws-"));
+    writeFileSync(join(ws, "team.yaml"), "registries:\n  trusted: [contoso.azurecr.io]\n");
+    const relative = await loadWorkspaceConfig(ws, "team.yaml");
+    expect(relative.source).toBe(join(ws, "team.yaml"));
+    expect(relative.config.registries.trusted).toEqual(["contoso.azurecr.io"]);
+    const absolute = await loadWorkspaceConfig("/elsewhere", join(ws, "team.yaml"));
+    expect(absolute.source).toBe(join(ws, "team.yaml"));
+    expect((await loadWorkspaceConfig(ws, undefined)).source).toBeUndefined();
+    await expect(loadWorkspaceConfig(ws, "missing.yaml")).rejects.toThrow(/missing\.yaml/);
   });
 });

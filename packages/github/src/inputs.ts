@@ -1,4 +1,5 @@
-import { PlatformError, parseList } from "@platform/core";
+import { resolve } from "node:path";
+import { loadConfig, type PlatformConfig, PlatformError, parseList } from "@platform/core";
 import { z } from "zod";
 
 /** The environment variable GitHub sets for an input: `INPUT_` + name upper-cased, spaces to `_`. */
@@ -80,4 +81,16 @@ export function parseInputs<S extends z.ZodObject>(
   return Object.fromEntries(
     Object.entries(result.data as Record<string, unknown>).map(([k, v]) => [camel(k), v]),
   ) as CamelKeys<z.output<S>>;
+}
+
+/**
+ * platform.yaml for an action: the `config` input resolved against the workspace (an absolute path is
+ * kept), built-in defaults when the default file is absent, an error when an explicitly named one is.
+ */
+export function loadWorkspaceConfig(
+  workspace: string,
+  configInput: string | undefined,
+): Promise<{ config: PlatformConfig; source: string | undefined }> {
+  const name = configInput ?? "platform.yaml";
+  return loadConfig(resolve(workspace, name), { explicit: name !== "platform.yaml" });
 }
