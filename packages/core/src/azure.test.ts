@@ -8,6 +8,7 @@ import {
   startEntraFake,
   startGitHubOidcFake,
 } from "../../../test/fakes/entra.ts";
+import { thrownPlatformError } from "../../../test/harness/errors.ts";
 import {
   AZURE_TOKEN_EXCHANGE_AUDIENCE,
   type AzureCredentialOptions,
@@ -82,16 +83,6 @@ async function rejection(promise: Promise<unknown>): Promise<PlatformError> {
   );
   expect(err).toBeInstanceOf(PlatformError);
   return err as PlatformError;
-}
-
-function thrown(fn: () => unknown): PlatformError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PlatformError);
-    return err as PlatformError;
-  }
-  throw new Error("expected a PlatformError");
 }
 
 describe("createAzureCredential on GitHub Actions", () => {
@@ -221,7 +212,7 @@ describe("createAzureCredential on GitHub Actions", () => {
 
 describe("createAzureCredential configuration", () => {
   it("requires id-token: write when GitHub Actions gives no OIDC endpoint", () => {
-    const err = thrown(() =>
+    const err = thrownPlatformError(() =>
       createAzureCredential({
         env: { GITHUB_ACTIONS: "true", AZURE_TENANT_ID: TENANT, AZURE_CLIENT_ID: CLIENT },
       }),
@@ -231,7 +222,7 @@ describe("createAzureCredential configuration", () => {
   });
 
   it("names AZURE_CLIENT_ID when the client ID is missing", () => {
-    const err = thrown(() => createAzureCredential(options({}, { AZURE_CLIENT_ID: "" })));
+    const err = thrownPlatformError(() => createAzureCredential(options({}, { AZURE_CLIENT_ID: "" })));
     expect(err.code).toBe("AZURE_CLIENT_ID_MISSING");
     expect(err.category).toBe("usage");
     expect(err.input).toBe("client-id");
@@ -239,7 +230,7 @@ describe("createAzureCredential configuration", () => {
   });
 
   it("names AZURE_TENANT_ID when the tenant ID is missing", () => {
-    const err = thrown(() => createAzureCredential(options({}, { AZURE_TENANT_ID: undefined })));
+    const err = thrownPlatformError(() => createAzureCredential(options({}, { AZURE_TENANT_ID: undefined })));
     expect(err.code).toBe("AZURE_TENANT_ID_MISSING");
     expect(err.hint).toContain("AZURE_TENANT_ID");
   });
@@ -253,7 +244,9 @@ describe("createAzureCredential configuration", () => {
   });
 
   it("rejects an authority host that is not https", () => {
-    const err = thrown(() => createAzureCredential(options({ authorityHost: "http://127.0.0.1:1" })));
+    const err = thrownPlatformError(() =>
+      createAzureCredential(options({ authorityHost: "http://127.0.0.1:1" })),
+    );
     expect(err.code).toBe("AZURE_AUTHORITY_HOST_INVALID");
   });
 

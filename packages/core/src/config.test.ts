@@ -2,19 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { thrownPlatformError } from "../../../test/harness/errors.ts";
 import { defaultConfig, loadConfig, PlatformConfigSchema, parseConfig } from "./config.ts";
 import { PlatformError } from "./errors.ts";
-
-/** Runs `fn` and returns the PlatformError it throws (fails the test if it does not throw one). */
-function platformError(fn: () => unknown): PlatformError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PlatformError);
-    return err as PlatformError;
-  }
-  throw new Error("expected a PlatformError, but nothing was thrown");
-}
 
 const NORTHWIND = `# Northwind platform
 registries:
@@ -91,7 +81,7 @@ describe("parseConfig", () => {
   });
 
   it("names file:line:column of an unknown top-level key", () => {
-    const err = platformError(() =>
+    const err = thrownPlatformError(() =>
       parseConfig("registries:\n  trusted: [a.io]\nregistires:\n  trusted: []\n", "cfg/platform.yaml"),
     );
     expect(err.code).toBe("CONFIG_INVALID");
@@ -104,14 +94,14 @@ describe("parseConfig", () => {
 
   it("names the position of an unknown key nested in a list item", () => {
     const text = "environments:\n  - name: dev\n    path: envs/dev\n    overlay: base\n";
-    const err = platformError(() => parseConfig(text, "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig(text, "p.yaml"));
     expect([err.line, err.column]).toEqual([4, 5]);
     expect(err.message).toContain("environments.0");
     expect(err.message).toContain("overlay");
   });
 
   it("names the line of a value of the wrong type", () => {
-    const err = platformError(() =>
+    const err = thrownPlatformError(() =>
       parseConfig("registries:\n  trusted: [a.io]\n\nenvironments: dev,prod\n", "p.yaml"),
     );
     expect(err.code).toBe("CONFIG_INVALID");
@@ -122,14 +112,14 @@ describe("parseConfig", () => {
 
   it("names the line of an invalid nested value", () => {
     const text = "teams:\n  - name: a\n    namespace: a\n  - name: b\n    namespace: Not_A_Label\n";
-    const err = platformError(() => parseConfig(text, "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig(text, "p.yaml"));
     expect(err.line).toBe(5);
     expect(err.message).toContain("teams.1.namespace");
     expect(err.message).toContain("DNS-1123");
   });
 
   it("rejects a registry that is not a lower-case host or prefix, at its line", () => {
-    const err = platformError(() =>
+    const err = thrownPlatformError(() =>
       parseConfig("registries:\n  trusted:\n    - ok.io\n    - https://Bad.io\n", "p.yaml"),
     );
     expect(err.line).toBe(4);
@@ -137,7 +127,7 @@ describe("parseConfig", () => {
   });
 
   it("names the line of invalid YAML", () => {
-    const err = platformError(() => parseConfig("teams: []\nregistries:\n\ttrusted: []\n", "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig("teams: []\nregistries:\n\ttrusted: []\n", "p.yaml"));
     expect(err.code).toBe("CONFIG_INVALID");
     expect(err.message).toMatch(/^invalid YAML: /);
     expect(err.line).toBe(3);
@@ -145,7 +135,7 @@ describe("parseConfig", () => {
   });
 
   it("treats a duplicate key as invalid YAML at the duplicate", () => {
-    const err = platformError(() => parseConfig("teams: []\nsigning: {}\nteams: []\n", "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig("teams: []\nsigning: {}\nteams: []\n", "p.yaml"));
     expect(err.message).toMatch(/unique/i);
     expect(err.line).toBe(3);
   });
@@ -168,7 +158,7 @@ describe("parseConfig", () => {
       "    path: envs/dev",
       "",
     ].join("\n");
-    const err = platformError(() => parseConfig(text, "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig(text, "p.yaml"));
     expect(err.code).toBe("CONFIG_INVALID");
     expect(err.message).toContain('"prod"');
     expect(err.message).toContain('"dev"');
@@ -179,20 +169,20 @@ describe("parseConfig", () => {
 
   it("rejects promoting from an environment that does not exist", () => {
     const text = "environments:\n  - {name: prod, path: p, promoteFrom: qa}\n";
-    const err = platformError(() => parseConfig(text, "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig(text, "p.yaml"));
     expect(err.message).toContain('"qa"');
     expect(err.line).toBe(2);
   });
 
   it("rejects an environment listed twice, naming the second", () => {
     const text = "environments:\n  - {name: dev, path: a}\n  - {name: dev, path: b}\n";
-    const err = platformError(() => parseConfig(text, "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig(text, "p.yaml"));
     expect(err.message).toContain("twice");
     expect(err.line).toBe(3);
   });
 
   it("rejects more than one YAML document", () => {
-    const err = platformError(() => parseConfig("teams: []\n---\nteams: []\n", "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig("teams: []\n---\nteams: []\n", "p.yaml"));
     expect(err.code).toBe("YAML_TOO_MANY_DOCUMENTS");
     expect(err.file).toBe("p.yaml");
   });
@@ -205,7 +195,7 @@ describe("parseConfig", () => {
     }
     lines.push("teams: *a12");
     const started = performance.now();
-    const err = platformError(() => parseConfig(`${lines.join("\n")}\n`, "bomb.yaml"));
+    const err = thrownPlatformError(() => parseConfig(`${lines.join("\n")}\n`, "bomb.yaml"));
     expect(performance.now() - started).toBeLessThan(2000);
     expect(err.code).toBe("CONFIG_INVALID");
     expect(err.message).toMatch(/alias/i);
@@ -215,7 +205,7 @@ describe("parseConfig", () => {
   it("reads integers as numbers, not bigints, for zod", () => {
     // The YAML layer keeps integers as bigint; they reach zod as numbers, so a type error speaks
     // of a number the user wrote rather than of a bigint.
-    const err = platformError(() => parseConfig("teams:\n  - name: 42\n    namespace: a\n", "p.yaml"));
+    const err = thrownPlatformError(() => parseConfig("teams:\n  - name: 42\n    namespace: a\n", "p.yaml"));
     expect(err.message).toContain("received number");
   });
 

@@ -1,9 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PlatformError } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
+import { thrownPlatformError } from "../../../test/harness/errors.ts";
 import {
   booleanInput,
   camel,
@@ -15,16 +15,6 @@ import {
   parseInputs,
   readRawInputs,
 } from "./inputs.ts";
-
-function inputError(fn: () => unknown): PlatformError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PlatformError);
-    return err as PlatformError;
-  }
-  throw new Error("expected a PlatformError, but nothing was thrown");
-}
 
 describe("inputEnvName", () => {
   it("upper-cases and keeps hyphens, as the runner does", () => {
@@ -185,7 +175,7 @@ describe("parseInputs", () => {
   });
 
   it("names the input, the problem, the value given, and how to fix it", () => {
-    const err = inputError(() => parseInputs(schema, { "fail-on": "severe", "image-ref": digest }));
+    const err = thrownPlatformError(() => parseInputs(schema, { "fail-on": "severe", "image-ref": digest }));
     expect(err.code).toBe("INPUT_INVALID");
     expect(err.input).toBe("fail-on");
     expect(err.category).toBe("usage");
@@ -194,27 +184,27 @@ describe("parseInputs", () => {
   });
 
   it("names a boolean input that is not a core boolean", () => {
-    const err = inputError(() => parseInputs(schema, { "only-fixed": "yes", "image-ref": digest }));
+    const err = thrownPlatformError(() => parseInputs(schema, { "only-fixed": "yes", "image-ref": digest }));
     expect(err.input).toBe("only-fixed");
     expect(err.message).toContain("must be true or false");
   });
 
   it("names a required input that is missing, without a (got ...) part", () => {
-    const err = inputError(() => parseInputs(schema, {}));
+    const err = thrownPlatformError(() => parseInputs(schema, {}));
     expect(err.input).toBe("image-ref");
     expect(err.message).toMatch(/^input "image-ref" /);
     expect(err.message).not.toContain("(got");
   });
 
   it("names an input that fails its own check", () => {
-    const err = inputError(() => parseInputs(schema, { "image-ref": "example.io/app:latest" }));
+    const err = thrownPlatformError(() => parseInputs(schema, { "image-ref": "example.io/app:latest" }));
     expect(err.input).toBe("image-ref");
     expect(err.message).toContain("must carry a digest");
     expect(err.message).toContain('(got "example.io/app:latest")');
   });
 
   it("does not echo very long values", () => {
-    const err = inputError(() => parseInputs(schema, { "image-ref": "x".repeat(500) }));
+    const err = thrownPlatformError(() => parseInputs(schema, { "image-ref": "x".repeat(500) }));
     expect(err.message).not.toContain("x".repeat(200));
   });
 });
