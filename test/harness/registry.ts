@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -58,56 +58,49 @@ export async function startRegistry(
   const dir = await mkdtemp(join(tmpdir(), `registry-${kind}-`));
   const ipv6 = kind === "olareg" && opts.ipv6 === true;
   const hostOf = (port: number) => (ipv6 ? `[::1]:${port}` : `127.0.0.1:${port}`);
-  try {
-    const server = await startServer({
-      name: kind === "olareg" ? "olareg" : "docker-registry",
-      address: ipv6 ? "::1" : "127.0.0.1",
-      timeoutMs: 30_000,
-      command: async (port) => {
-        if (kind === "olareg") {
-          if (opts.auth) throw new Error("olareg has no token auth; use kind 'distribution' for auth tests");
-          const args = ["serve", "--addr", ipv6 ? "[::1]" : "127.0.0.1", "--port", String(port)];
-          args.push("--store-type", opts.storage ?? "mem", "--dir", join(dir, "data"));
-          return { bin, args: [...args, "--api-delete", "--gc-frequency", "-1s", "-v", "warn"] };
-        }
-        const config = join(dir, `config-${port}.yml`);
-        await writeFile(config, distributionConfig(join(dir, "data"), hostOf(port), dir, opts.auth));
-        if (opts.auth) await writeFile(join(dir, "token-cert.pem"), opts.auth.certificatePem);
-        return { bin, args: ["serve", config] };
-      },
-      ready: async (port) => {
-        const r = await fetch(`http://${hostOf(port)}/v2/`, { signal: AbortSignal.timeout(2000) });
-        await r.body?.cancel();
-        return r.ok || (!!opts.auth && r.status === 401);
-      },
-    });
-    const host = hostOf(server.port);
-    const url = `http://${host}`;
-    const referrersApi = await probeReferrers(url, !!opts.auth);
-    if (kind === "olareg" && !referrersApi) {
-      await server.stop();
-      throw new Error(`olareg at ${url} did not answer the referrers API with an image index`);
-    }
-    if (kind === "distribution" && referrersApi) {
-      await server.stop();
-      throw new Error(`docker-registry at ${url} unexpectedly answered the referrers API`);
-    }
-    return {
-      host,
-      url,
-      kind,
-      referrersApi,
-      dataDir: kind === "distribution" || opts.storage === "dir" ? join(dir, "data") : undefined,
-      log: server.output,
-      stop: async () => {
-        await server.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
+  const server = await startServer({
+    workDir: dir,
+    name: kind === "olareg" ? "olareg" : "docker-registry",
+    address: ipv6 ? "::1" : "127.0.0.1",
+    timeoutMs: 30_000,
+    command: async (port) => {
+      if (kind === "olareg") {
+        if (opts.auth) throw new Error("olareg has no token auth; use kind 'distribution' for auth tests");
+        const args = ["serve", "--addr", ipv6 ? "[::1]" : "127.0.0.1", "--port", String(port)];
+        args.push("--store-type", opts.storage ?? "mem", "--dir", join(dir, "data"));
+        return { bin, args: [...args, "--api-delete", "--gc-frequency", "-1s", "-v", "warn"] };
+      }
+      const config = join(dir, `config-${port}.yml`);
+      await writeFile(config, distributionConfig(join(dir, "data"), hostOf(port), dir, opts.auth));
+      if (opts.auth) await writeFile(join(dir, "token-cert.pem"), opts.auth.certificatePem);
+      return { bin, args: ["serve", config] };
+    },
+    ready: async (port) => {
+      const r = await fetch(`http://${hostOf(port)}/v2/`, { signal: AbortSignal.timeout(2000) });
+      await r.body?.cancel();
+      return r.ok || (!!opts.auth && r.status === 401);
+    },
+  });
+  const host = hostOf(server.port);
+  const url = `http://${host}`;
+  const referrersApi = await probeReferrers(url, !!opts.auth);
+  if (kind === "olareg" && !referrersApi) {
+    await server.stop();
+    throw new Error(`olareg at ${url} did not answer the referrers API with an image index`);
   }
+  if (kind === "distribution" && referrersApi) {
+    await server.stop();
+    throw new Error(`docker-registry at ${url} unexpectedly answered the referrers API`);
+  }
+  return {
+    host,
+    url,
+    kind,
+    referrersApi,
+    dataDir: kind === "distribution" || opts.storage === "dir" ? join(dir, "data") : undefined,
+    log: server.output,
+    stop: server.stop,
+  };
 }
 
 function distributionConfig(data: string, addr: string, dir: string, auth?: RegistryTokenAuth): string {

@@ -2,6 +2,7 @@
 // output kept for error messages, polled until it answers, and retried on a fresh port when it does not
 // come up (another process can take a probed port before the server binds it).
 import { type ChildProcess, spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { createServer } from "node:net";
 
 export interface ServerProcess {
@@ -22,6 +23,8 @@ export interface StartServerOptions {
   address?: string;
   timeoutMs?: number;
   attempts?: number;
+  /** A folder of the server's (config, data) removed when it stops or when it fails to start. */
+  workDir?: string;
 }
 
 /** A port nothing listens on right now. */
@@ -67,11 +70,20 @@ export async function startServer(opts: StartServerOptions): Promise<ServerProce
           throw new Error(`${opts.name} did not answer within ${timeoutMs / 1000} s: ${output}`);
         await new Promise((r) => setTimeout(r, 100));
       }
-      return { child, port, output: () => output, stop: () => stopChild(child) };
+      const stop = async () => {
+        await stopChild(child);
+        await removeWorkDir(opts.workDir);
+      };
+      return { child, port, output: () => output, stop };
     } catch (err) {
       lastErr = err;
       await stopChild(child);
     }
   }
+  await removeWorkDir(opts.workDir);
   throw lastErr;
+}
+
+async function removeWorkDir(dir: string | undefined): Promise<void> {
+  if (dir) await rm(dir, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@
 // test/peers/prometheus.mjs (Debian's package, unpacked into .peers/).
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -49,33 +49,26 @@ export async function startPrometheus(peer: PrometheusPeer, openMetrics: string)
   // No scrape jobs: the server only serves the backfilled blocks.
   const config = join(dir, "prometheus.yml");
   await writeFile(config, "global:\n  scrape_interval: 15s\n");
-  try {
-    const server = await startServer({
-      name: "prometheus",
-      command: (port) => ({
-        bin: peer.prometheus,
-        args: [
-          `--config.file=${config}`,
-          `--storage.tsdb.path=${data}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-          // Backfilled samples are hours old; keep them whatever their age.
-          "--storage.tsdb.retention.time=100y",
-          "--log.level=warn",
-        ],
-      }),
-      ready: async (port) =>
-        (await fetch(`http://127.0.0.1:${port}/-/ready`, { signal: AbortSignal.timeout(2000) })).ok,
-    });
-    return {
-      url: `http://127.0.0.1:${server.port}`,
-      dataDir: data,
-      stop: async () => {
-        await server.stop();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
-  }
+  const server = await startServer({
+    workDir: dir,
+    name: "prometheus",
+    command: (port) => ({
+      bin: peer.prometheus,
+      args: [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${data}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        // Backfilled samples are hours old; keep them whatever their age.
+        "--storage.tsdb.retention.time=100y",
+        "--log.level=warn",
+      ],
+    }),
+    ready: async (port) =>
+      (await fetch(`http://127.0.0.1:${port}/-/ready`, { signal: AbortSignal.timeout(2000) })).ok,
+  });
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    dataDir: data,
+    stop: server.stop,
+  };
 }
