@@ -13,6 +13,7 @@ export {
   generateSigningIdentity,
   type IdentityOptions,
 } from "./certs.ts";
+export { VERIFY_CHECKS, type VerifyCheckName } from "./checks.ts";
 export {
   BUNDLE_MEDIA_TYPE,
   COSIGN_SIGN_PREDICATE,

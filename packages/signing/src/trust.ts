@@ -2,6 +2,7 @@ import type { X509Certificate } from "node:crypto";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PlatformError } from "@platform/core";
+import type { CheckSwitches } from "./checks.ts";
 import {
   assertAlgMatchesKey,
   keySpecOf,
@@ -75,7 +76,11 @@ function policyError(file: string, what: string): PlatformError {
 }
 
 /** Parses and checks a trust policy document the way notation does; errors name the file and the policy. */
-export function parseTrustPolicy(text: string, file = "trustpolicy.json"): TrustPolicyDocument {
+export function parseTrustPolicy(
+  text: string,
+  file = "trustpolicy.json",
+  _opts: CheckSwitches = {},
+): TrustPolicyDocument {
   let doc: TrustPolicyDocument;
   try {
     doc = JSON.parse(text);
@@ -220,6 +225,7 @@ export function verifyNotarySignature(
   policy: TrustPolicy,
   store: TrustStore,
   now = new Date(),
+  _opts: CheckSwitches = {},
 ): NotaryVerdict {
   const actions = { ...LEVELS[policy.signatureVerification.level], ...policy.signatureVerification.override };
   const warnings: string[] = [];

@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import { createLogger, type Logger, PlatformError } from "@platform/core";
 import { type Descriptor, parseReference, type RegistryClient } from "@platform/oci";
+import type { VerifyCheckName } from "./checks.ts";
 import {
   BUNDLE_MEDIA_TYPE,
   BUNDLE_PREDICATE_ANNOTATION,
@@ -38,6 +39,8 @@ export interface VerifyOptions {
   keyless?: KeylessPolicy;
   log?: Logger;
   now?: Date;
+  /** Mutation testing only; not reachable from the action or CLI. */
+  disabledChecks?: ReadonlySet<VerifyCheckName>;
 }
 
 /** One signature looked at, and what became of it. */
@@ -147,7 +150,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
           });
           continue;
         }
-        const v = verifyNotarySignature(envelope, digest, policy, opts.notation.store, opts.now);
+        const v = verifyNotarySignature(envelope, digest, policy, opts.notation.store, opts.now, opts);
         checks.push({
           format: "notation",
           source: d.digest,
