@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTrustedImage, parseImageRef } from "./image.ts";
+import { checkImageReference, isTrustedImage, parseImageRef } from "./image.ts";
 
 const D = `sha256:${"0".repeat(64)}`;
 
@@ -26,8 +26,28 @@ describe("parseImageRef", () => {
     expect(r.valid).toBe(true);
   });
 
-  it.each(["UPPER/case", "acr.io/app@sha256:short", "acr.io/app:bad tag", "acr.io/"])("rejects %s", (ref) => {
+  // Each of these the runtime refuses (distribution/reference, then containerd's digest check).
+  it.each([
+    "library/UPPER",
+    "acr.io/app@sha256:short",
+    "acr.io/app:bad tag",
+    "acr.io/",
+    `acr.io/app@sha256:${"a".repeat(32)}`,
+    `acr.io/app@sha256:${"A".repeat(64)}`,
+    `acr.io/app@md5:${"a".repeat(32)}`,
+    ` acr.io/app@${D}`,
+    `acr.io/app@${D} `,
+    `host:abc/app@${D}`,
+    `https://acr.io/app@${D}`,
+    "a".repeat(64),
+  ])("rejects %j", (ref) => {
     expect(parseImageRef(ref).valid).toBe(false);
+    expect(checkImageReference(ref).ok).toBe(false);
+  });
+
+  it("accepts sha512 digests and upper-case registry hosts as the runtime does", () => {
+    expect(parseImageRef(`acr.io/app@sha512:${"b".repeat(128)}`).valid).toBe(true);
+    expect(parseImageRef("UPPER/case")).toMatchObject({ registry: "upper", repository: "case", valid: true });
   });
 });
 

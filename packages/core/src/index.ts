@@ -26,7 +26,16 @@ export {
 } from "./errors.ts";
 export { writeFileAtomic } from "./fs.ts";
 export { backoffDelay, fetchWithRetry, parseRetryAfter, type RetryOptions, redactUrl } from "./http.ts";
-export { IMAGE_GRAMMAR, type ImageRef, isTrustedImage, parseImageRef } from "./image.ts";
+export {
+  checkImageReference,
+  IMAGE_GRAMMAR,
+  type ImageRef,
+  type ImageReferenceCheck,
+  isTrustedImage,
+  NAME_MAX_LENGTH,
+  parseImageRef,
+  TAG_MAX_LENGTH,
+} from "./image.ts";
 export { type ParseListOptions, parseList } from "./list.ts";
 export {
   consoleSink,

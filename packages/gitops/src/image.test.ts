@@ -62,6 +62,16 @@ describe("parseImage", () => {
     expect(parseImage("app@sha256:xyz")).toBeUndefined();
     expect(parseImage(`app:${"t".repeat(129)}`)).toBeUndefined();
   });
+
+  it("accepts only what the runtime accepts (core's grammar)", () => {
+    for (const bad of [
+      `app@sha256:${"a".repeat(32)}`,
+      `app@sha256:${"A".repeat(64)}`,
+      `app@md5:${"a".repeat(32)}`,
+      `host:abc/app@${D}`,
+    ])
+      expect(parseImage(bad)).toBeUndefined();
+  });
 });
 
 describe("joinRegistry", () => {

@@ -1,5 +1,6 @@
 // The image reference grammar of distribution/reference, enough to split `name[:tag][@digest]` and to
 // compare repositories the way the container runtime resolves them (`nginx` is docker.io/library/nginx).
+import { checkImageReference } from "@platform/core";
 
 const DOMAIN_PART = "[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?";
 const DOMAIN = `(?:\\[[0-9a-fA-F:]+\\]|${DOMAIN_PART}(?:\\.${DOMAIN_PART})*)(?::[0-9]+)?`;
@@ -28,7 +29,8 @@ export interface ParsedImage {
 /** Parses `name[:tag][@digest]`; undefined when the string is not an image reference. */
 export function parseImage(ref: string): ParsedImage | undefined {
   const m = REFERENCE.exec(ref);
-  if (!m) return undefined;
+  // The split needs the offsets; whether the runtime accepts the string is core's one grammar.
+  if (!m || !checkImageReference(ref).ok) return undefined;
   const name = m[1]!;
   const repository = normaliseName(name);
   if (!repository) return undefined;

@@ -505,18 +505,34 @@ function celOf(documents: object[]): string[] {
 describe("image references in pure CEL", () => {
   const native = engine.compile(imageRefCel("s"));
   const ours = engine.compile("image(s)");
-  it.each(IMAGES.concat(["a:b:c", "x/y:z/w", "localhost", "[::1]/a", "host.io:5000", "@sha256:x", "A"]))(
-    "parses %j as image() does",
-    (s) => {
-      expect(native.eval({ s })).toEqual(ours.eval({ s }));
-      const r = parseImageRef(s);
-      expect(native.eval({ s })).toMatchObject({
-        registry: r.registry,
-        repository: r.repository,
-        valid: String(r.valid),
-      });
-    },
-  );
+  it.each(
+    IMAGES.concat([
+      "a:b:c",
+      "x/y:z/w",
+      "localhost",
+      "[::1]/a",
+      "host.io:5000",
+      "@sha256:x",
+      "A",
+      "UPPER/case",
+      ` acr.io/app@${DIGEST}`,
+      `host:abc/app@${DIGEST}`,
+      `host:99999/app@${DIGEST}`,
+      `acr.io/app@sha256:${"a".repeat(32)}`,
+      `acr.io/app@sha256:${"A".repeat(64)}`,
+      `acr.io/app@md5:${"a".repeat(32)}`,
+      "a".repeat(64),
+      `a.io/${"x".repeat(252)}`,
+    ]),
+  )("parses %j as image() does", (s) => {
+    expect(native.eval({ s })).toEqual(ours.eval({ s }));
+    const r = parseImageRef(s);
+    expect(native.eval({ s })).toMatchObject({
+      registry: r.registry,
+      repository: r.repository,
+      valid: String(r.valid),
+    });
+  });
 });
 
 describe("nativeCelProblems", () => {

@@ -15,7 +15,7 @@
 //   become VAP `variables` computed from `object`, and the per-container loop becomes
 //   `variables.containers.all(container, …)`.
 import { Environment } from "@marcbachmann/cel-js";
-import { IMAGE_GRAMMAR, PlatformError } from "@platform/core";
+import { IMAGE_GRAMMAR, NAME_MAX_LENGTH, PlatformError } from "@platform/core";
 import { stringify } from "yaml";
 import type { BuiltinParams } from "../evaluate.ts";
 import { type ResourceRule, resourceOf } from "../k8s/match.ts";
@@ -34,7 +34,7 @@ const PARAM_KEYS = ["trustedRegistries", "allowedCapabilities", "teamNamespaces"
 type ParamKey = (typeof PARAM_KEYS)[number];
 
 // The same grammar as parseImageRef (core); vap.test.ts checks IMAGE_REF_CEL against parseImageRef on one corpus.
-const { pathComponent: PATH_COMPONENT, tag: TAG, digest: DIGEST } = IMAGE_GRAMMAR;
+const { pathComponent: PATH_COMPONENT, tag: TAG, digest: DIGEST, host: HOST } = IMAGE_GRAMMAR;
 
 /** A CEL string literal for any JS string. */
 export function celString(s: string): string {
@@ -54,7 +54,8 @@ function bind(name: string, init: string, body: string): string {
 export function imageRefCel(ref: string): string {
   const host = "imgParts[0]";
   const steps: Array<[string, string]> = [
-    ["imgIn", `(${ref}).trim()`],
+    // Not trimmed: the runtime refuses a reference with white space, so must the policy.
+    ["imgIn", `(${ref}).substring(0)`],
     ["imgNoDigest", "imgIn.contains('@') ? imgIn.substring(0, imgIn.indexOf('@')) : imgIn"],
     ["imgHasTag", "imgNoDigest.lastIndexOf(':') > imgNoDigest.lastIndexOf('/')"],
     ["imgName", "imgHasTag ? imgNoDigest.substring(0, imgNoDigest.lastIndexOf(':')) : imgNoDigest"],
@@ -62,7 +63,7 @@ export function imageRefCel(ref: string): string {
     // The first component names a registry when it looks like a host (a dot or a port), is localhost or an IPv6 literal.
     [
       "imgHasHost",
-      `imgParts.size() > 1 && (${host}.contains('.') || ${host}.contains(':') || ${host} == 'localhost' || ${host}.startsWith('['))`,
+      `imgParts.size() > 1 && (${host}.contains('.') || ${host}.contains(':') || ${host} == 'localhost' || ${host}.startsWith('[') || ${host} != ${host}.lowerAscii())`,
     ],
     ["imgPath", `imgHasHost ? imgName.substring(${host}.size() + 1) : imgName`],
     [
@@ -76,7 +77,10 @@ export function imageRefCel(ref: string): string {
   const valid =
     `imgRepo.size() > 0 && imgPath.split('/').all(imgPart, imgPart.matches(${celString(PATH_COMPONENT.source)}))` +
     ` && (!imgHasTag || imgTag.matches(${celString(TAG.source)}))` +
-    ` && (!imgIn.contains('@') || imgDigest.matches(${celString(DIGEST.source)}))`;
+    ` && (!imgIn.contains('@') || imgDigest.matches(${celString(DIGEST.source)}))` +
+    ` && (!imgHasHost || ${host}.matches(${celString(HOST.source)}))` +
+    ` && imgHost.size() + 1 + imgRepo.size() <= ${NAME_MAX_LENGTH}` +
+    ` && !(imgHost == 'docker.io' && !imgPath.contains('/') && imgPath.matches('^[a-f0-9]{64}$'))`;
   let body = `{'registry': imgHost, 'repository': imgRepo, 'tag': imgTag, 'digest': imgDigest, 'name': imgHost + '/' + imgRepo, 'valid': ${valid} ? 'true' : 'false'}`;
   for (const [name, init] of [...steps].reverse()) body = bind(name, init, body);
   return `(${body})`;
