@@ -189,7 +189,7 @@ export async function bump(
         input: "token",
         hint: "Pass a token with contents: write and pull-requests: write (a GitHub App token is best).",
       });
-    let lastPlan: BumpPlan = { references: [], changes: [] };
+    let lastPlan: BumpPlan = { references: [], changes: [], skipped: [], warnings: [] };
     let result: Awaited<ReturnType<typeof upsertBumpPullRequest>>;
     try {
       result = await upsertBumpPullRequest(

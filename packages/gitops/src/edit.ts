@@ -6,12 +6,17 @@ import { lineIndex, PlatformError } from "@platform/core";
 import { CORE_SCHEMA, load, SCALAR_STYLE, YAML11_SCHEMA } from "js-yaml";
 import type { Found, Host, Path, ScannedFile, Scope, Slot } from "./locate.ts";
 import { formatPath } from "./locate.ts";
-import { constructValues, LIMITS, parseYaml, type YNode, type YScalar } from "./tree.ts";
+import { constructValues, fields, LIMITS, parseYaml, type YNode, type YScalar } from "./tree.ts";
 import type { FileChange } from "./types.ts";
+
+/** What happens to a tag written beside the digest: set to the new tag, left as it is, or removed. */
+export type TagPolicy = "update" | "keep" | "drop";
 
 export interface BumpTarget {
   digest: string;
   tag?: string;
+  /** Default: `update` when `tag` is given, else `keep`. */
+  tagPolicy?: TagPolicy;
 }
 
 interface Splice {
@@ -26,6 +31,8 @@ interface Expectation {
   path: Path;
   value: unknown;
   addKey?: string;
+  /** A key removed from the map at `path` (a dropped kustomize `newTag`). */
+  deleteKey?: string;
   /** The new text of a plain scalar, whose type depends on how it is read. */
   plain?: string;
 }
@@ -88,11 +95,13 @@ function editReference(
   file: string,
 ): EditRecord | undefined {
   const text = found.scope.parsed.text;
+  const policy = target.tagPolicy ?? (target.tag !== undefined ? "update" : "keep");
   const hasDigest = found.slots.some((s) => s.digest);
   const record: EditRecord = { path: found.ref.path, newDigest: target.digest, offset: -1 };
   if (found.ref.current.digest !== undefined) record.oldDigest = found.ref.current.digest;
   let changed = false;
   let digestPlaced = hasDigest;
+  let insert = found.insert;
   for (const slot of found.slots) {
     const reps: Array<{ range: [number, number]; text: string; digest: boolean }> = [];
     if (slot.digest) reps.push({ range: slot.digest, text: target.digest, digest: true });
@@ -104,8 +113,40 @@ function editReference(
       });
       digestPlaced = true;
     }
-    if (target.tag !== undefined && slot.tag) reps.push({ range: slot.tag, text: target.tag, digest: false });
     const value = slot.node.value;
+    const oldTag = slot.tag && value.slice(slot.tag[0], slot.tag[1]);
+    if (slot.tag && oldTag !== undefined) {
+      if (policy === "update" && target.tag !== undefined) {
+        reps.push({ range: slot.tag, text: target.tag, digest: false });
+      } else if (policy === "drop" && !slot.tagField) {
+        // `name:tag@digest` → `name@digest`: the colon goes with the tag.
+        reps.push({ range: [slot.tag[0] - 1, slot.tag[1]], text: "", digest: false });
+      } else if (policy === "drop" && slot.tagField?.kind === "kustomize") {
+        const splice = dropEntrySplice(slot.tagField.key, slot.node, text);
+        if (splice) {
+          edit.splices.push(splice);
+          edit.expect.push({
+            doc: found.doc,
+            path: slot.path.slice(0, -1),
+            value: undefined,
+            deleteKey: "newTag",
+          });
+          if (record.offset < 0) record.offset = splice.start;
+          record.oldTag = oldTag;
+          record.tagDropped = true;
+          changed = true;
+          // A digest line anchored after the dropped `newTag` goes after `newName` (or `name`) instead.
+          if (insert && insert.after.key === slot.tagField.key) {
+            const f = fields(insert.map);
+            const anchor = f.get("newName") ?? f.get("name");
+            insert = anchor ? { ...insert, after: anchor } : undefined;
+          }
+        } else record.staleTag = oldTag;
+      } else if (policy === "drop" && oldTag) {
+        // A Helm `tag` is templated in by the chart: removing it would break the image, so it is reported.
+        record.staleTag = oldTag;
+      }
+    }
     let next = value;
     for (const r of [...reps].sort((a, b) => b.range[0] - a.range[0])) {
       const old = value.slice(r.range[0], r.range[1]);
@@ -115,8 +156,9 @@ function editReference(
       edit.splices.push(splice);
       if (r.digest || record.offset < 0) record.offset = splice.start;
       if (!r.digest) {
-        record.oldTag = old;
-        record.newTag = r.text;
+        record.oldTag = oldTag;
+        if (r.text) record.newTag = r.text;
+        else record.tagDropped = true;
       }
     }
     if (next !== value) {
@@ -125,15 +167,33 @@ function editReference(
     }
   }
   if (!digestPlaced && found.insert) {
-    const splice = insertionSplice(found, target.digest, text, file);
+    if (!insert)
+      throw unsafe(file, `cannot add a digest to ${formatPath(found.insert.path)}: no key to add it after`);
+    const splice = insertionSplice({ ...found, insert }, target.digest, text, file);
     edit.splices.push(splice);
-    edit.expect.push({ doc: found.doc, path: found.insert.path, value: target.digest, addKey: "digest" });
+    edit.expect.push({ doc: found.doc, path: insert.path, value: target.digest, addKey: "digest" });
     record.offset = splice.start;
-    record.below = !found.insert.map.flow;
+    record.below = !insert.map.flow;
     record.inserted = true;
     changed = true;
   }
   return changed ? record : undefined;
+}
+
+/**
+ * The splice removing a `key: value` line of a block map (its comment and line break too); undefined when the
+ * entry does not sit on a line of its own (first key of a `- ` item, a flow map, a multi-line value).
+ */
+function dropEntrySplice(key: YScalar, value: YScalar, text: string): Splice | undefined {
+  const lineStart = text.lastIndexOf("\n", key.start - 1) + 1;
+  if (!/^ *$/.test(text.slice(lineStart, key.start)) || value.end < 0) return undefined;
+  let lineEnd = text.indexOf("\n", value.end);
+  if (lineEnd < 0) lineEnd = text.length;
+  if (!/^[ \t]*(#[^\n]*)?\r?$/.test(text.slice(value.end, lineEnd))) return undefined;
+  if (lineEnd < text.length) return { start: lineStart, end: lineEnd + 1, text: "" };
+  // The last line without a final newline: take the line break before it instead.
+  const before = lineStart > 1 && text[lineStart - 2] === "\r" ? 2 : 1;
+  return { start: Math.max(0, lineStart - before), end: lineEnd, text: "" };
 }
 
 /** The splice replacing `range` (offsets in the scalar's value) with `replacement`. */
@@ -272,6 +332,13 @@ function apply(docs: unknown[], e: Expectation, file: string, line: number): voi
       throw unsafe(file, `${formatPath(e.path)} moved`, line);
   }
   const holder = parent as Record<string | number, unknown>;
+  if (e.deleteKey !== undefined) {
+    const map = holder[key];
+    if (map === null || typeof map !== "object" || Array.isArray(map))
+      throw unsafe(file, `${formatPath(e.path)} is not a map`, line);
+    delete (map as Record<string, unknown>)[e.deleteKey];
+    return;
+  }
   if (e.addKey !== undefined) {
     const map = holder[key];
     if (map === null || typeof map !== "object" || Array.isArray(map))

@@ -3,9 +3,19 @@ export { applyChanges, diskReader } from "./local.ts";
 export { locateImage } from "./locate.ts";
 export {
   type Environment,
+  type PlanOptions,
   type PromotionInput,
   type PromotionVerdict,
   planBump,
   promotionCheck,
 } from "./plan.ts";
-export type { BumpPlan, BumpRequest, FileChange, ImageReference, RepoReader } from "./types.ts";
+export { type HelmRun, type HelmTemplate, helmTemplate } from "./render.ts";
+export type {
+  BumpPlan,
+  BumpRequest,
+  BumpWarning,
+  FileChange,
+  ImageReference,
+  RepoReader,
+  SkippedReference,
+} from "./types.ts";

@@ -69,6 +69,11 @@ export interface Slot {
   appendDigestAt?: number;
   /** The key's end, for an empty `digest:` whose value has no source range. */
   keyEnd?: number;
+  /**
+   * A tag in a field of its own: kustomize `newTag` (kustomize writes it before the digest, so it can be
+   * dropped with its line) or a Helm `tag` (the chart templates it in, so it cannot be dropped).
+   */
+  tagField?: { kind: "kustomize"; key: YScalar; map: YMap } | { kind: "helm" };
 }
 
 /** Where a `digest:` line goes when a map-shaped reference has none. */
@@ -339,7 +344,10 @@ function kustomizeImages(list: YNode, prefix: Path, source: Source, ctx: Ctx): v
     const tagNode = stringScalar(tag?.value);
     if (tagNode) {
       current.tag = tagNode.value;
-      addSlot(draft, ctx, tagNode, [...path, "newTag"], { tag: [0, tagNode.value.length] });
+      addSlot(draft, ctx, tagNode, [...path, "newTag"], {
+        tag: [0, tagNode.value.length],
+        tagField: { kind: "kustomize", key: tag!.key, map: entry },
+      });
     }
     const digest = f.get("digest");
     if (digest) {
@@ -427,10 +435,14 @@ function helmImageMap(
       addSlot(draft, ctx, tagNode, tag.path, {
         tag: [0, at],
         digest: [at + 1, tagNode.value.length],
+        tagField: { kind: "helm" },
       });
     } else {
       current.tag = tagNode.value;
-      addSlot(draft, ctx, tagNode, tag.path, { tag: [0, tagNode.value.length] });
+      addSlot(draft, ctx, tagNode, tag.path, {
+        tag: [0, tagNode.value.length],
+        tagField: { kind: "helm" },
+      });
     }
   }
   const digest = get("digest");

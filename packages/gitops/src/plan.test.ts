@@ -11,7 +11,7 @@ const ENVS = [
 ];
 
 describe("planBump", () => {
-  it("plans one environment's overlay and nothing else", async () => {
+  it("plans one environment's overlay and nothing else; the stale newTag goes with its line", async () => {
     const reader = memoryReader(fixtureFiles("multitenancy"));
     const plan = await planBump(reader, { image: ORDERS, digest: NEW, paths: [ENVS[0]!.path] });
     expect(plan.references.map((r) => r.file)).toEqual([
@@ -19,8 +19,30 @@ describe("planBump", () => {
     ]);
     expect(plan.changes).toHaveLength(1);
     const [change] = plan.changes;
-    expect(change!.after).toBe(change!.before.replace(digest("team-a-orders-1.8.0"), NEW));
+    expect(change!.after).toBe(
+      change!.before.replace(digest("team-a-orders-1.8.0"), NEW).replace("    newTag: 1.8.0\r\n", ""),
+    );
+    expect(change!.edits).toEqual([
+      expect.objectContaining({ oldTag: "1.8.0", tagDropped: true, newDigest: NEW }),
+    ]);
     expect(change!.after).toContain("\r\n");
+    expect(plan.skipped).toEqual([]);
+  });
+
+  it("drops a stale tag from image strings by default, keeps it with tagPolicy keep", async () => {
+    const files = fixtureFiles("multitenancy");
+    const req = { image: "northwindacr.azurecr.io/team-b/payments", digest: NEW, paths: ["tenants/team-b"] };
+    const dropped = await planBump(memoryReader(files), req);
+    const dev = dropped.changes.find((c) => c.file.endsWith("values-dev.yaml"))!;
+    expect(dev.after).toContain(`image: northwindacr.azurecr.io/team-b/payments@${NEW}\n`);
+    expect(dev.after).toContain(`image: "northwindacr.azurecr.io/team-b/payments@${NEW}"\n`);
+    expect(dev.after).not.toContain(":3.1.0");
+    const kept = await planBump(memoryReader(files), { ...req, tagPolicy: "keep" });
+    expect(kept.changes.find((c) => c.file.endsWith("values-dev.yaml"))!.after).toContain(`payments:3.1.0@${NEW}`);
+    await expect(planBump(memoryReader(files), { ...req, tagPolicy: "update" })).rejects.toMatchObject({
+      code: "GITOPS_NO_TAG",
+      input: "tag-policy",
+    });
   });
 
   it("is a no-op the second time (same digest, same tag)", async () => {
@@ -44,12 +66,13 @@ describe("planBump", () => {
     expect(second.references).toHaveLength(first.references.length);
   });
 
-  it("only digests (and the tags asked for) change across a whole fixture repo", async () => {
+  it("only digests change across a whole fixture repo with tagPolicy keep", async () => {
     const files = fixtureFiles("multitenancy");
     const plan = await planBump(memoryReader(files), {
       image: "northwindacr.azurecr.io/team-b/payments",
       digest: NEW,
       paths: ["tenants"],
+      tagPolicy: "keep",
     });
     expect(plan.changes).toHaveLength(2);
     for (const c of plan.changes) expect(maskDigests(c.after)).toBe(maskDigests(c.before));

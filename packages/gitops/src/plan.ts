@@ -4,18 +4,48 @@ import { PlatformError } from "@platform/core";
 import { editFile } from "./edit.ts";
 import { normaliseRepository, parseImage, SHA256_DIGEST, TAG_PATTERN } from "./image.ts";
 import { type FileKind, isConfigFile, type ScannedFile, scanFiles } from "./locate.ts";
-import type { BumpPlan, BumpRequest, FileChange, RepoReader } from "./types.ts";
+import type { HelmTemplate } from "./render.ts";
+import type {
+  BumpPlan,
+  BumpRequest,
+  BumpWarning,
+  FileChange,
+  ImageReference,
+  RepoReader,
+  SkippedReference,
+} from "./types.ts";
+import { checkRender, needsRender, type RenderContext } from "./verify-render.ts";
 
 /** Reads in parallel, but not all at once: a config repo can have thousands of files. */
 const READ_CONCURRENCY = 64;
 
-/** The edits that pin `req.image` to `req.digest` (and tag) under `req.paths`; no changes when already pinned. */
-export async function planBump(reader: RepoReader, req: BumpRequest): Promise<BumpPlan> {
+/** How a plan checks Helm values edits: with `helm` (a `helm template` runner), or not at all when omitted. */
+export interface PlanOptions {
+  /** Renders charts to check that an edit to Helm values changes the rendered image (see verify-render.ts). */
+  helm?: HelmTemplate;
+}
+
+/**
+ * The edits that pin `req.image` to `req.digest` under `req.paths`; no changes when already pinned. References
+ * that cannot be edited, or whose edit the chart would not render (with `opts.helm`), are listed in `skipped`.
+ */
+export async function planBump(
+  reader: RepoReader,
+  req: BumpRequest,
+  opts: PlanOptions = {},
+): Promise<BumpPlan> {
   checkDigest(req.digest);
   if (req.tag !== undefined && !TAG_PATTERN.test(req.tag)) {
     throw new PlatformError("GITOPS_BAD_TAG", `"${req.tag}" is not a valid image tag`, {
-      input: "image-ref",
+      input: "tag",
       hint: "A tag is up to 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`.",
+    });
+  }
+  const tagPolicy = req.tagPolicy ?? (req.tag !== undefined ? "update" : "drop");
+  if (tagPolicy === "update" && req.tag === undefined) {
+    throw new PlatformError("GITOPS_NO_TAG", "tag-policy is update but no tag was given", {
+      input: "tag-policy",
+      hint: "Pass the new tag (the `tag` input, or an image-ref with one: repo:1.4.2@sha256:…), or use tag-policy drop or keep.",
     });
   }
   const image = repositoryOf(req.image);
@@ -33,17 +63,78 @@ export async function planBump(reader: RepoReader, req: BumpRequest): Promise<Bu
       {
         file: references[0]!.file,
         line: references[0]!.line,
-        hint: "Give the reference a digest field (or a literal block for Argo CD helm.values) once by hand; later bumps edit it in place.",
+        hint: NOT_EDITABLE_HINT,
       },
     );
   }
+  const target = { digest: req.digest, tagPolicy, ...(req.tag !== undefined ? { tag: req.tag } : {}) };
+  const skipped: SkippedReference[] = references
+    .filter((r) => r.notEditable)
+    .map((r) => ({ ...where(r), kind: "not-editable", reason: r.notEditable!, hint: NOT_EDITABLE_HINT }));
+  const ctx: RenderContext | undefined = opts.helm && {
+    reader,
+    helm: opts.helm,
+    repository: normaliseRepository(image)!,
+    charts: new Map(),
+    renders: new Map(),
+  };
   const changes: FileChange[] = [];
   for (const f of scanned) {
-    if (f.found.length === 0) continue;
-    const change = editFile(f, { digest: req.digest, ...(req.tag !== undefined ? { tag: req.tag } : {}) });
+    let keep = f.found.filter((x) => !x.ref.notEditable);
+    if (keep.length === 0) continue;
+    if (ctx) {
+      const verdicts = await Promise.all(
+        keep.map((x) => (needsRender(x.ref) ? checkRender(ctx, f, x, target) : undefined)),
+      );
+      for (const [i, v] of verdicts.entries()) {
+        if (v?.kind === "not-bumpable" || v?.kind === "not-verified")
+          skipped.push({ ...where(keep[i]!.ref), kind: v.kind, reason: v.reason, hint: v.hint });
+      }
+      keep = keep.filter(
+        (_, i) => verdicts[i]?.kind !== "not-bumpable" && verdicts[i]?.kind !== "not-verified",
+      );
+    }
+    const change = editFile({ ...f, found: keep }, target);
     if (change) changes.push(change);
   }
-  return { references, changes };
+  skipped.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  return { references, changes, skipped, warnings: warningsFor(changes, req.digest) };
+}
+
+const NOT_EDITABLE_HINT =
+  "Give the reference a digest field (or a literal block for Argo CD helm.values) once by hand; later bumps edit it in place.";
+
+function where(r: ImageReference): Pick<SkippedReference, "file" | "line" | "path" | "source"> {
+  return { file: r.file, line: r.line, path: r.path, source: r.source };
+}
+
+/** Stale tags the policy could not drop, and several different old digests collapsing into one. */
+function warningsFor(changes: FileChange[], digest: string): BumpWarning[] {
+  const out: BumpWarning[] = [];
+  const old = new Map<string, string[]>();
+  for (const c of changes) {
+    for (const e of c.edits) {
+      if (e.staleTag !== undefined) {
+        out.push({
+          code: "stale-tag",
+          file: c.file,
+          line: e.line,
+          message: `${c.file}:${e.line} ${e.path}: the tag ${e.staleTag} stays beside the new digest (a Helm tag the chart templates in cannot be dropped); pass the new tag (\`tag\`) to update it`,
+        });
+      }
+      if (e.oldDigest !== undefined && e.oldDigest !== digest) {
+        old.set(e.oldDigest, [...(old.get(e.oldDigest) ?? []), `${c.file}:${e.line}`]);
+      }
+    }
+  }
+  if (old.size > 1) {
+    const list = [...old].map(([d, at]) => `${short(d)} (${at.join(", ")})`).join("; ");
+    out.push({
+      code: "digests-collapsed",
+      message: `${old.size} different digests now pin one (${short(digest)}): ${list} — check that they were meant to run the same build`,
+    });
+  }
+  return out;
 }
 
 /** One environment of the promotion order (platform.yaml `environments`). */

@@ -26,8 +26,12 @@ export interface FileChange {
     newDigest: string;
     oldTag?: string;
     newTag?: string;
-    /** A `digest:` line was added next to the tag (the only structural edit), not a value replaced. */
+    /** A `digest:` line was added next to the tag, not a value replaced. */
     inserted?: boolean;
+    /** The old tag was removed (tag policy `drop`). */
+    tagDropped?: boolean;
+    /** A tag the policy would drop but that stays: a Helm `tag` field the chart templates in. */
+    staleTag?: string;
   }>;
 }
 
@@ -45,14 +49,46 @@ export interface BumpRequest {
   image: string;
   /** sha256:<64 hex>. */
   digest: string;
-  /** Also set the tag where a tag is written next to the digest. */
+  /** The new tag, for `tagPolicy: update`. */
   tag?: string;
+  /**
+   * A tag written beside the digest: `update` sets it to `tag`, `keep` leaves it, `drop` removes it where that
+   * leaves a valid reference (an image string, a kustomize `newTag`). Default: `update` with a tag, else `drop`.
+   */
+  tagPolicy?: "update" | "keep" | "drop";
   /** Directories (repo-relative) to search; defaults to the environment's path. */
   paths: string[];
 }
 
-/** The edits one environment needs; empty `changes` means it is already at that digest (a no-op). */
+/** A reference that was found but is not edited, with why and how to make it bumpable. */
+export interface SkippedReference {
+  file: string;
+  line: number;
+  path: string;
+  source: ImageReference["source"];
+  /**
+   * not-editable: cannot be rewritten byte-exactly; not-bumpable: the edit would not change what the chart
+   * renders; not-verified: the chart could not be rendered to check the edit.
+   */
+  kind: "not-editable" | "not-bumpable" | "not-verified";
+  reason: string;
+  hint?: string;
+}
+
+/** Something a reviewer of the bump should know, though the edit was made. */
+export interface BumpWarning {
+  /** stale-tag: a tag stays beside the new digest; digests-collapsed: several different old digests now pin one. */
+  code: "stale-tag" | "digests-collapsed";
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+/** The edits one environment needs; empty `changes` and `skipped` mean it is already at that digest (a no-op). */
 export interface BumpPlan {
   references: ImageReference[];
   changes: FileChange[];
+  /** Every reference found but not edited; a bump with any is incomplete. */
+  skipped: SkippedReference[];
+  warnings: BumpWarning[];
 }
