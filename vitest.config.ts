@@ -19,6 +19,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 300_000,
           fileParallelism: false,
+          // One real kube-apiserver shared by the apiserver* test files (started only when one is selected).
+          globalSetup: ["test/harness/apiserver-global-setup.ts"],
         },
       },
     ],

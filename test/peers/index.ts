@@ -11,10 +11,12 @@ export type PeerName =
   | "oras"
   | "notation"
   | "cosign"
+  | "kube-apiserver"
+  | "kyverno"
   | SystemPeer;
 /** Peers from Debian's packages (installed system-wide by .ci/run with apt-get), found on PATH. */
-export type SystemPeer = "skopeo" | "buildah" | "docker-registry";
-const SYSTEM_PEERS: readonly string[] = ["skopeo", "buildah", "docker-registry"];
+export type SystemPeer = "skopeo" | "buildah" | "docker-registry" | "etcd";
+const SYSTEM_PEERS: readonly string[] = ["skopeo", "buildah", "docker-registry", "etcd"];
 
 /** Path of an installed peer tool, or undefined. */
 export function peerPath(name: PeerName): string | undefined {
@@ -39,7 +41,7 @@ export function requirePeers(...names: PeerName[]): {
 } {
   const missing = names.filter((n) => !peerPath(n));
   const reason = missing.length
-    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry"`
+    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server"`
     : "";
   if (missing.length && process.env.CI === "true")
     throw new Error(`${reason} (CI=true: missing peers are an error)`);

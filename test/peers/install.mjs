@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Installs the pinned peer tools the tests run against (real kustomize, helm, gator) into the git-ignored
-// .peers/ folder, keyed by version so a changed pin rebuilds and an unchanged one is a no-op.
+// Installs the pinned peer tools the tests run against (real kustomize, helm, gator, kube-apiserver, kyverno…)
+// into the git-ignored .peers/ folder, keyed by version so a changed pin rebuilds and an unchanged one is a no-op.
 //   node test/peers/install.mjs [name…]   install (all by default), then print versions
 //   node test/peers/install.mjs --check   only report what is installed
 //   --best-effort                         exit 0 even if a build fails (the demo can run without peers)
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -31,29 +31,98 @@ function versionOf(bin, pin) {
   return r.status === 0 ? (r.stdout || r.stderr).trim().split("\n")[0] : undefined;
 }
 
+/** Runs go, echoing its output, with a heartbeat every 30 s (a large build is silent for minutes). */
+function goWithProgress(label, args, opts) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let compiled = 0;
+    let downloaded = 0;
+    const child = spawn("go", args, { ...opts, stdio: ["ignore", "inherit", "pipe"] });
+    child.stderr.on("data", (chunk) => {
+      for (const line of chunk.toString().split("\n")) {
+        if (!line) continue;
+        if (line.startsWith("go: downloading ")) downloaded++;
+        // `go build -v` names each package as it is compiled: count them instead of printing thousands of lines.
+        else if (/^[\w.~-]+(\/[\w.~+-]+)*$/.test(line)) compiled++;
+        else process.stderr.write(`${line}\n`);
+      }
+    });
+    const beat = setInterval(() => {
+      const min = ((Date.now() - started) / 60_000).toFixed(1);
+      console.log(`${label}: ${min} min, ${downloaded} modules downloaded, ${compiled} packages compiled…`);
+    }, 30_000);
+    child.on("close", (status) => {
+      clearInterval(beat);
+      resolve({ status });
+    });
+  });
+}
+
+/** The replace directives of a module's go.mod (a dependency's own replaces are ignored by Go; see below). */
+function replacesOf(goModText) {
+  const out = [];
+  const body = goModText.replace(/\/\/.*$/gm, "");
+  const lines = [];
+  for (const m of body.matchAll(/^replace\s*\(([\s\S]*?)^\)/gm)) lines.push(...m[1].split("\n"));
+  for (const m of body.matchAll(/^replace\s+([^(\s].*)$/gm)) lines.push(m[1]);
+  for (const line of lines) {
+    const m = line.trim().match(/^(\S+)(?:\s+(\S+))?\s*=>\s*(\S+)(?:\s+(\S+))?$/);
+    if (m) out.push({ from: m[1], fromVersion: m[2], to: m[3], toVersion: m[4] });
+  }
+  return out;
+}
+
 /**
  * `go install mod@version` also reads the module's version list to report deprecation; the proxy here
  * refuses that list for some modules (403) while serving the exact version. A scratch module that
- * requires the exact version and builds the command avoids the list lookup.
+ * requires the exact version and builds the command avoids the list lookup. It is also the only way to
+ * build a module whose go.mod has replace directives (kubernetes, kyverno): Go ignores a dependency's
+ * replaces, so `inheritReplaces` copies them into the scratch module — a local path (`./staging/…`,
+ * kubernetes' staging modules) becomes the published module at `localReplaceVersion`.
  */
-function buildInScratchModule(pin, bin, env) {
+async function buildInScratchModule(name, pin, bin, env) {
   const dir = mkdtempSync(join(tmpdir(), "peer-"));
   try {
     const modRoot = pin.moduleRoot ?? pin.module;
-    console.log(`retrying in a scratch module (requires ${modRoot}@${pin.version} directly)…`);
-    const go = (args) =>
-      spawnSync("go", args, {
-        cwd: dir,
-        stdio: "inherit",
-        env: { ...env, GOFLAGS: `${env.GOFLAGS} -mod=mod` },
-      });
+    console.log(`${name}: building in a scratch module (requires ${modRoot}@${pin.version} directly)…`);
+    const opts = { cwd: dir, env: { ...env, GOFLAGS: `${env.GOFLAGS} -mod=mod` } };
+    const go = (args) => spawnSync("go", args, { ...opts, stdio: "inherit" });
     let r = go(["mod", "init", "peers.local/build"]);
-    if (r.status === 0) r = go(["get", `${modRoot}@${pin.version}`]);
-    if (r.status === 0) r = go(["build", "-o", bin, pin.module]);
+    if (r.status === 0 && pin.inheritReplaces) {
+      const info = spawnSync("go", ["list", "-m", "-json", `${modRoot}@${pin.version}`], {
+        ...opts,
+        encoding: "utf8",
+      });
+      if (info.status !== 0) return { status: info.status, error: info.stderr };
+      const replaces = replacesOf(readFileSync(JSON.parse(info.stdout).GoMod, "utf8"));
+      const edits = [`-require=${modRoot}@${pin.version}`];
+      for (const rep of replaces) {
+        const from = rep.fromVersion ? `${rep.from}@${rep.fromVersion}` : rep.from;
+        if (rep.to.startsWith(".")) {
+          if (!pin.localReplaceVersion)
+            return { status: 1, error: `${rep.from} => ${rep.to} is a local path; set localReplaceVersion` };
+          edits.push(`-replace=${from}=${rep.from}@${pin.localReplaceVersion}`);
+        } else edits.push(`-replace=${from}=${rep.to}${rep.toVersion ? `@${rep.toVersion}` : ""}`);
+      }
+      console.log(`${name}: ${replaces.length} replace directive(s) copied from ${modRoot}'s go.mod`);
+      r = go(["mod", "edit", ...edits]);
+    } else if (r.status === 0) r = go(["get", `${modRoot}@${pin.version}`]);
+    const ldflags = pin.ldflags ? ["-ldflags", pin.ldflags] : [];
+    if (r.status === 0)
+      r = await goWithProgress(name, ["build", "-v", ...ldflags, "-o", bin, pin.module], opts);
     return r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Peers from Debian's packages (installed by .ci/run with apt-get): only checked, found on PATH. */
+const systemPeers = { etcd: "etcd-server" };
+function onPath(bin) {
+  return (process.env.PATH ?? "")
+    .split(":")
+    .concat("/usr/bin", "/usr/sbin")
+    .some((d) => d && existsSync(join(d, bin)));
 }
 
 mkdirSync(binDir, { recursive: true });
@@ -80,10 +149,14 @@ for (const name of wanted) {
       GOFLAGS: "-trimpath -buildvcs=false",
       GOTOOLCHAIN: "local",
     };
-    let r = spawnSync("go", ["install", `${pin.module}@${pin.version}`], { stdio: "inherit", env });
-    if (r.status !== 0 || !existsSync(bin)) r = buildInScratchModule(pin, bin, env);
+    // A module with replace directives cannot be built by `go install`; go straight to the scratch module.
+    let r = pin.inheritReplaces
+      ? { status: 1 }
+      : spawnSync("go", ["install", `${pin.module}@${pin.version}`], { stdio: "inherit", env });
+    if (r.status !== 0 || !existsSync(bin)) r = await buildInScratchModule(name, pin, bin, env);
     if (r.status !== 0 || !existsSync(bin)) {
-      console.error(`${name}: go install failed (exit ${r.status}); is the Go module proxy reachable?`);
+      if (r.error) console.error(`${name}: ${r.error}`);
+      console.error(`${name}: go build failed (exit ${r.status}); is the Go module proxy reachable?`);
       rmSync(home, { recursive: true, force: true });
       failed = true;
       continue;
@@ -95,6 +168,15 @@ for (const name of wanted) {
   console.log(
     `${name}: ${versionOf(bin, pin) ?? "installed, but --version failed"} (${join(".peers", "bin", name)})`,
   );
+}
+if (check && !names.length) {
+  for (const [bin, pkg] of Object.entries(systemPeers)) {
+    if (onPath(bin)) console.log(`${bin}: installed (Debian ${pkg})`);
+    else {
+      console.log(`${bin}: not installed (apt-get install ${pkg})`);
+      failed = true;
+    }
+  }
 }
 if (!check && wanted.length) {
   // The build cache is only useful to rebuild the same pins, which the version-keyed folders make unnecessary.
