@@ -54,22 +54,32 @@ export async function runPolicyTest(
     ...(await runKyvernoTests(kyverno, { root, engine })),
   ];
   const failed = cases.filter((c) => !c.ok);
+  const unsupported = cases.filter((c) => c.unsupported).length;
+  // A case whose policy cannot run is never a verdict: it is an error row saying so, and it does not pass.
+  const message = (c: CaseResult) =>
+    c.ok
+      ? c.expected
+      : c.unsupported
+        ? `not supported: ${c.unsupported}`
+        : `expected ${c.expected}, got ${c.actual}${c.error ? `: ${c.error}` : ""}`;
   if (o.json) {
     const results = cases.map((c) => ({
       policy: c.test,
       kind: "TestCase",
       namespace: "",
       name: `${c.suite} ${c.case}`,
-      verdict: c.ok ? "pass" : c.error ? "error" : "fail",
-      message: c.ok
-        ? `${c.expected}`
-        : `expected ${c.expected}, got ${c.actual}${c.error ? `: ${c.error}` : ""}`,
+      verdict: c.ok ? "pass" : c.error || c.unsupported ? "error" : "fail",
+      message: message(c),
       file: c.file,
       line: c.line,
     }));
-    io.out(
-      `${JSON.stringify({ results, summary: { cases: cases.length, passed: cases.length - failed.length, failed: failed.length } }, null, 2)}\n`,
-    );
+    const summary = {
+      cases: cases.length,
+      passed: cases.length - failed.length,
+      failed: failed.length - unsupported,
+      unsupported,
+    };
+    io.out(`${JSON.stringify({ results, summary }, null, 2)}\n`);
   } else {
     const c = (code: number, s: string) => (o.color ? `\x1b[${code}m${s}\x1b[0m` : s);
     let suite = "";
@@ -78,11 +88,12 @@ export async function runPolicyTest(
         suite = r.suite;
         io.out(`${suite}\n`);
       }
-      io.out(
-        `  ${r.ok ? c(32, "ok  ") : c(31, r.error ? "ERR " : "FAIL")} ${r.test} / ${r.case}${r.ok ? "" : `: expected ${r.expected}, got ${r.actual}${r.error ? ` (${r.error})` : ""}`}\n`,
-      );
+      const mark = r.ok ? c(32, "ok  ") : r.unsupported ? c(33, "N/S ") : c(31, r.error ? "ERR " : "FAIL");
+      io.out(`  ${mark} ${r.test} / ${r.case}${r.ok ? "" : `: ${message(r)}`}\n`);
     }
-    io.out(`\n${cases.length} case(s): ${cases.length - failed.length} passed, ${failed.length} failed\n`);
+    io.out(
+      `\n${cases.length} case(s): ${cases.length - failed.length} passed, ${failed.length - unsupported} failed${unsupported ? `, ${unsupported} not supported` : ""}\n`,
+    );
   }
   return { code: failed.length ? 1 : 0, cases };
 }

@@ -5,7 +5,7 @@ import { isDynamicPattern } from "tinyglobby";
 import { classify, emptyDocuments } from "./admission/documents.ts";
 import { type RegoCompiler, templateEngines } from "./admission/engines.ts";
 import { compileConstraints } from "./admission/gatekeeper.ts";
-import { compileKyverno } from "./admission/kyverno.ts";
+import { assertKyvernoSupported, compileKyverno } from "./admission/kyverno.ts";
 import { compileVaps } from "./admission/vap.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, createCelEngine } from "./cel/engine.ts";
@@ -81,6 +81,8 @@ export async function loadPolicies(
     });
     for (const p of loaded.problems) notes.push({ ...p, policy: "input/policies" });
     const docs = classify([...presets.objects, ...loaded.objects], emptyDocuments());
+    // A Kyverno policy we cannot run would otherwise sit among the params unjudged: "0 policies, PASSED".
+    assertKyvernoSupported(docs.others);
     const vap = compileVaps(docs.vaps, docs.bindings, engine);
     const engines = await templateEngines(docs.templates, engine, opts.rego, opts.log);
     const gk = compileConstraints(docs.constraints, engines);

@@ -1,7 +1,8 @@
+import { PlatformError } from "@platform/core";
 import type { CelEngine } from "../cel/engine.ts";
 import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
 import { podTarget } from "../podspec.ts";
-import type { KubeObject, PolicyResult, SourceRef } from "../types.ts";
+import type { KubeObject, LoadedObject, PolicyResult, SourceRef } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
 import { createRequest } from "./request.ts";
 import { compileValidation, type ValidationSource } from "./validation.ts";
@@ -17,6 +18,81 @@ export interface KyvernoPolicyDoc {
     };
   };
   source: SourceRef;
+}
+
+/** A Kyverno document we cannot evaluate: what it is, and why. */
+export interface UnsupportedKyverno {
+  /** "ClusterPolicy (validate.pattern)", "MutatingPolicy", ... */
+  what: string;
+  hint: string;
+}
+
+const CEL_KINDS_HINT =
+  "Only Kyverno ValidatingPolicy (policies.kyverno.io, CEL) and ValidatingAdmissionPolicy are evaluated; rewrite the policy as a ValidatingPolicy (kyverno/policies has *-vpol versions of most policies) or check it with the kyverno CLI.";
+
+const EXCEPTION_HINT =
+  "Exceptions are not applied here: remove it from the policies input (its exemptions would be silently ignored) and waive findings with a platform waiver instead.";
+
+/** The kind of each classic rule (kyverno.io ClusterPolicy/Policy), as Kyverno's engine would run it. */
+function classicRuleKinds(obj: KubeObject): string[] {
+  const rules = ((obj.spec as { rules?: unknown[] } | undefined)?.rules ?? []) as Array<
+    Record<string, unknown>
+  >;
+  const kinds = new Set<string>();
+  for (const r of rules) {
+    const v = r.validate as Record<string, unknown> | undefined;
+    if (v?.cel) kinds.add("validate.cel");
+    else if (v?.podSecurity) kinds.add("validate.podSecurity");
+    else if (v?.assert) kinds.add("validate.assert");
+    else if (v?.manifests) kinds.add("validate.manifests");
+    else if (v) kinds.add("validate.pattern/anyPattern/deny/foreach");
+    for (const k of ["mutate", "generate", "verifyImages"]) if (r[k]) kinds.add(k);
+  }
+  return [...kinds].sort();
+}
+
+/**
+ * Whether a document is a Kyverno policy (or exception) that this engine does not evaluate: classic
+ * ClusterPolicy/Policy rules (patterns, deny conditions, `validate.cel`, mutate, generate, verifyImages) and
+ * the policies.kyverno.io kinds other than ValidatingPolicy. Undefined for anything else.
+ */
+export function unsupportedKyverno(obj: KubeObject): UnsupportedKyverno | undefined {
+  const group = (obj.apiVersion ?? "").split("/")[0];
+  if (group === "kyverno.io" && (obj.kind === "ClusterPolicy" || obj.kind === "Policy")) {
+    const kinds = classicRuleKinds(obj);
+    return {
+      what: `Kyverno ${obj.kind}${kinds.length ? ` (${kinds.join(", ")} rules)` : ""}`,
+      hint: CEL_KINDS_HINT,
+    };
+  }
+  if (group === "kyverno.io" && obj.kind === "PolicyException")
+    return {
+      what: "Kyverno PolicyException",
+      hint: EXCEPTION_HINT,
+    };
+  if (
+    group === "policies.kyverno.io" &&
+    obj.kind !== "ValidatingPolicy" &&
+    obj.kind !== "NamespacedValidatingPolicy"
+  )
+    return {
+      what: `Kyverno ${obj.kind}`,
+      hint: obj.kind === "PolicyException" ? EXCEPTION_HINT : CEL_KINDS_HINT,
+    };
+  return undefined;
+}
+
+/** Throws for the first Kyverno document among `objects` that cannot be evaluated (fail closed: never a silent pass). */
+export function assertKyvernoSupported(objects: LoadedObject[]): void {
+  for (const o of objects) {
+    const u = unsupportedKyverno(o.obj);
+    if (!u) continue;
+    throw new PlatformError(
+      "POLICY_UNSUPPORTED",
+      `${u.what} "${o.obj.metadata?.name ?? ""}" is not supported: it would be loaded but never evaluated`,
+      { input: "policies", file: o.source.file, line: o.source.line, hint: u.hint },
+    );
+  }
 }
 
 /** Kyverno's default Pod controllers for auto-generated rules. */

@@ -8,7 +8,7 @@ import { renderContext } from "./context.ts";
 import { classify, emptyDocuments, readObjects } from "./documents.ts";
 import { type RegoCompiler, templateEngines } from "./engines.ts";
 import { type ConstraintDoc, type ConstraintTemplateDoc, compileConstraints } from "./gatekeeper.ts";
-import { compileKyverno } from "./kyverno.ts";
+import { compileKyverno, unsupportedKyverno } from "./kyverno.ts";
 import { createRequest, isAdmissionReview, requestFromReview } from "./request.ts";
 import { compileVaps } from "./vap.ts";
 
@@ -25,6 +25,8 @@ export interface CaseResult {
   ok: boolean;
   /** Set when the case could not run (template not evaluable, unreadable file). */
   error?: string;
+  /** Set when the case's policy is of a kind this engine does not evaluate (what it is, and the hint). */
+  unsupported?: string;
   /** Which engine judged a Gatekeeper case: the template's CEL code or its Rego through OPA. */
   engine?: "cel" | "rego";
   results: PolicyResult[];
@@ -257,6 +259,20 @@ export async function runKyvernoTests(
             (!expect.kind || r.obj.kind === expect.kind),
         );
         const policy = policies.find((p) => p.id === expect.policy);
+        const other = policy
+          ? undefined
+          : docs.others.find((o) => o.obj.metadata?.name === expect.policy.split("/").at(-1));
+        const unsupported = other && unsupportedKyverno(other.obj);
+        if (unsupported) {
+          results.push({
+            ...base,
+            actual: "not supported",
+            ok: false,
+            unsupported: `${unsupported.what} is not supported (${other.source.file}:${other.source.line}). ${unsupported.hint}`,
+            results: [],
+          });
+          continue;
+        }
         if (!subject || !policy) {
           results.push({
             ...base,
