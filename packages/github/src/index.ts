@@ -15,6 +15,7 @@ export {
   bumpPullRequestBody,
   type EnvironmentOutcome,
   isLocalRepo,
+  skippedLines,
 } from "./bump.ts";
 export {
   booleanInput,
