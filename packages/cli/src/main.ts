@@ -180,13 +180,28 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     )
     .option("--base <branch>", "base branch (default: the repository's default branch)")
     .option("--force", "skip the promotion rule", false)
+    .option("--tag <tag>", "the new tag, for --tag-policy update (default: the image-ref's tag)")
+    .addOption(
+      new Option(
+        "--tag-policy <policy>",
+        "a tag beside the digest: update, keep or drop (auto: update with a tag)",
+      )
+        .choices(["auto", "update", "keep", "drop"])
+        .default("auto"),
+    )
+    .option(
+      "--allow-skipped",
+      "bump although some references found are not edited (each is a warning)",
+      false,
+    )
+    .option("--no-verify-render", "edit Helm values without checking the chart's render with helm template")
     .option("--commit", "local mode: commit the edit with git", false)
     .option("--config <file>", "platform.yaml", "platform.yaml")
     .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
     .option("--json", "print the outcome as JSON", false)
     .action(async (o) => {
       if (o.token) log.secret(o.token);
-      code = await runBump(o, { out: io.out, log, env: io.env });
+      code = await runBump(o, { out: io.out, log, env: io.env, repoRoot: repoRoot() });
     });
 
   registerBuildScan(program, { out: io.out, log, env: io.env, cwd: io.cwd, version: VERSION }, (c) => {
