@@ -19,5 +19,9 @@ export const inputs = z.object({
   labels: listInput({ comma: false }),
   base: optionalString(),
   force: booleanInput(false),
+  tag: optionalString(),
+  "tag-policy": enumInput(["auto", "update", "keep", "drop"], "auto"),
+  "allow-skipped": booleanInput(false),
+  "verify-render": booleanInput(true),
   config: optionalString(),
 });

@@ -20,6 +20,10 @@ export interface Inputs {
   labels: string[];
   base?: string;
   force: boolean;
+  tag?: string;
+  tagPolicy: "auto" | "update" | "keep" | "drop";
+  allowSkipped: boolean;
+  verifyRender: boolean;
   config?: string;
 }
 
@@ -53,6 +57,11 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
       labels: inputs.labels,
       base: inputs.base,
       force: inputs.force,
+      tag: inputs.tag,
+      tagPolicy: inputs.tagPolicy === "auto" ? undefined : inputs.tagPolicy,
+      allowSkipped: inputs.allowSkipped,
+      verifyRender: inputs.verifyRender,
+      helm: ctx.env.PLATFORM_HELM,
       config,
       workspace: ctx.workspace,
       runUrl: ctx.github.runUrl,
@@ -72,14 +81,45 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
     0,
   );
   const edits = outcome.environments.flatMap((e) =>
-    e.edits.map((x) => [e.environment, `${x.file}:${x.line}`, x.from ?? "(none)", x.to]),
+    e.edits.map((x) => [e.environment, `${x.file}:${x.line}`, x.from ?? "(none)", x.to, tagChange(x)]),
   );
-  if (edits.length) s.heading("Changes", 3, 1).table(["environment", "where", "from", "to"], edits, 1);
-  for (const e of outcome.environments)
+  if (edits.length) s.heading("Changes", 3, 1).table(["environment", "where", "from", "to", "tag"], edits, 1);
+  const skipped = outcome.environments.flatMap((e) =>
+    e.skipped.map((x) => [e.environment, `${x.file}:${x.line}`, x.path, x.kind, x.reason, x.hint ?? ""]),
+  );
+  if (skipped.length) {
+    s.heading("Found but not edited", 3, 0).table(
+      ["environment", "where", "path", "why", "detail", "fix"],
+      skipped,
+      0,
+    );
+  }
+  const warnings = outcome.environments.flatMap((e) => e.warnings.map((w) => [e.environment, w.message]));
+  if (warnings.length) s.heading("Warnings", 3, 0).table(["environment", "warning"], warnings, 0);
+  for (const e of outcome.environments) {
     if (e.status === "blocked")
       ctx.annotate({ level: "error", title: "promotion blocked", message: `${e.environment}: ${e.message}` });
+    for (const x of e.skipped) {
+      ctx.annotate({
+        level: "warning",
+        title: `not edited (${x.kind})`,
+        message: `${e.environment}: ${x.path}: ${x.reason}${x.hint ? ` — ${x.hint}` : ""}`,
+        file: x.file,
+        line: x.line,
+      });
+    }
+    for (const w of e.warnings)
+      ctx.annotate({
+        level: "warning",
+        title: w.code,
+        message: `${e.environment}: ${w.message}`,
+        file: w.file,
+        line: w.line,
+      });
+  }
   const first = outcome.environments.find((e) => e.number !== undefined);
   const blocked = outcome.environments.filter((e) => e.status === "blocked");
+  const incomplete = outcome.environments.filter((e) => e.status === "incomplete");
   return {
     outputs: {
       "pull-request-number": first?.number ?? "",
@@ -96,6 +136,21 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
             hint: "Bump the earlier environment first (or set force: true to skip the rule).",
           },
         )
-      : undefined,
+      : incomplete.length
+        ? new PlatformError(
+            "BUMP_REFERENCES_SKIPPED",
+            `not bumped: ${incomplete.map((e) => `${e.environment} (${e.skipped.length} reference${e.skipped.length === 1 ? "" : "s"} found but not edited)`).join(", ")}; nothing was written`,
+            {
+              category: "verdict",
+              hint: 'Fix each reference as the summary\'s "Found but not edited" table says, or set `allow-skipped: true` to bump the others and only warn about these.',
+            },
+          )
+        : undefined,
   };
+}
+
+function tagChange(x: { oldTag?: string; newTag?: string; tagDropped?: boolean }): string {
+  if (x.tagDropped) return `${x.oldTag} (dropped)`;
+  if (x.newTag !== undefined) return `${x.oldTag ?? "(none)"} → ${x.newTag}`;
+  return "";
 }

@@ -3,8 +3,9 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Logger, loadConfig, PlatformError } from "@platform/core";
-import { bump, bumpPullRequestBody, createOctokit, isLocalRepo } from "@platform/github";
+import { bump, bumpPullRequestBody, createOctokit, isLocalRepo, skippedLines } from "@platform/github";
 import { diskReader, planBump } from "@platform/gitops";
+import { findTool } from "./tools.ts";
 
 export interface BumpOptions {
   imageRef: string;
@@ -17,6 +18,11 @@ export interface BumpOptions {
   labels: string[];
   base?: string;
   force: boolean;
+  tag?: string;
+  tagPolicy: "auto" | "update" | "keep" | "drop";
+  allowSkipped: boolean;
+  /** commander's `--no-verify-render` sets this false. */
+  verifyRender: boolean;
   commit: boolean;
   config: string;
   root: string;
@@ -26,7 +32,7 @@ export interface BumpOptions {
 /** `platform bump`: the digest-bump action from a terminal (local checkout, or GitHub with a token). */
 export async function runBump(
   o: BumpOptions,
-  io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv },
+  io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv; repoRoot?: string },
 ): Promise<number> {
   const root = resolve(o.root);
   const { config } = await loadConfig(resolve(root, o.config), { explicit: o.config !== "platform.yaml" });
@@ -45,6 +51,11 @@ export async function runBump(
       labels: o.labels,
       base: o.base,
       force: o.force,
+      tag: o.tag,
+      tagPolicy: o.tagPolicy === "auto" ? undefined : o.tagPolicy,
+      allowSkipped: o.allowSkipped,
+      verifyRender: o.verifyRender,
+      helm: findTool("helm", io.env, io.repoRoot),
       config,
       workspace: root,
     },
@@ -76,7 +87,11 @@ export async function runBump(
       for (const x of e.edits) io.out(`  ${x.file}:${x.line}  ${x.from ?? "(none)"} → ${x.to}\n`);
     }
   }
-  return outcome.environments.some((e) => e.status === "blocked") ? 1 : 0;
+  for (const e of outcome.environments) {
+    for (const line of skippedLines(e.skipped)) io.log.warn(`${e.environment}: not edited: ${line}`);
+    for (const w of e.warnings) io.log.warn(`${e.environment}: ${w.message}`);
+  }
+  return outcome.environments.some((e) => e.status === "blocked" || e.status === "incomplete") ? 1 : 0;
 }
 
 /** The demo's bump: a copy of the sample config repo, the diff, and the pull request body GitHub mode would open. */

@@ -4,12 +4,15 @@ import { type Logger, type PlatformConfig, PlatformError } from "@platform/core"
 import {
   applyChanges,
   type BumpPlan,
+  type BumpWarning,
   diskReader,
   type Environment,
+  helmTemplate,
   parseImage,
   planBump,
   promotionCheck,
   type RepoReader,
+  type SkippedReference,
 } from "@platform/gitops";
 import type { GitHubClient } from "./octokit.ts";
 import { upsertBumpPullRequest } from "./pulls.ts";
@@ -29,6 +32,16 @@ export interface BumpInput {
   labels: string[];
   base?: string;
   force: boolean;
+  /** The new tag (default: the image-ref's tag), for tag policy `update`. */
+  tag?: string;
+  /** What happens to a tag beside the digest; default `update` with a tag, else `drop`. */
+  tagPolicy?: "update" | "keep" | "drop";
+  /** Bump although some references found are not edited (each is still a warning). */
+  allowSkipped: boolean;
+  /** Check every Helm values edit with `helm template` (default true; false edits without rendering). */
+  verifyRender: boolean;
+  /** The helm binary (default `helm` on PATH). */
+  helm?: string;
   config: PlatformConfig;
   workspace: string;
   /** Link to the build run, for the pull request body. */
@@ -37,12 +50,26 @@ export interface BumpInput {
 
 export interface EnvironmentOutcome {
   environment: string;
-  /** pull-request: opened or updated; unchanged: nothing to write; edited: local checkout changed; blocked: promotion rule. */
-  status: "pull-request" | "unchanged" | "edited" | "blocked";
+  /**
+   * pull-request: opened or updated; unchanged: nothing to write; edited: local checkout changed; blocked:
+   * promotion rule; incomplete: references found but not edited (and not allowed), so nothing was written.
+   */
+  status: "pull-request" | "unchanged" | "edited" | "blocked" | "incomplete";
   number?: number;
   url?: string;
   files: string[];
-  edits: Array<{ file: string; line: number; from?: string; to: string }>;
+  edits: Array<{
+    file: string;
+    line: number;
+    from?: string;
+    to: string;
+    oldTag?: string;
+    newTag?: string;
+    tagDropped?: boolean;
+  }>;
+  /** References found but not edited, with why and the fix. */
+  skipped: SkippedReference[];
+  warnings: BumpWarning[];
   message: string;
 }
 
@@ -120,7 +147,38 @@ export function bumpPullRequestBody(o: {
 
 function edits(plan: BumpPlan): EnvironmentOutcome["edits"] {
   return plan.changes.flatMap((c) =>
-    c.edits.map((e) => ({ file: c.file, line: e.line, from: e.oldDigest, to: e.newDigest })),
+    c.edits.map((e) => ({
+      file: c.file,
+      line: e.line,
+      from: e.oldDigest,
+      to: e.newDigest,
+      ...(e.oldTag !== undefined ? { oldTag: e.oldTag } : {}),
+      ...(e.newTag !== undefined ? { newTag: e.newTag } : {}),
+      ...(e.tagDropped ? { tagDropped: true } : {}),
+    })),
+  );
+}
+
+/** One line per skipped reference: where, why, and the fix. */
+export function skippedLines(skipped: SkippedReference[]): string[] {
+  return skipped.map(
+    (s) =>
+      `${s.file}:${s.line} ${s.path}: ${s.kind.replace("-", " ")}: ${s.reason}${s.hint ? ` — ${s.hint}` : ""}`,
+  );
+}
+
+/** The error that stops a bump with skipped references (nothing is written): each is named with its fix. */
+function incomplete(environment: string, plan: BumpPlan): PlatformError {
+  const n = plan.skipped.length;
+  return new PlatformError(
+    "BUMP_REFERENCES_SKIPPED",
+    `${environment}: ${n} reference${n === 1 ? "" : "s"} found but not edited, so nothing was written:\n  ${skippedLines(plan.skipped).join("\n  ")}`,
+    {
+      category: "verdict",
+      file: plan.skipped[0]?.file,
+      line: plan.skipped[0]?.line,
+      hint: "Fix each reference as its hint says, or set `allow-skipped: true` to bump the others and only warn about these.",
+    },
   );
 }
 
@@ -147,12 +205,16 @@ export async function bump(
   }
   const image = ref.name;
   const digest = ref.digest;
+  const tag = input.tag ?? ref.tag;
+  const planOptions = { helm: input.verifyRender ? helmTemplate(input.helm ?? "helm") : undefined };
+  if (!input.verifyRender)
+    deps.log.warn("verify-render is false: Helm values edits are not checked against what the chart renders");
   const { order, targets } = environmentsFor(input);
   const local = isLocalRepo(input.configRepo, input.workspace);
   const outcomes: EnvironmentOutcome[] = [];
   for (const env of targets) {
     const paths = input.paths.length ? input.paths : [env.path || "."];
-    const request = { image, digest, tag: ref.tag, paths };
+    const request = { image, digest, tag, tagPolicy: input.tagPolicy, paths };
     const promotion = async (reader: RepoReader) =>
       order.length > 1
         ? promotionCheck(reader, { environments: order, target: env.name, image, digest, force: input.force })
@@ -167,11 +229,18 @@ export async function bump(
           status: "blocked",
           files: [],
           edits: [],
+          skipped: [],
+          warnings: [],
           message: `${verdict.message}. ${verdict.hint}`,
         });
         continue;
       }
-      const plan = await planBump(reader, request);
+      const plan = await planBump(reader, request, planOptions);
+      report(env.name, plan, deps.log);
+      if (plan.skipped.length && !input.allowSkipped) {
+        outcomes.push(incompleteOutcome(env.name, plan));
+        continue;
+      }
       const files = await applyChanges(root, plan.changes);
       deps.log.info(`${env.name}: ${files.length ? `edited ${files.join(", ")}` : "already at this digest"}`);
       outcomes.push({
@@ -179,7 +248,12 @@ export async function bump(
         status: files.length ? "edited" : "unchanged",
         files,
         edits: edits(plan),
-        message: files.length ? `edited ${files.length} file(s)` : "already at this digest",
+        skipped: plan.skipped,
+        warnings: plan.warnings,
+        message: withSkipped(
+          files.length ? `edited ${files.length} file(s)` : "already at this digest",
+          plan,
+        ),
       });
       continue;
     }
@@ -190,6 +264,7 @@ export async function bump(
         hint: "Pass a token with contents: write and pull-requests: write (a GitHub App token is best).",
       });
     let lastPlan: BumpPlan = { references: [], changes: [], skipped: [], warnings: [] };
+    let reported = false;
     let result: Awaited<ReturnType<typeof upsertBumpPullRequest>>;
     try {
       result = await upsertBumpPullRequest(
@@ -221,7 +296,11 @@ export async function bump(
                 category: "verdict",
               });
             }
-            lastPlan = await planBump(tree, request);
+            lastPlan = await planBump(tree, request, planOptions);
+            // Logged once: a retry after a lost race plans again on the new head.
+            if (!reported) report(env.name, lastPlan, deps.log);
+            reported = true;
+            if (lastPlan.skipped.length && !input.allowSkipped) throw incomplete(env.name, lastPlan);
             return lastPlan.changes.map((c) => ({ path: c.file, content: c.after }));
           },
         },
@@ -234,8 +313,14 @@ export async function bump(
           status: "blocked",
           files: [],
           edits: [],
+          skipped: [],
+          warnings: [],
           message: err.message,
         });
+        continue;
+      }
+      if (err instanceof PlatformError && err.code === "BUMP_REFERENCES_SKIPPED") {
+        outcomes.push(incompleteOutcome(env.name, lastPlan));
         continue;
       }
       throw err;
@@ -247,7 +332,9 @@ export async function bump(
         status: "unchanged",
         files: [],
         edits: [],
-        message: "the base branch already pins this digest",
+        skipped: lastPlan.skipped,
+        warnings: lastPlan.warnings,
+        message: withSkipped("the base branch already pins this digest", lastPlan),
       });
     } else {
       const refused = result.autoMerge && !result.autoMerge.enabled ? result.autoMerge.reason : undefined;
@@ -264,9 +351,35 @@ export async function bump(
         url: result.url,
         files,
         edits: edits(lastPlan),
-        message: `${result.kind} pull request #${result.number}${merge}`,
+        skipped: lastPlan.skipped,
+        warnings: lastPlan.warnings,
+        message: withSkipped(`${result.kind} pull request #${result.number}${merge}`, lastPlan),
       });
     }
   }
   return { image, digest, mode: local ? "local" : "github", environments: outcomes };
+}
+
+/** Every skipped reference and warning of a plan in the log; the doors (action, CLI) raise them as warnings. */
+function report(environment: string, plan: BumpPlan, log: Logger): void {
+  for (const line of skippedLines(plan.skipped)) log.info(`${environment}: not edited: ${line}`);
+  for (const w of plan.warnings) log.info(`${environment}: warning: ${w.message}`);
+}
+
+function withSkipped(message: string, plan: BumpPlan): string {
+  const n = plan.skipped.length;
+  return n ? `${message}; ${n} reference${n === 1 ? "" : "s"} not edited (allowed)` : message;
+}
+
+function incompleteOutcome(environment: string, plan: BumpPlan): EnvironmentOutcome {
+  const n = plan.skipped.length;
+  return {
+    environment,
+    status: "incomplete",
+    files: [],
+    edits: [],
+    skipped: plan.skipped,
+    warnings: plan.warnings,
+    message: `not bumped: ${n} reference${n === 1 ? "" : "s"} found but not edited (set allow-skipped: true to bump the rest)`,
+  };
 }

@@ -38,7 +38,9 @@ describe("planBump", () => {
     expect(dev.after).toContain(`image: "northwindacr.azurecr.io/team-b/payments@${NEW}"\n`);
     expect(dev.after).not.toContain(":3.1.0");
     const kept = await planBump(memoryReader(files), { ...req, tagPolicy: "keep" });
-    expect(kept.changes.find((c) => c.file.endsWith("values-dev.yaml"))!.after).toContain(`payments:3.1.0@${NEW}`);
+    expect(kept.changes.find((c) => c.file.endsWith("values-dev.yaml"))!.after).toContain(
+      `payments:3.1.0@${NEW}`,
+    );
     await expect(planBump(memoryReader(files), { ...req, tagPolicy: "update" })).rejects.toMatchObject({
       code: "GITOPS_NO_TAG",
       input: "tag-policy",

@@ -86,9 +86,12 @@ export async function checkRender(
   const renders = shown.length ? shown.join(", ") : `no image of ${ctx.repository}`;
   const field = valuesPath(found.ref);
   const tag = found.ref.current.tag ?? target.tag ?? "<tag>";
-  const hint = edit?.inserted
-    ? `The chart does not read \`${field}digest\`. Set \`${field}tag\` to \`${tag}@${target.digest}\` if its template writes \`repository:tag\`, or make the chart read \`${field}digest\` (e.g. \`{{ .Values.${field}repository }}@{{ .Values.${field}digest }}\`).`
-    : `The chart does not build its image from ${found.ref.path}: edit the value the chart's templates read (see its templates/), or make the chart read this one.`;
+  const digestField = edit?.inserted || found.slots.some((x) => x.digest && x.path.at(-1) === "digest");
+  const hint = /helm\.parameters\[\d+\]$/.test(found.ref.path)
+    ? `The chart does not read the digest parameter. Set the tag parameter to \`${tag}@${target.digest}\` if the chart writes \`repository:tag\`, or make the chart read the digest.`
+    : digestField
+      ? `The chart does not read \`${field}digest\`. Set \`${field}tag\` to \`${tag}@${target.digest}\` if its template writes \`repository:tag\`, or make the chart read \`${field}digest\` (e.g. \`{{ .Values.${field}repository }}@{{ .Values.${field}digest }}\`).`
+      : `The chart does not build its image from ${found.ref.path}: edit the value its templates read (see the chart's templates/), or make the chart read this one.`;
   return {
     kind: "not-bumpable",
     reason: `the edit has no effect: helm template ${before.chart} renders ${renders} before and after it`,
