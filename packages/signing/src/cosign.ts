@@ -44,16 +44,30 @@ export async function cosignSign(signer: Signer, data: Uint8Array): Promise<Buff
   return alg.startsWith("ES") ? ecdsaRawToDer(raw) : raw;
 }
 
-/** Verifies a cosign-encoded signature (DER ECDSA, PKCS#1 v1.5 or PSS RSA). */
-export function cosignVerify(publicKey: KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
+/**
+ * Verifies a cosign-encoded signature as `cosign verify --key` does (its default
+ * --signature-digest-algorithm sha256): ECDSA (any curve) over SHA-256 in ASN.1 DER, RSA PKCS#1 v1.5 with
+ * SHA-256, or ed25519. `loose` (mutation testing only) also takes RSA-PSS and the curve's own hash.
+ */
+export function cosignVerify(
+  publicKey: KeyObject,
+  data: Uint8Array,
+  signature: Uint8Array,
+  opts: { loose?: boolean } = {},
+): boolean {
   const type = publicKey.asymmetricKeyType;
   if (type === "ec") {
+    if (verifyRaw("ES256", publicKey, data, signature, { der: true })) return true;
+    if (!opts.loose) return false;
     const curve = publicKey.asymmetricKeyDetails?.namedCurve;
     const alg: SignatureAlg = curve === "secp384r1" ? "ES384" : curve === "secp521r1" ? "ES512" : "ES256";
     return verifyRaw(alg, publicKey, data, signature, { der: true });
   }
   if (type === "ed25519") return verifyEd25519(publicKey, data, signature);
-  return verifyRaw("RS256", publicKey, data, signature) || verifyRaw("PS256", publicKey, data, signature);
+  return (
+    verifyRaw("RS256", publicKey, data, signature) ||
+    (!!opts.loose && verifyRaw("PS256", publicKey, data, signature))
+  );
 }
 
 function verifyEd25519(key: KeyObject, data: Uint8Array, sig: Uint8Array): boolean {

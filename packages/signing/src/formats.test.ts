@@ -146,7 +146,7 @@ describe("Notary Project JWS", () => {
 
   it("verifies under a strict policy and names the signer", async () => {
     const env = await signNotaryJws(localSigner(id.privateKey, id.chain), image);
-    const v = verifyNotarySignature(env, image.digest, policy, store);
+    const v = verifyNotarySignature(env, image, policy, store);
     expect(v).toMatchObject({
       ok: true,
       signer: "C=US, ST=WA, O=Platform Test, CN=platform-signer",
@@ -157,25 +157,25 @@ describe("Notary Project JWS", () => {
   it("rejects with a reason: digest mismatch, tampered payload, untrusted identity, wrong CA, expired cert", async () => {
     const signer = localSigner(id.privateKey, id.chain);
     const env = await signNotaryJws(signer, image);
-    expect(verifyNotarySignature(env, `sha256:${"b".repeat(64)}`, policy, store).reason).toMatch(
-      /^digest mismatch/,
-    );
+    expect(
+      verifyNotarySignature(env, { ...image, digest: `sha256:${"b".repeat(64)}` }, policy, store).reason,
+    ).toMatch(/^digest mismatch/);
 
     const j = JSON.parse(env.toString());
     j.payload = Buffer.from(JSON.stringify({ targetArtifact: { ...image, size: 1 } })).toString("base64url");
-    expect(verifyNotarySignature(Buffer.from(JSON.stringify(j)), image.digest, policy, store).reason).toMatch(
+    expect(verifyNotarySignature(Buffer.from(JSON.stringify(j)), image, policy, store).reason).toMatch(
       /^tampered payload/,
     );
 
     const other = { ...policy, trustedIdentities: ["x509.subject: C=US, ST=WA, O=Other, CN=someone-else"] };
-    expect(verifyNotarySignature(env, image.digest, other, store).reason).toMatch(
+    expect(verifyNotarySignature(env, image, other, store).reason).toMatch(
       /^untrusted identity: .* trustedIdentities/,
     );
 
     const stranger = await generateSigningIdentity();
     const strangerEnv = await signNotaryJws(localSigner(stranger.privateKey, stranger.chain), image);
-    expect(verifyNotarySignature(strangerEnv, image.digest, policy, store).reason).toMatch(
-      /does not lead to a CA/,
+    expect(verifyNotarySignature(strangerEnv, image, policy, store).reason).toMatch(
+      /^untrusted signer: no certificate of the chain .* is in trust store\(s\) ca:acme/,
     );
 
     const root = await generateRoot();
@@ -186,18 +186,18 @@ describe("Notary Project JWS", () => {
     });
     const oldStore: TrustStore = new Map([["ca:acme", [x509(old.chain[1]!)]]]);
     const oldEnv = await signNotaryJws(localSigner(old.privateKey, old.chain), image);
-    expect(verifyNotarySignature(oldEnv, image.digest, policy, oldStore).reason).toMatch(
-      /^expired certificate/,
-    );
+    expect(verifyNotarySignature(oldEnv, image, policy, oldStore).reason).toMatch(/^expired certificate/);
     // permissive only logs certificate expiry
     const permissive = { ...policy, signatureVerification: { level: "permissive" as const } };
-    const v = verifyNotarySignature(oldEnv, image.digest, permissive, oldStore);
+    const v = verifyNotarySignature(oldEnv, image, permissive, oldStore);
     expect(v.ok).toBe(true);
     expect(v.warnings.join()).toMatch(/expired certificate/);
     // audit still enforces integrity
     const audit = { ...policy, signatureVerification: { level: "audit" as const } };
-    expect(verifyNotarySignature(strangerEnv, image.digest, audit, store).ok).toBe(true);
-    expect(verifyNotarySignature(env, `sha256:${"c".repeat(64)}`, audit, store).ok).toBe(false);
+    expect(verifyNotarySignature(strangerEnv, image, audit, store).ok).toBe(true);
+    expect(
+      verifyNotarySignature(env, { ...image, digest: `sha256:${"c".repeat(64)}` }, audit, store).ok,
+    ).toBe(false);
   });
 
   it("refuses a chain whose leaf is not the key's certificate", async () => {

@@ -6,12 +6,13 @@ import {
   MediaType,
   sha256Digest,
 } from "@platform/oci";
-import { certThumbprint, type NotaryAlg, x509 } from "./crypto.ts";
+import { certThumbprint, x509 } from "./crypto.ts";
 import type { Signer } from "./signer.ts";
 
 export const NOTARY_ARTIFACT_TYPE = "application/vnd.cncf.notary.signature";
 export const NOTARY_PAYLOAD_TYPE = "application/vnd.cncf.notary.payload.v1+json";
 export const JWS_MEDIA_TYPE = "application/jose+json";
+export const COSE_MEDIA_TYPE = "application/cose";
 export const THUMBPRINT_ANNOTATION = "io.cncf.notary.x509chain.thumbprint#S256";
 export const EMPTY_CONFIG = { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: 2 } as const;
 
@@ -19,8 +20,6 @@ const SIGNING_SCHEME = "io.cncf.notary.signingScheme";
 const SIGNING_TIME = "io.cncf.notary.signingTime";
 const EXPIRY = "io.cncf.notary.expiry";
 const SIGNING_AGENT = "io.cncf.notary.signingAgent";
-/** Headers of the notary.x509 scheme we understand; any other critical header fails verification. */
-const KNOWN_CRITICAL = new Set([SIGNING_SCHEME, EXPIRY]);
 
 export type { Descriptor };
 /** An OCI image manifest as we write it (media type always set). */
@@ -128,21 +127,46 @@ function pickDescriptor(d: Descriptor): Descriptor {
   };
 }
 
-/** A decoded JWS envelope: what it claims; `signatureValid` says whether the leaf key signed it. */
+/** A decoded JWS envelope: what it claims (the signature itself is checked by the verifier). */
 export interface ParsedNotarySignature {
-  alg: NotaryAlg;
+  /** The protected header's `alg`, as written (the verifier decides whether it is allowed). */
+  alg: string;
+  scheme: "notary.x509" | "notary.x509.signingAuthority";
   target: Descriptor;
-  signingTime?: Date;
+  /** signingTime (notary.x509) or authenticSigningTime (signingAuthority). */
+  signingTime: Date;
   expiry?: Date;
   signingAgent?: string;
   certificates: Buffer[];
   signingInput: Buffer;
   signature: Buffer;
-  /** Critical headers we do not understand (verification must fail). */
+  /** Critical headers other than notation's own: notation needs a plugin for them, so verification fails. */
   unknownCritical: string[];
+  /** The unsigned RFC 3161 countersignature, if any (not verified here). */
+  timestampSignature?: string;
 }
 
-/** Parses a Notary Project JWS envelope; throws a PlatformError saying what is malformed. */
+const AUTHENTIC_SIGNING_TIME = "io.cncf.notary.authenticSigningTime";
+const PROTECTED_KEYS = new Set([
+  "alg",
+  "cty",
+  "crit",
+  EXPIRY,
+  SIGNING_TIME,
+  SIGNING_SCHEME,
+  AUTHENTIC_SIGNING_TIME,
+]);
+const B64URL = /^[A-Za-z0-9_-]*$/;
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// RFC 3339 as Go's time.Time JSON decoding accepts it.
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Parses a Notary Project JWS envelope with notation-core-go's rules (flattened JSON, unpadded base64url
+ * parts, the scheme's time header, `crit` naming the signing scheme, the expiry and authenticSigningTime
+ * when present and nothing absent, the Notary payload content type, a targetArtifact descriptor); throws a
+ * PlatformError NOTARY_ENVELOPE_INVALID saying what is malformed.
+ */
 export function parseNotaryJws(bytes: Uint8Array): ParsedNotarySignature {
   const bad = (what: string) =>
     new PlatformError(
@@ -153,34 +177,94 @@ export function parseNotaryJws(bytes: Uint8Array): ParsedNotarySignature {
         hint: "The signature was corrupted or not made by a Notary Project signer; re-sign the image.",
       },
     );
-  let env: JwsEnvelope;
-  let header: Record<string, unknown>;
-  let payload: { targetArtifact?: Descriptor };
-  try {
-    env = JSON.parse(Buffer.from(bytes).toString("utf8"));
-    header = JSON.parse(Buffer.from(env.protected, "base64url").toString("utf8"));
-    payload = JSON.parse(Buffer.from(env.payload, "base64url").toString("utf8"));
-  } catch {
-    throw bad("not JSON with base64url protected header and payload");
+  const json = (text: string, what: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw bad(`${what} is not JSON`);
+    }
+  };
+  const env = json(Buffer.from(bytes).toString("utf8"), "the envelope") as Partial<JwsEnvelope> | null;
+  if (!env || typeof env !== "object") throw bad("the envelope is not a JSON object");
+  for (const part of ["payload", "protected", "signature"] as const) {
+    if (typeof env[part] !== "string" || !B64URL.test(env[part]))
+      throw bad(`${part} is not unpadded base64url`);
   }
-  if (header[SIGNING_SCHEME] !== "notary.x509") throw bad(`signing scheme ${String(header[SIGNING_SCHEME])}`);
-  if (header.cty !== NOTARY_PAYLOAD_TYPE) throw bad(`content type ${String(header.cty)}`);
-  const target = payload.targetArtifact;
-  if (!target || typeof target.digest !== "string") throw bad("no targetArtifact in the payload");
   const x5c = env.header?.x5c;
   if (!Array.isArray(x5c) || x5c.length === 0) throw bad("no x5c certificate chain");
-  const crit = Array.isArray(header.crit) ? (header.crit as string[]) : [];
+  if (!x5c.every((c) => typeof c === "string" && B64.test(c))) throw bad("an x5c entry is not base64");
+  const header = json(
+    Buffer.from(env.protected!, "base64url").toString("utf8"),
+    "the protected header",
+  ) as Record<string, unknown>;
+  if (!header || typeof header !== "object" || Array.isArray(header))
+    throw bad("the protected header is not an object");
+  const time = (key: string): Date | undefined => {
+    const v = header[key];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "string" || !RFC3339.test(v) || Number.isNaN(Date.parse(v)))
+      throw bad(`${key} is not an RFC 3339 time`);
+    return new Date(v);
+  };
+  const scheme = header[SIGNING_SCHEME];
+  if (scheme !== "notary.x509" && scheme !== "notary.x509.signingAuthority") {
+    throw bad(`unsupported signing scheme ${JSON.stringify(scheme)}`);
+  }
+  const signingTime = time(SIGNING_TIME);
+  const authenticTime = time(AUTHENTIC_SIGNING_TIME);
+  const expiry = time(EXPIRY);
+  if (scheme === "notary.x509" && authenticTime)
+    throw bad(`${AUTHENTIC_SIGNING_TIME} is not allowed with notary.x509`);
+  if (scheme === "notary.x509.signingAuthority" && signingTime) {
+    throw bad(`${SIGNING_TIME} is not allowed with notary.x509.signingAuthority`);
+  }
+  const when = scheme === "notary.x509" ? signingTime : authenticTime;
+  if (!when) throw bad("the signing time is missing");
+  if (expiry && expiry.getTime() <= when.getTime()) throw bad("the expiry is not after the signing time");
+  if (
+    header.crit !== undefined &&
+    (!Array.isArray(header.crit) || !header.crit.every((c) => typeof c === "string"))
+  ) {
+    throw bad("crit is not a list of header names");
+  }
+  const crit = (header.crit as string[] | undefined) ?? [];
+  if (crit.length === 0) throw bad('the "crit" header is missing');
+  const mustBeCritical = new Set([SIGNING_SCHEME]);
+  if (expiry) mustBeCritical.add(EXPIRY);
+  if (scheme === "notary.x509.signingAuthority") mustBeCritical.add(AUTHENTIC_SIGNING_TIME);
+  const unknownCritical: string[] = [];
+  for (const c of crit) {
+    if (mustBeCritical.delete(c)) continue;
+    // A header named critical must be present, and notation's own headers cannot be named twice or when absent.
+    if (PROTECTED_KEYS.has(c) || !(c in header)) throw bad(`"${c}" is marked critical but not present`);
+    unknownCritical.push(c);
+  }
+  if (mustBeCritical.size)
+    throw bad(`required headers not marked critical: ${[...mustBeCritical].join(", ")}`);
+  if (typeof header.alg !== "string") throw bad("alg is missing");
+  if (header.cty !== NOTARY_PAYLOAD_TYPE) throw bad(`payload content type ${JSON.stringify(header.cty)}`);
+  const payloadBytes = Buffer.from(env.payload!, "base64url");
+  if (payloadBytes.length === 0) throw bad("the payload is empty");
+  const payload = json(payloadBytes.toString("utf8"), "the payload") as {
+    targetArtifact?: Descriptor;
+  } | null;
+  const target = payload?.targetArtifact;
+  if (!target || typeof target.digest !== "string") throw bad("no targetArtifact in the payload");
+  const signature = Buffer.from(env.signature!, "base64url");
+  if (signature.length === 0) throw bad("the signature is empty");
+  const tsa = env.header?.["io.cncf.notary.timestampSignature"];
   return {
-    alg: header.alg as NotaryAlg,
+    alg: header.alg,
+    scheme,
     target,
-    signingTime:
-      typeof header[SIGNING_TIME] === "string" ? new Date(header[SIGNING_TIME] as string) : undefined,
-    expiry: typeof header[EXPIRY] === "string" ? new Date(header[EXPIRY] as string) : undefined,
-    signingAgent: env.header[SIGNING_AGENT],
+    signingTime: when,
+    expiry,
+    signingAgent: env.header?.[SIGNING_AGENT],
     certificates: x5c.map((c) => Buffer.from(c, "base64")),
     signingInput: Buffer.from(`${env.protected}.${env.payload}`, "ascii"),
-    signature: Buffer.from(env.signature, "base64url"),
-    unknownCritical: crit.filter((c) => !KNOWN_CRITICAL.has(c)),
+    signature,
+    unknownCritical,
+    ...(typeof tsa === "string" && tsa ? { timestampSignature: tsa } : {}),
   };
 }
 

@@ -10,7 +10,6 @@ import {
 import { githubProvenance, readSbom, SLSA_PROVENANCE_V1 } from "./attest.ts";
 import {
   BUNDLE_MEDIA_TYPE,
-  BUNDLE_PREDICATE_ANNOTATION,
   bundleManifest,
   COSIGN_SIGN_PREDICATE,
   COSIGN_SIGNATURE_ANNOTATION,
@@ -19,18 +18,22 @@ import {
   cosignSignatureTag,
   cosignVerify,
   dsseBundle,
+  INTOTO_PAYLOAD_TYPE,
   inTotoStatement,
+  parseBundle,
   sigstoreKeySigner,
 } from "./cosign.ts";
-import { certThumbprint, sha256Hex, subjectOf, x509 } from "./crypto.ts";
+import { keySpecOf, notaryAlgFor, sha256Hex, subjectOf, verifyRaw, x509 } from "./crypto.ts";
 import { isKeyless, type KeylessSigning } from "./keyless.ts";
+import { statementDigestMismatch } from "./keyless-verify.ts";
 import {
   type Descriptor,
+  JWS_MEDIA_TYPE,
   NOTARY_ARTIFACT_TYPE,
   notarySignatureManifest,
   type OciManifest,
+  parseNotaryJws,
   signNotaryJws,
-  THUMBPRINT_ANNOTATION,
 } from "./notary.ts";
 import type { Signer } from "./signer.ts";
 import { type ArtifactStore, registryStore } from "./store.ts";
@@ -123,13 +126,26 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
   const existing = listed.descriptors;
   log.debug(`${existing.length} referrer(s) already attached to ${ref}`);
 
-  const ours = (type: string, predicate?: string) =>
-    existing.find(
-      (d) =>
-        d.artifactType === type &&
-        d.annotations?.[KEY_ANNOTATION] === keyId &&
-        (!predicate || d.annotations?.[BUNDLE_PREDICATE_ANNOTATION] === predicate),
-    );
+  // "Already signed" is decided by verifying what is there (same key, same image), never by annotations:
+  // anyone who can push can plant a referrer with any annotation.
+  const envelopeOf = async (d: Descriptor, mediaTypes: string[]): Promise<Buffer | undefined> => {
+    try {
+      const m = await store.getManifest(d.digest);
+      const layers = (m?.manifest as OciManifest | undefined)?.layers ?? [];
+      const layer = layers.length === 1 && mediaTypes.includes(layers[0]!.mediaType) ? layers[0] : undefined;
+      return layer ? Buffer.from(await store.getBlob(layer.digest, layer.size)) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const ours = async (type: string, predicate: string): Promise<Descriptor | undefined> => {
+    if (keyless) return undefined;
+    for (const d of existing.filter((e) => e.artifactType === type)) {
+      const bytes = await envelopeOf(d, [BUNDLE_MEDIA_TYPE]);
+      if (bytes && bundleSignedBy(bytes, signer, subject.digest, predicate)) return d;
+    }
+    return undefined;
+  };
   const pushReferrer = async (
     kind: SignedArtifact["kind"],
     manifest: OciManifest,
@@ -146,12 +162,14 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
   const target: Descriptor = { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
 
   if (wantNotation) {
-    const leafPrint = certThumbprint(signer.certificates[0]!);
-    const found = existing.find(
-      (d) =>
-        d.artifactType === NOTARY_ARTIFACT_TYPE &&
-        (JSON.parse(d.annotations?.[THUMBPRINT_ANNOTATION] ?? "[]") as string[])[0] === leafPrint,
-    );
+    let found: Descriptor | undefined;
+    for (const d of existing.filter((e) => e.artifactType === NOTARY_ARTIFACT_TYPE)) {
+      const envelope = await envelopeOf(d, [JWS_MEDIA_TYPE]);
+      if (envelope && notarySignedBy(envelope, signer.certificates[0]!, subject)) {
+        found = d;
+        break;
+      }
+    }
     if (found) {
       signatures.push({
         kind: "notation",
@@ -169,7 +187,7 @@ export async function signImage(opts: SignOptions): Promise<SignResult> {
   const sigstore =
     keyless?.sigstore ?? (wantCosign || sbom || opts.provenance ? sigstoreKeySigner(signer) : undefined);
   const attest = async (kind: SignedArtifact["kind"], predicateType: string, predicate: unknown) => {
-    const found = ours(BUNDLE_MEDIA_TYPE, predicateType);
+    const found = await ours(BUNDLE_MEDIA_TYPE, predicateType);
     if (found)
       return { kind, digest: found.digest, artifactType: BUNDLE_MEDIA_TYPE, mode: "exists" as const };
     const statement = inTotoStatement(
@@ -236,7 +254,10 @@ async function pushCosignLegacy(
     const sig = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
     if (!sig) continue;
     const payload = Buffer.from(await store.getBlob(layer.digest, layer.size));
-    if (cosignVerify(signer.publicKey, payload, Buffer.from(sig, "base64"))) {
+    if (
+      cosignVerify(signer.publicKey, payload, Buffer.from(sig, "base64")) &&
+      legacyDigest(payload) === ref.digest
+    ) {
       return { kind: "cosign-legacy", digest: current!.digest, artifactType: "", mode: "exists" };
     }
   }
@@ -257,4 +278,48 @@ export function storeFor(
   if (!opts.client)
     throw new PlatformError("SIGNING_NO_STORE", "Pass a registry client or an artifact store");
   return registryStore(opts.client, { registry: ref.registry, repository: ref.repository });
+}
+
+/** The image digest a simple-signing payload names (`critical.image.docker-manifest-digest`). */
+function legacyDigest(payload: Buffer): string | undefined {
+  try {
+    return JSON.parse(payload.toString("utf8"))?.critical?.image?.["docker-manifest-digest"];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a Notary JWS envelope is a valid signature by this leaf certificate over exactly `subject`. */
+function notarySignedBy(envelope: Buffer, leaf: Buffer, subject: Descriptor): boolean {
+  try {
+    const sig = parseNotaryJws(envelope);
+    const cert = sig.certificates[0];
+    return (
+      !!cert &&
+      cert.equals(leaf) &&
+      sig.alg === notaryAlgFor(keySpecOf(x509(cert).publicKey)) &&
+      verifyRaw(sig.alg, x509(cert).publicKey, sig.signingInput, sig.signature) &&
+      sig.target.digest === subject.digest &&
+      sig.target.mediaType === subject.mediaType &&
+      sig.target.size === subject.size
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Whether a sigstore bundle is a valid DSSE signature by this key over an in-toto statement of `predicate` about `digest`. */
+function bundleSignedBy(bytes: Buffer, signer: Signer, digest: string, predicate: string): boolean {
+  try {
+    const parsed = parseBundle(bytes);
+    return (
+      !parsed.certificate &&
+      parsed.payloadType === INTOTO_PAYLOAD_TYPE &&
+      parsed.statement.predicateType === predicate &&
+      cosignVerify(signer.publicKey, parsed.pae, parsed.signature) &&
+      !statementDigestMismatch(parsed.statement, digest)
+    );
+  } catch {
+    return false;
+  }
 }

@@ -1,168 +1,47 @@
 import type { X509Certificate } from "node:crypto";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { lstat, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PlatformError } from "@platform/core";
-import type { CheckSwitches } from "./checks.ts";
+import { type ChainCert, chainProblem, parseChain } from "./chain.ts";
+import { type CheckSwitches, checkOn } from "./checks.ts";
 import {
-  assertAlgMatchesKey,
   keySpecOf,
-  parseDn,
+  type NotaryAlg,
+  notaryAlgFor,
   pemCertificates,
-  subjectOf,
+  type SignatureAlg,
   verifyRaw,
   x509,
 } from "./crypto.ts";
-import { type ParsedNotarySignature, parseNotaryJws } from "./notary.ts";
+import { certSubjectDn, certSubjectRdns, DnError, formatRdns, isSubsetDn, notationDn } from "./dn.ts";
+import { type Descriptor, type ParsedNotarySignature, parseNotaryJws } from "./notary.ts";
+import { type Action, actionsOf, type Check, type TrustPolicy } from "./policy.ts";
 
-export type VerificationLevel = "strict" | "permissive" | "audit" | "skip";
-type Check = "integrity" | "authenticity" | "authenticTimestamp" | "expiry" | "revocation";
-type Action = "enforce" | "log" | "skip";
-
-/** One entry of notation's trustpolicy.oci.json. */
-export interface TrustPolicy {
-  name: string;
-  registryScopes: string[];
-  signatureVerification: {
-    level: VerificationLevel;
-    override?: Partial<Record<Check, Action>>;
-    verifyTimestamp?: "always" | "afterCertExpiry";
-  };
-  trustStores?: string[];
-  trustedIdentities?: string[];
-}
-
-export interface TrustPolicyDocument {
-  version: string;
-  trustPolicies: TrustPolicy[];
-}
-
-const LEVELS: Record<VerificationLevel, Record<Check, Action>> = {
-  strict: {
-    integrity: "enforce",
-    authenticity: "enforce",
-    authenticTimestamp: "enforce",
-    expiry: "enforce",
-    revocation: "enforce",
-  },
-  permissive: {
-    integrity: "enforce",
-    authenticity: "enforce",
-    authenticTimestamp: "log",
-    expiry: "log",
-    revocation: "log",
-  },
-  audit: {
-    integrity: "enforce",
-    authenticity: "log",
-    authenticTimestamp: "log",
-    expiry: "log",
-    revocation: "log",
-  },
-  skip: {
-    integrity: "skip",
-    authenticity: "skip",
-    authenticTimestamp: "skip",
-    expiry: "skip",
-    revocation: "skip",
-  },
-};
-
-function policyError(file: string, what: string): PlatformError {
-  return new PlatformError("TRUST_POLICY_INVALID", `${file}: ${what}`, {
-    input: "trust-policy",
-    file,
-    hint: 'Follow notation\'s trustpolicy.oci.json: {"version":"1.0","trustPolicies":[{"name","registryScopes","signatureVerification":{"level"},"trustStores":["ca:<name>"],"trustedIdentities":["x509.subject: …"]}]}.',
-  });
-}
-
-/** Parses and checks a trust policy document the way notation does; errors name the file and the policy. */
-export function parseTrustPolicy(
-  text: string,
-  file = "trustpolicy.json",
-  _opts: CheckSwitches = {},
-): TrustPolicyDocument {
-  let doc: TrustPolicyDocument;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw policyError(file, `not valid JSON (${(err as Error).message})`);
-  }
-  if (doc?.version !== "1.0")
-    throw policyError(file, `version must be "1.0", not ${JSON.stringify(doc?.version)}`);
-  if (!Array.isArray(doc.trustPolicies) || doc.trustPolicies.length === 0) {
-    throw policyError(file, "trustPolicies must list at least one policy");
-  }
-  const names = new Set<string>();
-  const scopes = new Set<string>();
-  for (const p of doc.trustPolicies) {
-    if (!p.name) throw policyError(file, "every trust policy needs a name");
-    if (names.has(p.name)) throw policyError(file, `policy name "${p.name}" is used twice`);
-    names.add(p.name);
-    if (!Array.isArray(p.registryScopes) || p.registryScopes.length === 0) {
-      throw policyError(file, `policy "${p.name}" has no registryScopes`);
-    }
-    for (const s of p.registryScopes) {
-      if (s === "*" && p.registryScopes.length > 1) {
-        throw policyError(file, `policy "${p.name}": "*" cannot be combined with other registry scopes`);
-      }
-      if (scopes.has(s)) throw policyError(file, `registry scope "${s}" appears in more than one policy`);
-      scopes.add(s);
-    }
-    const level = p.signatureVerification?.level;
-    if (!level || !(level in LEVELS)) {
-      throw policyError(file, `policy "${p.name}": level must be strict, permissive, audit or skip`);
-    }
-    if (level !== "skip") {
-      if (!p.trustStores?.length)
-        throw policyError(file, `policy "${p.name}" needs trustStores (e.g. "ca:acme")`);
-      if (!p.trustedIdentities?.length) throw policyError(file, `policy "${p.name}" needs trustedIdentities`);
-      for (const ts of p.trustStores) {
-        if (!/^(ca|signingAuthority|tsa):[A-Za-z0-9_.-]+$/.test(ts)) {
-          throw policyError(
-            file,
-            `policy "${p.name}": trust store "${ts}" is not <ca|signingAuthority|tsa>:<name>`,
-          );
-        }
-      }
-      for (const id of p.trustedIdentities) {
-        if (id !== "*" && !/^x509\.subject:\s*\S/.test(id)) {
-          throw policyError(
-            file,
-            `policy "${p.name}": trusted identity "${id}" is not "*" or "x509.subject: …"`,
-          );
-        }
-        if (id !== "*") {
-          // notation's rule: an identity must pin at least the country, state and organization.
-          const keys = new Set(parseDn(id.replace(/^x509\.subject:\s*/, "")).map(([k]) => k));
-          const missing = ["C", "ST", "O"].filter((k) => !keys.has(k) && !(k === "ST" && keys.has("S")));
-          if (missing.length) {
-            throw policyError(
-              file,
-              `policy "${p.name}": trusted identity "${id}" lacks ${missing.join(", ")} (C, ST and O are required)`,
-            );
-          }
-        }
-      }
-    }
-  }
-  return doc;
-}
-
-/** The policy whose registryScopes name `repository` (host/path), else the "*" policy. */
-export function selectPolicy(doc: TrustPolicyDocument, repository: string): TrustPolicy | undefined {
-  return (
-    doc.trustPolicies.find((p) => p.registryScopes.includes(repository)) ??
-    doc.trustPolicies.find((p) => p.registryScopes.includes("*"))
-  );
-}
+export {
+  parseTrustPolicy,
+  selectPolicy,
+  type TrustPolicy,
+  type TrustPolicyDocument,
+  type VerificationLevel,
+} from "./policy.ts";
 
 /** Named certificate stores, keyed "ca:acme", from notation's trust-store/x509/<type>/<name>/ layout. */
 export type TrustStore = Map<string, X509Certificate[]>;
 
-/** Loads a trust store directory: either notation's `trust-store` (holding x509/) or the x509 folder itself. */
+/**
+ * Loads a trust store directory: either notation's `trust-store` (holding x509/) or the x509 folder itself.
+ * As notation does, every file of a named store must hold certificates (PEM or DER), no subfolders or
+ * symlinks, each certificate a CA or self-signed, and `tsa` stores root CAs only.
+ */
 export async function loadTrustStore(dir: string): Promise<TrustStore> {
   const base = (await isDir(join(dir, "x509"))) ? join(dir, "x509") : dir;
   const store: TrustStore = new Map();
+  const bad = (file: string, what: string) =>
+    new PlatformError("TRUST_STORE_INVALID", `${file}: ${what}`, {
+      input: "trust-store",
+      file,
+      hint: "A named store holds only certificate files (PEM or DER) of CAs (or self-signed signing certificates); tsa stores hold root CAs.",
+    });
   for (const type of ["ca", "signingAuthority", "tsa"]) {
     const typeDir = join(base, type);
     if (!(await isDir(typeDir))) continue;
@@ -171,11 +50,31 @@ export async function loadTrustStore(dir: string): Promise<TrustStore> {
       if (!(await isDir(named))) continue;
       const certs: X509Certificate[] = [];
       for (const file of (await readdir(named)).sort()) {
-        if (!/\.(pem|crt|cer)$/i.test(file)) continue;
-        const raw = await readFile(join(named, file));
+        const path = join(named, file);
+        const info = await lstat(path);
+        if (!info.isFile())
+          throw bad(path, "not a regular file (folders and symlinks are not allowed in a named store)");
+        const raw = await readFile(path);
         const text = raw.toString("latin1");
-        const ders = text.includes("-----BEGIN CERTIFICATE-----") ? pemCertificates(text) : [raw];
-        for (const der of ders) certs.push(x509(der));
+        let parsed: X509Certificate[];
+        try {
+          parsed = (text.includes("-----BEGIN") ? pemCertificates(text) : [raw]).map((der) => x509(der));
+        } catch {
+          throw bad(path, "does not hold X.509 certificates");
+        }
+        if (parsed.length === 0) throw bad(path, "holds no certificate");
+        for (const cert of parsed) {
+          const selfSigned = cert.verify(cert.publicKey);
+          if (!cert.ca && !selfSigned)
+            throw bad(path, `"${cert.subject.replace(/\n/g, ", ")}" is neither a CA nor self-signed`);
+          if (type === "tsa" && !(selfSigned && cert.issuer === cert.subject)) {
+            throw bad(
+              path,
+              `"${cert.subject.replace(/\n/g, ", ")}" is not a root CA (tsa stores hold root CAs only)`,
+            );
+          }
+        }
+        certs.push(...parsed);
       }
       store.set(`${type}:${name}`, certs);
     }
@@ -207,134 +106,250 @@ export interface NotaryVerdict {
   ok: boolean;
   /** Why it was rejected (first enforced failure). */
   reason?: string;
+  /** What the failure was, for the report: a VERIFY_CHECKS name or a notation check. */
+  code?: string;
   /** Failures that the policy only logs. */
   warnings: string[];
   signer?: string;
+  /** Whether the signer's chain and identity were trusted (false under audit when only logged). */
+  trusted?: boolean;
   policy?: string;
 }
 
+const NOTARY_ALGS: readonly string[] = ["PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+
 /**
- * Verifies a JWS envelope for `digest` under notation's rules: integrity (signature by the leaf, alg
- * matches key, target digest), authenticity (chain to a trust-store CA, trusted identity), expiry and
- * certificate validity at `now`. Revocation is not checked (no network); policies enforcing it are
- * reported in warnings.
+ * Verifies a JWS envelope for the image `target` (media type, digest and size) under notation v1.3.2's rules,
+ * in its order: integrity (envelope, signature by the leaf with the algorithm its key dictates, the Notary
+ * Project certificate requirements on the x5c chain) is always enforced; then authenticity (a certificate of
+ * the chain is in a store of the scheme's type: `ca` for notary.x509, `signingAuthority` for
+ * notary.x509.signingAuthority; the leaf subject matches a trusted identity), expiry and the authentic
+ * timestamp as the policy says; the target descriptor must match. Revocation and RFC 3161 timestamps are not
+ * checked: a policy that enforces them fails here with the reason (see verifyImage for the up-front error).
  */
 export function verifyNotarySignature(
   envelope: Uint8Array,
-  digest: string,
+  target: Descriptor,
   policy: TrustPolicy,
   store: TrustStore,
   now = new Date(),
-  _opts: CheckSwitches = {},
+  opts: CheckSwitches = {},
 ): NotaryVerdict {
-  const actions = { ...LEVELS[policy.signatureVerification.level], ...policy.signatureVerification.override };
+  const actions = actionsOf(policy);
   const warnings: string[] = [];
   const base = { policy: policy.name, warnings };
   if (policy.signatureVerification.level === "skip") return { ok: true, ...base };
-  // Each check either rejects (enforce), is noted (log) or ignored (skip).
-  const fail = (check: Check, reason: string): NotaryVerdict | undefined => {
-    if (actions[check] === "enforce") return { ok: false, reason, ...base };
-    if (actions[check] === "log") warnings.push(reason);
+  let signer: string | undefined;
+  let trusted = true;
+  const reject = (code: string, reason: string): NotaryVerdict => ({
+    ok: false,
+    code,
+    reason,
+    signer,
+    ...base,
+  });
+  // Each policy-governed check either rejects (enforce), is noted (log) or ignored (skip); an action the
+  // schema did not vouch for (mutation testing) behaves as notation's zero value would not: it is ignored.
+  const fail = (check: Check, code: string, reason: string): NotaryVerdict | undefined => {
+    const action: Action | undefined = actions[check];
+    if (check === "authenticity") trusted = false;
+    if (action === "enforce") return reject(code, reason);
+    if (action === "log") warnings.push(reason);
     return undefined;
   };
 
+  // Integrity: always enforced (notation cannot override it).
   let sig: ParsedNotarySignature;
+  let chain: ChainCert[];
   try {
     sig = parseNotaryJws(envelope);
+    chain = parseChain(sig.certificates);
   } catch (err) {
-    return { ok: false, reason: `tampered payload: ${(err as Error).message}`, ...base };
+    return reject("NOTARY_ENVELOPE_INVALID", `malformed signature: ${(err as Error).message}`);
   }
-  const leaf = x509(sig.certificates[0]!);
-  const signer = subjectOf(leaf);
-  const withSigner = (v: NotaryVerdict | undefined) => (v ? { ...v, signer } : undefined);
-
-  // Integrity.
-  if (sig.unknownCritical.length) {
-    const r = withSigner(
-      fail("integrity", `unsupported critical header(s) ${sig.unknownCritical.join(", ")}`),
-    );
-    if (r) return r;
-  }
+  const leaf = chain[0]!;
+  signer = formatRdns(certSubjectRdns(leaf.der));
+  let expected: NotaryAlg | undefined;
   try {
-    assertAlgMatchesKey(sig.alg, keySpecOf(leaf.publicKey), "signature");
+    expected = notaryAlgFor(keySpecOf(leaf.node.publicKey));
   } catch (err) {
-    const r = withSigner(fail("integrity", `tampered payload: ${(err as Error).message}`));
-    if (r) return r;
+    return reject("alg.allowed", `unsupported signing key: ${(err as Error).message}`);
   }
-  if (!verifyRaw(sig.alg, leaf.publicKey, sig.signingInput, sig.signature)) {
-    const r = withSigner(
-      fail(
-        "integrity",
-        "tampered payload: the signature does not match the signed content and the leaf certificate's key",
-      ),
-    );
-    if (r) return r;
+  if (checkOn(opts, "alg.allowed")) {
+    if (!NOTARY_ALGS.includes(sig.alg)) {
+      return reject(
+        "alg.allowed",
+        `algorithm ${sig.alg} is not allowed (the Notary Project allows PS256/384/512 and ES256/384/512)`,
+      );
+    }
+    if (sig.alg !== expected) {
+      return reject(
+        "alg.allowed",
+        `algorithm ${sig.alg} does not match the signing key (${describeKey(leaf)} signs with ${expected})`,
+      );
+    }
   }
-  if (sig.target.digest !== digest) {
-    const r = withSigner(
-      fail("integrity", `digest mismatch: the signature is for ${sig.target.digest}, not ${digest}`),
+  // With alg.allowed off (mutation testing) any algorithm the key can verify is taken, RS256 included.
+  const verifyAlg = [...NOTARY_ALGS, "RS256"].includes(sig.alg) ? (sig.alg as SignatureAlg) : undefined;
+  if (!verifyAlg || !verifyRaw(verifyAlg, leaf.node.publicKey, sig.signingInput, sig.signature)) {
+    return reject(
+      "integrity",
+      "tampered payload: the signature does not match the signed content and the leaf certificate's key",
     );
+  }
+  const problem = chainProblem(chain, opts);
+  if (problem) return reject(problem.check, `invalid certificate chain: ${problem.reason}`);
+  if (sig.unknownCritical.length) {
+    return reject(
+      "integrity",
+      `unsupported critical header(s) ${sig.unknownCritical.join(", ")} (notation needs a plugin for them)`,
+    );
+  }
+
+  // Authenticity: trust store of the scheme's role, then the trusted identity.
+  const role = checkOn(opts, "store.role")
+    ? sig.scheme === "notary.x509"
+      ? ["ca"]
+      : ["signingAuthority"]
+    : ["ca", "signingAuthority", "tsa"];
+  const stores = (policy.trustStores ?? []).filter((s) => role.includes(s.slice(0, s.indexOf(":"))));
+  const missing = stores.filter((s) => !store.has(s));
+  const anchors = stores.flatMap((name) => store.get(name) ?? []);
+  let r: NotaryVerdict | undefined;
+  if (missing.length || anchors.length === 0) {
+    r = fail(
+      "authenticity",
+      "store.role",
+      missing.length
+        ? `untrusted signer: trust store(s) ${missing.join(", ")} named by policy "${policy.name}" do not exist`
+        : `untrusted signer: policy "${policy.name}" names no ${role.join("/")} trust store for a ${sig.scheme} signature`,
+    );
+  } else if (!chain.some((c) => anchors.some((a) => a.raw.equals(c.der)))) {
+    r = fail(
+      "authenticity",
+      "authenticity",
+      `untrusted signer: no certificate of the chain of "${signer}" is in trust store(s) ${stores.join(", ")}`,
+    );
+  } else {
+    const mismatch = identityMismatch(policy.trustedIdentities ?? [], leaf, opts);
+    if (mismatch) r = fail("authenticity", "identity.structuralDn", mismatch);
+  }
+  if (r) return r;
+
+  // Expiry of the signature itself.
+  if (sig.expiry && now.getTime() >= sig.expiry.getTime()) {
+    r = fail("expiry", "expiry", `expired signature: it expired at ${sig.expiry.toISOString()}`);
     if (r) return r;
   }
 
-  // Authenticity: the chain links up and ends at a CA of the policy's trust stores.
-  const chain = sig.certificates.map((c) => x509(c));
-  const anchors = (policy.trustStores ?? []).flatMap((name) => store.get(name) ?? []);
-  let chainOk = true;
-  for (let i = 0; i + 1 < chain.length; i++) {
-    if (!chain[i]!.checkIssued(chain[i + 1]!) || !chain[i]!.verify(chain[i + 1]!.publicKey)) chainOk = false;
-  }
-  const anchored = chain.some((c) => anchors.some((a) => a.raw.equals(c.raw)));
-  const last = chain[chain.length - 1]!;
-  const issuedByAnchor = anchors.some((a) => last.checkIssued(a) && last.verify(a.publicKey));
-  if (!chainOk || !(anchored || issuedByAnchor)) {
-    const stores = (policy.trustStores ?? []).join(", ");
-    const r = withSigner(
-      fail(
-        "authenticity",
-        `untrusted identity: the certificate chain of "${signer}" does not lead to a CA in trust store(s) ${stores || "(none)"}`,
-      ),
+  // Authentic timestamp: without a verified RFC 3161 countersignature every certificate must be valid now
+  // (notary.x509), or at the authentic signing time (signingAuthority).
+  if (sig.scheme === "notary.x509") {
+    const tsaPolicy = (policy.trustStores ?? []).some((s) => s.startsWith("tsa:"));
+    const expired = chain.some((c) => now > new Date(c.node.validTo));
+    const wantsTimestamp =
+      tsaPolicy && (policy.signatureVerification.verifyTimestamp !== "afterCertExpiry" || expired);
+    if (wantsTimestamp) {
+      r = fail(
+        "authenticTimestamp",
+        "authenticTimestamp",
+        "RFC 3161 timestamp countersignatures are not verified by this tool: remove the tsa: store from the policy, set verifyTimestamp: afterCertExpiry with an unexpired chain, or verify with notation",
+      );
+    } else {
+      r = validityProblem(chain, now, "at verification time", (reason) =>
+        fail("authenticTimestamp", "authenticTimestamp", reason),
+      );
+    }
+  } else {
+    r = validityProblem(chain, sig.signingTime, "at the authentic signing time", (reason) =>
+      fail("authenticTimestamp", "authenticTimestamp", reason),
     );
-    if (r) return r;
-  } else if (!identityTrusted(policy.trustedIdentities ?? [], leaf)) {
-    const r = withSigner(
-      fail(
-        "authenticity",
-        `untrusted identity: "${signer}" is not among the policy's trustedIdentities (${(policy.trustedIdentities ?? []).join("; ")})`,
-      ),
-    );
-    if (r) return r;
   }
+  if (r) return r;
 
-  // Expiry of the signature itself, then certificate validity at verification time.
-  if (sig.expiry && sig.expiry.getTime() < now.getTime()) {
-    const r = withSigner(fail("expiry", `expired signature: it expired at ${sig.expiry.toISOString()}`));
-    if (r) return r;
+  // Revocation needs OCSP/CRL over the network; it is never silently passed.
+  if (actions.revocation === "enforce") {
+    return reject(
+      "revocation",
+      'revocation is not checked by this tool; set override "revocation": "skip" or "log" in the policy',
+    );
   }
-  for (const cert of chain) {
-    const from = new Date(cert.validFrom);
-    const to = new Date(cert.validTo);
-    if (now < from || now > to) {
-      const r = withSigner(
-        fail(
-          "authenticTimestamp",
-          `expired certificate: "${subjectOf(cert)}" is valid ${from.toISOString()} – ${to.toISOString()}, not at ${now.toISOString()}`,
-        ),
+  if (actions.revocation === "log") warnings.push("revocation not checked (no OCSP/CRL lookups)");
+
+  // notation compares the whole descriptor after the policy's checks, whatever the level.
+  const got = sig.target;
+  if (got.digest !== target.digest) {
+    return reject("integrity", `digest mismatch: the signature is for ${got.digest}, not ${target.digest}`);
+  }
+  if (got.mediaType !== target.mediaType || got.size !== target.size) {
+    return reject(
+      "integrity",
+      `descriptor mismatch: the signature names ${got.mediaType} of ${got.size} bytes, the image is ${target.mediaType} of ${target.size} bytes`,
+    );
+  }
+  return { ok: true, signer, trusted, ...base };
+}
+
+function describeKey(c: ChainCert): string {
+  const spec = keySpecOf(c.node.publicKey);
+  return spec.type === "RSA" ? `RSA ${spec.size}` : `EC P-${spec.size}`;
+}
+
+function validityProblem(
+  chain: ChainCert[],
+  at: Date,
+  when: string,
+  fail: (reason: string) => NotaryVerdict | undefined,
+): NotaryVerdict | undefined {
+  for (const [i, c] of chain.entries()) {
+    const from = new Date(c.node.validFrom);
+    const to = new Date(c.node.validTo);
+    if (at < from || at > to) {
+      const position =
+        i === 0 ? "signing certificate" : i === chain.length - 1 ? "root" : `intermediate ${i}`;
+      const r = fail(
+        `${at < from ? "not yet valid" : "expired"} certificate: the ${position} "${c.subject}" is valid ${from.toISOString()} – ${to.toISOString()}, not ${when} ${at.toISOString()}`,
       );
       if (r) return r;
     }
   }
-  if (actions.revocation === "enforce")
-    warnings.push("revocation not checked (offline); set override revocation: skip");
-  return { ok: true, signer, ...base };
+  return undefined;
 }
 
-/** notation's identity match: the trusted DN's attributes are a subset of the leaf subject's. */
-function identityTrusted(identities: string[], leaf: X509Certificate): boolean {
-  if (identities.includes("*")) return true;
-  const subject = parseDn(leaf.subject);
-  return identities.some((id) => {
-    const wanted = parseDn(id.replace(/^x509\.subject:\s*/, ""));
-    return wanted.length > 0 && wanted.every(([k, v]) => subject.some(([sk, sv]) => sk === k && sv === v));
-  });
+/** notation's identity match on the leaf subject read from its ASN.1; undefined when trusted. */
+function identityMismatch(identities: string[], leaf: ChainCert, opts: CheckSwitches): string | undefined {
+  if (identities.includes("*")) return undefined;
+  const wanted = identities
+    .filter((i) => i.startsWith("x509.subject:"))
+    .map((i) => i.slice("x509.subject:".length));
+  if (wanted.length === 0) return "untrusted identity: the policy lists no x509.subject identity";
+  const subject = formatRdns(certSubjectRdns(leaf.der));
+  if (!checkOn(opts, "identity.structuralDn")) {
+    // Mutation testing: the old textual match (any attribute of the subject may satisfy a wanted one).
+    const have = certSubjectRdns(leaf.der).flat();
+    const ok = wanted.some((w) => {
+      try {
+        return [...notationDn(w)].every(([k, v]) => have.some((a) => a.type === k && a.value === v));
+      } catch {
+        return false;
+      }
+    });
+    return ok ? undefined : `untrusted identity: "${subject}" is not among the policy's trustedIdentities`;
+  }
+  let have: Map<string, string>;
+  try {
+    have = certSubjectDn(leaf.der);
+  } catch (err) {
+    if (!(err instanceof DnError)) throw err;
+    return `untrusted identity: ${err.message} ("${subject}")`;
+  }
+  for (const w of wanted) {
+    try {
+      if (isSubsetDn(notationDn(w), have)) return undefined;
+    } catch (err) {
+      if (!(err instanceof DnError)) throw err;
+      return `untrusted identity: trusted identity ${err.message}`;
+    }
+  }
+  return `untrusted identity: "${subject}" is not among the policy's trustedIdentities (${identities.join("; ")})`;
 }

@@ -1,7 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import { createLogger, type Logger, PlatformError } from "@platform/core";
 import { type Descriptor, parseReference, type RegistryClient } from "@platform/oci";
-import type { VerifyCheckName } from "./checks.ts";
+import { checkOn, type VerifyCheckName } from "./checks.ts";
 import {
   BUNDLE_MEDIA_TYPE,
   BUNDLE_PREDICATE_ANNOTATION,
@@ -9,14 +9,16 @@ import {
   COSIGN_SIGNATURE_ANNOTATION,
   cosignSignatureTag,
   cosignVerify,
+  INTOTO_PAYLOAD_TYPE,
   parseBundle,
 } from "./cosign.ts";
 import { sha256Hex } from "./crypto.ts";
 import { type KeylessPolicy, statementDigestMismatch, verifyKeylessBundle } from "./keyless-verify.ts";
-import { JWS_MEDIA_TYPE, NOTARY_ARTIFACT_TYPE, type OciManifest } from "./notary.ts";
+import { COSE_MEDIA_TYPE, JWS_MEDIA_TYPE, NOTARY_ARTIFACT_TYPE, type OciManifest } from "./notary.ts";
+import { actionsOf, selectPolicy, type TrustPolicy, type TrustPolicyDocument } from "./policy.ts";
 import { storeFor } from "./sign.ts";
 import type { ArtifactStore } from "./store.ts";
-import { selectPolicy, type TrustPolicyDocument, type TrustStore, verifyNotarySignature } from "./trust.ts";
+import { type TrustStore, verifyNotarySignature } from "./trust.ts";
 
 const BUNDLE_TYPES = [
   BUNDLE_MEDIA_TYPE,
@@ -51,6 +53,10 @@ export interface SignatureCheck {
   ok: boolean;
   signer?: string;
   reason?: string;
+  /** Why it failed, for machines: a VERIFY_CHECKS name, a notation check or an error code. */
+  code?: string;
+  /** How to fix a broken signature (re-sign, remove the referrer). */
+  hint?: string;
   predicateType?: string;
   warnings?: string[];
 }
@@ -59,7 +65,7 @@ export interface VerifyResult {
   image: string;
   digest: string;
   verified: boolean;
-  /** Identities whose signatures verified (leaf subjects, cosign key names). */
+  /** Identities whose signatures verified and are trusted (leaf subjects, cosign key names); never an audit-only signer. */
   signers: string[];
   /** Why verification failed: one line per required format that found no good signature. */
   reasons: string[];
@@ -67,6 +73,11 @@ export interface VerifyResult {
   /** The notation trust policy applied, if any. */
   policy?: string;
 }
+
+const BROKEN_HINT =
+  "A referrer that does not hold a well-formed signature: remove it (oras manifest delete <repo>@<digest>) or re-sign the image.";
+/** notation stops at a signature manifest it cannot read; at most this many signatures are tried (notation's --max-signatures default). */
+const MAX_NOTARY_SIGNATURES = 100;
 
 /** Verifies an image's Notary Project and/or cosign signatures; never throws for a bad signature, only reports. */
 export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
@@ -87,6 +98,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const subject = await store.resolve(ref.digest ?? ref.tag ?? "latest");
   const digest = subject.digest;
   const repository = `${ref.registry}/${ref.repository}`;
+  const policy = opts.notation ? notationPolicy(opts.notation.policy, repository) : undefined;
   const listed = await store.listReferrers(digest);
   let referrers = listed.descriptors;
   const relevant = (d: Descriptor) =>
@@ -104,29 +116,28 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const checks: SignatureCheck[] = [];
   const reasons: string[] = [];
   const signers = new Set<string>();
-  let policyName: string | undefined;
+  const broken = (format: SignatureCheck["format"], source: string, err: unknown): SignatureCheck => ({
+    format,
+    source,
+    ok: false,
+    code: err instanceof PlatformError ? err.code : "VERIFY_REFERRER_UNREADABLE",
+    reason: `unreadable referrer: ${(err as Error)?.message ?? String(err)}`,
+    hint: BROKEN_HINT,
+  });
 
-  const fetchLayer = async (d: Descriptor, mediaTypes: string[]): Promise<Buffer | undefined> => {
+  /** The one layer of a referrer manifest, or why there is not exactly one. */
+  const soleLayer = async (d: Descriptor): Promise<{ layer?: Descriptor; problem?: string }> => {
     const m = await store.getManifest(d.digest);
-    const layer = (m?.manifest as OciManifest | undefined)?.layers?.find((l) =>
-      mediaTypes.includes(l.mediaType),
-    );
-    return layer ? Buffer.from(await store.getBlob(layer.digest, layer.size)) : undefined;
-  };
-
-  if (opts.notation) {
-    const policy = selectPolicy(opts.notation.policy, repository);
-    if (!policy) {
-      throw new PlatformError(
-        "TRUST_POLICY_NO_MATCH",
-        `No trust policy's registryScopes covers ${repository}`,
-        {
-          input: "trust-policy",
-          hint: `Add "${repository}" to a policy's registryScopes, or a policy with registryScopes ["*"].`,
-        },
-      );
+    const layers = (m?.manifest as OciManifest | undefined)?.layers;
+    if (!m) return { problem: "the referrer manifest is missing" };
+    if (!Array.isArray(layers) || layers.length !== 1) {
+      return { problem: `the signature manifest must hold exactly one layer, not ${layers?.length ?? 0}` };
     }
-    policyName = policy.name;
+    return { layer: layers[0] };
+  };
+  const blob = async (l: Descriptor) => Buffer.from(await store.getBlob(l.digest, l.size));
+
+  if (opts.notation && policy) {
     if (policy.signatureVerification.level === "skip") {
       checks.push({
         format: "notation",
@@ -135,36 +146,73 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
         reason: `policy "${policy.name}" skips verification`,
       });
     } else {
-      const sigs = referrers.filter((d) => d.artifactType === NOTARY_ARTIFACT_TYPE);
-      // Fetched concurrently, checked in order.
-      const envelopes = await Promise.all(sigs.map((d) => fetchLayer(d, [JWS_MEDIA_TYPE])));
+      const sigs = referrers
+        .filter((d) => d.artifactType === NOTARY_ARTIFACT_TYPE)
+        .slice(0, MAX_NOTARY_SIGNATURES);
+      // Fetched concurrently, checked in order; a fetch failure is that signature's failure.
+      const fetched = await Promise.all(
+        sigs.map(async (d) => {
+          try {
+            const { layer, problem } = await soleLayer(d);
+            if (!layer) return { problem };
+            return { layer, bytes: layer.mediaType === JWS_MEDIA_TYPE ? await blob(layer) : undefined };
+          } catch (err) {
+            return { error: err };
+          }
+        }),
+      );
       let good = false;
+      let fatal: string | undefined;
       for (const [n, d] of sigs.entries()) {
-        const envelope = envelopes[n];
-        if (!envelope) {
+        const f = fetched[n]!;
+        if ("error" in f || f.problem) {
+          const check =
+            "error" in f
+              ? broken("notation", d.digest, f.error)
+              : {
+                  format: "notation" as const,
+                  source: d.digest,
+                  ok: false,
+                  code: "NOTARY_MANIFEST_INVALID",
+                  reason: f.problem,
+                  hint: BROKEN_HINT,
+                };
+          checks.push(check);
+          // notation gives up on the whole verification at a signature manifest it cannot read.
+          fatal ??= `signature manifest ${d.digest} cannot be read (${check.reason}); notation stops there, so this does too`;
+          continue;
+        }
+        if (f.layer!.mediaType !== JWS_MEDIA_TYPE) {
           checks.push({
             format: "notation",
             source: d.digest,
             ok: false,
-            reason: "not a JWS signature (COSE is not supported)",
+            code: f.layer!.mediaType === COSE_MEDIA_TYPE ? "NOTARY_COSE_UNSUPPORTED" : "NOTARY_ENVELOPE_TYPE",
+            reason:
+              f.layer!.mediaType === COSE_MEDIA_TYPE
+                ? "a COSE envelope: this tool verifies JWS envelopes only (verify this one with notation, or re-sign with --signature-format jws)"
+                : `not a Notary Project envelope (layer media type ${f.layer!.mediaType})`,
           });
           continue;
         }
-        const v = verifyNotarySignature(envelope, digest, policy, opts.notation.store, opts.now, opts);
+        const v = verifyNotarySignature(f.bytes!, subject, policy, opts.notation.store, opts.now, opts);
         checks.push({
           format: "notation",
           source: d.digest,
           ok: v.ok,
           signer: v.signer,
           reason: v.reason,
+          ...(v.code ? { code: v.code } : {}),
+          ...(v.code === "NOTARY_ENVELOPE_INVALID" ? { hint: BROKEN_HINT } : {}),
           warnings: v.warnings,
         });
         if (v.ok) {
           good = true;
-          if (v.signer) signers.add(v.signer);
+          if (v.signer && v.trusted !== false) signers.add(v.signer);
         }
       }
-      if (!good) {
+      if (fatal) reasons.push(`Notary Project: ${fatal}`);
+      else if (!good) {
         reasons.push(
           sigs.length === 0
             ? `no signature: no Notary Project signature is attached to ${repository}@${digest}`
@@ -179,61 +227,72 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
 
   if (cosign) {
     const keys = opts.cosignKeys ?? [];
+    const loose = !checkOn(opts, "alg.allowed");
     const byKey = keys.length
-      ? (data: Buffer, sig: Buffer) => keys.find((k) => cosignVerify(k.key, data, sig))
+      ? (data: Buffer, sig: Buffer) => keys.find((k) => cosignVerify(k.key, data, sig, { loose }))
       : undefined;
     let good = false;
     const bundles = referrers.filter((r) => BUNDLE_TYPES.includes(r.artifactType ?? ""));
     // Fetched concurrently (with the legacy `.sig` manifest below), checked in order.
     const tag = cosignSignatureTag(digest);
     const [layers, legacy] = await Promise.all([
-      Promise.all(bundles.map((d) => fetchLayer(d, BUNDLE_TYPES))),
-      store.getManifest(tag),
+      Promise.all(
+        bundles.map(async (d) => {
+          try {
+            const m = await store.getManifest(d.digest);
+            const layer = (m?.manifest as OciManifest | undefined)?.layers?.find((l) =>
+              BUNDLE_TYPES.includes(l.mediaType),
+            );
+            return { bytes: layer ? await blob(layer) : undefined };
+          } catch (err) {
+            return { error: err };
+          }
+        }),
+      ),
+      store.getManifest(tag).catch((err: unknown) => ({ error: err })),
     ]);
     for (const [n, d] of bundles.entries()) {
-      const predicate = d.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
-      const format = !predicate || predicate === COSIGN_SIGN_PREDICATE ? "cosign-bundle" : "attestation";
-      const check = checkBundle(layers[n], digest, byKey, opts.keyless);
-      checks.push({ format, source: d.digest, predicateType: check.predicateType ?? predicate, ...check });
-      if (format === "cosign-bundle" && check.ok) {
+      const l = layers[n]!;
+      if ("error" in l) {
+        checks.push(broken("cosign-bundle", d.digest, l.error));
+        continue;
+      }
+      const check = checkBundle(l.bytes, digest, byKey, opts.keyless);
+      const annotated = d.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
+      // Signature or attestation is what the signed statement says, never the referrer's annotation.
+      const isSignature = checkOn(opts, "bundle.signedType")
+        ? check.payloadType === INTOTO_PAYLOAD_TYPE && check.predicateType === COSIGN_SIGN_PREDICATE
+        : !annotated || annotated === COSIGN_SIGN_PREDICATE;
+      const { payloadType: _, ...rest } = check;
+      checks.push({
+        format: isSignature ? "cosign-bundle" : "attestation",
+        source: d.digest,
+        ...rest,
+        predicateType: check.predicateType ?? annotated,
+        ...(!check.ok && !check.code ? { code: "COSIGN_BUNDLE_INVALID" } : {}),
+      });
+      if (isSignature && check.ok) {
         good = true;
         signers.add(check.signer!);
       }
     }
     // cosign's legacy layout: one layer per signature in the `sha256-<hex>.sig` manifest.
-    for (const layer of (legacy?.manifest as OciManifest | undefined)?.layers ?? []) {
+    if (legacy && "error" in legacy) checks.push(broken("cosign-legacy", tag, legacy.error));
+    const legacyLayers =
+      legacy && !("error" in legacy) ? ((legacy.manifest as OciManifest).layers ?? []) : [];
+    for (const layer of legacyLayers) {
       const sig = layer.annotations?.[COSIGN_SIGNATURE_ANNOTATION];
       if (!sig) continue;
-      const payload = Buffer.from(await store.getBlob(layer.digest, layer.size));
-      const key = byKey?.(payload, Buffer.from(sig, "base64"));
-      let claimed: string | undefined;
+      let check: SignatureCheck;
       try {
-        claimed = JSON.parse(payload.toString("utf8"))?.critical?.image?.["docker-manifest-digest"];
-      } catch {
-        claimed = undefined;
+        check = checkLegacy(await blob(layer), sig, digest, tag, keys, byKey);
+      } catch (err) {
+        check = broken("cosign-legacy", tag, err);
       }
-      const check: SignatureCheck = !key
-        ? {
-            format: "cosign-legacy",
-            source: tag,
-            ok: false,
-            reason: keys.length
-              ? wrongKeyReason(keys)
-              : "a .sig-tag signature: keyless verification covers sigstore bundle referrers only",
-          }
-        : claimed !== digest
-          ? {
-              format: "cosign-legacy",
-              source: tag,
-              ok: false,
-              signer: key.name,
-              reason: `digest mismatch: the signature is for ${claimed}, not ${digest}`,
-            }
-          : { format: "cosign-legacy", source: tag, ok: true, signer: key.name };
       checks.push(check);
       if (check.ok) {
         good = true;
-        signers.add(key!.name);
+        signers.add(check.signer!);
       }
     }
     if (!good) {
@@ -253,8 +312,73 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     signers: [...signers],
     reasons,
     checks,
-    ...(policyName ? { policy: policyName } : {}),
+    ...(policy ? { policy: policy.name } : {}),
   };
+}
+
+/** The trust policy for `repository`; refuses one that enforces revocation (never checked here, so never silently passed). */
+function notationPolicy(doc: TrustPolicyDocument, repository: string): TrustPolicy {
+  const policy = selectPolicy(doc, repository);
+  if (!policy) {
+    throw new PlatformError(
+      "TRUST_POLICY_NO_MATCH",
+      `No trust policy's registryScopes covers ${repository}`,
+      {
+        input: "trust-policy",
+        hint: `Add "${repository}" to a policy's registryScopes, or a policy with registryScopes ["*"].`,
+      },
+    );
+  }
+  if (policy.signatureVerification.level !== "skip" && actionsOf(policy).revocation === "enforce") {
+    throw new PlatformError(
+      "TRUST_POLICY_REVOCATION_UNSUPPORTED",
+      `Trust policy "${policy.name}" enforces revocation checking (level ${policy.signatureVerification.level}), which this tool does not do (no OCSP/CRL lookups)`,
+      {
+        input: "trust-policy",
+        hint: 'Add "override": {"revocation": "skip"} (or "log") to its signatureVerification, or verify with notation where the OCSP/CRL endpoints are reachable.',
+      },
+    );
+  }
+  return policy;
+}
+
+function checkLegacy(
+  payload: Buffer,
+  sig: string,
+  digest: string,
+  tag: string,
+  keys: Array<{ name: string }>,
+  byKey: ((data: Buffer, sig: Buffer) => { name: string } | undefined) | undefined,
+): SignatureCheck {
+  const key = byKey?.(payload, Buffer.from(sig, "base64"));
+  if (!key) {
+    return {
+      format: "cosign-legacy",
+      source: tag,
+      ok: false,
+      code: "COSIGN_SIGNATURE_INVALID",
+      reason: keys.length
+        ? wrongKeyReason(keys)
+        : "a .sig-tag signature: keyless verification covers sigstore bundle referrers only",
+    };
+  }
+  let claimed: unknown;
+  try {
+    claimed = JSON.parse(payload.toString("utf8"))?.critical?.image?.["docker-manifest-digest"];
+  } catch {
+    claimed = undefined;
+  }
+  if (claimed !== digest) {
+    return {
+      format: "cosign-legacy",
+      source: tag,
+      ok: false,
+      signer: key.name,
+      code: "COSIGN_DIGEST_MISMATCH",
+      reason: `digest mismatch: the signature is for ${String(claimed)}, not ${digest}`,
+    };
+  }
+  return { format: "cosign-legacy", source: tag, ok: true, signer: key.name };
 }
 
 function wrongKeyReason(keys: Array<{ name: string }>): string {
@@ -266,30 +390,44 @@ function checkBundle(
   digest: string,
   byKey: ((data: Buffer, sig: Buffer) => { name: string } | undefined) | undefined,
   keyless: KeylessPolicy | undefined,
-): Omit<SignatureCheck, "format" | "source"> {
+): Omit<SignatureCheck, "format" | "source"> & { payloadType?: string } {
   if (!bytes) return { ok: false, reason: "the referrer holds no sigstore bundle layer" };
   let parsed: ReturnType<typeof parseBundle>;
   try {
     parsed = parseBundle(bytes);
   } catch (err) {
-    return { ok: false, reason: `tampered payload: the bundle does not parse (${(err as Error).message})` };
+    return {
+      ok: false,
+      code: "COSIGN_BUNDLE_INVALID",
+      reason: `tampered payload: the bundle does not parse (${(err as Error).message})`,
+      hint: BROKEN_HINT,
+    };
   }
   const predicateType = parsed.statement.predicateType;
+  const payloadType = parsed.payloadType;
   if (parsed.certificate) {
-    if (keyless) return { predicateType, ...verifyKeylessBundle(parsed, digest, keyless) };
+    if (keyless) return { predicateType, payloadType, ...verifyKeylessBundle(parsed, digest, keyless) };
     return {
       ok: false,
       predicateType,
+      payloadType,
       reason:
         "keyless (certificate) bundle: pass certificate-identity, certificate-oidc-issuer and trusted-root to verify it",
     };
   }
-  if (!byKey) return { ok: false, predicateType, reason: "a key-based bundle, and no cosign-key was given" };
+  if (!byKey)
+    return {
+      ok: false,
+      predicateType,
+      payloadType,
+      reason: "a key-based bundle, and no cosign-key was given",
+    };
   const key = byKey(parsed.pae, parsed.signature);
-  if (!key) return { ok: false, predicateType, reason: wrongKeyReason([{ name: "the cosign key(s)" }]) };
+  if (!key)
+    return { ok: false, predicateType, payloadType, reason: wrongKeyReason([{ name: "the cosign key(s)" }]) };
   const mismatch = statementDigestMismatch(parsed.statement, digest);
-  if (mismatch) return { ok: false, predicateType, signer: key.name, reason: mismatch };
-  return { ok: true, predicateType, signer: key.name };
+  if (mismatch) return { ok: false, predicateType, payloadType, signer: key.name, reason: mismatch };
+  return { ok: true, predicateType, payloadType, signer: key.name };
 }
 
 /** A cosign key's display name: the file name, or `key sha256:<first 12 hex>`. */
