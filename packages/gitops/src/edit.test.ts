@@ -1,16 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { digest, maskDigests } from "./__fixtures__/repo.ts";
-import { editFile } from "./edit.ts";
+import { editFile, type TagPolicy } from "./edit.ts";
 import { scanFiles } from "./locate.ts";
 
 const OLD = digest("old");
 const NEW = digest("new");
 const IMAGE = "myacr.azurecr.io/team/app";
 
-function bump(path: string, text: string, opts: { tag?: string; digest?: string } = {}) {
+function bump(
+  path: string,
+  text: string,
+  opts: { tag?: string; digest?: string; tagPolicy?: TagPolicy } = {},
+) {
   const [file] = scanFiles([{ path, text }], IMAGE);
   return file
-    ? editFile(file, { digest: opts.digest ?? NEW, ...(opts.tag ? { tag: opts.tag } : {}) })
+    ? editFile(file, {
+        digest: opts.digest ?? NEW,
+        ...(opts.tag ? { tag: opts.tag } : {}),
+        ...(opts.tagPolicy ? { tagPolicy: opts.tagPolicy } : {}),
+      })
     : undefined;
 }
 const after = (path: string, text: string, opts?: { tag?: string }) => bump(path, text, opts)?.after;
@@ -305,6 +313,230 @@ describe("byte-exactness", () => {
       const out = after(i === 0 ? "kustomization.yaml" : "deploy.yaml", d)!;
       expect(out).not.toBe(d);
       expect(maskDigests(out)).toBe(maskDigests(d));
+    }
+  });
+});
+
+describe("tag policy drop: no stale tag beside the new digest", () => {
+  const drop = { tagPolicy: "drop" as const };
+
+  it("removes `:tag` from an image string, quoted or not, and when the digest is appended", () => {
+    const before = `spec:\n  containers:\n    - image: ${IMAGE}:5.0.3@${OLD}\n    - image: "${IMAGE}:5.0.3"\n`;
+    const change = bump("deploy.yaml", `apiVersion: v1\nkind: Pod\n${before}`, drop)!;
+    expect(change.after).toBe(
+      `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: ${IMAGE}@${NEW}\n    - image: "${IMAGE}@${NEW}"\n`,
+    );
+    expect(change.edits.map((e) => [e.oldTag, e.tagDropped])).toEqual([
+      ["5.0.3", true],
+      ["5.0.3", true],
+    ]);
+  });
+
+  it("removes a kustomize newTag line (CRLF, comment, last line without a line break)", () => {
+    const before = [
+      "images:",
+      `  - name: ${IMAGE}`,
+      "    newTag: 5.0.3 # old",
+      `    digest: ${OLD}`,
+      "",
+    ].join("\r\n");
+    expect(after("kustomization.yaml", before, drop)).toBe(
+      ["images:", `  - name: ${IMAGE}`, `    digest: ${NEW}`, ""].join("\r\n"),
+    );
+    const last = `images:\n  - name: ${IMAGE}\n    digest: ${OLD}\n    newTag: "5.0.3"`;
+    expect(after("kustomization.yaml", last, drop)).toBe(`images:\n  - name: ${IMAGE}\n    digest: ${NEW}`);
+  });
+
+  it("puts an added digest after newName when the newTag it would follow is dropped", () => {
+    const before = `images:\n  - name: app\n    newName: ${IMAGE}\n    newTag: 5.0.3\n`;
+    const change = bump("kustomization.yaml", before, drop)!;
+    expect(change.after).toBe(`images:\n  - name: app\n    newName: ${IMAGE}\n    digest: ${NEW}\n`);
+    expect(change.edits[0]).toMatchObject({ inserted: true, tagDropped: true, oldTag: "5.0.3" });
+  });
+
+  it("keeps what cannot be dropped and says so: a Helm tag, a newTag in a flow map", () => {
+    const helm = bump(
+      "values.yaml",
+      `image:\n  repository: ${IMAGE}\n  tag: 5.0.3\n  digest: ${OLD}\n`,
+      drop,
+    )!;
+    expect(helm.after).toContain("tag: 5.0.3\n");
+    expect(helm.edits[0]).toMatchObject({ staleTag: "5.0.3", oldDigest: OLD });
+    const flow = bump(
+      "kustomization.yaml",
+      `images: [{name: ${IMAGE}, newTag: "1", digest: ${OLD}}]\n`,
+      drop,
+    )!;
+    expect(flow.after).toBe(`images: [{name: ${IMAGE}, newTag: "1", digest: ${NEW}}]\n`);
+    expect(flow.edits[0]!.staleTag).toBe("1");
+  });
+
+  it("leaves every tag alone with keep", () => {
+    const before = `images:\n  - name: ${IMAGE}\n    newTag: 5.0.3\n    digest: ${OLD}\n`;
+    expect(after("kustomization.yaml", before, { tagPolicy: "keep" })).toBe(before.replace(OLD, NEW));
+  });
+});
+
+describe("Argo CD kustomize.images in block scalars", () => {
+  const app = (item: string) =>
+    `apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    kustomize:\n      images:\n${item}`;
+
+  it("edits a one-line folded or literal block in place", () => {
+    for (const style of [">-", "|-"]) {
+      const before = app(`        - ${style}\n          ${IMAGE}:1.0@${OLD}\n`);
+      expect(after("app.yaml", before, { tagPolicy: "keep" })).toBe(before.replace(OLD, NEW));
+      expect(after("app.yaml", before, { tagPolicy: "drop" })).toBe(before.replace(`:1.0@${OLD}`, `@${NEW}`));
+    }
+  });
+});
+
+describe("refusals", () => {
+  it("refuses when the digest is an anchor that another value aliases", () => {
+    const before = [
+      `pinned: &pin ${OLD}`,
+      "image:",
+      `  repository: ${IMAGE}`,
+      "  digest: *pin",
+      "audit:",
+      "  lastDigest: *pin",
+      "",
+    ].join("\n");
+    expect(() => bump("values.yaml", before)).toThrow(
+      expect.objectContaining({ code: "GITOPS_EDIT_UNSAFE", file: "values.yaml", line: 1 }),
+    );
+    expect(() => bump("values.yaml", before)).toThrow(/values\.yaml:1: .*would also change pinned/);
+  });
+
+  it("handles an anchored digest shared only by references to the same image", () => {
+    const before = [
+      "api:",
+      "  image:",
+      `    repository: ${IMAGE}`,
+      `    digest: &d ${OLD}`,
+      "worker:",
+      "  image:",
+      `    repository: ${IMAGE}`,
+      "    digest: *d",
+      "",
+    ].join("\n");
+    const change = bump("values.yaml", before)!;
+    expect(change.after).toBe(before.replace(OLD, NEW));
+    expect(change.edits).toHaveLength(2);
+  });
+
+  it("refuses a tag that would turn a string into a number, in YAML 1.2 or in YAML 1.1 (Helm, kubectl)", () => {
+    const before = `image:\n  repository: ${IMAGE}\n  tag: v1\n  digest: ${OLD}\n`;
+    for (const [tag, type] of [
+      ["1_000", "number"],
+      ["on", "boolean"],
+      ["0x1F", "number"],
+    ]) {
+      expect(() => bump("values.yaml", before, { tag })).toThrow(
+        `would be read as a ${type} instead of a string`,
+      );
+    }
+    expect(after("values.yaml", before.replace("tag: v1", "tag: 'v1'"), { tag: "1.20" })).toContain(
+      "tag: '1.20'",
+    );
+    expect(() => bump("values.yaml", before, { tag: "1.20" })).toThrow(
+      expect.objectContaining({
+        code: "GITOPS_EDIT_UNSAFE",
+        message: expect.stringMatching(/number instead of a string; quote it/),
+      }),
+    );
+  });
+
+  it("never splices a value written with escapes: it is reported, not edited", () => {
+    const before = `image:\n  repository: ${IMAGE}\n  digest: "sha256:\\x61${OLD.slice(8)}"\n`;
+    const [file] = scanFiles([{ path: "values.yaml", text: before }], IMAGE);
+    expect(file!.found[0]!.ref.notEditable).toMatch(/escapes/);
+    expect(editFile(file!, { digest: NEW })).toBeUndefined();
+  });
+});
+
+describe("byte-exactness", () => {
+  it("changes nothing outside the digests on the fixture-like layouts", () => {
+    const docs = [
+      `images:\n  - name: a\n    newName: ${IMAGE}\n    newTag: "1"\n    digest: ${OLD}\n`,
+      `apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - image: ${IMAGE}@${OLD}\n`,
+    ];
+    for (const [i, d] of docs.entries()) {
+      const out = after(i === 0 ? "kustomization.yaml" : "deploy.yaml", d)!;
+      expect(out).not.toBe(d);
+      expect(maskDigests(out)).toBe(maskDigests(d));
+    }
+  });
+});
+
+describe("tag policy drop: no stale tag beside the new digest", () => {
+  const drop = { tagPolicy: "drop" as const };
+
+  it("removes `:tag` from an image string, quoted or not, and when the digest is appended", () => {
+    const before = `spec:\n  containers:\n    - image: ${IMAGE}:5.0.3@${OLD}\n    - image: "${IMAGE}:5.0.3"\n`;
+    const change = bump("deploy.yaml", `apiVersion: v1\nkind: Pod\n${before}`, drop)!;
+    expect(change.after).toBe(
+      `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: ${IMAGE}@${NEW}\n    - image: "${IMAGE}@${NEW}"\n`,
+    );
+    expect(change.edits.map((e) => [e.oldTag, e.tagDropped])).toEqual([
+      ["5.0.3", true],
+      ["5.0.3", true],
+    ]);
+  });
+
+  it("removes a kustomize newTag line (CRLF, comment, last line without a line break)", () => {
+    const before = [
+      "images:",
+      `  - name: ${IMAGE}`,
+      "    newTag: 5.0.3 # old",
+      `    digest: ${OLD}`,
+      "",
+    ].join("\r\n");
+    expect(after("kustomization.yaml", before, drop)).toBe(
+      ["images:", `  - name: ${IMAGE}`, `    digest: ${NEW}`, ""].join("\r\n"),
+    );
+    const last = `images:\n  - name: ${IMAGE}\n    digest: ${OLD}\n    newTag: "5.0.3"`;
+    expect(after("kustomization.yaml", last, drop)).toBe(`images:\n  - name: ${IMAGE}\n    digest: ${NEW}`);
+  });
+
+  it("puts an added digest after newName when the newTag it would follow is dropped", () => {
+    const before = `images:\n  - name: app\n    newName: ${IMAGE}\n    newTag: 5.0.3\n`;
+    const change = bump("kustomization.yaml", before, drop)!;
+    expect(change.after).toBe(`images:\n  - name: app\n    newName: ${IMAGE}\n    digest: ${NEW}\n`);
+    expect(change.edits[0]).toMatchObject({ inserted: true, tagDropped: true, oldTag: "5.0.3" });
+  });
+
+  it("keeps what cannot be dropped and says so: a Helm tag, a newTag in a flow map", () => {
+    const helm = bump(
+      "values.yaml",
+      `image:\n  repository: ${IMAGE}\n  tag: 5.0.3\n  digest: ${OLD}\n`,
+      drop,
+    )!;
+    expect(helm.after).toContain("tag: 5.0.3\n");
+    expect(helm.edits[0]).toMatchObject({ staleTag: "5.0.3", oldDigest: OLD });
+    const flow = bump(
+      "kustomization.yaml",
+      `images: [{name: ${IMAGE}, newTag: "1", digest: ${OLD}}]\n`,
+      drop,
+    )!;
+    expect(flow.after).toBe(`images: [{name: ${IMAGE}, newTag: "1", digest: ${NEW}}]\n`);
+    expect(flow.edits[0]!.staleTag).toBe("1");
+  });
+
+  it("leaves every tag alone with keep", () => {
+    const before = `images:\n  - name: ${IMAGE}\n    newTag: 5.0.3\n    digest: ${OLD}\n`;
+    expect(after("kustomization.yaml", before, { tagPolicy: "keep" })).toBe(before.replace(OLD, NEW));
+  });
+});
+
+describe("Argo CD kustomize.images in block scalars", () => {
+  const app = (item: string) =>
+    `apiVersion: argoproj.io/v1alpha1\nkind: Application\nspec:\n  source:\n    kustomize:\n      images:\n${item}`;
+
+  it("edits a one-line folded or literal block in place", () => {
+    for (const style of [">-", "|-"]) {
+      const before = app(`        - ${style}\n          ${IMAGE}:1.0@${OLD}\n`);
+      expect(after("app.yaml", before, { tagPolicy: "keep" })).toBe(before.replace(OLD, NEW));
+      expect(after("app.yaml", before, { tagPolicy: "drop" })).toBe(before.replace(`:1.0@${OLD}`, `@${NEW}`));
     }
   });
 });

@@ -315,12 +315,25 @@ export function formatPath(path: Path): string {
 
 /** Why a scalar's bytes cannot be spliced, or undefined when its source is exactly its value. */
 function unsplicable(s: YScalar, text: string): string | undefined {
-  if (s.style === SCALAR_STYLE.LITERAL_BLOCK || s.style === SCALAR_STYLE.FOLDED_BLOCK)
-    return "the value is a block scalar";
   if (s.valueStart < 0) return undefined;
-  if (text.slice(s.valueStart, s.valueEnd) !== s.value)
-    return "the value is written with escapes or folded over lines";
-  return undefined;
+  if (text.slice(s.valueStart, s.valueEnd) === s.value) return undefined;
+  if (s.style === SCALAR_STYLE.LITERAL_BLOCK || s.style === SCALAR_STYLE.FOLDED_BLOCK)
+    return "the value is a block scalar over several lines";
+  return "the value is written with escapes or folded over lines";
+}
+
+/**
+ * A one-line block scalar (`- >-` then the image on the next line) as a scalar whose range is exactly its
+ * value: an edit without spaces or line breaks cannot change how such a line folds, so it splices safely.
+ */
+function inlineBlock(s: YScalar, text: string): YScalar | undefined {
+  if (s.style !== SCALAR_STYLE.LITERAL_BLOCK && s.style !== SCALAR_STYLE.FOLDED_BLOCK) return undefined;
+  if (s.valueStart < 0 || !s.value || /[\s]/.test(s.value)) return undefined;
+  const region = text.slice(s.valueStart, s.valueEnd);
+  const at = region.search(/\S/);
+  if (at < 0 || region.slice(at, at + s.value.length) !== s.value) return undefined;
+  if (!/^\s*$/.test(region.slice(at + s.value.length))) return undefined;
+  return { ...s, valueStart: s.valueStart + at, valueEnd: s.valueStart + at + s.value.length };
 }
 
 // ---- kustomize images: entries of name / newName / newTag / digest -------------------------------------
@@ -638,9 +651,11 @@ function addSlot(
   path: Path,
   ranges: Omit<Slot, "node" | "path">,
 ): void {
-  const why = unsplicable(node, ctx.scope.parsed.text);
+  const text = ctx.scope.parsed.text;
+  const n = inlineBlock(node, text) ?? node;
+  const why = unsplicable(n, text);
   if (why) draft.problems.push(`${formatPath(path)}: ${why}`);
-  draft.slots.push({ node, path, ...ranges });
+  draft.slots.push({ node: n, path, ...ranges });
 }
 
 function digestSlot(

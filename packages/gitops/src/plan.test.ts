@@ -80,6 +80,45 @@ describe("planBump", () => {
     for (const c of plan.changes) expect(maskDigests(c.after)).toBe(maskDigests(c.before));
   });
 
+  it("lists every reference found but not edited, with why and the fix", async () => {
+    const plan = await planBump(memoryReader(fixtureFiles("argocd")), {
+      image: "gcr.io/heptio-images/ks-guestbook-demo",
+      digest: NEW,
+      paths: [],
+    });
+    expect(plan.skipped).toContainEqual(
+      expect.objectContaining({
+        file: "apps/guestbook-qa.yaml",
+        kind: "not-editable",
+        reason: expect.stringContaining("not a literal block scalar"),
+        hint: expect.stringContaining("Give the reference a digest field"),
+      }),
+    );
+    expect(plan.changes.length).toBeGreaterThan(0);
+  });
+
+  it("warns when different old digests collapse into one, and about a Helm tag it cannot drop", async () => {
+    const image = "myacr.azurecr.io/team/app";
+    const k = (d: string) => `images:\n  - name: ${image}\n    digest: ${d}\n`;
+    const plan = await planBump(
+      memoryReader({
+        "a/kustomization.yaml": k(digest("one")),
+        "b/kustomization.yaml": k(digest("two")),
+        "c/values.yaml": `image:\n  repository: ${image}\n  tag: 5.0.3\n  digest: ${digest("one")}\n`,
+      }),
+      { image, digest: NEW, paths: [] },
+    );
+    expect(plan.warnings).toEqual([
+      expect.objectContaining({ code: "stale-tag", file: "c/values.yaml", line: 4 }),
+      {
+        code: "digests-collapsed",
+        message: expect.stringMatching(
+          /^2 different digests now pin one .*a\/kustomization\.yaml:3, c\/values\.yaml:4.*b\/kustomization\.yaml:3/,
+        ),
+      },
+    ]);
+  });
+
   it("rejects a digest that is not sha256:<64 hex>", async () => {
     const reader = memoryReader({});
     for (const bad of [
