@@ -241,10 +241,14 @@ function publicError(err: unknown): unknown {
   return err;
 }
 
-/** Creates an engine with the Kubernetes and platform CEL libraries registered. */
-export function createCelEngine(): CelEngine {
+/** A library a policy format adds on top of the Kubernetes ones (e.g. Kyverno's resource/image/user functions). */
+export type CelLibrary = (env: Environment) => void;
+
+/** Creates an engine with the Kubernetes and platform CEL libraries registered, plus `libraries`. */
+export function createCelEngine(opts: { libraries?: readonly CelLibrary[] } = {}): CelEngine {
   const meter = new CostMeter();
   const env = buildEnvironment(meter);
+  for (const lib of opts.libraries ?? []) lib(env);
   return {
     compile(expression, where = {}) {
       const fail = (what: string, cause: unknown) =>
