@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { isPlatformError, memoryLogger, type PlatformError } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { RegistryClient } from "./client.ts";
-import { encodeJson, MediaType, sha256Digest } from "./types.ts";
+import { encodeJson, MediaType, parseManifest, sha256Digest } from "./types.ts";
 
 interface Call {
   method: string;
@@ -251,6 +251,58 @@ describe("RegistryClient protocol", () => {
     });
     const err = await c.getManifest(`reg.example.com/a@${sha256Digest(m)}`).catch((e: unknown) => e);
     expect(isPlatformError(err, "OCI_DIGEST_MISMATCH")).toBe(true);
+  });
+
+  it("a HEAD answer without Content-Length is sized by GET, never as 0 (issue 14)", async () => {
+    const f = fakeRegistry();
+    const noLength: typeof fetch = async (input, init) => {
+      const res = await f.fetch(input, init);
+      if ((init?.method ?? "GET") !== "HEAD") return res;
+      const headers = new Headers(res.headers);
+      headers.delete("content-length");
+      return new Response(null, { status: res.status, headers });
+    };
+    const c = new RegistryClient({ fetch: noLength });
+    const m = encodeJson({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] });
+    await c.putManifest({ registry: "reg.example.com", repository: "a" }, m, MediaType.ociIndex, "v1");
+    const d = await c.resolve("reg.example.com/a:v1");
+    expect(d.size).toBe(m.byteLength);
+    expect(f.calls.slice(-2).map((x) => x.method)).toEqual(["HEAD", "GET"]);
+  });
+
+  it("an upload Location on another origin (or plain http) never receives the Authorization header (issue 14)", async () => {
+    const f = fakeRegistry({ auth: "basic" });
+    const seen: Array<{ url: string; authorization?: string }> = [];
+    const redirecting: typeof fetch = async (input, init) => {
+      const url = String(input);
+      if (url.startsWith("http://evil.example/")) {
+        seen.push({ url, authorization: new Headers(init?.headers).get("authorization") ?? undefined });
+        return new Response(null, { status: 201 });
+      }
+      const res = await f.fetch(input, init);
+      if ((init?.method ?? "GET") === "POST" && res.status === 202) {
+        return new Response(null, { status: 202, headers: { location: "http://evil.example/upload?s=1" } });
+      }
+      return res;
+    };
+    const c = new RegistryClient({
+      fetch: redirecting,
+      credentials: async () => ({ kind: "basic", username: "u", password: "p" }),
+    });
+    await c.pushBlob({ registry: "reg.example.com", repository: "a" }, bytes("data")).catch(() => undefined);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s) => s.authorization === undefined)).toBe(true);
+  });
+
+  it("refuses a manifest that carries both manifests and layers (CVE-2021-41190)", () => {
+    const both = encodeJson({
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociEmpty, digest: sha256Digest("{}"), size: 2 },
+      layers: [],
+      manifests: [],
+    });
+    expect(() => parseManifest(both)).toThrow(/both manifests and layers/);
   });
 
   it("follows referrers pagination and filters locally when the registry did not", async () => {

@@ -238,9 +238,11 @@ export class RegistryClient {
     });
     if (res.status === 404) return undefined;
     const digest = res.headers.get("docker-content-digest");
-    const size = Number(res.headers.get("content-length"));
+    // An absent Content-Length is no size (Number(null) would be 0 and end up in signed descriptors).
+    const length = res.headers.get("content-length");
+    const size = length === null || !/^\d+$/.test(length.trim()) ? Number.NaN : Number(length);
     const mediaType = res.headers.get("content-type")?.split(";")[0]?.trim();
-    if (!digest || !Number.isFinite(size) || !mediaType || (r.digest && digest !== r.digest)) {
+    if (!digest || !Number.isSafeInteger(size) || !mediaType || (r.digest && digest !== r.digest)) {
       // The registry does not describe it on HEAD (or disagrees with the digest asked for): GET it.
       const m = await this.getManifest(r);
       return m.descriptor;
@@ -756,9 +758,14 @@ export class RegistryClient {
   private async send(registry: string, init: SendInit): Promise<Response> {
     const url = /^https?:\/\//.test(init.path) ? init.path : `${this.baseUrl(registry)}${init.path}`;
     const state = this.state(registry);
+    // Credentials go only to the registry's own origin: an upload Location naming another host or
+    // plain http:// never receives the Authorization header.
+    const ownOrigin = new URL(url).origin === new URL(this.baseUrl(registry)).origin;
     let res: Response | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const authorization = await this.authorization(registry, init.scopes, attempt > 0);
+      const authorization = ownOrigin
+        ? await this.authorization(registry, init.scopes, attempt > 0)
+        : undefined;
       const headers: Record<string, string> = { "User-Agent": this.userAgent, ...init.headers };
       if (authorization) headers.Authorization = authorization;
       if (init.body) headers["Content-Length"] = String(init.body.byteLength);
@@ -781,7 +788,7 @@ export class RegistryClient {
         const text = /^\s*299\s+\S+\s+"(.*)"\s*$/.exec(w)?.[1];
         if (text) this.log.warn(`${registry}: ${text}`);
       }
-      if (res.status !== 401 || attempt > 0) break;
+      if (res.status !== 401 || attempt > 0 || !ownOrigin) break;
       const header = res.headers.get("www-authenticate");
       const challenges = header ? parseWwwAuthenticate(header) : [];
       const challenge =

@@ -160,6 +160,11 @@ export function parseManifest(
   if (!value || typeof value !== "object" || Array.isArray(value))
     throw invalidManifest(what, "is not an object");
   const m = value as Partial<ImageManifest & ImageIndex>;
+  // Both an index's and a manifest's fields make the document mean different things to different
+  // clients (CVE-2021-41190): refuse it.
+  if ("manifests" in m && ("layers" in m || "config" in m)) {
+    throw invalidManifest(what, "has both manifests and layers/config (ambiguous: CVE-2021-41190)");
+  }
   if (m.schemaVersion !== 2)
     throw invalidManifest(what, `has schemaVersion ${String(m.schemaVersion)}, not 2`);
   const header = mediaType?.split(";")[0]?.trim();

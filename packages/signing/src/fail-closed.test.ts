@@ -519,7 +519,7 @@ describe("9. smaller notation rules", () => {
 });
 
 /** A registry in memory: manifests by digest and tag, blobs, referrers by subject. */
-function memoryStore(): ArtifactStore & { put(m: object): Promise<Descriptor>; blobs: Map<string, Buffer> } {
+function memoryStore(): ArtifactStore & { put(m: object, tag?: string): Promise<Descriptor>; blobs: Map<string, Buffer> } {
   const manifests = new Map<string, { bytes: Buffer; manifest: object }>();
   const tags = new Map<string, string>();
   const blobs = new Map<string, Buffer>();
