@@ -127,6 +127,7 @@ function onPath(bin) {
 
 mkdirSync(binDir, { recursive: true });
 let failed = false;
+let built = false;
 for (const name of wanted) {
   const pin = pins[name];
   const home = join(peersDir, `${name}-${pin.version}`);
@@ -161,6 +162,7 @@ for (const name of wanted) {
       failed = true;
       continue;
     }
+    built = true;
     console.log(`${name}: built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
   rmSync(join(binDir, name), { force: true });
@@ -178,7 +180,7 @@ if (check && !names.length) {
     }
   }
 }
-if (!check && wanted.length) {
+if (built) {
   // The build cache is only useful to rebuild the same pins, which the version-keyed folders make unnecessary.
   try {
     execFileSync("go", ["clean", "-cache"], { stdio: "ignore" });
