@@ -11,6 +11,7 @@ export const inputs = z.object({
   from: optionalString(),
   scanner: enumInput(["trivy", "defender", "none"], "trivy"),
   "scan-report": optionalString(),
+  "allow-unbound-report": booleanInput(false),
   "fail-on": enumInput(["critical", "high", "medium", "low"], "high"),
   "only-fixed": booleanInput(false),
   waivers: optionalString(),

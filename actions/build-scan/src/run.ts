@@ -26,6 +26,7 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       from: i.from,
       scanner: i.scanner,
       scanReport: i.scanReport,
+      allowUnboundReport: i.allowUnboundReport,
       failOn: i.failOn,
       onlyFixed: i.onlyFixed,
       waivers: i.waivers,

@@ -33,6 +33,8 @@ export interface BuildScanInput {
   from?: string;
   scanner: Scanner;
   scanReport?: string;
+  /** Trust a scan-report that names no image digest (default false: such a report is an error). */
+  allowUnboundReport?: boolean;
   failOn: FailOn;
   onlyFixed: boolean;
   waivers?: string;
@@ -178,6 +180,7 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
       {
         scanner: input.scanner,
         scanReport: input.scanReport ? { path: at(input.scanReport), display: input.scanReport } : undefined,
+        allowUnboundReport: input.allowUnboundReport,
         subscriptions: input.subscriptions,
       },
       { exec: deps.exec, tempDir: scratch, env: deps.env, log: deps.log, graph: deps.graph },

@@ -120,6 +120,25 @@ describe("scanImage", () => {
     expect(r).toEqual({ findings: [], source: "trivy" });
   });
 
+  it("a scan-report naming no digest is an error unless allow-unbound-report (issue 14)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "scan-unbound-"));
+    const path = join(dir, "report.json");
+    await writeFile(
+      path,
+      JSON.stringify({ SchemaVersion: 2, ArtifactName: "some/image:latest", Results: [] }),
+    );
+    const deps = { exec: fakeExec({}).exec, tempDir: dir, env: {}, log: memoryLogger() };
+    const scanReport = { path, display: "report.json" };
+    await expect(scanImage({ ...base, scanner: "trivy", scanReport }, deps)).rejects.toMatchObject({
+      code: "SCAN_REPORT_UNBOUND",
+      input: "scan-report",
+      hint: expect.stringContaining("allow-unbound-report: true"),
+    });
+    const r = await scanImage({ ...base, scanner: "trivy", scanReport, allowUnboundReport: true }, deps);
+    expect(r).toEqual({ findings: [], source: "trivy report report.json" });
+    expect(deps.log.lines.map((l) => l.line).join("\n")).toMatch(/allow-unbound-report: trusting it/);
+  });
+
   it("without trivy and without a report it says what to do; none scans nothing", async () => {
     const dir = await mkdtemp(join(tmpdir(), "scan-trivy-"));
     const deps = { exec: fakeExec({}).exec, tempDir: dir, env: {}, log: memoryLogger() };

@@ -35,12 +35,22 @@ export async function readTrivyReport(
   display: string,
   digest: string,
   log: Logger,
+  opts: { allowUnbound?: boolean } = {},
 ): Promise<ParsedReport> {
-  return checkTrivyReport(await readInputFile(path, display, SCAN_REPORT_FILE), display, digest, log);
+  return checkTrivyReport(await readInputFile(path, display, SCAN_REPORT_FILE), display, digest, log, opts);
 }
 
-/** Parses a Trivy report's text and checks it describes this digest (when it names one). */
-function checkTrivyReport(text: string, display: string, digest: string, log: Logger): ParsedReport {
+/**
+ * Parses a Trivy report's text and checks it describes this digest; a report naming no digest is refused
+ * unless `allowUnbound` (allow-unbound-report: true) says to take it on trust.
+ */
+function checkTrivyReport(
+  text: string,
+  display: string,
+  digest: string,
+  log: Logger,
+  opts: { allowUnbound?: boolean } = {},
+): ParsedReport {
   const report = parseTrivyReport(text, display);
   const named = reportDigests(report);
   if (named.length > 0 && !named.includes(digest))
@@ -52,8 +62,21 @@ function checkTrivyReport(text: string, display: string, digest: string, log: Lo
         hint: "Scan the image by the digest this step pushed (output `image-ref`), or let the action run Trivy.",
       },
     );
-  if (named.length === 0)
-    log.warn(`scan report ${display} names no image digest; trusting it is for ${digest}`);
+  if (named.length === 0) {
+    if (!opts.allowUnbound) {
+      throw new PlatformError(
+        "SCAN_REPORT_UNBOUND",
+        `scan report ${display} names no image digest, so nothing ties it to the pushed image ${digest}`,
+        {
+          input: "scan-report",
+          hint: "Scan the image by digest (trivy image <repo>@sha256:…, which records Metadata.RepoDigests), let the action run Trivy, or set allow-unbound-report: true to trust the report as it is.",
+        },
+      );
+    }
+    log.warn(
+      `scan report ${display} names no image digest; allow-unbound-report: trusting it is for ${digest}`,
+    );
+  }
   return report;
 }
 
@@ -93,6 +116,8 @@ export interface ScanSetup {
   scanner: Scanner;
   /** Absolute path of an existing report, and how to show it. */
   scanReport?: { path: string; display: string };
+  /** Accept a report that names no digest (allow-unbound-report); otherwise it is an error. */
+  allowUnboundReport?: boolean;
   subscriptions: string[];
 }
 
@@ -146,7 +171,9 @@ export async function prepareScan(
   if (report) {
     const text = await readInputFile(report.path, report.display, SCAN_REPORT_FILE);
     return async (target) => {
-      const r = checkTrivyReport(text, report.display, target.digest, deps.log);
+      const r = checkTrivyReport(text, report.display, target.digest, deps.log, {
+        allowUnbound: setup.allowUnboundReport,
+      });
       return { findings: r.findings, source: `trivy report ${report.display}` };
     };
   }
