@@ -86,7 +86,7 @@ export async function loadPolicies(
     const vap = compileVaps(docs.vaps, docs.bindings, engine);
     const engines = await templateEngines(docs.templates, engine, opts.rego, opts.log);
     const gk = compileConstraints(docs.constraints, engines);
-    policies.push(...vap.policies, ...gk.policies, ...compileKyverno(docs.kyverno, engine));
+    policies.push(...vap.policies, ...gk.policies, ...compileKyverno(docs.kyverno));
     notes.push(...vap.notes, ...gk.notes);
     extra.push(...docs.others);
     opts.log?.info(

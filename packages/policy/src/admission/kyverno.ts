@@ -1,6 +1,9 @@
+import type { Environment } from "@marcbachmann/cel-js";
 import { PlatformError } from "@platform/core";
-import type { CelEngine } from "../cel/engine.ts";
+import { type CelEngine, createCelEngine } from "../cel/engine.ts";
+import { celError } from "../cel/values.ts";
 import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
+import { groupVersion, resourceOf } from "../k8s/match.ts";
 import { podTarget } from "../podspec.ts";
 import type { KubeObject, LoadedObject, PolicyResult, SourceRef } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
@@ -95,6 +98,106 @@ export function assertKyvernoSupported(objects: LoadedObject[]): void {
   }
 }
 
+/** Where Kyverno's context functions and namespaceObject read from; each defaults to the render. */
+export interface KyvernoContext {
+  /** `namespaceObject` for a namespace name (kyverno test: the values file's namespaces, else null). */
+  namespace?: (name: string) => KubeObject | null;
+  /**
+   * The objects `resource.Get` / `resource.List` see (kyverno test: the context file's resources). None by
+   * default: the cluster's objects are unknown offline, so a Get is an error, never a guess.
+   */
+  resources?: readonly KubeObject[];
+  /** `request.userInfo` (kyverno test: the userinfo file). */
+  userInfo?: { username: string; groups?: string[]; [k: string]: unknown };
+}
+
+/** The `resource` variable of Kyverno's resource library: Get/List over the known objects, never a cluster. */
+class KyvernoResources {
+  readonly objects: readonly KubeObject[];
+  constructor(objects: readonly KubeObject[]) {
+    this.objects = objects;
+  }
+  find(apiVersion: string, resource: string, namespace: string, name?: string): KubeObject[] {
+    return this.objects.filter((o) => {
+      const gv = groupVersion(o);
+      return (
+        resourceOf(o.kind) === resource &&
+        (gv.group ? `${gv.group}/${gv.version}` : gv.version) === apiVersion &&
+        (namespace === "" || (o.metadata?.namespace ?? "") === namespace) &&
+        (name === undefined || o.metadata?.name === name)
+      );
+    });
+  }
+}
+/** Kyverno libraries that need the network or a cluster: declared (so type checks and short-circuits behave as in Kyverno), failing when called. */
+class KyvernoOffline {
+  readonly library: string;
+  constructor(library: string) {
+    this.library = library;
+  }
+}
+
+function offline(what: string): never {
+  throw celError(
+    `${what} is not supported: policy check and policy test run offline (no registry, HTTP endpoint or cluster to ask)`,
+  );
+}
+
+/** Kyverno's CEL libraries (kyverno 1.15 ValidatingPolicy): resource, image, http, globalContext and user. */
+export function registerKyvernoLibraries(env: Environment): void {
+  const R = "kyverno.Resources";
+  const O = "kyverno.Offline";
+  env.registerType(R, { ctor: KyvernoResources, fields: {} });
+  env.registerType(O, { ctor: KyvernoOffline, fields: {} });
+  env.registerFunction(
+    `${R}.Get(string, string, string, string): map<string, dyn>`,
+    (r: KyvernoResources, apiVersion: string, resource: string, namespace: string, name: string) => {
+      const [found] = r.find(apiVersion, resource, namespace, name);
+      if (!found)
+        throw celError(
+          `failed to get resource: ${resource} "${name}" not found in namespace "${namespace}" (resource.Get sees only a kyverno-test context file offline)`,
+        );
+      return found;
+    },
+  );
+  env.registerFunction(
+    `${R}.List(string, string, string): map<string, dyn>`,
+    (r: KyvernoResources, apiVersion: string, resource: string, namespace: string) => ({
+      apiVersion,
+      kind: "List",
+      metadata: {},
+      items: r.find(apiVersion, resource, namespace),
+    }),
+  );
+  env.registerFunction(`${R}.Post(string, string, string, map<string, dyn>): map<string, dyn>`, () =>
+    offline("resource.Post"),
+  );
+  env.registerFunction(`${R}.Post(string, string, map<string, dyn>): map<string, dyn>`, () =>
+    offline("resource.Post"),
+  );
+  env.registerFunction(`${O}.GetMetadata(string): map<string, dyn>`, () => offline("image.GetMetadata"));
+  env.registerFunction(`${O}.Get(string): dyn`, () => offline("http.Get / globalContext.Get"));
+  env.registerFunction(`${O}.Get(string, map<string, dyn>): dyn`, () => offline("http.Get"));
+  env.registerFunction(`${O}.Get(string, string): dyn`, () => offline("globalContext.Get"));
+  env.registerFunction(`${O}.Post(string, dyn): dyn`, () => offline("http.Post"));
+  env.registerFunction(`${O}.Post(string, dyn, map<string, dyn>): dyn`, () => offline("http.Post"));
+  // Kyverno's user library: "system:serviceaccount:<ns>:<name>" split as its parse_service_account_string does.
+  env.registerFunction("parseServiceAccount(string): map<string, string>", (user: string) => {
+    const prefix = "system:serviceaccount:";
+    const rest = user.startsWith(prefix) ? user.slice(prefix.length) : "";
+    const sep = rest.indexOf(":");
+    return sep === -1
+      ? { Namespace: "", Name: "" }
+      : { Namespace: rest.slice(0, sep), Name: rest.slice(sep + 1) };
+  });
+}
+
+const OFFLINE_VARS = {
+  image: new KyvernoOffline("image"),
+  http: new KyvernoOffline("http"),
+  globalContext: new KyvernoOffline("globalContext"),
+};
+
 /** Kyverno's default Pod controllers for auto-generated rules. */
 const DEFAULT_CONTROLLERS = ["daemonsets", "deployments", "jobs", "statefulsets", "replicasets", "cronjobs"];
 const CONTROLLER_RESOURCE: Record<string, string> = {
@@ -132,8 +235,20 @@ function podFromController(obj: KubeObject): KubeObject | undefined {
   };
 }
 
-/** Compiles Kyverno ValidatingPolicies (policies.kyverno.io, CEL) with Pod-controller autogen. */
-export function compileKyverno(docs: KyvernoPolicyDoc[], engine: CelEngine): CompiledPolicy[] {
+/** An engine with Kyverno's libraries on top of the Kubernetes ones. */
+export function createKyvernoEngine(): CelEngine {
+  return createCelEngine({ libraries: [registerKyvernoLibraries] });
+}
+
+/**
+ * Compiles Kyverno ValidatingPolicies (policies.kyverno.io, CEL) with Pod-controller autogen, on an engine
+ * with Kyverno's libraries (created when not given).
+ */
+export function compileKyverno(
+  docs: KyvernoPolicyDoc[],
+  engine: CelEngine = createKyvernoEngine(),
+  kctx: KyvernoContext = {},
+): CompiledPolicy[] {
   return docs.map((d) => {
     const name = d.obj.metadata?.name ?? "";
     const spec = d.obj.spec ?? {};
@@ -150,14 +265,22 @@ export function compileKyverno(docs: KyvernoPolicyDoc[], engine: CelEngine): Com
     const judge = (t: EvalTarget, subject: KubeObject): PolicyResult[] => {
       const obj = t.loaded.obj;
       const base = rowFor(t, name, verdict === "fail" ? "error" : "warning");
-      const request =
+      const base0 =
         subject === obj ? t.request : { ...createRequest(subject), operation: t.request.operation };
+      const request = kctx.userInfo ? { ...base0, userInfo: { groups: [], ...kctx.userInfo } } : base0;
+      const namespaceObject = kctx.namespace
+        ? request.namespace
+          ? kctx.namespace(request.namespace)
+          : null
+        : namespaceObjectFor(request, t.context, t.clusterScoped);
       const outcome = validation.run({
         object: request.object,
         oldObject: request.oldObject,
         request,
         params: null,
-        namespaceObject: namespaceObjectFor(request, t.context, t.clusterScoped),
+        namespaceObject,
+        resource: new KyvernoResources(kctx.resources ?? []),
+        ...OFFLINE_VARS,
       });
       if (outcome.kind === "skipped") return [{ ...base, verdict: "skip", message: outcome.reason }];
       const rows = outcome.failures

@@ -8,7 +8,7 @@ import { renderContext } from "./context.ts";
 import { classify, emptyDocuments, readObjects } from "./documents.ts";
 import { type RegoCompiler, templateEngines } from "./engines.ts";
 import { type ConstraintDoc, type ConstraintTemplateDoc, compileConstraints } from "./gatekeeper.ts";
-import { compileKyverno, unsupportedKyverno } from "./kyverno.ts";
+import { compileKyverno, type KyvernoContext, unsupportedKyverno } from "./kyverno.ts";
 import { createRequest, isAdmissionReview, requestFromReview } from "./request.ts";
 import { compileVaps } from "./vap.ts";
 
@@ -207,6 +207,12 @@ export async function runGatorSuites(
 interface KyvernoTest {
   policies?: string[];
   resources?: string[];
+  /** A Values file: `namespaces` (namespaceObject and namespaceSelector), `namespaceSelector` labels. */
+  variables?: string;
+  /** A Context file: `spec.resources` for resource.Get/List. */
+  context?: string;
+  /** A UserInfo file: `userInfo` becomes request.userInfo. */
+  userinfo?: string;
   results?: Array<{
     policy: string;
     rule?: string;
@@ -216,6 +222,46 @@ interface KyvernoTest {
     namespace?: string;
     result: string;
   }>;
+}
+
+/** Reads a kyverno-test.yaml's values, context and userinfo files into what the Kyverno engine takes. */
+async function kyvernoSideFiles(
+  test: KyvernoTest,
+  file: string,
+  root: string,
+): Promise<{ kctx: KyvernoContext; namespaces: KubeObject[] }> {
+  const read = async (p: string | undefined) => {
+    if (!p) return undefined;
+    const abs = resolve(dirname(file), p);
+    const [doc] = await readObjects(abs, rel(root, abs));
+    return doc?.obj as Record<string, unknown> | undefined;
+  };
+  const values = (await read(test.variables)) as
+    | {
+        namespaces?: KubeObject[];
+        namespaceSelector?: Array<{ name: string; labels?: Record<string, string> }>;
+      }
+    | undefined;
+  const context = (await read(test.context)) as { spec?: { resources?: KubeObject[] } } | undefined;
+  const userinfo = (await read(test.userinfo)) as { userInfo?: KyvernoContext["userInfo"] } | undefined;
+  // kyverno test resolves namespaceObject from the values file only (null for any other namespace);
+  // `namespaces` win over `namespaceSelector` labels, as in its Variables.Namespace.
+  const namespaces = new Map<string, KubeObject>();
+  for (const n of values?.namespaceSelector ?? [])
+    namespaces.set(n.name, {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: n.name, labels: n.labels },
+    });
+  // Values files write `kind: namespace` too; kyverno decodes them as Namespaces.
+  for (const n of values?.namespaces ?? [])
+    if (n.metadata?.name) namespaces.set(n.metadata.name, { ...n, apiVersion: "v1", kind: "Namespace" });
+  const kctx: KyvernoContext = {
+    namespace: (name) => namespaces.get(name) ?? null,
+    resources: context?.spec?.resources ?? [],
+  };
+  if (userinfo?.userInfo) kctx.userInfo = userinfo.userInfo;
+  return { kctx, namespaces: [...namespaces.values()] };
 }
 
 /**
@@ -235,13 +281,18 @@ export async function runKyvernoTests(
     for (const p of test.policies ?? [])
       classify(await readObjects(resolve(dirname(file), p), rel(opts.root, resolve(dirname(file), p))), docs);
     const resources: LoadedObject[] = [];
+    // As kyverno test loads resources: one without a namespace is in "default" (whatever its scope).
     for (const r of test.resources ?? [])
-      resources.push(
-        ...(await readObjects(resolve(dirname(file), r), rel(opts.root, resolve(dirname(file), r)))),
-      );
+      for (const o of await readObjects(resolve(dirname(file), r), rel(opts.root, resolve(dirname(file), r))))
+        resources.push(
+          o.obj.metadata?.namespace
+            ? o
+            : { ...o, obj: { ...o.obj, metadata: { ...o.obj.metadata, namespace: "default" } } },
+        );
+    const side = await kyvernoSideFiles(test, file, opts.root);
     const vap = compileVaps(docs.vaps, docs.bindings, opts.engine);
-    const policies = [...compileKyverno(docs.kyverno, opts.engine), ...vap.policies];
-    const context = renderContext([...resources, ...docs.others]);
+    const policies = [...compileKyverno(docs.kyverno, undefined, side.kctx), ...vap.policies];
+    const context = renderContext([...resources, ...docs.others, ...side.namespaces]);
     for (const expect of test.results ?? []) {
       const names = expect.resources ?? (expect.resource ? [expect.resource] : []);
       for (const resourceName of names) {
@@ -286,19 +337,26 @@ export async function runKyvernoTests(
           continue;
         }
         const rows = policy.evaluate(targetFor(subject, context));
+        // kyverno test's vocabulary; a policy that does not match the resource is "excluded", which kyverno
+        // test counts as a pass whatever the expectation.
         const actual = rows.some((r) => r.verdict === "error")
           ? "error"
           : rows.some((r) => r.verdict === "fail" || r.verdict === "warn")
             ? "fail"
-            : rows.length === 0 || rows.every((r) => r.verdict === "skip")
-              ? "skip"
-              : "pass";
+            : rows.length === 0
+              ? "excluded"
+              : rows.every((r) => r.verdict === "skip")
+                ? "skip"
+                : "pass";
         results.push({
           ...base,
           file: subject.source.file,
           line: subject.source.line,
           actual,
-          ok: actual === expect.result || (expect.result === "warn" && actual === "fail"),
+          ok:
+            actual === expect.result ||
+            actual === "excluded" ||
+            (expect.result === "warn" && actual === "fail"),
           results: rows,
         });
       }
