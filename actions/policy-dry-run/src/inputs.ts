@@ -1,4 +1,4 @@
-import { enumInput, listInput, optionalString } from "@platform/github";
+import { booleanInput, enumInput, listInput, optionalString } from "@platform/github";
 import { z } from "zod";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
@@ -12,4 +12,9 @@ export const inputs = z.object({
   mode: enumInput(["enforce", "audit", "warn"], "enforce"),
   sarif: optionalString(),
   config: optionalString(),
+  "allow-empty": booleanInput(false),
+  "allow-remote-bases": booleanInput(false),
+  "kube-version": optionalString().refine((v) => v === undefined || /^v?\d+\.\d+(\.\d+)?$/.test(v), {
+    message: "must be a Kubernetes version such as 1.32 or 1.32.4",
+  }),
 });

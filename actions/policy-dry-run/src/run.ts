@@ -32,6 +32,9 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
       mode: inputs.mode,
       config,
       root,
+      allowEmpty: inputs.allowEmpty,
+      allowRemoteBases: inputs.allowRemoteBases,
+      kubeVersion: inputs.kubeVersion,
     },
     {
       log: ctx.log,
@@ -47,7 +50,14 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
   const rows = findings(result);
   for (const r of rows) {
     if (r.verdict === "skip" || r.verdict === "pass") continue;
-    const level = inputs.mode === "audit" ? "notice" : r.verdict === "warn" ? "warning" : "error";
+    const blocking = r.verdict === "error" && result.failure !== undefined && result.failure !== "verdict";
+    const level = blocking
+      ? "error"
+      : inputs.mode === "audit"
+        ? "notice"
+        : r.verdict === "warn"
+          ? "warning"
+          : "error";
     const obj = r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}: ` : "";
     ctx.annotate({
       level,
@@ -71,11 +81,19 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
   const failure = result.passed
     ? undefined
     : new PlatformError(
-        "POLICY_VIOLATIONS",
+        result.failure === "verdict" ? "POLICY_VIOLATIONS" : "POLICY_INPUT",
         `${result.violations} violation(s) and ${result.errors} input error(s) in ${result.objects} object(s)`,
         {
-          category: "verdict",
-          hint: "Fix the findings annotated on the files, or add a waiver with an owner and expiry.",
+          category:
+            result.failure === "environment"
+              ? "environment"
+              : result.failure === "input"
+                ? "usage"
+                : "verdict",
+          hint:
+            result.failure === "verdict"
+              ? "Fix the findings annotated on the files, or add a waiver with an owner and expiry."
+              : "Fix the input errors annotated on the files (in every mode, a check that could not read or render what it was given fails).",
         },
       );
   return {
@@ -85,9 +103,12 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
       passed: result.passed,
       objects: result.objects,
       counts: result.counts,
+      waived: result.waived,
+      notBound: result.notBound,
+      skipped: result.skipped.slice(0, MAX_RESULT_FINDINGS),
       findings: rows
         .slice(0, MAX_RESULT_FINDINGS)
-        .map(({ policy, kind, namespace, name, verdict, message, file, line }) => ({
+        .map(({ policy, kind, namespace, name, verdict, message, file, line, via, notBound }) => ({
           policy,
           kind,
           namespace,
@@ -96,6 +117,8 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
           message,
           file,
           line,
+          ...(via ? { via } : {}),
+          ...(notBound ? { notBound } : {}),
         })),
       truncated: rows.length > MAX_RESULT_FINDINGS,
     },

@@ -9,16 +9,39 @@ export function writeSummary(ctx: ActionContext, result: PolicyCheckResult, rows
   const k = result.counts;
   s.heading(`Policy dry-run: ${result.passed ? "passed" : "failed"} (${result.mode})`, 2, 0);
   s.table(
-    ["objects", "policies", "violations", "warnings", "input errors", "waived", "passed checks"],
-    [[result.objects, result.policies.length, k.fail, k.warn, k.error, k.skip, k.pass]],
+    [
+      "objects",
+      "policies",
+      "violations",
+      "warnings",
+      "input errors",
+      "waived",
+      "not bound",
+      "passed checks",
+      "skipped inputs",
+    ],
+    [
+      [
+        result.objects,
+        result.policies.length,
+        k.fail,
+        k.warn,
+        k.error,
+        result.waived,
+        result.notBound,
+        k.pass,
+        result.skipped.length,
+      ],
+    ],
     0,
   );
-  const byRule = countsByPolicy(result).filter((r) => r.fail + r.warn + r.error + r.skip > 0);
+  if (result.objects === 0) s.paragraph("No Kubernetes object was checked.", 0);
+  const byRule = countsByPolicy(result).filter((r) => r.fail + r.warn + r.error + r.skip + r.notBound > 0);
   if (byRule.length > 0) {
     s.heading("By rule", 3, 1);
     s.table(
-      ["rule", "fail", "warn", "waived", "error"],
-      byRule.map((r) => [r.policy, r.fail, r.warn, r.skip, r.error]),
+      ["rule", "fail", "warn", "waived", "error", "not bound"],
+      byRule.map((r) => [r.policy, r.fail, r.warn, r.skip, r.error, r.notBound]),
       1,
     );
     const failing = byRule.filter((r) => r.fail + r.warn > 0);
@@ -44,10 +67,10 @@ export function writeSummary(ctx: ActionContext, result: PolicyCheckResult, rows
       rows
         .slice(0, MAX_FINDING_ROWS)
         .map((r) => [
-          r.verdict,
+          r.notBound ? "not bound" : r.verdict,
           r.policy,
           r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}` : "",
-          `${r.file}:${r.line}`,
+          `${r.file}:${r.line}${r.via ? ` (via ${r.via})` : ""}`,
           r.message,
         ]),
       2,
@@ -58,6 +81,15 @@ export function writeSummary(ctx: ActionContext, result: PolicyCheckResult, rows
         2,
       );
   }
+  if (result.skipped.length > 0)
+    s.details(
+      `Skipped inputs (${result.skipped.length})`,
+      result.skipped
+        .slice(0, MAX_FINDING_ROWS)
+        .map((x) => `- \`${x.path}${x.line ? `:${x.line}` : ""}\`: ${x.reason}`)
+        .join("\n"),
+      3,
+    );
   s.details(
     "Rendered inputs",
     result.units.map((u) => `- \`${u.path}\` (${u.kind}): ${u.objects} object(s)`).join("\n") || "none",

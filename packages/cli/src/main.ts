@@ -87,6 +87,16 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .option("--sarif <file>", "write SARIF 2.1.0 here")
     .option("--config <file>", "platform.yaml", "platform.yaml")
     .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
+    .option(
+      "--allow-empty",
+      "pass when the inputs hold no object (default: checking nothing is an error)",
+      false,
+    )
+    .option("--allow-remote-bases", "let kustomizations use remote bases and charts not vendored", false)
+    .option(
+      "--kube-version <x.y>",
+      "Kubernetes version charts render for (default: platform.yaml, else 1.32)",
+    )
     .option("--json", "print results as JSON", false)
     .action(async (manifests: string[], o) => {
       const r = await runPolicyCheck(

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { type Logger, loadConfig, writeFileAtomic } from "@platform/core";
+import { ExitCode, type Logger, loadConfig, writeFileAtomic } from "@platform/core";
 import {
   countsByPolicy,
   type PolicyCheckInput,
@@ -47,6 +47,9 @@ export async function runPolicyCheck(
       mode: o.mode,
       config,
       root,
+      allowEmpty: o.allowEmpty,
+      allowRemoteBases: o.allowRemoteBases,
+      kubeVersion: o.kubeVersion,
     },
     {
       log: o.json ? undefined : io.log,
@@ -73,24 +76,47 @@ export async function runPolicyCheck(
       message: r.message,
       file: r.file,
       line: r.line,
+      ...(r.via ? { via: r.via } : {}),
+      ...(r.notBound ? { notBound: true } : {}),
     }));
-    io.out(
-      `${JSON.stringify({ results, summary: { mode: result.mode, passed: result.passed, objects: result.objects, ...result.counts } }, null, 2)}\n`,
-    );
+    const summary = {
+      mode: result.mode,
+      passed: result.passed,
+      ...(result.failure ? { failure: result.failure } : {}),
+      objects: result.objects,
+      ...result.counts,
+      waived: result.waived,
+      notBound: result.notBound,
+    };
+    io.out(`${JSON.stringify({ results, skipped: result.skipped, summary }, null, 2)}\n`);
   } else {
     io.out(`${renderTable(result, { color: o.color })}\n`);
   }
-  return { code: result.passed ? 0 : 1, result };
+  return { code: exitCodeOf(result), result };
+}
+
+/** README's exit codes: 0 passed, 1 the gate failed, 2 an input error, 3 a missing tool or environment. */
+export function exitCodeOf(result: PolicyCheckResult): number {
+  switch (result.failure) {
+    case undefined:
+      return ExitCode.ok;
+    case "environment":
+      return ExitCode.environment;
+    case "input":
+      return ExitCode.usage;
+    default:
+      return ExitCode.verdict;
+  }
 }
 
 /** Per-rule counts as a text table (the terminal's version of the job summary). */
 export function renderRuleCounts(result: PolicyCheckResult): string {
-  const rows = countsByPolicy(result).filter((r) => r.fail + r.warn + r.error + r.skip > 0);
+  const rows = countsByPolicy(result).filter((r) => r.fail + r.warn + r.error + r.skip + r.notBound > 0);
   const width = Math.max(6, ...rows.map((r) => r.policy.length));
-  const lines = [`${"policy".padEnd(width)}  fail  warn  waived  error`];
+  const lines = [`${"policy".padEnd(width)}  fail  warn  waived  error  not-bound`];
   for (const r of rows)
     lines.push(
-      `${r.policy.padEnd(width)}  ${String(r.fail).padStart(4)}  ${String(r.warn).padStart(4)}  ${String(r.skip).padStart(6)}  ${String(r.error).padStart(5)}`,
+      `${r.policy.padEnd(width)}  ${String(r.fail).padStart(4)}  ${String(r.warn).padStart(4)}  ${String(r.skip).padStart(6)}  ${String(r.error).padStart(5)}  ${String(r.notBound).padStart(9)}`,
     );
   return lines.join("\n");
 }

@@ -48,6 +48,11 @@ const policy = z.strictObject({
     .default(() => ["kube-system", "gatekeeper-system", "azure-arc", "flux-system"]),
   /** Rules switched off for the whole platform, by id. */
   disabledRules: z.array(z.string()).default(() => []),
+  /** Kubernetes version (x.y or x.y.z) charts are rendered for by the policy dry-run (helm --kube-version). */
+  kubeVersion: z
+    .string()
+    .regex(/^v?\d+\.\d+(\.\d+)?$/, "must be a Kubernetes version such as 1.32 or 1.32.4")
+    .optional(),
 });
 
 // Defaults are factories: zod hands a literal default out by reference, so one caller mutating

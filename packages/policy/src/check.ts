@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { type Logger, type PlatformConfig, PlatformError } from "@platform/core";
 import type { RegoCompiler } from "./admission/engines.ts";
 import { evaluateAll } from "./evaluate.ts";
-import { type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
+import { DEFAULT_KUBE_VERSION, type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
 import { loadPolicies } from "./policies.ts";
 import type { PolicyResult, Verdict } from "./types.ts";
 import { applyWaivers, loadWaivers } from "./waivers.ts";
@@ -22,6 +22,12 @@ export interface PolicyCheckInput {
   config: PlatformConfig;
   /** Workspace root every path is resolved against. */
   root: string;
+  /** Pass when the inputs hold no object at all (default: checking nothing is an error). */
+  allowEmpty?: boolean;
+  /** Let kustomizations use remote bases and charts that are not vendored (default: refused). */
+  allowRemoteBases?: boolean;
+  /** Kubernetes version charts are rendered for (default: platform.yaml's policy.kubeVersion, else 1.32). */
+  kubeVersion?: string;
 }
 
 export interface PolicyCheckDeps {
@@ -44,8 +50,19 @@ export interface PolicyCheckResult {
   objects: number;
   policies: Array<{ id: string; title: string }>;
   units: LoadResult["units"];
+  /** What the walk did not judge, with the reason. */
+  skipped: LoadResult["skipped"];
+  /** Failures a waiver turned into skips. */
+  waived: number;
+  /** Cluster policies no binding enforces (reported, never counted as waived). */
+  notBound: number;
   /** Whether the gate passes in this mode. */
   passed: boolean;
+  /**
+   * Why the gate did not pass, worst first: a missing tool or environment, a bad input (these fail in every
+   * mode: a check that could not look at what it was given has not passed), or the verdict.
+   */
+  failure?: "environment" | "input" | "verdict";
 }
 
 /** The policy dry-run: load and render manifests, run the guardrails, apply waivers, decide the gate. */
@@ -74,8 +91,24 @@ export async function policyCheck(
     values: input.values,
     root: input.root,
     tools: deps.tools,
+    allowRemoteBases: input.allowRemoteBases,
+    kubeVersion: input.kubeVersion ?? input.config.policy.kubeVersion ?? DEFAULT_KUBE_VERSION,
     log: deps.log,
   });
+  if (loaded.objects.length === 0 && !input.allowEmpty) {
+    loaded.problems.push({
+      policy: "input/empty",
+      kind: "",
+      namespace: "",
+      name: "",
+      verdict: "error",
+      severity: "error",
+      cause: "input",
+      message: `no Kubernetes object found in ${input.manifests.join(", ")}${loaded.skipped.length ? ` (${loaded.skipped.length} input(s) skipped, listed with the reason)` : ""}: checking nothing is not a pass. Point \`manifests\` at the files, kustomize directories or charts to check, or set allow-empty: true`,
+      file: input.manifests[0] ?? ".",
+      line: 1,
+    });
+  }
   deps.log?.info(
     `checking ${loaded.objects.length} object(s) against ${policies.length} polic${policies.length === 1 ? "y" : "ies"}`,
   );
@@ -90,6 +123,26 @@ export async function policyCheck(
     results = results.map((r) => (r.verdict === "fail" ? { ...r, verdict: "warn" as const } : r));
   const counts: Record<Verdict, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
   for (const r of results) counts[r.verdict]++;
+  // Checked less than asked: a missing renderer, a missing input, or nothing at all. Fails in every mode.
+  const fatal = results.filter(
+    (r) =>
+      r.verdict === "error" &&
+      (r.cause === "environment" || r.policy === "input/missing" || r.policy === "input/empty"),
+  );
+  const inputErrors = results.filter((r) => r.verdict === "error");
+  const failure: PolicyCheckResult["failure"] = fatal.some((r) => r.cause === "environment")
+    ? "environment"
+    : fatal.length > 0
+      ? "input"
+      : input.mode !== "enforce"
+        ? undefined
+        : inputErrors.some((r) => r.cause === "environment")
+          ? "environment"
+          : inputErrors.length > 0
+            ? "input"
+            : counts.fail > 0
+              ? "verdict"
+              : undefined;
   return {
     mode: input.mode,
     results,
@@ -100,6 +153,10 @@ export async function policyCheck(
     objects: loaded.objects.length,
     policies: policies.map((p) => ({ id: p.id, title: p.title })),
     units: loaded.units,
-    passed: input.mode !== "enforce" || (counts.fail === 0 && counts.error === 0),
+    skipped: loaded.skipped,
+    waived: results.filter((r) => r.verdict === "skip" && r.waiver).length,
+    notBound: results.filter((r) => r.verdict === "skip" && r.notBound).length,
+    passed: failure === undefined,
+    ...(failure ? { failure } : {}),
   };
 }

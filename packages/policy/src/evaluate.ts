@@ -28,6 +28,7 @@ export function rowFor(
     severity,
     file: t.loaded.source.file,
     line: t.loaded.source.line,
+    ...(t.loaded.source.via ? { via: t.loaded.source.via } : {}),
   };
 }
 

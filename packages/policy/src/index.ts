@@ -19,7 +19,13 @@ export {
   type EvalTarget,
   evaluateAll,
 } from "./evaluate.ts";
-export { type LoadOptions, type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
+export {
+  DEFAULT_KUBE_VERSION,
+  type LoadOptions,
+  type LoadResult,
+  loadManifests,
+  type RenderMode,
+} from "./manifests.ts";
 export { podTarget } from "./podspec.ts";
 export { loadPolicies, type PolicySelection } from "./policies.ts";
 export {
@@ -29,7 +35,22 @@ export {
   presetDocuments,
   trustedRegistriesRegex,
 } from "./presets.ts";
-export { countsByPolicy, findings, renderTable, worstObjects } from "./report.ts";
+export {
+  countsByPolicy,
+  findings,
+  type PolicyCounts,
+  renderTable,
+  summaryLine,
+  worstObjects,
+} from "./report.ts";
 export { toSarif } from "./sarif.ts";
-export type { KubeObject, LoadedObject, PolicyResult, Severity, SourceRef, Verdict } from "./types.ts";
+export type {
+  KubeObject,
+  LoadedObject,
+  PolicyResult,
+  Severity,
+  SkippedInput,
+  SourceRef,
+  Verdict,
+} from "./types.ts";
 export { applyWaivers, loadWaivers, type Waiver } from "./waivers.ts";

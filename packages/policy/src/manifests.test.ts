@@ -52,15 +52,29 @@ describe("loadManifests", () => {
     expect(r.problems.map((p) => `${p.file}:${p.verdict}`).sort()).toEqual(["m.yaml:error", "n.yaml:error"]);
   });
 
-  it("in a walked directory, skips values files and other YAML that is clearly not a manifest", async () => {
+  it("in a walked directory, checks every YAML and JSON manifest and lists documents that are not objects", async () => {
     const root = await workspace({
       "d/values.yaml": "image: x\n",
       "d/config.yaml": "a: 1\n",
+      "d/app-config.yaml": cm("from-config"),
+      "d/cm.json": JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "json" } }),
       "d/cm.yaml": cm("c"),
     });
     const r = await loadManifests({ inputs: ["d"], render: "auto", root });
     expect(r.problems).toEqual([]);
-    expect(r.objects).toHaveLength(1);
+    expect(r.objects.map((o) => o.obj.metadata.name)).toEqual(["from-config", "json", "c"]);
+    expect(r.skipped).toEqual([
+      {
+        path: "d/config.yaml",
+        line: 1,
+        reason: "document 1 has no apiVersion or kind: not a Kubernetes object",
+      },
+      {
+        path: "d/values.yaml",
+        line: 1,
+        reason: "document 1 has no apiVersion or kind: not a Kubernetes object",
+      },
+    ]);
   });
 
   it("refuses paths and symlinks that leave the workspace", async () => {

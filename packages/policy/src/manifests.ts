@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { errorMessage, type Logger, PlatformError, parseYamlStream, type YamlStream } from "@platform/core";
 import { glob, isDynamicPattern } from "tinyglobby";
-import type { KubeObject, LoadedObject, PolicyResult } from "./types.ts";
+import { KUSTOMIZATION_FILES, type KustomizeTree, kustomizeTree, readKustomization } from "./kustomize.ts";
+import type { KubeObject, LoadedObject, PolicyResult, SkippedInput } from "./types.ts";
 
 export type RenderMode = "auto" | "none" | "kustomize" | "helm";
 
@@ -18,8 +19,15 @@ export interface LoadOptions {
   root: string;
   /** Paths to the renderer binaries (default: `kustomize` and `helm` on PATH). */
   tools?: { kustomize?: string; helm?: string };
+  /** Let kustomizations use remote bases and charts not vendored (default: refused, the render is not run). */
+  allowRemoteBases?: boolean;
+  /** Kubernetes version helm and kustomize's helm inflator template against (Capabilities.KubeVersion). */
+  kubeVersion?: string;
   log?: Logger;
 }
+
+/** The Kubernetes version charts are rendered for when neither the input nor platform.yaml names one. */
+export const DEFAULT_KUBE_VERSION = "1.32";
 
 export interface LoadResult {
   objects: LoadedObject[];
@@ -27,18 +35,19 @@ export interface LoadResult {
   problems: PolicyResult[];
   /** What was loaded, for the summary. */
   units: Array<{ path: string; kind: "yaml" | "kustomize" | "helm"; objects: number }>;
+  /** Files, documents and directories a walk did not judge, each with the reason (never silently). */
+  skipped: SkippedInput[];
 }
 
-const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
-/** YAML that lives beside manifests but is not a Kubernetes object. */
-const NOT_MANIFESTS =
-  /^(kustomization\.ya?ml|Chart\.ya?ml|values[\w.-]*\.ya?ml|platform\.ya?ml|waivers?\.ya?ml|\.?[\w-]*config\.ya?ml)$/i;
+/** Files of a walked directory that are provably not manifests: kustomize reads them, or helm does. */
+const NOT_MANIFESTS = /^(kustomization\.ya?ml|Kustomization|Chart\.ya?ml)$/;
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 const MAX_RENDER_OUTPUT = 256 * 1024 * 1024;
 
 /** Expands inputs, renders kustomize dirs and charts with the real tools, and parses every object. */
 export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
   const root = await realpath(resolve(opts.root));
-  const result: LoadResult = { objects: [], problems: [], units: [] };
+  const result: LoadResult = { objects: [], problems: [], units: [], skipped: [] };
   const tasks: Array<() => Promise<void>> = [];
   const seen = new Set<string>();
 
@@ -47,13 +56,14 @@ export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
       ? await glob(input, { cwd: root, absolute: true, onlyFiles: false, dot: false })
       : [resolve(root, input)];
     if (paths.length === 0) {
-      result.problems.push(
-        inputProblem(
+      result.problems.push({
+        ...inputProblem(
           input,
           `no files match "${input}"`,
           "Check the path: it is resolved against the workspace root.",
         ),
-      );
+        policy: "input/missing",
+      });
       continue;
     }
     for (const p of paths) {
@@ -72,13 +82,14 @@ export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
       try {
         st = await stat(abs);
       } catch {
-        result.problems.push(
-          inputProblem(
+        result.problems.push({
+          ...inputProblem(
             input,
             `"${input}" does not exist`,
             "Check the `manifests` paths; they are relative to the workspace root.",
           ),
-        );
+          policy: "input/missing",
+        });
         continue;
       }
       if (st.isDirectory()) await planDirectory(abs, root, opts, tasks, result, seen);
@@ -90,8 +101,14 @@ export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
   }
   await runLimited(tasks, 4);
   // Deterministic order whatever finished first.
-  result.objects.sort((a, b) => a.source.file.localeCompare(b.source.file) || a.source.line - b.source.line);
+  result.objects.sort(
+    (a, b) =>
+      a.source.file.localeCompare(b.source.file) ||
+      a.source.line - b.source.line ||
+      (a.source.via ?? "").localeCompare(b.source.via ?? ""),
+  );
   result.units.sort((a, b) => a.path.localeCompare(b.path));
+  result.skipped.sort((a, b) => a.path.localeCompare(b.path) || (a.line ?? 0) - (b.line ?? 0));
   return result;
 }
 
@@ -122,16 +139,48 @@ async function planDirectory(
     );
     return;
   }
-  // A plain directory: walk it. Kustomize dirs inside are rendered as units, except bases that another
-  // kustomization in the tree already includes (rendering both would report every base object twice).
+  // A plain directory: walk it. Kustomize dirs inside are rendered as units, except what another
+  // kustomization in the tree already includes (rendering both would report every base object twice),
+  // Components (they cannot be built on their own) and charts vendored for kustomize's helm inflator.
   const files: string[] = [];
   const units: Array<{ dir: string; kind: "kustomize" | "helm" }> = [];
-  await walk(dir, root, opts.render === "none" ? "none" : "auto", files, units);
-  const included = new Set<string>();
+  await walk(dir, root, opts.render === "none" ? "none" : "auto", files, units, result);
+  const trees = new Map<string, KustomizeTree>();
   for (const u of units.filter((x) => x.kind === "kustomize"))
-    for (const d of await kustomizeReferences(u.dir)) included.add(d);
+    trees.set(u.dir, await kustomizeTree(u.dir, root));
+  const included = new Map<string, string>();
+  const usedFiles = new Map<string, { by: string; role: string }>();
+  const chartHomes = new Map<string, string>();
+  for (const [d, t] of trees) {
+    for (const x of t.included) if (x !== d && !included.has(x)) included.set(x, rel(root, d));
+    for (const [f, how] of t.files) if (!usedFiles.has(f)) usedFiles.set(f, how);
+    for (const h of t.chartHomes) chartHomes.set(h, rel(root, d));
+  }
+  const underChartHome = (d: string) =>
+    [...chartHomes].find(([h]) => d === h || d.startsWith(`${h}${sep}`))?.[1];
   for (const u of units) {
-    if (included.has(u.dir) || seen.has(u.dir)) continue;
+    if (seen.has(u.dir)) continue;
+    const display = rel(root, u.dir);
+    if (included.has(u.dir)) {
+      result.skipped.push({ path: display, reason: `rendered through ${included.get(u.dir)}` });
+      continue;
+    }
+    const home = underChartHome(u.dir);
+    if (u.kind === "helm" && home) {
+      result.skipped.push({
+        path: display,
+        reason: `chart vendored for ${home} (helmGlobals.chartHome): rendered only through that kustomization`,
+      });
+      continue;
+    }
+    if (u.kind === "kustomize" && (await readKustomization(u.dir))?.value.kind === "Component") {
+      result.skipped.push({
+        path: display,
+        reason:
+          "kustomize Component that no kustomization here uses: it is rendered only through a kustomization that lists it in `components`",
+      });
+      continue;
+    }
     seen.add(u.dir);
     tasks.push(() =>
       u.kind === "kustomize"
@@ -141,6 +190,22 @@ async function planDirectory(
   }
   for (const f of files) {
     if (seen.has(f)) continue;
+    const used = usedFiles.get(f);
+    if (used) {
+      result.skipped.push({
+        path: rel(root, f),
+        reason:
+          used.role === "resource"
+            ? `resource of ${rel(root, used.by)}: checked through its render`
+            : `read by ${rel(root, used.by)} (a patch or generator input), not an object of its own`,
+      });
+      continue;
+    }
+    const home = underChartHome(dirname(f));
+    if (home) {
+      result.skipped.push({ path: rel(root, f), reason: `inside the chart home of ${home}` });
+      continue;
+    }
     seen.add(f);
     tasks.push(() => loadYamlFile(f, root, result, true));
   }
@@ -159,55 +224,47 @@ async function walk(
   mode: "auto" | "none",
   files: string[],
   units: Array<{ dir: string; kind: "kustomize" | "helm" }>,
+  result: LoadResult,
 ): Promise<void> {
-  if (mode === "auto") {
-    const k = await renderKind(dir, "auto");
-    if (k) {
-      units.push({ dir, kind: k });
-      // A chart's templates are not plain YAML; a kustomization's files are rendered through it.
-      if (k === "helm") return;
-    }
+  const k = await renderKind(dir, "auto");
+  if (mode === "auto" && k) {
+    units.push({ dir, kind: k });
+    // A chart's templates are not plain YAML; a kustomization's files are rendered through it.
+    if (k === "helm") return;
+  } else if (k === "helm") {
+    result.skipped.push({ path: rel(root, dir), reason: "Helm chart, not rendered (render: none)" });
+    return;
   }
   const entries = await readdir(dir, { withFileTypes: true });
   entries.sort((a, b) => a.name.localeCompare(b.name));
+  const own: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith(".") || e.name === "node_modules") continue;
     const p = join(dir, e.name);
     if (e.isSymbolicLink()) {
       const target = await contained(root, p);
-      if (!target) continue;
+      if (!target) {
+        result.skipped.push({ path: rel(root, p), reason: "symlink that leaves the workspace" });
+        continue;
+      }
       const st = await stat(target);
-      if (st.isFile() && /\.ya?ml$/i.test(e.name)) files.push(target);
+      if (st.isFile() && MANIFEST_FILE.test(e.name) && !NOT_MANIFESTS.test(e.name)) own.push(target);
       continue;
     }
-    if (e.isDirectory()) await walk(p, root, mode, files, units);
-    else if (e.isFile() && /\.ya?ml$/i.test(e.name) && !NOT_MANIFESTS.test(e.name)) files.push(p);
-  }
-  if (mode === "auto" && units.some((u) => u.dir === dir && u.kind === "kustomize")) {
-    // Files of a kustomize dir are judged through its render, not raw.
-    for (let i = files.length - 1; i >= 0; i--) if (dirname(files[i]!) === dir) files.splice(i, 1);
-  }
-}
-
-/** Directories a kustomization pulls in (resources, bases, components), resolved; remote refs ignored. */
-async function kustomizeReferences(dir: string): Promise<string[]> {
-  for (const name of KUSTOMIZATION_FILES) {
-    const text = await readFile(join(dir, name), "utf8").catch(() => undefined);
-    if (text === undefined) continue;
-    const stream = parseYamlStream(text, join(dir, name));
-    const value = stream.docs[0]?.value as Record<string, unknown> | null;
-    const refs = ["resources", "bases", "components"].flatMap((k) =>
-      Array.isArray(value?.[k]) ? (value[k] as unknown[]) : [],
-    );
-    const out: string[] = [];
-    for (const r of refs) {
-      if (typeof r !== "string" || r.includes("://") || r.startsWith("github.com/")) continue;
-      const p = resolve(dir, r);
-      if ((await stat(p).catch(() => undefined))?.isDirectory()) out.push(p);
+    if (e.isDirectory()) await walk(p, root, mode, files, units, result);
+    else if (e.isFile() && MANIFEST_FILE.test(e.name)) {
+      if (NOT_MANIFESTS.test(e.name)) {
+        if (mode === "none" || k !== "kustomize")
+          result.skipped.push({
+            path: rel(root, p),
+            reason: `${e.name} is read by kustomize or helm, not applied`,
+          });
+      } else own.push(p);
     }
-    return out;
   }
-  return [];
+  // Files of a kustomize dir are judged through its render, not raw.
+  if (mode === "auto" && k === "kustomize") return;
+  files.push(...own);
 }
 
 async function loadYamlFile(file: string, root: string, result: LoadResult, walked: boolean): Promise<void> {
@@ -237,6 +294,8 @@ interface Renderer {
   sourceFor?: (docIndex: number) => string;
   /** Source of a rendered object (kustomize origin annotations). */
   attribute?: (obj: KubeObject) => Promise<Attribution>;
+  /** The kustomization or chart that rendered the objects (names the overlay when bases are shared). */
+  via?: string;
 }
 
 /** Parses a YAML stream into objects; returns how many objects it added. */
@@ -274,7 +333,14 @@ async function addStream(
       : [{ item: v, path: [] as Array<string | number> }];
     for (const { item, path } of objs) {
       if (!isKubeObject(item)) {
-        if (lenient && !renderer && !looksLikeManifest(item)) continue;
+        if (lenient && !renderer && !looksLikeManifest(item)) {
+          result.skipped.push({
+            path: srcFile,
+            line: d.line,
+            reason: `document ${d.index + 1} has no apiVersion or kind: not a Kubernetes object`,
+          });
+          continue;
+        }
         result.problems.push({
           ...inputProblem(
             srcFile,
@@ -292,7 +358,12 @@ async function addStream(
           : { file: srcFile, line: 1 };
         result.objects.push({
           obj: item,
-          source: { file: at.file, line: at.line, renderer: renderer.kind },
+          source: {
+            file: at.file,
+            line: at.line,
+            renderer: renderer.kind,
+            ...(renderer.via ? { via: renderer.via } : {}),
+          },
           locate: at.locate ?? (() => undefined),
         });
       } else {
@@ -344,106 +415,201 @@ async function renderKustomize(
   result: LoadResult,
 ): Promise<void> {
   const display = rel(root, dir);
-  let file = display;
-  let patchesAt = { file, line: 1 };
-  for (const k of KUSTOMIZATION_FILES) {
-    const text = await readFile(join(dir, k), "utf8").catch(() => undefined);
-    if (text === undefined) continue;
-    file = rel(root, join(dir, k));
-    const stream = parseYamlStream(text, file);
-    const doc = stream.docs[0];
-    const key = ["patches", "patchesStrategicMerge", "patchesJson6902"].find(
-      (p) => doc && stream.position(doc, [p]).exact,
-    );
-    patchesAt = { file, line: doc && key ? stream.position(doc, [key]).line : 1 };
-    break;
+  const k = await readKustomization(dir);
+  const file = k ? rel(root, k.file) : display;
+  const key = ["patches", "patchesStrategicMerge", "patchesJson6902"].find(
+    (p) => k?.stream.position(k.doc, [p]).exact,
+  );
+  const patchesAt = { file, line: k && key ? k.stream.position(k.doc, [key]).line : 1 };
+  // Everything the tree reads is checked before kustomize runs: kustomize's own load restrictor confines
+  // files to each kustomization's directory but lets resources point anywhere, and fetches remote bases.
+  const tree = await kustomizeTree(dir, root);
+  const refused = tree.refusals.filter((r) => r.why === "outside" || !opts.allowRemoteBases);
+  if (refused.length > 0) {
+    for (const r of refused)
+      result.problems.push({
+        ...inputProblem(
+          rel(root, r.file),
+          r.why === "outside"
+            ? `${display} is not rendered: "${r.ref}" resolves outside the workspace`
+            : `${display} is not rendered: "${r.ref}" is a remote base or a chart that is not vendored`,
+          r.why === "outside"
+            ? "Only files inside the workspace are read; move the base into the repository."
+            : "Vendor the base or chart into the repository (helmGlobals.chartHome for charts), or set allow-remote-bases: true.",
+        ),
+        line: r.line,
+        policy: "input/render",
+      });
+    return;
   }
   opts.log?.info(`rendering ${display} with kustomize`);
-  // Build through a throwaway wrapper that turns on kustomize's origin annotations, so each finding can
-  // point at the base or patch file the object came from instead of at the overlay's kustomization.
+  // Build through a throwaway wrapper that turns on kustomize's origin and transformer annotations, so each
+  // finding can point at the base or patch file the object came from, or the kustomization that renamed it.
   const wrapper = await mkdtemp(join(tmpdir(), "platform-kustomize-"));
   let out: string | undefined;
+  const args = ["build", wrapper];
+  if (tree.usesHelm) {
+    args.push(
+      "--enable-helm",
+      "--helm-command",
+      opts.tools?.helm ?? "helm",
+      "--helm-kube-version",
+      opts.kubeVersion ?? DEFAULT_KUBE_VERSION,
+    );
+  }
   try {
     await writeFile(
       join(wrapper, "kustomization.yaml"),
-      `resources:\n  - ${JSON.stringify(relative(wrapper, dir))}\nbuildMetadata: [originAnnotations]\n`,
+      `resources:\n  - ${JSON.stringify(relative(wrapper, dir))}\nbuildMetadata: [originAnnotations, transformerAnnotations]\n`,
     );
-    out = await runTool(opts.tools?.kustomize ?? "kustomize", ["build", wrapper], root, file, result, (msg) =>
+    out = await runTool(opts.tools?.kustomize ?? "kustomize", args, root, file, result, (msg) =>
       // Keep the wrapper out of error messages: users should see their own paths.
-      msg.replace(
-        /accumulating resources from '[^']*': '[^']*' must resolve to a file': recursed accumulation of path '[^']*': /g,
-        "",
-      ),
+      msg
+        .replace(
+          /accumulating resources from '[^']*': '[^']*' must resolve to a file': recursed accumulation of path '[^']*': /g,
+          "",
+        )
+        .split(`${wrapper}${sep}`)
+        .join(""),
     );
   } finally {
     await rm(wrapper, { recursive: true, force: true });
   }
   if (out === undefined) return;
   const sources = new Map<string, Promise<YamlStream | undefined>>();
+  const ctx: OriginContext = { wrapper, root, patchesAt, cache: sources, tree };
   const n = addStream(
     out,
     file,
     result,
-    { kind: "kustomize", attribute: (obj) => originOf(obj, wrapper, root, patchesAt, sources) },
+    { kind: "kustomize", attribute: (obj) => originOf(obj, ctx), via: display },
     false,
   );
   result.units.push({ path: display, kind: "kustomize", objects: await n });
 }
 
 const ORIGIN = "config.kubernetes.io/origin";
+const TRANSFORMATIONS = "alpha.config.kubernetes.io/transformations";
 
-/** Reads and removes kustomize's origin annotation; maps the object to its source document when local. */
-async function originOf(
-  obj: KubeObject,
-  wrapper: string,
-  root: string,
-  patchesAt: { file: string; line: number },
-  cache: Map<string, Promise<YamlStream | undefined>>,
-): Promise<Attribution> {
-  const fallback = patchesAt.file;
+interface OriginContext {
+  wrapper: string;
+  root: string;
+  patchesAt: { file: string; line: number };
+  cache: Map<string, Promise<YamlStream | undefined>>;
+  tree: KustomizeTree;
+}
+
+/** Removes an annotation kustomize added for us and returns its value. */
+function takeAnnotation(obj: KubeObject, key: string): string | undefined {
   const annotations = obj.metadata.annotations;
-  const origin = annotations?.[ORIGIN];
-  if (annotations && origin !== undefined) {
-    delete annotations[ORIGIN];
+  const v = annotations?.[key];
+  if (annotations && v !== undefined) {
+    delete annotations[key];
     if (Object.keys(annotations).length === 0) delete obj.metadata.annotations;
   }
-  const m = typeof origin === "string" ? /^path: (.+)$/m.exec(origin) : null;
+  return typeof v === "string" ? v : undefined;
+}
+
+/** The name an image entry of kustomize's `images:` matches: the reference without tag and digest. */
+function imageName(ref: string): string {
+  const noDigest = ref.split("@")[0] ?? ref;
+  const colon = noDigest.lastIndexOf(":");
+  return colon > noDigest.lastIndexOf("/") ? noDigest.slice(0, colon) : noDigest;
+}
+
+function valueAt(node: unknown, path: ReadonlyArray<string | number>): unknown {
+  let cur = node;
+  for (const p of path) {
+    if (!cur || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+/**
+ * Maps a rendered object to its source document through kustomize's origin annotation: the file it names,
+ * and in it the document of the same kind whose name, with the tree's name prefixes and suffixes applied as
+ * the transformer annotation says, is exactly the rendered name. Never by substring.
+ */
+async function originOf(obj: KubeObject, ctx: OriginContext): Promise<Attribution> {
+  const { root, patchesAt } = ctx;
+  const fallback = patchesAt.file;
+  const origin = takeAnnotation(obj, ORIGIN);
+  const transformations = takeAnnotation(obj, TRANSFORMATIONS);
+  const m = origin ? /^path: (.+)$/m.exec(origin) : null;
   if (!m || /^repo: /m.test(origin ?? "")) return { file: fallback, line: 1 };
-  const abs = await contained(root, resolve(wrapper, m[1]!.trim()));
+  const abs = await contained(root, resolve(ctx.wrapper, m[1]!.trim()));
   if (!abs) return { file: fallback, line: 1 };
-  let pending = cache.get(abs);
+  let pending = ctx.cache.get(abs);
   if (!pending) {
     pending = readFile(abs, "utf8")
       .then((t) => parseYamlStream(t, abs))
       .catch(() => undefined);
-    cache.set(abs, pending);
+    ctx.cache.set(abs, pending);
   }
   const stream = await pending;
   const file = rel(root, abs);
   const name = obj.metadata.name ?? "";
-  const doc = stream?.docs.find((d) => {
+  // Which kustomizations renamed the object or set its images (kustomize lists them innermost first).
+  let prefix = "";
+  let suffix = "";
+  const imageSetters = new Set<string>();
+  for (const t of parseTransformations(transformations)) {
+    const kfile = resolve(ctx.wrapper, t.configuredIn);
+    const names = ctx.tree.names.get(kfile);
+    if (t.kind === "PrefixTransformer" && names) prefix = names.prefix + prefix;
+    if (t.kind === "SuffixTransformer" && names) suffix += names.suffix;
+    if (t.kind === "ImageTagTransformer") imageSetters.add(kfile);
+  }
+  const sameKind = (stream?.docs ?? []).filter((d) => {
     const v = d.value as KubeObject | null;
-    return (
-      v?.kind === obj.kind &&
-      typeof v.metadata?.name === "string" &&
-      (v.metadata.name === name || name.includes(v.metadata.name))
-    );
+    return v?.kind === obj.kind && v.apiVersion === obj.apiVersion;
   });
+  const doc =
+    sameKind.find((d) => `${prefix}${(d.value as KubeObject).metadata?.name ?? ""}${suffix}` === name) ??
+    // A patch may rename too; with one candidate of this kind in the file the origin is still exact.
+    (sameKind.length === 1 ? sameKind[0] : undefined);
   if (!stream || !doc) return { file, line: 1 };
   return {
     file,
     line: doc.line,
     locate: (p) => {
       const pos = stream.position(doc, p);
+      const last = p[p.length - 1];
+      if (pos.exact && last === "image") {
+        const before = valueAt(doc.value, p);
+        const after = valueAt(obj, p);
+        if (typeof before === "string" && before !== after) {
+          // kustomize's `images:` changed it: point at the entry that did, outermost kustomization first.
+          const entries = ctx.tree.images.filter((e) => e.name === imageName(before));
+          const entry = entries.find((e) => imageSetters.has(e.file)) ?? entries[0];
+          return entry ? { file: rel(root, entry.file), line: entry.line } : patchesAt;
+        }
+      }
       // A field the source file lacks was added by an overlay patch: point at the overlay's patches.
       return pos.exact ? pos : patchesAt;
     },
   };
 }
 
+function parseTransformations(text: string | undefined): Array<{ configuredIn: string; kind: string }> {
+  if (!text) return [];
+  try {
+    const v = parseYamlStream(text, "transformations").docs[0]?.value;
+    if (!Array.isArray(v)) return [];
+    return v.flatMap((t) =>
+      t && typeof t.configuredIn === "string" && typeof t.configuredBy?.kind === "string"
+        ? [{ configuredIn: t.configuredIn as string, kind: t.configuredBy.kind as string }]
+        : [],
+    );
+  } catch {
+    return [];
+  }
+}
+
 async function renderHelm(dir: string, root: string, opts: LoadOptions, result: LoadResult): Promise<void> {
   const display = rel(root, dir);
-  const args = ["template", basename(dir), dir];
+  const args = ["template", basename(dir), dir, "--kube-version", opts.kubeVersion ?? DEFAULT_KUBE_VERSION];
   for (const v of opts.values ?? []) args.push("--values", resolve(root, v));
   opts.log?.info(`rendering ${display} with helm template`);
   const out = await runTool(
@@ -466,7 +632,7 @@ async function renderHelm(dir: string, root: string, opts: LoadOptions, result: 
     out,
     `${display}/Chart.yaml`,
     result,
-    { kind: "helm", sourceFor: (i) => sources[i] ?? `${display}/Chart.yaml` },
+    { kind: "helm", sourceFor: (i) => sources[i] ?? `${display}/Chart.yaml`, via: display },
     false,
   );
   result.units.push({ path: display, kind: "helm", objects: n });
@@ -488,7 +654,7 @@ function runTool(
       (err, stdout, stderr) => {
         if (err) {
           const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-          const detail = clean((stderr || err.message).trim().split("\n").slice(0, 6).join(" | "))
+          const detail = clean(renderError(stderr || err.message))
             .split(`${cwd}${sep}`)
             .join("");
           const msg = missing
@@ -503,6 +669,7 @@ function runTool(
                 : "Fix the render error; run the same command locally to see it in full.",
             ),
             policy: "input/render",
+            ...(missing ? { cause: "environment" as const } : {}),
           });
           done(undefined);
           return;
@@ -511,6 +678,29 @@ function runTool(
       },
     );
   });
+}
+
+const MAX_RENDER_ERROR = 2000;
+
+/**
+ * A renderer's error output on one line: the first line, every line that states a cause (helm and kustomize
+ * put it after a generic first line) and the last, capped in length.
+ */
+export function renderError(text: string): string {
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !/^Use --debug flag/i.test(l));
+  const keep = lines.filter(
+    (l, i) =>
+      i === 0 ||
+      i === lines.length - 1 ||
+      /error|fail|cannot|can't|invalid|not found|no such|denied|incompatible|unable|missing|must/i.test(l),
+  );
+  const out = [...new Set(keep)].join(" | ");
+  return out.length > MAX_RENDER_ERROR
+    ? `${out.slice(0, MAX_RENDER_ERROR / 2)} … ${out.slice(-MAX_RENDER_ERROR / 2)}`
+    : out;
 }
 
 function inputProblem(file: string, message: string, hint: string): PolicyResult {
@@ -524,6 +714,7 @@ function inputProblem(file: string, message: string, hint: string): PolicyResult
     file,
     line: 1,
     severity: "error",
+    cause: "input",
   };
 }
 

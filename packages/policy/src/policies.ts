@@ -87,7 +87,13 @@ export async function loadPolicies(
     const engines = await templateEngines(docs.templates, engine, opts.rego, opts.log);
     const gk = compileConstraints(docs.constraints, engines);
     policies.push(...vap.policies, ...gk.policies, ...compileKyverno(docs.kyverno));
-    notes.push(...vap.notes, ...gk.notes);
+    // A VAP without a binding is skipped by compileVaps: the cluster does not enforce it, which is not a waiver.
+    notes.push(
+      ...vap.notes.map((n) =>
+        n.verdict === "skip" && n.kind === "ValidatingAdmissionPolicy" ? { ...n, notBound: true } : n,
+      ),
+      ...gk.notes,
+    );
     extra.push(...docs.others);
     opts.log?.info(
       `policies: ${docs.vaps.length} ValidatingAdmissionPolicy (${docs.bindings.length} binding(s)), ${docs.templates.length} ConstraintTemplate (${docs.constraints.length} constraint(s)), ${docs.kyverno.length} Kyverno ValidatingPolicy`,

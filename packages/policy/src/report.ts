@@ -15,21 +15,28 @@ export function findings(result: PolicyCheckResult): PolicyResult[] {
     );
 }
 
+/** Per-rule counts for summaries; `skip` counts waived findings only, `notBound` policies nothing enforces. */
+export interface PolicyCounts {
+  policy: string;
+  fail: number;
+  warn: number;
+  skip: number;
+  error: number;
+  pass: number;
+  notBound: number;
+}
+
 /** Per-policy counts of fail/warn/skip, for summaries. */
-export function countsByPolicy(
-  result: PolicyCheckResult,
-): Array<{ policy: string; fail: number; warn: number; skip: number; error: number; pass: number }> {
-  const by = new Map<
-    string,
-    { policy: string; fail: number; warn: number; skip: number; error: number; pass: number }
-  >();
+export function countsByPolicy(result: PolicyCheckResult): PolicyCounts[] {
+  const by = new Map<string, PolicyCounts>();
   for (const r of result.results) {
     let row = by.get(r.policy);
     if (!row) {
-      row = { policy: r.policy, fail: 0, warn: 0, skip: 0, error: 0, pass: 0 };
+      row = { policy: r.policy, fail: 0, warn: 0, skip: 0, error: 0, pass: 0, notBound: 0 };
       by.set(r.policy, row);
     }
-    row[r.verdict]++;
+    if (r.notBound) row.notBound++;
+    else row[r.verdict]++;
   }
   return [...by.values()].sort(
     (a, b) => b.fail + b.error - (a.fail + a.error) || b.warn - a.warn || a.policy.localeCompare(b.policy),
@@ -82,15 +89,28 @@ export function renderTable(
   for (const r of rows.slice(0, limit)) {
     const obj = r.kind ? `${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}` : "";
     lines.push(
-      `${mark[r.verdict]} ${r.file}:${r.line}${r.column ? `:${r.column}` : ""}  ${r.policy}${obj ? `  ${obj}` : ""}\n       ${r.message}`,
+      `${r.notBound ? c(90, "NOT BOUND") : mark[r.verdict]} ${r.file}:${r.line}${r.column ? `:${r.column}` : ""}  ${r.policy}${obj ? `  ${obj}` : ""}${r.via ? `  (via ${r.via})` : ""}\n       ${r.message}`,
     );
   }
   if (rows.length > limit) lines.push(`… ${rows.length - limit} more (use --json for all)`);
-  const k = result.counts;
+  if (result.skipped.length > 0) {
+    lines.push("", `skipped ${result.skipped.length} input(s) that are not objects to check:`);
+    for (const s of result.skipped.slice(0, limit))
+      lines.push(`  ${s.path}${s.line ? `:${s.line}` : ""}  ${s.reason}`);
+    if (result.skipped.length > limit)
+      lines.push(`  … ${result.skipped.length - limit} more (use --json for all)`);
+  }
   lines.push(
     "",
-    `${result.objects} object(s), ${result.policies.length} polic${result.policies.length === 1 ? "y" : "ies"}: ${k.fail} violation(s), ${k.warn} warning(s), ${k.error} error(s), ${k.skip} waived, ${k.pass} passed`,
+    summaryLine(result),
     `mode ${result.mode}: ${result.passed ? c(32, "PASSED") : c(31, "FAILED")}`,
   );
   return lines.join("\n");
+}
+
+/** One line of counts: objects, policies, and each verdict (waived and not-bound skips apart). */
+export function summaryLine(result: PolicyCheckResult): string {
+  const k = result.counts;
+  const other = k.skip - result.waived - result.notBound;
+  return `${result.objects} object(s), ${result.policies.length} polic${result.policies.length === 1 ? "y" : "ies"}: ${k.fail} violation(s), ${k.warn} warning(s), ${k.error} error(s), ${result.waived} waived${result.notBound ? `, ${result.notBound} not bound` : ""}${other > 0 ? `, ${other} not evaluated` : ""}, ${k.pass} passed${result.skipped.length ? `; ${result.skipped.length} input(s) skipped` : ""}`;
 }

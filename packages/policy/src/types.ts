@@ -9,6 +9,15 @@ export interface SourceRef {
   line: number;
   column?: number;
   renderer?: "kustomize" | "helm";
+  /** The kustomization or chart directory that rendered the object (several overlays may share one base). */
+  via?: string;
+}
+
+/** Something a directory walk did not judge, and why (listed in the output, JSON and summary). */
+export interface SkippedInput {
+  path: string;
+  line?: number;
+  reason: string;
 }
 
 export interface KubeObject {
@@ -47,4 +56,10 @@ export interface PolicyResult {
   field?: string;
   /** Set when a waiver turned a failure into a skip. */
   waiver?: { owner: string; reason: string; expires: string; file: string; line: number };
+  /** For skips that are not waivers: a policy the cluster does not enforce (no binding). */
+  notBound?: boolean;
+  /** The kustomization or chart that rendered the object, when it came from a render. */
+  via?: string;
+  /** For error rows: a bad input (exit code 2) or a missing tool or environment (exit code 3). */
+  cause?: "input" | "environment";
 }

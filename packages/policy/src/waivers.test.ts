@@ -57,6 +57,27 @@ describe("waivers", () => {
     });
   });
 
+  it.each(["2099-02-31", "2027-02-29", "2027-13-01", "2027-04-31", "'2099-02-30'"])(
+    "rejects a waiver expiring on the impossible date %s",
+    async (date) => {
+      const p = await file(
+        `waivers:\n  - rule: PLAT007\n    reason: long enough reason\n    owner: x\n    expires: ${date}\n`,
+      );
+      await expect(loadWaivers(p, "w.yaml")).rejects.toMatchObject({
+        code: "WAIVERS_INVALID",
+        message: expect.stringContaining("is not a real date"),
+        line: 5,
+      });
+    },
+  );
+
+  it("accepts a leap day that exists", async () => {
+    const p = await file(
+      "waivers:\n  - rule: PLAT007\n    reason: long enough reason\n    owner: x\n    expires: 2028-02-29\n",
+    );
+    expect((await loadWaivers(p, "w.yaml"))[0]!.expires).toBe("2028-02-29");
+  });
+
   const base = { namespace: "payments", reason: "because of reasons", owner: "@o", file: "w.yaml", line: 2 };
 
   it("turns a matching failure into a skip that records the waiver", () => {

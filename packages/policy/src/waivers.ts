@@ -13,8 +13,10 @@ const WaiverSchema = z.strictObject({
   owner: z.string().min(1),
   expires: z.union([z.string(), z.date()]).transform((v, ctx) => {
     const s = v instanceof Date ? v.toISOString().slice(0, 10) : v;
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(s) || Number.isNaN(Date.parse(s))) {
-      ctx.addIssue({ code: "custom", message: "must be a date, YYYY-MM-DD" });
+    // Date.parse rolls 2099-02-31 over to March 3: only a date that formats back to itself is real.
+    const t = /^\d{4}-\d{2}-\d{2}$/.test(s) ? Date.parse(`${s}T00:00:00Z`) : Number.NaN;
+    if (Number.isNaN(t) || new Date(t).toISOString().slice(0, 10) !== s) {
+      ctx.addIssue({ code: "custom", message: `"${s}" is not a real date (YYYY-MM-DD)` });
       return z.NEVER;
     }
     return s;
