@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseYamlStream } from "@platform/core";
 import { RE2JS } from "re2js";
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatekeeperLibrary, requirePeers } from "../../../../test/peers/index.ts";
 import {
   compileRegoTemplates,
+  defaultRegoCacheDir,
   gatekeeperInventory,
   gatekeeperReview,
   goSprintf,
@@ -442,6 +443,37 @@ withOpa("compileRegoTemplates with opa", () => {
     expect(
       offline.program.evaluate({ review: gatekeeperReview(POD), parameters: { repos: ["docker.io/"] } }),
     ).toHaveLength(1);
+  });
+
+  it("verifies a cached module before use: tampered bytes are recompiled with opa and never run without it", async () => {
+    const cacheDir = await tempDir();
+    const first = await compileRegoTemplates([GOOD], { opa: OPA, cacheDir });
+    expect(first.get("K8sGood")?.ok).toBe(true);
+    const wasm = readdirSync(cacheDir).filter((n) => n.endsWith(".wasm"));
+    expect(wasm).toHaveLength(1);
+    const entries = readdirSync(cacheDir).filter((n) => n.endsWith(".json") && !n.startsWith("opa-"));
+    expect(JSON.parse(readFileSync(join(cacheDir, entries[0]!), "utf8")).sha256).toBe(wasm[0]!.slice(0, -5));
+    // Someone rewrites the module in place (a planted policy that allows everything).
+    await writeFile(join(cacheDir, wasm[0]!), Buffer.from("\0asm\x01\0\0\0"));
+    const offline = (await compileRegoTemplates([GOOD], { opa: "/nonexistent/opa", cacheDir })).get(
+      "K8sGood",
+    );
+    expect(offline?.ok).toBe(false);
+    const again = (await compileRegoTemplates([GOOD], { opa: OPA, cacheDir })).get("K8sGood");
+    if (!again?.ok) throw new Error(again?.reason);
+    expect(
+      again.program.evaluate({ review: gatekeeperReview(POD), parameters: { repos: ["docker.io/"] } }),
+    ).toHaveLength(1);
+  });
+
+  it("keeps the cache in the user's cache directory by default, and refuses one others can write", async () => {
+    expect(defaultRegoCacheDir({ XDG_CACHE_HOME: "/x/cache" })).toBe("/x/cache/platform/rego");
+    expect(defaultRegoCacheDir({})).toBe(join(homedir(), ".cache", "platform", "rego"));
+    expect(defaultRegoCacheDir({})).not.toContain(tmpdir());
+    const shared = await tempDir();
+    await chmod(shared, 0o777);
+    await compileRegoTemplates([GOOD], { opa: OPA, cacheDir: shared });
+    expect(readdirSync(shared).filter((n) => n.endsWith(".wasm"))).toEqual([]);
   });
 
   it("implements the host built-ins OPA leaves to JavaScript", async () => {

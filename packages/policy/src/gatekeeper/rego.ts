@@ -9,8 +9,8 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { access, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { availableParallelism, homedir, tmpdir } from "node:os";
+import { delimiter, isAbsolute, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import * as opaWasm from "@open-policy-agent/opa-wasm";
 import { errorMessage, type Logger, mapLimit, PlatformError, writeFileAtomic } from "@platform/core";
@@ -41,7 +41,7 @@ export type RegoCompileResult =
 export interface RegoCompileOptions {
   /** The opa binary: a path, or a name looked up on PATH (default "opa"). */
   opa?: string;
-  /** Where compiled modules are kept between runs (default: os.tmpdir()/platform-rego-cache). */
+  /** Where compiled modules are kept between runs (default: defaultRegoCacheDir()). */
   cacheDir?: string;
   log?: Logger;
 }
@@ -136,8 +136,8 @@ export async function compileRegoTemplates(
   templates: RegoTemplateSource[],
   opts: RegoCompileOptions = {},
 ): Promise<Map<string, RegoCompileResult>> {
-  const cacheDir = opts.cacheDir ?? join(tmpdir(), "platform-rego-cache");
   const log = opts.log;
+  const cacheDir = await privateCacheDir(opts.cacheDir ?? defaultRegoCacheDir(), log);
   const results = new Map<string, RegoCompileResult>();
   const units = new Map<string, Unit>();
   const unitOf = new Map<string, Unit>();
@@ -152,7 +152,6 @@ export async function compileRegoTemplates(
     unitOf.set(t.kind, unit);
   }
 
-  await mkdir(cacheDir, { recursive: true }).catch(() => {});
   const opa = await locateOpa(opts.opa ?? "opa", cacheDir, log);
   const entries = new Map<Unit, CacheEntry>();
   const misses: Unit[] = [];
@@ -198,7 +197,9 @@ interface Unit {
 }
 
 /** What the cache keeps per template: where its compiled module is, or why it does not compile. */
-type CacheEntry = { wasm: string; entrypoint: string } | { error: string; hint: string; transient?: boolean };
+type CacheEntry =
+  | { wasm: string; entrypoint: string; sha256: string }
+  | { error: string; hint: string; transient?: boolean };
 
 type OpaLocation = { ok: true; path: string; version: string } | { ok: false; reason: string; hint: string };
 
@@ -413,9 +414,10 @@ async function storeModule(
   out: Map<Unit, CacheEntry>,
   log?: Logger,
 ): Promise<void> {
-  const name = `${sha256(wasm)}.wasm`;
+  const hash = sha256(wasm);
+  const name = `${hash}.wasm`;
   await writeCache(join(cacheDir, name), wasm, log);
-  for (const unit of units) out.set(unit, { wasm: name, entrypoint: `${unit.pkg}/violation` });
+  for (const unit of units) out.set(unit, { wasm: name, entrypoint: `${unit.pkg}/violation`, sha256: hash });
 }
 
 /** The template's own package is replaced (line numbers kept), and `data.lib` becomes this template's libs. */
@@ -518,7 +520,10 @@ async function loadPrograms(
   for (const [file, units] of byModule) {
     let instance: PolicyInstance;
     try {
-      instance = await instantiate(await readFile(join(cacheDir, file)), log);
+      const bytes = await readFile(join(cacheDir, file));
+      // The module is named by its hash; bytes that changed since they were written are never run.
+      if (`${sha256(bytes)}.wasm` !== file) throw new Error("its content does not match its recorded hash");
+      instance = await instantiate(bytes, log);
     } catch (err) {
       for (const unit of units)
         out.set(unit, {
@@ -1094,12 +1099,45 @@ async function readEntry(cacheDir: string, name: string): Promise<CacheEntry | u
     const entry = JSON.parse(await readFile(join(cacheDir, name), "utf8")) as Record<string, unknown>;
     if (typeof entry.error === "string")
       return { error: entry.error, hint: String(entry.hint ?? COMPILE_HINT) };
-    if (typeof entry.wasm === "string" && typeof entry.entrypoint === "string") {
-      await access(join(cacheDir, entry.wasm));
-      return { wasm: entry.wasm, entrypoint: entry.entrypoint };
+    if (
+      typeof entry.wasm === "string" &&
+      typeof entry.entrypoint === "string" &&
+      typeof entry.sha256 === "string" &&
+      entry.wasm === `${entry.sha256}.wasm`
+    ) {
+      // Verified before use: a module whose bytes are not the ones recorded is a miss (recompiled with opa).
+      if (sha256(await readFile(join(cacheDir, entry.wasm))) !== entry.sha256) return undefined;
+      return { wasm: entry.wasm, entrypoint: entry.entrypoint, sha256: entry.sha256 };
     }
   } catch {}
   return undefined;
+}
+
+/**
+ * The default Rego cache: the user's own cache directory ($XDG_CACHE_HOME/platform/rego, else
+ * ~/.cache/platform/rego), never a shared temp folder another user could plant modules in. Actions pass
+ * RUNNER_TEMP instead.
+ */
+export function defaultRegoCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base =
+    env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
+  return join(base, "platform", "rego");
+}
+
+/**
+ * Creates the cache directory (mode 0700) and checks it is ours and not writable by others; a directory that
+ * fails the check is not used (a fresh private one in the temp folder is, so the run still works).
+ */
+async function privateCacheDir(dir: string, log?: Logger): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => {});
+  const st = await stat(dir).catch(() => undefined);
+  const uid = process.getuid?.();
+  const ok = st?.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
+  if (ok) return dir;
+  log?.warn(
+    `not using the Rego cache ${dir}: ${st ? "it is writable by other users or not owned by you" : "it cannot be created"}; compiling into a private temporary folder`,
+  );
+  return mkdtemp(join(tmpdir(), "platform-rego-"));
 }
 
 /** Cache writes are atomic and best effort: a read-only cache costs time, never a result. */
