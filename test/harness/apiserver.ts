@@ -312,10 +312,10 @@ export class KubeClient {
   async #paths(obj: KubeObject, namespace?: string): Promise<{ collection: string; item: string }> {
     const { apiVersion, kind } = obj;
     const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-    // A version the server does not serve still gets a request (a guessed plural), so the refusal is the
-    // server's own (404), never ours.
+    // A version the server does not serve still gets a request (the plural guessed as apimachinery's
+    // UnsafeGuessKindToResource does), so the refusal is the server's own (404), never ours.
     const res = (await this.resourceFor(apiVersion, kind)) ?? {
-      name: `${kind.toLowerCase()}s`,
+      name: guessResource(kind),
       namespaced: !!(namespace ?? obj.metadata?.namespace),
     };
     const ns = namespace ?? obj.metadata?.namespace ?? "default";
@@ -325,6 +325,14 @@ export class KubeClient {
     const name = obj.metadata?.name;
     return { collection, item: name ? `${collection}/${encodeURIComponent(name)}` : collection };
   }
+}
+
+/** "Ingress" → "ingresses", "NetworkPolicy" → "networkpolicies" (apimachinery's UnsafeGuessKindToResource). */
+export function guessResource(kind: string): string {
+  const k = kind.toLowerCase();
+  if (k.endsWith("s")) return `${k}es`;
+  if (k.endsWith("y")) return `${k.slice(0, -1)}ies`;
+  return `${k}s`;
 }
 
 function asObject(ref: KubeRef | KubeObject): KubeObject {

@@ -29,7 +29,16 @@ export const API_REMOVALS: readonly ApiRemoval[] = [
   ...r("apps/v1beta1", ["Deployment", "StatefulSet"], "1.9", "1.16", "apps/v1"),
   ...r("apps/v1beta2", ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"], "1.9", "1.16", "apps/v1"),
   ...r("extensions/v1beta1", ["NetworkPolicy"], "1.9", "1.16", "networking.k8s.io/v1"),
-  ...r("extensions/v1beta1", ["PodSecurityPolicy"], "1.10", "1.16", "policy/v1beta1"),
+  // policy/v1beta1 took it over in 1.16 but is itself gone since 1.25 (checked against a real 1.32 API server):
+  // recommending it would send a manifest from one unserved API to another.
+  ...r(
+    "extensions/v1beta1",
+    ["PodSecurityPolicy"],
+    "1.10",
+    "1.16",
+    undefined,
+    "PodSecurityPolicy is removed entirely since 1.25; use Pod Security Admission (namespace labels) or a policy engine",
+  ),
   // v1.22
   ...r(
     "admissionregistration.k8s.io/v1beta1",
