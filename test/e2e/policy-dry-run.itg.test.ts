@@ -143,6 +143,62 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
     expect(run.summary).toContain("policy-dry-run failed");
   });
 
+  it.each(["enforce", "audit", "warn"])(
+    "never passes an empty directory or a path that does not exist (%s mode)",
+    async (mode) => {
+      const dir = await mkdtemp(join(ws, "empty-"));
+      const rel = dir.slice(ws.length + 1);
+      await writeFile(join(dir, "values.yaml"), "replicas: 2\n");
+      for (const manifests of [rel, "no/such/dir"]) {
+        const run = await runBundledAction("policy-dry-run", { manifests, mode }, { workspace: ws, env });
+        expect(run.code, run.stdout).toBe(1);
+        const result = JSON.parse(run.outputs.result!);
+        expect(result).toMatchObject({ passed: false, objects: 0 });
+        expect(run.summary).toContain("Policy dry-run: failed");
+        expect(run.summary).not.toContain("Policy dry-run: passed");
+      }
+      // allow-empty makes checking nothing a pass, and the summary still lists what was skipped.
+      const allowed = await runBundledAction(
+        "policy-dry-run",
+        { manifests: rel, mode, "allow-empty": "true" },
+        { workspace: ws, env },
+      );
+      expect(allowed.code, allowed.stdout).toBe(0);
+      expect(JSON.parse(allowed.outputs.result!).skipped).toEqual([
+        expect.objectContaining({
+          path: `${rel}/values.yaml`,
+          reason: expect.stringContaining("no apiVersion"),
+        }),
+      ]);
+      expect(allowed.summary).toContain("Skipped inputs (1)");
+    },
+  );
+
+  it("exits as README documents from the CLI: 1 violations, 2 input errors, 3 a missing tool", async () => {
+    const { main } = await import("../../packages/cli/src/main.ts");
+    const cli = async (args: string[], extra: Record<string, string> = {}) => {
+      let out = "";
+      const code = await main(["policy", "check", ...args, "--root", ws], {
+        out: (t) => {
+          out += t;
+        },
+        err: () => {},
+        env: { ...process.env, ...env, ...extra },
+        cwd: ws,
+      });
+      return { code, out };
+    };
+    expect((await cli(["config-repo/apps/storefront"])).code).toBe(1);
+    const missing = await cli(["no/such/path", "--mode", "audit"]);
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain("FAILED");
+    expect(missing.out).not.toContain("PASSED");
+    expect(
+      (await cli(["config-repo/apps/orders/overlays/dev"], { PLATFORM_KUSTOMIZE: "/nonexistent/kustomize" }))
+        .code,
+    ).toBe(3);
+  });
+
   it("reports bad input as findings at file:line and still checks the rest", async () => {
     const dir = await mkdtemp(join(ws, "bad-"));
     const rel = dir.slice(ws.length + 1);
