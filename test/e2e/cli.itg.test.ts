@@ -200,6 +200,9 @@ describe("platform CLI (bundled)", () => {
         ".",
         "--paths",
         "apps",
+        // The stale newTag stays: this test is about digest bytes (the default, drop, removes it).
+        "--tag-policy",
+        "keep",
         "--commit",
       ],
       { cwd: repo },
@@ -218,6 +221,9 @@ describe("platform CLI (bundled)", () => {
         ".",
         "--paths",
         "apps",
+        // The stale newTag stays: this test is about digest bytes (the default, drop, removes it).
+        "--tag-policy",
+        "keep",
         "--commit",
       ],
       { cwd: repo },
