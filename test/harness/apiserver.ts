@@ -21,6 +21,7 @@
 // No controller-manager runs, so namespace() also creates the "default" ServiceAccount pods need.
 import "reflect-metadata";
 import { generateKeyPairSync, randomBytes, webcrypto } from "node:crypto";
+import { rmSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
@@ -412,6 +413,7 @@ export async function startApiServer(
   if (!peers.ok) throw new Error(peers.reason);
   const dir = await mkdtemp(join(tmpdir(), "kube-apiserver-"));
   let etcd: ServerProcess | undefined;
+  let onExit: (() => void) | undefined;
   try {
     etcd = await startServer({
       name: "etcd",
@@ -433,6 +435,16 @@ export async function startApiServer(
       ready: async (port) => (await fetch(`http://127.0.0.1:${port}/health`)).ok,
     });
     const etcdPort = etcd.port;
+    // A test process that exits without stop() (a crash, process.exit) must not leave etcd and
+    // kube-apiserver running: kill them synchronously on exit.
+    const etcdChild = etcd.child;
+    let kasChild: ServerProcess["child"] | undefined;
+    onExit = () => {
+      kasChild?.kill("SIGKILL");
+      etcdChild.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    };
+    process.once("exit", onExit);
     const token = randomBytes(24).toString("hex");
     const tls = await servingCert();
     const sa = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -472,6 +484,7 @@ export async function startApiServer(
       }),
       ready: (port) => readyz({ url: `https://127.0.0.1:${port}`, token, ca: tls.ca }),
     });
+    kasChild = kas.child;
     const conn = { url: `https://127.0.0.1:${kas.port}`, token, ca: tls.ca };
     const client = new KubeClient(conn);
     const etcdProc = etcd;
@@ -484,9 +497,11 @@ export async function startApiServer(
         await kas.stop();
         await etcdProc.stop();
         await rm(dir, { recursive: true, force: true });
+        if (onExit) process.off("exit", onExit);
       },
     };
   } catch (err) {
+    if (onExit) process.off("exit", onExit);
     await etcd?.stop();
     await rm(dir, { recursive: true, force: true });
     throw err;
