@@ -389,4 +389,3 @@ describe("Argo CD kustomize.images in block scalars", () => {
     }
   });
 });
-
