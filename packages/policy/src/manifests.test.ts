@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadManifests } from "./manifests.ts";
+import { loadManifests, renderError } from "./manifests.ts";
 
 async function workspace(files: Record<string, string>): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), "manifests-"));
@@ -110,5 +110,30 @@ describe("loadManifests", () => {
         message: expect.stringContaining("kustomize is not installed"),
       }),
     ]);
+  });
+
+  it("keeps the cause of a multi-line render error, wherever it sits", () => {
+    // kustomize's helm inflator dumps its config before helm's own error.
+    const text = [
+      "Error: trouble configuring builtin HelmChartInflationGenerator with config: `",
+      "chartHome: charts",
+      "name: c",
+      "releaseName: rel",
+      "valuesInline: {}",
+      "version: 0.1.0",
+      "`: unable to run helm: exit status 1",
+      "chart requires kubeVersion: >=1.32.0-0 which is incompatible with Kubernetes v1.30",
+      "",
+      "Use --debug flag to render out invalid YAML",
+    ].join("\n");
+    const msg = renderError(text);
+    expect(msg).toContain("trouble configuring builtin HelmChartInflationGenerator");
+    expect(msg).toContain(
+      "chart requires kubeVersion: >=1.32.0-0 which is incompatible with Kubernetes v1.30",
+    );
+    expect(msg).not.toContain("Use --debug");
+    expect(renderError(Array.from({ length: 500 }, (_, i) => `error ${i}`).join("\n")).length).toBeLessThan(
+      2100,
+    );
   });
 });
