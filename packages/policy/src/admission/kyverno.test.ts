@@ -6,7 +6,10 @@ import { describe, expect, it } from "vitest";
 import { createCelEngine } from "../cel/engine.ts";
 import { loadPolicies } from "../policies.ts";
 import type { KubeObject } from "../types.ts";
-import { unsupportedKyverno } from "./kyverno.ts";
+import { createKyvernoEngine, OFFLINE_VARS, unsupportedKyverno } from "./kyverno.ts";
+
+const IMAGE_FOR_TESTS = OFFLINE_VARS.image;
+
 import { runKyvernoTests } from "./suites.ts";
 
 const classic = `apiVersion: kyverno.io/v1
@@ -127,5 +130,102 @@ results:
     expect(c?.unsupported).toMatch(
       /^Kyverno ClusterPolicy \(validate\.pattern.* is not supported \(require-labels\.yaml:1\)/,
     );
+  });
+
+  it("kyverno-test side files as kyverno test reads them: context (resource.Get/List), values namespaces, userinfo, default namespace", async () => {
+    const vpol = `apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: { name: registries }
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules: [{ apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods] }]
+  matchConditions:
+    - name: not-robots
+      expression: "parseServiceAccount(request.userInfo.username).Name != 'robot'"
+  variables:
+    - name: cm
+      expression: resource.Get("v1", "configmaps", "default", "registries")
+    - name: hpas
+      expression: resource.List("autoscaling/v2", "horizontalpodautoscalers", object.metadata.namespace).items.orValue([])
+  validations:
+    - expression: >-
+        object.spec.containers.all(c, c.image.startsWith(variables.cm.data.allowed) ||
+        c.image.startsWith(namespaceObject.metadata.?annotations['allowed'].orValue('-')))
+      message: registry not allowed
+    - expression: "size(variables.hpas) == 1"
+      message: one HPA expected
+`;
+    const pods = ["a: ghcr.io/x", "b: docker.io/x", "c: img.corp/x"]
+      .map((l) => {
+        const [name, image] = l.split(": ");
+        const ns = name === "c" ? "team" : undefined;
+        return `apiVersion: v1\nkind: Pod\nmetadata: { name: ${name}${ns ? `, namespace: ${ns}` : ""} }\nspec: { containers: [{ name: c, image: "${image}" }] }\n`;
+      })
+      .join("---\n");
+    const root = await workspace({
+      "registries.yaml": vpol,
+      ".kyverno-test/resource.yaml": `${pods}---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: cm }\n`,
+      ".kyverno-test/context.yaml": `apiVersion: cli.kyverno.io/v1alpha1
+kind: Context
+metadata: { name: context }
+spec:
+  resources:
+    - { apiVersion: v1, kind: ConfigMap, metadata: { name: registries, namespace: default }, data: { allowed: ghcr.io/ } }
+    - { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, metadata: { name: h, namespace: default } }
+    - { apiVersion: autoscaling/v2, kind: HorizontalPodAutoscaler, metadata: { name: h, namespace: team } }
+`,
+      ".kyverno-test/values.yaml": `apiVersion: cli.kyverno.io/v1alpha1
+kind: Values
+namespaces:
+  - { apiVersion: v1, kind: namespace, metadata: { name: team, annotations: { allowed: img.corp/ } } }
+  - { apiVersion: v1, kind: Namespace, metadata: { name: default } }
+`,
+      ".kyverno-test/userinfo.yaml": `apiVersion: cli.kyverno.io/v1alpha1
+kind: UserInfo
+userInfo: { username: "system:serviceaccount:ci:deployer" }
+`,
+      ".kyverno-test/kyverno-test.yaml": `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: { name: registries }
+policies: [../registries.yaml]
+resources: [resource.yaml]
+context: context.yaml
+variables: values.yaml
+userinfo: userinfo.yaml
+results:
+  - { policy: registries, isValidatingPolicy: true, kind: Pod, resources: [a, c], result: pass }
+  - { policy: registries, isValidatingPolicy: true, kind: Pod, resources: [b], result: fail }
+  - { policy: registries, isValidatingPolicy: true, kind: ConfigMap, resources: [cm], result: fail }
+`,
+    });
+    const cases = await runKyvernoTests([join(root, ".kyverno-test/kyverno-test.yaml")], {
+      root,
+      engine: createCelEngine(),
+    });
+    // a: the context's ConfigMap allows ghcr.io; c: its values-file Namespace allows img.corp; b: neither.
+    // The ConfigMap is not matched: "excluded", which kyverno test counts as a pass.
+    expect(cases.map((c) => `${c.case}=${c.actual}`)).toEqual([
+      "Pod/a=pass",
+      "Pod/c=pass",
+      "Pod/b=fail",
+      "ConfigMap/cm=excluded",
+    ]);
+    expect(cases.every((c) => c.ok)).toBe(true);
+  });
+
+  it("Kyverno libraries that need a registry, HTTP or the cluster fail when called, by name, and short-circuit like Kyverno", async () => {
+    const engine = createKyvernoEngine();
+    const run = (e: string, v: Record<string, unknown> = {}) =>
+      engine.compile(e).eval({ ...v, image: IMAGE_FOR_TESTS, resource: undefined });
+    expect(run("true || image.GetMetadata('busybox').config.Env.size() > 0")).toBe(true);
+    expect(() => run("image.GetMetadata('busybox').config == {}")).toThrowError(
+      /image\.GetMetadata is not supported: policy check and policy test run offline/,
+    );
+    expect(run("parseServiceAccount('system:serviceaccount:ns:sa')")).toEqual({
+      Namespace: "ns",
+      Name: "sa",
+    });
+    expect(run("parseServiceAccount('alice')")).toEqual({ Namespace: "", Name: "" });
   });
 });

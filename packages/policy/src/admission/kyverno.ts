@@ -192,7 +192,8 @@ export function registerKyvernoLibraries(env: Environment): void {
   });
 }
 
-const OFFLINE_VARS = {
+/** The activation values of Kyverno's offline-only libraries (exported for tests). */
+export const OFFLINE_VARS = {
   image: new KyvernoOffline("image"),
   http: new KyvernoOffline("http"),
   globalContext: new KyvernoOffline("globalContext"),
