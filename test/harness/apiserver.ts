@@ -18,7 +18,8 @@
 // cluster-scoped names with your file's name, scope a policy binding to your namespaces (namespaceSelector)
 // and delete cluster-scoped objects (policies, bindings, CRDs) in afterAll. After creating a policy, call
 // waitForPolicyActive(badObject) before judging a corpus: the server's policy informer takes a second or two.
-// No controller-manager runs, so namespace() also creates the "default" ServiceAccount pods need.
+// No controller-manager runs, so namespace() also creates the "default" ServiceAccount pods need, and a
+// deleted namespace stays Terminating for good (use fresh names rather than delete and re-create).
 import "reflect-metadata";
 import { generateKeyPairSync, randomBytes, webcrypto } from "node:crypto";
 import { rmSync } from "node:fs";
