@@ -1,5 +1,6 @@
 import type { PlatformConfig } from "@platform/core";
 import { type RenderContext, renderContext } from "./admission/context.ts";
+import { admittedObject } from "./admission/defaults.ts";
 import { type AdmissionRequest, createRequest } from "./admission/request.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
@@ -82,7 +83,8 @@ function compileRule(rule: BuiltinRule, params: BuiltinParams, engine: CelEngine
     kind: "builtin",
     title: rule.title,
     evaluate(t) {
-      const obj = t.loaded.obj;
+      // What admission would judge: the defaulted object (the same paths as the manifest, plus defaults).
+      const obj = t.request.object ?? t.loaded.obj;
       const base = { ...rowFor(t, policyId, rule.severity), title: rule.title };
       const request = {
         namespace: t.namespace,
@@ -232,7 +234,8 @@ export function evaluateAll(
       namespace,
       clusterScoped: isClusterScoped(loaded.obj),
       serviceAccounts,
-      request: createRequest(loaded.obj),
+      // The cluster judges the object after decoding and defaulting it.
+      request: createRequest(admittedObject(loaded.obj)),
       context,
     };
     for (const p of policies) for (const r of p.evaluate(target)) results.push(r);

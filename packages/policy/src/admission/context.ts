@@ -1,5 +1,6 @@
 import { gatekeeperInventory } from "../gatekeeper/rego.ts";
 import type { KubeObject, LoadedObject } from "../types.ts";
+import { admittedObject } from "./defaults.ts";
 import type { AdmissionRequest } from "./request.ts";
 
 /** Cross-object facts of one render: Namespaces (for namespaceSelector / namespaceObject) and param objects. */
@@ -15,9 +16,10 @@ export interface RenderContext {
 export function renderContext(objects: ReadonlyArray<LoadedObject | KubeObject>): RenderContext {
   const all = objects.map((o) => ("obj" in o && "source" in o ? o.obj : o) as KubeObject);
   const namespaces = new Map<string, KubeObject>();
+  // As stored: with the kubernetes.io/metadata.name label the API server sets on every Namespace.
   for (const o of all)
     if (o.kind === "Namespace" && o.apiVersion === "v1" && o.metadata?.name)
-      namespaces.set(o.metadata.name, o);
+      namespaces.set(o.metadata.name, admittedObject(o));
   let inventory: Record<string, unknown> | undefined;
   return {
     namespace(name) {

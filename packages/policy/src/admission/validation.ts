@@ -48,6 +48,7 @@ export function compileValidation(
   };
   const conditions = (src.matchConditions ?? []).map((c, i) => ({
     name: c.name,
+    source: c.expression,
     program: compile(c.expression, `matchConditions[${i}]`),
   }));
   const variables = (src.variables ?? []).map((v, i) => ({
@@ -78,35 +79,51 @@ export function compileValidation(
           try {
             c = { value: variables[i]!.program.eval(ctx, budget) };
           } catch (error) {
-            c = { error };
+            // cel-go's composition library wraps a variable's error so the referencing expression names it.
+            c = {
+              error: new Error(
+                `composited variable "${variables[i]!.name}" fails to evaluate: ${celErrorText(error)}`,
+              ),
+            };
           }
           cache[i] = c;
         }
         if (c.error) throw c.error;
         return c.value;
       });
+      // As the apiserver's matcher: every condition is evaluated; any false one skips the policy, even when
+      // another failed; otherwise the errors (aggregated as utilerrors.NewAggregate prints them) decide.
+      const conditionErrors: string[] = [];
       for (const c of conditions) {
         let ok: unknown;
         try {
           ok = c.program.eval(ctx, conditionBudget);
         } catch (err) {
-          return {
-            kind: "evaluated",
-            failures: [
-              { message: `matchCondition "${c.name}" failed to evaluate: ${firstLine(err)}`, error: true },
-            ],
-          };
+          conditionErrors.push(`expression '${c.source}' resulted in error: ${celErrorText(err)}`);
+          continue;
         }
-        if (ok !== true) return { kind: "skipped", reason: `matchCondition "${c.name}" is false` };
+        if (ok === false) return { kind: "skipped", reason: `matchCondition "${c.name}" is false` };
+        if (ok !== true) conditionErrors.push(`expression '${c.source}' returned ${String(ok)}, not a bool`);
       }
+      if (conditionErrors.length)
+        return {
+          kind: "evaluated",
+          failures: [
+            {
+              message: conditionErrors.length === 1 ? conditionErrors[0]! : `[${conditionErrors.join(", ")}]`,
+              error: true,
+            },
+          ],
+        };
       const failures: Array<{ message: string; reason?: string; error: boolean }> = [];
       for (const v of validations) {
         let ok: unknown;
         try {
           ok = v.program.eval(ctx, budget);
         } catch (err) {
+          // The apiserver quotes the expression as written (activation.go), untrimmed.
           failures.push({
-            message: `expression '${v.source.trim()}' resulted in error: ${firstLine(err)}`,
+            message: `expression '${v.source}' resulted in error: ${celErrorText(err)}`,
             error: true,
           });
           continue;
@@ -114,26 +131,27 @@ export function compileValidation(
         if (ok === true) continue;
         if (ok !== false) {
           failures.push({
-            message: `expression '${v.source.trim()}' returned ${String(ok)}, not a bool`,
+            message: `expression '${v.source}' returned ${String(ok)}, not a bool`,
             error: true,
           });
           continue;
         }
-        let message = v.message ?? `failed expression: ${v.source.trim()}`;
+        // validator.go: the messageExpression's result trimmed, unless it failed, is not a string, is empty,
+        // is longer than 5 KiB or spans lines; then the static message trimmed; then the expression.
+        let message = "";
         if (v.messageExpression) {
           try {
             const m = v.messageExpression.eval(ctx, budget);
-            if (
-              typeof m === "string" &&
-              m.trim() !== "" &&
-              !m.includes("\n") &&
-              Buffer.byteLength(m) <= MAX_MESSAGE_BYTES
-            )
-              message = m;
+            if (typeof m === "string") {
+              const t = m.trim();
+              if (Buffer.byteLength(t) <= MAX_MESSAGE_BYTES && !t.includes("\n")) message = t;
+            }
           } catch {
             // As the apiserver does: a failing messageExpression keeps the static message; the verdict stands.
           }
         }
+        if (message === "" && v.message?.trim()) message = v.message.trim();
+        if (message === "") message = `failed expression: ${v.source.trim()}`;
         failures.push({ message, reason: v.reason, error: false });
       }
       return { kind: "evaluated", failures };
@@ -158,6 +176,8 @@ function lazyObjectFactory(names: string[]): (get: (i: number) => unknown) => Re
   return new Function("get", body) as (get: (i: number) => unknown) => Record<string, unknown>;
 }
 
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+/** An evaluation error as cel-go words it (the apiserver puts that text into the denial). */
+export function celErrorText(err: unknown): string {
+  const text = (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "";
+  return text.replace(/^No such key: /, "no such key: ");
 }

@@ -120,7 +120,8 @@ describe("ValidatingAdmissionPolicy", () => {
     const deny = run([ns("shop", { env: "prod" }), deploy("app-a", 1n)], []);
     expect(deny.rows[0]).toMatchObject({
       verdict: "fail",
-      message: expect.stringContaining("no ConfigMap params found"),
+      message:
+        "failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction",
     });
     const allow = run(
       [ns("shop", { env: "prod" }), deploy("app-a", 1n)],
@@ -254,5 +255,125 @@ spec:
       compileKyverno(d.kyverno, engine),
     );
     expect(rows.map((r) => `${r.kind}:${r.verdict}`)).toEqual(["CronJob:warn"]);
+  });
+});
+
+// Semantics checked against kube-apiserver v1.32 (test/conformance/apiserver-vap.itg.test.ts).
+describe("ValidatingAdmissionPolicy as the apiserver evaluates it", () => {
+  const withBinding = (binding: string, policy = POLICY) => `${policy.split(/^---$/m)[0]!}---\n${binding}`;
+  const binding = (spec: string) => `
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: { name: b }
+spec:
+  policyName: replica-limit
+${spec}`;
+
+  it("a missing param denies even under a Warn binding (a configuration error), and Ignore admits", () => {
+    const warn = run(
+      [deploy("app-a", 1n)],
+      [],
+      withBinding(
+        binding(
+          "  validationActions: [Warn]\n  paramRef: { name: nope, namespace: platform, parameterNotFoundAction: Deny }",
+        ),
+      ),
+    );
+    expect(warn.rows.map((r) => r.verdict)).toEqual(["fail"]);
+    const ignore = run(
+      [deploy("app-a", 1n)],
+      [],
+      withBinding(
+        binding(
+          "  validationActions: [Deny]\n  paramRef: { name: nope, namespace: platform, parameterNotFoundAction: Deny }",
+        ),
+        POLICY.replace("failurePolicy: Fail", "failurePolicy: Ignore"),
+      ),
+    );
+    expect(ignore.rows).toEqual([]);
+  });
+
+  it("a binding without paramRef runs the policy with params == null", () => {
+    const text = withBinding(
+      binding("  validationActions: [Deny]"),
+      POLICY.replace(
+        "expression: int(params.data.maxReplicas)",
+        'expression: "params == null ? 10 : int(params.data.maxReplicas)"',
+      ),
+    );
+    expect(run([deploy("app-a", 5n)], [], text).rows.map((r) => r.verdict)).toEqual(["pass"]);
+  });
+
+  it("a namespaced param kind without paramRef.namespace reads the request's namespace", () => {
+    const text = withBinding(
+      binding("  validationActions: [Deny]\n  paramRef: { name: limits, parameterNotFoundAction: Deny }"),
+    );
+    const local = { ...params("3"), metadata: { name: "limits", namespace: "shop" } };
+    expect(run([deploy("app-a", 5n)], [local], text).rows.map((r) => r.message)).toEqual([
+      "replicas 5 exceed 3",
+    ]);
+  });
+
+  it("trims messages, falls back from an empty messageExpression, and quotes failing expressions untrimmed", () => {
+    const text = POLICY.replace(
+      `messageExpression: "'replicas ' + string(object.spec.replicas) + ' exceed ' + string(variables.max)"`,
+      `messageExpression: "'  '"\n      message: "  too many replicas  "`,
+    ).replace(
+      "message: name must start with app-",
+      `messageExpression: "'  ' + object.metadata.name + ' is badly named '"`,
+    );
+    expect(
+      run([ns("shop", { env: "prod" }), deploy("web", 5n)], [params("3")], text).rows.map((r) => r.message),
+    ).toEqual(["too many replicas", "web is badly named"]);
+    const missing = POLICY.replace(
+      "expression: object.spec.replicas <= variables.max",
+      'expression: "object.spec.missing <= variables.max "',
+    );
+    expect(
+      run([ns("shop", { env: "prod" }), deploy("app-a", 1n)], [params("3")], missing).rows[0]!.message,
+    ).toBe("expression 'object.spec.missing <= variables.max ' resulted in error: no such key: missing");
+  });
+
+  it("a variable's error names the variable, as cel-go's composition library does", () => {
+    expect(run([ns("shop", { env: "prod" }), deploy("app-a", 5n)], [params("x")]).rows[0]!.message).toMatch(
+      /^expression 'object.spec.replicas <= variables.max' resulted in error: composited variable "max" fails to evaluate: /,
+    );
+  });
+
+  it("an evaluation error under a Warn binding warns", () => {
+    const text = POLICY.replace("validationActions: [Deny]", "validationActions: [Warn]");
+    expect(
+      run([ns("shop", { env: "prod" }), deploy("app-a", 5n)], [params("x")], text).rows.map((r) => r.verdict),
+    ).toEqual(["warn"]);
+  });
+
+  it("matchConditions: a false condition skips the policy even when another errs; errors are aggregated", () => {
+    const two = (first: string, second: string) =>
+      POLICY.replace(
+        `    - name: not-exempt\n      expression: "!has(object.metadata.labels) || !('exempt' in object.metadata.labels)"`,
+        `    - name: a\n      expression: "${first}"\n    - name: b\n      expression: "${second}"`,
+      );
+    const ctx = [ns("shop", { env: "prod" })];
+    expect(
+      run([...ctx, deploy("app-a", 5n)], [params("3")], two("object.spec.nope == 1", "false")).rows,
+    ).toEqual([]);
+    expect(
+      run([...ctx, deploy("app-a", 5n)], [params("3")], two("object.spec.nope == 1", "true")).rows[0]!
+        .message,
+    ).toBe("expression 'object.spec.nope == 1' resulted in error: no such key: nope");
+    expect(
+      run([...ctx, deploy("app-a", 5n)], [params("3")], two("object.spec.nope == 1", "object.spec.x == 1"))
+        .rows[0]!.message,
+    ).toBe(
+      "[expression 'object.spec.nope == 1' resulted in error: no such key: nope, expression 'object.spec.x == 1' resulted in error: no such key: x]",
+    );
+  });
+
+  it("a Namespace in the render carries kubernetes.io/metadata.name, as the apiserver stores it", () => {
+    const text = POLICY.replace(
+      "matchLabels: { env: prod }",
+      "matchExpressions: [{ key: kubernetes.io/metadata.name, operator: NotIn, values: [shop] }]",
+    );
+    expect(run([ns("shop", { env: "prod" }), deploy("app-a", 5n)], [params("3")], text).rows).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { PlatformError } from "@platform/core";
 import type { CelEngine } from "../cel/engine.ts";
 import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
 import { type LabelSelector, type ResourceRule, ruleMatches, selectorMatches } from "../k8s/match.ts";
+import { CLUSTER_SCOPED } from "../podspec.ts";
 import type { KubeObject, PolicyResult, SourceRef, Verdict } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
 import { compileValidation, type ValidationSource } from "./validation.ts";
@@ -47,7 +48,8 @@ export interface VapBindingDoc {
 /** Whether matchConstraints/matchResources select the target (rules, exclusions, namespace and object selectors). */
 export function matchesResources(m: MatchResources | undefined, t: EvalTarget): boolean {
   if (!m) return true;
-  const obj = t.loaded.obj;
+  // Selectors see the object admission sees (a Namespace carries its kubernetes.io/metadata.name label).
+  const obj = t.request.object ?? t.loaded.obj;
   const op = t.request.operation;
   if (m.resourceRules && !m.resourceRules.some((r) => ruleMatches(r, obj, op, t.clusterScoped))) return false;
   if (m.excludeResourceRules?.some((r) => ruleMatches(r, obj, op, t.clusterScoped))) return false;
@@ -143,33 +145,41 @@ function vapPolicy(
       if (!matchesResources(spec.matchConstraints, t) || !matchesResources(b.obj.spec.matchResources, t))
         return [];
       const base = rowFor(t, policyName, verdict === "fail" ? "error" : "warning");
-      // One evaluation per selected param object, as the apiserver does.
+      // A binding the server cannot apply (its params are missing or unreachable) denies whatever the
+      // validationActions say, unless failurePolicy is Ignore (generic.CollectParams + addConfigError).
+      const configError = (err: string): PolicyResult[] =>
+        failurePolicy === "Ignore"
+          ? []
+          : [{ ...base, severity: "error", verdict: "fail", message: `failed to configure binding: ${err}` }];
+      // One evaluation per selected param object, as the apiserver does; no paramRef means params == null.
       let params: Array<KubeObject | null> = [null];
       if (paramKind && paramRef) {
-        const ns = paramRef.namespace ?? (t.clusterScoped ? undefined : t.namespace);
-        const candidates = t.context.find(paramKind.apiVersion, paramKind.kind, paramRef.name, ns);
-        params = paramRef.selector
-          ? candidates.filter((c) => selectorMatches(paramRef.selector, c.metadata?.labels))
-          : candidates;
+        const clusterScopedParams = CLUSTER_SCOPED.has(paramKind.kind);
+        let ns: string | undefined;
+        if (clusterScopedParams) {
+          if (paramRef.namespace)
+            return configError("paramRef.namespace must not be provided for a cluster-scoped `paramKind`");
+        } else {
+          ns = paramRef.namespace || t.request.namespace;
+          if (!ns)
+            return configError(
+              "cannot use namespaced paramRef in policy binding that matches cluster-scoped resources",
+            );
+        }
+        const candidates = t.context.find(
+          paramKind.apiVersion,
+          paramKind.kind,
+          paramRef.name || undefined,
+          ns,
+        );
+        params = paramRef.name
+          ? candidates
+          : candidates.filter((c) => selectorMatches(paramRef.selector ?? {}, c.metadata?.labels));
         if (params.length === 0) {
           if ((paramRef.parameterNotFoundAction ?? "Deny") === "Allow")
             return [{ ...base, verdict: "pass", message: "" }];
-          return [
-            {
-              ...base,
-              verdict,
-              message: `no ${paramKind.kind} params found for binding ${b.obj.metadata.name} (parameterNotFoundAction: Deny)`,
-            },
-          ];
+          return configError("no params found for policy binding with `Deny` parameterNotFoundAction");
         }
-      } else if (paramKind && !paramRef) {
-        return [
-          {
-            ...base,
-            verdict: "error",
-            message: `policy has paramKind ${paramKind.kind} but binding ${b.obj.metadata.name} has no paramRef`,
-          },
-        ];
       }
       const rows: PolicyResult[] = [];
       let applied = false;
@@ -186,7 +196,12 @@ function vapPolicy(
         applied = true;
         for (const f of outcome.failures) {
           if (f.error && failurePolicy === "Ignore") continue;
-          rows.push({ ...base, verdict: f.error ? "error" : verdict, message: f.message });
+          // An evaluation error is a Deny decision (failurePolicy Fail) that the binding's actions apply to.
+          rows.push({
+            ...base,
+            verdict: f.error && verdict === "fail" ? "error" : verdict,
+            message: f.message,
+          });
         }
       }
       if (!applied) return [];

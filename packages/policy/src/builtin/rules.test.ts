@@ -173,8 +173,47 @@ describe("built-in guardrails", () => {
       "resources",
     );
     expect(r).toHaveLength(1);
-    expect(r[0]!.message).toContain("requests.memory, limits.cpu");
-    expect(r[0]!.message).not.toContain("requests.cpu,");
+    // A Pod's requests default to its limits (the apiserver's SetDefaults_Pod); a template's do not.
+    expect(r[0]!.message).toContain("is missing limits.cpu.");
+    const d = run([deployment({ containers: [c] })], "resources");
+    expect(d[0]!.message).toContain("requests.memory, limits.cpu");
+    expect(d[0]!.message).not.toContain("requests.cpu,");
+  });
+
+  it("judges the object as admission sees it: nulls dropped, hostNetwork ports defaulted to host ports", () => {
+    const sc = { capabilities: { drop: null, add: null } };
+    expect(
+      verdicts(pod({ containers: [goodContainer({ securityContext: sc })] }), "drop-capabilities"),
+    ).toEqual(["fail"]);
+    const hostNet = run(
+      [pod({ hostNetwork: true, containers: [goodContainer({ ports: [{ containerPort: 8080 }] })] })],
+      "host-port",
+    );
+    expect(hostNet.map((r) => r.message)).toEqual([expect.stringContaining("binds host port(s) 8080")]);
+    expect(
+      verdicts(
+        deployment({ hostNetwork: true, containers: [goodContainer({ ports: [{ containerPort: 8080 }] })] }),
+        "host-port",
+      ),
+    ).toEqual(["pass"]);
+  });
+
+  it("names credential keys in an order-independent way (the server's map order is random)", () => {
+    const secret = (stringData: Record<string, string>): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s", namespace: "team" },
+      stringData,
+    });
+    const msg = (d: Record<string, string>) => run([secret(d)], "no-credentials-in-secrets")[0]!.message;
+    expect(msg({ token: "x", PASSWORD: "y" })).toMatch(
+      /^Secret holds credential-looking key\(s\): PASSWORD, token\./,
+    );
+    expect(msg({ PASSWORD: "y", token: "x" })).toBe(msg({ token: "x", PASSWORD: "y" }));
+    expect(msg({ a_token: "1", b_secret: "2", c_pwd: "3", plain: "4" })).toMatch(
+      /: a_token, c_pwd and 1 more\./,
+    );
+    expect(msg({ api_key: "1" })).toMatch(/: api_key\./);
   });
 
   it("host namespaces, hostPath and hostPort", () => {

@@ -226,7 +226,9 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     scope: "object",
     kinds: ["Secret"],
     expression: `(params.teamNamespaces.size() > 0 && !(request.namespace in params.teamNamespaces)) || object.?type.orValue('Opaque') in ['kubernetes.io/service-account-token', 'kubernetes.io/tls'] || (object.?data.orValue({}).all(k, !k.matches('${CREDENTIAL_KEY}')) && object.?stringData.orValue({}).all(k, !k.matches('${CREDENTIAL_KEY}')))`,
-    messageExpression: `'Secret holds credential-looking key(s): ' + (object.?data.orValue({}).filter(k, k.matches('${CREDENTIAL_KEY}')) + object.?stringData.orValue({}).filter(k, k.matches('${CREDENTIAL_KEY}'))).join(', ')`,
+    // Map keys come in no fixed order on the server (Go maps), and Kubernetes 1.30 CEL cannot sort: the
+    // message names the first and last key by order, so both sides word it the same.
+    messageExpression: `cel.bind(keys, object.?data.orValue({}).filter(k, k.matches('${CREDENTIAL_KEY}')) + object.?stringData.orValue({}).filter(k, k.matches('${CREDENTIAL_KEY}')), 'Secret holds credential-looking key(s): ' + (keys.size() == 1 ? keys[0] : keys.min() + ', ' + keys.max() + (keys.size() > 2 ? ' and ' + string(keys.size() - 2) + ' more' : '')))`,
     fields: ["stringData", "data"],
     fix: "Store the credential in Key Vault and read it with workload identity (Secrets Store CSI driver); never commit it.",
   },
