@@ -21,7 +21,8 @@ function bump(
       })
     : undefined;
 }
-const after = (path: string, text: string, opts?: { tag?: string }) => bump(path, text, opts)?.after;
+const after = (path: string, text: string, opts?: { tag?: string; tagPolicy?: TagPolicy }) =>
+  bump(path, text, opts)?.after;
 
 describe("kustomize images", () => {
   it("replaces the digest bytes only, in a CRLF file", () => {
