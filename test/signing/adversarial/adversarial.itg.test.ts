@@ -55,6 +55,13 @@ describe.skipIf(!peers.ok)("adversarial differential corpus against notation and
   const rows = new Map<string, Row>();
   const mutation = new Map<VerifyCheckName, { looser: string[]; lostStricter: string[] }>();
   let seconds = 0;
+  const phases: Record<string, number> = {};
+  let mark = 0;
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round((now - mark) / 100) / 10;
+    mark = now;
+  };
 
   beforeAll(async () => {
     // The action is judged bundled, from the code under test: a stale dist would judge yesterday's verifier.
@@ -63,6 +70,7 @@ describe.skipIf(!peers.ok)("adversarial differential corpus against notation and
     });
     if (!existsSync(DIST)) throw new Error(`${DIST} was not built`);
     const t0 = performance.now();
+    mark = t0;
     reg = await startRegistry("olareg");
     root = await mkdtemp(join(tmpdir(), "adversarial-"));
     const home = join(root, "home");
@@ -72,6 +80,7 @@ describe.skipIf(!peers.ok)("adversarial differential corpus against notation and
       await mkdir(join(root, c.id));
       built.set(c.id, await c.build(ctx(c)));
     });
+    phase("build");
     const judged = await mapLimit(SELECTED, POOL, async (c) => {
       const b = built.get(c.id)!;
       const [anchor, library] = await Promise.all([
@@ -80,6 +89,7 @@ describe.skipIf(!peers.ok)("adversarial differential corpus against notation and
       ]);
       return { anchor, library };
     });
+    phase("anchor+library");
     const actions = await mapLimit(SELECTED, POOL, (c) => actionVerdict(built.get(c.id)!, join(root, c.id)));
     for (const [i, c] of SELECTED.entries()) {
       const { anchor, library } = judged[i]!;
@@ -104,6 +114,7 @@ describe.skipIf(!peers.ok)("adversarial differential corpus against notation and
       });
     }
 
+    phase("action");
     // Mutation check: with one check off, a case we rejected must now pass — one the anchor rejects (we
     // would be looser) or, for checks where the anchor itself is lax, a documented stricter-with-reason case.
     const rejected = SELECTED.filter((c) => !rows.get(c.id)!.library.accepted);
@@ -116,6 +127,7 @@ describe.skipIf(!peers.ok)("adversarial differential corpus against notation and
         lostStricter: through.filter((c) => rows.get(c.id)!.anchor.accepted && c.stricter).map((c) => c.id),
       });
     }
+    phase("mutation");
     seconds = Math.round((performance.now() - t0) / 100) / 10;
 
     const all = [...rows.values()];
@@ -128,6 +140,7 @@ describe.skipIf(!peers.ok)("adversarial differential corpus against notation and
       looser: count("looser"),
       "anchor-unrelated": all.filter((r) => r.anchor.cause === "unrelated").length,
       seconds,
+      phases,
     };
     const byClass: Record<string, Record<string, number>> = {};
     for (const r of all) {

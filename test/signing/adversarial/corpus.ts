@@ -2,7 +2,7 @@
 // verifier configuration (a notation config dir, or a cosign public key) into its own folder. The cases
 // are what an attacker (or a careless CA or policy author) would try; the judges decide, not the case.
 import { execFile } from "node:child_process";
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, type KeyObject, sign as nodeSign } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -23,6 +23,7 @@ import {
   forgeBundle,
   forgeJws,
   type JwsSpec,
+  rfc3339,
   simpleSigningPayload,
 } from "./forge.ts";
 import {
@@ -38,7 +39,6 @@ import {
 } from "./pki.ts";
 
 const run = promisify(execFile);
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 export type Anchor = "notation" | "cosign";
 
@@ -1444,13 +1444,64 @@ export const CASES: Case[] = [
       legacy: true,
       attach: async (ctx, ref) => {
         const k = ecKey();
-        await attachLegacy(
-          ctx.client,
-          ref,
-          k.privateKey,
-          simpleSigningPayload(repoOf(ref), `sha256:${"ef".repeat(32)}`),
-        );
+        await attachLegacy(ctx.client, ref, [
+          { key: k.privateKey, payload: simpleSigningPayload(repoOf(ref), `sha256:${"ef".repeat(32)}`) },
+        ]);
         return k.publicKey;
+      },
+    }),
+  },
+  {
+    id: "cosign-legacy-payload-tampered",
+    class: "cosign-integrity",
+    anchor: "cosign",
+    what: "legacy payload changed after signing (signature over the original bytes)",
+    cause: /tampered|wrong key/,
+    anchorCause: /invalid signature/,
+    build: cosign("cosign-legacy-payload-tampered", {
+      legacy: true,
+      attach: async (ctx, ref, digest) => {
+        const k = ecKey();
+        const signed = simpleSigningPayload(repoOf(ref), digest);
+        const sig = nodeSign("sha256", signed, k.privateKey).toString("base64");
+        const changed = Buffer.from(signed.toString().replace('"optional":null', '"optional":{"x":"y"}'));
+        await attachLegacy(ctx.client, ref, [{ payload: changed, signature: sig }]);
+        return k.publicKey;
+      },
+    }),
+  },
+  {
+    id: "cosign-legacy-junk-layer-beside-valid",
+    class: "cosign-neighbour",
+    anchor: "cosign",
+    what: "a .sig layer with a junk signature beside a valid one",
+    control: true,
+    build: cosign("cosign-legacy-junk-layer-beside-valid", {
+      legacy: true,
+      attach: async (ctx, ref, digest) => {
+        const k = ecKey();
+        const payload = simpleSigningPayload(repoOf(ref), digest);
+        const other = Buffer.from(payload.toString().replace('"optional":null', '"optional":{"n":"1"}'));
+        await attachLegacy(ctx.client, ref, [
+          { payload: other, signature: Buffer.from("junk").toString("base64") },
+          { payload, key: k.privateKey },
+        ]);
+        return k.publicKey;
+      },
+    }),
+  },
+  {
+    id: "cosign-legacy-rsa-key-mismatch",
+    class: "cosign-key",
+    anchor: "cosign",
+    what: "legacy .sig by an EC key, verified with an RSA key",
+    cause: /wrong key|tampered/,
+    anchorCause: /no matching signatures/,
+    build: cosign("cosign-legacy-rsa-key-mismatch", {
+      legacy: true,
+      attach: async (ctx, ref) => {
+        await ourCosign("legacy")(ctx, ref);
+        return generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey;
       },
     }),
   },

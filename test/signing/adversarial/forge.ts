@@ -26,7 +26,8 @@ import {
 
 const PAYLOAD_TYPE = "application/vnd.cncf.notary.payload.v1+json";
 const b64url = (s: string | Uint8Array) => Buffer.from(s).toString("base64url");
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
+/** RFC 3339 without fractional seconds, as the Notary Project writes times. */
+export const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /** Raw JWS signature bytes for `alg` (PSS salt = hash length, ECDSA r‖s), whatever the key. */
 export function jwsSign(alg: string, key: KeyObject, data: Uint8Array): Buffer {
@@ -184,30 +185,37 @@ export async function attachBundle(
   await client.pushReferrer(ref, encodeJson(manifest));
 }
 
-/** A legacy cosign `.sig` manifest with one simple-signing layer: `payload` signed by `key` (DER ECDSA). */
+/** One layer of a legacy `.sig` manifest: `payload` signed by `key` (DER ECDSA), or a given signature. */
+export interface LegacyLayer {
+  payload: Buffer;
+  key?: KeyObject;
+  /** base64 signature to use instead of signing (junk, or a signature over other bytes). */
+  signature?: string;
+}
+
+/** A legacy cosign `.sig` manifest with one simple-signing layer per entry, tagged sha256-<hex>.sig. */
 export async function attachLegacy(
   client: RegistryClient,
   imageRef: string,
-  key: KeyObject,
-  payload: Buffer,
+  layers: LegacyLayer[],
 ): Promise<void> {
   const ref = parseReference(imageRef);
   const subject = await client.resolve(ref);
-  const sig = nodeSign("sha256", payload, key).toString("base64");
   await client.pushBlob(ref, EMPTY_JSON);
-  await client.pushBlob(ref, payload);
+  for (const l of layers) await client.pushBlob(ref, l.payload);
   const manifest = encodeJson({
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     config: { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: 2 },
-    layers: [
-      {
-        mediaType: SIMPLESIGNING_MEDIA_TYPE,
-        digest: sha256Digest(payload),
-        size: payload.length,
-        annotations: { "dev.cosignproject.cosign/signature": sig },
+    layers: layers.map((l) => ({
+      mediaType: SIMPLESIGNING_MEDIA_TYPE,
+      digest: sha256Digest(l.payload),
+      size: l.payload.length,
+      annotations: {
+        "dev.cosignproject.cosign/signature":
+          l.signature ?? nodeSign("sha256", l.payload, l.key!).toString("base64"),
       },
-    ],
+    })),
   });
   await client.putManifest(ref, manifest, MediaType.ociManifest, cosignSignatureTag(subject.digest));
 }
