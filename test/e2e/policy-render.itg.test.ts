@@ -1,11 +1,11 @@
 // The policy check's renders with the real kustomize and helm: what a kustomization may read, where findings
 // on rendered objects point, and what a directory walk judges or skips (issue 15 §4, §5).
-import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseConfig } from "@platform/core";
 import { loadManifests, policyCheck } from "@platform/policy";
 import { afterAll, describe, expect, it } from "vitest";
+import { writeWorkspace } from "../harness/workspace.ts";
 import { requirePeers } from "../peers/index.ts";
 
 const peers = requirePeers("kustomize", "helm");
@@ -14,12 +14,8 @@ const D = `sha256:${"a".repeat(64)}`;
 const made: string[] = [];
 
 async function workspace(files: Record<string, string>): Promise<string> {
-  const root = await realpath(await mkdtemp(join(tmpdir(), "render-")));
+  const root = await writeWorkspace(files, "render-");
   made.push(root);
-  for (const [p, text] of Object.entries(files)) {
-    await mkdir(join(root, p, ".."), { recursive: true });
-    await writeFile(join(root, p), text);
-  }
   return root;
 }
 

@@ -1,18 +1,9 @@
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { parseConfig } from "@platform/core";
 import { describe, expect, it } from "vitest";
+import { writeWorkspace } from "../../../test/harness/workspace.ts";
 import { type PolicyCheckInput, policyCheck } from "./check.ts";
 
-async function workspace(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), "check-"));
-  for (const [p, text] of Object.entries(files)) {
-    await mkdir(join(root, p, ".."), { recursive: true });
-    await writeFile(join(root, p), text);
-  }
-  return root;
-}
+const workspace = (files: Record<string, string>) => writeWorkspace(files, "check-");
 
 const config = parseConfig("registries:\n  trusted: [acr.io, host]\n", "platform.yaml");
 

@@ -1,17 +1,10 @@
-import { mkdir, mkdtemp, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { writeWorkspace } from "../../../test/harness/workspace.ts";
 import { loadManifests, renderError } from "./manifests.ts";
 
-async function workspace(files: Record<string, string>): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), "manifests-"));
-  for (const [p, text] of Object.entries(files)) {
-    await mkdir(join(root, p, ".."), { recursive: true });
-    await writeFile(join(root, p), text);
-  }
-  return root;
-}
+const workspace = (files: Record<string, string>) => writeWorkspace(files, "manifests-");
 
 const cm = (name: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: t\ndata:\n  k: v\n`;
