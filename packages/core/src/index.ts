@@ -55,3 +55,4 @@ export {
   type YamlLimits,
   type YamlStream,
 } from "./yaml.ts";
+export { decodeManifestBytes, parseManifestStream } from "./yaml-apiserver.ts";

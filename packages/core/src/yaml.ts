@@ -330,7 +330,7 @@ function parseThorough(text: string, file: string, l: Required<YamlLimits>): Yam
     docs,
     position(d, path, opts) {
       const doc = parsedOf.get(d)!;
-      const { node, depth } = nodeAt(doc, path, opts?.key ?? false);
+      const { node, depth } = yamlNodeAt(doc, path, opts?.key ?? false);
       const offset = node?.range?.[0] ?? (doc.contents as Node | null)?.range?.[0] ?? doc.range[0];
       return { ...posOf(offset), exact: depth === path.length };
     },
@@ -338,7 +338,7 @@ function parseThorough(text: string, file: string, l: Required<YamlLimits>): Yam
 }
 
 /** The deepest existing node along `path` (so a missing field points at its parent) and how deep it is. */
-function nodeAt(
+export function yamlNodeAt(
   doc: Document.Parsed,
   path: ReadonlyArray<string | number>,
   wantKey: boolean,

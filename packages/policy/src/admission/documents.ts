@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
-import { PlatformError, parseYamlStream } from "@platform/core";
-import type { KubeObject, LoadedObject } from "../types.ts";
+import { PlatformError, parseManifestStream } from "@platform/core";
+import { checkTyped, fieldPath, TYPED_SCHEMA_VERSION } from "../k8s/schema.ts";
+import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
 import type { ConstraintDoc, ConstraintTemplateDoc } from "./gatekeeper.ts";
 import type { KyvernoPolicyDoc } from "./kyverno.ts";
 import type { VapBindingDoc, VapDoc } from "./vap.ts";
@@ -47,9 +48,9 @@ export function classify(objects: LoadedObject[], into: PolicyDocuments = emptyD
  * file costs more than the read (a third of `policy test`'s wall time on the gatekeeper-library).
  */
 export async function readObjects(path: string, display = path): Promise<LoadedObject[]> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = readFileSync(path, "utf8");
+    bytes = readFileSync(path);
   } catch (err) {
     throw new PlatformError(
       "POLICY_FILE_UNREADABLE",
@@ -57,7 +58,8 @@ export async function readObjects(path: string, display = path): Promise<LoadedO
       { file: display, hint: "Check the path; it is relative to the file that names it.", cause: err },
     );
   }
-  const stream = parseYamlStream(text, display);
+  // Policies and suite objects are objects for the cluster too: read them as the API server would.
+  const stream = parseManifestStream(bytes, display);
   const out: LoadedObject[] = [];
   for (const d of stream.docs) {
     const e = d.errors[0];
@@ -76,4 +78,74 @@ export async function readObjects(path: string, display = path): Promise<LoadedO
     });
   }
   return out;
+}
+
+/** A List's items as kubectl walks them (a List inside a List too), each with its path in the document. */
+export function listItems(
+  v: unknown,
+  path: Array<string | number> = [],
+): Array<{ item: unknown; path: Array<string | number> }> {
+  if (!isList(v)) return [{ item: v, path }];
+  return v.items.flatMap((item, i) => listItems(item, [...path, "items", i]));
+}
+
+function isList(v: unknown): v is { items: unknown[] } {
+  const o = v as Record<string, unknown> | null;
+  return (
+    !!o &&
+    typeof o === "object" &&
+    typeof o.apiVersion === "string" &&
+    typeof o.kind === "string" &&
+    o.kind.endsWith("List") &&
+    Array.isArray(o.items)
+  );
+}
+
+/**
+ * What the API server's typed, strict decoding says about one object: an error row per unknown field or
+ * mistyped value (at its file:line), or — for a kind the schema does not know — one skip row saying its
+ * fields were not checked. No rows when the server would decode it.
+ */
+export function decodeResults(
+  obj: KubeObject,
+  at: { file: string; line: number; via?: string },
+  locate: (path: Array<string | number>) => { line: number; column?: number } | undefined,
+): PolicyResult[] {
+  const row = (
+    r: Pick<PolicyResult, "policy" | "verdict" | "message" | "severity"> & Partial<PolicyResult>,
+  ) => ({
+    kind: obj.kind,
+    namespace: obj.metadata.namespace ?? "",
+    name: obj.metadata.name ?? obj.metadata.generateName ?? "",
+    file: at.file,
+    line: at.line,
+    ...(at.via ? { via: at.via } : {}),
+    ...r,
+  });
+  const typed = checkTyped(obj as unknown as Record<string, unknown>);
+  if (!typed.known)
+    return [
+      row({
+        policy: "input/schema",
+        verdict: "skip",
+        severity: "warning",
+        message: `${obj.apiVersion} ${obj.kind} is not a built-in kind of Kubernetes ${TYPED_SCHEMA_VERSION}: its fields were not checked for unknown or mistyped fields (the cluster checks a custom resource against its CRD's schema)`,
+      }),
+    ];
+  return typed.issues.map((i) => {
+    const pos = locate(i.path);
+    return row({
+      policy: i.kind === "unknown-field" ? "input/unknown-field" : "input/decode",
+      verdict: "error",
+      severity: "error",
+      cause: "input",
+      field: fieldPath(i.path),
+      line: pos?.line ?? at.line,
+      ...(pos?.column ? { column: pos.column } : {}),
+      message:
+        i.kind === "unknown-field"
+          ? `strict decoding error: ${i.message}: the API server refuses the object (kubectl applies with --validate=strict by default). Fix the field name or remove it`
+          : `${i.message}: the API server refuses the object. Write the value with the type the field needs`,
+    });
+  });
 }
