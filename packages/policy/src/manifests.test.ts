@@ -12,7 +12,7 @@ const cm = (name: string) =>
 describe("loadManifests", () => {
   it("reads multi-document files, dirs and globs, with line numbers and field positions", async () => {
     const root = await workspace({
-      "a/one.yaml": `${cm("x")}---\n${cm("y")}`,
+      "a/one.yaml": `${cm("x")}---\n${cm("yy")}`,
       "b/two.yml": cm("z"),
       "b/notes.txt": "x",
     });
@@ -20,7 +20,7 @@ describe("loadManifests", () => {
     expect(r.problems).toEqual([]);
     expect(r.objects.map((o) => `${o.source.file}:${o.source.line}:${o.obj.metadata.name}`)).toEqual([
       "a/one.yaml:1:x",
-      "a/one.yaml:9:y",
+      "a/one.yaml:9:yy",
       "b/two.yml:1:z",
     ]);
     expect(r.objects[1]!.locate(["data", "k"])).toMatchObject({ line: 15, exact: true });

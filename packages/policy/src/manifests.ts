@@ -2,8 +2,16 @@ import { execFile } from "node:child_process";
 import { lstat, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { errorMessage, type Logger, PlatformError, parseYamlStream, type YamlStream } from "@platform/core";
+import {
+  errorMessage,
+  type Logger,
+  PlatformError,
+  parseManifestStream,
+  parseYamlStream,
+  type YamlStream,
+} from "@platform/core";
 import { glob, isDynamicPattern } from "tinyglobby";
+import { decodeResults, listItems } from "./admission/documents.ts";
 import { KUSTOMIZATION_FILES, type KustomizeTree, kustomizeTree, readKustomization } from "./kustomize.ts";
 import type { KubeObject, LoadedObject, PolicyResult, SkippedInput } from "./types.ts";
 
@@ -269,9 +277,10 @@ async function walk(
 
 async function loadYamlFile(file: string, root: string, result: LoadResult, walked: boolean): Promise<void> {
   const display = rel(root, file);
-  let text: string;
+  let text: Uint8Array;
   try {
-    text = await readFile(file, "utf8");
+    // Bytes, not text: invalid UTF-8 is an error as the API server makes it, never a silent U+FFFD.
+    text = await readFile(file);
   } catch (err) {
     result.problems.push(
       inputProblem(display, `cannot read ${display}: ${errorMessage(err)}`, "Check file permissions."),
@@ -300,7 +309,7 @@ interface Renderer {
 
 /** Parses a YAML stream into objects; returns how many objects it added. */
 async function addStream(
-  text: string,
+  text: string | Uint8Array,
   file: string,
   result: LoadResult,
   renderer: Renderer | undefined,
@@ -308,7 +317,8 @@ async function addStream(
 ): Promise<number> {
   let stream: ReturnType<typeof parseYamlStream>;
   try {
-    stream = parseYamlStream(text, file);
+    // As the API server decodes it (YAML 1.1 scalars, merge keys, duplicate keys are errors): see yaml-apiserver.ts.
+    stream = parseManifestStream(text, file);
   } catch (err) {
     const e = err instanceof PlatformError ? err : undefined;
     result.problems.push(inputProblem(file, errorMessage(err), e?.hint ?? "Fix the file."));
@@ -328,10 +338,7 @@ async function addStream(
     }
     const v = d.value;
     if (v === null || v === undefined) continue;
-    const objs = isList(v)
-      ? v.items.map((item, i) => ({ item, path: ["items", i] as Array<string | number> }))
-      : [{ item: v, path: [] as Array<string | number> }];
-    for (const { item, path } of objs) {
+    for (const { item, path } of listItems(v)) {
       if (!isKubeObject(item)) {
         if (lenient && !renderer && !looksLikeManifest(item)) {
           result.skipped.push({
@@ -366,29 +373,24 @@ async function addStream(
           },
           locate: at.locate ?? (() => undefined),
         });
+        result.problems.push(
+          ...decodeResults(item, { ...at, via: renderer.via }, at.locate ?? (() => undefined)),
+        );
       } else {
         const base = path;
+        const line = stream.position(d, base).line;
         result.objects.push({
           obj: item,
-          source: { file, line: stream.position(d, base).line },
+          source: { file, line },
           locate: (p) => stream.position(d, [...base, ...p]),
         });
+        result.problems.push(
+          ...decodeResults(item, { file, line }, (p) => stream.position(d, [...base, ...p])),
+        );
       }
     }
   }
   return count;
-}
-
-function isList(v: unknown): v is { items: unknown[] } {
-  const o = v as Record<string, unknown> | null;
-  return (
-    !!o &&
-    typeof o === "object" &&
-    typeof o.apiVersion === "string" &&
-    typeof o.kind === "string" &&
-    o.kind.endsWith("List") &&
-    Array.isArray(o.items)
-  );
 }
 
 function looksLikeManifest(v: unknown): boolean {
