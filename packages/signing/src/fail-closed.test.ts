@@ -135,7 +135,7 @@ describe("1. the trust policy is validated at load with notation's rules", () =>
     [
       "Enforce (wrong case)",
       { signatureVerification: { level: "strict", override: { expiry: "Enforce" } } },
-      /override\.expiry/,
+      /override\.expiry: "Enforce" is not one of enforce, log, skip/,
     ],
     [
       "an unknown override key",

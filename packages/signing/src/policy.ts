@@ -76,6 +76,13 @@ const REPOSITORY =
   /^[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?(?:(?:\/[a-z0-9]+(?:(?:(?:[._]|__|[-]*)[a-z0-9]+)+)?)+)?$/;
 const STORE_NAME = /^[a-zA-Z0-9_.-]+$/;
 
+/** An enum whose error names the value given (notation's messages do). */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not one of ${values.join(", ")}`,
+  });
+}
+
 const scopeSchema = z.string().superRefine((scope, ctx) => {
   if (scope === "*") return;
   const slash = scope.indexOf("/");
@@ -126,9 +133,9 @@ const policySchema = z
     name: z.string().min(1, "every trust policy needs a name"),
     registryScopes: z.array(scopeSchema).min(1, "registryScopes must list at least one scope"),
     signatureVerification: z.strictObject({
-      level: z.enum(["strict", "permissive", "audit", "skip"]),
-      override: z.partialRecord(z.enum(CHECKS), z.enum(ACTIONS)).optional(),
-      verifyTimestamp: z.enum(["always", "afterCertExpiry"]).optional(),
+      level: oneOf(["strict", "permissive", "audit", "skip"]),
+      override: z.partialRecord(oneOf(CHECKS), oneOf(ACTIONS)).optional(),
+      verifyTimestamp: oneOf(["always", "afterCertExpiry"]).optional(),
     }),
     trustStores: z.array(storeSchema).optional(),
     trustedIdentities: z.array(identitySchema).optional(),
