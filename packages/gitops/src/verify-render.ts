@@ -165,8 +165,10 @@ async function fluxUnit(ctx: RenderContext, doc: Obj | undefined): Promise<HelmR
   const chartSpec = obj(obj(spec?.chart)?.spec);
   const source = obj(chartSpec?.sourceRef);
   const name = str(chartSpec?.chart);
-  if (!chartSpec || !name)
+  if (obj(spec?.chartRef))
     return "the HelmRelease takes its chart from spec.chartRef, not from a path in the config repo";
+  if (!chartSpec || !name)
+    return "the HelmRelease names no chart here (a patch of a release defined elsewhere), so it cannot be rendered on its own";
   if (str(source?.kind) !== "GitRepository") {
     return `the HelmRelease's chart ${name} comes from ${str(source?.kind) ?? "a source"} ${str(source?.name) ?? ""}, not from the config repo`.trim();
   }
