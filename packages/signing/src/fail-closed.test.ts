@@ -519,7 +519,10 @@ describe("9. smaller notation rules", () => {
 });
 
 /** A registry in memory: manifests by digest and tag, blobs, referrers by subject. */
-function memoryStore(): ArtifactStore & { put(m: object, tag?: string): Promise<Descriptor>; blobs: Map<string, Buffer> } {
+function memoryStore(): ArtifactStore & {
+  put(m: object, tag?: string): Promise<Descriptor>;
+  blobs: Map<string, Buffer>;
+} {
   const manifests = new Map<string, { bytes: Buffer; manifest: object }>();
   const tags = new Map<string, string>();
   const blobs = new Map<string, Buffer>();
@@ -596,6 +599,17 @@ async function imageIn(store: ReturnType<typeof memoryStore>) {
 async function attach(store: ReturnType<typeof memoryStore>, manifest: object, blob: Buffer) {
   await store.pushBlob(blob);
   return store.put(manifest);
+}
+
+/** A `.sig` tag for `digest` holding a signature by `signer` over another digest. */
+async function plantLegacyForOtherDigest(store: ArtifactStore, signer: Signer, digest: string) {
+  const other = await cosignLegacySignature(signer, "reg.example/app", `sha256:${"b".repeat(64)}`);
+  await store.pushBlob(other.payload);
+  await store.putTagged(
+    encodeJson(cosignLegacyManifest([other.descriptor])),
+    MediaType.ociManifest,
+    cosignSignatureTag(digest),
+  );
 }
 
 describe("verifyImage: each signature judged on its own, from what is signed", () => {
@@ -740,17 +754,7 @@ describe("verifyImage: each signature judged on its own, from what is signed", (
     const store = memoryStore();
     const subject = await imageIn(store);
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-    const other = await cosignLegacySignature(
-      localSigner(privateKey),
-      "reg.example/app",
-      `sha256:${"b".repeat(64)}`,
-    );
-    await store.pushBlob(other.payload);
-    await store.putTagged(
-      encodeJson(cosignLegacyManifest([other.descriptor])),
-      MediaType.ociManifest,
-      cosignSignatureTag(subject.digest),
-    );
+    await plantLegacyForOtherDigest(store, localSigner(privateKey), subject.digest);
     const r = await verifyImage({
       imageRef: "reg.example/app:v1",
       store,
@@ -786,13 +790,7 @@ describe("7. sign decides 'already signed' by verifying the existing signature",
     );
     await attach(store, bundle, junk);
     // A legacy .sig layer by the same key, but over another digest.
-    const other = await cosignLegacySignature(c.signer, "reg.example/app", `sha256:${"b".repeat(64)}`);
-    await store.pushBlob(other.payload);
-    await store.putTagged(
-      encodeJson(cosignLegacyManifest([other.descriptor])),
-      MediaType.ociManifest,
-      cosignSignatureTag(subject.digest),
-    );
+    await plantLegacyForOtherDigest(store, c.signer, subject.digest);
 
     const r = await signImage({
       imageRef: `reg.example/app@${subject.digest}`,
