@@ -210,7 +210,7 @@ export function signSummary(r: SignResult): string {
 export function verifySummary(r: VerifyResult): string {
   const rows = r.checks.map(
     (c) =>
-      `| ${c.format}${c.predicateType && c.format === "attestation" ? ` (${c.predicateType})` : ""} | ${c.ok ? "✅" : "❌"} | ${c.signer ?? ""} | ${(c.reason ?? c.warnings?.join("; ") ?? "").replace(/\|/g, "\\|")} |`,
+      `| ${c.format}${c.predicateType && c.format === "attestation" ? ` (${c.predicateType})` : ""} | ${c.ok ? "✅" : "❌"} | ${c.signer ?? ""} | ${[c.code && !c.ok ? `\`${c.code}\`` : "", c.reason ?? c.warnings?.join("; ") ?? "", c.hint ?? ""].filter(Boolean).join(" — ").replace(/\|/g, "\\|")} |`,
   );
   return [
     `## ${r.verified ? "✅ Verified" : "❌ Not verified"}: ${r.image}`,
