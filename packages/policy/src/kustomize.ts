@@ -55,7 +55,7 @@ export interface KustomizeTree {
   /** `namePrefix` / `nameSuffix` per kustomization file (for attributing renamed objects). */
   names: Map<string, { prefix: string; suffix: string }>;
   /** References that leave the workspace or are remote (refused unless allowed). */
-  refusals: Array<{ file: string; line: number; ref: string; why: "outside" | "remote" }>;
+  refusals: Array<{ file: string; line: number; ref: string; why: "outside" | "remote" | "missing" }>;
 }
 
 /** A reference kustomize would fetch rather than read: URLs, git/ssh specs, go-getter style hosts. */
@@ -136,7 +136,7 @@ export async function kustomizeTree(top: string, root: string): Promise<Kustomiz
           });
         else if (!inside(root, abs))
           tree.refusals.push({ file: k.file, line: lineOf(at), ref, why: "outside" });
-        else if (mayBeRemote) tree.refusals.push({ file: k.file, line: lineOf(at), ref, why: "remote" });
+        else if (mayBeRemote) tree.refusals.push({ file: k.file, line: lineOf(at), ref, why: "missing" });
         return undefined;
       }
       if (!inside(root, real)) {

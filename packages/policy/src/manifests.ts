@@ -426,18 +426,25 @@ async function renderKustomize(
   // Everything the tree reads is checked before kustomize runs: kustomize's own load restrictor confines
   // files to each kustomization's directory but lets resources point anywhere, and fetches remote bases.
   const tree = await kustomizeTree(dir, root);
-  const refused = tree.refusals.filter((r) => r.why === "outside" || !opts.allowRemoteBases);
+  const refused = tree.refusals.filter((r) => r.why !== "remote" || !opts.allowRemoteBases);
+  const why = {
+    outside: [
+      "resolves outside the workspace",
+      "Only files inside the workspace are read; move the base into the repository.",
+    ],
+    remote: [
+      "is a remote base or a chart that is not vendored",
+      "Vendor the base or chart into the repository (helmGlobals.chartHome for charts), or set allow-remote-bases: true.",
+    ],
+    missing: ["does not exist", "Fix the path; it is relative to the kustomization."],
+  } as const;
   if (refused.length > 0) {
     for (const r of refused)
       result.problems.push({
         ...inputProblem(
           rel(root, r.file),
-          r.why === "outside"
-            ? `${display} is not rendered: "${r.ref}" resolves outside the workspace`
-            : `${display} is not rendered: "${r.ref}" is a remote base or a chart that is not vendored`,
-          r.why === "outside"
-            ? "Only files inside the workspace are read; move the base into the repository."
-            : "Vendor the base or chart into the repository (helmGlobals.chartHome for charts), or set allow-remote-bases: true.",
+          `${display} is not rendered: "${r.ref}" ${why[r.why][0]}`,
+          why[r.why][1],
         ),
         line: r.line,
         policy: "input/render",
