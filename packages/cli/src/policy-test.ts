@@ -33,6 +33,12 @@ export function findSuites(paths: string[], root: string): { gator: string[]; ky
   return found;
 }
 
+/** The message of a failing row, so an unexpected fail says what the policy objected to. */
+function failMessage(c: CaseResult): string {
+  const row = c.results.find((r) => r.verdict === "fail" || r.verdict === "warn");
+  return row?.message ? `: ${row.message}` : "";
+}
+
 /** `platform policy test`: runs gator and Kyverno suites unchanged and reports each case. */
 export async function runPolicyTest(
   paths: string[],
@@ -61,7 +67,7 @@ export async function runPolicyTest(
       ? c.expected
       : c.unsupported
         ? `not supported: ${c.unsupported}`
-        : `expected ${c.expected}, got ${c.actual}${c.error ? `: ${c.error}` : ""}`;
+        : `expected ${c.expected}, got ${c.actual}${c.error ? `: ${c.error}` : failMessage(c)}`;
   if (o.json) {
     const results = cases.map((c) => ({
       policy: c.test,

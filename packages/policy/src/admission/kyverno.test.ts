@@ -228,4 +228,40 @@ results:
     });
     expect(run("parseServiceAccount('alice')")).toEqual({ Namespace: "", Name: "" });
   });
+
+  it("a kyverno-test.yaml part this runner does not apply (exceptions, jsonPayload, targetResources, checks) makes every case not supported; an error case carries the error", async () => {
+    const vpol = `apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: { name: p }
+spec:
+  matchConstraints:
+    resourceRules: [{ apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods] }]
+  validations:
+    - expression: "object.spec.nodeName == 'x'"
+`;
+    const test = (extra: string) => `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: { name: t }
+policies: [../p.yaml]
+resources: [resource.yaml]
+${extra}results:
+  - { policy: p, isValidatingPolicy: true, kind: Pod, resources: [web], result: fail }
+`;
+    const root = await workspace({
+      "p.yaml": vpol,
+      ".kyverno-test/resource.yaml": pod,
+      ".kyverno-test/kyverno-test.yaml": test(""),
+      "b/p.yaml": vpol,
+      "b/.kyverno-test/resource.yaml": pod,
+      "b/.kyverno-test/kyverno-test.yaml": test("exceptions: [exception.yaml]\n"),
+    });
+    const [plain, withExceptions] = await runKyvernoTests(
+      [join(root, ".kyverno-test/kyverno-test.yaml"), join(root, "b/.kyverno-test/kyverno-test.yaml")],
+      { root, engine: createCelEngine() },
+    );
+    expect(plain).toMatchObject({ actual: "error", ok: false });
+    expect(plain?.error).toMatch(/object\.spec\.nodeName == 'x'.*resulted in error: .*nodeName/i);
+    expect(withExceptions).toMatchObject({ actual: "not supported", ok: false });
+    expect(withExceptions?.unsupported).toMatch(/uses exceptions, which policy test does not apply/);
+  });
 });

@@ -204,7 +204,12 @@ export async function runGatorSuites(
   return results;
 }
 
+/** kyverno-test.yaml fields with no equivalent here (exceptions, JSON payloads, mutate targets, checks). */
+const UNAPPLIED_TEST_FIELDS = ["exceptions", "jsonPayload", "targetResources", "checks"] as const;
+
 interface KyvernoTest {
+  /** Inline values, instead of a `variables` file. */
+  values?: Record<string, unknown>;
   policies?: string[];
   resources?: string[];
   /** A Values file: `namespaces` (namespaceObject and namespaceSelector), `namespaceSelector` labels. */
@@ -236,7 +241,7 @@ async function kyvernoSideFiles(
     const [doc] = await readObjects(abs, rel(root, abs));
     return doc?.obj as Record<string, unknown> | undefined;
   };
-  const values = (await read(test.variables)) as
+  const values = (test.values ?? (await read(test.variables))) as
     | {
         namespaces?: KubeObject[];
         namespaceSelector?: Array<{ name: string; labels?: Record<string, string> }>;
@@ -277,6 +282,11 @@ export async function runKyvernoTests(
     const display = rel(opts.root, file);
     const [doc] = await readObjects(file, display);
     const test = (doc?.obj ?? {}) as unknown as KyvernoTest;
+    // Parts of a kyverno-test.yaml this runner does not apply: reported on every case, never ignored.
+    const unapplied = UNAPPLIED_TEST_FIELDS.filter((k) => {
+      const v = (test as Record<string, unknown>)[k];
+      return Array.isArray(v) ? v.length > 0 : !!v;
+    });
     const docs = emptyDocuments();
     for (const p of test.policies ?? [])
       classify(await readObjects(resolve(dirname(file), p), rel(opts.root, resolve(dirname(file), p))), docs);
@@ -309,6 +319,16 @@ export async function runKyvernoTests(
             (r.obj.metadata?.name ?? "") === resourceName.split("/").at(-1) &&
             (!expect.kind || r.obj.kind === expect.kind),
         );
+        if (unapplied.length) {
+          results.push({
+            ...base,
+            actual: "not supported",
+            ok: false,
+            unsupported: `${display} uses ${unapplied.join(", ")}, which policy test does not apply (its results would not be kyverno test's)`,
+            results: [],
+          });
+          continue;
+        }
         const policy = policies.find((p) => p.id === expect.policy);
         const other = policy
           ? undefined
@@ -357,6 +377,15 @@ export async function runKyvernoTests(
             actual === expect.result ||
             actual === "excluded" ||
             (expect.result === "warn" && actual === "fail"),
+          // The evaluation error itself, so "expected pass, got error" says which expression failed and why.
+          ...(actual === "error"
+            ? {
+                error: rows
+                  .filter((r) => r.verdict === "error")
+                  .map((r) => r.message)
+                  .join("; "),
+              }
+            : {}),
           results: rows,
         });
       }
