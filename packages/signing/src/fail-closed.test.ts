@@ -395,6 +395,24 @@ describe("3. each trust store type serves only its own role", () => {
       }).ok,
     ).toBe(true);
   });
+  it("a notary.x509.signingAuthority signature is anchored by a signingAuthority: store only", async () => {
+    const c = await chain();
+    const env = JSON.parse((await sign(c.signer)).toString());
+    const h = JSON.parse(Buffer.from(env.protected, "base64url").toString());
+    h["io.cncf.notary.signingScheme"] = "notary.x509.signingAuthority";
+    h["io.cncf.notary.authenticSigningTime"] = h["io.cncf.notary.signingTime"];
+    delete h["io.cncf.notary.signingTime"];
+    h.crit = ["io.cncf.notary.signingScheme", "io.cncf.notary.authenticSigningTime"];
+    const p = Buffer.from(JSON.stringify(h)).toString("base64url");
+    const sig = await c.signer.sign(Buffer.from(`${p}.${env.payload}`));
+    const sa = Buffer.from(JSON.stringify({ ...env, protected: p, signature: sig.toString("base64url") }));
+    const inSa = { ...policy, trustStores: ["signingAuthority:acme"] };
+    expect(verifyNotarySignature(sa, image, inSa, storeOf(c, "signingAuthority:acme")).ok).toBe(true);
+    expect(verifyNotarySignature(sa, image, policy, storeOf(c))).toMatchObject({
+      ok: false,
+      code: "store.role",
+    });
+  });
   it("a CA merely issuing the chain's last certificate is not enough: a chain certificate must be in the store", async () => {
     const c = await chain();
     const cut = localSigner(await privateOf(c.leaf), c.certs.slice(0, 2));
