@@ -460,12 +460,18 @@ export function decodeManifestBytes(
       i++;
       continue;
     }
+    if (c === 0x85 || c === 0x2028 || c === 0x2029)
+      return {
+        problem: {
+          message: `U+${c.toString(16).toUpperCase().padStart(4, "0")} is a line break to the API server's YAML parser (YAML 1.1) but not to YAML 1.2 tools, so the file reads differently in each; write it as the escape ${c === 0x85 ? "\\N" : c === 0x2028 ? "\\L" : "\\P"} inside a double-quoted string, or remove it`,
+          ...lineCol(text, i),
+        },
+      };
     if (
       c === 0x09 ||
       c === 0x0a ||
       c === 0x0d ||
       (c >= 0x20 && c <= 0x7e) ||
-      c === 0x85 ||
       (c >= 0xa0 && c <= 0xd7ff) ||
       (c >= 0xe000 && c <= 0xfffd)
     )

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { PlatformError, parseManifestStream } from "@platform/core";
-import { checkTyped, fieldPath, TYPED_SCHEMA_VERSION } from "../k8s/schema.ts";
+import { checkTyped, fieldPath, isBuiltinGroup, TYPED_SCHEMA_VERSION } from "../k8s/schema.ts";
 import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
 import type { ConstraintDoc, ConstraintTemplateDoc } from "./gatekeeper.ts";
 import type { KyvernoPolicyDoc } from "./kyverno.ts";
@@ -129,7 +129,9 @@ export function decodeResults(
         policy: "input/schema",
         verdict: "skip",
         severity: "warning",
-        message: `${obj.apiVersion} ${obj.kind} is not a built-in kind of Kubernetes ${TYPED_SCHEMA_VERSION}: its fields were not checked for unknown or mistyped fields (the cluster checks a custom resource against its CRD's schema)`,
+        message: isBuiltinGroup(obj.apiVersion)
+          ? `${obj.apiVersion} ${obj.kind} is not served by Kubernetes ${TYPED_SCHEMA_VERSION} (the release whose schema this check carries): its fields were not checked for unknown or mistyped fields`
+          : `${obj.apiVersion} ${obj.kind} is not a built-in kind of Kubernetes ${TYPED_SCHEMA_VERSION}: its fields were not checked for unknown or mistyped fields (the cluster checks a custom resource against its CRD's schema)`,
       }),
     ];
   return typed.issues.map((i) => {

@@ -44,6 +44,12 @@ export function isBuiltinKind(apiVersion: string, kind: string): boolean {
   return `${apiVersion}/${kind}` in schema().kinds;
 }
 
+/** Whether apiVersion's group is one of the built-in groups (core, apps, …), whatever the version. */
+export function isBuiltinGroup(apiVersion: string): boolean {
+  const group = apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
+  return Object.keys(schema().kinds).some((k) => (k.split("/").length === 3 ? k.split("/")[0] : "") === group);
+}
+
 const INT32_MIN = -(2n ** 31n);
 const INT32_MAX = 2n ** 31n - 1n;
 // resource.ParseQuantity's grammar: a signed decimal, then one suffix (binary, decimal SI, or an exponent).
