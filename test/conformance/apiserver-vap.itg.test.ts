@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { mapLimit, PlatformConfigSchema } from "@platform/core";
 import { builtinParams, builtinsAsVap, type KubeObject as PolicyObject, policyCheck } from "@platform/policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stringify } from "yaml";
 import { type KubeObject, useApiServer } from "../harness/apiserver.ts";
 import {
   compareObject,
@@ -19,6 +18,7 @@ import {
   serverOutcome,
   table,
   writeReport,
+  yamlStream,
 } from "./apiserver/compare.ts";
 import {
   corpus,
@@ -113,13 +113,10 @@ describe.skipIf(!kas.ok)("ValidatingAdmissionPolicy: policy check vs the real ku
     const serverMs = Date.now() - started;
 
     // Ours: the same objects, policies and params through policyCheck, as the CLI runs it.
-    await writeFile(join(root, "manifests.yaml"), objects.map((c) => stringify(c.obj)).join("---\n"));
-    await writeFile(join(root, "policies.yaml"), corpusDocs.map((d) => stringify(d)).join("---\n"));
+    await writeFile(join(root, "manifests.yaml"), yamlStream(objects.map((c) => c.obj)));
+    await writeFile(join(root, "policies.yaml"), yamlStream(corpusDocs));
     const nsDocs = namespaceObjects(namespaces) as PolicyObject[];
-    await writeFile(
-      join(root, "params.yaml"),
-      [...paramDocs, ...nsDocs].map((d) => stringify(d)).join("---\n"),
-    );
+    await writeFile(join(root, "params.yaml"), yamlStream([...paramDocs, ...nsDocs]));
     const oursStarted = Date.now();
     const result = await policyCheck({
       manifests: ["manifests.yaml"],

@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BUILTIN_RULES, type PolicyResult } from "@platform/policy";
+import { stringify } from "yaml";
 import type { KubeResult } from "../../harness/apiserver.ts";
 
 /** Suffix of the extra bindings that mirror a Deny binding as Warn, so every denying policy is visible. */
@@ -213,6 +214,14 @@ export function table(headers: string[], rows: Array<Array<string | number>>): s
     `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`,
     ...cells.slice(1).map(line),
   ].join("\n");
+}
+
+/**
+ * Documents as one YAML stream the way the API server reads YAML (1.1): strings such as `y` or `on` are
+ * quoted, so the file means what the objects sent as JSON mean.
+ */
+export function yamlStream(docs: unknown[]): string {
+  return docs.map((d) => stringify(d, { version: "1.1" })).join("---\n");
 }
 
 /** Writes a JSON report under test-results/ (git-ignored). */

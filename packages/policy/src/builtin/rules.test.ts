@@ -101,7 +101,9 @@ describe("built-in guardrails", () => {
 
   it.each([
     ["pod runAsNonRoot", { runAsNonRoot: true }, {}, "pass"],
-    ["pod runAsUser 1000", { runAsUser: 1000n }, {}, "pass"],
+    // As Pod Security "restricted" (checked against the real apiserver): a non-zero user without runAsNonRoot fails.
+    ["pod runAsUser 1000", { runAsUser: 1000n }, {}, "fail"],
+    ["pod runAsNonRoot false, container true", { runAsNonRoot: false }, { runAsNonRoot: true }, "fail"],
     ["container runAsUser 0 overrides pod runAsNonRoot", { runAsNonRoot: true }, { runAsUser: 0n }, "fail"],
     [
       "container runAsNonRoot false overrides pod true",
@@ -110,7 +112,13 @@ describe("built-in guardrails", () => {
       "fail",
     ],
     ["container runAsNonRoot true over empty pod", {}, { runAsNonRoot: true }, "pass"],
-    ["container runAsUser 10 over pod runAsUser 0", { runAsUser: 0n }, { runAsUser: 10n }, "pass"],
+    [
+      "container runAsUser 10 over pod runAsUser 0",
+      { runAsUser: 0n, runAsNonRoot: true },
+      { runAsUser: 10n },
+      "fail",
+    ],
+    ["runAsNonRoot with runAsUser 1000", { runAsNonRoot: true, runAsUser: 1000n }, {}, "pass"],
     ["pod runAsUser 0", { runAsUser: 0n }, {}, "fail"],
     ["nothing set", {}, {}, "fail"],
   ])("run-as-non-root: %s", (_name, podSc, containerSc, want) => {
@@ -196,6 +204,25 @@ describe("built-in guardrails", () => {
         "host-port",
       ),
     ).toEqual(["pass"]);
+  });
+
+  it("seccomp: a bad pod-level profile fails even when containers override it; Windows pods are exempt as in PSA", () => {
+    const c = goodContainer();
+    c.securityContext = { ...(c.securityContext as object), seccompProfile: { type: "RuntimeDefault" } };
+    const unconfinedPod = pod({
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: "Unconfined" } },
+      containers: [c],
+    });
+    expect(run([unconfinedPod], "seccomp").map((r) => r.message)).toEqual([
+      expect.stringMatching(/^pod has seccomp profile Unconfined \(container "/),
+    ]);
+    const windows = pod({
+      os: { name: "windows" },
+      securityContext: {},
+      containers: [{ name: "w", image: `acr.azurecr.io/w@${DIGEST}` }],
+    });
+    for (const rule of ["seccomp", "no-privilege-escalation", "drop-capabilities"])
+      expect(verdicts(windows, rule), rule).toEqual(["pass"]);
   });
 
   it("names credential keys in an order-independent way (the server's map order is random)", () => {

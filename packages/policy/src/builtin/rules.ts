@@ -69,10 +69,13 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     severity: "error",
     enforces: "workloads run as non-root",
     scope: "container",
+    // Pod Security "restricted" (runAsNonRoot, runAsUser): runAsNonRoot true on the container or inherited from
+    // the pod, never false at pod level, and runAsUser 0 at neither level (a container's non-zero user does
+    // not excuse the pod's 0).
     expression:
-      "cel.bind(user, container.?securityContext.?runAsUser.orValue(podSpec.?securityContext.?runAsUser.orValue(-1)), cel.bind(nonRoot, container.?securityContext.?runAsNonRoot.orValue(podSpec.?securityContext.?runAsNonRoot.orValue(false)), user != 0 && (user > 0 || nonRoot == true)))",
+      "container.?securityContext.?runAsNonRoot.orValue(podSpec.?securityContext.?runAsNonRoot.orValue(false)) == true && podSpec.?securityContext.?runAsNonRoot.orValue(true) != false && container.?securityContext.?runAsUser.orValue(-1) != 0 && podSpec.?securityContext.?runAsUser.orValue(-1) != 0",
     messageExpression:
-      "container.?securityContext.?runAsUser.orValue(podSpec.?securityContext.?runAsUser.orValue(-1)) == 0 ? 'container \"' + container.name + '\" runs as root (runAsUser: 0)' : 'container \"' + container.name + '\" may run as root: set runAsNonRoot: true or a non-zero runAsUser'",
+      "container.?securityContext.?runAsUser.orValue(-1) == 0 || podSpec.?securityContext.?runAsUser.orValue(-1) == 0 ? 'container \"' + container.name + '\" runs as root (runAsUser: 0)' : 'container \"' + container.name + '\" may run as root: set runAsNonRoot: true (and false at neither pod nor container level)'",
     fields: ["securityContext.runAsUser", "securityContext.runAsNonRoot", "securityContext"],
     fix: "Set securityContext.runAsNonRoot: true (pod or container level) and build the image with a numeric non-root USER.",
   },
@@ -83,7 +86,9 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     severity: "error",
     enforces: "pod security: restricted",
     scope: "container",
-    expression: "container.?securityContext.?allowPrivilegeEscalation.orValue(true) == false",
+    // As Pod Security "restricted": Windows pods are exempt (the field is Linux-only; validation refuses it there).
+    expression:
+      "podSpec.?os.?name.orValue('') == 'windows' || container.?securityContext.?allowPrivilegeEscalation.orValue(true) == false",
     messageExpression: "'container \"' + container.name + '\" does not set allowPrivilegeEscalation: false'",
     fields: ["securityContext.allowPrivilegeEscalation", "securityContext"],
     fix: "Set securityContext.allowPrivilegeEscalation: false on the container.",
@@ -108,7 +113,7 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "pod security: restricted",
     scope: "container",
     expression:
-      "container.?securityContext.?capabilities.?drop.orValue([]).exists(c, c == 'ALL') && container.?securityContext.?capabilities.?add.orValue([]).all(c, c in params.allowedCapabilities)",
+      "podSpec.?os.?name.orValue('') == 'windows' || container.?securityContext.?capabilities.?drop.orValue([]).exists(c, c == 'ALL') && container.?securityContext.?capabilities.?add.orValue([]).all(c, c in params.allowedCapabilities)",
     messageExpression:
       "!container.?securityContext.?capabilities.?drop.orValue([]).exists(c, c == 'ALL') ? 'container \"' + container.name + '\" does not drop ALL capabilities' : 'container \"' + container.name + '\" adds capabilities that are not allowed: ' + container.securityContext.capabilities.add.filter(c, !(c in params.allowedCapabilities)).join(', ')",
     fields: [
@@ -196,10 +201,12 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "pod security: restricted",
     scope: "container",
     expression:
-      // A container-level profile, even one without a type (which the API server rejects), overrides the pod's.
-      "cel.bind(t, container.?securityContext.?seccompProfile.hasValue() ? container.securityContext.seccompProfile.?type.orValue('') : podSpec.?securityContext.?seccompProfile.?type.orValue(''), t == 'RuntimeDefault' || t == 'Localhost')",
+      // A container-level profile, even one without a type (which the API server rejects), overrides the pod's
+      // for that container; as in Pod Security "restricted", a bad pod-level profile fails anyway, and Windows
+      // pods are exempt.
+      "podSpec.?os.?name.orValue('') == 'windows' || cel.bind(t, container.?securityContext.?seccompProfile.hasValue() ? container.securityContext.seccompProfile.?type.orValue('') : podSpec.?securityContext.?seccompProfile.?type.orValue(''), (t == 'RuntimeDefault' || t == 'Localhost') && podSpec.?securityContext.?seccompProfile.?type.orValue('RuntimeDefault') in ['RuntimeDefault', 'Localhost'])",
     messageExpression:
-      "'container \"' + container.name + '\" has seccomp profile ' + (container.?securityContext.?seccompProfile.hasValue() ? container.securityContext.seccompProfile.?type.orValue('(no type)') : podSpec.?securityContext.?seccompProfile.?type.orValue('(none)'))",
+      "!(podSpec.?securityContext.?seccompProfile.?type.orValue('RuntimeDefault') in ['RuntimeDefault', 'Localhost']) ? 'pod has seccomp profile ' + podSpec.securityContext.seccompProfile.?type.orValue('(no type)') + ' (container \"' + container.name + '\")' : 'container \"' + container.name + '\" has seccomp profile ' + (container.?securityContext.?seccompProfile.hasValue() ? container.securityContext.seccompProfile.?type.orValue('(no type)') : podSpec.?securityContext.?seccompProfile.?type.orValue('(none)'))",
     fields: ["securityContext.seccompProfile.type", "securityContext"],
     fix: "Set securityContext.seccompProfile.type: RuntimeDefault at pod level.",
   },
