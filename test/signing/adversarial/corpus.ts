@@ -10,6 +10,7 @@ import { type Descriptor, parseReference, type RegistryClient } from "@platform/
 import {
   COSIGN_SIGN_PREDICATE,
   CYCLONEDX_PREDICATE,
+  cosignLegacySignature,
   localSigner,
   publicKeyPem,
   signImage,
@@ -24,7 +25,6 @@ import {
   forgeJws,
   type JwsSpec,
   rfc3339,
-  simpleSigningPayload,
 } from "./forge.ts";
 import {
   type CertSpec,
@@ -216,6 +216,16 @@ const ourCosign = (layout: "bundle" | "legacy") => async (ctx: CaseContext, ref:
   });
   return k.publicKey;
 };
+
+/** cosign's simple-signing payload for repository@digest, as our signer writes it (the signature is not used). */
+async function cosignPayload(repository: string, digest: string): Promise<Buffer> {
+  return (await cosignLegacySignature(localSigner(ecKey().privateKey), repository, digest)).payload;
+}
+
+/** The same simple-signing payload with other `optional` annotations (different signed bytes). */
+function withOptional(payload: Buffer, optional: Record<string, string>): Buffer {
+  return Buffer.from(JSON.stringify({ ...JSON.parse(payload.toString()), optional }));
+}
 
 const repoOf = (ref: string) => ref.slice(0, ref.indexOf("@"));
 
@@ -1445,7 +1455,7 @@ export const CASES: Case[] = [
       attach: async (ctx, ref) => {
         const k = ecKey();
         await attachLegacy(ctx.client, ref, [
-          { key: k.privateKey, payload: simpleSigningPayload(repoOf(ref), `sha256:${"ef".repeat(32)}`) },
+          { key: k.privateKey, payload: await cosignPayload(repoOf(ref), `sha256:${"ef".repeat(32)}`) },
         ]);
         return k.publicKey;
       },
@@ -1462,9 +1472,9 @@ export const CASES: Case[] = [
       legacy: true,
       attach: async (ctx, ref, digest) => {
         const k = ecKey();
-        const signed = simpleSigningPayload(repoOf(ref), digest);
+        const signed = await cosignPayload(repoOf(ref), digest);
         const sig = nodeSign("sha256", signed, k.privateKey).toString("base64");
-        const changed = Buffer.from(signed.toString().replace('"optional":null', '"optional":{"x":"y"}'));
+        const changed = withOptional(signed, { x: "y" });
         await attachLegacy(ctx.client, ref, [{ payload: changed, signature: sig }]);
         return k.publicKey;
       },
@@ -1480,8 +1490,8 @@ export const CASES: Case[] = [
       legacy: true,
       attach: async (ctx, ref, digest) => {
         const k = ecKey();
-        const payload = simpleSigningPayload(repoOf(ref), digest);
-        const other = Buffer.from(payload.toString().replace('"optional":null', '"optional":{"n":"1"}'));
+        const payload = await cosignPayload(repoOf(ref), digest);
+        const other = withOptional(payload, { n: "1" });
         await attachLegacy(ctx.client, ref, [
           { payload: other, signature: Buffer.from("junk").toString("base64") },
           { payload, key: k.privateKey },

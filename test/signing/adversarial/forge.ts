@@ -122,27 +122,40 @@ export async function attachNotary(
   return pushed.descriptor.digest;
 }
 
-/** A referrer that claims to be a Notary signature but holds `layerBytes` (a junk neighbour). */
-export async function attachJunkNotary(
+/** Pushes `blob` as the one layer of a referrer of `imageRef` (empty config), the way notation and cosign do. */
+async function attachReferrer(
   client: RegistryClient,
   imageRef: string,
-  layerBytes: Buffer,
-  layerType = "application/jose+json",
-) {
+  artifactType: string,
+  layerType: string,
+  blob: Buffer,
+  annotations: Record<string, string>,
+): Promise<void> {
   const ref = parseReference(imageRef);
   const subject = await client.resolve(ref);
   await client.pushBlob(ref, EMPTY_JSON);
-  await client.pushBlob(ref, layerBytes);
+  await client.pushBlob(ref, blob);
   const manifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
-    artifactType: NOTARY_ARTIFACT_TYPE,
+    artifactType,
     config: { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: 2 },
-    layers: [{ mediaType: layerType, digest: sha256Digest(layerBytes), size: layerBytes.length }],
+    layers: [{ mediaType: layerType, digest: sha256Digest(blob), size: blob.length }],
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    annotations: { "io.cncf.notary.x509chain.thumbprint#S256": JSON.stringify(["00"]) },
+    annotations,
   };
   await client.pushReferrer(ref, encodeJson(manifest));
+}
+
+/** A referrer that claims to be a Notary signature but holds `layerBytes` (a junk neighbour). */
+export function attachJunkNotary(
+  client: RegistryClient,
+  imageRef: string,
+  layerBytes: Buffer,
+): Promise<void> {
+  return attachReferrer(client, imageRef, NOTARY_ARTIFACT_TYPE, "application/jose+json", layerBytes, {
+    "io.cncf.notary.x509chain.thumbprint#S256": JSON.stringify(["00"]),
+  });
 }
 
 /** A key-based sigstore bundle v0.3 (DSSE over an in-toto statement about `subjectDigest`). */
@@ -159,30 +172,17 @@ export async function forgeBundle(
 }
 
 /** Pushes a bundle as cosign v3 does: a referrer with the bundle media type and cosign's annotations ("" = no predicateType annotation). */
-export async function attachBundle(
+export function attachBundle(
   client: RegistryClient,
   imageRef: string,
   bundle: Buffer,
   annotatedPredicate: string,
 ): Promise<void> {
-  const ref = parseReference(imageRef);
-  const subject = await client.resolve(ref);
-  await client.pushBlob(ref, EMPTY_JSON);
-  await client.pushBlob(ref, bundle);
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    artifactType: BUNDLE_MEDIA_TYPE,
-    config: { mediaType: MediaType.ociEmpty, digest: EMPTY_JSON_DIGEST, size: 2 },
-    layers: [{ mediaType: BUNDLE_MEDIA_TYPE, digest: sha256Digest(bundle), size: bundle.length }],
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    annotations: {
-      "dev.sigstore.bundle.content": "dsse-envelope",
-      ...(annotatedPredicate ? { "dev.sigstore.bundle.predicateType": annotatedPredicate } : {}),
-      "org.opencontainers.image.created": rfc3339(new Date()),
-    },
-  };
-  await client.pushReferrer(ref, encodeJson(manifest));
+  return attachReferrer(client, imageRef, BUNDLE_MEDIA_TYPE, BUNDLE_MEDIA_TYPE, bundle, {
+    "dev.sigstore.bundle.content": "dsse-envelope",
+    ...(annotatedPredicate ? { "dev.sigstore.bundle.predicateType": annotatedPredicate } : {}),
+    "org.opencontainers.image.created": rfc3339(new Date()),
+  });
 }
 
 /** One layer of a legacy `.sig` manifest: `payload` signed by `key` (DER ECDSA), or a given signature. */
@@ -218,18 +218,4 @@ export async function attachLegacy(
     })),
   });
   await client.putManifest(ref, manifest, MediaType.ociManifest, cosignSignatureTag(subject.digest));
-}
-
-/** cosign's simple-signing payload for `repository@digest`. */
-export function simpleSigningPayload(repository: string, digest: string): Buffer {
-  return Buffer.from(
-    JSON.stringify({
-      critical: {
-        identity: { "docker-reference": repository },
-        image: { "docker-manifest-digest": digest },
-        type: "cosign container image signature",
-      },
-      optional: null,
-    }),
-  );
 }
