@@ -173,6 +173,38 @@ function notary(id: string, o: NotaryOpts = {}): (ctx: CaseContext) => Promise<B
   };
 }
 
+/** An image signed by the real `notation sign` (key from `notation cert generate-test`), in `format`. */
+function notationSigned(format: "jws" | "cose"): (ctx: CaseContext) => Promise<BuiltCase> {
+  return async (ctx) => {
+    const ref = await pushRandomImage(ctx.client, {
+      registry: ctx.registry,
+      repository: `corpus/by-notation-${format}`,
+    });
+    const xdg = join(ctx.dir, "xdg");
+    const env = { PATH: process.env.PATH ?? "", HOME: ctx.home, XDG_CONFIG_HOME: xdg };
+    await run(ctx.bin.notation!, ["cert", "generate-test", "--default", "corpus-test"], { env });
+    const args = [
+      "sign",
+      "--insecure-registry",
+      "--force-referrers-tag=false",
+      "--signature-format",
+      format,
+      ref,
+    ];
+    await run(ctx.bin.notation!, args, { env });
+    await writeFile(
+      join(xdg, "notation", "trustpolicy.json"),
+      policyDoc(
+        policyEntry({
+          stores: ["ca:corpus-test"],
+          identities: ["x509.subject: C=US, ST=WA, L=Seattle, O=Notary, CN=corpus-test"],
+        }),
+      ),
+    );
+    return { ref, xdg };
+  };
+}
+
 /** A chain whose one certificate differs from the default. */
 const bent = (opts: { root?: CertSpec; intermediates?: CertSpec[]; leaf?: CertSpec }) => () => chain(opts);
 
@@ -227,6 +259,14 @@ function withOptional(payload: Buffer, optional: Record<string, string>): Buffer
   return Buffer.from(JSON.stringify({ ...JSON.parse(payload.toString()), optional }));
 }
 
+/** Protected-header members of the signingAuthority scheme (authenticSigningTime instead of signingTime). */
+const SIGNING_AUTHORITY_HEADER = () => ({
+  "io.cncf.notary.signingScheme": "notary.x509.signingAuthority",
+  "io.cncf.notary.signingTime": undefined,
+  "io.cncf.notary.authenticSigningTime": rfc3339(new Date(Date.now() - 60_000)),
+  crit: ["io.cncf.notary.signingScheme", "io.cncf.notary.authenticSigningTime"],
+});
+
 const repoOf = (ref: string) => ref.slice(0, ref.indexOf("@"));
 
 // ── the cases ────────────────────────────────────────────────────────────────────────────────────
@@ -253,28 +293,17 @@ export const CASES: Case[] = [
     anchor: "notation",
     what: "`notation sign` with `notation cert generate-test`",
     control: true,
-    build: async (ctx) => {
-      const ref = await pushRandomImage(ctx.client, {
-        registry: ctx.registry,
-        repository: "corpus/by-notation",
-      });
-      const xdg = join(ctx.dir, "xdg");
-      const env = { PATH: process.env.PATH ?? "", HOME: ctx.home, XDG_CONFIG_HOME: xdg };
-      await run(ctx.bin.notation!, ["cert", "generate-test", "--default", "corpus-test"], { env });
-      await run(ctx.bin.notation!, ["sign", "--insecure-registry", "--force-referrers-tag=false", ref], {
-        env,
-      });
-      await writeFile(
-        join(xdg, "notation", "trustpolicy.json"),
-        policyDoc(
-          policyEntry({
-            stores: ["ca:corpus-test"],
-            identities: ["x509.subject: C=US, ST=WA, L=Seattle, O=Notary, CN=corpus-test"],
-          }),
-        ),
-      );
-      return { ref, xdg };
-    },
+    build: notationSigned("jws"),
+  },
+  {
+    id: "cose-notation-signed",
+    class: "envelope",
+    anchor: "notation",
+    what: "`notation sign --signature-format cose` (a valid COSE envelope)",
+    cause: /COSE/,
+    stricter:
+      "we verify JWS envelopes only; a COSE signature is rejected with that reason (issue 14 §10: what is not checked is a clear error, never a pass), while notation verifies COSE",
+    build: notationSigned("cose"),
   },
   {
     id: "control-our-signed",
@@ -1223,6 +1252,89 @@ export const CASES: Case[] = [
         );
         await attachNotary(ctx.client, ref, forgeJws({ target, key: c.leaf.privateKey, x5c: c.x5c }), c.x5c);
       },
+    }),
+  },
+  {
+    id: "neighbour-cose-junk",
+    class: "neighbour",
+    anchor: "notation",
+    what: "a COSE (application/cose) referrer with junk bytes beside a valid JWS signature",
+    control: true,
+    build: notary("neighbour-cose-junk", {
+      attach: async (ctx, ref, target, c) => {
+        await attachJunkNotary(ctx.client, ref, Buffer.from([0xd2, 0x84, 0x40]), "application/cose");
+        await attachNotary(ctx.client, ref, forgeJws({ target, key: c.leaf.privateKey, x5c: c.x5c }), c.x5c);
+      },
+    }),
+  },
+  {
+    id: "cose-only-junk",
+    class: "neighbour",
+    anchor: "notation",
+    what: "only a COSE referrer with junk bytes",
+    cause: /COSE|not a JWS|malformed|no signature/i,
+    anchorCause: /cose|COSE|signature envelope|unsupported|malformed|failed/,
+    build: notary("cose-only-junk", {
+      attach: async (ctx, ref) => {
+        await attachJunkNotary(ctx.client, ref, Buffer.from([0xd2, 0x84, 0x40]), "application/cose");
+      },
+    }),
+  },
+  {
+    id: "timestamp-junk-token",
+    class: "timestamp",
+    anchor: "notation",
+    what: "unprotected io.cncf.notary.timestampSignature holding junk, policy with a tsa: store (verifyTimestamp always)",
+    cause: /timestamp|RFC 3161|countersignature/i,
+    anchorCause: /timestamp/i,
+    build: notary("timestamp-junk-token", {
+      stores: async (c) => ({ "ca:corpus": [c.root.pem], "tsa:corpus-tsa": [(await chain()).root.pem] }),
+      policy: policyDoc(policyEntry({ stores: ["ca:corpus", "tsa:corpus-tsa"] })),
+      jws: () => ({
+        tamper: (env) => {
+          env.header["io.cncf.notary.timestampSignature"] =
+            Buffer.from("not a timestamp token").toString("base64");
+        },
+      }),
+    }),
+  },
+  {
+    id: "timestamp-junk-token-no-tsa-store",
+    class: "timestamp",
+    anchor: "notation",
+    what: "junk timestampSignature, policy without a tsa: store",
+    cause: /timestamp|RFC 3161|countersignature|tsa/i,
+    anchorCause: /timestamp|tsa/i,
+    build: notary("timestamp-junk-token-no-tsa-store", {
+      jws: () => ({
+        tamper: (env) => {
+          env.header["io.cncf.notary.timestampSignature"] =
+            Buffer.from("not a timestamp token").toString("base64");
+        },
+      }),
+    }),
+  },
+  {
+    id: "scheme-signingauthority",
+    class: "store-role",
+    anchor: "notation",
+    what: "notary.x509.signingAuthority scheme, root in a signingAuthority: store",
+    cause: /signingAuthority|scheme|authenticSigningTime/i,
+    build: notary("scheme-signingauthority", {
+      stores: (c) => ({ "signingAuthority:corpus": [c.root.pem] }),
+      policy: policyDoc(policyEntry({ stores: ["signingAuthority:corpus"] })),
+      jws: () => ({ header: SIGNING_AUTHORITY_HEADER() }),
+    }),
+  },
+  {
+    id: "scheme-signingauthority-ca-store",
+    class: "store-role",
+    anchor: "notation",
+    what: "notary.x509.signingAuthority scheme, root only in a ca: store",
+    cause: /signingAuthority|scheme|store|untrusted/i,
+    anchorCause: /trusted certificate|signingAuthority|trust store/i,
+    build: notary("scheme-signingauthority-ca-store", {
+      jws: () => ({ header: SIGNING_AUTHORITY_HEADER() }),
     }),
   },
   {

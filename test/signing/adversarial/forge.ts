@@ -152,8 +152,9 @@ export function attachJunkNotary(
   client: RegistryClient,
   imageRef: string,
   layerBytes: Buffer,
+  layerType = "application/jose+json",
 ): Promise<void> {
-  return attachReferrer(client, imageRef, NOTARY_ARTIFACT_TYPE, "application/jose+json", layerBytes, {
+  return attachReferrer(client, imageRef, NOTARY_ARTIFACT_TYPE, layerType, layerBytes, {
     "io.cncf.notary.x509chain.thumbprint#S256": JSON.stringify(["00"]),
   });
 }
