@@ -118,7 +118,7 @@ export async function policyCheck(
   });
   results.push(...selection.notes);
   results = applyWaivers(results, waivers, (deps.clock ?? (() => new Date()))());
-  results.push(...loaded.problems);
+  results.push(...loaded.problems, ...loaded.notes);
   if (input.mode === "warn")
     results = results.map((r) => (r.verdict === "fail" ? { ...r, verdict: "warn" as const } : r));
   const counts: Record<Verdict, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };

@@ -41,6 +41,8 @@ export interface LoadResult {
   objects: LoadedObject[];
   /** Inputs that could not be read, parsed or rendered: verdict "error" rows. */
   problems: PolicyResult[];
+  /** Rows that judge nothing but must be seen (a custom resource's fields not checked against a schema). */
+  notes: PolicyResult[];
   /** What was loaded, for the summary. */
   units: Array<{ path: string; kind: "yaml" | "kustomize" | "helm"; objects: number }>;
   /** Files, documents and directories a walk did not judge, each with the reason (never silently). */
@@ -55,7 +57,7 @@ const MAX_RENDER_OUTPUT = 256 * 1024 * 1024;
 /** Expands inputs, renders kustomize dirs and charts with the real tools, and parses every object. */
 export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
   const root = await realpath(resolve(opts.root));
-  const result: LoadResult = { objects: [], problems: [], units: [], skipped: [] };
+  const result: LoadResult = { objects: [], problems: [], notes: [], units: [], skipped: [] };
   const tasks: Array<() => Promise<void>> = [];
   const seen = new Set<string>();
 
@@ -373,8 +375,9 @@ async function addStream(
           },
           locate: at.locate ?? (() => undefined),
         });
-        result.problems.push(
-          ...decodeResults(item, { ...at, via: renderer.via }, at.locate ?? (() => undefined)),
+        addDecodeResults(
+          result,
+          decodeResults(item, { ...at, via: renderer.via }, at.locate ?? (() => undefined)),
         );
       } else {
         const base = path;
@@ -384,13 +387,19 @@ async function addStream(
           source: { file, line },
           locate: (p) => stream.position(d, [...base, ...p]),
         });
-        result.problems.push(
-          ...decodeResults(item, { file, line }, (p) => stream.position(d, [...base, ...p])),
+        addDecodeResults(
+          result,
+          decodeResults(item, { file, line }, (p) => stream.position(d, [...base, ...p])),
         );
       }
     }
   }
   return count;
+}
+
+/** Decode errors are problems; a "not checked" skip row is a note (it must not fail a caller that only loads). */
+function addDecodeResults(result: LoadResult, rows: PolicyResult[]): void {
+  for (const r of rows) (r.verdict === "error" ? result.problems : result.notes).push(r);
 }
 
 function looksLikeManifest(v: unknown): boolean {

@@ -111,12 +111,14 @@ export function decodeResults(
   at: { file: string; line: number; via?: string },
   locate: (path: Array<string | number>) => { line: number; column?: number } | undefined,
 ): PolicyResult[] {
+  // The name as the server would read it, when it is a string at all (a `name: y` is the boolean true).
+  const name = [obj.metadata.name, obj.metadata.generateName].find((n) => typeof n === "string") ?? "";
   const row = (
     r: Pick<PolicyResult, "policy" | "verdict" | "message" | "severity"> & Partial<PolicyResult>,
-  ) => ({
-    kind: obj.kind,
-    namespace: obj.metadata.namespace ?? "",
-    name: obj.metadata.name ?? obj.metadata.generateName ?? "",
+  ): PolicyResult => ({
+    kind: String(obj.kind),
+    namespace: typeof obj.metadata.namespace === "string" ? obj.metadata.namespace : "",
+    name,
     file: at.file,
     line: at.line,
     ...(at.via ? { via: at.via } : {}),
