@@ -11,73 +11,15 @@ import { type KubeObject as PolicyObject, policyCheck } from "@platform/policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type KubeObject, useApiServer } from "../harness/apiserver.ts";
 import { table, writeReport, yamlStream } from "./apiserver/compare.ts";
-import { corpus, TRUSTED } from "./apiserver/corpus.ts";
+import { type CorpusObject, corpus, ephemeralCorpus, TRUSTED } from "./apiserver/corpus.ts";
 import { CONTROLS, type Level, type PsaOutcome, psaOutcome, violates } from "./apiserver/psa.ts";
+import { addEphemeral, createEphemeralBases, deleteEphemeralBases } from "./apiserver/setup.ts";
 
 const kas = await useApiServer();
 const NAMESPACE: Record<Level, string> = { baseline: "psa-baseline", restricted: "psa-restricted" };
 const corpusObjects = corpus().filter((c) => c.podBearing);
-const restrictedContainer = {
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ["ALL"] },
-  readOnlyRootFilesystem: true,
-};
-const GOOD_IMAGE = `${TRUSTED}/shop/api@sha256:${"a".repeat(64)}`;
-/**
- * Ephemeral containers arrive only through the pods/ephemeralcontainers subresource (validation refuses them
- * on create): compliant pods are stored, then each variant is added with a dry-run update.
- */
-const EPHEMERAL: Record<string, Record<string, unknown> | undefined> = {
-  bare: undefined,
-  restricted: restrictedContainer,
-  privileged: { privileged: true },
-  "cap-sys-admin": { ...restrictedContainer, capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] } },
-  "run-as-root": { ...restrictedContainer, runAsUser: 0 },
-  "non-root-false": { ...restrictedContainer, runAsNonRoot: false },
-  "seccomp-unconfined": { ...restrictedContainer, seccompProfile: { type: "Unconfined" } },
-  escalation: { ...restrictedContainer, allowPrivilegeEscalation: true },
-};
-const basePod = (name: string, namespace: string): PolicyObject =>
-  ({
-    apiVersion: "v1",
-    kind: "Pod",
-    metadata: { name, namespace, labels: { app: name } },
-    spec: {
-      securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-      containers: [
-        {
-          name: "main",
-          image: GOOD_IMAGE,
-          securityContext: restrictedContainer,
-          resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
-        },
-      ],
-    },
-  }) as PolicyObject;
-const ephemeralContainer = (variant: string) => ({
-  name: "debug",
-  image: GOOD_IMAGE,
-  targetContainerName: "main",
-  ...(EPHEMERAL[variant] ? { securityContext: EPHEMERAL[variant] } : {}),
-});
-const ephemeralCases = Object.keys(EPHEMERAL).map((variant) => {
-  const pod = basePod(`eph-${variant}`, NAMESPACE.restricted) as PolicyObject & {
-    spec: Record<string, unknown>;
-  };
-  return {
-    id: `eph-${variant}`,
-    obj: {
-      ...pod,
-      spec: { ...pod.spec, ephemeralContainers: [ephemeralContainer(variant)] },
-    } as PolicyObject,
-    podBearing: true,
-    ephemeral: variant,
-  };
-});
-const objects: Array<(typeof corpusObjects)[number] & { ephemeral?: string }> = [
-  ...corpusObjects,
-  ...ephemeralCases,
-];
+const ephemeralCases = ephemeralCorpus(NAMESPACE.restricted);
+const objects: CorpusObject[] = [...corpusObjects, ...ephemeralCases];
 const inNamespace = (obj: PolicyObject, namespace: string) =>
   ({ ...obj, metadata: { ...obj.metadata, namespace } }) as PolicyObject;
 
@@ -93,29 +35,12 @@ describe.skipIf(!kas.ok)("Pod Security Admission: built-in guardrails vs the rea
         "pod-security.kubernetes.io/warn": level,
         "pod-security.kubernetes.io/warn-version": "latest",
       });
-    for (const ns of Object.values(NAMESPACE))
-      for (const variant of Object.keys(EPHEMERAL)) {
-        const r = await k.create(basePod(`eph-${variant}`, ns) as KubeObject);
-        if (!r.allowed && r.status !== 409) throw new Error(`pod eph-${variant}: ${r.status} ${r.message}`);
-      }
+    for (const ns of Object.values(NAMESPACE)) await createEphemeralBases(k, ns);
     root = await mkdtemp(join(tmpdir(), "apiserver-psa-"));
   }, 120_000);
 
-  /** Adds the variant's ephemeral container to the stored pod (dry-run), as `kubectl debug` does. */
-  async function addEphemeral(variant: string, namespace: string) {
-    const stored = await k.get({ apiVersion: "v1", kind: "Pod", name: `eph-${variant}`, namespace });
-    const pod = stored.body;
-    pod.spec.ephemeralContainers = [ephemeralContainer(variant)];
-    return k.request("PUT", `/api/v1/namespaces/${namespace}/pods/eph-${variant}/ephemeralcontainers`, {
-      body: pod,
-      query: { dryRun: "All" },
-    });
-  }
-
   afterAll(async () => {
-    for (const ns of Object.values(NAMESPACE))
-      for (const variant of Object.keys(EPHEMERAL))
-        await k.delete({ apiVersion: "v1", kind: "Pod", name: `eph-${variant}`, namespace: ns });
+    for (const ns of Object.values(NAMESPACE)) await deleteEphemeralBases(k, ns);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -126,7 +51,7 @@ describe.skipIf(!kas.ok)("Pod Security Admission: built-in guardrails vs the rea
       psa[level] = await mapLimit(objects, 8, async (c) =>
         psaOutcome(
           c.ephemeral
-            ? await addEphemeral(c.ephemeral, NAMESPACE[level])
+            ? await addEphemeral(k, c.ephemeral, NAMESPACE[level])
             : await k.create(inNamespace(c.obj, NAMESPACE[level]) as KubeObject, { dryRun: true }),
         ),
       );

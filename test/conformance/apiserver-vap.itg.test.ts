@@ -22,6 +22,7 @@ import {
 } from "./apiserver/compare.ts";
 import {
   corpus,
+  ephemeralCorpus,
   namespaceObjects,
   TEAM_NAMESPACES,
   TRUSTED,
@@ -29,7 +30,10 @@ import {
   workload,
 } from "./apiserver/corpus.ts";
 import {
+  addEphemeral,
   bindingResolver,
+  createEphemeralBases,
+  deleteEphemeralBases,
   install,
   scopeBindings,
   uninstall,
@@ -67,7 +71,8 @@ const namespaces: Record<string, Record<string, string>> = {
   default: {},
 };
 for (const labels of Object.values(namespaces)) labels[SUITE_LABEL] = "true";
-const objects = corpus();
+const EPHEMERAL_NS = "vap-team-a";
+const objects = [...corpus(), ...ephemeralCorpus(EPHEMERAL_NS)];
 
 describe.skipIf(!kas.ok)("ValidatingAdmissionPolicy: policy check vs the real kube-apiserver", () => {
   const k = kas.client!;
@@ -76,6 +81,8 @@ describe.skipIf(!kas.ok)("ValidatingAdmissionPolicy: policy check vs the real ku
 
   beforeAll(async () => {
     for (const [name, labels] of Object.entries(namespaces)) await k.namespace(name, labels);
+    // Stored before the policies exist; their ephemeral containers are then added with dry-run updates.
+    await createEphemeralBases(k, EPHEMERAL_NS);
     installed = await install(k, [...paramDocs, ...builtinDocs, ...corpusDocs]);
     const probe = workload("Deployment", "probe", "vap-team-a", {
       hostNetwork: true,
@@ -99,6 +106,7 @@ describe.skipIf(!kas.ok)("ValidatingAdmissionPolicy: policy check vs the real ku
 
   afterAll(async () => {
     await uninstall(k, installed);
+    await deleteEphemeralBases(k, EPHEMERAL_NS);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
@@ -108,7 +116,11 @@ describe.skipIf(!kas.ok)("ValidatingAdmissionPolicy: policy check vs the real ku
       objects,
       8,
       async (c): Promise<ServerOutcome> =>
-        serverOutcome(await k.create(c.obj as KubeObject, { dryRun: true })),
+        serverOutcome(
+          c.ephemeral
+            ? await addEphemeral(k, c.ephemeral, EPHEMERAL_NS)
+            : await k.create(c.obj as KubeObject, { dryRun: true }),
+        ),
     );
     const serverMs = Date.now() - started;
 
@@ -199,6 +211,20 @@ describe.skipIf(!kas.ok)("ValidatingAdmissionPolicy: policy check vs the real ku
     expect(objects.length).toBeGreaterThanOrEqual(500);
     expect(denied).toBeGreaterThan(100);
     expect(differences).toEqual([]);
+    // The ephemeral variants reached the built-ins through pods/ephemeralcontainers (not just "admitted").
+    const ephemeralDenied = rows
+      .filter((r) => r.id.startsWith("eph-") && r.server.kind === "denied")
+      .map((r) => r.id);
+    expect(ephemeralDenied.sort()).toEqual([
+      "eph-bare",
+      "eph-cap-sys-admin",
+      "eph-escalation",
+      "eph-non-root-false",
+      "eph-privileged",
+      "eph-run-as-root",
+      "eph-seccomp-unconfined",
+      "eph-untrusted-image",
+    ]);
     for (const p of policyNames)
       if (SILENT[p]) expect(perPolicy.get(p)!.oursFired, `${p} fired`).toBe(0);
       else expect(perPolicy.get(p)!.serverFired, `${p} never fired`).toBeGreaterThan(0);

@@ -11,6 +11,8 @@ export interface CorpusObject {
   obj: KubeObject;
   /** Whether PSA judges it (pods directly, workloads through their template). */
   podBearing: boolean;
+  /** Set for a pod whose ephemeral container arrives through pods/ephemeralcontainers (this variant). */
+  ephemeral?: string;
 }
 
 export const TRUSTED = "registry.example.com";
@@ -794,4 +796,57 @@ export function namespaceObjects(names: Record<string, Record<string, string>>):
     ([name, labels]) =>
       ({ apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...labels } } }) as KubeObject,
   );
+}
+
+/**
+ * Ephemeral containers arrive only through the pods/ephemeralcontainers subresource (validation refuses them
+ * on create): compliant pods are stored, then each variant's container is added with a dry-run update.
+ */
+export const EPHEMERAL: Record<string, Obj | undefined> = {
+  bare: undefined,
+  restricted: restrictedContainer,
+  privileged: { privileged: true },
+  "cap-sys-admin": { ...restrictedContainer, capabilities: { drop: ["ALL"], add: ["SYS_ADMIN"] } },
+  "run-as-root": { ...restrictedContainer, runAsUser: 0 },
+  "non-root-false": { ...restrictedContainer, runAsNonRoot: false },
+  "seccomp-unconfined": { ...restrictedContainer, seccompProfile: { type: "Unconfined" } },
+  escalation: { ...restrictedContainer, allowPrivilegeEscalation: true },
+  "untrusted-image": restrictedContainer,
+};
+
+/** The stored pod an ephemeral variant is added to: compliant with every built-in. */
+export function ephemeralBasePod(variant: string, namespace: string): KubeObject {
+  return workload("Pod", `eph-${variant}`, namespace, {
+    securityContext: restrictedPod,
+    containers: [
+      {
+        name: "main",
+        image: GOOD_IMAGE,
+        securityContext: restrictedContainer,
+        resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
+      },
+    ],
+  });
+}
+
+/** The ephemeral container of a variant (`kubectl debug --target main`). */
+export function ephemeralContainer(variant: string): Obj {
+  return {
+    name: "debug",
+    image: variant === "untrusted-image" ? "busybox:1.36" : GOOD_IMAGE,
+    targetContainerName: "main",
+    ...(EPHEMERAL[variant] ? { securityContext: structuredClone(EPHEMERAL[variant]) } : {}),
+  };
+}
+
+/** The ephemeral variants as the manifests `policy check` judges: the pod with its ephemeral container. */
+export function ephemeralCorpus(namespace: string): CorpusObject[] {
+  return Object.keys(EPHEMERAL).map((variant) => {
+    const pod = ephemeralBasePod(variant, namespace) as KubeObject & { spec: Obj };
+    const obj = {
+      ...pod,
+      spec: { ...pod.spec, ephemeralContainers: [ephemeralContainer(variant)] },
+    } as KubeObject;
+    return { id: `eph-${variant}`, obj, podBearing: true, ephemeral: variant };
+  });
 }

@@ -6,6 +6,7 @@ import type { KubeObject as PolicyObject } from "@platform/policy";
 import { parseAllDocuments } from "yaml";
 import type { KubeClient, KubeObject } from "../../harness/apiserver.ts";
 import { MIRROR_SUFFIX } from "./compare.ts";
+import { EPHEMERAL, ephemeralBasePod, ephemeralContainer } from "./corpus.ts";
 
 type Binding = KubeObject & {
   spec: { policyName: string; validationActions: string[]; matchResources?: Record<string, unknown> };
@@ -117,4 +118,30 @@ export async function waitForPolicies(
       throw new Error(`policies not active after ${timeoutMs / 1000} s: missing ${missing.join(", ")}`);
     await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/** Stores the compliant pods the ephemeral variants are added to. */
+export async function createEphemeralBases(kube: KubeClient, namespace: string): Promise<void> {
+  for (const variant of Object.keys(EPHEMERAL)) {
+    const r = await kube.create(ephemeralBasePod(variant, namespace) as KubeObject);
+    if (!r.allowed && r.status !== 409) throw new Error(`pod eph-${variant}: ${r.status} ${r.message}`);
+  }
+}
+
+/** Deletes them again. */
+export async function deleteEphemeralBases(kube: KubeClient, namespace: string): Promise<void> {
+  for (const variant of Object.keys(EPHEMERAL))
+    await kube.delete({ apiVersion: "v1", kind: "Pod", name: `eph-${variant}`, namespace });
+}
+
+/** Adds a variant's ephemeral container to its stored pod with a dry-run update, as `kubectl debug` does. */
+export async function addEphemeral(kube: KubeClient, variant: string, namespace: string) {
+  const stored = await kube.get({ apiVersion: "v1", kind: "Pod", name: `eph-${variant}`, namespace });
+  if (!stored.allowed) throw new Error(`pod eph-${variant}: ${stored.status} ${stored.message}`);
+  const pod = stored.body;
+  pod.spec.ephemeralContainers = [ephemeralContainer(variant)];
+  return kube.request("PUT", `/api/v1/namespaces/${namespace}/pods/eph-${variant}/ephemeralcontainers`, {
+    body: pod,
+    query: { dryRun: "All" },
+  });
 }
