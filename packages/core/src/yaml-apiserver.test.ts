@@ -195,3 +195,17 @@ describe("bytes and streams", () => {
     expect(s.position(s.docs[1]!, ["spec", "missing"])).toMatchObject({ line: 4, exact: false });
   });
 });
+
+describe("error positions", () => {
+  it("points at the refused node, not the document start", () => {
+    expect(error("a: 1\nb:\n  c: !!int abc\n")).toMatchObject({ line: 3, column: 12 });
+    expect(error("a: 1\nb:\n  <<: 5\n")).toMatchObject({ line: 3 });
+    expect(error("a: 1\nb: .inf\n")).toMatchObject({ line: 2, column: 4 });
+  });
+});
+
+describe("go-yaml's syntax leniency", () => {
+  it("accepts a quoted scalar whose continuation line is not indented, as libyaml does", () => {
+    expect(value('a:\n  b: "one\ntwo"\n')).toEqual({ a: { b: "one two" } });
+  });
+});

@@ -20,7 +20,15 @@ import {
   parseAllDocuments,
   Scalar,
 } from "yaml";
-import { DEFAULT_YAML_LIMITS, type YamlDoc, type YamlLimits, type YamlStream, yamlNodeAt } from "./yaml.ts";
+import {
+  DEFAULT_YAML_LIMITS,
+  documentStream,
+  IssueList,
+  repairQuotedIndentation,
+  type YamlDoc,
+  type YamlLimits,
+  type YamlStream,
+} from "./yaml.ts";
 
 const STR = "tag:yaml.org,2002:str";
 const BINARY = "tag:yaml.org,2002:binary";
@@ -40,7 +48,21 @@ export type GoScalar =
   | { type: "float"; value: number }
   | { type: "str"; value: string };
 
-class DecodeError extends Error {}
+class DecodeError extends Error {
+  /** Where the refused node starts (set by the innermost node that knows it). */
+  offset?: number;
+}
+
+/** Runs `f`; a DecodeError without a position gets the position of `node`. */
+function at<T>(node: unknown, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    const range = (node as Node | null)?.range;
+    if (err instanceof DecodeError && err.offset === undefined && range) err.offset = range[0];
+    throw err;
+  }
+}
 
 const BOOLS: Record<string, boolean> = {};
 for (const s of ["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"]) BOOLS[s] = true;
@@ -254,6 +276,10 @@ class Builder {
   }
 
   value(node: unknown): unknown {
+    return at(node, () => this.valueOf(node));
+  }
+
+  valueOf(node: unknown): unknown {
     this.count();
     if (node === null || node === undefined) return null;
     if (isAlias(node)) return this.alias(node, (n) => this.value(n));
@@ -319,6 +345,10 @@ class Builder {
   }
 
   key(node: unknown): GoScalar {
+    return at(node, () => this.keyOf(node));
+  }
+
+  keyOf(node: unknown): GoScalar {
     this.count();
     if (node === null || node === undefined) return { type: "null" };
     if (isAlias(node)) return this.alias(node, (n) => this.key(n));
@@ -540,55 +570,37 @@ export function parseManifestStream(
   const text = decoded.text;
   const sep = separatorProblem(text);
   if (sep) return failed(sep.message, sep.line, sep.column);
-  const lineCounter = new LineCounter();
-  const parsed = parseAllDocuments(text, {
-    lineCounter,
-    schema: "failsafe",
-    uniqueKeys: false,
-    prettyErrors: false,
-    version: "1.1",
-  });
-  const list = Array.isArray(parsed) ? parsed : [];
+  const parse = (t: string) => {
+    const lineCounter = new LineCounter();
+    const parsed = parseAllDocuments(t, {
+      lineCounter,
+      schema: "failsafe",
+      uniqueKeys: false,
+      prettyErrors: false,
+      version: "1.1",
+    });
+    return { lineCounter, parsed: Array.isArray(parsed) ? parsed : [] };
+  };
+  let { lineCounter, parsed } = parse(text);
+  // go-yaml (libyaml) accepts a quoted scalar's continuation lines at any indentation; see yaml.ts.
+  if (parsed.some((d) => d.errors.length > 0)) {
+    const repaired = repairQuotedIndentation(text);
+    if (repaired !== text) ({ lineCounter, parsed } = parse(repaired));
+  }
+  const list = parsed;
   if (list.length > l.maxDocuments)
     return failed(`${file} holds ${list.length} documents, more than the limit of ${l.maxDocuments}`, 1, 1);
-  const posOf = (offset: number) => {
-    const p = lineCounter.linePos(offset);
-    return { line: p.line, column: p.col };
-  };
-  const parsedOf = new Map<YamlDoc, Document.Parsed>();
-  const docs: YamlDoc[] = list.map((doc, index) => {
-    const errors = doc.errors.map((e) => ({
-      message: e.message.split("\n")[0] ?? e.message,
-      ...posOf(e.pos[0]),
-    }));
+  return documentStream(list, lineCounter, (doc) => {
+    const b = new Builder(doc);
     let value: unknown = null;
-    if (errors.length === 0) {
-      const b = new Builder(doc);
-      try {
-        value = b.value(doc.contents);
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err;
-        b.issues.unshift({ message: err.message, offset: doc.range[0] });
-      }
-      for (const i of b.issues) errors.push({ message: i.message, ...posOf(i.offset) });
-      if (errors.length > 0) value = null;
+    try {
+      value = b.value(doc.contents);
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      b.issues.unshift({ message: err.message, offset: err.offset ?? doc.range[0] });
     }
-    const c = doc.contents as Node | null;
-    const start = c?.range ? c.range[0] : doc.range[0];
-    const d: YamlDoc = { index, value, line: posOf(start).line, errors };
-    parsedOf.set(d, doc);
-    return d;
+    return b.issues.length > 0 ? new IssueList(b.issues) : value;
   });
-  return {
-    docs,
-    position(d, path, opts) {
-      const doc = parsedOf.get(d);
-      if (!doc) return { line: d.line, column: 1, exact: path.length === 0 };
-      const { node, depth } = yamlNodeAt(doc, path, opts?.key ?? false);
-      const offset = node?.range?.[0] ?? (doc.contents as Node | null)?.range?.[0] ?? doc.range[0];
-      return { ...posOf(offset), exact: depth === path.length };
-    },
-  };
 }
 
 function lineCol(text: string, offset: number): { line: number; column: number } {

@@ -98,7 +98,7 @@ export function parseYamlStream(text: string, file: string, limits: YamlLimits =
  * has nineteen). Leading whitespace of a quoted scalar's continuation line is folded away, so indenting
  * that line deeper changes no value and no line number: do that where the parser stops, and try again.
  */
-function repairQuotedIndentation(text: string): string {
+export function repairQuotedIndentation(text: string): string {
   let lines: string[] | undefined;
   for (let attempt = 0; attempt < 50; attempt++) {
     const current = lines ? lines.join("\n") : text;
@@ -302,6 +302,21 @@ function parseThorough(text: string, file: string, l: Required<YamlLimits>): Yam
   });
   const list = Array.isArray(parsed) ? parsed : [];
   if (list.length > l.maxDocuments) throw tooMany(file, list.length, l.maxDocuments);
+  return documentStream(list, lineCounter, (doc) => doc.toJS({ maxAliasCount: l.maxAliasCount }));
+}
+
+/** One syntax or value error of a document, at an offset of the text. */
+export type DocumentIssue = { message: string; offset: number };
+
+/**
+ * A YamlStream over documents the `yaml` library parsed: syntax errors per document, then `toValue` for the
+ * clean ones (it throws, or returns issues, for a document it refuses); positions by walking the syntax tree.
+ */
+export function documentStream(
+  list: Document.Parsed[],
+  lineCounter: LineCounter,
+  toValue: (doc: Document.Parsed) => unknown,
+): YamlStream {
   const posOf = (offset: number) => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, column: p.col };
@@ -315,7 +330,10 @@ function parseThorough(text: string, file: string, l: Required<YamlLimits>): Yam
     let value: unknown = null;
     if (errors.length === 0) {
       try {
-        value = doc.toJS({ maxAliasCount: l.maxAliasCount });
+        const v = toValue(doc);
+        if (v instanceof IssueList)
+          errors.push(...v.issues.map((i) => ({ message: i.message, ...posOf(i.offset) })));
+        else value = v;
       } catch (err) {
         errors.push({ message: (err as Error).message, ...posOf(doc.range[0]) });
       }
@@ -335,6 +353,14 @@ function parseThorough(text: string, file: string, l: Required<YamlLimits>): Yam
       return { ...posOf(offset), exact: depth === path.length };
     },
   };
+}
+
+/** What a `documentStream` value builder returns for a document it refuses. */
+export class IssueList {
+  readonly issues: DocumentIssue[];
+  constructor(issues: DocumentIssue[]) {
+    this.issues = issues;
+  }
 }
 
 /** The deepest existing node along `path` (so a missing field points at its parent) and how deep it is. */

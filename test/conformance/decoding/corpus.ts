@@ -156,6 +156,7 @@ export const CORPUS: DecodingCase[] = [
   ),
   probe("quoted-escapes", "data:\n  d: \"\\x41\\u00e9\\t|\"\n  s: 'it''s'\n  m: \"multi\n    line\"\n"),
   probe("unicode", 'data: {emoji: "😀", plain: café, escaped: "a\\Nb\\Lc\\Pd\\_e"}\n'),
+  probe("quoted-continuation-unindented", "data:\n  b: \"one\ntwo\"\n  c: 'three\nfour'\n"),
   probe("raw-nel", 'data: {nel: "a\u0085b"}\n'),
   probe("raw-line-separator", 'data: {ls: "a\u2028b"}\n'),
   // --- bytes
