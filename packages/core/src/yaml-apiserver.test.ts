@@ -209,3 +209,18 @@ describe("go-yaml's syntax leniency", () => {
     expect(value('a:\n  b: "one\ntwo"\n')).toEqual({ a: { b: "one two" } });
   });
 });
+
+describe("limits", () => {
+  it("refuses a billion-laughs alias expansion instead of building it", () => {
+    const lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"];
+    for (let i = 1; i <= 9; i++)
+      lines.push(
+        `l${i}: &l${i} [${Array(9)
+          .fill(`*l${i - 1}`)
+          .join(",")}]`,
+      );
+    const started = Date.now();
+    expect(error(`${lines.join("\n")}\n`).message).toBe("document contains excessive aliasing");
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+});
