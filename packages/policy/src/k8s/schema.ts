@@ -47,7 +47,9 @@ export function isBuiltinKind(apiVersion: string, kind: string): boolean {
 /** Whether apiVersion's group is one of the built-in groups (core, apps, …), whatever the version. */
 export function isBuiltinGroup(apiVersion: string): boolean {
   const group = apiVersion.includes("/") ? apiVersion.split("/")[0] : "";
-  return Object.keys(schema().kinds).some((k) => (k.split("/").length === 3 ? k.split("/")[0] : "") === group);
+  return Object.keys(schema().kinds).some(
+    (k) => (k.split("/").length === 3 ? k.split("/")[0] : "") === group,
+  );
 }
 
 const INT32_MIN = -(2n ** 31n);
