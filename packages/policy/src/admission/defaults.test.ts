@@ -15,7 +15,8 @@ describe("admittedObject (what the apiserver hands admission, k8s v1.32 defaults
       spec: { securityContext: unknown; containers: Array<Record<string, unknown>> };
     };
     expect(out.spec.securityContext).toEqual({});
-    expect("resources" in out.spec.containers[0]!).toBe(false);
+    // A struct field: always written, empty when the manifest has none.
+    expect(out.spec.containers[0]!.resources).toEqual({});
     expect((input.spec as Record<string, unknown>).securityContext).toBeNull();
   });
 
@@ -38,6 +39,21 @@ describe("admittedObject (what the apiserver hands admission, k8s v1.32 defaults
     ).spec.containers[0]!;
     expect(c.resources.requests).toEqual({ cpu: "100m", memory: "1Gi" });
     expect(c.resources.limits.cpu).toBe("1");
+    const q = admittedObject(
+      pod({
+        containers: [
+          {
+            name: "a",
+            image: "x",
+            resources: { requests: { cpu: "0.5", memory: "1.5Gi" }, limits: { memory: 1048576, cpu: "bad" } },
+          },
+        ],
+      }),
+    );
+    expect((q as unknown as { spec: { containers: Container[] } }).spec.containers[0]!.resources).toEqual({
+      requests: { cpu: "500m", memory: "1536Mi" },
+      limits: { memory: "1048576", cpu: "bad" },
+    });
     expect(c.ports).toEqual([{ containerPort: 80, hostPort: 80, protocol: "TCP" }]);
     expect(c.imagePullPolicy).toBe("Always");
     const deploy = {

@@ -3,10 +3,10 @@
 // so a policy reading a field the manifest leaves out (a Pod's requests when only limits are set, a
 // hostNetwork pod's hostPort) judges the defaulted value. This applies the defaults of k8s.io/kubernetes
 // pkg/apis/{core,apps}/v1/defaults.go (v1.32) that change what policies see, and the decoding facts: explicit
-// nulls vanish, Secret stringData is merged into data, quantities are strings.
-// Not applied (differences stay possible): quantity canonicalisation ("0.5" is "500m" on the server), the
-// ServiceAccount admission plugin's token volume, the Job controller's labels, status and managed fields.
+// nulls vanish, Secret stringData is merged into data, quantities are canonical strings.
+// Not applied (differences stay possible): the ServiceAccount admission plugin's token volume, the Job controller's labels, status and managed fields.
 
+import { quantityString } from "../cel/quantity.ts";
 import { podTarget } from "../podspec.ts";
 import type { KubeObject } from "../types.ts";
 
@@ -34,16 +34,27 @@ function imageTag(image: string): string {
   return image.includes("@") ? "" : "latest";
 }
 
-/** resource.Quantity fields hold strings once decoded (`cpu: 1` is "1"). */
+/**
+ * resource.Quantity fields come back as the server writes them: strings (`cpu: 1` is "1") in canonical form
+ * ("0.5" is "500m"). A value that is no quantity stays as it is (the server refuses the object).
+ */
 function quantityStrings(list: unknown): void {
   if (!isObj(list)) return;
-  for (const [k, v] of Object.entries(list))
-    if (typeof v === "number" || typeof v === "bigint") list[k] = String(v);
+  for (const [k, v] of Object.entries(list)) {
+    if (typeof v !== "string" && typeof v !== "number" && typeof v !== "bigint") continue;
+    try {
+      list[k] = quantityString(String(v));
+    } catch {
+      // Not a quantity: left for the server's (and the decoder's) own error.
+    }
+  }
 }
 
 function defaultContainer(c: Obj): void {
   if (typeof c.image === "string" && c.imagePullPolicy === undefined)
     c.imagePullPolicy = imageTag(c.image) === "latest" ? "Always" : "IfNotPresent";
+  // ResourceRequirements is a struct, not a pointer: the server always writes `resources: {}`.
+  c.resources ??= {};
   c.terminationMessagePath ??= "/dev/termination-log";
   c.terminationMessagePolicy ??= "File";
   if (Array.isArray(c.ports)) for (const p of c.ports) if (isObj(p)) p.protocol ??= "TCP";

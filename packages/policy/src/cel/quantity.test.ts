@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createCelEngine } from "./engine.ts";
-import { parseQuantity } from "./quantity.ts";
+import { parseQuantity, quantityString } from "./quantity.ts";
 
 const engine = createCelEngine();
 const run = (expr: string, vars: Record<string, unknown> = {}) => engine.compile(expr).eval(vars);
@@ -136,5 +136,42 @@ describe("Kubernetes quantity library", () => {
     expect(parseQuantity("+5k").toString()).toBe("5000");
     expect(parseQuantity("12Mi").toString()).toBe("12582912");
     expect(parseQuantity(".000000000001Ki").toString()).toBe("0.000000002");
+  });
+});
+
+describe("quantityString (resource.Quantity String(), checked with apimachinery v0.32.4)", () => {
+  it.each([
+    ["0.5", "500m"],
+    ["1.5Gi", "1536Mi"],
+    ["1e9", "1e9"],
+    ["1e-3", "1e-3"],
+    ["0.001", "1m"],
+    ["1000", "1k"],
+    ["1024", "1024"],
+    ["2048Ki", "2Mi"],
+    ["1Ki", "1Ki"],
+    ["100m", "100m"],
+    ["0.1", "100m"],
+    ["128974848", "128974848"],
+    ["500Mi", "500Mi"],
+    ["1.5", "1500m"],
+    ["12e6", "12e6"],
+    ["0.0000000001", "1n"],
+    ["1023Ki", "1023Ki"],
+    ["0.5Ki", "512"],
+    ["2", "2"],
+    ["1.000", "1"],
+    ["-1.5", "-1500m"],
+    ["1E3", "1E3"],
+    ["1e0", "1e0"],
+    ["0.5e1", "5"],
+    ["10000000000000000000", "10E"],
+    ["1e21", "1e21"],
+    ["1e-12", "1e-9"],
+    ["3Gi", "3Gi"],
+    ["1.5G", "1500M"],
+    ["0", "0"],
+  ])("%s → %s", (input, want) => {
+    expect(quantityString(input)).toBe(want);
   });
 });

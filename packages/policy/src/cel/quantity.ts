@@ -364,3 +364,69 @@ export function registerQuantityLibrary(env: Environment, meter: CostMeter): voi
     a.sub(new Quantity("int", n, 0, "DecimalExponent")),
   );
 }
+
+const DECIMAL_SI_SUFFIX: Record<number, string> = {
+  [-9]: "n",
+  [-6]: "u",
+  [-3]: "m",
+  0: "",
+  3: "k",
+  6: "M",
+  9: "G",
+  12: "T",
+  15: "P",
+  18: "E",
+};
+const BINARY_SI_SUFFIX = ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
+
+/**
+ * A quantity string as the API server writes it back (resource.Quantity's String()): the input itself
+ * when ParseQuantity's fast path caches it (already canonical), else the canonical form ("0.5" is "500m",
+ * "1.5Gi" is "1536Mi", "1e-12" is "1e-9"). Throws on a string that is not a quantity.
+ */
+export function quantityString(str: string): string {
+  const q = parseQuantity(str);
+  if (str !== "0" && q.form === "int") {
+    // ParseQuantity keeps the input when it is canonical already (its fast path).
+    const { num, denom, suffix } = scanQuantity(str);
+    const [, exponent, format] = interpretSuffix(suffix);
+    const shifted = num + denom;
+    if (format === "BinarySI") {
+      if (denom.length === 0 && exponent % 10 === 0 && (BigInt(shifted) & 7n) !== 0n) return str;
+    } else if ((exponent - denom.length) % 3 === 0 && !shifted.endsWith("000") && shifted[0] !== "0")
+      return str;
+  }
+  return canonical(q);
+}
+
+/** Quantity.CanonicalizeBytes. */
+function canonical(q: Quantity): string {
+  let m = q.mantissa < 0n ? -q.mantissa : q.mantissa;
+  const sign = q.mantissa < 0n ? "-" : "";
+  let e = q.exponent;
+  if (m === 0n) return "0";
+  let format = q.format;
+  if (format === "BinarySI") {
+    const whole = e >= 0 ? m * pow10(e) : m % pow10(-e) === 0n ? m / pow10(-e) : undefined;
+    if (whole === undefined || compareDecimal(m, e, 1024n, 0) < 0) format = "DecimalSI";
+    else {
+      let n = whole;
+      let k = 0;
+      while (n % 1024n === 0n && k < BINARY_SI_SUFFIX.length - 1) {
+        n /= 1024n;
+        k++;
+      }
+      return `${sign}${n}${BINARY_SI_SUFFIX[k]}`;
+    }
+  }
+  while (m % 10n === 0n) {
+    m /= 10n;
+    e++;
+  }
+  while (e % 3 !== 0) {
+    m *= 10n;
+    e--;
+  }
+  const suffix = format === "DecimalSI" ? (DECIMAL_SI_SUFFIX[e] ?? `e${e}`) : e === 0 ? "" : `e${e}`;
+  return `${sign}${m}${suffix}`;
+}
