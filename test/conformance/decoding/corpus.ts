@@ -315,6 +315,9 @@ export const CORPUS: DecodingCase[] = [
     "pdb/int-or-string",
     `apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: pdb, namespace: ${NS}}\nspec:\n  minAvailable: 50%\n  selector: {matchLabels: {app: x}}\n`,
   ),
+  probe("metadata-unknown-field", "  labelz: {a: b}\ndata: {}\n"),
+  probe("metadata-label-number", "  labels: {version: 2}\ndata: {}\n"),
+  probe("metadata-annotation-quoted", "  annotations: {version: '2', enabled: \"yes\"}\ndata: {}\n"),
   doc(
     "probe/unknown-fields-in-custom-resource",
     `apiVersion: ${PROBE_GROUP}/v1\nkind: Probe\nmetadata:\n  name: free-form\n  namespace: ${NS}\nanything: {goes: [1, yes]}\n`,

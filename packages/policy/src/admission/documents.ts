@@ -103,8 +103,8 @@ function isList(v: unknown): v is { items: unknown[] } {
 
 /**
  * What the API server's typed, strict decoding says about one object: an error row per unknown field or
- * mistyped value (at its file:line), or — for a kind the schema does not know — one skip row saying its
- * fields were not checked. No rows when the server would decode it.
+ * mistyped value (at its file:line); for a kind the schema does not know, its metadata is still checked
+ * (the server decodes every object's metadata strictly) and one skip row says the rest was not.
  */
 export function decodeResults(
   obj: KubeObject,
@@ -125,18 +125,19 @@ export function decodeResults(
     ...r,
   });
   const typed = checkTyped(obj as unknown as Record<string, unknown>);
-  if (!typed.known)
-    return [
-      row({
-        policy: "input/schema",
-        verdict: "skip",
-        severity: "warning",
-        message: isBuiltinGroup(obj.apiVersion)
-          ? `${obj.apiVersion} ${obj.kind} is not served by Kubernetes ${TYPED_SCHEMA_VERSION} (the release whose schema this check carries): its fields were not checked for unknown or mistyped fields`
-          : `${obj.apiVersion} ${obj.kind} is not a built-in kind of Kubernetes ${TYPED_SCHEMA_VERSION}: its fields were not checked for unknown or mistyped fields (the cluster checks a custom resource against its CRD's schema)`,
-      }),
-    ];
-  return typed.issues.map((i) => {
+  const notChecked = typed.known
+    ? []
+    : [
+        row({
+          policy: "input/schema",
+          verdict: "skip",
+          severity: "warning",
+          message: isBuiltinGroup(obj.apiVersion)
+            ? `${obj.apiVersion} ${obj.kind} is not served by Kubernetes ${TYPED_SCHEMA_VERSION} (the release whose schema this check carries): its fields other than metadata were not checked for unknown or mistyped fields`
+            : `${obj.apiVersion} ${obj.kind} is not a built-in kind of Kubernetes ${TYPED_SCHEMA_VERSION}: its fields other than metadata were not checked for unknown or mistyped fields (the cluster checks a custom resource against its CRD's schema)`,
+        }),
+      ];
+  const refused = typed.issues.map((i) => {
     const pos = locate(i.path);
     return row({
       policy: i.kind === "unknown-field" ? "input/unknown-field" : "input/decode",
@@ -152,4 +153,5 @@ export function decodeResults(
           : `${i.message}: the API server refuses the object. Write the value with the type the field needs`,
     });
   });
+  return [...refused, ...notChecked];
 }

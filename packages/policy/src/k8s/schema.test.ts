@@ -86,4 +86,13 @@ describe("typed, strict decoding of built-in kinds", () => {
       ),
     ).toEqual([]);
   });
+
+  it("checks a custom resource's metadata, as the server decodes every object's ObjectMeta strictly", () => {
+    const cr = (meta: string) =>
+      `apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, ${meta}}\nspec: {anything: 1}\n`;
+    expect(checkTyped(decode(cr("labelz: {}"))).known).toBe(false);
+    expect(issues(cr("labelz: {}"))).toEqual(["unknown-field metadata.labelz"]);
+    expect(issues(cr("labels: {v: 2}"))).toEqual(["type metadata.labels.v"]);
+    expect(issues(cr("labels: {v: '2'}"))).toEqual([]);
+  });
 });

@@ -23,7 +23,7 @@ export interface DecodeIssue {
 }
 
 export interface TypedCheck {
-  /** False for kinds the schema does not have (custom resources): nothing was judged. */
+  /** False for kinds the schema does not have (custom resources): only their metadata was judged. */
   known: boolean;
   issues: DecodeIssue[];
 }
@@ -52,6 +52,7 @@ export function isBuiltinGroup(apiVersion: string): boolean {
   );
 }
 
+const OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 const INT32_MIN = -(2n ** 31n);
 const INT32_MAX = 2n ** 31n - 1n;
 // resource.ParseQuantity's grammar: a signed decimal, then one suffix (binary, decimal SI, or an exponent).
@@ -64,8 +65,12 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 export function checkTyped(obj: Record<string, unknown>): TypedCheck {
   const data = schema();
   const root = data.kinds[`${obj.apiVersion}/${obj.kind}`];
-  if (!root) return { known: false, issues: [] };
   const issues: DecodeIssue[] = [];
+  if (!root) {
+    // A custom resource's metadata is still the server's ObjectMeta, decoded typed and strict.
+    walk(`@${OBJECT_META}`, obj.metadata, ["metadata"], issues, data);
+    return { known: false, issues };
+  }
   walk(`@${root}`, obj, [], issues, data);
   return { known: true, issues };
 }
