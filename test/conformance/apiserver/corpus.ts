@@ -46,6 +46,21 @@ const restrictedContainer: Obj = {
 };
 const restrictedPod: Obj = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
 
+/** A pod spec every built-in guardrail accepts. */
+function compliantSpec(): Obj {
+  return {
+    securityContext: structuredClone(restrictedPod),
+    containers: [
+      {
+        name: "main",
+        image: GOOD_IMAGE,
+        securityContext: structuredClone(restrictedContainer),
+        resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
+      },
+    ],
+  };
+}
+
 /** Security-context profiles: each is one way a spec passes or violates a control. */
 const PROFILES: Profile[] = [
   { name: "none" },
@@ -731,21 +746,7 @@ function adversarial(): CorpusObject[] {
         ],
       },
     ],
-    [
-      "compliant-cronjob",
-      "CronJob",
-      {
-        securityContext: restrictedPod,
-        containers: [
-          {
-            name: "main",
-            image: GOOD_IMAGE,
-            securityContext: restrictedContainer,
-            resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
-          },
-        ],
-      },
-    ],
+    ["compliant-cronjob", "CronJob", compliantSpec()],
     [
       "cap-prefixed",
       "Pod",
@@ -816,17 +817,7 @@ export const EPHEMERAL: Record<string, Obj | undefined> = {
 
 /** The stored pod an ephemeral variant is added to: compliant with every built-in. */
 export function ephemeralBasePod(variant: string, namespace: string): KubeObject {
-  return workload("Pod", `eph-${variant}`, namespace, {
-    securityContext: restrictedPod,
-    containers: [
-      {
-        name: "main",
-        image: GOOD_IMAGE,
-        securityContext: restrictedContainer,
-        resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "128Mi" } },
-      },
-    ],
-  });
+  return workload("Pod", `eph-${variant}`, namespace, compliantSpec());
 }
 
 /** The ephemeral container of a variant (`kubectl debug --target main`). */
