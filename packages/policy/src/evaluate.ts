@@ -162,12 +162,14 @@ function judge(
   let text: string;
   try {
     const m = message.eval(vars);
-    text = typeof m === "string" && m.trim() !== "" ? m : rule.title;
+    text = typeof m === "string" && m.trim() !== "" ? m.trim() : rule.title;
   } catch {
-    // As in VAP: a failing messageExpression falls back to the static message; the verdict stands.
-    text = `${rule.title} (violated)`;
+    // As the exported policy does: a failing messageExpression falls back to the static message (the
+    // title and the fix); the verdict stands.
+    text = rule.title;
   }
-  const field = pickField(target, rule.fields);
+  // Findings point at what the manifest wrote: a field only the defaults added has no line of its own.
+  const field = pickField(resolveAt(t.loaded.obj, targetPath) ?? target, rule.fields);
   const pos = t.loaded.locate([...targetPath, ...field]);
   return {
     ...base,
@@ -179,6 +181,16 @@ function judge(
       .replace(/\.\[/g, "["),
     ...(pos ? { file: pos.file ?? base.file, line: pos.line, column: pos.column } : {}),
   };
+}
+
+/** The node at a path of the manifest, if it is an object. */
+function resolveAt(root: unknown, path: Array<string | number>): Record<string, unknown> | undefined {
+  let node = root;
+  for (const p of path)
+    node = node && typeof node === "object" ? (node as Record<string | number, unknown>)[p] : undefined;
+  return node && typeof node === "object" && !Array.isArray(node)
+    ? (node as Record<string, unknown>)
+    : undefined;
 }
 
 /** The first candidate path that exists in the target; `[*]` selects the first element that has the rest. */

@@ -225,6 +225,12 @@ describe("built-in guardrails", () => {
       expect(verdicts(windows, rule), rule).toEqual(["pass"]);
   });
 
+  it("points findings at what the manifest wrote, not at fields only the defaults add", () => {
+    const bare = pod({ containers: [{ ...goodContainer(), resources: undefined }] });
+    delete (bare.spec as { containers: Array<Record<string, unknown>> }).containers[0]!.resources;
+    expect(run([bare], "resources")[0]).toMatchObject({ verdict: "fail", field: "spec.containers[0]" });
+  });
+
   it("names credential keys in an order-independent way (the server's map order is random)", () => {
     const secret = (stringData: Record<string, string>): KubeObject => ({
       apiVersion: "v1",
