@@ -70,8 +70,9 @@ function kubectlChunks(c: DecodingCase): Buffer[] {
 function kindOf(chunk: Buffer, whole: boolean): { apiVersion: string; kind: string } | undefined {
   const text =
     whole && chunk[0] === 0xff ? new TextDecoder("utf-16le").decode(chunk) : chunk.toString("latin1");
-  const apiVersion = /^apiVersion:\s*([^\s#]+)/m.exec(text)?.[1];
-  const kind = /^kind:\s*([^\s#]+)/m.exec(text)?.[1];
+  const apiVersion =
+    /^apiVersion:\s*([^\s#]+)/m.exec(text)?.[1] ?? /"apiVersion"\s*:\s*"([^"]+)"/.exec(text)?.[1];
+  const kind = /^kind:\s*([^\s#]+)/m.exec(text)?.[1] ?? /"kind"\s*:\s*"([^"]+)"/.exec(text)?.[1];
   return apiVersion && kind ? { apiVersion, kind } : undefined;
 }
 
@@ -140,9 +141,11 @@ async function server(
     const path = gvk
       ? await k.collectionPath({ ...gvk, metadata: { namespace: NS } } as KubeObject, NS)
       : `/api/v1/namespaces/${NS}/configmaps`;
-    results.push(
-      await k.rawPost(path, chunk, "application/yaml", { dryRun: "All", fieldValidation: "Strict" }),
-    );
+    // kubectl sends a JSON file as JSON (and YAML as JSON it converted): raw YAML lets the server convert.
+    const type = chunk.toString("latin1").trimStart().startsWith("{")
+      ? "application/json"
+      : "application/yaml";
+    results.push(await k.rawPost(path, chunk, type, { dryRun: "All", fieldValidation: "Strict" }));
   }
   const accepted = results.length > 0 && results.every((r) => r.allowed);
   const objects = accepted ? results.map((r) => r.body) : [];

@@ -224,3 +224,23 @@ describe("limits", () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 });
+
+describe("JSON input", () => {
+  it("reads a stream that starts with { as JSON, as kubectl sends it: numbers keep their float-ness", () => {
+    expect(value('{"a": 1, "b": 1.0, "c": 1e3, "d": "yes", "e": true, "f": null}')).toEqual({
+      a: 1n,
+      b: 1,
+      c: 1000,
+      d: "yes",
+      e: true,
+      f: null,
+    });
+    expect(typeof value('{"b": 1.0}').b).toBe("number");
+  });
+
+  it("refuses duplicate keys and YAML that is not JSON", () => {
+    expect(error('{"a": 1, "a": 2}').message).toContain("already set");
+    expect(error("{a: 1}").message).toContain("quoted string");
+    expect(error('{"a": yes}').message).toContain("invalid character");
+  });
+});

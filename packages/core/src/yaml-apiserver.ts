@@ -270,9 +270,12 @@ class Builder {
   readonly active = new Set<Node>();
   readonly issues: Issue[] = [];
   readonly doc: Document.Parsed;
+  /** JSON input: kubectl sends it as JSON, so numbers keep the float-ness they were written with. */
+  readonly json: boolean;
 
-  constructor(doc: Document.Parsed) {
+  constructor(doc: Document.Parsed, json = false) {
     this.doc = doc;
+    this.json = json;
   }
 
   value(node: unknown): unknown {
@@ -281,6 +284,8 @@ class Builder {
 
   valueOf(node: unknown): unknown {
     this.count();
+    if (this.json && (isAlias(node) || (node as { tag?: string } | null)?.tag))
+      throw new DecodeError("invalid JSON: YAML anchors, aliases and tags are not JSON");
     if (node === null || node === undefined) return null;
     if (isAlias(node)) return this.alias(node, (n) => this.value(n));
     if (isScalar(node)) return this.scalarJson(node);
@@ -334,6 +339,7 @@ class Builder {
   }
 
   scalarJson(node: Scalar): unknown {
+    if (this.json) return jsonScalar(node);
     const s = this.scalar(node);
     try {
       return s.type === "null" ? null : s.type === "str" || s.type === "bool" ? s.value : jsonNumber(s);
@@ -350,6 +356,11 @@ class Builder {
 
   keyOf(node: unknown): GoScalar {
     this.count();
+    if (
+      this.json &&
+      !(isScalar(node) && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE))
+    )
+      throw new DecodeError("invalid JSON: an object key must be a quoted string");
     if (node === null || node === undefined) return { type: "null" };
     if (isAlias(node)) return this.alias(node, (n) => this.key(n));
     if (isScalar(node)) return this.scalar(node);
@@ -402,6 +413,21 @@ class Builder {
       throw new DecodeError("map merge requires map or sequence of maps as the value");
     this.mapping(value, out);
   }
+}
+
+const JSON_NUMBER = /^-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/;
+
+/** A JSON scalar as encoding/json with preserved ints reads it: `1.0` and `1e3` are floats, `1` an int64. */
+function jsonScalar(node: Scalar): unknown {
+  const text = String(node.source ?? "");
+  if (node.type !== Scalar.PLAIN) return text;
+  if (text === "true" || text === "false") return text === "true";
+  if (text === "null") return null;
+  const m = JSON_NUMBER.exec(text);
+  if (!m) throw new DecodeError(`invalid character in JSON: ${JSON.stringify(text.slice(0, 20))}`);
+  if (m[1] || m[2]) return Number(text);
+  const i = BigInt(text);
+  return i >= INT64_MIN && i <= INT64_MAX ? i : Number(text);
 }
 
 function isMergeKey(key: unknown): boolean {
@@ -570,6 +596,8 @@ export function parseManifestStream(
   const text = decoded.text;
   const sep = separatorProblem(text);
   if (sep) return failed(sep.message, sep.line, sep.column);
+  // kubectl reads a stream that starts with `{` as JSON and sends it as JSON (its IsJSONBuffer).
+  const json = text.trimStart().startsWith("{");
   const parse = (t: string) => {
     const lineCounter = new LineCounter();
     const parsed = parseAllDocuments(t, {
@@ -591,7 +619,7 @@ export function parseManifestStream(
   if (list.length > l.maxDocuments)
     return failed(`${file} holds ${list.length} documents, more than the limit of ${l.maxDocuments}`, 1, 1);
   return documentStream(list, lineCounter, (doc) => {
-    const b = new Builder(doc);
+    const b = new Builder(doc, json);
     let value: unknown = null;
     try {
       value = b.value(doc.contents);

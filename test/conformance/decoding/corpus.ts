@@ -61,6 +61,9 @@ ${extra}  template:
           image: registry.example/app:1
 ${container}`;
 
+const jsonDeployment = (name: string, spec: string) =>
+  `{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "${name}", "namespace": "${NS}"},\n "spec": {${spec} "selector": {"matchLabels": {"app": "${name}"}},\n  "template": {"metadata": {"labels": {"app": "${name}"}}, "spec": {"containers": [{"name": "app", "image": "registry.example/app:1"}]}}}}\n`;
+
 const configMap = (name: string, data: string) =>
   `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: ${NS}\ndata:\n${data}`;
 
@@ -318,6 +321,16 @@ export const CORPUS: DecodingCase[] = [
   probe("metadata-unknown-field", "  labelz: {a: b}\ndata: {}\n"),
   probe("metadata-label-number", "  labels: {version: 2}\ndata: {}\n"),
   probe("metadata-annotation-quoted", "  annotations: {version: '2', enabled: \"yes\"}\ndata: {}\n"),
+  // --- JSON files: kubectl sends them as JSON, where 1.0 stays a float and keys must be quoted
+  doc("json/replicas-int", jsonDeployment("json-int", '"replicas": 2,')),
+  doc("json/replicas-float", jsonDeployment("json-float", '"replicas": 2.0,')),
+  doc("json/replicas-exponent", jsonDeployment("json-exp", '"replicas": 2e0,')),
+  doc("json/duplicate-field", jsonDeployment("json-dup", '"replicas": 1, "replicas": 2,')),
+  doc("json/unknown-field", jsonDeployment("json-unknown", '"replica": 1,')),
+  doc(
+    "json/yes-is-a-string",
+    `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "json-yes", "namespace": "${NS}"}, "data": {"a": "yes"}}\n`,
+  ),
   doc(
     "probe/unknown-fields-in-custom-resource",
     `apiVersion: ${PROBE_GROUP}/v1\nkind: Probe\nmetadata:\n  name: free-form\n  namespace: ${NS}\nanything: {goes: [1, yes]}\n`,
