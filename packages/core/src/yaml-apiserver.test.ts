@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseYamlStream } from "./yaml.ts";
-import { decodeManifestBytes, parseManifestStream, resolveGoScalar } from "./yaml-apiserver.ts";
+import { parseFastIf, parseYamlStream } from "./yaml.ts";
+import { decodeManifestBytes, goCompatible, parseManifestStream, resolveGoScalar } from "./yaml-apiserver.ts";
 
 const one = (text: string | Uint8Array) => {
   const d = parseManifestStream(text, "m.yaml").docs[0]!;
@@ -242,5 +242,31 @@ describe("JSON input", () => {
     expect(error('{"a": 1, "a": 2}').message).toContain("already set");
     expect(error("{a: 1}").message).toContain("quoted string");
     expect(error('{"a": yes}').message).toContain("invalid character");
+  });
+});
+
+describe("the fast path", () => {
+  it("gives exactly the thorough path's values, errors and lines on every corpus document", async () => {
+    const { CORPUS } = await import("../../../test/conformance/decoding/corpus.ts");
+    const manifest =
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: a\n  labels: {app: a, version: 1.2.3}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers:\n        - name: app\n          image: nginx:1.25\n          resources: {limits: {cpu: 500m, memory: 256Mi}}\n          env: [{name: A, value: 'yes'}]\n";
+    const texts = [...CORPUS.map((c) => c.bytes), Buffer.from(manifest)];
+    let fast = 0;
+    for (const bytes of texts) {
+      const auto = parseManifestStream(bytes, "m.yaml");
+      const slow = parseManifestStream(bytes, "m.yaml", {}, { parser: "thorough" });
+      // Lines of empty documents differ (no object comes from them); everything else must not.
+      const view = (s: typeof auto) =>
+        s.docs.map((d) => ({
+          value: d.value,
+          line: d.value === null ? 0 : d.line,
+          failed: d.errors.length > 0,
+        }));
+      expect(view(auto), bytes.toString("utf8").slice(0, 80)).toEqual(view(slow));
+      if (parseFastIf(bytes.toString("utf8"), "m.yaml", {}, goCompatible)) fast++;
+    }
+    // The common manifest (quantities, versions, quoted yes) takes the fast path, as do a good part of the corpus.
+    expect(parseFastIf(manifest, "m.yaml", {}, goCompatible)).toBeDefined();
+    expect(fast).toBeGreaterThan(20);
   });
 });

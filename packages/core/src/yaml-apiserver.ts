@@ -8,6 +8,7 @@
 // of resolve.go/decode.go (goyaml.v2) and yaml.go (sigs.k8s.io/yaml v1.4.0), over the `yaml` library's syntax
 // tree (failsafe schema: it resolves nothing itself). The generic parseYamlStream is unchanged: gitops edits
 // files byte-exactly with it, and config files are not sent to a cluster.
+import { EVENT_ID, type Event, getScalarValue, SCALAR_STYLE } from "js-yaml";
 import {
   type Document,
   isAlias,
@@ -24,6 +25,7 @@ import {
   DEFAULT_YAML_LIMITS,
   documentStream,
   IssueList,
+  parseFastIf,
   repairQuotedIndentation,
   type YamlDoc,
   type YamlLimits,
@@ -578,6 +580,55 @@ function separatorProblem(text: string): EncodingProblem | undefined {
   return undefined;
 }
 
+// A plain scalar the YAML 1.2 core schema (the fast parser) and go-yaml v2 both read as this same string:
+// nothing in core's null/bool/int/float forms, nothing go-yaml resolves otherwise.
+const CORE_NON_STRING =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?(?:0o[0-7]+|0x[0-9a-fA-F]+|[0-9]+)|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+const SAME_INT = /^-?(?:0|[1-9][0-9]{0,17})$/;
+
+function sameScalar(t: string, key: boolean): boolean {
+  if (t === "true" || t === "True" || t === "TRUE" || t === "false" || t === "False" || t === "FALSE")
+    return true;
+  if (SAME_INT.test(t)) return true;
+  if (t === "" || t === "~" || t === "null" || t === "Null" || t === "NULL") return !key; // a null key: go refuses
+  if (t === "<<" || CORE_NON_STRING.test(t)) return false;
+  return resolvePlain("", t).value.type === "str";
+}
+
+/**
+ * Whether the fast (YAML 1.2 core) parse of these events gives exactly the value go-yaml v2 gives: no tags,
+ * anchors, aliases or merge keys, and every plain scalar one that both read alike (see sameScalar).
+ */
+export function goCompatible(events: Event[], text: string): boolean {
+  const stack: Array<{ map: boolean; key: boolean }> = [];
+  for (const e of events) {
+    if (e.type === EVENT_ID.POP) {
+      stack.pop();
+      continue;
+    }
+    if (e.type === EVENT_ID.DOCUMENT) {
+      stack.push({ map: false, key: false });
+      continue;
+    }
+    if (e.type === EVENT_ID.ALIAS || e.anchorStart >= 0 || e.tagStart >= 0) return false;
+    const parent = stack[stack.length - 1];
+    const isKey = !!parent?.map && parent.key;
+    if (parent?.map) parent.key = !parent.key;
+    if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
+      if (isKey) return false;
+      stack.push({ map: e.type === EVENT_ID.MAPPING, key: true });
+      continue;
+    }
+    if (
+      e.type === EVENT_ID.SCALAR &&
+      e.style === SCALAR_STYLE.PLAIN &&
+      !sameScalar(getScalarValue(text, e), isKey)
+    )
+      return false;
+  }
+  return true;
+}
+
 /**
  * Parses a manifest stream exactly as the API server decodes it (YAML 1.1 scalars by go-yaml v2's rules,
  * merge keys, strict duplicate keys, JSON conversion); each document's value is what the server would judge,
@@ -587,6 +638,8 @@ export function parseManifestStream(
   data: Uint8Array | string,
   file: string,
   limits: YamlLimits = {},
+  /** "thorough" skips the fast path (tests hold both paths to the same answers). */
+  opts: { parser?: "auto" | "thorough" } = {},
 ): YamlStream {
   const l = { ...DEFAULT_YAML_LIMITS, ...limits };
   const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
@@ -598,6 +651,9 @@ export function parseManifestStream(
   if (sep) return failed(sep.message, sep.line, sep.column);
   // kubectl reads a stream that starts with `{` as JSON and sends it as JSON (its IsJSONBuffer).
   const json = text.trimStart().startsWith("{");
+  // Most manifests mean the same to go-yaml as to the YAML 1.2 core schema: those take the fast parse.
+  const fast = !json && opts.parser !== "thorough" ? parseFastIf(text, file, l, goCompatible) : undefined;
+  if (fast) return fast;
   const parse = (t: string) => {
     const lineCounter = new LineCounter();
     const parsed = parseAllDocuments(t, {

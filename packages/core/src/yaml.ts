@@ -209,11 +209,30 @@ function skip(events: Event[], i: number): number {
   return events.length;
 }
 
-function parseFast(text: string, file: string, l: Required<YamlLimits>): YamlStream | undefined {
+/**
+ * The fast parse, only for a stream `accept` finds its reading exact for (parseManifestStream uses it for
+ * streams whose every scalar means the same to go-yaml v2 as to the YAML 1.2 core schema).
+ */
+export function parseFastIf(
+  text: string,
+  file: string,
+  limits: YamlLimits,
+  accept: (events: Event[], text: string) => boolean,
+): YamlStream | undefined {
+  return parseFast(text, file, { ...DEFAULT_YAML_LIMITS, ...limits }, accept);
+}
+
+function parseFast(
+  text: string,
+  file: string,
+  l: Required<YamlLimits>,
+  accept?: (events: Event[], text: string) => boolean,
+): YamlStream | undefined {
   let events: Event[];
   let values: unknown[];
   try {
     events = parseEvents(text, { filename: file });
+    if (accept && !accept(events, text)) return undefined;
     values = constructFromEvents(events, {
       source: text,
       filename: file,
