@@ -78,6 +78,12 @@ function countViolations(rows: PolicyResult[], message: string | undefined): num
   ).length;
 }
 
+/** The assertion as the suite author wrote it: YAML 1.1 reads `no` as false, but the file says `no`. */
+function shownViolations(a: GatorAssertion): string {
+  const v = a.violations ?? "yes";
+  return v === true ? "yes" : v === false ? "no" : String(v);
+}
+
 function expectationHolds(a: GatorAssertion, n: number): boolean {
   const v = a.violations ?? "yes";
   if (v === "yes" || v === true) return n > 0;
@@ -149,7 +155,7 @@ export async function runGatorSuites(
           line: 1,
         };
         const expected = (c.assertions ?? [{ violations: "yes" }])
-          .map((a) => `violations: ${a.violations ?? "yes"}${a.message ? ` (message ~ ${a.message})` : ""}`)
+          .map((a) => `violations: ${shownViolations(a)}${a.message ? ` (message ~ ${a.message})` : ""}`)
           .join("; ");
         if (notes.length) {
           results.push({
