@@ -71,7 +71,9 @@ describe("platform CLI (bundled)", () => {
       const out = JSON.parse(r.stdout);
       // DESIGN.md's keys on every row; `via` (the overlay that rendered the object) is the one addition.
       for (const row of out.results) {
-        const keys = Object.keys(row).filter((k) => k !== "via").sort();
+        const keys = Object.keys(row)
+          .filter((k) => k !== "via")
+          .sort();
         expect(keys).toEqual(["file", "kind", "line", "message", "name", "namespace", "policy", "verdict"]);
       }
       expect(out.results.some((x: { via?: string }) => typeof x.via === "string")).toBe(true);
