@@ -4,11 +4,11 @@ import { planFromSnapshot } from "./run.ts";
 import { planText } from "./summary.ts";
 import type { ClusterSnapshot } from "./types.ts";
 
-/** The demo: plans the bundled Northwind cluster description to the latest minor, offline. */
-export async function demoUpgradeText(
-  exampleDir: string,
-  now = new Date("2026-11-25T16:00:00Z"),
-): Promise<string> {
+/**
+ * The demo: plans the bundled Northwind cluster description to the latest minor, offline. The maintenance
+ * windows it names are the next ones after `now` (the real clock unless a test injects one).
+ */
+export async function demoUpgradeText(exampleDir: string, now = new Date()): Promise<string> {
   const dir = join(exampleDir, "cluster");
   const snapshot = JSON.parse(
     await readFile(join(dir, "aks-northwind-prod.json"), "utf8"),
