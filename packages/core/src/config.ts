@@ -18,14 +18,85 @@ const environment = z.strictObject({
   promoteFrom: z.string().optional(),
 });
 
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label")
+  .max(63);
+const quantity = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/, "must be a Kubernetes quantity such as 500m, 4 or 8Gi"),
+  );
+
+/** One service of a team: what `platform team render` turns into its identity, workload and mesh objects. */
+const service = z.strictObject({
+  name: dnsLabel,
+  port: z.number().int().min(1).max(65535).default(8080),
+  /** The image, pinned by digest (repo@sha256:…): the Deployment skeleton must pass every guardrail. */
+  image: z.string().optional(),
+  /** Callers allowed to reach it: a service of the same team (`web`) or of another (`storefront/web`). */
+  calledBy: z.array(z.string().min(1)).default(() => []),
+  /** Key Vault secrets it reads (mounted by the Secrets Store CSI driver through its identity). */
+  secrets: z
+    .array(z.string().regex(/^[0-9a-zA-Z-]{1,127}$/, "must be a Key Vault secret name"))
+    .default(() => []),
+  /** Azure role assignments its identity needs: role name or definition id, on a resource id. */
+  roles: z
+    .array(z.strictObject({ role: z.string().min(1), scope: z.string().startsWith("/") }))
+    .default(() => []),
+  pool: z.enum(["general", "memory", "spot", "gpu"]).default("general"),
+  /** Exposed through the platform Gateway (an HTTPRoute) at this host name, or not at all. */
+  expose: z
+    .strictObject({ host: z.string().min(1), path: z.string().startsWith("/").default("/") })
+    .optional(),
+  /** The user-assigned identity's client id, when known; else it comes from the layer-3 Bicep output. */
+  clientId: z.string().optional(),
+  replicas: z
+    .strictObject({ min: z.number().int().min(1).default(2), max: z.number().int().min(1).default(5) })
+    .default(() => ({ min: 2, max: 5 })),
+  cpu: quantity.default("250m"),
+  memory: quantity.default("256Mi"),
+});
+
 const team = z.strictObject({
   name: z.string().min(1),
-  namespace: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS-1123 label")
-    .max(63),
+  namespace: dnsLabel,
   owners: z.array(z.string()).default(() => []),
   identity: z.strictObject({ clientId: z.string().optional(), name: z.string().optional() }).optional(),
+  services: z.array(service).default(() => []),
+  quotas: z
+    .strictObject({
+      cpu: quantity.default("8"),
+      memory: quantity.default("16Gi"),
+      pods: z.number().int().min(1).default(50),
+    })
+    .default(() => ({ cpu: "8", memory: "16Gi", pods: 50 })),
+  /** The Key Vault its services' secrets live in. */
+  keyVault: z.string().optional(),
+});
+
+/** Settings of `platform team render` (where it writes, which mesh, the Gateway, Flux). */
+const tenancy = z.strictObject({
+  /** The config-repo directory the render owns, relative to platform.yaml. */
+  out: z.string().min(1).default("teams"),
+  mesh: z.enum(["istio", "cilium"]).default("istio"),
+  /** Istio add-on revision (asm-1-25): namespaces get istio.io/rev instead of ambient mode. */
+  istioRevision: z.string().optional(),
+  gateway: z
+    .strictObject({
+      name: z.string().default("platform-gateway"),
+      namespace: z.string().default("gateway-system"),
+    })
+    .default(() => ({ name: "platform-gateway", namespace: "gateway-system" })),
+  /** The Flux GitRepository each team's Kustomization reads. */
+  source: z
+    .strictObject({ name: z.string().default("config-repo"), namespace: z.string().default("flux-system") })
+    .default(() => ({ name: "config-repo", namespace: "flux-system" })),
+  /** The Entra tenant the Key Vaults are in (SecretProviderClass tenantId). */
+  tenantId: z.string().optional(),
 });
 
 const signing = z.strictObject({
@@ -67,6 +138,7 @@ export const PlatformConfigSchema = z.strictObject({
     .default(() => ({ trusted: [] })),
   environments: z.array(environment).default(() => []),
   teams: z.array(team).default(() => []),
+  tenancy: tenancy.optional(),
   signing: signing.default(() => ({ identities: [], keys: [] })),
   policy: policy.default(() => ({
     allowedCapabilities: ["NET_BIND_SERVICE"],
@@ -76,6 +148,13 @@ export const PlatformConfigSchema = z.strictObject({
 });
 
 export type PlatformConfig = z.output<typeof PlatformConfigSchema>;
+/** The `tenancy` settings with every default filled in. */
+export type TenancySettings = z.output<typeof tenancy>;
+
+/** `tenancy` from platform.yaml, or the defaults when it is absent. */
+export function tenancySettings(config: PlatformConfig): TenancySettings {
+  return config.tenancy ?? tenancy.parse({});
+}
 
 /** Built-in defaults, used when no platform.yaml exists. */
 export function defaultConfig(): PlatformConfig {

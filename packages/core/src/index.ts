@@ -14,6 +14,8 @@ export {
   type PlatformConfig,
   PlatformConfigSchema,
   parseConfig,
+  type TenancySettings,
+  tenancySettings,
 } from "./config.ts";
 export {
   type ErrorCategory,
