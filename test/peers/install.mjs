@@ -1,9 +1,15 @@
 #!/usr/bin/env node
 // Installs the pinned peer tools the tests run against (real kustomize, helm, gator, kube-apiserver, kyverno…)
 // into the git-ignored .peers/ folder, keyed by version so a changed pin rebuilds and an unchanged one is a no-op.
-//   node test/peers/install.mjs [name…]   install (all by default), then print versions
+//   node test/peers/install.mjs [name…]   install (all by default, plus the Debian peers: see below)
 //   node test/peers/install.mjs --check   only report what is installed
 //   --best-effort                         exit 0 even if a build fails (the demo can run without peers)
+//   --test                                what `npm test` runs: a failure is an error with CI=true; otherwise
+//                                         the suites that need the missing peer skip, each with the reason
+//   --verbose (or PEERS_VERBOSE=1)        stream go's output and print each cached peer's --version
+// Go's output is kept and printed only when a build fails; a build prints one progress line per 30 s.
+// The Debian peers (skopeo, buildah, docker-registry, etcd-server) are installed with apt-get when this runs
+// as root (CI); otherwise the exact command to install the missing ones is printed.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +22,8 @@ const binDir = join(peersDir, "bin");
 const pins = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "peers.json"), "utf8"));
 const args = process.argv.slice(2);
 const check = args.includes("--check");
+const forTests = args.includes("--test");
+const verbose = args.includes("--verbose") || process.env.PEERS_VERBOSE === "1";
 const names = args.filter((a) => !a.startsWith("--"));
 const wanted = names.length ? names : Object.keys(pins);
 
@@ -31,29 +39,37 @@ function versionOf(bin, pin) {
   return r.status === 0 ? (r.stdout || r.stderr).trim().split("\n")[0] : undefined;
 }
 
-/** Runs go, echoing its output, with a heartbeat every 30 s (a large build is silent for minutes). */
-function goWithProgress(label, args, opts) {
+/**
+ * Runs go with its output kept (streamed only with --verbose) and a progress line every 30 s (a large build
+ * is silent for minutes). Resolves with the exit status and the output, for the caller to print on failure.
+ */
+function goQuiet(label, args, opts) {
   return new Promise((resolve) => {
     const started = Date.now();
+    const output = [];
     let compiled = 0;
     let downloaded = 0;
-    const child = spawn("go", args, { ...opts, stdio: ["ignore", "inherit", "pipe"] });
-    child.stderr.on("data", (chunk) => {
+    const child = spawn("go", args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+    const onData = (chunk) => {
       for (const line of chunk.toString().split("\n")) {
         if (!line) continue;
         if (line.startsWith("go: downloading ")) downloaded++;
-        // `go build -v` names each package as it is compiled: count them instead of printing thousands of lines.
+        // `go build -v` names each package as it is compiled: counted, not kept (thousands of lines).
         else if (/^[\w.~-]+(\/[\w.~+-]+)*$/.test(line)) compiled++;
-        else process.stderr.write(`${line}\n`);
+        else output.push(line);
+        if (verbose) process.stderr.write(`${line}\n`);
       }
-    });
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
     const beat = setInterval(() => {
       const min = ((Date.now() - started) / 60_000).toFixed(1);
       console.log(`${label}: ${min} min, ${downloaded} modules downloaded, ${compiled} packages compiled…`);
     }, 30_000);
+    child.on("error", (e) => output.push(String(e)));
     child.on("close", (status) => {
       clearInterval(beat);
-      resolve({ status });
+      resolve({ status, output: output.join("\n") });
     });
   });
 }
@@ -84,64 +100,107 @@ async function buildInScratchModule(name, pin, bin, env) {
   const dir = mkdtempSync(join(tmpdir(), "peer-"));
   try {
     const modRoot = pin.moduleRoot ?? pin.module;
-    console.log(`${name}: building in a scratch module (requires ${modRoot}@${pin.version} directly)…`);
+    if (verbose) console.log(`${name}: building in a scratch module (requires ${modRoot}@${pin.version})…`);
     const opts = { cwd: dir, env: { ...env, GOFLAGS: `${env.GOFLAGS} -mod=mod` } };
-    const go = (args) => spawnSync("go", args, { ...opts, stdio: "inherit" });
-    let r = go(["mod", "init", "peers.local/build"]);
+    const go = (args) => goQuiet(name, args, opts);
+    let r = await go(["mod", "init", "peers.local/build"]);
     if (r.status === 0 && pin.inheritReplaces) {
       const info = spawnSync("go", ["list", "-m", "-json", `${modRoot}@${pin.version}`], {
         ...opts,
         encoding: "utf8",
       });
-      if (info.status !== 0) return { status: info.status, error: info.stderr };
+      if (info.status !== 0) return { status: info.status, output: info.stderr };
       const replaces = replacesOf(readFileSync(JSON.parse(info.stdout).GoMod, "utf8"));
       const edits = [`-require=${modRoot}@${pin.version}`];
       for (const rep of replaces) {
         const from = rep.fromVersion ? `${rep.from}@${rep.fromVersion}` : rep.from;
         if (rep.to.startsWith(".")) {
           if (!pin.localReplaceVersion)
-            return { status: 1, error: `${rep.from} => ${rep.to} is a local path; set localReplaceVersion` };
+            return { status: 1, output: `${rep.from} => ${rep.to} is a local path; set localReplaceVersion` };
           edits.push(`-replace=${from}=${rep.from}@${pin.localReplaceVersion}`);
         } else edits.push(`-replace=${from}=${rep.to}${rep.toVersion ? `@${rep.toVersion}` : ""}`);
       }
-      console.log(`${name}: ${replaces.length} replace directive(s) copied from ${modRoot}'s go.mod`);
-      r = go(["mod", "edit", ...edits]);
-    } else if (r.status === 0) r = go(["get", `${modRoot}@${pin.version}`]);
+      if (verbose)
+        console.log(`${name}: ${replaces.length} replace directive(s) copied from ${modRoot}'s go.mod`);
+      r = await go(["mod", "edit", ...edits]);
+    } else if (r.status === 0) r = await go(["get", `${modRoot}@${pin.version}`]);
     const ldflags = pin.ldflags ? ["-ldflags", pin.ldflags] : [];
-    if (r.status === 0)
-      r = await goWithProgress(name, ["build", "-v", ...ldflags, "-o", bin, pin.module], opts);
+    if (r.status === 0) r = await go(["build", "-v", ...ldflags, "-o", bin, pin.module]);
     return r;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Peers from Debian's packages (installed by .ci/run with apt-get): only checked, found on PATH. */
-const systemPeers = { etcd: "etcd-server" };
+/** Peers from Debian's packages, found on PATH: binary → package. */
+const systemPeers = {
+  skopeo: "skopeo",
+  buildah: "buildah",
+  "docker-registry": "docker-registry",
+  etcd: "etcd-server",
+};
 function onPath(bin) {
   return (process.env.PATH ?? "")
     .split(":")
     .concat("/usr/bin", "/usr/sbin")
     .some((d) => d && existsSync(join(d, bin)));
 }
+const isRoot = process.getuid?.() === 0;
+
+/** Installs the missing Debian peers with apt-get as root; otherwise prints the command. False if any is missing. */
+function systemPeersPresent() {
+  const missing = Object.entries(systemPeers).filter(([bin]) => !onPath(bin));
+  if (!missing.length) return true;
+  const pkgs = missing.map(([, pkg]) => pkg);
+  const cmd = `apt-get install -y --no-install-recommends ${pkgs.join(" ")}`;
+  if (check || !isRoot || !onPath("apt-get")) {
+    console.log(
+      `${missing.map(([bin]) => bin).join(", ")}: not installed (Debian); install with: ${isRoot ? "" : "sudo "}${cmd}`,
+    );
+    return false;
+  }
+  console.log(`${pkgs.join(", ")}: installing from Debian with apt-get (root)…`);
+  const apt = (a) =>
+    spawnSync("apt-get", a, {
+      encoding: "utf8",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+      timeout: 900_000,
+    });
+  let r = apt(["update", "-qq"]);
+  if (r.status === 0) r = apt(["install", "-y", "-qq", "--no-install-recommends", ...pkgs]);
+  if (r.status !== 0) {
+    console.error(`${r.stdout ?? ""}${r.stderr ?? ""}\napt-get failed (exit ${r.status}): ${cmd}`);
+    return false;
+  }
+  return missing.every(([bin]) => onPath(bin));
+}
 
 mkdirSync(binDir, { recursive: true });
 let failed = false;
 let built = false;
+const cached = [];
+let hasGo;
 for (const name of wanted) {
   const pin = pins[name];
   const home = join(peersDir, `${name}-${pin.version}`);
   const bin = join(home, name);
-  if (!existsSync(bin)) {
+  const fresh = !existsSync(bin);
+  if (fresh) {
     if (check) {
       console.log(`${name}: not installed (pinned ${pin.version}; run npm run peers)`);
       failed = true;
       continue;
     }
+    hasGo ??= spawnSync("go", ["version"], { stdio: "ignore" }).status === 0;
+    if (!hasGo) {
+      console.log(
+        `${name}: not installed, and go is not on PATH: install Go (https://go.dev/dl/) to build it`,
+      );
+      failed = true;
+      continue;
+    }
     const started = Date.now();
-    console.log(
-      `${name}: building ${pin.module}@${pin.version} with go install (takes a few minutes on 2 cores)…`,
-    );
+    console.log(`${name}: building ${pin.module}@${pin.version} (a few minutes on 2 cores; once)…`);
     mkdirSync(home, { recursive: true });
     const env = {
       ...process.env,
@@ -153,10 +212,10 @@ for (const name of wanted) {
     // A module with replace directives cannot be built by `go install`; go straight to the scratch module.
     let r = pin.inheritReplaces
       ? { status: 1 }
-      : spawnSync("go", ["install", `${pin.module}@${pin.version}`], { stdio: "inherit", env });
+      : await goQuiet(name, ["install", "-v", `${pin.module}@${pin.version}`], { env });
     if (r.status !== 0 || !existsSync(bin)) r = await buildInScratchModule(name, pin, bin, env);
     if (r.status !== 0 || !existsSync(bin)) {
-      if (r.error) console.error(`${name}: ${r.error}`);
+      if (r.output && !verbose) console.error(r.output.split("\n").slice(-200).join("\n"));
       console.error(`${name}: go build failed (exit ${r.status}); is the Go module proxy reachable?`);
       rmSync(home, { recursive: true, force: true });
       failed = true;
@@ -167,19 +226,15 @@ for (const name of wanted) {
   }
   rmSync(join(binDir, name), { force: true });
   symlinkSync(bin, join(binDir, name));
-  console.log(
-    `${name}: ${versionOf(bin, pin) ?? "installed, but --version failed"} (${join(".peers", "bin", name)})`,
-  );
+  // Cached peers are listed on one line; running each one's --version is for --verbose and fresh builds.
+  if (fresh || verbose)
+    console.log(
+      `${name}: ${versionOf(bin, pin) ?? "installed, but --version failed"} (${join(".peers", "bin", name)})`,
+    );
+  else cached.push(`${name} ${pin.version}`);
 }
-if (check && !names.length) {
-  for (const [bin, pkg] of Object.entries(systemPeers)) {
-    if (onPath(bin)) console.log(`${bin}: installed (Debian ${pkg})`);
-    else {
-      console.log(`${bin}: not installed (apt-get install ${pkg})`);
-      failed = true;
-    }
-  }
-}
+if (cached.length) console.log(`peers cached in .peers/bin: ${cached.join(", ")}`);
+if (!names.length && !systemPeersPresent()) failed = true;
 if (built) {
   // The build cache is only useful to rebuild the same pins, which the version-keyed folders make unnecessary.
   try {
@@ -188,6 +243,12 @@ if (built) {
 }
 if (failed && args.includes("--best-effort")) {
   console.log("continuing without the missing peer(s); install Go and rerun `npm run peers` to get them");
+  process.exit(0);
+}
+if (failed && forTests && process.env.CI !== "true") {
+  console.log(
+    "continuing: the suites that need a missing peer skip, each saying why (with CI=true this is an error)",
+  );
   process.exit(0);
 }
 process.exit(failed && (!check || process.env.CI === "true") ? 1 : 0);

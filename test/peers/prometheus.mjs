@@ -5,6 +5,7 @@
 // changes. Both binaries are static Go programs; the package's web-UI dependencies are not needed.
 //   node test/peers/prometheus.mjs           install (runs `apt-get update` once if the lists are empty)
 //   node test/peers/prometheus.mjs --check   only report what is installed
+//   node test/peers/prometheus.mjs --test    what `npm test` runs: a failure is an error only with CI=true
 // The pin is the Debian 12 (bookworm) version; if the mirror no longer carries it (a stable update
 // replaced it), the current candidate is used and its version printed, since old .debs vanish.
 import { spawnSync } from "node:child_process";
@@ -17,6 +18,19 @@ const root = join(import.meta.dirname, "..", "..");
 const peers = join(root, ".peers");
 const bin = join(peers, "bin");
 const check = process.argv.includes("--check");
+const forTests = process.argv.includes("--test");
+
+/** Reports why Prometheus could not be installed; under --test outside CI the canary suites skip instead. */
+function fail(message) {
+  console.error(`prometheus: ${message}`);
+  if (forTests && process.env.CI !== "true") {
+    console.log(
+      "continuing: the suites that need prometheus skip, saying why (with CI=true this is an error)",
+    );
+    process.exit(0);
+  }
+  process.exit(1);
+}
 
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: "utf8", timeout: 600_000, ...opts });
 const dirFor = (version) => join(peers, `prometheus-${version.replace(/[^A-Za-z0-9.+-]/g, "_")}`);
@@ -62,22 +76,18 @@ function available(version) {
 }
 
 if (!candidate()) {
-  console.log("prometheus: package lists are empty; running apt-get update");
-  const u = run("apt-get", ["update"], { stdio: "inherit" });
-  if (u.status !== 0) {
-    console.error(
-      "prometheus: apt-get update failed (are Debian's package mirrors reachable, and are we root?)",
+  if (process.getuid?.() !== 0)
+    fail(
+      "Debian's package lists are empty and updating them needs root: run sudo apt-get update, then retry",
     );
-    process.exit(1);
-  }
+  console.log("prometheus: package lists are empty; running apt-get update");
+  const u = run("apt-get", ["update", "-qq"]);
+  if (u.status !== 0) fail(`apt-get update failed (are Debian's package mirrors reachable?):\n${u.stderr}`);
 }
 let version = PIN;
 if (!available(PIN)) {
   version = candidate();
-  if (!version) {
-    console.error("prometheus: Debian offers no `prometheus` package on this machine");
-    process.exit(1);
-  }
+  if (!version) fail("Debian offers no `prometheus` package on this machine (is apt-get available?)");
   console.warn(`prometheus: pinned ${PIN} is no longer on the mirror; using the candidate ${version}`);
 }
 
@@ -87,18 +97,14 @@ try {
   run("chmod", ["0777", tmp]);
   const d = run("apt-get", ["download", `prometheus=${version}`], { cwd: tmp });
   const deb = readdirSync(tmp).find((f) => f.endsWith(".deb"));
-  if (d.status !== 0 || !deb) {
-    console.error(`prometheus: apt-get download failed:\n${d.stderr}`);
-    process.exit(1);
-  }
+  if (d.status !== 0 || !deb) fail(`apt-get download failed:\n${d.stderr}`);
   const dir = dirFor(version);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const x = run("dpkg-deb", ["-x", join(tmp, deb), dir]);
   if (x.status !== 0 || !existsSync(join(dir, "usr", "bin", "promtool"))) {
     rmSync(dir, { recursive: true, force: true });
-    console.error(`prometheus: dpkg-deb -x failed:\n${x.stderr}`);
-    process.exit(1);
+    fail(`dpkg-deb -x failed:\n${x.stderr}`);
   }
   // Only the two binaries are needed; the web assets and docs are dropped to keep the cache small.
   rmSync(join(dir, "usr", "share"), { recursive: true, force: true });
