@@ -1,1 +1,11 @@
-export {};
+export {
+  BICEP_PARAMETERS,
+  GENERATED_HEADER,
+  IDENTITY_CONFIGMAP,
+  identityName,
+  type RenderResult,
+  renderTeams,
+  TOKEN_AUDIENCE,
+} from "./render.ts";
+export { parseTeamsConfig, qualify, validateTeams } from "./validate.ts";
+export { checkRender, type DriftResult, type WriteResult, writeRender } from "./write.ts";
