@@ -12,6 +12,7 @@ import { listOption } from "./options.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { runPolicyTest } from "./policy-test.ts";
 import { demoSign, registerSign } from "./sign.ts";
+import { registerTeam } from "./team.ts";
 import { regoCompiler } from "./tools.ts";
 import { demoUpgrade, registerUpgrade } from "./upgrade.ts";
 
@@ -272,6 +273,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     });
 
   registerSign(program, { out: io.out, log, env: io.env, cwd: io.cwd }, (c) => {
+    code = c;
+  });
+  registerTeam(program, { out: io.out, log, cwd: io.cwd }, (c) => {
     code = c;
   });
 

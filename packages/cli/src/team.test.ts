@@ -1,0 +1,66 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { main } from "./main.ts";
+
+const example = join(import.meta.dirname, "../../../examples/northwind");
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+async function cli(args: string[], cwd: string) {
+  let out = "";
+  let err = "";
+  const code = await main(args, {
+    out: (s) => {
+      out += s;
+    },
+    err: (s) => {
+      err += s;
+    },
+    env: {},
+    cwd,
+  });
+  return { code, out, err };
+}
+
+it("team check passes on the committed Northwind render, fails with a diff on drift; render repairs it", async () => {
+  const ws = await mkdtemp(join(tmpdir(), "cli-team-"));
+  dirs.push(ws);
+  await cp(join(example, "platform.yaml"), join(ws, "platform.yaml"));
+  await cp(join(example, "teams"), join(ws, "teams"), { recursive: true });
+  expect((await cli(["team", "check"], ws)).code).toBe(0);
+
+  const config = await readFile(join(ws, "platform.yaml"), "utf8");
+  await writeFile(
+    join(ws, "platform.yaml"),
+    config.replace("calledBy: [storefront/web, worker]", "calledBy: [worker]"),
+  );
+  const drift = await cli(["team", "check"], ws);
+  expect(drift.code).toBe(1);
+  expect(drift.out).toContain("--- a/orders/api.yaml\n+++ b/orders/api.yaml");
+  expect(drift.out).toContain("-              - cluster.local/ns/storefront/sa/web");
+  expect(drift.err).toContain("orders/api.yaml");
+
+  const render = await cli(["team", "render", "--json"], ws);
+  expect(render.code).toBe(0);
+  expect(JSON.parse(render.out)).toMatchObject({ out: "teams", written: ["orders/api.yaml"], removed: [] });
+  expect((await cli(["team", "check"], ws)).code).toBe(0);
+});
+
+it("team render reports bad input at file:line with exit 2, and writes nothing", async () => {
+  const ws = await mkdtemp(join(tmpdir(), "cli-team-"));
+  dirs.push(ws);
+  await writeFile(
+    join(ws, "p.yaml"),
+    "teams:\n  - name: a\n    namespace: a\n    services:\n      - name: api\n        image: northwindacr.azurecr.io/a@sha256:" +
+      "b".repeat(64) +
+      "\n        calledBy: [ghost]\n",
+  );
+  const r = await cli(["team", "render", "--config", "p.yaml", "--out", "rendered"], ws);
+  expect(r.code).toBe(2);
+  expect(r.err).toContain(
+    'p.yaml:7:20: teams[0].services[0].calledBy[0]: caller "ghost" of "a/api" is not a declared service',
+  );
+  await expect(readFile(join(ws, "rendered", "a", "namespace.yaml"))).rejects.toThrow();
+});

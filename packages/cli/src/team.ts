@@ -1,0 +1,97 @@
+import { readFile } from "node:fs/promises";
+import { dirname, relative, resolve } from "node:path";
+import { ExitCode, type Logger, PlatformError, tenancySettings } from "@platform/core";
+import { checkRender, parseTeamsConfig, renderTeams, writeRender } from "@platform/tenancy";
+import type { Command } from "commander";
+
+export interface TeamIo {
+  out: (s: string) => void;
+  log: Logger;
+  cwd: string;
+}
+
+interface TeamOptions {
+  config: string;
+  out?: string;
+  root: string;
+  json: boolean;
+}
+
+/** Registers `platform team render` and `platform team check`. */
+export function registerTeam(program: Command, io: TeamIo, setCode: (code: number) => void): void {
+  const team = program
+    .command("team")
+    .description("render every team's namespace, identity and mesh policy from platform.yaml");
+  const common = (c: Command) =>
+    c
+      .option("--config <file>", "platform.yaml", "platform.yaml")
+      .option(
+        "--out <dir>",
+        "the config-repo directory the render owns (default: platform.yaml's tenancy.out)",
+      )
+      .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
+      .option("--json", "print the outcome as JSON", false);
+  common(
+    team.command("render").description("write the render; files of removed teams or services are removed"),
+  ).action(async (o: TeamOptions) => setCode(await runTeamRender(o, io)));
+  common(
+    team
+      .command("check")
+      .description("exit 1 when the committed render differs from platform.yaml (prints the diff)"),
+  ).action(async (o: TeamOptions) => setCode(await runTeamCheck(o, io)));
+}
+
+async function prepare(o: TeamOptions) {
+  const root = resolve(o.root);
+  const configPath = resolve(root, o.config);
+  let text: string;
+  try {
+    text = await readFile(configPath, "utf8");
+  } catch (err) {
+    throw new PlatformError(
+      "CONFIG_NOT_FOUND",
+      `cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      {
+        input: "config",
+        hint: "The team render needs platform.yaml's teams: pass its path with --config.",
+        cause: err,
+      },
+    );
+  }
+  const config = parseTeamsConfig(text, o.config);
+  const out = o.out ? resolve(root, o.out) : resolve(dirname(configPath), tenancySettings(config).out);
+  return { config, out, shown: relative(root, out) || "." };
+}
+
+/** `platform team render`: writes the render into the config repo and says what changed. */
+export async function runTeamRender(o: TeamOptions, io: TeamIo): Promise<number> {
+  const { config, out, shown } = await prepare(o);
+  const render = renderTeams(config);
+  const r = await writeRender(out, render);
+  for (const n of render.notes) io.log.info(`note: ${n}`);
+  if (o.json) io.out(`${JSON.stringify({ out: shown, ...r, notes: render.notes }, null, 2)}\n`);
+  else {
+    for (const p of r.written) io.out(`wrote    ${shown}/${p}\n`);
+    for (const p of r.removed) io.out(`removed  ${shown}/${p} (no longer in platform.yaml)\n`);
+    io.out(
+      `${config.teams.length} team(s), ${config.teams.reduce((n, t) => n + t.services.length, 0)} service(s): ${r.written.length} written, ${r.removed.length} removed, ${r.unchanged.length} unchanged\n`,
+    );
+  }
+  return ExitCode.ok;
+}
+
+/** `platform team check`: exit 1 with a unified diff when the committed render drifted from platform.yaml. */
+export async function runTeamCheck(o: TeamOptions, io: TeamIo): Promise<number> {
+  const { config, out, shown } = await prepare(o);
+  const drift = await checkRender(out, renderTeams(config));
+  if (o.json) io.out(`${JSON.stringify({ out: shown, ...drift }, null, 2)}\n`);
+  else if (drift.drifted.length) io.out(drift.diff);
+  if (drift.drifted.length) {
+    io.log.error(
+      `${shown}: ${drift.drifted.length} file(s) differ from what ${o.config} renders (${drift.drifted.join(", ")}); run \`platform team render\` and commit the result`,
+    );
+    return ExitCode.verdict;
+  }
+  io.log.info(`${shown}: the committed render matches ${o.config}`);
+  return ExitCode.ok;
+}
