@@ -5,6 +5,7 @@ import type { PlatformConfig } from "@platform/core";
 import { policyCheck } from "@platform/policy";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { randomConfig } from "../../../test/fixtures/teams.ts";
 import { BICEP_PARAMETERS, renderTeams } from "./render.ts";
 import { parseTeamsConfig, validateTeams } from "./validate.ts";
 import { checkRender, writeRender } from "./write.ts";
@@ -275,5 +276,17 @@ describe("writeRender and checkRender", () => {
     const drift = await checkRender(out, renderTeams(config));
     expect(drift.drifted).toEqual(["orders/namespace.yaml"]);
     expect(drift.diff).toContain("-    mode: PERMISSIVE\n+    mode: STRICT");
+  });
+});
+
+describe("property: any valid platform.yaml renders manifests that pass every built-in guardrail", () => {
+  const seeds = Array.from({ length: 30 }, (_, i) => 1000 + i);
+  it.each(seeds)("seed %i", async (seed) => {
+    const config = randomConfig(seed);
+    const { files } = renderTeams(config);
+    expect([...renderTeams(config).files]).toEqual([...files]);
+    const { result, bad } = await guardrailFailures(config, files);
+    expect(bad).toEqual([]);
+    expect(result.objects).toBeGreaterThanOrEqual(config.teams.length * 4);
   });
 });
