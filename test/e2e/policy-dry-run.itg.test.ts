@@ -40,7 +40,8 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
     expect(run.outputs["sarif-file"]).toBe(join(ws, "policy.sarif"));
     const result = JSON.parse(run.outputs.result!);
     expect(result).toMatchObject({ mode: "enforce", passed: false, objects: 11 });
-    expect(result.counts).toMatchObject({ fail: 20, warn: 1, skip: 1, error: 0 });
+    // warn: PLAT017's Ingress and PLAT025 on the four workloads that mount a ServiceAccount token.
+    expect(result.counts).toMatchObject({ fail: 20, warn: 5, skip: 1, error: 0 });
 
     // Plain YAML: the annotation points at the offending field itself.
     expect(run.annotations).toContainEqual(
@@ -81,9 +82,9 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
         line: 8,
       }),
     );
-    expect(run.annotations.filter((a) => a.level === "warning").map((a) => a.title)).toContain(
-      "PLAT017/prefer-gateway-api",
-    );
+    const warned = run.annotations.filter((a) => a.level === "warning").map((a) => a.title);
+    expect(warned).toContain("PLAT017/prefer-gateway-api");
+    expect(warned.filter((t) => t === "PLAT025/no-token-automount")).toHaveLength(4);
 
     expect(run.summary).toContain("## Policy dry-run: failed (enforce)");
     expect(run.summary).toMatch(/\| PLAT002\/image-digest \| 2 \| 0 \| 0 \| 0 \|/);
@@ -93,7 +94,7 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
 
     const sarif = JSON.parse(await readFile(join(ws, "policy.sarif"), "utf8"));
     expect(validateSarif(sarif)).toEqual([]);
-    expect(sarif.runs[0].results.length).toBe(22);
+    expect(sarif.runs[0].results.length).toBe(26);
   });
 
   it("passes in audit mode, reporting findings as notices", async () => {

@@ -2,6 +2,7 @@ import type { PlatformConfig } from "@platform/core";
 import { type RenderContext, renderContext } from "./admission/context.ts";
 import { admittedObject } from "./admission/defaults.ts";
 import { type AdmissionRequest, createRequest } from "./admission/request.ts";
+import { renderFacts } from "./builtin/render.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
 import { isClusterScoped, podTarget } from "./podspec.ts";
@@ -98,6 +99,7 @@ function compileRule(rule: BuiltinRule, params: BuiltinParams, engine: CelEngine
         clusterScoped: t.clusterScoped,
         params,
         serviceAccounts: t.serviceAccounts,
+        render: renderFacts(t.context),
       };
       if (rule.scope === "object") {
         if (kinds && !kinds.has(obj.kind)) return [];

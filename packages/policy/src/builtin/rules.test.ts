@@ -17,6 +17,7 @@ function pod(spec: Record<string, unknown> = {}, meta: Record<string, unknown> =
     metadata: { name: "p", namespace: "team", ...meta },
     spec: {
       securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+      automountServiceAccountToken: false,
       containers: [goodContainer()],
       ...spec,
     },
@@ -32,14 +33,14 @@ function deployment(podSpec: Record<string, unknown>, podLabels: Record<string, 
   };
 }
 
-function run(objects: KubeObject[], ruleName?: string): PolicyResult[] {
+function run(objects: KubeObject[], ruleName?: string, p = params): PolicyResult[] {
   const loaded: LoadedObject[] = objects.map((obj) => ({
     obj,
     source: { file: "m.yaml", line: 1 },
     locate: () => undefined,
   }));
   const rules = ruleName ? BUILTIN_RULES.filter((r) => r.name === ruleName) : undefined;
-  return evaluateAll(loaded, compileBuiltins(params, { rules }));
+  return evaluateAll(loaded, compileBuiltins(p, { rules }));
 }
 
 const verdicts = (obj: KubeObject, rule: string) => run([obj], rule).map((r) => r.verdict);
@@ -382,5 +383,435 @@ describe("built-in guardrails", () => {
 
   it("an expression that cannot evaluate gives an error verdict, not a crash", () => {
     expect(verdicts(pod({ containers: [goodContainer({ image: 42n })] }), "image-digest")).toEqual(["error"]);
+  });
+});
+
+const istio = (kind: string, ns: string, spec: unknown, name = "p"): KubeObject => ({
+  apiVersion: "security.istio.io/v1",
+  kind,
+  metadata: { name, namespace: ns },
+  ...(spec === undefined ? {} : { spec }),
+});
+const ns = (name: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+const quota = (n: string): KubeObject => ({
+  apiVersion: "v1",
+  kind: "ResourceQuota",
+  metadata: { name: "q", namespace: n },
+  spec: { hard: { "requests.cpu": "4" } },
+});
+/** The rows one rule gives the objects of one kind (a render of several objects). */
+const rowsOf = (objects: KubeObject[], rule: string, kind: string, p = params) =>
+  run(objects, rule, p).filter((r) => r.kind === kind);
+const verdictsOf = (objects: KubeObject[], rule: string, kind: string, p = params) =>
+  rowsOf(objects, rule, kind, p).map((r) => r.verdict);
+
+describe("mesh and tenancy guardrails", () => {
+  const strict = istio("PeerAuthentication", "team", { mtls: { mode: "STRICT" } });
+  const allowNothing = istio("AuthorizationPolicy", "team", {}, "allow-nothing");
+
+  describe("PLAT019 mesh-mtls-strict", () => {
+    const rule = "mesh-mtls-strict";
+    it.each([
+      ["a namespace-wide STRICT PeerAuthentication", [strict], "pass"],
+      [
+        "a mesh-wide STRICT one in istio-system",
+        [istio("PeerAuthentication", "istio-system", { mtls: { mode: "STRICT" } })],
+        "pass",
+      ],
+      [
+        "a mesh-wide STRICT one in the AKS add-on's root",
+        [istio("PeerAuthentication", "aks-istio-system", { mtls: { mode: "STRICT" } })],
+        "pass",
+      ],
+      [
+        "the namespace's UNSET one inheriting the mesh-wide STRICT",
+        [
+          istio("PeerAuthentication", "team", { mtls: {} }),
+          istio("PeerAuthentication", "istio-system", { mtls: { mode: "STRICT" } }, "mesh"),
+        ],
+        "pass",
+      ],
+      ["no PeerAuthentication (Istio's default is PERMISSIVE)", [], "fail"],
+      [
+        "a STRICT one in another team's namespace",
+        [istio("PeerAuthentication", "shop", { mtls: { mode: "STRICT" } })],
+        "fail",
+      ],
+      [
+        "a STRICT one with a workload selector only",
+        [
+          istio("PeerAuthentication", "team", {
+            selector: { matchLabels: { app: "a" } },
+            mtls: { mode: "STRICT" },
+          }),
+        ],
+        "fail",
+      ],
+      [
+        "an empty selector (read as workload-level)",
+        [istio("PeerAuthentication", "team", { selector: {}, mtls: { mode: "STRICT" } })],
+        "fail",
+      ],
+      [
+        "lower-case strict (the CRD enum is case-sensitive)",
+        [istio("PeerAuthentication", "team", { mtls: { mode: "strict" } })],
+        "fail",
+      ],
+      [
+        "a namespace PERMISSIVE overriding the mesh-wide STRICT",
+        [
+          istio("PeerAuthentication", "team", { mtls: { mode: "PERMISSIVE" } }),
+          istio("PeerAuthentication", "istio-system", { mtls: { mode: "STRICT" } }, "mesh"),
+        ],
+        "fail",
+      ],
+      [
+        "two namespace-wide ones, one DISABLE (the weaker wins)",
+        [strict, istio("PeerAuthentication", "team", { mtls: { mode: "DISABLE" } }, "p2")],
+        "fail",
+      ],
+      ["a STRICT one that is not Istio's", [{ ...strict, apiVersion: "example.com/v1" }], "fail"],
+    ])("%s → %s", (_, objs, want) => {
+      expect(verdictsOf([ns("team"), ...(objs as KubeObject[])], rule, "Namespace")).toEqual([want]);
+    });
+
+    it("says where the mode comes from", () => {
+      expect(rowsOf([ns("team")], rule, "Namespace")[0]!.message).toMatch(
+        /^Namespace "team" has mTLS mode PERMISSIVE \(no namespace-wide or mesh-wide PeerAuthentication \(Istio's default\)\), not STRICT\. Add a PeerAuthentication/,
+      );
+      const permissive = istio("PeerAuthentication", "team", { mtls: { mode: "PERMISSIVE" } }, "legacy");
+      expect(rowsOf([ns("team"), permissive], rule, "Namespace")[0]!.message).toContain(
+        "mode PERMISSIVE (PeerAuthentication team/legacy)",
+      );
+    });
+
+    it("judges only team namespaces: platform.yaml's, else every non-system Namespace", () => {
+      expect(verdictsOf([ns("shop")], rule, "Namespace")).toEqual(["pass"]);
+      const none = { ...params, teamNamespaces: [] };
+      expect(verdictsOf([ns("shop")], rule, "Namespace", none)).toEqual(["fail"]);
+      for (const system of [
+        "kube-system",
+        "kube-public",
+        "default",
+        "istio-system",
+        "aks-istio-ingress",
+        "flux-system",
+      ])
+        expect(verdictsOf([ns(system)], rule, "Namespace", none), system).toEqual(["pass"]);
+    });
+  });
+
+  describe("PLAT020 mesh-default-deny", () => {
+    const rule = "mesh-default-deny";
+    const ap = (spec: unknown, namespace = "team") => istio("AuthorizationPolicy", namespace, spec);
+    it.each([
+      ["spec: {} (allow-nothing)", [allowNothing], "pass"],
+      ["no spec at all", [ap(undefined)], "pass"],
+      ["action ALLOW without rules", [ap({ action: "ALLOW" })], "pass"],
+      ["action ALLOW with rules: []", [ap({ action: "ALLOW", rules: [] })], "pass"],
+      ["DENY with an empty rule (deny-all)", [ap({ action: "DENY", rules: [{}] })], "pass"],
+      ["a mesh-wide allow-nothing in istio-system", [ap({}, "istio-system")], "pass"],
+      ["nothing", [], "fail"],
+      [
+        "only an ALLOW for one caller",
+        [ap({ rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/a"] } }] }] })],
+        "fail",
+      ],
+      ["ALLOW rules: [{}] (that allows everything)", [ap({ rules: [{}] })], "fail"],
+      ["allow-nothing with a workload selector", [ap({ selector: { matchLabels: { app: "a" } } })], "fail"],
+      [
+        "allow-nothing bound to a waypoint (targetRefs)",
+        [ap({ targetRefs: [{ kind: "Gateway", group: "gateway.networking.k8s.io", name: "waypoint" }] })],
+        "fail",
+      ],
+      [
+        "DENY with a conditional rule",
+        [ap({ action: "DENY", rules: [{ to: [{ operation: { methods: ["POST"] } }] }] })],
+        "fail",
+      ],
+      ["AUDIT without rules", [ap({ action: "AUDIT" })], "fail"],
+      ["allow-nothing in another namespace", [ap({}, "shop")], "fail"],
+    ])("%s → %s", (_, objs, want) => {
+      expect(verdictsOf([ns("team"), ...(objs as KubeObject[])], rule, "Namespace")).toEqual([want]);
+    });
+  });
+
+  describe("PLAT021 authz-no-allow-all", () => {
+    const rule = "authz-no-allow-all";
+    it.each([
+      [{}, "pass"],
+      [{ rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/web"] } }] }] }, "pass"],
+      [{ rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/*"] } }] }] }, "pass"],
+      [
+        {
+          rules: [
+            { from: [{ source: { namespaces: ["team"] } }], to: [{ operation: { methods: ["GET"] } }] },
+          ],
+        },
+        "pass",
+      ],
+      [{ rules: [{ from: [{ source: { requestPrincipals: ["*"] } }] }] }, "pass"],
+      [{ action: "DENY", rules: [{}] }, "pass"],
+      [{ action: "CUSTOM", provider: { name: "ext" }, rules: [{}] }, "pass"],
+      [{ rules: [{}] }, "fail"],
+      [{ rules: [{ from: [{}] }] }, "fail"],
+      [{ rules: [{ from: [{ source: {} }] }] }, "fail"],
+      [{ rules: [{ from: [] }] }, "fail"],
+      [{ rules: [{ to: [{ operation: { paths: ["/admin"] } }] }] }, "fail"],
+      [{ rules: [{ from: [{ source: { principals: ["*"] } }] }] }, "fail"],
+      [{ rules: [{ from: [{ source: { principals: ["cluster.local/*"] } }] }] }, "fail"],
+      [{ rules: [{ from: [{ source: { namespaces: ["*"] } }] }] }, "fail"],
+      [{ rules: [{ from: [{ source: { ipBlocks: ["0.0.0.0/0"] } }] }] }, "fail"],
+      [{ rules: [{ from: [{ source: { notPrincipals: ["cluster.local/ns/x/sa/y"] } }] }] }, "fail"],
+      // from entries are alternatives: one open entry opens the rule
+      [{ rules: [{ from: [{ source: { namespaces: ["team"] } }, {}] }] }, "fail"],
+      // a good rule does not excuse an open one
+      [{ rules: [{ from: [{ source: { namespaces: ["team"] } }] }, {}] }, "fail"],
+      // not Istio's spelling of an action: read as ALLOW
+      [{ action: "allow", rules: [{}] }, "fail"],
+    ])("%j → %s", (spec, want) => {
+      expect(verdictsOf([istio("AuthorizationPolicy", "team", spec)], rule, "AuthorizationPolicy")).toEqual([
+        want,
+      ]);
+    });
+  });
+
+  describe("PLAT022 authz-cross-namespace", () => {
+    const rule = "authz-cross-namespace";
+    const from = (source: unknown) =>
+      istio("AuthorizationPolicy", "team", { rules: [{ from: [{ source }] }] });
+    it.each([
+      [{ principals: ["cluster.local/ns/team/sa/web"] }, "pass"],
+      [{ principals: ["*/ns/team/sa/web"] }, "pass"],
+      [{ namespaces: ["team"] }, "pass"],
+      [{ principals: ["cluster.local/ns/shop/sa/web"] }, "warn"],
+      [{ principals: ["cluster.local/ns/*/sa/web"] }, "warn"],
+      [{ principals: ["*/sa/web"] }, "warn"],
+      [{ namespaces: ["shop"] }, "warn"],
+      [{ principals: ["cluster.local/ns/team/sa/web", "cluster.local/ns/team-evil/sa/x"] }, "warn"],
+    ])("%j → %s", (source, want) => {
+      expect(verdictsOf([from(source)], rule, "AuthorizationPolicy")).toEqual([want]);
+    });
+
+    it("names the callers from elsewhere, and leaves DENY policies alone", () => {
+      const ap = istio("AuthorizationPolicy", "team", {
+        rules: [
+          {
+            from: [{ source: { principals: ["cluster.local/ns/team/sa/a", "cluster.local/ns/shop/sa/b"] } }],
+          },
+          { from: [{ source: { namespaces: ["ops"] } }] },
+        ],
+      });
+      expect(rowsOf([ap], rule, "AuthorizationPolicy")[0]!.message).toMatch(
+        /^AuthorizationPolicy "p" allows callers outside namespace team: cluster\.local\/ns\/shop\/sa\/b, ops\./,
+      );
+      const deny = istio("AuthorizationPolicy", "team", {
+        action: "DENY",
+        rules: [{ from: [{ source: { namespaces: ["shop"] } }] }],
+      });
+      expect(verdictsOf([deny], rule, "AuthorizationPolicy")).toEqual(["pass"]);
+    });
+  });
+
+  describe("PLAT023 mesh-no-permissive-mtls", () => {
+    const rule = "mesh-no-permissive-mtls";
+    it.each([
+      [{ mtls: { mode: "STRICT" } }, "pass"],
+      [{ mtls: { mode: "UNSET" } }, "pass"],
+      [{ mtls: {} }, "pass"],
+      [{}, "pass"],
+      [
+        {
+          selector: { matchLabels: { app: "a" } },
+          mtls: { mode: "STRICT" },
+          portLevelMtls: { 8080: { mode: "STRICT" } },
+        },
+        "pass",
+      ],
+      [{ mtls: { mode: "PERMISSIVE" } }, "fail"],
+      [{ mtls: { mode: "DISABLE" } }, "fail"],
+      [{ mtls: { mode: "strict" } }, "fail"],
+      [{ mtls: { mode: "Permissive" } }, "fail"],
+      [
+        {
+          selector: { matchLabels: { app: "a" } },
+          mtls: { mode: "STRICT" },
+          portLevelMtls: { 8080: { mode: "PERMISSIVE" } },
+        },
+        "fail",
+      ],
+      [{ mtls: { mode: "STRICT" }, portLevelMtls: { "9090": { mode: "DISABLE" } } }, "fail"],
+    ])("%j → %s", (spec, want) => {
+      expect(
+        verdictsOf([istio("PeerAuthentication", "istio-system", spec)], rule, "PeerAuthentication"),
+      ).toEqual([want]);
+    });
+
+    it("names the mode, and the port for portLevelMtls", () => {
+      const msg = (spec: unknown) =>
+        rowsOf([istio("PeerAuthentication", "team", spec)], rule, "PeerAuthentication")[0]!.message;
+      expect(msg({ mtls: { mode: "PERMISSIVE" } })).toMatch(
+        /^PeerAuthentication "p" sets mTLS mode PERMISSIVE\./,
+      );
+      expect(msg({ mtls: { mode: "STRICT" }, portLevelMtls: { 8080: { mode: "DISABLE" } } })).toMatch(
+        /sets mTLS mode DISABLE on port 8080\./,
+      );
+    });
+  });
+
+  describe("PLAT024 namespace-quota", () => {
+    const rule = "namespace-quota";
+    it("fails a Namespace that runs workloads without a ResourceQuota, naming them", () => {
+      const rows = rowsOf(
+        [ns("team"), pod(), deployment({ containers: [goodContainer()] })],
+        rule,
+        "Namespace",
+      );
+      expect(rows.map((r) => r.verdict)).toEqual(["fail"]);
+      expect(rows[0]!.message).toMatch(
+        /^Namespace "team" has no ResourceQuota in the render but runs Pod\/p, Deployment\/d\./,
+      );
+    });
+    it("passes with a quota in the namespace, or with no workloads", () => {
+      expect(verdictsOf([ns("team"), pod(), quota("team")], rule, "Namespace")).toEqual(["pass"]);
+      expect(verdictsOf([ns("team")], rule, "Namespace")).toEqual(["pass"]);
+    });
+    it("a quota in another namespace does not count", () => {
+      expect(verdictsOf([ns("team"), pod(), quota("shop")], rule, "Namespace")).toEqual(["fail"]);
+    });
+    it("without the Namespace in the render there is no row (not a pass)", () => {
+      expect(run([pod()], rule)).toEqual([]);
+    });
+  });
+
+  describe("PLAT025 no-token-automount", () => {
+    const rule = "no-token-automount";
+    const sa = (automount?: boolean): KubeObject => ({
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name: "app", namespace: "team" },
+      ...(automount === undefined ? {} : { automountServiceAccountToken: automount }),
+    });
+    const p = (spec: Record<string, unknown>) => {
+      const o = pod({ serviceAccountName: "app", ...spec });
+      if (!("automountServiceAccountToken" in spec))
+        delete (o.spec as Record<string, unknown>).automountServiceAccountToken;
+      return o;
+    };
+    it.each([
+      ["pod false", [p({ automountServiceAccountToken: false })], "pass"],
+      ["pod false beats ServiceAccount true", [p({ automountServiceAccountToken: false }), sa(true)], "pass"],
+      ["ServiceAccount false, pod unset", [p({}), sa(false)], "pass"],
+      ["neither set", [p({}), sa()], "warn"],
+      ["ServiceAccount not in the render", [p({})], "warn"],
+      ["pod true beats ServiceAccount false", [p({ automountServiceAccountToken: true }), sa(false)], "warn"],
+    ])("%s → %s", (_, objs, want) => {
+      expect(verdictsOf(objs as KubeObject[], rule, "Pod")).toEqual([want]);
+    });
+  });
+
+  describe("PLAT026 no-credential-values-in-secrets", () => {
+    const rule = "no-credential-values-in-secrets";
+    const b64 = (s: string) => Buffer.from(s).toString("base64");
+    const secret = (fields: Record<string, unknown>, namespace = "team", type?: string): KubeObject => ({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "s", namespace },
+      ...(type ? { type } : {}),
+      ...fields,
+    });
+    const pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow==\n-----END RSA PRIVATE KEY-----\n";
+    const conn =
+      "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFyYmF6cXV4;EndpointSuffix=core.windows.net";
+    const ghp = `ghp_${"a1B2".repeat(9)}`;
+    it.each([
+      ["a PEM private key in data", { data: { key: b64(pem) } }, "fail"],
+      ["a PEM private key in stringData", { stringData: { cert: pem } }, "fail"],
+      ["a storage connection string in data", { data: { conn: b64(conn) } }, "fail"],
+      [
+        "Password= in a SQL connection string",
+        { stringData: { db: "Server=tcp:x.database.windows.net;Database=d;User ID=u;Password=hunter22;" } },
+        "fail",
+      ],
+      ["a URL with a password", { stringData: { url: "postgres://app:s3cr3tpw@db:5432/app" } }, "fail"],
+      ["a GitHub token", { data: { gh: b64(ghp) } }, "fail"],
+      ["an AWS access key id", { stringData: { aws: "AKIAIOSFODNN7EXAMPLE" } }, "fail"],
+      [
+        "a JWT",
+        { stringData: { jwt: "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXZhbHVl" } },
+        "fail",
+      ],
+      [
+        "plain settings",
+        { data: { HOST: b64("db.internal"), PORT: b64("5432") }, stringData: { mode: "readonly" } },
+        "pass",
+      ],
+      [
+        "a public certificate",
+        { stringData: { "ca.crt": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" } },
+        "pass",
+      ],
+      [
+        "a connection string without a key",
+        { stringData: { conn: "Server=db;Database=app;Authentication=Active Directory Default" } },
+        "pass",
+      ],
+      [
+        "placeholders",
+        {
+          stringData: {
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a placeholder as manifests write it
+            conn: "Server=db;Password=${DB_PASSWORD}",
+            url: "https://user:$(PASS)@host/",
+            u2: "https://u:<password>@h/",
+          },
+        },
+        "pass",
+      ],
+      ["prose about a password", { stringData: { note: "the password is rotated by Key Vault" } }, "pass"],
+      ["a URL without userinfo", { stringData: { url: "https://example.com:8443/path" } }, "pass"],
+      ["a word that starts like a GitHub token", { stringData: { w: "ghp_short" } }, "pass"],
+      ["data that is not base64", { data: { x: "not base64!" } }, "pass"],
+    ])("%s → %s", (_, fields, want) => {
+      expect(verdictsOf([secret(fields)], rule, "Secret")).toEqual([want]);
+    });
+    it("names the keys and what they hold", () => {
+      const rows = rowsOf(
+        [secret({ data: { key: b64(pem) }, stringData: { url: "amqp://u:pw12345@mq/" } })],
+        rule,
+        "Secret",
+      );
+      expect(rows[0]!.message).toMatch(
+        /^Secret holds credential-looking value\(s\): key \(private key\), url \(URL with a password\)\./,
+      );
+    });
+    it("leaves TLS and service-account-token Secrets and non-team namespaces alone", () => {
+      expect(
+        verdictsOf([secret({ data: { "tls.key": b64(pem) } }, "team", "kubernetes.io/tls")], rule, "Secret"),
+      ).toEqual(["pass"]);
+      expect(verdictsOf([secret({ data: { key: b64(pem) } }, "other")], rule, "Secret")).toEqual(["pass"]);
+    });
+  });
+
+  it("every new rule has a SARIF rule entry with its title and fix", async () => {
+    const { toSarif } = await import("../sarif.ts");
+    const results = run([
+      ns("team"),
+      istio("AuthorizationPolicy", "team", { rules: [{}] }),
+      istio("PeerAuthentication", "team", { mtls: { mode: "DISABLE" } }),
+    ]);
+    const log = toSarif(results, { version: "0" }) as {
+      runs: Array<{ tool: { driver: { rules: Array<{ id: string; help: { text: string } }> } } }>;
+    };
+    const ids = log.runs[0]!.tool.driver.rules.map((r) => r.id);
+    for (const id of [
+      "PLAT019/mesh-mtls-strict",
+      "PLAT020/mesh-default-deny",
+      "PLAT021/authz-no-allow-all",
+      "PLAT023/mesh-no-permissive-mtls",
+    ])
+      expect(ids).toContain(id);
+    const rule = log.runs[0]!.tool.driver.rules.find((r) => r.id === "PLAT021/authz-no-allow-all")!;
+    expect(rule.help.text).toContain("from.source.principals");
   });
 });

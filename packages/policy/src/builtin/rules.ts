@@ -7,7 +7,9 @@ export type RuleScope = "container" | "pod" | "object";
  * A built-in guardrail, written in CEL like a ValidatingAdmissionPolicy validation: `expression` is true
  * when the target complies. Variables: `object`, `request` (namespace, name, operation, kind), `clusterScoped`, `params`, and for pod and
  * container scope `podSpec`, `podMeta`, `serviceAccounts` (namespace/name → ServiceAccount in the render);
- * container scope adds `container` and `containerType`.
+ * container scope adds `container` and `containerType`. `render` (builtin/render.ts) carries facts about the
+ * rest of the render (per Namespace: effective mTLS, default-deny policy, quotas, workloads; credential-shaped
+ * Secret values); a rule that reads it is render-level and is not exported as a ValidatingAdmissionPolicy.
  */
 export interface BuiltinRule {
   id: string;
@@ -33,6 +35,21 @@ export interface BuiltinRule {
 
 const CREDENTIAL_KEY =
   "(?i)(passw(or)?d|pwd|secret|token|api[-_.]?key|access[-_.]?key|client[-_.]?secret|connection[-_.]?string|private[-_.]?key|credential)";
+
+// Namespaces that belong to the platform, not a team, when platform.yaml names no team namespaces.
+const TEAM_NAMESPACE = `(params.teamNamespaces.size() > 0 ? object.metadata.name in params.teamNamespaces : !(object.metadata.name == 'default' || object.metadata.name.matches('^(kube-.*|.*-system|istio-.*|aks-istio-.*)$')))`;
+
+// An AuthorizationPolicy source constrains the caller when it names principals, namespaces, request principals
+// or IP blocks, none of them a wildcard for everything. `requestPrincipals: ["*"]` is Istio's "require a valid
+// JWT" idiom and counts; a not* list alone ("anyone but") does not.
+const SOURCE_CONSTRAINS =
+  "(src.?principals.orValue([]).size() > 0 && src.principals.all(p, p != '*' && !(p.endsWith('*') && !p.matches('/ns/[^/*]+/')))) || (src.?namespaces.orValue([]).size() > 0 && src.namespaces.all(n, n != '*')) || src.?requestPrincipals.orValue([]).size() > 0 || (src.?ipBlocks.orValue([]).size() > 0 && src.ipBlocks.all(b, !(b in ['0.0.0.0/0', '::/0']))) || (src.?remoteIpBlocks.orValue([]).size() > 0 && src.remoteIpBlocks.all(b, !(b in ['0.0.0.0/0', '::/0'])))";
+// Istio's action enum is case-sensitive (the CRD refuses `allow`); anything but DENY/AUDIT/CUSTOM is read as ALLOW.
+const IS_ALLOW = "!(object.?spec.?action.orValue('ALLOW') in ['DENY', 'AUDIT', 'CUSTOM'])";
+// A SPIFFE principal names its namespace as <trust domain>/ns/<namespace>/sa/<account>.
+const OTHER_NS_PRINCIPAL =
+  "cel.bind(parts, p.split('/'), !(parts.size() >= 5 && parts[1] == 'ns' && parts[2] == request.namespace && parts[3] == 'sa'))";
+const MTLS_OK = "['STRICT', 'UNSET']";
 
 export const BUILTIN_RULES: BuiltinRule[] = [
   {
@@ -291,5 +308,128 @@ export const BUILTIN_RULES: BuiltinRule[] = [
       "object.kind + ' \"' + object.metadata.name + '\" has no metadata.namespace and would land in whatever namespace applies it'",
     fields: ["metadata"],
     fix: "Set metadata.namespace (or `namespace:` in the kustomization).",
+  },
+  {
+    id: "PLAT019",
+    name: "mesh-mtls-strict",
+    title: "Team namespaces enforce STRICT mTLS",
+    severity: "error",
+    enforces: "all traffic inside the mesh is mutual TLS",
+    scope: "object",
+    kinds: ["Namespace"],
+    expression: `!${TEAM_NAMESPACE} || render.namespaces[?object.metadata.name].?mtls.orValue('') == 'STRICT'`,
+    messageExpression:
+      "cel.bind(f, render.namespaces[object.metadata.name], 'Namespace \"' + object.metadata.name + '\" has mTLS mode ' + f.mtls + ' (' + f.mtlsFrom + '), not STRICT')",
+    fields: ["metadata.name"],
+    fix: "Add a PeerAuthentication without a selector and with mtls.mode: STRICT to the namespace (platform team render writes it), or a mesh-wide one in istio-system.",
+  },
+  {
+    id: "PLAT020",
+    name: "mesh-default-deny",
+    title: "Team namespaces deny traffic by default",
+    severity: "error",
+    enforces: "default-deny traffic with explicit allows",
+    scope: "object",
+    kinds: ["Namespace"],
+    expression: `!${TEAM_NAMESPACE} || render.namespaces[?object.metadata.name].?defaultDeny.orValue('') != ''`,
+    messageExpression:
+      "'Namespace \"' + object.metadata.name + '\" has no default-deny AuthorizationPolicy (namespace-wide, `spec: {}`) in the render'",
+    fields: ["metadata.name"],
+    fix: "Add an AuthorizationPolicy with `spec: {}` (allow-nothing) to the namespace, then one ALLOW per declared caller (platform team render writes them).",
+  },
+  {
+    id: "PLAT021",
+    name: "authz-no-allow-all",
+    title: "AuthorizationPolicies do not allow any caller",
+    severity: "error",
+    enforces: "default-deny traffic with explicit allows",
+    scope: "object",
+    kinds: ["AuthorizationPolicy"],
+    // A rule's `from` entries are alternatives: one entry that does not constrain the caller (or no `from`)
+    // lets any caller in, whatever `to` and `when` say.
+    expression: `!${IS_ALLOW} || object.?spec.?rules.orValue([]).all(r, r.?from.orValue([]).size() > 0 && r.from.all(f, cel.bind(src, f.?source.orValue({}), ${SOURCE_CONSTRAINS})))`,
+    messageExpression:
+      "'AuthorizationPolicy \"' + object.metadata.name + '\" allows any caller (an ALLOW rule without a `from`, or with a source that names no principal, namespace or IP block)'",
+    fields: ["spec.rules"],
+    fix: "Name the callers in each ALLOW rule: from.source.principals: [cluster.local/ns/<ns>/sa/<serviceaccount>].",
+  },
+  {
+    id: "PLAT022",
+    name: "authz-cross-namespace",
+    title: "AuthorizationPolicies allow other namespaces only for declared callers",
+    severity: "warning",
+    enforces: "default-deny traffic with explicit allows",
+    scope: "object",
+    kinds: ["AuthorizationPolicy"],
+    // The dry-run has no declared call graph yet, so every caller outside the policy's namespace is reported
+    // for review; a platform.yaml `calledBy` that generated the ALLOW is the declaration.
+    expression: `!${IS_ALLOW} || object.?spec.?rules.orValue([]).all(r, r.?from.orValue([]).all(f, f.?source.?principals.orValue([]).all(p, !${OTHER_NS_PRINCIPAL}) && f.?source.?namespaces.orValue([]).all(n, n == request.namespace)))`,
+    messageExpression: `'AuthorizationPolicy "' + object.metadata.name + '" allows callers outside namespace ' + request.namespace + ': ' + object.spec.rules.map(r, r.?from.orValue([]).map(f, (f.?source.?principals.orValue([]).filter(p, ${OTHER_NS_PRINCIPAL}) + f.?source.?namespaces.orValue([]).filter(n, n != request.namespace)).join(', ')).filter(x, x != '').join(', ')).filter(x, x != '').join(', ')`,
+    fields: ["spec.rules"],
+    fix: "Declare the caller in platform.yaml (teams[].services[].calledBy) and let platform team render write the ALLOW, or waive this finding with the reason.",
+  },
+  {
+    id: "PLAT023",
+    name: "mesh-no-permissive-mtls",
+    title: "No PERMISSIVE or DISABLE mTLS",
+    severity: "error",
+    enforces: "all traffic inside the mesh is mutual TLS",
+    scope: "object",
+    kinds: ["PeerAuthentication"],
+    // Istio's mode enum is case-sensitive (the CRD refuses `strict`), so only STRICT and UNSET (inherit) pass.
+    expression: `object.?spec.?mtls.?mode.orValue('UNSET') in ${MTLS_OK} && object.?spec.?portLevelMtls.orValue({}).all(port, object.spec.portLevelMtls[port].?mode.orValue('UNSET') in ${MTLS_OK})`,
+    messageExpression: `'PeerAuthentication "' + object.metadata.name + '" sets mTLS mode ' + (object.?spec.?mtls.?mode.orValue('UNSET') in ${MTLS_OK} ? object.spec.portLevelMtls.filter(port, !(object.spec.portLevelMtls[port].?mode.orValue('UNSET') in ${MTLS_OK})).map(port, object.spec.portLevelMtls[port].mode + ' on port ' + port).join(', ') : object.spec.mtls.mode)`,
+    fields: ["spec.mtls.mode", "spec.portLevelMtls", "spec"],
+    fix: "Set mtls.mode: STRICT (exactly, upper case) and remove PERMISSIVE/DISABLE portLevelMtls; migrate plaintext callers into the mesh first.",
+  },
+  {
+    id: "PLAT024",
+    name: "namespace-quota",
+    title: "Workloads run only in namespaces with a ResourceQuota",
+    severity: "error",
+    enforces: "every team runs within its quota",
+    scope: "object",
+    kinds: ["Namespace"],
+    // Judged on the Namespace: a render without the workloads' Namespace object has no row for this rule (it
+    // cannot know the cluster's quotas), never a pass.
+    expression:
+      "cel.bind(f, render.namespaces[?object.metadata.name].orValue({'workloads': [], 'quotas': []}), f.workloads.size() == 0 || f.quotas.size() > 0)",
+    messageExpression:
+      "cel.bind(w, render.namespaces[object.metadata.name].workloads, 'Namespace \"' + object.metadata.name + '\" has no ResourceQuota in the render but runs ' + (w.size() <= 3 ? w.join(', ') : w.slice(0, 3).join(', ') + ' and ' + string(w.size() - 3) + ' more'))",
+    fields: ["metadata.name"],
+    fix: "Add a ResourceQuota to the namespace (platform.yaml teams[].quotas; platform team render writes it).",
+  },
+  {
+    id: "PLAT025",
+    name: "no-token-automount",
+    title: "ServiceAccount tokens are not automounted",
+    severity: "warning",
+    enforces: "least privilege: a pod gets a Kubernetes API token only when it needs one",
+    scope: "pod",
+    // The pod's field wins over its ServiceAccount's (Kubernetes' rule); unset on both means mounted. A pod that
+    // needs the API sets it true and carries a waiver; workload identity does not need it (the webhook projects
+    // its own token).
+    expression:
+      "podSpec.?automountServiceAccountToken.orValue(cel.bind(key, request.namespace + '/' + podSpec.?serviceAccountName.orValue('default'), key in serviceAccounts ? serviceAccounts[key].?automountServiceAccountToken.orValue(true) : true)) == false",
+    messageExpression:
+      "podSpec.?automountServiceAccountToken.orValue(false) == true ? 'pod sets automountServiceAccountToken: true' : 'pod mounts a ServiceAccount token: neither the pod nor ServiceAccount \"' + podSpec.?serviceAccountName.orValue('default') + '\" sets automountServiceAccountToken: false'",
+    fields: ["automountServiceAccountToken", "serviceAccountName"],
+    fix: "Set automountServiceAccountToken: false on the ServiceAccount or the pod spec; waive the finding for a pod that calls the Kubernetes API.",
+  },
+  {
+    id: "PLAT026",
+    name: "no-credential-values-in-secrets",
+    title: "No credential values committed in Secret objects",
+    severity: "error",
+    enforces: "no stored secrets: credentials come from Key Vault through workload identity",
+    scope: "object",
+    kinds: ["Secret"],
+    // PLAT014 judges key names and stays enforceable at admission; this one reads the values (stringData as
+    // written, data base64-decoded), which Kubernetes CEL cannot decode.
+    expression: `(params.teamNamespaces.size() > 0 && !(request.namespace in params.teamNamespaces)) || object.?type.orValue('Opaque') in ['kubernetes.io/service-account-token', 'kubernetes.io/tls'] || !((request.namespace + '/' + object.metadata.name) in render.secretCredentials)`,
+    messageExpression:
+      "'Secret holds credential-looking value(s): ' + render.secretCredentials[request.namespace + '/' + object.metadata.name].join(', ')",
+    fields: ["stringData", "data"],
+    fix: "Store the credential in Key Vault and read it with workload identity (Secrets Store CSI driver); never commit it.",
   },
 ];

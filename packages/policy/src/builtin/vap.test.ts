@@ -322,6 +322,40 @@ const OBJECTS: KubeObject[] = [
   // Ingress
   object("networking.k8s.io/v1", "Ingress", "team"),
   object("networking.k8s.io/v1", "Ingress", "default"),
+  // Istio mesh policies
+  ...[
+    {},
+    { action: "ALLOW" },
+    { rules: [{}] },
+    { rules: [{ from: [{}] }] },
+    { rules: [{ from: [{ source: {} }] }] },
+    { rules: [{ from: [{ source: { principals: ["*"] } }] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/*"] } }] }] },
+    { rules: [{ from: [{ source: { notPrincipals: ["cluster.local/ns/x/sa/y"] } }] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/web"] } }] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/*"] } }] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/web"] } }] }] },
+    { rules: [{ from: [{ source: { namespaces: ["shop"] } }, {}] }] },
+    { rules: [{ from: [{ source: { ipBlocks: ["0.0.0.0/0"] } }] }] },
+    { rules: [{ to: [{ operation: { methods: ["GET"] } }] }] },
+    { action: "DENY", rules: [{}] },
+    { action: "allow", rules: [{}] },
+  ].map((spec) => object("security.istio.io/v1", "AuthorizationPolicy", "team", { spec })),
+  ...[
+    {},
+    { mtls: { mode: "STRICT" } },
+    { mtls: { mode: "UNSET" } },
+    { mtls: {} },
+    { mtls: { mode: "PERMISSIVE" } },
+    { mtls: { mode: "DISABLE" } },
+    { mtls: { mode: "strict" } },
+    {
+      selector: { matchLabels: { app: "a" } },
+      mtls: { mode: "STRICT" },
+      portLevelMtls: { 8080: { mode: "PERMISSIVE" } },
+    },
+    { mtls: { mode: "STRICT" }, portLevelMtls: { "9090": { mode: "STRICT" } } },
+  ].map((spec) => object("security.istio.io/v1", "PeerAuthentication", "team", { spec })),
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -376,9 +410,21 @@ describe("built-in guardrails as ValidatingAdmissionPolicy", () => {
   const translated = BUILTIN_RULES.filter((r) => !run.exported.skipped.some((s) => s.id === r.id));
 
   it("skips exactly the rules that need the render or only make sense on manifests", () => {
-    expect(run.exported.skipped.map((s) => s.id)).toEqual(["PLAT013", "PLAT018"]);
-    expect(run.exported.skipped[0]!.reason).toContain("serviceAccounts");
-    expect(run.exported.skipped[1]!.reason).toContain("namespace");
+    const skipped = new Map(run.exported.skipped.map((s) => [s.id, s.reason]));
+    expect([...skipped.keys()]).toEqual([
+      "PLAT013",
+      "PLAT018",
+      "PLAT019",
+      "PLAT020",
+      "PLAT024",
+      "PLAT025",
+      "PLAT026",
+    ]);
+    expect(skipped.get("PLAT013")).toContain("serviceAccounts");
+    expect(skipped.get("PLAT018")).toContain("namespace");
+    for (const id of ["PLAT019", "PLAT020", "PLAT024", "PLAT026"])
+      expect(skipped.get(id)).toContain("`render`");
+    expect(skipped.get("PLAT025")).toContain("serviceAccounts");
   });
 
   it("gives the same verdict as the built-ins for every (rule, object)", () => {

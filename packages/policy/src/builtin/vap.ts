@@ -322,6 +322,8 @@ interface Translation {
 const UNSUPPORTED: Record<string, string> = {
   serviceAccounts:
     "needs other objects of the render (the pod's ServiceAccount); admission sees one object at a time",
+  render:
+    "needs other objects of the render (builtin/render.ts: the namespace's PeerAuthentications, AuthorizationPolicies, quotas and workloads, or Secret values decoded from base64, which Kubernetes CEL cannot do); admission sees one object at a time",
 };
 
 /**
@@ -498,6 +500,9 @@ const KIND_GROUPS: Record<string, string> = {
   Ingress: "networking.k8s.io",
   NetworkPolicy: "networking.k8s.io",
   HTTPRoute: "gateway.networking.k8s.io",
+  Namespace: "",
+  PeerAuthentication: "security.istio.io",
+  AuthorizationPolicy: "security.istio.io",
 };
 
 function objectRules(kinds: string[] | undefined): ResourceRule[] {
