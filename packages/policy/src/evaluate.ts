@@ -1,4 +1,4 @@
-import type { PlatformConfig } from "@platform/core";
+import { type PlatformConfig, tenancySettings } from "@platform/core";
 import { type RenderContext, renderContext } from "./admission/context.ts";
 import { admittedObject } from "./admission/defaults.ts";
 import { type AdmissionRequest, createRequest } from "./admission/request.ts";
@@ -49,6 +49,11 @@ export interface BuiltinParams {
   trustedRegistries: string[];
   allowedCapabilities: string[];
   teamNamespaces: string[];
+  /**
+   * Callers platform.yaml declares (teams[].services[].calledBy, and the platform Gateway for exposed
+   * services) as `<callee namespace>|<caller namespace>/<ServiceAccount>`: PLAT022 does not report them.
+   */
+  declaredCallers: string[];
 }
 
 /** The built-in rules' parameters from platform.yaml. */
@@ -57,7 +62,25 @@ export function builtinParams(config: PlatformConfig): BuiltinParams {
     trustedRegistries: config.registries.trusted.map((t) => t.toLowerCase().replace(/\/+$/, "")),
     allowedCapabilities: config.policy.allowedCapabilities,
     teamNamespaces: config.teams.map((t) => t.namespace),
+    declaredCallers: declaredCallers(config),
   };
+}
+
+// A caller is `svc` (same team) or `team/svc`; each service runs as the ServiceAccount of its name, and the
+// Gateway as Istio's auto-deployed `<gateway>-istio` (what `platform team render` writes into the ALLOWs).
+function declaredCallers(config: PlatformConfig): string[] {
+  const gateway = tenancySettings(config).gateway;
+  const out = new Set<string>();
+  for (const t of config.teams)
+    for (const svc of t.services ?? []) {
+      for (const c of svc.calledBy ?? []) {
+        const [teamName, name] = c.includes("/") ? c.split("/", 2) : [t.name, c];
+        const caller = config.teams.find((x) => x.name === teamName);
+        if (caller && name) out.add(`${t.namespace}|${caller.namespace}/${name}`);
+      }
+      if (svc.expose) out.add(`${t.namespace}|${gateway.namespace}/${gateway.name}-istio`);
+    }
+  return [...out].sort();
 }
 
 /** Compiles the built-in guardrails (minus disabled ones) into policies on one engine. */

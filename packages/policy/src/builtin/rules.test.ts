@@ -1,6 +1,7 @@
+import { PlatformConfigSchema } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { DIGEST, goodContainer } from "../../../../test/fixtures/pods.ts";
-import { compileBuiltins, evaluateAll } from "../evaluate.ts";
+import { builtinParams, compileBuiltins, evaluateAll } from "../evaluate.ts";
 import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
 import { BUILTIN_RULES } from "./rules.ts";
 
@@ -8,6 +9,7 @@ const params = {
   trustedRegistries: ["acr.azurecr.io", "mcr.microsoft.com/oss"],
   allowedCapabilities: ["NET_BIND_SERVICE"],
   teamNamespaces: ["team"],
+  declaredCallers: ["team|shop/orders"],
 };
 
 function pod(spec: Record<string, unknown> = {}, meta: Record<string, unknown> = {}): KubeObject {
@@ -589,8 +591,44 @@ describe("mesh and tenancy guardrails", () => {
       [{ principals: ["*/sa/web"] }, "warn"],
       [{ namespaces: ["shop"] }, "warn"],
       [{ principals: ["cluster.local/ns/team/sa/web", "cluster.local/ns/team-evil/sa/x"] }, "warn"],
+      // declared in platform.yaml: shop's orders may call team
+      [{ principals: ["cluster.local/ns/shop/sa/orders"] }, "pass"],
+      [{ principals: ["spiffe-td/ns/shop/sa/orders"] }, "pass"],
+      [{ principals: ["cluster.local/ns/shop/sa/orders*"] }, "warn"],
+      [{ principals: ["cluster.local/ns/shop/sa/orders/x"] }, "warn"],
+      [{ principals: ["cluster.local/ns/shop/sa/orders", "cluster.local/ns/shop/sa/admin"] }, "warn"],
+      [{ namespaces: ["shop"] }, "warn"],
     ])("%j → %s", (source, want) => {
       expect(verdictsOf([from(source)], rule, "AuthorizationPolicy")).toEqual([want]);
+    });
+
+    it("a declared caller counts only for the namespace it may call", () => {
+      const ap = istio("AuthorizationPolicy", "billing", {
+        rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/orders"] } }] }],
+      });
+      expect(verdictsOf([ap], rule, "AuthorizationPolicy")).toEqual(["warn"]);
+    });
+
+    it("platform.yaml's calledBy and exposed services are the declared callers", () => {
+      const config = PlatformConfigSchema.parse({
+        teams: [
+          {
+            name: "shop",
+            namespace: "shop-ns",
+            services: [
+              { name: "web", calledBy: ["api", "pay/billing", "ghost/x"] },
+              { name: "api", expose: { host: "shop.example.com" } },
+            ],
+          },
+          { name: "pay", namespace: "pay-ns", services: [{ name: "billing", calledBy: ["shop/api"] }] },
+        ],
+      });
+      expect(builtinParams(config).declaredCallers).toEqual([
+        "pay-ns|shop-ns/api",
+        "shop-ns|gateway-system/platform-gateway-istio",
+        "shop-ns|pay-ns/billing",
+        "shop-ns|shop-ns/api",
+      ]);
     });
 
     it("names the callers from elsewhere, and leaves DENY policies alone", () => {
@@ -603,7 +641,7 @@ describe("mesh and tenancy guardrails", () => {
         ],
       });
       expect(rowsOf([ap], rule, "AuthorizationPolicy")[0]!.message).toMatch(
-        /^AuthorizationPolicy "p" allows callers outside namespace team: cluster\.local\/ns\/shop\/sa\/b, ops\./,
+        /^AuthorizationPolicy "p" allows undeclared callers outside namespace team: cluster\.local\/ns\/shop\/sa\/b, ops\./,
       );
       const deny = istio("AuthorizationPolicy", "team", {
         action: "DENY",

@@ -47,8 +47,9 @@ const SOURCE_CONSTRAINS =
 // Istio's action enum is case-sensitive (the CRD refuses `allow`); anything but DENY/AUDIT/CUSTOM is read as ALLOW.
 const IS_ALLOW = "!(object.?spec.?action.orValue('ALLOW') in ['DENY', 'AUDIT', 'CUSTOM'])";
 // A SPIFFE principal names its namespace as <trust domain>/ns/<namespace>/sa/<account>.
-const OTHER_NS_PRINCIPAL =
-  "cel.bind(parts, p.split('/'), !(parts.size() >= 5 && parts[1] == 'ns' && parts[2] == request.namespace && parts[3] == 'sa'))";
+// A principal of the policy's own namespace, or one platform.yaml declares as a caller, is not reported.
+const UNDECLARED_PRINCIPAL =
+  "cel.bind(parts, p.split('/'), !(parts.size() >= 5 && parts[1] == 'ns' && parts[3] == 'sa' && (parts[2] == request.namespace || (parts.size() == 5 && !p.contains('*') && (request.namespace + '|' + parts[2] + '/' + parts[4]) in params.declaredCallers))))";
 const MTLS_OK = "['STRICT', 'UNSET']";
 
 export const BUILTIN_RULES: BuiltinRule[] = [
@@ -361,10 +362,10 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "default-deny traffic with explicit allows",
     scope: "object",
     kinds: ["AuthorizationPolicy"],
-    // The dry-run has no declared call graph yet, so every caller outside the policy's namespace is reported
-    // for review; a platform.yaml `calledBy` that generated the ALLOW is the declaration.
-    expression: `!${IS_ALLOW} || object.?spec.?rules.orValue([]).all(r, r.?from.orValue([]).all(f, f.?source.?principals.orValue([]).all(p, !${OTHER_NS_PRINCIPAL}) && f.?source.?namespaces.orValue([]).all(n, n == request.namespace)))`,
-    messageExpression: `'AuthorizationPolicy "' + object.metadata.name + '" allows callers outside namespace ' + request.namespace + ': ' + object.spec.rules.map(r, r.?from.orValue([]).map(f, (f.?source.?principals.orValue([]).filter(p, ${OTHER_NS_PRINCIPAL}) + f.?source.?namespaces.orValue([]).filter(n, n != request.namespace)).join(', ')).filter(x, x != '').join(', ')).filter(x, x != '').join(', ')`,
+    // A principal in another namespace passes when platform.yaml declares it (params.declaredCallers, from
+    // `calledBy` and exposed services); `namespaces` from elsewhere (any account there) are always reported.
+    expression: `!${IS_ALLOW} || object.?spec.?rules.orValue([]).all(r, r.?from.orValue([]).all(f, f.?source.?principals.orValue([]).all(p, !${UNDECLARED_PRINCIPAL}) && f.?source.?namespaces.orValue([]).all(n, n == request.namespace)))`,
+    messageExpression: `'AuthorizationPolicy "' + object.metadata.name + '" allows undeclared callers outside namespace ' + request.namespace + ': ' + object.spec.rules.map(r, r.?from.orValue([]).map(f, (f.?source.?principals.orValue([]).filter(p, ${UNDECLARED_PRINCIPAL}) + f.?source.?namespaces.orValue([]).filter(n, n != request.namespace)).join(', ')).filter(x, x != '').join(', ')).filter(x, x != '').join(', ')`,
     fields: ["spec.rules"],
     fix: "Declare the caller in platform.yaml (teams[].services[].calledBy) and let platform team render write the ALLOW, or waive this finding with the reason.",
   },

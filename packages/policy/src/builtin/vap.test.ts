@@ -23,6 +23,7 @@ const params: BuiltinParams = {
   ],
   allowedCapabilities: ["NET_BIND_SERVICE"],
   teamNamespaces: ["team"],
+  declaredCallers: ["team|shop/orders", "shop|team/web"],
 };
 const EXCLUDED = ["kube-system"];
 
@@ -335,6 +336,8 @@ const OBJECTS: KubeObject[] = [
     { rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/web"] } }] }] },
     { rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/*"] } }] }] },
     { rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/web"] } }] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/orders"] } }] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/orders*"] } }] }] },
     { rules: [{ from: [{ source: { namespaces: ["shop"] } }, {}] }] },
     { rules: [{ from: [{ source: { ipBlocks: ["0.0.0.0/0"] } }] }] },
     { rules: [{ to: [{ operation: { methods: ["GET"] } }] }] },
@@ -487,6 +490,7 @@ describe("built-in guardrails as ValidatingAdmissionPolicy", () => {
         trustedRegistries: params.trustedRegistries.join(","),
         allowedCapabilities: "NET_BIND_SERVICE",
         teamNamespaces: "team",
+        declaredCallers: "team|shop/orders,shop|team/web",
       },
     });
     const policies = docs.filter((d) => d.kind === "ValidatingAdmissionPolicy");

@@ -30,7 +30,7 @@ export const TARGET_KUBERNETES = "1.30";
 export const PARAMS_NAME = "platform-guardrails-params";
 const DEFAULT_PARAMS_NAMESPACE = "kube-system";
 
-const PARAM_KEYS = ["trustedRegistries", "allowedCapabilities", "teamNamespaces"] as const;
+const PARAM_KEYS = ["trustedRegistries", "allowedCapabilities", "teamNamespaces", "declaredCallers"] as const;
 type ParamKey = (typeof PARAM_KEYS)[number];
 
 // The same grammar as parseImageRef (core); vap.test.ts checks IMAGE_REF_CEL against parseImageRef on one corpus.
