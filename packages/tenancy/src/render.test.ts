@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { PlatformConfig } from "@platform/core";
 import { policyCheck } from "@platform/policy";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
+import { parseAllDocuments, stringify } from "yaml";
 import { randomConfig } from "../../../test/fixtures/teams.ts";
 import { BICEP_PARAMETERS, renderTeams } from "./render.ts";
 import { parseTeamsConfig, validateTeams } from "./validate.ts";
@@ -59,7 +59,26 @@ async function guardrailFailures(config: PlatformConfig, files: Map<string, stri
   return { result: r, bad };
 }
 
+/** The fast emitter writes exactly what the `yaml` package writes for the same objects (and they parse back). */
+function expectYamlLibraryBytes(files: Map<string, string>) {
+  for (const [path, text] of files) {
+    if (!path.endsWith(".yaml")) continue;
+    const docs = parseAllDocuments(text, { uniqueKeys: true });
+    for (const d of docs) expect(d.errors).toEqual([]);
+    const again =
+      text.slice(0, text.indexOf("\n") + 1) +
+      docs
+        .map((d) => stringify(d.toJS(), { sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false }))
+        .join("---\n");
+    expect(text, path).toBe(again);
+  }
+}
+
 describe("renderTeams on Northwind (golden)", () => {
+  it("writes YAML byte-identical to the yaml package's own output", async () => {
+    expectYamlLibraryBytes(renderTeams(await northwind()).files);
+  });
+
   it("matches the committed render byte for byte (examples/northwind/teams)", async () => {
     const drift = await checkRender(join(EXAMPLE, "teams"), renderTeams(await northwind()));
     expect(drift.diff).toBe("");
@@ -285,6 +304,7 @@ describe("property: any valid platform.yaml renders manifests that pass every bu
     const config = randomConfig(seed);
     const { files } = renderTeams(config);
     expect([...renderTeams(config).files]).toEqual([...files]);
+    expectYamlLibraryBytes(files);
     const { result, bad } = await guardrailFailures(config, files);
     expect(bad).toEqual([]);
     expect(result.objects).toBeGreaterThanOrEqual(config.teams.length * 4);

@@ -1,5 +1,6 @@
 import { type PlatformConfig, type TenancySettings, tenancySettings } from "@platform/core";
 import { stringify } from "yaml";
+import { emitYaml } from "./emit.ts";
 import { qualify } from "./validate.ts";
 
 type Team = PlatformConfig["teams"][number];
@@ -414,12 +415,7 @@ function substitution(name: string): string {
 }
 
 function yamlFile(objects: Obj[]): string {
-  return (
-    GENERATED_HEADER +
-    objects
-      .map((o) => stringify(o, { sortMapEntries: true, lineWidth: 0, aliasDuplicateObjects: false }))
-      .join("---\n")
-  );
+  return GENERATED_HEADER + objects.map(emitYaml).join("---\n");
 }
 
 function sortKeys(v: unknown): unknown {
