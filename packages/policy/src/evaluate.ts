@@ -54,6 +54,8 @@ export interface BuiltinParams {
    * services) as `<callee namespace>|<caller namespace>/<ServiceAccount>`: PLAT022 does not report them.
    */
   declaredCallers: string[];
+  /** platform.yaml tenancy.mesh: which mesh's objects the mesh rules look for. */
+  mesh: "istio" | "cilium";
 }
 
 /** The built-in rules' parameters from platform.yaml. */
@@ -63,6 +65,7 @@ export function builtinParams(config: PlatformConfig): BuiltinParams {
     allowedCapabilities: config.policy.allowedCapabilities,
     teamNamespaces: config.teams.map((t) => t.namespace),
     declaredCallers: declaredCallers(config),
+    mesh: tenancySettings(config).mesh,
   };
 }
 
@@ -91,7 +94,9 @@ export function compileBuiltins(
   const engine = opts.engine ?? createCelEngine();
   const disabled = new Set(opts.disabled ?? []);
   return (opts.rules ?? BUILTIN_RULES)
-    .filter((r) => !disabled.has(r.id) && !disabled.has(r.name))
+    .filter(
+      (r) => !disabled.has(r.id) && !disabled.has(r.name) && (!r.meshes || r.meshes.includes(params.mesh)),
+    )
     .map((rule) => compileRule(rule, params, engine));
 }
 

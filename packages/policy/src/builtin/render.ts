@@ -26,6 +26,8 @@ export interface NamespaceFacts {
   mtlsFrom: string;
   /** The default-deny AuthorizationPolicy covering the namespace ("ns/name"), or "". */
   defaultDeny: string;
+  /** The namespace's default-deny CiliumNetworkPolicy or NetworkPolicy ("Kind ns/name"), or "" (mesh: cilium). */
+  defaultDenyNetwork: string;
   /** ResourceQuota names in the namespace. */
   quotas: string[];
   /** Pod-bearing objects in the namespace, as "Kind/name". */
@@ -42,6 +44,7 @@ export interface RenderFacts {
 // The kinds the facts are made of; pod-bearing kinds as podspec.ts knows them.
 const FACT_KINDS = [
   ...["Namespace", "PeerAuthentication", "AuthorizationPolicy", "ResourceQuota", "Secret"],
+  ...["CiliumNetworkPolicy", "NetworkPolicy"],
   ...["Pod", "PodTemplate", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"],
   ...["Job", "CronJob", "Rollout"],
 ];
@@ -102,6 +105,36 @@ function isDefaultDeny(o: KubeObject): boolean {
   return false;
 }
 
+const emptySelector = (v: unknown) =>
+  isObj(v) &&
+  Object.values(v).every((x) =>
+    Array.isArray(x) ? x.length === 0 : isObj(x) && Object.keys(x).length === 0,
+  );
+
+/**
+ * A network default-deny for ingress: a CiliumNetworkPolicy selecting every endpoint (`endpointSelector: {}`)
+ * whose ingress rules name no peer (`ingress: [{}]`, Cilium's documented deny-all), or a NetworkPolicy
+ * selecting every pod with policyTypes Ingress and no ingress rules.
+ */
+function isNetworkDefaultDeny(o: KubeObject): boolean {
+  const s = spec(o);
+  if (o.kind === "CiliumNetworkPolicy" && o.apiVersion.startsWith("cilium.io/"))
+    return (
+      emptySelector(s.endpointSelector) &&
+      Array.isArray(s.ingress) &&
+      s.ingress.length > 0 &&
+      s.ingress.every((r) => isObj(r) && Object.keys(r).length === 0)
+    );
+  if (o.kind === "NetworkPolicy" && o.apiVersion === "networking.k8s.io/v1")
+    return (
+      emptySelector(s.podSelector) &&
+      Array.isArray(s.policyTypes) &&
+      s.policyTypes.includes("Ingress") &&
+      (s.ingress === undefined || (Array.isArray(s.ingress) && s.ingress.length === 0))
+    );
+  return false;
+}
+
 function computeFacts(all: KubeObject[]): RenderFacts {
   const peer = all.filter((o) => o.kind === "PeerAuthentication" && isIstio(o) && namespaceWide(o));
   const authz = all.filter((o) => o.kind === "AuthorizationPolicy" && isIstio(o));
@@ -118,6 +151,10 @@ function computeFacts(all: KubeObject[]): RenderFacts {
       mtls: effective?.mode ?? "PERMISSIVE",
       mtlsFrom: effective?.from ?? "no namespace-wide or mesh-wide PeerAuthentication (Istio's default)",
       defaultDeny: deny ? `${ns(deny)}/${deny.metadata?.name ?? ""}` : "",
+      defaultDenyNetwork:
+        all
+          .filter((o) => ns(o) === name && isNetworkDefaultDeny(o))
+          .map((o) => `${o.kind} ${name}/${o.metadata?.name ?? ""}`)[0] ?? "",
       quotas: all
         .filter((o) => o.kind === "ResourceQuota" && o.apiVersion === "v1" && ns(o) === name)
         .map((o) => o.metadata?.name ?? ""),

@@ -1,14 +1,15 @@
 import { PlatformConfigSchema } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { DIGEST, goodContainer } from "../../../../test/fixtures/pods.ts";
-import { builtinParams, compileBuiltins, evaluateAll } from "../evaluate.ts";
+import { type BuiltinParams, builtinParams, compileBuiltins, evaluateAll } from "../evaluate.ts";
 import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
 import { BUILTIN_RULES } from "./rules.ts";
 
-const params = {
+const params: BuiltinParams = {
   trustedRegistries: ["acr.azurecr.io", "mcr.microsoft.com/oss"],
   allowedCapabilities: ["NET_BIND_SERVICE"],
   teamNamespaces: ["team"],
+  mesh: "istio",
   declaredCallers: ["team|shop/orders"],
 };
 
@@ -535,6 +536,59 @@ describe("mesh and tenancy guardrails", () => {
       ["allow-nothing in another namespace", [ap({}, "shop")], "fail"],
     ])("%s → %s", (_, objs, want) => {
       expect(verdictsOf([ns("team"), ...(objs as KubeObject[])], rule, "Namespace")).toEqual([want]);
+    });
+  });
+
+  describe("with mesh: cilium", () => {
+    const cilium = { ...params, mesh: "cilium" as const };
+    const cnp = (spec: unknown): KubeObject => ({
+      apiVersion: "cilium.io/v2",
+      kind: "CiliumNetworkPolicy",
+      metadata: { name: "default-deny", namespace: "team" },
+      spec,
+    });
+    const np = (spec: unknown): KubeObject => ({
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { name: "deny", namespace: "team" },
+      spec,
+    });
+    it("PLAT019 is not run (no row, not a pass): encryption is the cluster's", () => {
+      expect(run([ns("team")], "mesh-mtls-strict", cilium)).toEqual([]);
+    });
+    it.each([
+      [
+        "CiliumNetworkPolicy endpointSelector {} with ingress [{}]",
+        [cnp({ endpointSelector: {}, ingress: [{}] })],
+        "pass",
+      ],
+      [
+        "NetworkPolicy podSelector {} denying ingress",
+        [np({ podSelector: {}, policyTypes: ["Ingress"] })],
+        "pass",
+      ],
+      ["an Istio allow-nothing (not the cilium mesh's)", [allowNothing], "fail"],
+      [
+        "a CiliumNetworkPolicy for some endpoints",
+        [cnp({ endpointSelector: { matchLabels: { app: "a" } }, ingress: [{}] })],
+        "fail",
+      ],
+      [
+        "a CiliumNetworkPolicy that allows a peer",
+        [cnp({ endpointSelector: {}, ingress: [{ fromEndpoints: [{}] }] })],
+        "fail",
+      ],
+      ["a CiliumNetworkPolicy with egress rules only", [cnp({ endpointSelector: {}, egress: [{}] })], "fail"],
+      [
+        "a NetworkPolicy with an ingress rule",
+        [np({ podSelector: {}, policyTypes: ["Ingress"], ingress: [{}] })],
+        "fail",
+      ],
+      ["nothing", [], "fail"],
+    ])("PLAT020: %s → %s", (_, objs, want) => {
+      expect(
+        verdictsOf([ns("team"), ...(objs as KubeObject[])], "mesh-default-deny", "Namespace", cilium),
+      ).toEqual([want]);
     });
   });
 

@@ -31,6 +31,8 @@ export interface BuiltinRule {
   /** How to fix it, appended to the message. */
   fix: string;
   helpUri?: string;
+  /** Meshes (platform.yaml tenancy.mesh) the rule applies to; it is not compiled at all under the others. */
+  meshes?: Array<"istio" | "cilium">;
 }
 
 const CREDENTIAL_KEY =
@@ -318,6 +320,9 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "all traffic inside the mesh is mutual TLS",
     scope: "object",
     kinds: ["Namespace"],
+    // With `mesh: cilium` transport encryption is the cluster's (WireGuard, set by the infrastructure), not an
+    // object of the render: the rule is not run there rather than passed.
+    meshes: ["istio"],
     expression: `!${TEAM_NAMESPACE} || render.namespaces[?object.metadata.name].?mtls.orValue('') == 'STRICT'`,
     messageExpression:
       "cel.bind(f, render.namespaces[object.metadata.name], 'Namespace \"' + object.metadata.name + '\" has mTLS mode ' + f.mtls + ' (' + f.mtlsFrom + '), not STRICT')",
@@ -332,11 +337,12 @@ export const BUILTIN_RULES: BuiltinRule[] = [
     enforces: "default-deny traffic with explicit allows",
     scope: "object",
     kinds: ["Namespace"],
-    expression: `!${TEAM_NAMESPACE} || render.namespaces[?object.metadata.name].?defaultDeny.orValue('') != ''`,
+    // With `mesh: cilium` the default-deny is a namespace-wide CiliumNetworkPolicy or NetworkPolicy instead.
+    expression: `cel.bind(f, render.namespaces[?object.metadata.name].orValue({'defaultDeny': '', 'defaultDenyNetwork': ''}), !${TEAM_NAMESPACE} || (params.mesh == 'cilium' ? f.defaultDenyNetwork : f.defaultDeny) != '')`,
     messageExpression:
-      "'Namespace \"' + object.metadata.name + '\" has no default-deny AuthorizationPolicy (namespace-wide, `spec: {}`) in the render'",
+      "'Namespace \"' + object.metadata.name + '\" has no default-deny ' + (params.mesh == 'cilium' ? 'CiliumNetworkPolicy or NetworkPolicy (endpointSelector/podSelector {}, no ingress peers)' : 'AuthorizationPolicy (namespace-wide, `spec: {}`)') + ' in the render'",
     fields: ["metadata.name"],
-    fix: "Add an AuthorizationPolicy with `spec: {}` (allow-nothing) to the namespace, then one ALLOW per declared caller (platform team render writes them).",
+    fix: "Add an AuthorizationPolicy with `spec: {}` (allow-nothing) to the namespace (with mesh: cilium, a CiliumNetworkPolicy with endpointSelector: {} and ingress: [{}]), then one ALLOW per declared caller; platform team render writes them.",
   },
   {
     id: "PLAT021",

@@ -23,6 +23,7 @@ const params: BuiltinParams = {
   ],
   allowedCapabilities: ["NET_BIND_SERVICE"],
   teamNamespaces: ["team"],
+  mesh: "istio" as const,
   declaredCallers: ["team|shop/orders", "shop|team/web"],
 };
 const EXCLUDED = ["kube-system"];
