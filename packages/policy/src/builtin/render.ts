@@ -136,31 +136,38 @@ function isNetworkDefaultDeny(o: KubeObject): boolean {
 }
 
 function computeFacts(all: KubeObject[]): RenderFacts {
-  const peer = all.filter((o) => o.kind === "PeerAuthentication" && isIstio(o) && namespaceWide(o));
-  const authz = all.filter((o) => o.kind === "AuthorizationPolicy" && isIstio(o));
-  const mesh = modeOf(peer.filter((p) => MESH_ROOT_NAMESPACES.includes(ns(p))));
-  const meshDeny = authz.find((a) => MESH_ROOT_NAMESPACES.includes(ns(a)) && isDefaultDeny(a));
+  // Grouped once by namespace, so a render of many namespaces stays linear.
+  const byNamespace = new Map<string, KubeObject[]>();
+  for (const o of all) {
+    const list = byNamespace.get(ns(o));
+    if (list) list.push(o);
+    else byNamespace.set(ns(o), [o]);
+  }
+  const peers = (list: KubeObject[]) =>
+    list.filter((o) => o.kind === "PeerAuthentication" && isIstio(o) && namespaceWide(o));
+  const denies = (list: KubeObject[]) =>
+    list.filter((o) => o.kind === "AuthorizationPolicy" && isIstio(o) && isDefaultDeny(o));
+  const roots = MESH_ROOT_NAMESPACES.flatMap((n) => byNamespace.get(n) ?? []);
+  const mesh = modeOf(peers(roots));
+  const meshDeny = denies(roots)[0];
   const namespaces: Record<string, NamespaceFacts> = {};
   for (const n of all) {
     if (n.kind !== "Namespace" || n.apiVersion !== "v1" || !n.metadata?.name) continue;
     const name = n.metadata.name;
-    const own = modeOf(peer.filter((p) => ns(p) === name));
+    const here = byNamespace.get(name) ?? [];
+    const own = modeOf(peers(here));
     const effective = own.mode ? own : mesh.mode ? { ...mesh, from: `mesh-wide ${mesh.from}` } : undefined;
-    const deny = authz.find((a) => ns(a) === name && isDefaultDeny(a)) ?? meshDeny;
+    const deny = denies(here)[0] ?? meshDeny;
+    const network = here.find(isNetworkDefaultDeny);
     namespaces[name] = {
       mtls: effective?.mode ?? "PERMISSIVE",
       mtlsFrom: effective?.from ?? "no namespace-wide or mesh-wide PeerAuthentication (Istio's default)",
       defaultDeny: deny ? `${ns(deny)}/${deny.metadata?.name ?? ""}` : "",
-      defaultDenyNetwork:
-        all
-          .filter((o) => ns(o) === name && isNetworkDefaultDeny(o))
-          .map((o) => `${o.kind} ${name}/${o.metadata?.name ?? ""}`)[0] ?? "",
-      quotas: all
-        .filter((o) => o.kind === "ResourceQuota" && o.apiVersion === "v1" && ns(o) === name)
+      defaultDenyNetwork: network ? `${network.kind} ${name}/${network.metadata?.name ?? ""}` : "",
+      quotas: here
+        .filter((o) => o.kind === "ResourceQuota" && o.apiVersion === "v1")
         .map((o) => o.metadata?.name ?? ""),
-      workloads: all
-        .filter((o) => ns(o) === name && podTarget(o))
-        .map((o) => `${o.kind}/${o.metadata?.name}`),
+      workloads: here.filter((o) => podTarget(o)).map((o) => `${o.kind}/${o.metadata?.name}`),
     };
   }
   const secretCredentials: Record<string, string[]> = {};
