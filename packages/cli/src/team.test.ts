@@ -64,3 +64,26 @@ it("team render reports bad input at file:line with exit 2, and writes nothing",
   );
   await expect(readFile(join(ws, "rendered", "a", "namespace.yaml"))).rejects.toThrow();
 });
+
+it("team add appends a team to platform.yaml and renders it; a bad team changes nothing", async () => {
+  const ws = await mkdtemp(join(tmpdir(), "cli-team-"));
+  dirs.push(ws);
+  await cp(join(example, "platform.yaml"), join(ws, "platform.yaml"));
+  await cp(join(example, "teams"), join(ws, "teams"), { recursive: true });
+  const before = await readFile(join(ws, "platform.yaml"), "utf8");
+  const image = `northwindacr.azurecr.io/loyalty/api@sha256:${"d".repeat(64)}`;
+  const owner = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+  const bad = await cli(["team", "add", "--name", "loyalty", "--namespace", "orders", "--owner", owner], ws);
+  expect(bad.code).toBe(2);
+  expect(bad.err).toContain(`namespace "orders" is already team "orders"'s`);
+  expect(await readFile(join(ws, "platform.yaml"), "utf8")).toBe(before);
+
+  const r = await cli(
+    ["team", "add", "--name", "loyalty", "--owner", owner, "--service", `api:8081=${image}`],
+    ws,
+  );
+  expect(r.code).toBe(0);
+  expect(r.out).toContain("wrote    teams/loyalty/api.yaml");
+  expect(await readFile(join(ws, "teams/loyalty/namespace.yaml"), "utf8")).toContain("name: loyalty");
+  expect((await cli(["team", "check"], ws)).code).toBe(0);
+});

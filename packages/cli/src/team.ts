@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
-import { ExitCode, type Logger, PlatformError, tenancySettings } from "@platform/core";
-import { checkRender, parseTeamsConfig, renderTeams, writeRender } from "@platform/tenancy";
+import { ExitCode, type Logger, PlatformError, tenancySettings, writeFileAtomic } from "@platform/core";
+import { addTeam, checkRender, parseTeamsConfig, renderTeams, writeRender } from "@platform/tenancy";
 import type { Command } from "commander";
 
 export interface TeamIo {
@@ -39,25 +39,59 @@ export function registerTeam(program: Command, io: TeamIo, setCode: (code: numbe
       .command("check")
       .description("exit 1 when the committed render differs from platform.yaml (prints the diff)"),
   ).action(async (o: TeamOptions) => setCode(await runTeamCheck(o, io)));
+  const repeat = (v: string, p: string[] = []) => [...p, v];
+  common(
+    team
+      .command("add")
+      .description("append a team to platform.yaml (validated whole before it is written), then render")
+      .requiredOption("--name <name>", "the team's name")
+      .option("--namespace <ns>", "its namespace (default: the name)")
+      .option("--owner <object-id>", "an owners' Entra group object id (repeatable)", repeat, [])
+      .option("--service <name[:port]=image@digest>", "a service (repeatable)", repeat, []),
+  ).action(
+    async (o: TeamOptions & { name: string; namespace?: string; owner: string[]; service: string[] }) =>
+      setCode(await runTeamAdd(o, io)),
+  );
+}
+
+/** `platform team add`: appends the team to platform.yaml, keeping every other byte, and renders. */
+export async function runTeamAdd(
+  o: TeamOptions & { name: string; namespace?: string; owner: string[]; service: string[] },
+  io: TeamIo,
+): Promise<number> {
+  const configPath = resolve(resolve(o.root), o.config);
+  const text = await readConfig(configPath, o.config);
+  const next = addTeam(text, o.config, {
+    name: o.name,
+    namespace: o.namespace ?? o.name,
+    owners: o.owner,
+    services: o.service,
+  });
+  await writeFileAtomic(configPath, next, { input: "config" });
+  io.log.info(`added team ${o.name} to ${o.config}`);
+  return runTeamRender(o, io);
+}
+
+async function readConfig(path: string, shown: string): Promise<string> {
+  try {
+    return await readFile(path, "utf8");
+  } catch (err) {
+    throw new PlatformError(
+      "CONFIG_NOT_FOUND",
+      `cannot read ${shown}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+      {
+        input: "config",
+        hint: "The team commands need platform.yaml's teams: pass its path with --config.",
+        cause: err,
+      },
+    );
+  }
 }
 
 async function prepare(o: TeamOptions) {
   const root = resolve(o.root);
   const configPath = resolve(root, o.config);
-  let text: string;
-  try {
-    text = await readFile(configPath, "utf8");
-  } catch (err) {
-    throw new PlatformError(
-      "CONFIG_NOT_FOUND",
-      `cannot read ${o.config}: ${(err as NodeJS.ErrnoException).code ?? err}`,
-      {
-        input: "config",
-        hint: "The team render needs platform.yaml's teams: pass its path with --config.",
-        cause: err,
-      },
-    );
-  }
+  const text = await readConfig(configPath, o.config);
   const config = parseTeamsConfig(text, o.config);
   const out = o.out ? resolve(root, o.out) : resolve(dirname(configPath), tenancySettings(config).out);
   return { config, out, shown: relative(root, out) || "." };

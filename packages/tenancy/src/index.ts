@@ -1,3 +1,4 @@
+export { addTeam, type NewTeam } from "./add.ts";
 export {
   BICEP_PARAMETERS,
   GENERATED_HEADER,
