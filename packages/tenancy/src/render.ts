@@ -215,8 +215,10 @@ function serviceObjects(
       },
     },
   ];
-  const principals = callers.map((c) => `cluster.local/ns/${c.namespace}/sa/${c.serviceAccount}`);
-  if (svc.expose) principals.push(`cluster.local/ns/${s.gateway.namespace}/sa/${gatewaySa}`);
+  // Who may call: the declared callers, and the Gateway's own ServiceAccount for an exposed service.
+  const peers = [...callers];
+  if (svc.expose) peers.push({ namespace: s.gateway.namespace, serviceAccount: gatewaySa });
+  const principals = peers.map((c) => `cluster.local/ns/${c.namespace}/sa/${c.serviceAccount}`);
   if (s.mesh === "istio" && principals.length)
     objects.push({
       apiVersion: "security.istio.io/v1",
@@ -229,19 +231,6 @@ function serviceObjects(
       },
     });
   if (s.mesh === "cilium") {
-    const peers = callers.map((c) => ({
-      matchLabels: {
-        "k8s:io.kubernetes.pod.namespace": c.namespace,
-        "k8s:io.cilium.k8s.policy.serviceaccount": c.serviceAccount,
-      },
-    }));
-    if (svc.expose)
-      peers.push({
-        matchLabels: {
-          "k8s:io.kubernetes.pod.namespace": s.gateway.namespace,
-          "k8s:io.cilium.k8s.policy.serviceaccount": gatewaySa,
-        },
-      });
     if (peers.length)
       objects.push({
         apiVersion: "cilium.io/v2",
@@ -251,7 +240,12 @@ function serviceObjects(
           endpointSelector: { matchLabels: app },
           ingress: [
             {
-              fromEndpoints: peers,
+              fromEndpoints: peers.map((c) => ({
+                matchLabels: {
+                  "k8s:io.kubernetes.pod.namespace": c.namespace,
+                  "k8s:io.cilium.k8s.policy.serviceaccount": c.serviceAccount,
+                },
+              })),
               toPorts: [{ ports: [{ port: String(svc.port), protocol: "TCP" }] }],
               authentication: { mode: "required" },
             },
