@@ -23,6 +23,7 @@ import {
 import {
   corpus,
   ephemeralCorpus,
+  ISTIO_CRDS,
   namespaceObjects,
   TEAM_NAMESPACES,
   TRUSTED,
@@ -50,11 +51,6 @@ const BY_DESIGN: Record<string, string> = {};
 /** Policies that never show on the server by construction, with the reason. */
 const SILENT: Record<string, string> = {
   "corpus-secret-ignore": "failurePolicy Ignore: its evaluation errors are ignored, so it never denies",
-  // The server has no Istio CRDs, so no AuthorizationPolicy or PeerAuthentication reaches it; vap.test.ts holds
-  // their exported form to the built-in's verdicts on the in-process VAP evaluator.
-  "platform-plat021-authz-no-allow-all": "no Istio CRDs in the test server",
-  "platform-plat022-authz-cross-namespace": "no Istio CRDs in the test server",
-  "platform-plat023-mesh-no-permissive-mtls": "no Istio CRDs in the test server",
 };
 
 const config = PlatformConfigSchema.parse({
@@ -86,6 +82,11 @@ describe.skipIf(!kas.ok)("ValidatingAdmissionPolicy: policy check vs the real ku
 
   beforeAll(async () => {
     for (const [name, labels] of Object.entries(namespaces)) await k.namespace(name, labels);
+    for (const crd of ISTIO_CRDS) {
+      const r = await k.create(crd);
+      if (!r.allowed && r.status !== 409)
+        throw new Error(`CRD ${crd.metadata?.name}: ${r.status} ${r.message}`);
+    }
     // Stored before the policies exist; their ephemeral containers are then added with dry-run updates.
     await createEphemeralBases(k, EPHEMERAL_NS);
     installed = await install(k, [...paramDocs, ...builtinDocs, ...corpusDocs]);
@@ -106,12 +107,23 @@ describe.skipIf(!kas.ok)("ValidatingAdmissionPolicy: policy check vs the real ku
         ].includes(n),
       );
     await waitForPolicies(k, probe as KubeObject, names);
+    // The CRDs are served (and the mesh policies active) once an allow-all AuthorizationPolicy is denied.
+    await k.waitForPolicyActive(
+      {
+        apiVersion: "security.istio.io/v1",
+        kind: "AuthorizationPolicy",
+        metadata: { name: "probe", namespace: "vap-team-a" },
+        spec: { rules: [{}] },
+      } as KubeObject,
+      { message: "allows any caller", timeoutMs: 60_000 },
+    );
     root = await mkdtemp(join(tmpdir(), "apiserver-vap-"));
   }, 300_000);
 
   afterAll(async () => {
     await uninstall(k, installed);
     await deleteEphemeralBases(k, EPHEMERAL_NS);
+    for (const crd of ISTIO_CRDS) await k.delete(crd);
     if (root) await rm(root, { recursive: true, force: true });
   });
 

@@ -780,8 +780,84 @@ function adversarial(): CorpusObject[] {
 }
 
 /** The whole corpus, ids unique. */
+/**
+ * Istio's security.istio.io kinds, so the mesh guardrails (PLAT021-PLAT023) reach the server. Written here, not
+ * Istio's CRDs: schema-less (preserved fields), because the differential judges admission, and Istio's own
+ * schema (its case-sensitive enums) would refuse some corpus objects before any policy sees them.
+ */
+export const ISTIO_CRDS: KubeObject[] = [
+  ["PeerAuthentication", "peerauthentications"],
+  ["AuthorizationPolicy", "authorizationpolicies"],
+].map(([kind, plural]) => ({
+  apiVersion: "apiextensions.k8s.io/v1",
+  kind: "CustomResourceDefinition",
+  metadata: { name: `${plural}.security.istio.io` },
+  spec: {
+    group: "security.istio.io",
+    scope: "Namespaced",
+    names: { kind: kind!, plural: plural!, singular: kind!.toLowerCase(), listKind: `${kind}List` },
+    versions: [
+      {
+        name: "v1",
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } },
+      },
+    ],
+  },
+}));
+
+/** AuthorizationPolicies and PeerAuthentications, allowed and refused ones, in every corpus namespace. */
+function istioObjects(): CorpusObject[] {
+  const authz: Obj[] = [
+    {},
+    { action: "ALLOW" },
+    { rules: [{}] },
+    { rules: [{ from: [{}] }] },
+    { rules: [{ from: [{ source: {} }] }] },
+    { rules: [{ from: [{ source: { principals: ["*"] } }] }] },
+    { rules: [{ from: [{ source: { namespaces: ["*"] } }] }] },
+    { rules: [{ from: [{ source: { notPrincipals: ["cluster.local/ns/x/sa/y"] } }] }] },
+    { rules: [{ to: [{ operation: { methods: ["GET"] } }] }] },
+    { rules: [{ from: [{ source: { namespaces: ["vap-team-a"] } }, {}] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/vap-team-a/sa/web"] } }] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/vap-team-b/sa/web"] } }] }] },
+    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/*/sa/web"] } }] }] },
+    { rules: [{ from: [{ source: { ipBlocks: ["0.0.0.0/0"] } }] }] },
+    { action: "DENY", rules: [{}] },
+    { action: "allow", rules: [{}] },
+  ];
+  const peer: Obj[] = [
+    {},
+    { mtls: { mode: "STRICT" } },
+    { mtls: { mode: "UNSET" } },
+    { mtls: { mode: "PERMISSIVE" } },
+    { mtls: { mode: "DISABLE" } },
+    { mtls: { mode: "strict" } },
+    {
+      selector: { matchLabels: { app: "a" } },
+      mtls: { mode: "STRICT" },
+      portLevelMtls: { "8080": { mode: "PERMISSIVE" } },
+    },
+    { mtls: { mode: "STRICT" }, portLevelMtls: { "9090": { mode: "STRICT" } } },
+  ];
+  const out: CorpusObject[] = [];
+  NAMESPACES.forEach((namespace, n) => {
+    const add = (kind: string, name: string, spec: Obj): CorpusObject => ({
+      id: name,
+      obj: { apiVersion: "security.istio.io/v1", kind, metadata: { name, namespace }, spec } as KubeObject,
+      podBearing: false,
+    });
+    out.push(
+      ...authz.map((spec, i) => add("AuthorizationPolicy", `authz-${i}-${n}`, spec)),
+      ...peer.map((spec, i) => add("PeerAuthentication", `peer-${i}-${n}`, spec)),
+    );
+  });
+  return out;
+}
+
 export function corpus(): CorpusObject[] {
-  const all = [...generatedWorkloads(), ...otherObjects(), ...adversarial()];
+  const all = [...generatedWorkloads(), ...otherObjects(), ...adversarial(), ...istioObjects()];
   const seen = new Set<string>();
   for (const c of all) {
     const key = `${c.obj.kind}/${c.obj.metadata.namespace}/${c.id}`;
