@@ -69,6 +69,18 @@ describe("parseTeamsConfig: bad input → errors at file:line", () => {
     expect(errorOf(`teams:\n${team("a", "kube-public", svc("api"))}`).message).toContain("reserved");
   });
 
+  it("refuses an exposed host that is not a host name, and a path Flux would substitute into", () => {
+    const host = errorOf(`teams:\n${team("a", "a", svc("api", "        expose: { host: Shop_Example }\n"))}`);
+    expect([host.message, host.line]).toEqual([
+      'teams[0].services[0].expose.host: host "Shop_Example" is not a DNS host name',
+      8,
+    ]);
+    const path = errorOf(
+      `teams:\n${team("a", "a", svc("api", '        expose: { host: a.example, path: "/$' + '{X}" }\n'))}`,
+    );
+    expect(path.message).toContain("holds");
+  });
+
   it("keeps the schema's own errors at file:line:column (unknown key, bad pool)", () => {
     const e = errorOf(`teams:\n${team("a", "a", svc("api", "        pool: huge\n"))}`);
     expect(e.code).toBe("CONFIG_INVALID");

@@ -1,6 +1,7 @@
 import { type PlatformConfig, PlatformError, parseConfig, parseYamlStream } from "@platform/core";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DIGEST_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$/;
 
 type Where = (path: Array<string | number>) => { file?: string; line?: number; column?: number };
@@ -92,6 +93,19 @@ export function validateTeams(config: PlatformConfig, where: Where = () => ({}))
           ["teams", t, "services", s, "image"],
           `image "${svc.image}" is not pinned by digest`,
           "Write it as <registry>/<repository>@sha256:<digest>; the Deployment skeleton must pass every guardrail.",
+        );
+      if (svc.expose && !HOSTNAME.test(svc.expose.host))
+        fail(
+          ["teams", t, "services", s, "expose", "host"],
+          `host "${svc.expose.host}" is not a DNS host name`,
+          "Use a lower-case host name such as shop.northwind.example (a leading *. for a wildcard).",
+        );
+      // Flux substitutes ${…} across the whole render: a value carrying it would be rewritten on apply.
+      if (svc.expose && /[$\s]/.test(svc.expose.path))
+        fail(
+          ["teams", t, "services", s, "expose", "path"],
+          `path "${svc.expose.path}" holds "$" or white space`,
+          "Use a plain URL path prefix such as /api.",
         );
       if (svc.replicas.min > svc.replicas.max)
         fail(
