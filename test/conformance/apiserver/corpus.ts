@@ -4,6 +4,7 @@
 // Every object is valid for the API server's own validation, which runs before admission: an object the
 // server rejects as invalid never reaches a policy, so it would compare nothing.
 import type { KubeObject } from "@platform/policy";
+import { authorizationPolicySpecs, PEER_AUTHENTICATION_SPECS } from "../../fixtures/istio.ts";
 
 export interface CorpusObject {
   /** Unique id, also the object's name. */
@@ -809,38 +810,6 @@ export const ISTIO_CRDS: KubeObject[] = [
 
 /** AuthorizationPolicies and PeerAuthentications, allowed and refused ones, in every corpus namespace. */
 function istioObjects(): CorpusObject[] {
-  const authz: Obj[] = [
-    {},
-    { action: "ALLOW" },
-    { rules: [{}] },
-    { rules: [{ from: [{}] }] },
-    { rules: [{ from: [{ source: {} }] }] },
-    { rules: [{ from: [{ source: { principals: ["*"] } }] }] },
-    { rules: [{ from: [{ source: { namespaces: ["*"] } }] }] },
-    { rules: [{ from: [{ source: { notPrincipals: ["cluster.local/ns/x/sa/y"] } }] }] },
-    { rules: [{ to: [{ operation: { methods: ["GET"] } }] }] },
-    { rules: [{ from: [{ source: { namespaces: ["vap-team-a"] } }, {}] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/vap-team-a/sa/web"] } }] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/vap-team-b/sa/web"] } }] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/*/sa/web"] } }] }] },
-    { rules: [{ from: [{ source: { ipBlocks: ["0.0.0.0/0"] } }] }] },
-    { action: "DENY", rules: [{}] },
-    { action: "allow", rules: [{}] },
-  ];
-  const peer: Obj[] = [
-    {},
-    { mtls: { mode: "STRICT" } },
-    { mtls: { mode: "UNSET" } },
-    { mtls: { mode: "PERMISSIVE" } },
-    { mtls: { mode: "DISABLE" } },
-    { mtls: { mode: "strict" } },
-    {
-      selector: { matchLabels: { app: "a" } },
-      mtls: { mode: "STRICT" },
-      portLevelMtls: { "8080": { mode: "PERMISSIVE" } },
-    },
-    { mtls: { mode: "STRICT" }, portLevelMtls: { "9090": { mode: "STRICT" } } },
-  ];
   const out: CorpusObject[] = [];
   NAMESPACES.forEach((namespace, n) => {
     const add = (kind: string, name: string, spec: Obj): CorpusObject => ({
@@ -848,9 +817,12 @@ function istioObjects(): CorpusObject[] {
       obj: { apiVersion: "security.istio.io/v1", kind, metadata: { name, namespace }, spec } as KubeObject,
       podBearing: false,
     });
+    const other = NAMESPACES[(n + 1) % NAMESPACES.length]!;
     out.push(
-      ...authz.map((spec, i) => add("AuthorizationPolicy", `authz-${i}-${n}`, spec)),
-      ...peer.map((spec, i) => add("PeerAuthentication", `peer-${i}-${n}`, spec)),
+      ...authorizationPolicySpecs(namespace, other).map((spec, i) =>
+        add("AuthorizationPolicy", `authz-${i}-${n}`, spec as Obj),
+      ),
+      ...PEER_AUTHENTICATION_SPECS.map((spec, i) => add("PeerAuthentication", `peer-${i}-${n}`, spec as Obj)),
     );
   });
   return out;

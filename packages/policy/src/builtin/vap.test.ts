@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { isPlatformError, loadConfig, parseImageRef } from "@platform/core";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { authorizationPolicySpecs, PEER_AUTHENTICATION_SPECS } from "../../../../test/fixtures/istio.ts";
 import { DIGEST, goodContainer } from "../../../../test/fixtures/pods.ts";
 import { classify, readObjects } from "../admission/documents.ts";
 import { compileVaps } from "../admission/vap.ts";
@@ -325,41 +326,12 @@ const OBJECTS: KubeObject[] = [
   object("networking.k8s.io/v1", "Ingress", "team"),
   object("networking.k8s.io/v1", "Ingress", "default"),
   // Istio mesh policies
-  ...[
-    {},
-    { action: "ALLOW" },
-    { rules: [{}] },
-    { rules: [{ from: [{}] }] },
-    { rules: [{ from: [{ source: {} }] }] },
-    { rules: [{ from: [{ source: { principals: ["*"] } }] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/*"] } }] }] },
-    { rules: [{ from: [{ source: { notPrincipals: ["cluster.local/ns/x/sa/y"] } }] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/web"] } }] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/team/sa/*"] } }] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/web"] } }] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/orders"] } }] }] },
-    { rules: [{ from: [{ source: { principals: ["cluster.local/ns/shop/sa/orders*"] } }] }] },
-    { rules: [{ from: [{ source: { namespaces: ["shop"] } }, {}] }] },
-    { rules: [{ from: [{ source: { ipBlocks: ["0.0.0.0/0"] } }] }] },
-    { rules: [{ to: [{ operation: { methods: ["GET"] } }] }] },
-    { action: "DENY", rules: [{}] },
-    { action: "allow", rules: [{}] },
-  ].map((spec) => object("security.istio.io/v1", "AuthorizationPolicy", "team", { spec })),
-  ...[
-    {},
-    { mtls: { mode: "STRICT" } },
-    { mtls: { mode: "UNSET" } },
-    { mtls: {} },
-    { mtls: { mode: "PERMISSIVE" } },
-    { mtls: { mode: "DISABLE" } },
-    { mtls: { mode: "strict" } },
-    {
-      selector: { matchLabels: { app: "a" } },
-      mtls: { mode: "STRICT" },
-      portLevelMtls: { 8080: { mode: "PERMISSIVE" } },
-    },
-    { mtls: { mode: "STRICT" }, portLevelMtls: { "9090": { mode: "STRICT" } } },
-  ].map((spec) => object("security.istio.io/v1", "PeerAuthentication", "team", { spec })),
+  ...authorizationPolicySpecs("team", "shop").map((spec) =>
+    object("security.istio.io/v1", "AuthorizationPolicy", "team", { spec }),
+  ),
+  ...PEER_AUTHENTICATION_SPECS.map((spec) =>
+    object("security.istio.io/v1", "PeerAuthentication", "team", { spec }),
+  ),
 ];
 
 // ---------------------------------------------------------------------------------------------------------------
