@@ -81,6 +81,11 @@ describe("parseTeamsConfig: bad input → errors at file:line", () => {
     expect(path.message).toContain("holds");
   });
 
+  it("refuses a team name that is not a DNS label (it becomes a file path)", () => {
+    const e = errorOf(`teams:\n${team("../escape", "a", svc("api"))}`);
+    expect([e.message, e.line]).toEqual(['teams[0].name: team name "../escape" is not a DNS-1123 label', 2]);
+  });
+
   it("keeps the schema's own errors at file:line:column (unknown key, bad pool)", () => {
     const e = errorOf(`teams:\n${team("a", "a", svc("api", "        pool: huge\n"))}`);
     expect(e.code).toBe("CONFIG_INVALID");

@@ -1,6 +1,7 @@
 import { type PlatformConfig, PlatformError, parseConfig, parseYamlStream } from "@platform/core";
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HOSTNAME = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DIGEST_REF = /^[a-z0-9.-]+(:\d+)?\/[a-z0-9._/-]+@sha256:[0-9a-f]{64}$/;
 
@@ -36,6 +37,13 @@ export function validateTeams(config: PlatformConfig, where: Where = () => ({}))
   const namespaces = new Map<string, number>();
   const services = new Set<string>();
   for (const [t, team] of config.teams.entries()) {
+    // The name becomes file paths and object names: a DNS label, never a path.
+    if (!DNS_LABEL.test(team.name) || team.name.length > 63)
+      fail(
+        ["teams", t, "name"],
+        `team name "${team.name}" is not a DNS-1123 label`,
+        "Use lower-case letters, digits and '-', such as orders.",
+      );
     const prevName = teamNames.get(team.name);
     if (prevName !== undefined)
       fail(
@@ -75,6 +83,13 @@ export function validateTeams(config: PlatformConfig, where: Where = () => ({}))
           "Give each service one entry.",
         );
       local.set(svc.name, s);
+      // Azure limits a user-assigned identity's name to 128 characters.
+      if (`id-${team.namespace}-${svc.name}`.length > 128)
+        fail(
+          ["teams", t, "services", s, "name"],
+          `identity name id-${team.namespace}-${svc.name} exceeds Azure's 128 characters`,
+          "Shorten the namespace or the service name.",
+        );
       services.add(`${team.name}/${svc.name}`);
       if (svc.clientId !== undefined && !GUID.test(svc.clientId))
         fail(

@@ -29,6 +29,10 @@ export async function writeRender(out: string, render: RenderResult): Promise<Wr
       continue;
     }
     const target = join(out, path);
+    if (relative(out, target).startsWith("..") || path.startsWith("/"))
+      throw new PlatformError("TENANCY_OUT_ESCAPE", `${path} would be written outside ${out}`, {
+        input: "out",
+      });
     await refuseSymlink(target, out);
     await mkdir(dirname(target), { recursive: true });
     await writeFileAtomic(target, text, { input: "out" });
