@@ -768,6 +768,12 @@ describe("mesh and tenancy guardrails", () => {
       expect(verdictsOf([ns("team"), pod(), quota("team")], rule, "Namespace")).toEqual(["pass"]);
       expect(verdictsOf([ns("team")], rule, "Namespace")).toEqual(["pass"]);
     });
+    it("names at most three workloads", () => {
+      const pods = ["a", "b", "c", "d", "e"].map((name) => pod({}, { name }));
+      expect(rowsOf([ns("team"), ...pods], rule, "Namespace")[0]!.message).toMatch(
+        /runs Pod\/a, Pod\/b, Pod\/c and 2 more\./,
+      );
+    });
     it("a quota in another namespace does not count", () => {
       expect(verdictsOf([ns("team"), pod(), quota("shop")], rule, "Namespace")).toEqual(["fail"]);
     });
