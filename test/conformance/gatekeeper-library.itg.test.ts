@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, realpathSync, statSync } from "node:fs";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -10,7 +10,9 @@ import { gatekeeperLibrary, requirePeers } from "../peers/index.ts";
 
 // The public Gatekeeper library, read in place (never copied into the project).
 const library = gatekeeperLibrary();
-const LIBRARY = library.path;
+// gator prints suite paths from its working directory as the OS resolves it (symlinks followed): compare
+// against the same resolved root, or a shared/ folder reached through a link keys every case differently.
+const LIBRARY = library.ok ? realpathSync(library.path) : library.path;
 const peers = requirePeers("gator", "opa");
 
 function suiteFiles(dir: string): string[] {
