@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "./main.ts";
+import { runCaptured } from "./run-captured.ts";
 
 const classic = `apiVersion: kyverno.io/v1
 kind: ClusterPolicy
@@ -19,21 +19,7 @@ metadata: { name: web, namespace: team-a }
 spec: { containers: [{ name: c, image: nginx }] }
 `;
 
-async function run(argv: string[], cwd: string) {
-  let out = "";
-  let err = "";
-  const code = await main(argv, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    env: { NO_COLOR: "1" },
-    cwd,
-  });
-  return { code, out, err };
-}
+const run = (argv: string[], cwd: string) => runCaptured(argv, cwd, { NO_COLOR: "1" });
 
 describe("platform policy check / test with Kyverno policies this engine cannot run", () => {
   it("policy check --policies <classic ClusterPolicy> exits 2 naming the file, line and kind, with a hint", async () => {

@@ -2,27 +2,13 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
-import { main } from "./main.ts";
+import { runCaptured } from "./run-captured.ts";
 
 const example = join(import.meta.dirname, "../../../examples/northwind");
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-async function cli(args: string[], cwd: string) {
-  let out = "";
-  let err = "";
-  const code = await main(args, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    env: {},
-    cwd,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[], cwd: string) => runCaptured(argv, cwd);
 
 it("team check passes on the committed Northwind render, fails with a diff on drift; render repairs it", async () => {
   const ws = await mkdtemp(join(tmpdir(), "cli-team-"));
