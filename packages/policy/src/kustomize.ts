@@ -70,7 +70,8 @@ export function isRemoteRef(ref: string): boolean {
   );
 }
 
-function inside(root: string, p: string): boolean {
+/** Whether `p` is `root` or below it (lexically: resolve symlinks first where they matter). */
+export function inside(root: string, p: string): boolean {
   const r = relative(root, p);
   return r === "" || (!r.startsWith(`..${sep}`) && r !== ".." && !isAbsolute(r));
 }

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { lstat, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import {
   errorMessage,
   type Logger,
@@ -12,7 +12,13 @@ import {
 } from "@platform/core";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { decodeResults, listItems } from "./admission/documents.ts";
-import { KUSTOMIZATION_FILES, type KustomizeTree, kustomizeTree, readKustomization } from "./kustomize.ts";
+import {
+  inside,
+  KUSTOMIZATION_FILES,
+  type KustomizeTree,
+  kustomizeTree,
+  readKustomization,
+} from "./kustomize.ts";
 import type { KubeObject, LoadedObject, PolicyResult, SkippedInput } from "./types.ts";
 
 export type RenderMode = "auto" | "none" | "kustomize" | "helm";
@@ -740,8 +746,7 @@ function inputProblem(file: string, message: string, hint: string): PolicyResult
 async function contained(root: string, p: string): Promise<string | undefined> {
   const real = await realpath(p).catch(async () => ((await lstat(p).catch(() => undefined)) ? undefined : p));
   if (!real) return undefined;
-  const r = relative(root, real);
-  return r === "" || (!r.startsWith(`..${sep}`) && r !== ".." && !isAbsolute(r)) ? real : undefined;
+  return inside(root, real) ? real : undefined;
 }
 
 function rel(root: string, p: string): string {
