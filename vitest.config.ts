@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "actions/*/src/**/*.test.ts"],
+          include: ["packages/*/src/**/*.test.ts", "actions/*/src/**/*.test.ts", "test/docs/**/*.test.ts"],
           exclude: ["**/*.itg.test.ts", "**/node_modules/**"],
         },
       },
