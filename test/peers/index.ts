@@ -13,10 +13,12 @@ export type PeerName =
   | "cosign"
   | "kube-apiserver"
   | "kyverno"
+  | "actionlint"
+  | "zizmor"
   | SystemPeer;
 /** Peers from Debian's packages (installed system-wide by .ci/run with apt-get), found on PATH. */
-export type SystemPeer = "skopeo" | "buildah" | "docker-registry" | "etcd";
-const SYSTEM_PEERS: readonly string[] = ["skopeo", "buildah", "docker-registry", "etcd"];
+export type SystemPeer = "skopeo" | "buildah" | "docker-registry" | "etcd" | "shellcheck";
+const SYSTEM_PEERS: readonly string[] = ["skopeo", "buildah", "docker-registry", "etcd", "shellcheck"];
 
 /** Path of an installed peer tool, or undefined. */
 export function peerPath(name: PeerName): string | undefined {
@@ -41,7 +43,7 @@ export function requirePeers(...names: PeerName[]): {
 } {
   const missing = names.filter((n) => !peerPath(n));
   const reason = missing.length
-    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server"`
+    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server shellcheck"`
     : "";
   if (missing.length && process.env.CI === "true")
     throw new Error(`${reason} (CI=true: missing peers are an error)`);

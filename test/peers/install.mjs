@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs the pinned peer tools the tests run against (real kustomize, helm, gator, kube-apiserver, kyverno…)
-// into the git-ignored .peers/ folder, keyed by version so a changed pin rebuilds and an unchanged one is a no-op.
+// (and PyPI-packaged ones, zizmor) into the git-ignored .peers/ folder, keyed by version so a changed pin rebuilds and an unchanged one is a no-op.
 //   node test/peers/install.mjs [name…]   install (all by default, plus the Debian peers: see below)
 //   node test/peers/install.mjs --check   only report what is installed
 //   --best-effort                         exit 0 even if a build fails (the demo can run without peers)
@@ -8,7 +8,7 @@
 //                                         the suites that need the missing peer skip, each with the reason
 //   --verbose (or PEERS_VERBOSE=1)        stream go's output and print each cached peer's --version
 // Go's output is kept and printed only when a build fails; a build prints one progress line per 30 s.
-// The Debian peers (skopeo, buildah, docker-registry, etcd-server) are installed with apt-get when this runs
+// The Debian peers (skopeo, buildah, docker-registry, etcd-server, shellcheck) are installed with apt-get when this runs
 // as root (CI); otherwise the exact command to install the missing ones is printed.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -138,6 +138,8 @@ const systemPeers = {
   buildah: "buildah",
   "docker-registry": "docker-registry",
   etcd: "etcd-server",
+  // actionlint checks each workflow's run: scripts with it when it is on PATH.
+  shellcheck: "shellcheck",
 };
 function onPath(bin) {
   return (process.env.PATH ?? "")
@@ -191,38 +193,68 @@ for (const name of wanted) {
       failed = true;
       continue;
     }
-    hasGo ??= spawnSync("go", ["version"], { stdio: "ignore" }).status === 0;
-    if (!hasGo) {
-      console.log(
-        `${name}: not installed, and go is not on PATH: install Go (https://go.dev/dl/) to build it`,
+    if (pin.pypi) {
+      // A PyPI peer (zizmor ships its Rust binary as a wheel): pip installs it into its version folder, no venv.
+      console.log(`${name}: installing ${pin.pypi}==${pin.version} from PyPI (once)…`);
+      const r = spawnSync(
+        "python3",
+        [
+          "-m",
+          "pip",
+          "install",
+          "-q",
+          "--disable-pip-version-check",
+          "--no-warn-script-location",
+          "--target",
+          home,
+          `${pin.pypi}==${pin.version}`,
+        ],
+        { encoding: "utf8", timeout: 600_000, env: { ...process.env, PIP_ROOT_USER_ACTION: "ignore" } },
       );
-      failed = true;
-      continue;
+      const pipBin = join(home, "bin", name);
+      if (r.status !== 0 || !existsSync(pipBin)) {
+        console.error(
+          `${r.stdout ?? ""}${r.stderr ?? ""}\n${name}: pip install failed (exit ${r.status}); is PyPI reachable and python3 -m pip installed?`,
+        );
+        rmSync(home, { recursive: true, force: true });
+        failed = true;
+        continue;
+      }
+      symlinkSync(join("bin", name), bin);
+    } else {
+      hasGo ??= spawnSync("go", ["version"], { stdio: "ignore" }).status === 0;
+      if (!hasGo) {
+        console.log(
+          `${name}: not installed, and go is not on PATH: install Go (https://go.dev/dl/) to build it`,
+        );
+        failed = true;
+        continue;
+      }
+      const started = Date.now();
+      console.log(`${name}: building ${pin.module}@${pin.version} (a few minutes on 2 cores; once)…`);
+      mkdirSync(home, { recursive: true });
+      const env = {
+        ...process.env,
+        GOBIN: home,
+        CGO_ENABLED: "0",
+        GOFLAGS: "-trimpath -buildvcs=false",
+        GOTOOLCHAIN: "local",
+      };
+      // A module with replace directives cannot be built by `go install`; go straight to the scratch module.
+      let r = pin.inheritReplaces
+        ? { status: 1 }
+        : await goQuiet(name, ["install", "-v", `${pin.module}@${pin.version}`], { env });
+      if (r.status !== 0 || !existsSync(bin)) r = await buildInScratchModule(name, pin, bin, env);
+      if (r.status !== 0 || !existsSync(bin)) {
+        if (r.output && !verbose) console.error(r.output.split("\n").slice(-200).join("\n"));
+        console.error(`${name}: go build failed (exit ${r.status}); is the Go module proxy reachable?`);
+        rmSync(home, { recursive: true, force: true });
+        failed = true;
+        continue;
+      }
+      built = true;
+      console.log(`${name}: built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }
-    const started = Date.now();
-    console.log(`${name}: building ${pin.module}@${pin.version} (a few minutes on 2 cores; once)…`);
-    mkdirSync(home, { recursive: true });
-    const env = {
-      ...process.env,
-      GOBIN: home,
-      CGO_ENABLED: "0",
-      GOFLAGS: "-trimpath -buildvcs=false",
-      GOTOOLCHAIN: "local",
-    };
-    // A module with replace directives cannot be built by `go install`; go straight to the scratch module.
-    let r = pin.inheritReplaces
-      ? { status: 1 }
-      : await goQuiet(name, ["install", "-v", `${pin.module}@${pin.version}`], { env });
-    if (r.status !== 0 || !existsSync(bin)) r = await buildInScratchModule(name, pin, bin, env);
-    if (r.status !== 0 || !existsSync(bin)) {
-      if (r.output && !verbose) console.error(r.output.split("\n").slice(-200).join("\n"));
-      console.error(`${name}: go build failed (exit ${r.status}); is the Go module proxy reachable?`);
-      rmSync(home, { recursive: true, force: true });
-      failed = true;
-      continue;
-    }
-    built = true;
-    console.log(`${name}: built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
   rmSync(join(binDir, name), { force: true });
   symlinkSync(bin, join(binDir, name));
