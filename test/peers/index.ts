@@ -17,8 +17,15 @@ export type PeerName =
   | "zizmor"
   | SystemPeer;
 /** Peers from Debian's packages (installed system-wide by .ci/run with apt-get), found on PATH. */
-export type SystemPeer = "skopeo" | "buildah" | "docker-registry" | "etcd" | "shellcheck";
-const SYSTEM_PEERS: readonly string[] = ["skopeo", "buildah", "docker-registry", "etcd", "shellcheck"];
+export type SystemPeer = "skopeo" | "buildah" | "docker-registry" | "etcd" | "shellcheck" | "chromium";
+const SYSTEM_PEERS: readonly string[] = [
+  "skopeo",
+  "buildah",
+  "docker-registry",
+  "etcd",
+  "shellcheck",
+  "chromium",
+];
 
 /** Path of an installed peer tool, or undefined. */
 export function peerPath(name: PeerName): string | undefined {
@@ -43,7 +50,7 @@ export function requirePeers(...names: PeerName[]): {
 } {
   const missing = names.filter((n) => !peerPath(n));
   const reason = missing.length
-    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server shellcheck"`
+    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server shellcheck chromium"`
     : "";
   if (missing.length && process.env.CI === "true")
     throw new Error(`${reason} (CI=true: missing peers are an error)`);

@@ -8,7 +8,7 @@
 //                                         the suites that need the missing peer skip, each with the reason
 //   --verbose (or PEERS_VERBOSE=1)        stream go's output and print each cached peer's --version
 // Go's output is kept and printed only when a build fails; a build prints one progress line per 30 s.
-// The Debian peers (skopeo, buildah, docker-registry, etcd-server, shellcheck) are installed with apt-get when this runs
+// The Debian peers (skopeo, buildah, docker-registry, etcd-server, shellcheck, chromium) are installed with apt-get when this runs
 // as root (CI); otherwise the exact command to install the missing ones is printed.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -140,6 +140,8 @@ const systemPeers = {
   etcd: "etcd-server",
   // actionlint checks each workflow's run: scripts with it when it is on PATH.
   shellcheck: "shellcheck",
+  // The job-summary test renders each summary in headless Chromium (driven by puppeteer-core).
+  chromium: "chromium",
 };
 function onPath(bin) {
   return (process.env.PATH ?? "")
