@@ -4,9 +4,11 @@ export {
   GENERATED_HEADER,
   IDENTITY_CONFIGMAP,
   identityName,
+  imageInEffect,
+  type RenderOptions,
   type RenderResult,
   renderTeams,
   TOKEN_AUDIENCE,
 } from "./render.ts";
 export { parseTeamsConfig, qualify, validateTeams } from "./validate.ts";
-export { checkRender, type DriftResult, type WriteResult, writeRender } from "./write.ts";
+export { checkRender, type DriftResult, readRender, type WriteResult, writeRender } from "./write.ts";

@@ -6,9 +6,9 @@ import { policyCheck } from "@platform/policy";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { randomConfig } from "../../../test/fixtures/teams.ts";
-import { BICEP_PARAMETERS, renderTeams } from "./render.ts";
+import { BICEP_PARAMETERS, imageInEffect, renderTeams } from "./render.ts";
 import { parseTeamsConfig, validateTeams } from "./validate.ts";
-import { checkRender, writeRender } from "./write.ts";
+import { checkRender, readRender, writeRender } from "./write.ts";
 
 const EXAMPLE = join(import.meta.dirname, "../../../examples/northwind");
 const CONFIG_FILE = join(EXAMPLE, "platform.yaml");
@@ -291,6 +291,78 @@ describe("writeRender and checkRender", () => {
     const drift = await checkRender(out, renderTeams(config));
     expect(drift.drifted).toEqual(["orders/namespace.yaml"]);
     expect(drift.diff).toContain("-    mode: PERMISSIVE\n+    mode: STRICT");
+  });
+});
+
+describe("image ownership: platform.yaml seeds the image, digest-bump owns it after", () => {
+  const API = "northwindacr.azurecr.io/orders/api";
+  const BUMPED = `sha256:${"e".repeat(64)}`;
+  /** The render as `platform team render|check` sees it: the committed files are an input. */
+  const rerender = async (out: string, config: PlatformConfig) =>
+    renderTeams(config, { committed: await readRender(out) });
+  /** Writes the Northwind render and edits orders/api.yaml as `edit` says; returns the out dir and the original text. */
+  async function committed(edit: (text: string, declared: string) => string) {
+    const out = await tempDir();
+    const config = await northwind();
+    await writeRender(out, renderTeams(config));
+    const file = join(out, "orders/api.yaml");
+    const text = await readFile(file, "utf8");
+    const declared = config.teams.find((t) => t.name === "orders")!.services.find((s) => s.name === "api")!
+      .image!;
+    expect(text).toContain(`image: ${declared}\n`);
+    await writeFile(file, edit(text, declared));
+    return { out, config, file, text, declared };
+  }
+
+  it("a digest bump (only the digest bytes changed) is not drift, and re-render keeps it", async () => {
+    const { out, config, file, declared } = await committed((t, d) => t.replace(d, `${API}@${BUMPED}`));
+    const bumped = await readFile(file, "utf8");
+    expect(await checkRender(out, await rerender(out, config))).toEqual({ drifted: [], diff: "" });
+    const r = await rerender(out, config);
+    expect(r.notes).toContainEqual(expect.stringContaining(`orders/api: image ${API}@${BUMPED} kept`));
+    expect((await writeRender(out, r)).written).toEqual([]);
+    expect(await readFile(file, "utf8")).toBe(bumped);
+    // Without the committed render (a fresh checkout's first render) platform.yaml's image is the value.
+    expect(renderTeams(config).files.get("orders/api.yaml")).toContain(`image: ${declared}\n`);
+  });
+
+  it("a hand edit of another field beside a bump is drift, and the diff shows only that field", async () => {
+    const { out, config } = await committed((t, d) =>
+      t.replace(d, `${API}@${BUMPED}`).replace("minAvailable: 1", "minAvailable: 0"),
+    );
+    const drift = await checkRender(out, await rerender(out, config));
+    expect(drift.drifted).toEqual(["orders/api.yaml"]);
+    expect(drift.diff).toContain("-  minAvailable: 0\n+  minAvailable: 1");
+    expect(drift.diff).not.toContain(BUMPED);
+  });
+
+  it("another repository, a tag where the digest was, or a malformed digest is drift, reverted by render", async () => {
+    for (const replacement of [
+      `northwindacr.azurecr.io/orders/api-fork@${BUMPED}`,
+      `docker.io/library/nginx@${BUMPED}`,
+      `${API}:latest`,
+      `${API}@sha256:${"e".repeat(63)}`,
+    ]) {
+      const { out, config, text } = await committed((t, d) => t.replace(d, replacement));
+      const drift = await checkRender(out, await rerender(out, config));
+      expect(drift.drifted, replacement).toEqual(["orders/api.yaml"]);
+      expect(drift.diff).toContain(`-        - image: ${replacement}`);
+      await writeRender(out, await rerender(out, config));
+      expect(await readFile(join(out, "orders/api.yaml"), "utf8")).toBe(text);
+    }
+  });
+
+  it("imageInEffect: the committed image wins only when pinned by digest in the declared repository", () => {
+    const declared = { image: `${API}@sha256:${"a".repeat(64)}` };
+    expect(imageInEffect(declared, undefined)).toBe(declared.image);
+    expect(imageInEffect(declared, `${API}@${BUMPED}`)).toBe(`${API}@${BUMPED}`);
+    // A tag beside the digest still pins it (digest-bump's tag-policy may write one).
+    expect(imageInEffect(declared, `${API}:1.4.2@${BUMPED}`)).toBe(`${API}:1.4.2@${BUMPED}`);
+    expect(imageInEffect(declared, `${API}:1.4.2`)).toBe(declared.image);
+    expect(imageInEffect(declared, `NorthwindACR.azurecr.io/orders/api@${BUMPED}`)).toBe(declared.image);
+    expect(imageInEffect(declared, `${API}@sha512:${"e".repeat(128)}`)).toBe(declared.image);
+    expect(imageInEffect(declared, "")).toBe(declared.image);
+    expect(imageInEffect({ image: undefined }, `${API}@${BUMPED}`)).toBe("");
   });
 });
 

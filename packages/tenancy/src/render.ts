@@ -1,5 +1,5 @@
-import { type PlatformConfig, type TenancySettings, tenancySettings } from "@platform/core";
-import { stringify } from "yaml";
+import { type PlatformConfig, parseImageRef, type TenancySettings, tenancySettings } from "@platform/core";
+import { parseAllDocuments, stringify } from "yaml";
 import { emitYaml } from "./emit.ts";
 import { qualify } from "./validate.ts";
 
@@ -24,8 +24,19 @@ export interface RenderResult {
   notes: string[];
 }
 
-/** platform.yaml → every file the render owns. Pure and deterministic: the same config gives the same bytes. */
-export function renderTeams(config: PlatformConfig): RenderResult {
+export interface RenderOptions {
+  /**
+   * The render as committed (output-relative path → text, as `readRender` returns it): where it holds a
+   * service's image bumped by digest-bump, the render keeps that image (see `imageInEffect`).
+   */
+  committed?: ReadonlyMap<string, string>;
+}
+
+/**
+ * platform.yaml (and the committed render, for the images digest-bump owns) → every file the render owns.
+ * Pure and deterministic: the same inputs give the same bytes.
+ */
+export function renderTeams(config: PlatformConfig, opts: RenderOptions = {}): RenderResult {
   const settings = tenancySettings(config);
   const files = new Map<string, string>();
   const notes: string[] = [];
@@ -43,10 +54,13 @@ export function renderTeams(config: PlatformConfig): RenderResult {
         );
       }
       if (svc.secrets.length && !settings.tenantId) substituted.push("AZURE_TENANT_ID");
-      files.set(
-        `${team.name}/${svc.name}.yaml`,
-        yamlFile(serviceObjects(config, team, svc, clientId, settings)),
-      );
+      const path = `${team.name}/${svc.name}.yaml`;
+      const image = imageInEffect(svc, committedImage(opts.committed?.get(path), svc.name));
+      if (image !== svc.image)
+        notes.push(
+          `${team.name}/${svc.name}: image ${image} kept from the committed render (digest-bump owns it after the first render; platform.yaml's ${svc.image} is the initial value)`,
+        );
+      files.set(path, yamlFile(serviceObjects(config, team, { ...svc, image }, clientId, settings)));
       identities.push(identityParameters(team, svc));
     }
     files.set(
@@ -392,6 +406,53 @@ function identityParameters(team: Team, svc: Service): Obj {
       ...(svc.secrets.length ? [{ role: "Key Vault Secrets User", keyVaultName: team.keyVault }] : []),
     ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
   };
+}
+
+/** What may follow the repository in a bumped image: an optional tag, then the digest. */
+const PINNED_SUFFIX = /^(:[\w][\w.-]{0,127})?@sha256:[0-9a-f]{64}$/;
+
+/**
+ * The container image a service's Deployment renders with. Field ownership: platform.yaml's `image` is only
+ * the initial value; once the render is committed the image belongs to digest-bump, which edits the digest
+ * bytes in the committed file. So the committed image wins when it is pinned by digest and names the same
+ * repository (registry and path, as written) as platform.yaml's image: a bump is never drift and a re-render
+ * never reverts it. Anything else — another repository, a tag where the digest was, a reference the runtime
+ * would refuse — is not a bump: platform.yaml's image is rendered and `team check` reports drift.
+ */
+export function imageInEffect(svc: Pick<Service, "image">, committed: string | undefined): string {
+  const declared = svc.image ?? "";
+  if (committed === undefined || committed === declared) return declared;
+  const at = declared.indexOf("@");
+  if (at <= 0 || !parseImageRef(declared).valid) return declared;
+  const repository = declared.slice(0, at);
+  const ours =
+    committed.startsWith(repository) &&
+    PINNED_SUFFIX.test(committed.slice(repository.length)) &&
+    parseImageRef(committed).valid;
+  return ours ? committed : declared;
+}
+
+/** The image of the service's own container in its committed Deployment, if the file holds one. */
+function committedImage(text: string | undefined, name: string): string | undefined {
+  if (text === undefined) return undefined;
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) return undefined;
+    // The render writes no aliases: a file with one was edited by hand, and is not expanded here.
+    let o: {
+      kind?: unknown;
+      metadata?: { name?: unknown };
+      spec?: { template?: { spec?: { containers?: Array<{ name?: unknown; image?: unknown }> } } };
+    } | null;
+    try {
+      o = doc.toJS({ maxAliasCount: 0 });
+    } catch {
+      return undefined;
+    }
+    if (o?.kind !== "Deployment" || o.metadata?.name !== name) continue;
+    const image = o.spec?.template?.spec?.containers?.find((c) => c?.name === name)?.image;
+    return typeof image === "string" ? image : undefined;
+  }
+  return undefined;
 }
 
 /** The user-assigned identity's name for a service (layer 3 creates it). */

@@ -21,7 +21,7 @@ export interface DriftResult {
 
 /** Writes the render into `out`: changed files atomically, and removes owned files no longer rendered. */
 export async function writeRender(out: string, render: RenderResult): Promise<WriteResult> {
-  const current = await readOwned(out);
+  const current = await readRender(out);
   const result: WriteResult = { written: [], unchanged: [], removed: [] };
   for (const [path, text] of render.files) {
     if (current.get(path) === text) {
@@ -48,7 +48,7 @@ export async function writeRender(out: string, render: RenderResult): Promise<Wr
 
 /** Compares the render with what `out` holds; nothing is written. */
 export async function checkRender(out: string, render: RenderResult): Promise<DriftResult> {
-  const current = await readOwned(out);
+  const current = await readRender(out);
   const paths = [...new Set([...render.files.keys(), ...current.keys()])].sort();
   const drifted: string[] = [];
   let diff = "";
@@ -70,8 +70,8 @@ export async function checkRender(out: string, render: RenderResult): Promise<Dr
   return { drifted, diff };
 }
 
-/** The files under `out` the render owns: YAML carrying its header, and the Bicep parameters file. */
-async function readOwned(out: string): Promise<Map<string, string>> {
+/** The files under `out` the render owns (YAML carrying its header, and the Bicep parameters file), by path. */
+export async function readRender(out: string): Promise<Map<string, string>> {
   const owned = new Map<string, string>();
   let entries: Dirent[];
   try {
