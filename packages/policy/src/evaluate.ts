@@ -1,7 +1,7 @@
 import { type PlatformConfig, tenancySettings } from "@platform/core";
 import { type RenderContext, renderContext } from "./admission/context.ts";
 import { admittedObject } from "./admission/defaults.ts";
-import { type AdmissionRequest, createRequest } from "./admission/request.ts";
+import { type AdmissionRequest, createRequest, inDefaultNamespace } from "./admission/request.ts";
 import { renderFacts } from "./builtin/render.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
@@ -252,8 +252,9 @@ function resolvePath(node: unknown, parts: string[]): Array<string | number> | u
 }
 
 /**
- * Runs every policy on every object not in an excluded namespace. `extra` objects (policy params, suite
- * inventories) are visible to lookups but are not judged themselves.
+ * Runs every policy on every object; the built-in guardrails skip the excluded namespaces (the cluster's own
+ * policies carry their own exemptions). `extra` objects (policy params, suite inventories) are visible to
+ * lookups but are not judged themselves.
  */
 export function evaluateAll(
   objects: LoadedObject[],
@@ -270,17 +271,20 @@ export function evaluateAll(
   const results: PolicyResult[] = [];
   for (const loaded of objects) {
     const namespace = loaded.obj.metadata?.namespace ?? "";
-    if (excluded.has(namespace)) continue;
+    const clusterScoped = isClusterScoped(loaded.obj);
     const target: EvalTarget = {
       loaded,
       namespace,
-      clusterScoped: isClusterScoped(loaded.obj),
+      clusterScoped,
       serviceAccounts,
-      // The cluster judges the object after decoding and defaulting it.
-      request: createRequest(admittedObject(loaded.obj)),
+      // The cluster judges the object after decoding and defaulting it, in the namespace it is created in.
+      request: inDefaultNamespace(createRequest(admittedObject(loaded.obj)), clusterScoped),
       context,
     };
-    for (const p of policies) for (const r of p.evaluate(target)) results.push(r);
+    // platform.yaml's excludedNamespaces exempt system namespaces from the guardrails only.
+    const guardrails = !excluded.has(namespace);
+    for (const p of policies)
+      if (guardrails || p.kind !== "builtin") for (const r of p.evaluate(target)) results.push(r);
   }
   return results;
 }

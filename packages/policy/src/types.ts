@@ -60,6 +60,11 @@ export interface PolicyResult {
   notBound?: boolean;
   /** The kustomization or chart that rendered the object, when it came from a render. */
   via?: string;
+  /**
+   * Set when the policy could not be evaluated on the object (a CEL error) under actions that do not block
+   * (Warn, Audit): the row is a warning, as the API server words it, and `policy test` still calls it an error.
+   */
+  evaluationError?: boolean;
   /** For error rows: a bad input (exit code 2) or a missing tool or environment (exit code 3). */
   cause?: "input" | "environment";
 }

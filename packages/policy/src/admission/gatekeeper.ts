@@ -112,7 +112,11 @@ export function gatekeeperMatches(m: GatekeeperMatch | undefined, t: EvalTarget,
   if (scope === "Cluster" && !t.clusterScoped) return false;
   if (scope === "Namespaced" && t.clusterScoped) return false;
   // A Namespace is matched by its own name; other cluster-scoped objects ignore namespace criteria.
-  const ns = isNamespace(obj) ? (obj.metadata?.name ?? "") : t.clusterScoped ? undefined : t.namespace;
+  const ns = isNamespace(obj)
+    ? (obj.metadata?.name ?? "")
+    : t.clusterScoped
+      ? undefined
+      : t.request.namespace || t.namespace;
   if (ns !== undefined) {
     if (m.namespaces?.length && !m.namespaces.some((p) => globMatches(p, ns))) return false;
     if (m.excludedNamespaces?.some((p) => globMatches(p, ns))) return false;
@@ -122,7 +126,12 @@ export function gatekeeperMatches(m: GatekeeperMatch | undefined, t: EvalTarget,
     if (isNamespace(obj)) {
       if (!selectorMatches(m.namespaceSelector, obj.metadata?.labels)) return false;
     } else if (!t.clusterScoped) {
-      if (!selectorMatches(m.namespaceSelector, t.context.namespace(t.namespace)?.metadata?.labels))
+      if (
+        !selectorMatches(
+          m.namespaceSelector,
+          t.context.namespace(t.request.namespace || t.namespace)?.metadata?.labels,
+        )
+      )
         return false;
     }
   }

@@ -222,16 +222,16 @@ function selectsPods(m: MatchResources | undefined): boolean {
 
 /**
  * The Pod a controller's template describes, as Kyverno's autogen judges it: the template's metadata and
- * spec in a Pod of the controller's namespace (a Pod policy then decides for the controller).
+ * spec in a Pod of the namespace the controller is created in (a Pod policy then decides for the controller).
  */
-function podFromController(obj: KubeObject): KubeObject | undefined {
+function podFromController(obj: KubeObject, namespace: string): KubeObject | undefined {
   const pod = podTarget(obj);
   if (!pod || obj.kind === "Pod") return undefined;
   const meta = pod.meta as KubeObject["metadata"];
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { ...meta, name: meta.name ?? obj.metadata.name, namespace: obj.metadata.namespace },
+    metadata: { ...meta, name: meta.name ?? obj.metadata.name, ...(namespace ? { namespace } : {}) },
     spec: pod.spec,
   };
 }
@@ -286,7 +286,14 @@ export function compileKyverno(
       if (outcome.kind === "skipped") return [{ ...base, verdict: "skip", message: outcome.reason }];
       const rows = outcome.failures
         .filter((f) => !(f.error && spec.failurePolicy === "Ignore"))
-        .map((f) => ({ ...base, verdict: f.error ? ("error" as const) : verdict, message: f.message }));
+        // An evaluation error blocks only where a failure would (Deny); under Audit it is reported, not enforced.
+        .map((f) =>
+          f.error
+            ? verdict === "fail"
+              ? { ...base, verdict: "error" as const, message: f.message }
+              : { ...base, verdict, message: f.message, evaluationError: true }
+            : { ...base, verdict, message: f.message },
+        );
       return rows.length ? rows : [{ ...base, verdict: "pass", message: "" }];
     };
     return {
@@ -297,7 +304,7 @@ export function compileKyverno(
         if (matchesResources(spec.matchConstraints, t)) return judge(t, t.loaded.obj);
         const resource = CONTROLLER_RESOURCE[t.loaded.obj.kind];
         if (!resource || !controllers.includes(resource)) return [];
-        const pod = podFromController(t.loaded.obj);
+        const pod = podFromController(t.loaded.obj, t.request.namespace);
         if (!pod) return [];
         // The synthetic Pod must itself pass the policy's selectors for the rule to apply.
         const podTargetView: EvalTarget = {

@@ -45,6 +45,21 @@ export function createRequest(obj: KubeObject): AdmissionRequest {
   };
 }
 
+/** Where a namespaced object whose manifest names no namespace is created (kubectl's, gator's and kyverno test's fill). */
+export const DEFAULT_NAMESPACE = "default";
+
+/**
+ * The request for a namespaced object whose manifest names no namespace, as the server receives it from a
+ * client that fills the default: the namespace is on the request and on the object (the create handler
+ * copies it before admission), so `namespaceObject` and namespaceSelectors see it.
+ */
+export function inDefaultNamespace(r: AdmissionRequest, clusterScoped: boolean): AdmissionRequest {
+  if (clusterScoped || r.namespace) return r;
+  const fill = (o: KubeObject | null) =>
+    o && !o.metadata?.namespace ? { ...o, metadata: { ...o.metadata, namespace: DEFAULT_NAMESPACE } } : o;
+  return { ...r, namespace: DEFAULT_NAMESPACE, object: fill(r.object), oldObject: fill(r.oldObject) };
+}
+
 /** Whether a document is an AdmissionReview (test suites use them for UPDATE/DELETE cases). */
 export function isAdmissionReview(v: unknown): v is { request: Partial<AdmissionRequest> } {
   const o = v as { kind?: unknown; request?: unknown } | null;

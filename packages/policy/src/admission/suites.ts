@@ -9,7 +9,7 @@ import { classify, emptyDocuments, readObjects } from "./documents.ts";
 import { type RegoCompiler, templateEngines } from "./engines.ts";
 import { type ConstraintDoc, type ConstraintTemplateDoc, compileConstraints } from "./gatekeeper.ts";
 import { compileKyverno, type KyvernoContext, unsupportedKyverno } from "./kyverno.ts";
-import { createRequest, isAdmissionReview, requestFromReview } from "./request.ts";
+import { createRequest, inDefaultNamespace, isAdmissionReview, requestFromReview } from "./request.ts";
 import { compileVaps } from "./vap.ts";
 
 /** One case of a suite and whether our verdict matches the suite's expectation. */
@@ -53,12 +53,13 @@ function rel(root: string, p: string): string {
 
 /** Builds the evaluation target gator builds: a CREATE review, or the request of an AdmissionReview. */
 function targetFor(o: LoadedObject, context: ReturnType<typeof renderContext>): EvalTarget {
-  const request = isAdmissionReview(o.obj) ? requestFromReview(o.obj) : createRequest(o.obj);
-  const judged = (request.object ?? request.oldObject ?? o.obj) as KubeObject;
+  const review = isAdmissionReview(o.obj) ? requestFromReview(o.obj) : createRequest(o.obj);
+  const judged = (review.object ?? review.oldObject ?? o.obj) as KubeObject;
   const loaded = { ...o, obj: judged };
   const clusterScoped = isClusterScoped(judged);
   // Like gator (and kubectl apply), a namespaced object that names no namespace lands in "default".
-  const namespace = request.namespace || (clusterScoped ? "" : "default");
+  const request = inDefaultNamespace(review, clusterScoped);
+  const namespace = request.namespace;
   return {
     loaded,
     namespace,
@@ -365,7 +366,8 @@ export async function runKyvernoTests(
         const rows = policy.evaluate(targetFor(subject, context));
         // kyverno test's vocabulary; a policy that does not match the resource is "excluded", which kyverno
         // test counts as a pass whatever the expectation.
-        const actual = rows.some((r) => r.verdict === "error")
+        const errored = (r: PolicyResult) => r.verdict === "error" || r.evaluationError === true;
+        const actual = rows.some(errored)
           ? "error"
           : rows.some((r) => r.verdict === "fail" || r.verdict === "warn")
             ? "fail"
@@ -387,7 +389,7 @@ export async function runKyvernoTests(
           ...(actual === "error"
             ? {
                 error: rows
-                  .filter((r) => r.verdict === "error")
+                  .filter(errored)
                   .map((r) => r.message)
                   .join("; "),
               }

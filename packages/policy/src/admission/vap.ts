@@ -61,7 +61,7 @@ export function matchesResources(m: MatchResources | undefined, t: EvalTarget): 
         ? obj.metadata?.labels
         : t.clusterScoped
           ? undefined
-          : t.context.namespace(t.namespace)?.metadata?.labels;
+          : t.context.namespace(t.request.namespace || t.namespace)?.metadata?.labels;
     if (!t.clusterScoped || obj.kind === "Namespace") {
       if (!selectorMatches(m.namespaceSelector, labels)) return false;
     }
@@ -201,6 +201,7 @@ function vapPolicy(
             ...base,
             verdict: f.error && verdict === "fail" ? "error" : verdict,
             message: f.message,
+            ...(f.error && verdict !== "fail" ? { evaluationError: true } : {}),
           });
         }
       }
