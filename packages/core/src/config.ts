@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
+import { DrConfigSchema } from "./dr-config.ts";
 import { PlatformError } from "./errors.ts";
 import { parseYamlStream } from "./yaml.ts";
 
@@ -139,6 +140,7 @@ export const PlatformConfigSchema = z.strictObject({
   environments: z.array(environment).default(() => []),
   teams: z.array(team).default(() => []),
   tenancy: tenancy.optional(),
+  dr: DrConfigSchema.optional(),
   signing: signing.default(() => ({ identities: [], keys: [] })),
   policy: policy.default(() => ({
     allowedCapabilities: ["NET_BIND_SERVICE"],

@@ -17,6 +17,7 @@ export {
   type TenancySettings,
   tenancySettings,
 } from "./config.ts";
+export { type DrConfig, DrConfigSchema } from "./dr-config.ts";
 export {
   type ErrorCategory,
   ExitCode,
@@ -49,6 +50,17 @@ export {
   memoryLogger,
 } from "./log.ts";
 export { SARIF_SCHEMA, type SarifLog, type SarifTool, sarifLocation, sarifLog } from "./sarif.ts";
+export {
+  digestDetails,
+  escapeMarkdown,
+  formatCount,
+  headline,
+  type SourceLinks,
+  shortDigest,
+  sourceLink,
+  sourceUrl,
+  type Verdict,
+} from "./summary.ts";
 export {
   DEFAULT_YAML_LIMITS,
   lineIndex,
