@@ -1,3 +1,5 @@
+import { createInterface } from "node:readline/promises";
+import { text } from "node:stream/consumers";
 import { main } from "./main.ts";
 
 process.exitCode = await main(process.argv.slice(2), {
@@ -5,4 +7,16 @@ process.exitCode = await main(process.argv.slice(2), {
   err: (s) => process.stderr.write(s),
   env: process.env,
   cwd: process.cwd(),
+  stdin: () => text(process.stdin),
+  // Prompts go to stderr, so a prompt never mixes into output that is piped on.
+  interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+  ask: async (question) => {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return await rl.question(question);
+    } finally {
+      rl.close();
+    }
+  },
+  stdoutIsTTY: process.stdout.isTTY === true,
 });

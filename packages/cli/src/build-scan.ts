@@ -13,6 +13,7 @@ import {
   subscriptionsOrEnv,
 } from "@platform/scan";
 import { type Command, Option } from "commander";
+import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
 import { listOption } from "./options.ts";
 
 interface BuildScanIo {
@@ -82,9 +83,9 @@ export async function runBuildScan(
   }
 }
 
-/** Registers `platform build-scan` with the action's input names as options; `done` receives the exit code. */
-export function registerBuildScan(program: Command, io: BuildScanIo, done: (code: number) => void): void {
-  program
+/** Registers `platform build-scan` with the action's input names as options. */
+export function registerBuildScan(program: Command, io: Cli): void {
+  const cmd = program
     .command("build-scan")
     .description(
       "build an image (buildx or buildah) or load one, push it by digest, scan it (Trivy report/Trivy/Defender), gate it and promote it",
@@ -118,34 +119,39 @@ export function registerBuildScan(program: Command, io: BuildScanIo, done: (code
       "trusted repository (or oci:<dir>) to copy the digest to when the gate passes",
     )
     .option("--sarif <file>", "write SARIF 2.1.0 here")
-    .option("--subscription <list>", "Defender: the registry's subscription ID(s)", listOption, [])
-    .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
-    .option("--json", "print the outcome as JSON", false)
-    .action(async (o) => {
-      const code = await runBuildScan(
-        {
-          context: o.context,
-          file: o.file,
-          image: o.image,
-          tags: o.tags,
-          builder: o.builder,
-          from: o.from,
-          scanner: o.scanner,
-          scanReport: o.scanReport,
-          allowUnboundReport: o.allowUnboundReport,
-          failOn: o.failOn as FailOn,
-          onlyFixed: o.onlyFixed,
-          waivers: o.waivers,
-          promoteTo: o.promoteTo,
-          sarif: o.sarif,
-          subscriptions: subscriptionsOrEnv(o.subscription, io.env),
-          root: resolve(o.root),
-          json: o.json,
-        },
-        io,
-      );
-      done(code);
-    });
+    .option("--subscription <list>", "Defender: the registry's subscription ID(s)", listOption, []);
+  withOutput(withRoot(cmd), "the outcome");
+  examples(
+    cmd,
+    "$ platform build-scan --image myacr.azurecr.io/quarantine/orders-api --promote-to myacr.azurecr.io/trusted/orders-api",
+    "$ platform build-scan --image oci:./out --from ./image-layout --scan-report trivy.json --fail-on critical",
+    "$ platform build-scan --image myacr.azurecr.io/quarantine/web --scanner defender --subscription $SUB -o json",
+  );
+  cmd.action(async (o) => {
+    const code = await runBuildScan(
+      {
+        context: o.context,
+        file: o.file,
+        image: o.image,
+        tags: o.tags,
+        builder: o.builder,
+        from: o.from,
+        scanner: o.scanner,
+        scanReport: o.scanReport,
+        allowUnboundReport: o.allowUnboundReport,
+        failOn: o.failOn as FailOn,
+        onlyFixed: o.onlyFixed,
+        waivers: o.waivers,
+        promoteTo: o.promoteTo,
+        sarif: o.sarif,
+        subscriptions: subscriptionsOrEnv(o.subscription, io.env),
+        root: resolve(o.root),
+        json: o.json,
+      },
+      io,
+    );
+    io.done(code);
+  });
 }
 
 /** A POSIX tar archive holding one small file, so the demo can make an image without a builder. */

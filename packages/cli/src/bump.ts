@@ -5,6 +5,9 @@ import { join, resolve } from "node:path";
 import { type Logger, loadConfig, PlatformError } from "@platform/core";
 import { bump, bumpPullRequestBody, createOctokit, isLocalRepo, skippedLines } from "@platform/github";
 import { diskReader, planBump } from "@platform/gitops";
+import { type Command, Option } from "commander";
+import { type Cli, examples, withConfig, withOutput, withRoot } from "./cli.ts";
+import { listOption } from "./options.ts";
 import { findTool } from "./tools.ts";
 
 export interface BumpOptions {
@@ -126,4 +129,61 @@ export async function demoBump(example: string, io: { out: (s: string) => void }
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** Registers `platform bump`. */
+export function registerBump(program: Command, cli: Cli): void {
+  const cmd = program
+    .command("bump")
+    .description(
+      "bump an image's digest in a GitOps config repo: a pull request per environment, or edits in a checkout",
+    )
+    .requiredOption("--image-ref <ref>", "the built image with its digest (repo@sha256:…)")
+    .requiredOption(
+      "--config-repo <repo>",
+      "owner/name (GitHub; token from --token or GITHUB_TOKEN) or a path to a checkout",
+    )
+    .option("--environments <list>", "environments from platform.yaml (default: the first)", listOption, [])
+    .option("--paths <list>", "directories to search (default: each environment's path)", listOption, [])
+    .option("--token <token>", "GitHub token (default: $GITHUB_TOKEN)")
+    .option("--branch-prefix <prefix>", "bump branch prefix", "platform/bump")
+    .addOption(
+      new Option("--auto-merge <method>", "enable auto-merge")
+        .choices(["false", "merge", "squash", "rebase"])
+        .default("false"),
+    )
+    .option(
+      "--labels <label>",
+      "pull request label (repeatable)",
+      (v: string, p: string[] = []) => [...p, v],
+      [],
+    )
+    .option("--base <branch>", "base branch (default: the repository's default branch)")
+    .option("--force", "skip the promotion rule", false)
+    .option("--tag <tag>", "the new tag, for --tag-policy update (default: the image-ref's tag)")
+    .addOption(
+      new Option(
+        "--tag-policy <policy>",
+        "a tag beside the digest: update, keep or drop (auto: update with a tag)",
+      )
+        .choices(["auto", "update", "keep", "drop"])
+        .default("auto"),
+    )
+    .option(
+      "--allow-skipped",
+      "bump although some references found are not edited (each is a warning)",
+      false,
+    )
+    .option("--no-verify-render", "edit Helm values without checking the chart's render with helm template")
+    .option("--commit", "local mode: commit the edit with git", false);
+  withOutput(withRoot(withConfig(cmd)), "the outcome");
+  examples(
+    cmd,
+    "$ platform bump --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --config-repo ../config-repo --commit",
+    "$ GITHUB_TOKEN=… platform bump --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --config-repo northwind/config --environments dev,prod",
+  );
+  cmd.action(async (o) => {
+    if (o.token) cli.log.secret(o.token);
+    cli.done(await runBump(o, cli));
+  });
 }

@@ -16,6 +16,8 @@ import {
   watchGate,
 } from "@platform/canary";
 import { createAzureCredential, type Logger } from "@platform/core";
+import { type Command, Option } from "commander";
+import { type Cli, examples, withOutput } from "./cli.ts";
 
 export interface CanaryGateOptions extends GateOptions {
   prometheusUrl: string;
@@ -118,4 +120,62 @@ export async function runCanaryServe(
   });
   await server.close();
   return 0;
+}
+
+/** Registers `canary gate` and `canary serve`. */
+export function registerCanary(program: Command, cli: Cli): void {
+  const canary = program.command("canary").description("promote or roll back a canary from mesh metrics");
+  const mesh = () =>
+    new Option("--mesh <mesh>", "metric source").choices(["istio", "cilium", "custom"]).default("istio");
+  const gate = canary
+    .command("gate")
+    .description("evaluate a canary against its primary (anytime-valid sequential test; missing data holds)")
+    .requiredOption(
+      "--prometheus-url <url>",
+      "Prometheus or managed Prometheus query endpoint, or file://<openmetrics> to replay",
+    )
+    .requiredOption("--namespace <ns>", "namespace of the service")
+    .requiredOption("--service <name>", "Flagger target: canary <service>, primary <service>-primary")
+    .option("--canary-selector <label=value>", "override the canary arm")
+    .option("--primary-selector <label=value>", "override the primary arm")
+    .addOption(mesh())
+    .option("--queries <text>", "custom PromQL: lines of requests: / errors: / latency:")
+    .option("--slo <list>", "availability=99.9%, latency=<bound>")
+    .option("--interval <duration>", "evaluation interval", "1m")
+    .option("--max-duration <duration>", "maximum canary duration", "30m")
+    .addOption(
+      new Option("--mode <mode>", "one evaluation or watch").choices(["once", "watch"]).default("once"),
+    )
+    .option("--at <time>", "evaluate as of this time (RFC 3339)");
+  withOutput(gate, "the decision");
+  examples(
+    gate,
+    "$ platform canary gate --prometheus-url https://prom.example/api/v1 --namespace shop --service web",
+    "$ platform canary gate --prometheus-url file://metrics.om --namespace shop --service web --slo availability=99.9% -o json",
+    "$ platform canary gate --prometheus-url $PROM --namespace shop --service web --mode watch --max-duration 20m",
+  );
+  gate.action(async (o) => cli.done(await runCanaryGate(o, cli)));
+
+  const serve = canary
+    .command("serve")
+    .description(
+      "serve the gate as a Flagger webhook (POST /flagger) and an Argo Rollouts web metric (/argo)",
+    )
+    .requiredOption(
+      "--prometheus-url <url>",
+      "Prometheus or managed Prometheus query endpoint (or file:// replay)",
+    )
+    .option("--port <port>", "port to listen on", "8080")
+    .option("--host <host>", "address to listen on (0.0.0.0 in a pod)", "127.0.0.1")
+    .addOption(mesh())
+    .option("--interval <duration>", "evaluation interval", "1m")
+    .option("--max-duration <duration>", "maximum canary duration", "30m")
+    .option("--slo <list>", "availability=99.9%, latency=<bound>")
+    .option("--timeout <duration>", "answer within this time (Flagger and Argo wait 10 s)");
+  examples(
+    serve,
+    "$ platform canary serve --prometheus-url https://prom.example/api/v1",
+    "$ platform canary serve --prometheus-url $PROM --host 0.0.0.0 --port 9090 --timeout 8s",
+  );
+  serve.action(async (o) => cli.done(await runCanaryServe(o, cli)));
 }

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { type Logger, loadConfig, writeFileAtomic } from "@platform/core";
 import { BUILTIN_RULES, builtinParams, builtinsAsVap } from "@platform/policy";
 import type { Command } from "commander";
+import { type Cli, configExplicit, examples, withConfig, withRoot } from "./cli.ts";
 import { listOption } from "./options.ts";
 
 export interface ExportVapOptions {
@@ -43,13 +44,9 @@ export async function runExportVap(
   return { code: 0 };
 }
 
-/** Registers `policy export-vap` on the `policy` command; `done` receives the exit code. */
-export function registerExportVap(
-  policy: Command,
-  io: { out: (s: string) => void; log: Logger; cwd: string },
-  done: (code: number) => void,
-): void {
-  policy
+/** Registers `policy export-vap` on the `policy` command. */
+export function registerExportVap(policy: Command, cli: Cli): void {
+  const cmd = policy
     .command("export-vap")
     .description(
       "print the built-in guardrails as ValidatingAdmissionPolicy YAML (policies, bindings, param ConfigMap) for clusters that enforce natively",
@@ -61,14 +58,15 @@ export function registerExportVap(
       listOption,
       [],
     )
-    .option("--params-namespace <namespace>", "namespace of the param ConfigMap", "kube-system")
-    .option("--config <file>", "platform.yaml", "platform.yaml")
-    .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
-    .action(async (o, cmd: Command) => {
-      const r = await runExportVap(
-        { ...o, configExplicit: cmd.getOptionValueSource("config") === "cli" },
-        { out: io.out, log: io.log },
-      );
-      done(r.code);
-    });
+    .option("--params-namespace <namespace>", "namespace of the param ConfigMap", "kube-system");
+  withRoot(withConfig(cmd));
+  examples(
+    cmd,
+    "$ platform policy export-vap --out cluster/guardrails.yaml",
+    "$ platform policy export-vap --validation-actions Warn,Audit | kubectl apply -f -",
+  );
+  cmd.action(async (o, c: Command) => {
+    const r = await runExportVap({ ...o, configExplicit: configExplicit(c) }, { out: cli.out, log: cli.log });
+    cli.done(r.code);
+  });
 }

@@ -9,6 +9,8 @@ import {
   renderIacTable,
   toIacSarif,
 } from "@platform/iac";
+import type { Command } from "commander";
+import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
 
 export interface IacCheckOptions {
   parameters?: string | string[];
@@ -95,4 +97,36 @@ export async function runIacCheck(
     io.out(`${renderIacTable(result, { color: o.color, failOnUnknown: o.failOnUnknown })} (${ms} ms)\n`);
   }
   return { code: blocking.length === 0 ? 0 : 1, result };
+}
+
+/** Registers `iac check`. */
+export function registerIac(program: Command, cli: Cli): void {
+  const iac = program.command("iac").description("check infrastructure as code (Bicep) statically");
+  const check = iac
+    .command("check")
+    .description(
+      "check .bicep files (and the modules they use) against the landing zone's controls, without a Bicep compiler",
+    )
+    .argument("<paths...>", ".bicep files or directories")
+    .option(
+      "--parameters <file>",
+      "a .bicepparam (applies to the file it is `using`) or ARM parameters JSON file (repeatable)",
+      (v: string, p: string[] = []) => [...p, v],
+      [],
+    )
+    .option("--env <name>", "check each <dir>/main.bicep with <dir>/parameters/<name>.bicepparam")
+    .option("--sarif <file>", "write SARIF 2.1.0 here")
+    .option("--summary <file>", "append a Markdown summary here (default: $GITHUB_STEP_SUMMARY)")
+    .option("--fail-on-unknown", "also fail on controls that cannot be proven statically", false);
+  withOutput(withRoot(check), "findings");
+  examples(
+    check,
+    "$ platform iac check infra-bicep/",
+    "$ platform iac check infra-bicep/ --env prod --sarif iac.sarif",
+    "$ platform iac check main.bicep --parameters parameters/dev.bicepparam -o json",
+  );
+  check.action(async (paths: string[], o) => {
+    const r = await runIacCheck(paths, { ...o, color: cli.color }, cli);
+    cli.done(r.code);
+  });
 }

@@ -9,7 +9,20 @@ import {
   renderTable,
   toSarif,
 } from "@platform/policy";
-import { findTool } from "./tools.ts";
+import { Option } from "commander";
+import {
+  type Cli,
+  configExplicit,
+  examples,
+  type PlatformCommand,
+  withConfig,
+  withOutput,
+  withRoot,
+} from "./cli.ts";
+import { registerExportVap } from "./export-vap.ts";
+import { listOption } from "./options.ts";
+import { runPolicyTest } from "./policy-test.ts";
+import { findTool, regoCompiler } from "./tools.ts";
 
 export type PolicyCheckOptions = Omit<PolicyCheckInput, "manifests" | "config" | "root"> & {
   sarif?: string;
@@ -119,4 +132,95 @@ export function renderRuleCounts(result: PolicyCheckResult): string {
       `${r.policy.padEnd(width)}  ${String(r.fail).padStart(4)}  ${String(r.warn).padStart(4)}  ${String(r.skip).padStart(6)}  ${String(r.error).padStart(5)}  ${String(r.notBound).padStart(9)}`,
     );
   return lines.join("\n");
+}
+
+/** Registers `policy check`, `policy test` and `policy export-vap`. */
+export function registerPolicy(program: PlatformCommand, cli: Cli): void {
+  const policy = program.command("policy").description("check manifests against the platform's guardrails");
+  const check = policy
+    .command("check")
+    .description(
+      "dry-run manifests (files, dirs, globs, kustomize dirs, charts) against the guardrails the cluster enforces",
+    )
+    .argument("<manifests...>", "files, directories, globs, kustomize directories or Helm charts")
+    .addOption(
+      new Option("--render <mode>", "how to render directories")
+        .choices(["auto", "none", "kustomize", "helm"])
+        .default("auto"),
+    )
+    .option(
+      "--policies <list>",
+      "builtin, rule ids/names, azure-* presets, or policy files/dirs (comma-separated, repeatable)",
+      listOption,
+      [],
+    )
+    .option(
+      "--params <file>",
+      "param objects for ValidatingAdmissionPolicy bindings (repeatable)",
+      listOption,
+      [],
+    )
+    .option("--values <file>", "Helm values file for charts (repeatable)", listOption, [])
+    .option("--waivers <file>", "waiver file: exceptions with owner and expiry")
+    .addOption(
+      new Option("--mode <mode>", "enforce fails on violations; audit and warn report only")
+        .choices(["enforce", "audit", "warn"])
+        .default("enforce"),
+    )
+    .option("--sarif <file>", "write SARIF 2.1.0 here")
+    .option(
+      "--allow-empty",
+      "pass when the inputs hold no object (default: checking nothing is an error)",
+      false,
+    )
+    .option("--allow-remote-bases", "let kustomizations use remote bases and charts not vendored", false)
+    .option(
+      "--kube-version <x.y>",
+      "Kubernetes version charts render for (default: platform.yaml, else 1.32)",
+    );
+  withOutput(withRoot(withConfig(check)), "results");
+  examples(
+    check,
+    "$ platform policy check apps/orders/overlays/prod",
+    "$ platform policy check 'apps/**/*.yaml' --policies builtin,policies/ --mode audit",
+    "$ platform policy check charts/web --values charts/web/values-prod.yaml -o json",
+  );
+  check.action(async (manifests: string[], o, cmd: PlatformCommand) => {
+    const r = await runPolicyCheck(
+      manifests,
+      { ...o, configExplicit: configExplicit(cmd), color: cli.color },
+      {
+        out: cli.out,
+        log: cli.log,
+        env: cli.env,
+        repoRoot: cli.repoRoot,
+        version: cli.version,
+        rego: regoCompiler(cli.env, cli.repoRoot, cli.log),
+      },
+    );
+    cli.done(r.code);
+  });
+
+  const test = policy
+    .command("test")
+    .description(
+      "run Gatekeeper suites (suite.yaml, as gator verify) and Kyverno tests (kyverno-test.yaml) unchanged",
+    )
+    .argument("<paths...>", "directories or suite files");
+  withOutput(withRoot(test, "directory paths are relative to"), "results");
+  examples(
+    test,
+    "$ platform policy test policies/",
+    "$ platform policy test gatekeeper-library/library/general/allowedrepos/suite.yaml -o json",
+  );
+  test.action(async (paths: string[], o) => {
+    const r = await runPolicyTest(
+      paths,
+      { ...o, color: cli.color, rego: regoCompiler(cli.env, cli.repoRoot, cli.log) },
+      { out: cli.out },
+    );
+    cli.done(r.code);
+  });
+
+  registerExportVap(policy, cli);
 }

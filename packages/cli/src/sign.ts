@@ -2,18 +2,12 @@ import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Logger, loadConfig } from "@platform/core";
+import { loadConfig } from "@platform/core";
 import { encodeJson, MediaType, OciLayout, sha256Digest } from "@platform/oci";
 import type { ArtifactStore, SignResult, VerifyResult } from "@platform/signing";
 import { type Command, Option } from "commander";
+import { type Cli, configExplicit, examples, withConfig, withOutput } from "./cli.ts";
 import { listOption } from "./options.ts";
-
-interface Io {
-  out: (s: string) => void;
-  log: Logger;
-  env: NodeJS.ProcessEnv;
-  cwd: string;
-}
 
 // @platform/signing (sigstore, Key Vault, x509) loads when a signing command runs, not at CLI start-up.
 const signing = () => import("@platform/signing");
@@ -22,9 +16,9 @@ async function storeOption(layout: string | undefined, cwd: string): Promise<Art
   return layout ? (await signing()).layoutStore(await OciLayout.open(resolve(cwd, layout))) : undefined;
 }
 
-/** Registers `platform sign` and `platform verify`; `done` receives the exit code. */
-export function registerSign(program: Command, io: Io, done: (code: number) => void): void {
-  program
+/** Registers `platform sign` and `platform verify`. */
+export function registerSign(program: Command, io: Cli): void {
+  const sign = program
     .command("sign")
     .description(
       "sign an image by digest (Notary Project and/or cosign) and attach SBOM and provenance as referrers",
@@ -47,19 +41,25 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
         .choices(["bundle", "legacy", "both"])
         .default("both"),
     )
-    .option("--layout <dir>", "sign an image in this OCI image layout instead of a registry")
-    .option("--json", "print the result as JSON", false)
-    .action(async (o) => {
-      const { azureRegistryAccess, runSign, signSummary } = await signing();
-      const { client, credential } = azureRegistryAccess(io.env, io.log);
-      const store = await storeOption(o.layout, io.cwd);
-      // The options carry SignRequest's names (--image-ref → imageRef, …).
-      const r = await runSign(o, { client, store, credential, log: io.log, env: io.env, root: io.cwd });
-      io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : signSummary(r));
-      done(0);
-    });
+    .option("--layout <dir>", "sign an image in this OCI image layout instead of a registry");
+  withOutput(sign);
+  examples(
+    sign,
+    "$ platform sign --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --key azurekv://myvault/release",
+    "$ platform sign --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --key release.pem --sbom sbom.cdx.json --provenance",
+    "$ platform sign --image-ref orders/api@sha256:5e5e… --layout ./image-layout --key dev.pem --format cosign -o json",
+  );
+  sign.action(async (o) => {
+    const { azureRegistryAccess, runSign, signSummary } = await signing();
+    const { client, credential } = azureRegistryAccess(io.env, io.log);
+    const store = await storeOption(o.layout, io.cwd);
+    // The options carry SignRequest's names (--image-ref → imageRef, …).
+    const r = await runSign(o, { client, store, credential, log: io.log, env: io.env, root: io.cwd });
+    io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : signSummary(r));
+    io.done(0);
+  });
 
-  program
+  const verify = program
     .command("verify")
     .description(
       "verify an image's signatures with a notation trust policy, cosign public keys and/or a keyless identity",
@@ -79,27 +79,26 @@ export function registerSign(program: Command, io: Io, done: (code: number) => v
       "keyless: sigstore trusted_root.json (e.g. from `cosign trusted-root create`)",
     )
     .option("--no-require-tlog", "keyless: a trusted TSA timestamp suffices without a Rekor entry")
-    .option("--layout <dir>", "verify an image in this OCI image layout instead of a registry")
-    .option(
-      "--config <file>",
-      "platform.yaml (signing.identities and signing.keys as defaults)",
-      "platform.yaml",
-    )
-    .option("--json", "print the result as JSON", false)
-    .action(async (o) => {
-      const { azureRegistryAccess, runVerify, verifySummary } = await signing();
-      const { client } = azureRegistryAccess(io.env, io.log);
-      const { config } = await loadConfig(resolve(io.cwd, o.config), {
-        explicit: o.config !== "platform.yaml",
-      });
-      // The options carry VerifyRequest's and KeylessRequest's names (--certificate-identity → certificateIdentity, …).
-      const r = await runVerify(
-        { ...o, signing: config.signing, keyless: o },
-        { client, store: await storeOption(o.layout, io.cwd), log: io.log, env: io.env, root: io.cwd },
-      );
-      io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : verifySummary(r));
-      done(r.verified ? 0 : 1);
-    });
+    .option("--layout <dir>", "verify an image in this OCI image layout instead of a registry");
+  withOutput(withConfig(verify, "platform.yaml (signing.identities and signing.keys as defaults)"));
+  examples(
+    verify,
+    "$ platform verify --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --trust-policy trustpolicy.json --trust-store ./truststore",
+    "$ platform verify --image-ref myacr.azurecr.io/orders/api:1.4.2 --cosign-key release.pub",
+    "$ platform verify --image-ref ghcr.io/acme/web@sha256:… --certificate-identity-regexp '^https://github.com/acme/' --certificate-oidc-issuer https://token.actions.githubusercontent.com",
+  );
+  verify.action(async (o, cmd: Command) => {
+    const { azureRegistryAccess, runVerify, verifySummary } = await signing();
+    const { client } = azureRegistryAccess(io.env, io.log);
+    const { config } = await loadConfig(resolve(io.cwd, o.config), { explicit: configExplicit(cmd) });
+    // The options carry VerifyRequest's and KeylessRequest's names (--certificate-identity → certificateIdentity, …).
+    const r = await runVerify(
+      { ...o, signing: config.signing, keyless: o },
+      { client, store: await storeOption(o.layout, io.cwd), log: io.log, env: io.env, root: io.cwd },
+    );
+    io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : verifySummary(r));
+    io.done(r.verified ? 0 : 1);
+  });
 }
 
 /**

@@ -73,3 +73,23 @@ it("team add appends a team to platform.yaml and renders it; a bad team changes 
   expect(await readFile(join(ws, "teams/loyalty/namespace.yaml"), "utf8")).toContain("name: loyalty");
   expect((await cli(["team", "check"], ws)).code).toBe(0);
 });
+
+it("team check accepts a digest bump of the committed render; render keeps it and says so", async () => {
+  const ws = await mkdtemp(join(tmpdir(), "cli-team-"));
+  dirs.push(ws);
+  await cp(join(example, "platform.yaml"), join(ws, "platform.yaml"));
+  await cp(join(example, "teams"), join(ws, "teams"), { recursive: true });
+  const file = join(ws, "teams/orders/api.yaml");
+  const text = await readFile(file, "utf8");
+  const bumped = text.replace(/(orders\/api@sha256:)[0-9a-f]{64}/, `$1${"e".repeat(64)}`);
+  expect(bumped).not.toBe(text);
+  await writeFile(file, bumped);
+  expect((await cli(["team", "check"], ws)).code).toBe(0);
+  const render = await cli(["team", "render"], ws);
+  expect(render.code).toBe(0);
+  expect(render.err).toContain("kept from the committed render");
+  expect(await readFile(file, "utf8")).toBe(bumped);
+  // A tag in its place is not a bump: drift.
+  await writeFile(file, text.replace(/(orders\/api)@sha256:[0-9a-f]{64}/, "$1:latest"));
+  expect((await cli(["team", "check"], ws)).code).toBe(1);
+});

@@ -1,8 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
 import { ExitCode, type Logger, PlatformError, tenancySettings, writeFileAtomic } from "@platform/core";
-import { addTeam, checkRender, parseTeamsConfig, renderTeams, writeRender } from "@platform/tenancy";
+import {
+  addTeam,
+  checkRender,
+  parseTeamsConfig,
+  readRender,
+  renderTeams,
+  writeRender,
+} from "@platform/tenancy";
 import type { Command } from "commander";
+import { type Cli, examples, promptsForMissing, withConfig, withOutput, withRoot } from "./cli.ts";
 
 export interface TeamIo {
   out: (s: string) => void;
@@ -17,40 +25,54 @@ interface TeamOptions {
   json: boolean;
 }
 
-/** Registers `platform team render` and `platform team check`. */
-export function registerTeam(program: Command, io: TeamIo, setCode: (code: number) => void): void {
+/** Registers `platform team render`, `team check` and `team add`. */
+export function registerTeam(program: Command, io: Cli): void {
   const team = program
     .command("team")
     .description("render every team's namespace, identity and mesh policy from platform.yaml");
   const common = (c: Command) =>
-    c
-      .option("--config <file>", "platform.yaml", "platform.yaml")
-      .option(
-        "--out <dir>",
-        "the config-repo directory the render owns (default: platform.yaml's tenancy.out)",
-      )
-      .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
-      .option("--json", "print the outcome as JSON", false);
-  common(
+    withOutput(
+      withRoot(
+        withConfig(c).option(
+          "--out <dir>",
+          "the config-repo directory the render owns (default: platform.yaml's tenancy.out)",
+        ),
+      ),
+      "the outcome",
+    );
+  const render = common(
     team.command("render").description("write the render; files of removed teams or services are removed"),
-  ).action(async (o: TeamOptions) => setCode(await runTeamRender(o, io)));
-  common(
+  );
+  examples(render, "$ platform team render", "$ platform team render --config platform.yaml --out teams/");
+  render.action(async (o: TeamOptions) => io.done(await runTeamRender(o, io)));
+  const check = common(
     team
       .command("check")
       .description("exit 1 when the committed render differs from platform.yaml (prints the diff)"),
-  ).action(async (o: TeamOptions) => setCode(await runTeamCheck(o, io)));
+  );
+  examples(check, "$ platform team check", "$ platform team check --config examples/northwind/platform.yaml");
+  check.action(async (o: TeamOptions) => io.done(await runTeamCheck(o, io)));
   const repeat = (v: string, p: string[] = []) => [...p, v];
-  common(
+  const add = common(
     team
       .command("add")
-      .description("append a team to platform.yaml (validated whole before it is written), then render")
+      .description(
+        "append a team to platform.yaml (validated whole before it is written), then render; prompts on a terminal for what flags do not give",
+      )
       .requiredOption("--name <name>", "the team's name")
       .option("--namespace <ns>", "its namespace (default: the name)")
       .option("--owner <object-id>", "an owners' Entra group object id (repeatable)", repeat, [])
       .option("--service <name[:port]=image@digest>", "a service (repeatable)", repeat, []),
-  ).action(
+  );
+  promptsForMissing(add);
+  examples(
+    add,
+    "$ platform team add                      # on a terminal: asks for name, namespace, owners, services",
+    "$ platform team add --name payments --owner 6f1c…-group-id --service api:8080=myacr.azurecr.io/payments/api@sha256:…",
+  );
+  add.action(
     async (o: TeamOptions & { name: string; namespace?: string; owner: string[]; service: string[] }) =>
-      setCode(await runTeamAdd(o, io)),
+      io.done(await runTeamAdd(o, io)),
   );
 }
 
@@ -100,7 +122,8 @@ async function prepare(o: TeamOptions) {
 /** `platform team render`: writes the render into the config repo and says what changed. */
 export async function runTeamRender(o: TeamOptions, io: TeamIo): Promise<number> {
   const { config, out, shown } = await prepare(o);
-  const render = renderTeams(config);
+  // The committed render is an input too: the images digest-bump pinned there are kept.
+  const render = renderTeams(config, { committed: await readRender(out) });
   const r = await writeRender(out, render);
   for (const n of render.notes) io.log.info(`note: ${n}`);
   if (o.json) io.out(`${JSON.stringify({ out: shown, ...r, notes: render.notes }, null, 2)}\n`);
@@ -117,7 +140,7 @@ export async function runTeamRender(o: TeamOptions, io: TeamIo): Promise<number>
 /** `platform team check`: exit 1 with a unified diff when the committed render drifted from platform.yaml. */
 export async function runTeamCheck(o: TeamOptions, io: TeamIo): Promise<number> {
   const { config, out, shown } = await prepare(o);
-  const drift = await checkRender(out, renderTeams(config));
+  const drift = await checkRender(out, renderTeams(config, { committed: await readRender(out) }));
   if (o.json) io.out(`${JSON.stringify({ out: shown, ...drift }, null, 2)}\n`);
   else if (drift.drifted.length) io.out(drift.diff);
   if (drift.drifted.length) {

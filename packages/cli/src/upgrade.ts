@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import type { AksClients, ApplyResult, ClusterSnapshot, UpgradePlan } from "@platform/aks";
 import { ExitCode, type Logger, lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
 import type { Command } from "commander";
+import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
 import { listOption } from "./options.ts";
 import { findTool } from "./tools.ts";
 
@@ -123,21 +124,24 @@ export async function runUpgradeApply(
       : ExitCode.verdict;
 }
 
-/** Registers `upgrade plan` and `upgrade apply`; `done` receives the exit code. */
-export function registerUpgrade(program: Command, io: UpgradeIo, done: (code: number) => void): void {
+/** Registers `upgrade plan` and `upgrade apply`. */
+export function registerUpgrade(program: Command, cli: Cli): void {
   const upgrade = program
     .command("upgrade")
     .description("plan and apply AKS upgrades (one minor at a time, with risk checks)");
   const common = (c: Command) =>
-    c
-      .option("--subscription <id>", "subscription of the cluster")
-      .option("--resource-group <name>", "resource group of the cluster")
-      .option("--cluster <name>", "cluster name or resource ID")
-      .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)")
-      .option("--authority-host <url>", "Microsoft Entra authority host (sovereign clouds)")
-      .option("--root <dir>", "directory paths are relative to", io.cwd)
-      .option("--json", "print JSON", false);
-  common(
+    withOutput(
+      withRoot(
+        c
+          .option("--subscription <id>", "subscription of the cluster")
+          .option("--resource-group <name>", "resource group of the cluster")
+          .option("--cluster <name>", "cluster name or resource ID")
+          .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)")
+          .option("--authority-host <url>", "Microsoft Entra authority host (sovereign clouds)"),
+        "directory paths are relative to",
+      ),
+    );
+  const plan = common(
     upgrade
       .command("plan")
       .description("read the cluster, check the risks and print the ordered steps")
@@ -146,8 +150,15 @@ export function registerUpgrade(program: Command, io: UpgradeIo, done: (code: nu
       .option("--config-repo-path <paths>", "config repo paths to render and check", listOption, [])
       .option("--plan-file <file>", "write the plan JSON here (for upgrade apply)")
       .option("--description <file>", "plan from a cluster description JSON instead of ARM (offline)"),
-  ).action(async (o) => done(await runUpgradePlan(o, io)));
-  common(
+  );
+  examples(
+    plan,
+    "$ platform upgrade plan --subscription $SUB --resource-group rg-aks --cluster aks-prod --plan-file plan.json",
+    "$ platform upgrade plan --cluster /subscriptions/…/managedClusters/aks-prod --target-version latest-minor --config-repo-path apps/",
+    "$ platform upgrade plan --description cluster.json --target-version 1.33.2 -o json",
+  );
+  plan.action(async (o) => cli.done(await runUpgradePlan(o, cli)));
+  const apply = common(
     upgrade
       .command("apply")
       .description("execute a plan: If-Match, one pool at a time, resumable from --state")
@@ -156,7 +167,13 @@ export function registerUpgrade(program: Command, io: UpgradeIo, done: (code: nu
       .option("--force", "apply outside the maintenance window", false)
       .option("--override-deprecated-apis", "set forceUpgrade despite deprecated API usage", false)
       .option("--poll-interval <seconds>", "poll interval without Retry-After", "30"),
-  ).action(async (o) => done(await runUpgradeApply(o, io)));
+  );
+  examples(
+    apply,
+    "$ platform upgrade apply --plan plan.json",
+    "$ platform upgrade apply --plan plan.json --state upgrade-state.json --force",
+  );
+  apply.action(async (o) => cli.done(await runUpgradeApply(o, cli)));
 }
 
 /** The demo's upgrade: the bundled Northwind cluster planned to the latest minor, offline. */

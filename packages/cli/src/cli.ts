@@ -1,0 +1,142 @@
+import { isAbsolute, resolve } from "node:path";
+import { type Logger, PlatformError } from "@platform/core";
+import { Command, Help, Option } from "commander";
+
+/** What every command's registration receives: the terminal, the logger and where the exit code goes. */
+export interface Cli {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  env: NodeJS.ProcessEnv;
+  /** The directory relative paths resolve against (the shell's current directory). */
+  cwd: string;
+  log: Logger;
+  /** Colour on stdout (a TTY, and neither NO_COLOR nor FORCE_COLOR=0). */
+  color: boolean;
+  version: string;
+  /** The repository root next to this CLI (the bundled example and the peers folder), when there is one. */
+  repoRoot?: string;
+  /** Reads all of stdin (for `-` as a manifest or report path). */
+  stdin: () => Promise<string>;
+  /** stdin is a terminal: commands may prompt for what flags did not give. */
+  interactive: boolean;
+  /** Prompts for one line on the terminal (only called when `interactive`). */
+  ask: (question: string) => Promise<string>;
+  /** Receives the command's exit code. */
+  done: (code: number) => void;
+}
+
+/**
+ * commander's Command with the CLI's conventions: a missing required option is recorded instead of
+ * failing at once, so one error can name every missing option (commander stops at the first).
+ */
+export class PlatformCommand extends Command {
+  readonly missing: Option[] = [];
+
+  override createCommand(name?: string): PlatformCommand {
+    return new PlatformCommand(name);
+  }
+
+  // commander calls this for each missing required option before the action hooks run.
+  missingMandatoryOptionValue(option: Option): void {
+    this.missing.push(option);
+  }
+}
+
+const promptable = new WeakSet<Command>();
+
+/** Lets a command prompt on a TTY for missing required options (it must then ask for every undefined one). */
+export function promptsForMissing<C extends Command>(cmd: C): C {
+  promptable.add(cmd);
+  return cmd;
+}
+
+/** Appends an Examples section to a command's help (`$ platform …` lines, with an optional `# why`). */
+export function examples<C extends Command>(cmd: C, ...lines: string[]): C {
+  return cmd.addHelpText("after", `\nExamples:\n${lines.map((l) => `  ${l}`).join("\n")}\n`) as C;
+}
+
+/** `-o, --output json|table` and its alias `--json` (both set `json` for the command's action). */
+export function withOutput<C extends Command>(cmd: C, what = "the result"): C {
+  cmd.addOption(
+    new Option("-o, --output <format>", `print ${what} as a table (terminal) or JSON`)
+      .choices(["table", "json"])
+      .default("table"),
+  );
+  cmd.addOption(new Option("--json", "alias of --output json"));
+  return cmd;
+}
+
+/** `--config <file>`: the platform.yaml this command reads. */
+export function withConfig<C extends Command>(cmd: C, what = "platform.yaml"): C {
+  return cmd.addOption(
+    new Option(
+      "--config <file>",
+      `${what} (default: ./platform.yaml; built-in defaults when absent)`,
+    ).default("platform.yaml", ""),
+  ) as C;
+}
+
+/** `--root <dir>`: the workspace root other paths are relative to (the current directory by default). */
+export function withRoot<C extends Command>(cmd: C, what = "workspace root that paths are relative to"): C {
+  return cmd.option("--root <dir>", `${what} (default: the current directory)`) as C;
+}
+
+/** `--config` was given on the command line (an explicit config that is missing is an error). */
+export function configExplicit(cmd: Command): boolean {
+  return cmd.getOptionValueSource("config") === "cli";
+}
+
+/** Help text without noise: no `(default: [])`/`false`, no machine paths, required options marked. */
+const baseHelp = new Help();
+function optionDescription(option: Option): string {
+  const d = option.defaultValue;
+  const noisy =
+    d === false ||
+    (Array.isArray(d) && d.length === 0) ||
+    (typeof d === "string" && isAbsolute(d)) ||
+    option.defaultValueDescription === "";
+  const clone = Object.assign(Object.create(Object.getPrototypeOf(option)), option) as Option;
+  if (noisy) clone.defaultValue = undefined;
+  const text = baseHelp.optionDescription(clone);
+  return option.mandatory ? `(required) ${text}` : text;
+}
+
+/** Installs help formatting, the global flags' effect and the one-error check for missing required options. */
+export function installConventions(program: PlatformCommand, cli: Cli, setLevel: (l: LogLevelName) => void) {
+  program
+    .option("--verbose", "show debug logs (progress details, requests)")
+    .option("--debug", "like --verbose, and print stack traces of unexpected errors")
+    .configureHelp({ optionDescription, showGlobalOptions: true });
+  program.hook("preAction", (_this, action) => {
+    const globals = program.opts();
+    if (globals.debug) setLevel("trace");
+    else if (globals.verbose) setLevel("debug");
+    const o = action.opts();
+    // `-o json` and `--json` are one switch; the actions read `json`.
+    if (o.output === "json" || o.json) {
+      action.setOptionValue("json", true);
+      action.setOptionValue("output", "json");
+    } else if ("output" in o) action.setOptionValue("json", false);
+    // Paths are relative to the shell's current directory, also when the CLI runs in-process.
+    if (action.options.some((x) => x.attributeName() === "root"))
+      action.setOptionValue("root", o.root ? resolve(cli.cwd, o.root) : cli.cwd);
+    const missing = [...(action as PlatformCommand).missing];
+    if (missing.length && !(promptable.has(action) && cli.interactive)) {
+      const names = missing.map((m) => m.long ?? m.flags);
+      throw new PlatformError(
+        "CLI_MISSING_OPTIONS",
+        `${action.name()}: missing required option${names.length > 1 ? "s" : ""} ${names.join(", ")}`,
+        { category: "usage", hint: `See platform ${commandPath(action)} --help for examples.` },
+      );
+    }
+  });
+}
+
+export type LogLevelName = "info" | "debug" | "trace";
+
+/** "policy check" for the check command under policy. */
+export function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
