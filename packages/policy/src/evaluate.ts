@@ -259,15 +259,16 @@ function resolvePath(node: unknown, parts: string[]): Array<string | number> | u
 export function evaluateAll(
   objects: LoadedObject[],
   policies: CompiledPolicy[],
-  opts: { excludedNamespaces?: string[]; extra?: LoadedObject[] } = {},
+  opts: { excludedNamespaces?: string[]; extra?: LoadedObject[]; context?: LoadedObject[] } = {},
 ): PolicyResult[] {
   const excluded = new Set(opts.excludedNamespaces ?? []);
   const serviceAccounts: Record<string, unknown> = {};
-  for (const o of objects) {
+  // `context`: objects of renders not judged in this run (changed-only, shards), seen as if rendered.
+  for (const o of [...(opts.context ?? []), ...objects]) {
     if (o.obj.kind === "ServiceAccount" && o.obj.apiVersion === "v1")
       serviceAccounts[`${o.obj.metadata.namespace ?? ""}/${o.obj.metadata.name}`] = o.obj;
   }
-  const context = renderContext([...objects, ...(opts.extra ?? [])]);
+  const context = renderContext([...(opts.context ?? []), ...objects, ...(opts.extra ?? [])]);
   const results: PolicyResult[] = [];
   for (const loaded of objects) {
     const namespace = loaded.obj.metadata?.namespace ?? "";

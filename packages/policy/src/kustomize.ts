@@ -54,6 +54,13 @@ export interface KustomizeTree {
   images: Array<{ name: string; file: string; line: number }>;
   /** `namePrefix` / `nameSuffix` per kustomization file (for attributing renamed objects). */
   names: Map<string, { prefix: string; suffix: string }>;
+  /**
+   * Every path the tree names (kustomization files, and each reference both as written and resolved), so a
+   * change to any of them, a deleted one included, is attributed to this tree.
+   */
+  reads: Set<string>;
+  /** Kustomization files that run plugins (generators, transformers, validators), which may read any file. */
+  plugins: string[];
   /** References that leave the workspace or are remote (refused unless allowed). */
   refusals: Array<{ file: string; line: number; ref: string; why: "outside" | "remote" | "missing" }>;
 }
@@ -100,6 +107,8 @@ export async function kustomizeTree(top: string, root: string): Promise<Kustomiz
     usesHelm: false,
     images: [],
     names: new Map(),
+    reads: new Set(),
+    plugins: [],
     refusals: [],
   };
   const queue = [top];
@@ -108,10 +117,13 @@ export async function kustomizeTree(top: string, root: string): Promise<Kustomiz
     const dir = queue.shift()!;
     if (visited.has(dir)) continue;
     visited.add(dir);
+    for (const name of KUSTOMIZATION_FILES) tree.reads.add(join(dir, name));
     const k = await readKustomization(dir);
     if (!k) continue;
     tree.dirs.push(dir);
     const v = k.value;
+    if (["generators", "transformers", "validators"].some((key) => strings(v[key]).length > 0))
+      tree.plugins.push(k.file);
     if (v.kind === "Component" && dir !== top) tree.components.add(dir);
     tree.names.set(k.file, {
       prefix: typeof v.namePrefix === "string" ? v.namePrefix : "",
@@ -125,7 +137,9 @@ export async function kustomizeTree(top: string, root: string): Promise<Kustomiz
       mayBeRemote: boolean,
     ): Promise<string | undefined> => {
       const abs = resolve(dir, ref);
+      tree.reads.add(abs);
       const real = await realpath(abs).catch(() => undefined);
+      if (real !== undefined) tree.reads.add(real);
       if (real === undefined) {
         // kustomize tries a missing resource as a remote repository: fail closed on both.
         if (mayBeRemote && (isRemoteRef(ref) || !inside(root, abs)))

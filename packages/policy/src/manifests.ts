@@ -5,6 +5,7 @@ import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import {
   errorMessage,
   type Logger,
+  mapLimit,
   PlatformError,
   parseManifestStream,
   parseYamlStream,
@@ -60,11 +61,55 @@ const NOT_MANIFESTS = /^(kustomization\.ya?ml|Kustomization|Chart\.ya?ml)$/;
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
 const MAX_RENDER_OUTPUT = 256 * 1024 * 1024;
 
+/** One render unit a plan found: a plain YAML file, a kustomize directory or a chart. */
+export interface PlannedUnit {
+  /** Workspace-relative path, as the summary and `via` show it. */
+  path: string;
+  /** Real absolute path (file or directory). */
+  abs: string;
+  kind: "yaml" | "kustomize" | "helm";
+  /** The kustomization tree, when the directory walk already read it. */
+  tree?: KustomizeTree;
+  /** A file found by walking a directory (documents that are not Kubernetes objects are skipped, not errors). */
+  walked?: boolean;
+}
+
+/** What the inputs expand to before anything renders: the units, plus what planning found wrong or skipped. */
+export interface ManifestPlan {
+  root: string;
+  units: PlannedUnit[];
+  /** Problems and skips of the walk itself (in `LoadResult` shape, objects and units empty). */
+  planned: LoadResult;
+  /** Renders and parses the given units (a subset of `units`, or all of them). */
+  render(units: ReadonlyArray<PlannedUnit>): Promise<LoadResult>;
+}
+
 /** Expands inputs, renders kustomize dirs and charts with the real tools, and parses every object. */
 export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
+  const plan = await planManifests(opts);
+  const rendered = await plan.render(plan.units);
+  return joinResults(plan.planned, rendered);
+}
+
+/** Concatenates load results (planning rows first), keeping the deterministic order. */
+export function joinResults(...parts: LoadResult[]): LoadResult {
+  const out: LoadResult = { objects: [], problems: [], notes: [], units: [], skipped: [] };
+  for (const p of parts) {
+    out.objects.push(...p.objects);
+    out.problems.push(...p.problems);
+    out.notes.push(...p.notes);
+    out.units.push(...p.units);
+    out.skipped.push(...p.skipped);
+  }
+  sortResult(out);
+  return out;
+}
+
+/** Expands the inputs into render units without rendering anything (cheap: file reads only). */
+export async function planManifests(opts: LoadOptions): Promise<ManifestPlan> {
   const root = await realpath(resolve(opts.root));
   const result: LoadResult = { objects: [], problems: [], notes: [], units: [], skipped: [] };
-  const tasks: Array<() => Promise<void>> = [];
+  const units: PlannedUnit[] = [];
   const seen = new Set<string>();
 
   for (const input of opts.inputs) {
@@ -108,15 +153,35 @@ export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
         });
         continue;
       }
-      if (st.isDirectory()) await planDirectory(abs, root, opts, tasks, result, seen);
+      if (st.isDirectory()) await planDirectory(abs, root, opts, units, result, seen);
       else if (!seen.has(abs)) {
         seen.add(abs);
-        tasks.push(() => loadYamlFile(abs, root, result, false));
+        units.push({ path: rel(root, abs), abs, kind: "yaml" });
       }
     }
   }
-  await runLimited(tasks, 4);
-  // Deterministic order whatever finished first.
+  sortResult(result);
+  return {
+    root,
+    units,
+    planned: result,
+    async render(chosen) {
+      const out: LoadResult = { objects: [], problems: [], notes: [], units: [], skipped: [] };
+      await mapLimit(chosen, 4, (u) =>
+        u.kind === "kustomize"
+          ? renderKustomize(u.abs, root, opts, out)
+          : u.kind === "helm"
+            ? renderHelm(u.abs, root, opts, out)
+            : loadYamlFile(u.abs, root, out, u.walked === true),
+      );
+      sortResult(out);
+      return out;
+    },
+  };
+}
+
+/** Deterministic order whatever finished first. */
+function sortResult(result: LoadResult): void {
   result.objects.sort(
     (a, b) =>
       a.source.file.localeCompare(b.source.file) ||
@@ -125,14 +190,13 @@ export async function loadManifests(opts: LoadOptions): Promise<LoadResult> {
   );
   result.units.sort((a, b) => a.path.localeCompare(b.path));
   result.skipped.sort((a, b) => a.path.localeCompare(b.path) || (a.line ?? 0) - (b.line ?? 0));
-  return result;
 }
 
 async function planDirectory(
   dir: string,
   root: string,
   opts: LoadOptions,
-  tasks: Array<() => Promise<void>>,
+  planned: PlannedUnit[],
   result: LoadResult,
   seen: Set<string>,
 ): Promise<void> {
@@ -140,9 +204,7 @@ async function planDirectory(
   if (kind === "kustomize" || kind === "helm") {
     if (seen.has(dir)) return;
     seen.add(dir);
-    tasks.push(() =>
-      kind === "kustomize" ? renderKustomize(dir, root, opts, result) : renderHelm(dir, root, opts, result),
-    );
+    planned.push({ path: rel(root, dir), abs: dir, kind });
     return;
   }
   if (opts.render === "kustomize" || opts.render === "helm") {
@@ -198,11 +260,8 @@ async function planDirectory(
       continue;
     }
     seen.add(u.dir);
-    tasks.push(() =>
-      u.kind === "kustomize"
-        ? renderKustomize(u.dir, root, opts, result)
-        : renderHelm(u.dir, root, opts, result),
-    );
+    const tree = trees.get(u.dir);
+    planned.push({ path: display, abs: u.dir, kind: u.kind, ...(tree ? { tree } : {}) });
   }
   for (const f of files) {
     if (seen.has(f)) continue;
@@ -223,7 +282,7 @@ async function planDirectory(
       continue;
     }
     seen.add(f);
-    tasks.push(() => loadYamlFile(f, root, result, true));
+    planned.push({ path: rel(root, f), abs: f, kind: "yaml", walked: true });
   }
 }
 
@@ -751,15 +810,4 @@ async function contained(root: string, p: string): Promise<string | undefined> {
 
 function rel(root: string, p: string): string {
   return relative(root, p).split(sep).join("/") || ".";
-}
-
-async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const t = tasks[next++]!;
-      await t();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }
