@@ -135,9 +135,14 @@ describe("renderTeams on Northwind (golden)", () => {
     expect(allow("orders", "worker")).toEqual(["cluster.local/ns/orders/sa/api"]);
     expect(allow("payments", "gateway")).toEqual(["cluster.local/ns/orders/sa/api"]);
     expect(allow("storefront", "web")).toEqual(["cluster.local/ns/gateway-system/sa/platform-gateway-istio"]);
-    const route = objs.find((o) => o.kind === "HTTPRoute")!;
-    expect(route.spec.hostnames).toEqual(["shop.northwind.example"]);
-    expect(objs.filter((o) => o.kind === "HTTPRoute")).toHaveLength(1);
+    // Services nobody declared as a caller get no ALLOW: default-deny answers every request.
+    expect(allow("inventory", "warehouse-sync")).toBeUndefined();
+    const routes = objs.filter((o) => o.kind === "HTTPRoute");
+    expect(routes.flatMap((r) => r.spec.hostnames).sort()).toEqual([
+      "shop.northwind.example",
+      "support.northwind.example",
+      "track.northwind.example",
+    ]);
   });
 
   it("wires workload identity: client id from platform.yaml, else a Flux substitution of the Bicep output (said so)", async () => {
@@ -166,13 +171,12 @@ describe("renderTeams on Northwind (golden)", () => {
     expect(flux.spec.path).toBe("./teams/orders");
     const params = JSON.parse(r.files.get(BICEP_PARAMETERS)!);
     const ids = params.parameters.workloadIdentities.value as Array<Record<string, Deep>>;
-    expect(ids.map((i) => i.name).sort()).toEqual([
-      "id-orders-api",
-      "id-orders-worker",
-      "id-payments-gateway",
-      "id-storefront-recommendations",
-      "id-storefront-web",
-    ]);
+    const config = await northwind();
+    expect(ids.map((i) => i.name).sort()).toEqual(
+      config.teams.flatMap((t) => t.services.map((s) => `id-${t.namespace}-${s.name}`)).sort(),
+    );
+    expect(ids).toHaveLength(28);
+    expect(new Set(ids.map((i) => i.team)).size).toBe(6);
     const api = ids.find((i) => i.name === "id-orders-api")!;
     expect(api.federatedCredential).toEqual({
       name: "fc-orders-api",
@@ -247,30 +251,38 @@ describe("writeRender and checkRender", () => {
     const out = await tempDir();
     const config = await northwind();
     const first = await writeRender(out, renderTeams(config));
-    expect(first.written.length).toBe(12);
+    // Per team a namespace file and a Flux Kustomization, per service one file, and the Bicep parameters.
+    expect(first.written.length).toBe(6 * 2 + 28 + 1);
     const again = await writeRender(out, renderTeams(config));
     expect(again).toEqual({ written: [], unchanged: first.written, removed: [] });
 
     const fewer: PlatformConfig = {
       ...config,
-      teams: config.teams.map((t) =>
-        t.name === "orders"
-          ? {
-              ...t,
-              services: t.services
-                .filter((s) => s.name !== "worker")
-                .map((s) => ({ ...s, calledBy: ["storefront/web"] })),
-            }
-          : t,
-      ),
+      // customers/support goes: its own file, and the ALLOWs naming it as a caller.
+      teams: config.teams.map((t) => ({
+        ...t,
+        services: t.services
+          .filter((s) => !(t.name === "customers" && s.name === "support"))
+          .map((s) => ({
+            ...s,
+            calledBy: s.calledBy.filter(
+              (c) => c !== "customers/support" && !(t.name === "customers" && c === "support"),
+            ),
+          })),
+      })),
     };
     validateTeams(fewer);
     const drift = await checkRender(out, renderTeams(fewer));
-    expect(drift.drifted).toContain("orders/worker.yaml");
-    expect(drift.diff).toContain("--- a/orders/worker.yaml\n+++ /dev/null");
-    expect(drift.diff).toContain("-              - cluster.local/ns/orders/sa/worker");
+    expect(drift.drifted).toEqual([
+      "bicep/layer3.parameters.json",
+      "customers/accounts.yaml",
+      "customers/support.yaml",
+      "orders/returns.yaml",
+    ]);
+    expect(drift.diff).toContain("--- a/customers/support.yaml\n+++ /dev/null");
+    expect(drift.diff).toContain("-              - cluster.local/ns/customers/sa/support");
     const removed = await writeRender(out, renderTeams(fewer));
-    expect(removed.removed).toEqual(["orders/worker.yaml"]);
+    expect(removed.removed).toEqual(["customers/support.yaml"]);
     expect((await checkRender(out, renderTeams(fewer))).drifted).toEqual([]);
   });
 
