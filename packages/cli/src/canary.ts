@@ -4,7 +4,6 @@ import { join } from "node:path";
 import {
   authFor,
   evaluateGate,
-  evidenceTable,
   type GateDecision,
   type GateOptions,
   gateInput,
@@ -18,6 +17,7 @@ import {
 import { createAzureCredential, type Logger } from "@platform/core";
 import { type Command, Option } from "commander";
 import { type Cli, examples, withOutput } from "./cli.ts";
+import { type Colour, paint, textTable } from "./table.ts";
 
 export interface CanaryGateOptions extends GateOptions {
   prometheusUrl: string;
@@ -33,7 +33,7 @@ export function exitCodeOf(d: GateDecision): number {
 /** `platform canary gate`: one evaluation or a watch, printed as a table (or JSON). */
 export async function runCanaryGate(
   o: CanaryGateOptions,
-  io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv },
+  io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv; color?: boolean },
 ): Promise<number> {
   const input = gateInput(o);
   const backend = await openBackend({
@@ -52,11 +52,50 @@ export async function runCanaryGate(
         ).final
       : await evaluateGate(input, { backend, log: io.log });
   if (o.json) io.out(`${JSON.stringify(decision, null, 2)}\n`);
-  else
-    io.out(
-      `decision: ${decision.decision} (${decision.rule})\n${decision.reason}\n\n${evidenceTable(decision)}\n`,
-    );
+  else io.out(decisionTable(decision, io.color ?? false));
   return exitCodeOf(decision);
+}
+
+const DECISION_COLOUR: Record<GateDecision["decision"], Colour> = {
+  promote: "green",
+  continue: "yellow",
+  hold: "yellow",
+  rollback: "red",
+  error: "magenta",
+};
+
+/** The gate's terminal output: the decision, its reason, and the evidence as two aligned tables. */
+export function decisionTable(d: GateDecision, color: boolean): string {
+  const e = d.evidence;
+  const rate = (v: number | undefined) => (v === undefined ? "n/a" : `${(v * 100).toFixed(3)}%`);
+  const num = (v: number | undefined) =>
+    v === undefined ? "n/a" : Number.isFinite(v) ? v.toFixed(2) : v > 0 ? "∞" : "−∞";
+  const arms = textTable(
+    ["", "CANARY", "PRIMARY"],
+    [
+      ["requests", e.canary.requests.toLocaleString("en-US"), e.primary.requests.toLocaleString("en-US")],
+      ["errors", e.canary.errors.toLocaleString("en-US"), e.primary.errors.toLocaleString("en-US")],
+      ["error rate", rate(e.canary.errorRate), rate(e.primary.errorRate)],
+    ],
+    { color },
+  );
+  const tests = [
+    ["errors", e.errors] as const,
+    ...(e.latency ? [[`latency > ${e.latency.boundary} ${e.latency.unit}`, e.latency] as const] : []),
+  ];
+  const stats = textTable(
+    ["TEST", "RATIO", "LN M (HARM)", "THRESHOLD", "LN M (NOT WORSE)", "THRESHOLD"],
+    tests.map(([name, t]) => [
+      name,
+      num(t.ratio),
+      num(t.harm.logLR),
+      num(t.harm.logThreshold),
+      num(t.nonInferiority.logLR),
+      num(t.nonInferiority.logThreshold),
+    ]),
+    { color },
+  );
+  return `decision: ${paint(color, DECISION_COLOUR[d.decision], d.decision)} (${d.rule})\n${d.reason}\n\n${arms}\n\n${stats}\n`;
 }
 
 /** The demo's canary: replays a bad and a healthy generated scenario through the same engine. */

@@ -12,6 +12,7 @@ import { registerDemo } from "./demo.ts";
 import { describeForCli } from "./errors.ts";
 import { registerIac } from "./iac.ts";
 import { registerPolicy } from "./policy.ts";
+import { registerScan } from "./scan.ts";
 import { registerSign } from "./sign.ts";
 import { registerTeam } from "./team.ts";
 import { registerUpgrade } from "./upgrade.ts";
@@ -52,16 +53,24 @@ const noStdin = () =>
     }),
   );
 
-/** Runs the `platform` CLI with argv (without node and script); returns the exit code, never exits. */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+interface State {
+  code: number;
+  level: LogLevelName;
+  /** The command whose action runs (errors name its flags). */
+  active?: Command;
+}
+
+/** The `platform` command tree wired to `io` (main runs it; tests walk it). */
+export function createProgram(io: CliIo): { program: PlatformCommand; state: State } {
+  const state: State = {
+    code: ExitCode.ok,
+    level: io.env.PLATFORM_DEBUG === "1" ? "debug" : "info",
+  };
   // Progress and logs go to stderr so stdout carries only the result (table or --json).
-  let level = (io.env.PLATFORM_DEBUG === "1" ? "debug" : "info") as LogLevelName;
   const log = createLogger({
     write: (l, line) =>
-      (l !== "debug" || level !== "info") && io.err(`${l === "info" ? "" : `${l}: `}${line}\n`),
+      (l !== "debug" || state.level !== "info") && io.err(`${l === "info" ? "" : `${l}: `}${line}\n`),
   });
-  let code: number = ExitCode.ok;
-  let active: Command | undefined;
   const cli: Cli = {
     out: io.out,
     err: io.err,
@@ -75,7 +84,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     interactive: io.interactive === true && io.ask !== undefined,
     ask: io.ask ?? (() => Promise.resolve("")),
     done: (c) => {
-      code = c;
+      state.code = c;
     },
   };
   const program = new PlatformCommand("platform")
@@ -85,10 +94,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
   installConventions(program, cli, (l) => {
-    level = l;
+    state.level = l;
   });
   program.hook("preAction", (_this, action) => {
-    active = action;
+    state.active = action;
   });
 
   // One line per command family; each file registers its commands (and their help examples).
@@ -96,16 +105,22 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   registerIac(program, cli);
   registerBump(program, cli);
   registerBuildScan(program, cli);
+  registerScan(program, cli);
   registerUpgrade(program, cli);
   registerCanary(program, cli);
   registerSign(program, cli);
   registerTeam(program, cli);
   registerDemo(program, cli);
   registerCompletion(program, cli);
+  return { program, state };
+}
 
+/** Runs the `platform` CLI with argv (without node and script); returns the exit code, never exits. */
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const { program, state } = createProgram(io);
   try {
     await program.parseAsync(argv, { from: "user" });
-    return code;
+    return state.code;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (
@@ -116,9 +131,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return ExitCode.ok;
       return ExitCode.usage;
     }
-    if (err instanceof PlatformError) io.err(`error: ${describeForCli(err, active)}\n`);
+    if (err instanceof PlatformError) io.err(`error: ${describeForCli(err, state.active)}\n`);
     else io.err(`error: ${errorMessage(err)}\n`);
-    if (level === "trace" && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
+    if (state.level === "trace" && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
     return exitCodeFor(err);
   }
 }

@@ -8,6 +8,7 @@ import type { ArtifactStore, SignResult, VerifyResult } from "@platform/signing"
 import { type Command, Option } from "commander";
 import { type Cli, configExplicit, examples, withConfig, withOutput } from "./cli.ts";
 import { listOption } from "./options.ts";
+import { mark, paint, shortDigest, textTable } from "./table.ts";
 
 // @platform/signing (sigstore, Key Vault, x509) loads when a signing command runs, not at CLI start-up.
 const signing = () => import("@platform/signing");
@@ -101,12 +102,61 @@ export function registerSign(program: Command, io: Cli): void {
   });
 }
 
+const ATTACHED: Record<SignResult["referrers"][number]["mode"], string> = {
+  api: "referrers API",
+  tag: "referrers tag (sha256-<hex>)",
+  layout: "OCI layout index",
+  "sig-tag": "cosign .sig tag",
+  exists: "already attached",
+};
+
+/** `platform sign`'s terminal output: what was attached, as an aligned table. */
+export function signTable(r: SignResult, color: boolean): string {
+  const artifacts = [...r.referrers, ...r.signatures.filter((s) => s.kind === "cosign-legacy")];
+  return `${paint(color, "green", "✅ Signed")} ${r.image}
+signer  ${r.identity} (${r.signer})
+
+${textTable(
+  ["ARTIFACT", "MANIFEST", "ATTACHED VIA"],
+  artifacts.map((a) => [a.kind, shortDigest(a.digest), ATTACHED[a.mode]]),
+  { color },
+)}
+`;
+}
+
+/** `platform verify`'s terminal output: the verdict, why, and one row per signature checked. */
+export function verifyTable(r: VerifyResult, color: boolean): string {
+  const head = r.verified
+    ? `${paint(color, "green", "✅ Verified")}: ${r.image}`
+    : `${paint(color, "red", "❌ Not verified")}: ${r.image}`;
+  const lines = [head];
+  if (r.policy) lines.push(`trust policy  ${r.policy}`);
+  for (const reason of r.reasons) lines.push(paint(color, "red", `  ${reason}`));
+  const rows = r.checks.map((c) => [
+    c.format === "attestation" && c.predicateType ? `attestation (${c.predicateType})` : c.format,
+    shortDigest(c.source),
+    mark(color, c.ok ? "pass" : "fail"),
+    c.signer ?? "",
+    [c.code && !c.ok ? c.code : "", c.reason ?? c.warnings?.join("; ") ?? "", c.hint ? `hint: ${c.hint}` : ""]
+      .filter(Boolean)
+      .join(" — "),
+  ]);
+  lines.push(
+    "",
+    rows.length
+      ? textTable(["SIGNATURE", "SOURCE", "VALID", "SIGNER", "DETAIL"], rows, { color })
+      : "no signature or attestation found",
+  );
+  return `${lines.join("\n")}\n`;
+}
+
 /**
  * The demo's signing part: a generated key signs the demo image in an OCI layout (Notary Project +
  * cosign, SBOM, provenance), verification passes; then a tampered copy of the image carrying the
  * same signatures fails verification with the reason.
  */
-export async function demoSign(io: { out: (s: string) => void }): Promise<void> {
+export async function demoSign(io: { out: (s: string) => void; color?: boolean }): Promise<void> {
+  const color = io.color ?? false;
   const {
     generateSigningIdentity,
     layoutStore,
@@ -116,9 +166,7 @@ export async function demoSign(io: { out: (s: string) => void }): Promise<void> 
     notarySignatureManifest,
     parseTrustPolicy,
     signImage,
-    signSummary,
     verifyImage,
-    verifySummary,
   } = await signing();
   const dir = await mkdtemp(join(tmpdir(), "platform-sign-demo-"));
   try {
@@ -174,7 +222,7 @@ export async function demoSign(io: { out: (s: string) => void }): Promise<void> 
       },
     });
     io.out(
-      `\nSigning the demo image with a generated key (OCI layout, no registry needed):\n${signSummary(signed)}`,
+      `\nSigning the demo image with a generated key (OCI layout, no registry needed):\n${signTable(signed, color)}`,
     );
     const ok: VerifyResult = await verifyImage({
       imageRef: `${name}@${original}`,
@@ -182,7 +230,7 @@ export async function demoSign(io: { out: (s: string) => void }): Promise<void> 
       notation: trust,
       cosignKeys,
     });
-    io.out(`\nVerifying it with the trust policy and the cosign key:\n${verifySummary(ok)}`);
+    io.out(`\nVerifying it with the trust policy and the cosign key:\n${verifyTable(ok, color)}`);
 
     // A tampered copy: one layer changed (new digest), the original's Notary signature copied onto it.
     const tampered = await addDemoImage(layout, "orders-api:1.4.2-patched", "orders-api 1.4.2 + backdoor");
@@ -199,7 +247,7 @@ export async function demoSign(io: { out: (s: string) => void }): Promise<void> 
       MediaType.ociManifest,
     );
     const bad = await verifyImage({ imageRef: `${name}@${tampered}`, store, notation: trust, cosignKeys });
-    io.out(`\nVerifying a tampered copy that carries the original's signature:\n${verifySummary(bad)}`);
+    io.out(`\nVerifying a tampered copy that carries the original's signature:\n${verifyTable(bad, color)}`);
     io.out(
       "\nIn CI: uses: org/platform/actions/sign@v1 and org/platform/actions/verify@v1 (see README); locally: platform sign / platform verify.\n",
     );
