@@ -1,27 +1,21 @@
 import { resolve } from "node:path";
-import type { Logger } from "@platform/core";
 import { type FailOn, renderScanTable, type ScanGateResult, scanGate } from "@platform/scan";
 import { type Command, Option } from "commander";
-
-/** What `platform scan` needs from the CLI (a subset of every command's terminal, logger and exit code). */
-export interface ScanCli {
-  out: (s: string) => void;
-  log: Logger;
-  cwd: string;
-  version: string;
-  done: (code: number) => void;
-}
+import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
 
 function report(r: ScanGateResult): string {
-  const lines = [`report  ${r.report}`, renderScanTable(r.gate, { imageRef: r.subject, scanner: "trivy report" }, 10)];
+  const lines = [
+    `report  ${r.report}`,
+    renderScanTable(r.gate, { imageRef: r.subject, scanner: "trivy report" }, 10),
+  ];
   if (r.sarifFile) lines.push(`sarif   ${r.sarifFile}`);
   return `${lines.join("\n")}\n`;
 }
 
 /** Registers `platform scan gate`: gate a Trivy JSON report made elsewhere (no build, no push). */
-export function registerScan(program: Command, io: ScanCli): void {
+export function registerScan(program: Command, io: Cli): void {
   const scan = program.command("scan").description("vulnerability reports: gate a scan made elsewhere");
-  scan
+  const gate = scan
     .command("gate")
     .description(
       "gate a Trivy JSON report on severity with owned, expiring waivers, without building or pushing an image",
@@ -36,46 +30,46 @@ export function registerScan(program: Command, io: ScanCli): void {
     )
     .option("--only-fixed", "only findings with a fix can fail the gate", false)
     .option("--waivers <file>", "waivers YAML (id, package, reason, owner, expires)")
-    .option("--sarif <file>", "write SARIF 2.1.0 here")
-    .option("--root <dir>", "workspace root that paths are relative to", io.cwd)
-    .option("--json", "print the outcome as JSON", false)
-    .addHelpText(
-      "after",
-      "\nExamples:\n  $ platform scan gate --report trivy.json --fail-on high --waivers .platform/waivers.yaml\n  $ platform scan gate --report trivy.json --image myacr.azurecr.io/app@sha256:… --json\n",
-    )
-    .action(async (o) => {
-      const r = await scanGate(
-        {
-          report: o.report,
-          image: o.image,
-          allowUnboundReport: o.allowUnboundReport,
-          failOn: o.failOn as FailOn,
-          onlyFixed: o.onlyFixed,
-          waivers: o.waivers,
-          sarif: o.sarif,
-          root: resolve(io.cwd, o.root),
-        },
-        { log: io.log, today: new Date(), version: io.version },
+    .option("--sarif <file>", "write SARIF 2.1.0 here");
+  withOutput(withRoot(gate), "the outcome");
+  examples(
+    gate,
+    "$ platform scan gate --report trivy.json --fail-on high --waivers .platform/waivers.yaml",
+    "$ platform scan gate --report trivy.json --image myacr.azurecr.io/app@sha256:… --json  # the report must describe that digest",
+  );
+  gate.action(async (o) => {
+    const r = await scanGate(
+      {
+        report: o.report,
+        image: o.image,
+        allowUnboundReport: o.allowUnboundReport,
+        failOn: o.failOn as FailOn,
+        onlyFixed: o.onlyFixed,
+        waivers: o.waivers,
+        sarif: o.sarif,
+        root: resolve(io.cwd, o.root ?? "."),
+      },
+      { log: io.log, today: new Date(), version: io.version },
+    );
+    if (o.json)
+      io.out(
+        `${JSON.stringify(
+          {
+            subject: r.subject,
+            report: r.report,
+            passed: r.gate.passed,
+            counts: r.gate.counts,
+            failing: r.gate.failing,
+            waived: r.gate.waived,
+            waiversExpired: r.gate.waiversExpired,
+            ...(r.sarifFile ? { sarifFile: r.sarifFile } : {}),
+          },
+          null,
+          2,
+        )}\n`,
       );
-      if (o.json)
-        io.out(
-          `${JSON.stringify(
-            {
-              subject: r.subject,
-              report: r.report,
-              passed: r.gate.passed,
-              counts: r.gate.counts,
-              failing: r.gate.failing,
-              waived: r.gate.waived,
-              waiversExpired: r.gate.waiversExpired,
-              ...(r.sarifFile ? { sarifFile: r.sarifFile } : {}),
-            },
-            null,
-            2,
-          )}\n`,
-        );
-      else io.out(report(r));
-      if (r.failure) io.log.error(r.failure.describe());
-      io.done(r.failure ? 1 : 0);
-    });
+    else io.out(report(r));
+    if (r.failure) io.log.error(r.failure.describe());
+    io.done(r.failure ? 1 : 0);
+  });
 }

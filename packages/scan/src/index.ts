@@ -21,6 +21,7 @@ export {
   sortFindings,
 } from "./finding.ts";
 export { evaluateGate, type FailOn, type GateOptions, type GateResult, type WaiverUse } from "./gate.ts";
+export { type ScanGateInput, type ScanGateResult, scanGate } from "./gate-report.ts";
 export { type AcrPromotion, type AcrRegistry, acrLookup } from "./pipeline/acr.ts";
 export { type Builder, type BuiltImage, buildImage, pickBuilder } from "./pipeline/build.ts";
 export {

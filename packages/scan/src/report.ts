@@ -29,7 +29,11 @@ export function gateHeadline(gate: GateResult): string {
 }
 
 /** The gate failure as an error (category verdict: the CLI exits 1, the action fails the step). */
-export function gateFailure(gate: GateResult, imageRef: string): PlatformError | undefined {
+export function gateFailure(
+  gate: GateResult,
+  imageRef: string,
+  consequence = "not promoted or tagged",
+): PlatformError | undefined {
   if (gate.passed) return undefined;
   const worst = gate.failing
     .slice(0, 3)
@@ -37,7 +41,7 @@ export function gateFailure(gate: GateResult, imageRef: string): PlatformError |
     .join(", ");
   return new PlatformError(
     "SCAN_GATE_FAILED",
-    `${imageRef}: ${gate.failing.length} finding(s) at or above ${gate.failOn}${gate.onlyFixed ? " with a fix available" : ""}, e.g. ${worst}; not promoted or tagged`,
+    `${imageRef}: ${gate.failing.length} finding(s) at or above ${gate.failOn}${gate.onlyFixed ? " with a fix available" : ""}, e.g. ${worst}; ${consequence}`,
     {
       category: "verdict",
       hint: "Upgrade the packages to their fixed versions (or rebuild on a patched base image), or add a waiver with an owner and expiry.",

@@ -16,6 +16,8 @@ export interface ParsedReport {
   artifact: TrivyArtifact;
   /** Findings before duplicates across targets were merged. */
   raw: number;
+  /** How many targets (Results entries: OS packages, lock files, binaries) the scan looked at. */
+  targets: number;
 }
 
 // Trivy's Status values (pkg/types: unknown, not_affected, affected, fixed, under_investigation,
@@ -154,5 +156,5 @@ export function parseTrivyReport(text: string, file = "scan-report"): ParsedRepo
       });
     });
   });
-  return { findings: mergeFindings(findings), artifact, raw: findings.length };
+  return { findings: mergeFindings(findings), artifact, raw: findings.length, targets: results.length };
 }
