@@ -46,9 +46,13 @@ describe("digest-bump bundled action, as GitHub runs it", () => {
     const run = await runBundledAction("digest-bump", inputs, { workspace: ws, env });
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs["pull-request-number"]).toBe("1");
+    expect(run.outputs["pull-request-url"]).toMatch(/\/northwind\/gitops\/pull\/1$/);
+    expect(run.outputs["pull-request-operation"]).toBe("created");
     expect(JSON.parse(run.outputs["changed-files"]!)).toEqual([
       "apps/orders/overlays/dev/kustomization.yaml",
     ]);
+    // An App token (the fake's PRs are authored by platform-bot[bot]): no GITHUB_TOKEN warning.
+    expect(run.annotations.filter((a) => /GITHUB_TOKEN/.test(a.title ?? ""))).toEqual([]);
     const pulls = fake.openPulls();
     expect(pulls).toHaveLength(1);
     expect(pulls[0]).toMatchObject({
@@ -75,6 +79,55 @@ describe("digest-bump bundled action, as GitHub runs it", () => {
     expect(again.code).toBe(0);
     expect(fake.openPulls()).toHaveLength(1);
     expect(fake.log("platform/bump/dev/orders-api")).toHaveLength(commits);
+    expect(again.outputs["pull-request-number"]).toBe("1");
+    expect(again.outputs["pull-request-operation"]).toBe("none");
+
+    // A newer digest updates the same pull request with a new commit.
+    const newer = await runBundledAction(
+      "digest-bump",
+      { ...inputs, "image-ref": `${IMAGE}:1.4.3@${DIGEST_C}` },
+      { workspace: ws, env },
+    );
+    expect(newer.code, newer.stdout + newer.stderr).toBe(0);
+    expect(newer.outputs["pull-request-number"]).toBe("1");
+    expect(newer.outputs["pull-request-operation"]).toBe("updated");
+    expect(fake.log("platform/bump/dev/orders-api")).toHaveLength(commits + 1);
+  });
+
+  it("with the default token (GITHUB_TOKEN) it still bumps, and warns that the pull request triggers no workflows", async () => {
+    fake = await startGitHubFake({
+      owner: "northwind",
+      repo: "gitops",
+      files: FILES,
+      githubActionsToken: true,
+      actionsCanCreatePullRequests: true,
+    });
+    const ws = await workspace();
+    // As the runner passes action.yml's default `${{ github.token }}`: an input, with no GITHUB_TOKEN variable.
+    const run = await runBundledAction(
+      "digest-bump",
+      { "image-ref": `${IMAGE}@${DIGEST_B}`, "config-repo": "northwind/gitops", token: fake.token },
+      { workspace: ws, env: { GITHUB_API_URL: fake.url } },
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs["pull-request-operation"]).toBe("created");
+    const warning = run.annotations.find((a) => a.title === "bump pull request opened with GITHUB_TOKEN");
+    expect(warning?.level).toBe("warning");
+    expect(warning?.message).toContain("actions/create-github-app-token");
+  });
+
+  it("a bump with nothing to propose (the base already pins the digest) reports operation none", async () => {
+    fake = await startGitHubFake({ owner: "northwind", repo: "gitops", files: FILES });
+    const ws = await workspace();
+    const run = await runBundledAction(
+      "digest-bump",
+      { "image-ref": `${IMAGE}@${DIGEST_A}`, "config-repo": "northwind/gitops", token: fake.token },
+      { workspace: ws, env: { GITHUB_API_URL: fake.url } },
+    );
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.outputs["pull-request-number"]).toBe("");
+    expect(run.outputs["pull-request-operation"]).toBe("none");
+    expect(fake.openPulls()).toHaveLength(0);
   });
 
   it("refuses prod before the digest reached dev, naming the rule (exit 1)", async () => {

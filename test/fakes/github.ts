@@ -436,7 +436,8 @@ export async function startGitHubFake(opts: GitHubFakeOptions = {}): Promise<Git
       state: p.state,
       locked: false,
       title: p.title,
-      user: userJson("platform-bot[bot]"),
+      // GitHub opens a pull request made with a workflow's GITHUB_TOKEN as github-actions[bot].
+      user: userJson(opts.githubActionsToken ? "github-actions[bot]" : "platform-bot[bot]"),
       body: p.body,
       labels: p.labels.map(labelJson),
       milestone: null,

@@ -9,6 +9,9 @@ import {
   tokenWarning,
 } from "@platform/github";
 
+/** The login GitHub gives pull requests opened with a workflow's GITHUB_TOKEN. */
+const GITHUB_ACTIONS_BOT = "github-actions[bot]";
+
 export interface Inputs {
   imageRef: string;
   configRepo: string;
@@ -44,7 +47,6 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
       );
     }
     octokit = createOctokit({ token: inputs.token, log: ctx.log, baseUrl: ctx.env.GITHUB_API_URL });
-    if (inputs.token === ctx.env.GITHUB_TOKEN) ctx.log.warn(tokenWarning("github-token")!);
   }
   const outcome = await bump(
     {
@@ -117,6 +119,19 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
         line: w.line,
       });
   }
+  // The token input defaults to the job's GITHUB_TOKEN, which the runner does not expose otherwise; the pull
+  // request's author tells (GitHub opens it as github-actions[bot]), so the warning comes after the upsert.
+  const byJobToken =
+    inputs.token === ctx.env.GITHUB_TOKEN ||
+    outcome.environments.some((e) => e.author === GITHUB_ACTIONS_BOT);
+  if (!local && byJobToken) {
+    ctx.log.warn(tokenWarning("github-token")!);
+    ctx.annotate({
+      level: "warning",
+      title: "bump pull request opened with GITHUB_TOKEN",
+      message: tokenWarning("github-token")!,
+    });
+  }
   const first = outcome.environments.find((e) => e.number !== undefined);
   const blocked = outcome.environments.filter((e) => e.status === "blocked");
   const incomplete = outcome.environments.filter((e) => e.status === "incomplete");
@@ -124,6 +139,7 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
     outputs: {
       "pull-request-number": first?.number ?? "",
       "pull-request-url": first?.url ?? "",
+      "pull-request-operation": first?.operation ?? "none",
       "changed-files": JSON.stringify([...new Set(outcome.environments.flatMap((e) => e.files))]),
     },
     result: outcome,

@@ -57,6 +57,10 @@ export interface EnvironmentOutcome {
   status: "pull-request" | "unchanged" | "edited" | "blocked" | "incomplete";
   number?: number;
   url?: string;
+  /** What this run did to the pull request (status pull-request): created, updated, or none when it had the change. */
+  operation?: "created" | "updated" | "none";
+  /** The pull request's author (`github-actions[bot]` for GITHUB_TOKEN). */
+  author?: string;
   files: string[];
   edits: Array<{
     file: string;
@@ -349,6 +353,8 @@ export async function bump(
         status: "pull-request",
         number: result.number,
         url: result.url,
+        operation: result.kind === "unchanged" ? "none" : result.kind,
+        author: result.author,
         files,
         edits: edits(lastPlan),
         skipped: lastPlan.skipped,

@@ -79,6 +79,8 @@ export interface PullRequestUpsert extends Outcome {
   kind: "created" | "updated" | "unchanged";
   number: number;
   url: string;
+  /** Login of the pull request's author: `github-actions[bot]` when it was opened with GITHUB_TOKEN. */
+  author?: string;
   created: boolean;
   updated: boolean;
   /** Nothing was written: no commit, no pull request change. */
@@ -244,7 +246,9 @@ export async function upsertBumpPullRequest(
       if (!pr) throw err;
     }
   }
-  if (!created && (pr.title !== req.title || (pr.body ?? "") !== body)) {
+  // Without a new commit the open pull request already describes the branch's change; a body rebuilt from
+  // an empty plan (the branch already pins the digest) would only erase its file table.
+  if (!created && written.commitSha !== undefined && (pr.title !== req.title || (pr.body ?? "") !== body)) {
     await gh.pulls("update", () =>
       gh.octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
         ...gh.where,
@@ -274,6 +278,7 @@ export async function upsertBumpPullRequest(
     kind,
     number: pr.number,
     url: pr.html_url,
+    author: pr.user?.login,
     created: kind === "created",
     updated: kind === "updated",
     noop: kind === "unchanged",
@@ -433,6 +438,7 @@ interface PullSummary {
   body: string | null;
   labels: Array<{ name?: string }>;
   auto_merge?: { merge_method: string } | null;
+  user?: { login: string } | null;
 }
 
 async function findOpenPull(
