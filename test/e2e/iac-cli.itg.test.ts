@@ -4,10 +4,9 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { privateEndpointBicep } from "../../packages/iac/src/testing.ts";
 import { validateSarif } from "../harness/sarif.ts";
-import { REPO_ROOT, requirePeers } from "../peers/index.ts";
+import { REPO_ROOT } from "../peers/index.ts";
 
 const CLI = join(REPO_ROOT, "packages", "cli", "dist", "platform.js");
 
@@ -138,64 +137,5 @@ describe("platform iac check infra-bicep --env (what ci.yml runs, from the repo 
     } finally {
       await rm(copy, { recursive: true, force: true });
     }
-  });
-});
-
-const kustomize = requirePeers("kustomize");
-describe.skipIf(!kustomize.ok)("layer 3 onboarding template (kustomize build + Flux substitution)", () => {
-  it("builds into a namespace with quota, limit range, annotated ServiceAccount and default-deny", () => {
-    const dir = join(REPO_ROOT, "infra-bicep", "layer3-team-onboarding", "manifests", "team");
-    const built = spawnSync(kustomize.paths.kustomize!, ["build", dir], { encoding: "utf8" });
-    expect(built.status, built.stderr).toBe(0);
-    // Flux post-build substitution of ${VAR}s, with the values layer 3 passes for team-a in prod.
-    const values: Record<string, string> = {
-      TEAM_NAME: "team-a",
-      TEAM_NAMESPACE: "team-a",
-      SERVICE_ACCOUNT: "web",
-      WORKLOAD_CLIENT_ID: "8a5a0d1c-0000-4000-8000-000000000001",
-      TENANT_ID: "72f988bf-0000-4000-8000-000000000002",
-      ISTIO_REVISION: "asm-1-27",
-      QUOTA_CPU: "16",
-      QUOTA_MEMORY: "32Gi",
-      QUOTA_PODS: "200",
-    };
-    const text = built.stdout.replace(/\$\{([A-Z_]+)\}/g, (_m, k: string) => {
-      expect(values, k).toHaveProperty(k);
-      return values[k]!;
-    });
-    const docs = parseAllDocuments(text).map((d) => d.toJS());
-    const byKind = Object.fromEntries(docs.map((d) => [`${d.kind}/${d.metadata.name}`, d]));
-    expect(Object.keys(byKind).sort()).toEqual([
-      "AuthorizationPolicy/default-deny",
-      "LimitRange/team-defaults",
-      "Namespace/team-a",
-      "ResourceQuota/team-quota",
-      "ServiceAccount/web",
-    ]);
-    expect(byKind["Namespace/team-a"].metadata.labels).toMatchObject({
-      "istio.io/rev": "asm-1-27",
-      "pod-security.kubernetes.io/enforce": "restricted",
-    });
-    expect(byKind["ServiceAccount/web"].metadata).toMatchObject({
-      namespace: "team-a",
-      annotations: { "azure.workload.identity/client-id": values.WORKLOAD_CLIENT_ID },
-    });
-    // kustomize drops the quotes, so Flux substitutes into plain scalars: 16 and 200 arrive as numbers, which
-    // the API server reads as quantities like the strings they stand for.
-    const hard = byKind["ResourceQuota/team-quota"].spec.hard;
-    expect(Object.fromEntries(Object.entries(hard).map(([k, v]) => [k, String(v)]))).toEqual({
-      "requests.cpu": "16",
-      "requests.memory": "32Gi",
-      "limits.memory": "32Gi",
-      pods: "200",
-      "services.loadbalancer": "0",
-      "services.nodeports": "0",
-    });
-    expect(byKind["AuthorizationPolicy/default-deny"]).toMatchObject({
-      apiVersion: "security.istio.io/v1",
-      metadata: { namespace: "team-a" },
-      spec: {},
-    });
-    for (const d of docs) if (d.kind !== "Namespace") expect(d.metadata.namespace).toBe("team-a");
   });
 });

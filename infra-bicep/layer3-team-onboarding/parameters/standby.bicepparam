@@ -5,36 +5,20 @@ using '../main.bicep'
 param environment = 'standby'
 param location = 'northeurope'
 param clusterName = 'aks-plat-standby-northeurope'
-param registryName = 'acrplatprod'
-param registryResourceGroupName = 'rg-plat-prod-westeurope'
 param spokeResourceGroupName = 'rg-plat-standby-spoke-northeurope'
 param spokeVnetName = 'vnet-plat-standby-spoke-northeurope'
 param keyVaultPrivateDnsZoneId = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plat-standby-hub-northeurope/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net'
 param logAnalyticsWorkspaceId = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-plat-standby-monitoring-northeurope/providers/Microsoft.OperationalInsights/workspaces/log-plat-standby-northeurope'
-param istioRevision = 'asm-1-27'
 param gitRepositoryUrl = 'https://github.com/contoso/platform-config'
 param gitBranch = 'main'
 param syncIntervalInSeconds = 300
-param teams = [
-  {
-    name: 'team-a'
-    namespace: 'team-a'
-    serviceAccount: 'web'
-    keyVaultName: 'kv-team-a-standby-neu'
-    cpu: '16'
-    memory: '32Gi'
-    pods: 200
-  }
-  {
-    name: 'team-b'
-    namespace: 'team-b'
-    serviceAccount: 'api'
-    keyVaultName: 'kv-team-b-standby-neu'
-    cpu: '8'
-    memory: '16Gi'
-    pods: 100
-  }
-]
+// The teams and their service identities come from `platform team render` (never edited here): the render of
+// examples/northwind/platform.yaml. Point these two paths at your config repository's render (<tenancy.out>/bicep).
+param teams = loadJsonContent('../../../examples/northwind/teams/bicep/layer3.parameters.json', '$.parameters.teams.value')
+param workloadIdentities = loadJsonContent('../../../examples/northwind/teams/bicep/layer3.parameters.json', '$.parameters.workloadIdentities.value')
+// The warm standby reads the primary's team vaults (vault names are global): grants only, no second vault.
+param createTeamVaults = false
+param teamVaultResourceGroupName = 'rg-plat-prod-westeurope'
 param tags = {
   costCenter: 'platform'
 }

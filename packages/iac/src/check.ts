@@ -1,6 +1,7 @@
+import { readFileSync, realpathSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { BicepEvaluator, isObject } from "./evaluate.ts";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { BicepEvaluator, type FileLoader, isObject } from "./evaluate.ts";
 import { parseBicep, syntaxErrors, type Tree } from "./parser.ts";
 import { evaluateRules, IAC_RULES } from "./rules.ts";
 import { applySuppressions, bicepSuppressions, parameterSuppressions, type Suppression } from "./suppress.ts";
@@ -15,8 +16,11 @@ import {
 
 const MAX_MODULE_DEPTH = 8;
 
-/** Local module paths are followed; registry (`br:`, `br/`) and template spec (`ts:`) references are not. */
-const isLocalModule = (path: string): boolean => !/^(br|ts)[:/]/.test(path);
+/**
+ * Local Bicep module paths are followed; registry (`br:`, `br/`), template spec (`ts:`) and ARM JSON template
+ * (`.json`) modules are not (their resources are not checked).
+ */
+const isLocalModule = (path: string): boolean => !/^(br|ts)[:/]/.test(path) && !/\.json$/i.test(path);
 
 const rel = (root: string, abs: string): string => relative(root, abs).split("\\").join("/");
 
@@ -35,6 +39,35 @@ const errorFinding = (
   line,
   ...(column ? { column } : {}),
 });
+
+/** The Bicep compiler's limit for loadJsonContent/loadTextContent. */
+const MAX_LOADED_CHARS = 1_048_576;
+
+/**
+ * Reads the files a .bicep/.bicepparam loads at compile time, relative to it and never outside the workspace
+ * (symlinks resolved); a file that cannot be read is an error finding at the call, as the compiler fails there.
+ */
+function fileLoader(abs: string, root: string, findings: IacFinding[]): FileLoader {
+  const file = rel(root, abs);
+  return (path, line) => {
+    const fail = (why: string): UnknownValue => {
+      findings.push(errorFinding("Platform.IaC.ReadError", file, line, `cannot load '${path}': ${why}`));
+      return new UnknownValue(`'${path}' could not be loaded (${why})`);
+    };
+    let real: string;
+    let realRoot: string;
+    try {
+      real = realpathSync(resolve(dirname(abs), path));
+      realRoot = realpathSync(root);
+    } catch (e) {
+      return fail((e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message);
+    }
+    if (real !== realRoot && !real.startsWith(realRoot + sep)) return fail("it is outside the workspace");
+    const text = readFileSync(real, "utf8");
+    if (text.length > MAX_LOADED_CHARS) return fail(`larger than ${MAX_LOADED_CHARS} characters`);
+    return text;
+  };
+}
 
 /** Parameter values from a parameters file, and the .bicep it is `using` (bicepparam only). */
 export interface ParameterSet {
@@ -89,7 +122,7 @@ export async function loadParameters(
   const findings = syntaxErrors(tree).map((e) =>
     errorFinding("Platform.IaC.ParseError", file, e.line, e.message, e.column),
   );
-  const evaluator = new BicepEvaluator(file, tree.rootNode);
+  const evaluator = new BicepEvaluator(file, tree.rootNode, new Map(), fileLoader(abs, root, findings));
   for (const name of names) values.set(name, evaluator.symbol(name));
   const usingNode = tree.rootNode.namedChildren.find((n) => n.type === "using_statement");
   const target = usingNode?.namedChildren.find((n) => n.type === "string");
@@ -231,7 +264,7 @@ export async function checkBicep(paths: string[], opts: CheckOptions): Promise<C
     const file = rel(root, abs);
     visited.add(file);
     try {
-      const evaluator = new BicepEvaluator(file, tree.rootNode, values);
+      const evaluator = new BicepEvaluator(file, tree.rootNode, values, fileLoader(abs, root, findings));
       for (const r of evaluator.resources()) {
         if (condition === "unknown" && r.condition === true) r.condition = "unknown";
         resources.push(r);

@@ -105,7 +105,78 @@ const FUNCTIONS: Record<string, (args: Value[]) => Value | undefined> = {
       : undefined,
   int: ([v]) =>
     typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : undefined,
+  flatten: ([v]) =>
+    Array.isArray(v) && v.every((x) => Array.isArray(x)) ? (v as Value[][]).flat() : undefined,
+  union: (args) => {
+    if (args.length > 0 && args.every(isObject))
+      return args.reduce((a, b) => mergeObjects(a as Obj, b as Obj));
+    if (args.length > 0 && args.every(Array.isArray)) {
+      const out: Value[] = [];
+      for (const x of (args as Value[][]).flat()) if (!out.some((y) => deepEqual(x, y))) out.push(x);
+      return out;
+    }
+    return undefined;
+  },
 };
+
+/** ARM's union() of objects: later keys win, nested objects merge recursively (nested arrays do not). */
+function mergeObjects(a: Obj, b: Obj): Obj {
+  const out: Obj = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isObject(prev) && isObject(v) ? mergeObjects(prev, v) : v;
+  }
+  return out;
+}
+
+/** Functions taking a lambda: each gets the evaluated plain arguments and the lambda as a callable. */
+type Lambda = (...args: Value[]) => Value;
+const LAMBDA_FUNCTIONS: Record<string, (args: Value[], fns: Lambda[]) => Value | undefined> = {
+  map: ([xs], [f]) => (Array.isArray(xs) && f ? xs.map((x, i) => f(x, i)) : undefined),
+  filter: ([xs], [f]) => {
+    if (!Array.isArray(xs) || !f) return undefined;
+    const keep = xs.map((x, i) => f(x, i));
+    if (keep.some((k) => typeof k !== "boolean")) return undefined;
+    return xs.filter((_, i) => keep[i] === true);
+  },
+  reduce: ([xs, init], [f]) => {
+    if (!Array.isArray(xs) || init === undefined || !f) return undefined;
+    let acc = init;
+    for (const [i, x] of xs.entries()) {
+      acc = f(acc, x, i);
+      if (isUnknown(acc)) return acc;
+    }
+    return acc;
+  },
+  toobject: ([xs], [key, value]) => {
+    if (!Array.isArray(xs) || !key) return undefined;
+    const out: Obj = {};
+    for (const x of xs) {
+      const k = key(x);
+      if (typeof k !== "string") return undefined;
+      out[k] = value ? value(x) : x;
+    }
+    return out;
+  },
+};
+
+/** Reads a file named in a Bicep file (`loadJsonContent`, `loadTextContent`), or says why it cannot. */
+export type FileLoader = (path: string, line: number) => string | UnknownValue;
+
+/** The part of a JSON document a Bicep jsonPath (`$`, `.key`, `['key']`, `[n]`) selects; undefined for other forms. */
+function selectJsonPath(doc: Value, path: string): Value | undefined {
+  if (!path.startsWith("$")) return undefined;
+  let rest = path.slice(1);
+  let current: Value | undefined = doc;
+  while (rest.length > 0 && current !== undefined) {
+    const m = /^\.([A-Za-z_$][\w$-]*)|^\['([^']*)'\]|^\[(\d+)\]/.exec(rest);
+    if (!m) return undefined;
+    if (m[3] !== undefined) current = Array.isArray(current) ? current[Number(m[3])] : undefined;
+    else current = getProp(current, (m[1] ?? m[2])!);
+    rest = rest.slice(m[0].length);
+  }
+  return current;
+}
 
 /**
  * `resourceId([subscriptionId, [resourceGroup,]] type, name1, name2, …)`: the id is known only at deployment
@@ -134,10 +205,17 @@ export class BicepEvaluator {
   private readonly cache = new Map<string, Value>();
   private readonly evaluating = new Set<string>();
   private readonly paramValues: ReadonlyMap<string, Value>;
+  private readonly loader: FileLoader | undefined;
 
-  constructor(file: string, root: SyntaxNode, paramValues: ReadonlyMap<string, Value> = new Map()) {
+  constructor(
+    file: string,
+    root: SyntaxNode,
+    paramValues: ReadonlyMap<string, Value> = new Map(),
+    loader?: FileLoader,
+  ) {
     this.file = file;
     this.paramValues = paramValues;
+    this.loader = loader;
     for (const decl of kids(root)) {
       const name = kids(decl)[0];
       if (name?.type !== "identifier") continue;
@@ -400,13 +478,58 @@ export class BicepEvaluator {
     const name = (fn?.type === "member_expression" ? fn.childForFieldName("property")?.text : fn?.text) ?? "";
     const impl = FUNCTIONS[name.toLowerCase()];
     const argsNode = node.childForFieldName("arguments") ?? kids(node).find((k) => k.type === "arguments");
-    const args = argsNode ? kids(argsNode).map((a) => this.eval(a, scope)) : [];
+    const argNodes = argsNode ? kids(argsNode) : [];
+    const withLambda = LAMBDA_FUNCTIONS[name.toLowerCase()];
+    if (withLambda) {
+      const plain = argNodes.filter((a) => a.type !== "lambda_expression").map((a) => this.eval(a, scope));
+      const fns = argNodes.filter((a) => a.type === "lambda_expression").map((a) => this.lambda(a, scope));
+      const unknown = plain.find(isUnknown);
+      if (unknown) return unknown;
+      return withLambda(plain, fns) ?? new UnknownValue(`cannot evaluate ${name}() statically`);
+    }
+    const args = argNodes.map((a) => this.eval(a, scope));
     if (/^(resourceId|subscriptionResourceId|tenantResourceId)$/i.test(name))
       return resourceIdRef(name, args);
+    if (/^(loadJsonContent|loadTextContent)$/i.test(name)) return this.loadFile(name, args, line(node));
     if (!impl) return new UnknownValue(`${name}() is known only at deployment`);
     const unknown = args.find(isUnknown);
     if (unknown) return unknown;
     return impl(args) ?? new UnknownValue(`cannot evaluate ${node.text}`);
+  }
+
+  /** `x => body` or `(x, i) => body` as a function of its arguments, closing over the scope it is written in. */
+  private lambda(node: SyntaxNode, scope: Scope | undefined): Lambda {
+    const [head, body] = kids(node);
+    const names = head?.type === "identifier" ? [head.text] : head ? kids(head).map((k) => k.text) : [];
+    return (...args) => {
+      if (!body) return new UnknownValue("lambda without a body");
+      const inner = new Map(scope ?? []);
+      names.forEach((n, i) => {
+        inner.set(n, args[i] ?? new UnknownValue(`lambda argument '${n}'`));
+      });
+      return this.eval(body, inner);
+    };
+  }
+
+  /** `loadJsonContent(path, [jsonPath])` / `loadTextContent(path)`: read at compile time, like the Bicep compiler does. */
+  private loadFile(name: string, args: Value[], at: number): Value {
+    const [path, jsonPath] = args;
+    if (typeof path !== "string") return new UnknownValue(`${name}() path is not a literal`);
+    if (!this.loader) return new UnknownValue(`${name}('${path}') is not read here`);
+    const text = this.loader(path, at);
+    if (isUnknown(text)) return text;
+    if (name.toLowerCase() === "loadtextcontent") return text;
+    let doc: Value;
+    try {
+      doc = JSON.parse(text) as Value;
+    } catch (e) {
+      return new UnknownValue(`${name}('${path}'): invalid JSON (${(e as Error).message})`);
+    }
+    if (jsonPath === undefined) return doc;
+    if (typeof jsonPath !== "string") return new UnknownValue(`${name}() jsonPath is not a literal`);
+    return (
+      selectJsonPath(doc, jsonPath) ?? new UnknownValue(`${name}('${path}', '${jsonPath}') selects nothing`)
+    );
   }
 
   /** The loop's variable names: `x` for `for x in`, `[x, i]` for `for (x, i) in`; undefined for other forms. */
@@ -457,11 +580,17 @@ export class BicepEvaluator {
     const out: ArmResource[] = [];
     for (const [symbol, decl] of this.resourceDecls)
       this.declareResource(symbol, decl, undefined, undefined, true, out);
-    // `parent: sym` and `scope: sym` link a top-level declaration to another resource of this file.
+    // `parent: sym` and `scope: sym` link a top-level declaration to another resource of this file; `sym[i]`
+    // links to the loop element of that name.
     const bySymbol = new Map<string, ArmResource>();
     for (const r of out) if (!r.parent && !bySymbol.has(r.symbol)) bySymbol.set(r.symbol, r);
-    for (const [res, key, sym] of this.links) {
-      const target = bySymbol.get(sym);
+    for (const [res, key, sym, element] of this.links) {
+      const target =
+        element === undefined
+          ? bySymbol.get(sym)
+          : typeof element === "string"
+            ? out.find((r) => !r.parent && r.symbol === sym && r.name === element)
+            : undefined;
       if (!target) continue;
       if (key === "scope") res.scope = target;
       else {
@@ -477,7 +606,8 @@ export class BicepEvaluator {
     return out;
   }
 
-  private readonly links: [ArmResource, "parent" | "scope", string][] = [];
+  /** Pending `parent:`/`scope:` links: resource, key, target symbol, and for `sym[i]` the element's name. */
+  private readonly links: [ArmResource, "parent" | "scope", string, Value?][] = [];
 
   /** The static paths of every `module` declaration, whatever its condition or loop. */
   modulePaths(): { path: string; line: number }[] {
@@ -559,6 +689,20 @@ export class BicepEvaluator {
           this.resourceDecls.has(val.text)
         )
           this.links.push([resource, key.text as "parent" | "scope", val.text]);
+        else if (
+          prop.type === "object_property" &&
+          (key?.text === "parent" || key?.text === "scope") &&
+          val?.type === "subscript_expression"
+        ) {
+          const target = this.resourceTarget(val, s);
+          if (target)
+            this.links.push([
+              resource,
+              key.text as "parent" | "scope",
+              target.symbol,
+              target.name ?? new UnknownValue(`name of '${val.text}'`),
+            ]);
+        }
       }
       for (const prop of kids(body)) {
         const child = kids(prop)[0];

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkBicep } from "./check.ts";
 import { getProp } from "./evaluate.ts";
-import type { CheckResult, Value } from "./types.ts";
+import type { Value } from "./types.ts";
 
 const REPO = join(import.meta.dirname, "..", "..", "..");
 const LAYER1 = join(REPO, "infra-bicep", "layer1-platform");
@@ -75,55 +75,34 @@ describe("infra-bicep layers (the real modules)", () => {
   });
 });
 
-describe("layer 3: the Bicep and the manifests it delivers agree", () => {
+describe("layer 3: the Flux configuration reconciles the render", () => {
   const LAYER3 = join(INFRA, "layer3-team-onboarding");
-  const varsIn = (dir: string): Set<string> => {
-    const out = new Set<string>();
-    // What kustomize builds (resources, comments dropped) is what Flux substitutes.
-    for (const f of readdirSync(dir, { recursive: true, withFileTypes: true }))
-      if (f.isFile() && f.name.endsWith(".yaml") && f.name !== "kustomization.yaml") {
-        const text = readFileSync(join(f.parentPath, f.name), "utf8").replace(/^\s*#.*$/gm, "");
-        for (const m of text.matchAll(/\$\{([A-Z_]+)\}/g)) out.add(m[1]!);
-      }
-    return out;
-  };
-  const substitute = (r: CheckResult, name: string) =>
-    r.resources
-      .filter((x) => x.type === "Microsoft.KubernetesConfiguration/fluxConfigurations" && x.name === name)
-      .map((x) => {
-        const kustomizations = getProp(getProp(x.body, "properties"), "kustomizations") as Record<
-          string,
-          Value
-        >;
-        const [k] = Object.values(kustomizations);
-        return getProp(getProp(k, "postBuild"), "substitute") as Record<string, Value>;
-      })[0]!;
+  const RENDER = join(REPO, "examples", "northwind", "teams");
 
   it.each(ENVIRONMENTS)(
-    "%s: every template variable is substituted, and the identity matches the ServiceAccount",
+    "%s: one GitRepository named as the rendered Kustomizations' sourceRef, applying the render's flux/",
     async (env) => {
       const r = await checkBicep([LAYER3], { root: REPO, environment: env });
-      const onboarding = substitute(r, "team-team-a-onboarding");
-      expect(new Set(Object.keys(onboarding))).toEqual(varsIn(join(LAYER3, "manifests", "team")));
-      for (const team of ["team-a", "team-b"]) {
-        const own = substitute(r, `team-${team}`);
-        for (const v of varsIn(join(LAYER3, "manifests", "teams", team)))
-          expect(Object.keys(own)).toContain(v);
-      }
-      // The federated credential's subject is exactly the ServiceAccount the template creates.
-      const subjects = r.resources
-        .filter((x) => x.type.endsWith("/federatedIdentityCredentials"))
-        .map((x) => getProp(getProp(x.body, "properties"), "subject"));
-      expect(subjects).toContain(
-        `system:serviceaccount:${onboarding.TEAM_NAMESPACE}:${onboarding.SERVICE_ACCOUNT}`,
+      const flux = r.resources.filter(
+        (x) => x.type === "Microsoft.KubernetesConfiguration/fluxConfigurations",
       );
-      expect(subjects).toEqual(["system:serviceaccount:team-a:web", "system:serviceaccount:team-b:api"]);
-      // Nothing secret travels to the cluster: no protected settings, no credentials in the Flux configurations.
-      for (const x of r.resources.filter((y) => y.type.endsWith("/fluxConfigurations"))) {
-        const props = getProp(x.body, "properties");
-        expect(getProp(props, "configurationProtectedSettings")).toBeUndefined();
-        expect(getProp(getProp(props, "gitRepository"), "httpsUser")).toBeUndefined();
+      expect(flux.map((x) => x.name)).toEqual(["config-repo"]);
+      const props = getProp(flux[0]!.body, "properties");
+      expect(getProp(props, "namespace")).toBe("flux-system");
+      const kustomizations = getProp(props, "kustomizations") as Record<string, Value>;
+      expect(Object.values(kustomizations).map((k) => getProp(k, "path"))).toEqual(["./teams/flux"]);
+      // Every rendered Kustomization points at that GitRepository and at a path under the same render folder.
+      const rendered = readdirSync(join(RENDER, "flux"));
+      expect(rendered.length).toBeGreaterThan(0);
+      for (const f of rendered) {
+        const text = readFileSync(join(RENDER, "flux", f), "utf8");
+        expect(text).toMatch(/sourceRef:\n\s+kind: GitRepository\n\s+name: config-repo\n/);
+        expect(text).toContain(`path: ./teams/${f.replace(/\.yaml$/, "")}\n`);
+        expect(text).toMatch(/^ {2}namespace: flux-system$/m);
       }
+      // Nothing secret travels to the cluster: no protected settings, no credentials in the Flux configuration.
+      expect(getProp(props, "configurationProtectedSettings")).toBeUndefined();
+      expect(getProp(getProp(props, "gitRepository"), "httpsUser")).toBeUndefined();
     },
   );
 });
