@@ -187,6 +187,26 @@ describe("runAction", () => {
     expect(await readFile(summaryFile, "utf8")).toBe("earlier step\nours\n");
   });
 
+  it("writes no job summary with summary: false, also when the run fails; outputs are still set", async () => {
+    const def = define(async (_, ctx) => {
+      ctx.summary.verdict("pass", "Policy dry-run passed");
+      return { outputs: { violations: 0 }, result: null };
+    });
+    const off = await run(def, { manifests: "x", summary: "false" });
+    expect(off.code).toBe(0);
+    expect(off.summary).toBe("");
+    expect(off.outputs.violations).toBe("0");
+    const failed = await run(def, { manifests: "x", "fail-on": "nope", summary: "False" });
+    expect(failed.code).toBe(1);
+    expect(failed.summary).toBe("");
+    const on = await run(def, { manifests: "x", summary: "true" });
+    expect(on.summary).toBe("## ✅ Policy dry-run passed\n");
+    const bad = await run(def, { manifests: "x", summary: "no" });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/input "summary" must be true or false/);
+    expect(bad.summary).toMatch(/^## ❌ policy-dry-run failed/);
+  });
+
   it("emits annotations with file, line and column", async () => {
     const r = await run(
       define(async (_, ctx) => {

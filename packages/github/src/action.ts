@@ -1,8 +1,8 @@
 import { appendFileSync } from "node:fs";
 import * as core from "@actions/core";
 import { createLogger, errorMessage, type Logger, Masker, PlatformError } from "@platform/core";
-import type { z } from "zod";
-import { type CamelKeys, parseInputs, readRawInputs } from "./inputs.ts";
+import { z } from "zod";
+import { type CamelKeys, inputEnvName, parseInputs, readRawInputs, summaryInput } from "./inputs.ts";
 import { SummaryBuilder } from "./summary.ts";
 
 export interface Annotation {
@@ -55,6 +55,8 @@ export interface ActionDefinition<S extends z.ZodObject> {
 /** GitHub shows at most 10 annotations of each level per step; more only clutter the log. */
 const MAX_ANNOTATIONS_PER_LEVEL = 50;
 
+const SUMMARY_SWITCH = z.object({ summary: summaryInput() });
+
 /** Runs an action definition against an environment, as the GitHub runner would; never exits the process. */
 export async function runAction<S extends z.ZodObject>(
   def: ActionDefinition<S>,
@@ -94,7 +96,10 @@ export async function runAction<S extends z.ZodObject>(
   }
 
   let code = 0;
+  let writeSummary = true;
   try {
+    // Read first and on its own, so that `summary: false` holds even when another input is invalid.
+    writeSummary = parseInputs(SUMMARY_SWITCH, { summary: env[inputEnvName("summary")] }).summary;
     const inputs = parseInputs(def.inputs, raw);
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const serverUrl = env.GITHUB_SERVER_URL ?? "https://github.com";
@@ -125,7 +130,7 @@ export async function runAction<S extends z.ZodObject>(
   } catch (err) {
     code = fail(err, log, masker, debug);
     summary
-      .heading(`${def.name} failed`, 2, 0)
+      .verdict("fail", `${def.name} failed`)
       .paragraph(masker.mask(err instanceof PlatformError ? err.describe() : errorMessage(err)), 0);
   } finally {
     for (const level of ["error", "warning", "notice"] as const) {
@@ -136,7 +141,7 @@ export async function runAction<S extends z.ZodObject>(
       }
     }
     const path = env.GITHUB_STEP_SUMMARY;
-    if (path) {
+    if (path && writeSummary) {
       try {
         appendFileSync(path, masker.mask(summary.render()));
       } catch (err) {

@@ -28,6 +28,7 @@ export {
   optionalString,
   parseInputs,
   readRawInputs,
+  summaryInput,
 } from "./inputs.ts";
 export { type CreateOctokitOptions, createOctokit, type GitHubClient } from "./octokit.ts";
 export {
@@ -41,4 +42,11 @@ export {
   type UpsertDeps,
   upsertBumpPullRequest,
 } from "./pulls.ts";
-export { escapeMarkdown, SUMMARY_LIMIT_BYTES, SummaryBuilder } from "./summary.ts";
+export {
+  escapeMarkdown,
+  markdownTable,
+  SUMMARY_LIMIT_BYTES,
+  SummaryBuilder,
+  type TableCell,
+  type TableRow,
+} from "./summary.ts";

@@ -39,6 +39,9 @@ export const booleanInput = (fallback: boolean) =>
     ),
   );
 
+/** The `summary` input every action has: false writes no job summary (outputs and annotations are unchanged). */
+export const summaryInput = () => booleanInput(true);
+
 /** A list input parsed with the one list grammar; `comma` says whether commas separate items. */
 export const listInput = (opts: { comma: boolean }) =>
   z.preprocess((v) => (typeof v === "string" ? parseList(v, opts) : (v ?? [])), z.array(z.string()));

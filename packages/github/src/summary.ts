@@ -1,3 +1,8 @@
+import { escapeMarkdown, formatCount, headline, type Verdict } from "@platform/core";
+
+// The escaping rule lives in core, beside the other summary pieces the domain packages use.
+export { escapeMarkdown };
+
 /** GitHub rejects step summaries over 1 MiB; keep a margin for the truncation note. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 
@@ -7,15 +12,17 @@ interface Section {
   priority: number;
 }
 
-/** Escapes text for a markdown table cell or paragraph (HTML entities, pipes, newlines). */
-export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/\|/g, "&#124;")
-    .replace(/`/g, "&#96;")
-    .replace(/\r\n|\r|\n/g, "<br>");
+/** A table cell: text (escaped), a number (thousands separators), or `{ raw }` Markdown we built (links, code). */
+export type TableCell = string | number | { raw: string };
+export type TableRow = TableCell[];
+
+/** A GFM table as a string, for a summary section or the body of a `<details>`. */
+export function markdownTable(header: string[], rows: TableRow[]): string {
+  const cell = (c: TableCell) =>
+    typeof c === "object" ? c.raw : typeof c === "number" ? formatCount(c) : escapeMarkdown(c);
+  const lines = [`| ${header.map(escapeMarkdown).join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`];
+  for (const r of rows) lines.push(`| ${r.map(cell).join(" | ")} |`);
+  return `${lines.join("\n")}\n`;
 }
 
 /** A markdown step summary built in memory, with a byte budget that drops low-priority detail visibly. */
@@ -32,20 +39,18 @@ export class SummaryBuilder {
     return this.raw(`${"#".repeat(level)} ${escapeMarkdown(text)}\n`, priority);
   }
 
+  /** The summary's first line: a heading that starts with ✅, ❌ or ⏳ (never dropped for size). */
+  verdict(verdict: Verdict, text: string): this {
+    return this.raw(headline(verdict, text), 0);
+  }
+
   paragraph(text: string, priority = 0): this {
     return this.raw(`${escapeMarkdown(text)}\n`, priority);
   }
 
-  /** A table; cells are escaped, except ones wrapped as `{ raw: "..." }` (links, code we built). */
-  table(header: string[], rows: Array<Array<string | number | { raw: string }>>, priority = 1): this {
-    const cell = (c: string | number | { raw: string }) =>
-      typeof c === "object" ? c.raw : escapeMarkdown(String(c));
-    const lines = [
-      `| ${header.map(escapeMarkdown).join(" | ")} |`,
-      `|${header.map(() => " --- ").join("|")}|`,
-    ];
-    for (const r of rows) lines.push(`| ${r.map(cell).join(" | ")} |`);
-    return this.raw(`${lines.join("\n")}\n`, priority);
+  /** A table (see markdownTable); its rows are detail, dropped before the verdict when over budget. */
+  table(header: string[], rows: TableRow[], priority = 1): this {
+    return this.raw(markdownTable(header, rows), priority);
   }
 
   details(summary: string, body: string, priority = 2): this {
