@@ -120,6 +120,7 @@ export function installConventions(program: PlatformCommand, cli: Cli, setLevel:
     // Paths are relative to the shell's current directory, also when the CLI runs in-process.
     if (action.options.some((x) => x.attributeName() === "root"))
       action.setOptionValue("root", o.root ? resolve(cli.cwd, o.root) : cli.cwd);
+    cli.log.debug(`platform ${commandPath(action)} (cwd ${cli.cwd})`);
     const missing = [...(action as PlatformCommand).missing];
     if (missing.length && !(promptable.has(action) && cli.interactive)) {
       const names = missing.map((m) => m.long ?? m.flags);

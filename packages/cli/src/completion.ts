@@ -18,8 +18,9 @@ function walk(program: Command): Node[] {
       .visibleCommands(cmd)
       .map((c) => ({ name: c.name(), description: c.description().split("\n")[0] ?? "" }));
     nodes.push({ path, subs, options });
-    for (const c of cmd.commands)
-      visit(c, path ? `${path} ${c.name()}` : c.name(), cmd.parent ? globals : own);
+    // The root's options reach every command, except --version (it only answers at the root).
+    const inherited = cmd.parent ? globals : own.filter((o) => o.long !== "--version");
+    for (const c of cmd.commands) visit(c, path ? `${path} ${c.name()}` : c.name(), inherited);
   };
   visit(program, "", []);
   return nodes;

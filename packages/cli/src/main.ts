@@ -6,7 +6,7 @@ import { type Command, CommanderError } from "commander";
 import { registerBuildScan } from "./build-scan.ts";
 import { registerBump } from "./bump.ts";
 import { registerCanary } from "./canary.ts";
-import { type Cli, installConventions, type LogLevelName, PlatformCommand } from "./cli.ts";
+import { type Cli, examples, installConventions, type LogLevelName, PlatformCommand } from "./cli.ts";
 import { registerCompletion } from "./completion.ts";
 import { registerDemo } from "./demo.ts";
 import { describeForCli } from "./errors.ts";
@@ -112,6 +112,13 @@ export function createProgram(io: CliIo): { program: PlatformCommand; state: Sta
   registerTeam(program, cli);
   registerDemo(program, cli);
   registerCompletion(program, cli);
+  examples(
+    program,
+    "$ platform policy check apps/ --policies builtin        # dry-run manifests against the guardrails",
+    "$ platform sign --image-ref myacr.azurecr.io/web@sha256:… --key azurekv://vault/release",
+    "$ platform team add                                     # onboard a team (asks on a terminal)",
+    "$ platform <command> --help                              # every command has examples",
+  );
   return { program, state };
 }
 
