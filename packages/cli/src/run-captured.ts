@@ -1,10 +1,11 @@
-import { main } from "./main.ts";
+import { type CliIo, main } from "./main.ts";
 
 /** Runs the CLI in-process with its output captured (for tests of the command doors). */
 export async function runCaptured(
   argv: string[],
   cwd: string,
   env: Record<string, string> = {},
+  extra: Partial<CliIo> = {},
 ): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
@@ -17,6 +18,7 @@ export async function runCaptured(
     },
     env,
     cwd,
+    ...extra,
   });
   return { code, out, err };
 }

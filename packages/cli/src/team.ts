@@ -70,17 +70,48 @@ export function registerTeam(program: Command, io: Cli): void {
     "$ platform team add                      # on a terminal: asks for name, namespace, owners, services",
     "$ platform team add --name payments --owner 6f1c…-group-id --service api:8080=myacr.azurecr.io/payments/api@sha256:…",
   );
-  add.action(
-    async (o: TeamOptions & { name: string; namespace?: string; owner: string[]; service: string[] }) =>
-      io.done(await runTeamAdd(o, io)),
+  add.action(async (o: TeamAddOptions, cmd: Command) =>
+    io.done(await runTeamAdd(io.interactive ? await askForTeam(o, cmd, io) : o, io)),
   );
 }
 
+type TeamAddOptions = TeamOptions & { name: string; namespace?: string; owner: string[]; service: string[] };
+
+/**
+ * On a terminal, asks for what the flags did not give: the name (until one is typed), the namespace
+ * (Enter takes the name), owners and services (Enter for none). Flags given are never asked again.
+ */
+export async function askForTeam(
+  o: TeamAddOptions,
+  cmd: Command,
+  io: Pick<Cli, "ask" | "err">,
+): Promise<TeamAddOptions> {
+  const given = (name: string) => cmd.getOptionValueSource(name) === "cli";
+  let name = o.name;
+  for (let tries = 0; !name && tries < 3; tries++) name = (await io.ask("Team name: ")).trim();
+  if (!name)
+    throw new PlatformError("TEAM_NAME_MISSING", "team add needs a name", {
+      input: "name",
+      hint: "Type a name at the prompt, or pass --name <name>.",
+    });
+  const namespace = given("namespace") ? o.namespace : (await io.ask(`Namespace [${name}]: `)).trim() || name;
+  const owner = given("owner")
+    ? o.owner
+    : (await io.ask("Owners' Entra group object ids (comma-separated, Enter for none): "))
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
+  const service = [...o.service];
+  if (!given("service")) {
+    io.err("Services as name[:port]=image@digest, one per line (Enter on an empty line ends):\n");
+    for (let line = (await io.ask("  service: ")).trim(); line; line = (await io.ask("  service: ")).trim())
+      service.push(line);
+  }
+  return { ...o, name, namespace, owner, service };
+}
+
 /** `platform team add`: appends the team to platform.yaml, keeping every other byte, and renders. */
-export async function runTeamAdd(
-  o: TeamOptions & { name: string; namespace?: string; owner: string[]; service: string[] },
-  io: TeamIo,
-): Promise<number> {
+export async function runTeamAdd(o: TeamAddOptions, io: TeamIo): Promise<number> {
   const configPath = resolve(resolve(o.root), o.config);
   const text = await readConfig(configPath, o.config);
   const next = addTeam(text, o.config, {
