@@ -55,10 +55,13 @@ export {
   escapeMarkdown,
   formatCount,
   headline,
+  markdownTable,
   type SourceLinks,
   shortDigest,
   sourceLink,
   sourceUrl,
+  type TableCell,
+  type TableRow,
   type Verdict,
 } from "./summary.ts";
 export {

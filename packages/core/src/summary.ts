@@ -70,3 +70,16 @@ export function sourceLink(links: SourceLinks | undefined, file: string, line?: 
   const url = sourceUrl(links, file, line);
   return url ? `[${text}](${url})` : text;
 }
+
+/** A table cell: text (escaped), a number (thousands separators), or `{ raw }` Markdown we built (links, code). */
+export type TableCell = string | number | { raw: string };
+export type TableRow = TableCell[];
+
+/** A GFM table as a string, for a summary section or the body of a `<details>`. */
+export function markdownTable(header: string[], rows: TableRow[]): string {
+  const cell = (c: TableCell) =>
+    typeof c === "object" ? c.raw : typeof c === "number" ? formatCount(c) : escapeMarkdown(c);
+  const lines = [`| ${header.map(escapeMarkdown).join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`];
+  for (const r of rows) lines.push(`| ${r.map(cell).join(" | ")} |`);
+  return `${lines.join("\n")}\n`;
+}

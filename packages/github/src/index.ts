@@ -42,11 +42,4 @@ export {
   type UpsertDeps,
   upsertBumpPullRequest,
 } from "./pulls.ts";
-export {
-  escapeMarkdown,
-  markdownTable,
-  SUMMARY_LIMIT_BYTES,
-  SummaryBuilder,
-  type TableCell,
-  type TableRow,
-} from "./summary.ts";
+export { escapeMarkdown, SUMMARY_LIMIT_BYTES, SummaryBuilder } from "./summary.ts";

@@ -1,6 +1,6 @@
-import { escapeMarkdown, formatCount, headline, type Verdict } from "@platform/core";
+import { escapeMarkdown, headline, markdownTable, type TableRow, type Verdict } from "@platform/core";
 
-// The escaping rule lives in core, beside the other summary pieces the domain packages use.
+// The escaping rule and the table writer live in core, beside the other summary pieces the domain packages use.
 export { escapeMarkdown };
 
 /** GitHub rejects step summaries over 1 MiB; keep a margin for the truncation note. */
@@ -10,19 +10,6 @@ interface Section {
   markdown: string;
   /** Lower numbers are kept longest when the summary is over budget (0 = verdict). */
   priority: number;
-}
-
-/** A table cell: text (escaped), a number (thousands separators), or `{ raw }` Markdown we built (links, code). */
-export type TableCell = string | number | { raw: string };
-export type TableRow = TableCell[];
-
-/** A GFM table as a string, for a summary section or the body of a `<details>`. */
-export function markdownTable(header: string[], rows: TableRow[]): string {
-  const cell = (c: TableCell) =>
-    typeof c === "object" ? c.raw : typeof c === "number" ? formatCount(c) : escapeMarkdown(c);
-  const lines = [`| ${header.map(escapeMarkdown).join(" | ")} |`, `|${header.map(() => " --- ").join("|")}|`];
-  for (const r of rows) lines.push(`| ${r.map(cell).join(" | ")} |`);
-  return `${lines.join("\n")}\n`;
 }
 
 /** A markdown step summary built in memory, with a byte budget that drops low-priority detail visibly. */
