@@ -174,6 +174,12 @@ export async function startGitHubOidcFake(opts: GitHubOidcFakeOptions = {}): Pro
       run_attempt: "1",
       event_name: "push",
       job_workflow_ref: `${repository}/.github/workflows/deliver.yml@refs/heads/main`,
+      // The caller workflow (same as job_workflow_ref unless a reusable workflow runs): Fulcio's Build Config URI.
+      workflow_ref: `${repository}/.github/workflows/deliver.yml@refs/heads/main`,
+      repository_id: "1296269",
+      repository_owner_id: "9919",
+      repository_visibility: "private",
+      sha: "0123456789abcdef0123456789abcdef01234567",
       runner_environment: "github-hosted",
       iss: issuer,
       nbf: now - 300,

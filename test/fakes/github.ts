@@ -83,7 +83,12 @@ export interface GitHubFakeOptions {
   /** Files of the default branch's first commit. */
   files?: Record<string, string>;
   /** What the token may do (default write for both). */
-  permissions?: { contents?: "read" | "write"; pullRequests?: "read" | "write" };
+  permissions?: {
+    contents?: "read" | "write";
+    pullRequests?: "read" | "write";
+    /** `attestations: write` lets a job store artifact attestations (none: the job did not ask for it). */
+    attestations?: "none" | "read" | "write";
+  };
   /** The repository/organisation setting "Allow GitHub Actions to create and approve pull requests". */
   actionsCanCreatePullRequests?: boolean;
   /** Whether the token is GITHUB_TOKEN (for the setting above); default false. */
@@ -115,6 +120,8 @@ export interface GitHubFakeState {
   readonly commits: Map<string, CommitObject>;
   pulls: FakePull[];
   labels: Map<string, { id: number; color: string }>;
+  /** Artifact attestations stored through POST /repos/{owner}/{repo}/attestations, in order. */
+  attestations: Array<{ id: number; bundle: Json; subjectDigests: string[] }>;
   store: GitStore;
 }
 
@@ -193,7 +200,12 @@ export async function startGitHubFake(opts: GitHubFakeOptions = {}): Promise<Git
   const repo = opts.repo ?? "config";
   const defaultBranch = opts.defaultBranch ?? "main";
   const token = opts.token ?? `ghs_${randomBytes(18).toString("base64url")}`;
-  const permissions = { contents: "write", pullRequests: "write", ...opts.permissions };
+  const permissions = {
+    contents: "write",
+    pullRequests: "write",
+    attestations: "write",
+    ...opts.permissions,
+  };
   const maxTreeEntries = opts.maxTreeEntries ?? 100_000;
   const repoNodeId = `R_kgDO${randomBytes(6).toString("base64url")}`;
   const store = new GitStore();
@@ -201,6 +213,7 @@ export async function startGitHubFake(opts: GitHubFakeOptions = {}): Promise<Git
     refs: new Map(),
     pulls: [],
     labels: new Map(),
+    attestations: [],
     store,
     get commits() {
       const out = new Map<string, CommitObject>();
@@ -808,6 +821,30 @@ export async function startGitHubFake(opts: GitHubFakeOptions = {}): Promise<Git
         if (body.state === "open" || body.state === "closed") pr.state = body.state;
         pr.updatedAt = now();
         return { status: 200, body: pullJson(pr) };
+      }
+      case "repos/create-attestation": {
+        if (permissions.attestations !== "write") return forbidden();
+        const bundle = body.bundle as Json;
+        // GitHub indexes an attestation by the digests of its statement's subjects.
+        const envelope = (bundle?.dsseEnvelope ?? {}) as { payload?: string };
+        let subjectDigests: string[] = [];
+        try {
+          const statement = JSON.parse(Buffer.from(envelope.payload ?? "", "base64").toString("utf8"));
+          subjectDigests = (statement.subject ?? []).flatMap((x: { digest?: Record<string, string> }) =>
+            Object.entries(x.digest ?? {}).map(([alg, hex]) => `${alg}:${hex}`),
+          );
+        } catch {}
+        if (!subjectDigests.length) return validationFailed("Invalid bundle: no in-toto statement subject");
+        const id = 1000 + state.attestations.length;
+        state.attestations.push({ id, bundle, subjectDigests });
+        return { status: 201, body: { id } };
+      }
+      case "repos/list-attestations": {
+        const found = state.attestations.filter((a) => a.subjectDigests.includes(String(p.subject_digest)));
+        return {
+          status: 200,
+          body: { attestations: found.map((a) => ({ bundle: a.bundle, repository_id: 1296269 })) },
+        };
       }
       case "issues/add-labels": {
         if (!canWritePulls()) return forbidden();

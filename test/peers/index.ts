@@ -15,6 +15,7 @@ export type PeerName =
   | "kyverno"
   | "actionlint"
   | "zizmor"
+  | "gh"
   | SystemPeer;
 /** Peers from Debian's packages (installed system-wide by .ci/run with apt-get), found on PATH. */
 export type SystemPeer = "skopeo" | "buildah" | "docker-registry" | "etcd" | "shellcheck" | "chromium";

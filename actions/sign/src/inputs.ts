@@ -13,4 +13,6 @@ export const inputs = z.object({
   sbom: optionalString(),
   provenance: booleanInput(true),
   "cosign-layout": enumInput(["bundle", "legacy", "both"], "both"),
+  "github-attestation": booleanInput(false),
+  token: optionalString(),
 });

@@ -28,6 +28,13 @@ export {
   sigstoreKeySigner,
 } from "./cosign.ts";
 export { type KeySpec, keySpecOf, type NotaryAlg, notaryAlgFor } from "./crypto.ts";
+export {
+  type AttestationSigstore,
+  type AttestationUpload,
+  attestationSigstore,
+  createGitHubAttestation,
+  type GitHubAttestation,
+} from "./github-attestation.ts";
 export { isKeyless, type KeylessOptions, type KeylessSigning, keylessSigning } from "./keyless.ts";
 export {
   GITHUB_OIDC_ISSUER,
@@ -56,6 +63,7 @@ export {
 export {
   azureRegistryAccess,
   type RunDeps,
+  type RunSignResult,
   runSign,
   runVerify,
   type SignRequest,

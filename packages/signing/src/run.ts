@@ -4,6 +4,11 @@ import { isAbsolute, join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
 import { type Logger, lazyAzureCredential, PlatformError } from "@platform/core";
 import { acrCredentials, RegistryClient } from "@platform/oci";
+import {
+  type AttestationUpload,
+  createGitHubAttestation,
+  type GitHubAttestation,
+} from "./github-attestation.ts";
 import { type KeylessSigning, keylessSigning } from "./keyless.ts";
 import { type KeylessRequest, keylessPolicy, mergeKeyless, wantsKeyless } from "./keyless-verify.ts";
 import { type KeyVaultSignerOptions, keyVaultSigner } from "./keyvault.ts";
@@ -23,6 +28,13 @@ export interface SignRequest {
   sbom?: string;
   provenance: boolean;
   cosignLayout?: CosignLayout;
+  /** Also store the provenance as a GitHub artifact attestation (needs `attestationUpload`). */
+  githubAttestation?: boolean;
+}
+
+/** What sign did: the signatures and referrers, and the GitHub artifact attestation when asked for. */
+export interface RunSignResult extends SignResult {
+  githubAttestation?: Omit<GitHubAttestation, "bundle">;
 }
 
 export interface RunDeps {
@@ -37,6 +49,8 @@ export interface RunDeps {
   credential: TokenCredential;
   keyVault?: Pick<KeyVaultSignerOptions, "clientOptions">;
   now?: Date;
+  /** Stores a GitHub artifact attestation (the action passes the repository's attestations API). */
+  attestationUpload?: AttestationUpload;
 }
 
 /**
@@ -73,10 +87,15 @@ async function openSigner(
 }
 
 /** sign: resolve the signer, sign the image by digest, attach attestations. */
-export async function runSign(req: SignRequest, deps: RunDeps): Promise<SignResult> {
+export async function runSign(req: SignRequest, deps: RunDeps): Promise<RunSignResult> {
+  if (req.githubAttestation && !deps.attestationUpload)
+    throw new PlatformError("ATTESTATION_NO_STORE", "github-attestation needs the GitHub attestations API", {
+      input: "github-attestation",
+      hint: "Use the sign action (it stores the attestation with the job's token), or set github-attestation: false.",
+    });
   const signer = await openSigner(req, deps);
   deps.log.info(`signing ${req.imageRef} with ${signer.id}${"alg" in signer ? ` (${signer.alg})` : ""}`);
-  return signImage({
+  const result = await signImage({
     imageRef: req.imageRef,
     format: req.format,
     signer,
@@ -88,6 +107,18 @@ export async function runSign(req: SignRequest, deps: RunDeps): Promise<SignResu
     log: deps.log,
     now: deps.now,
   });
+  if (!req.githubAttestation || !deps.attestationUpload) return result;
+  // After the OCI referrers, so a refused upload leaves the image signed and says what is missing.
+  const at = result.image.lastIndexOf("@");
+  const { bundle: _stored, ...githubAttestation } = await createGitHubAttestation({
+    name: result.image.slice(0, at),
+    digest: result.digest,
+    env: deps.env,
+    log: deps.log,
+    upload: deps.attestationUpload,
+    now: deps.now,
+  });
+  return { ...result, githubAttestation };
 }
 
 export interface VerifyRequest {
