@@ -9,6 +9,7 @@ describe("summary pieces", () => {
     expect(headline("pass", "Verified a|b")).toBe("## ✅ Verified a&#124;b\n");
     expect(headline("fail", "x")).toMatch(/^## ❌ /);
     expect(headline("pending", "x")).toMatch(/^## ⏳ /);
+    expect(headline("unchecked", "x")).toMatch(/^## ⚠️ /);
   });
 
   it("writes counts with thousands separators, whatever the locale", () => {

@@ -8,10 +8,13 @@ export interface SourceLinks {
   sha?: string;
 }
 
-/** The verdict a headline carries: passed (✅), failed (❌), or not decided yet (⏳, e.g. a canary still running). */
-export type Verdict = "pass" | "fail" | "pending";
+/**
+ * The verdict a headline carries: passed (✅), failed (❌), not decided yet (⏳, e.g. a canary still running),
+ * or nothing was checked (⚠️: the step may succeed, but a summary never calls "checked nothing" a pass).
+ */
+export type Verdict = "pass" | "fail" | "pending" | "unchecked";
 
-const ICON: Record<Verdict, string> = { pass: "✅", fail: "❌", pending: "⏳" };
+const ICON: Record<Verdict, string> = { pass: "✅", fail: "❌", pending: "⏳", unchecked: "⚠️" };
 
 /** Escapes text for a markdown table cell or paragraph (HTML entities, pipes, backticks, newlines). */
 export function escapeMarkdown(text: string): string {
