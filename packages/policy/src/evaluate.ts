@@ -13,6 +13,8 @@ export interface CompiledPolicy {
   id: string;
   kind: string;
   title: string;
+  /** Set when the policy calls libraries that cannot run offline: its evaluation errors are "not supported". */
+  unsupported?: string;
   evaluate(target: EvalTarget): PolicyResult[];
 }
 

@@ -229,6 +229,41 @@ results:
     expect(run("parseServiceAccount('alice')")).toEqual({ Namespace: "", Name: "" });
   });
 
+  it("a case whose error comes from an offline-only library is 'not supported', naming it; one the policy never reaches it in keeps its verdict", async () => {
+    const vpol = `apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: { name: block-images-with-volumes }
+spec:
+  validationActions: [Audit]
+  matchConstraints:
+    resourceRules: [{ apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods] }]
+  validations:
+    - expression: "object.metadata.?labels[?'skip'].orValue('') == 'yes' || object.spec.containers.all(c, !has(image.GetMetadata(c.image).config.Volumes))"
+`;
+    const skipped =
+      "apiVersion: v1\nkind: Pod\nmetadata: { name: skipped, labels: { skip: 'yes' } }\nspec: { containers: [{ name: c, image: nginx }] }\n";
+    const root = await workspace({
+      "p.yaml": vpol,
+      ".kyverno-test/resource.yaml": `${pod}---\n${skipped}`,
+      ".kyverno-test/kyverno-test.yaml": `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: { name: t }
+policies: [../p.yaml]
+resources: [resource.yaml]
+results:
+  - { policy: block-images-with-volumes, isValidatingPolicy: true, kind: Pod, resources: [web], result: fail }
+  - { policy: block-images-with-volumes, isValidatingPolicy: true, kind: Pod, resources: [skipped], result: pass }
+`,
+    });
+    const [web, skip] = await runKyvernoTests([join(root, ".kyverno-test/kyverno-test.yaml")], {
+      root,
+      engine: createCelEngine(),
+    });
+    expect(web).toMatchObject({ actual: "not supported", ok: false });
+    expect(web?.unsupported).toMatch(/uses Kyverno's image\.GetMetadata \(needs a registry\)/);
+    expect(skip).toMatchObject({ actual: "pass", ok: true });
+  });
+
   it("a kyverno-test.yaml part this runner does not apply (exceptions, jsonPayload, targetResources, checks) makes every case not supported; an error case carries the error", async () => {
     const vpol = `apiVersion: policies.kyverno.io/v1alpha1
 kind: ValidatingPolicy

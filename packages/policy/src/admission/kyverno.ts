@@ -199,6 +199,25 @@ export const OFFLINE_VARS = {
   globalContext: new KyvernoOffline("globalContext"),
 };
 
+/** Kyverno library calls that need a registry, an HTTP endpoint or a cluster, with what each needs. */
+const OFFLINE_CALLS: Array<{ call: RegExp; name: string; needs: string }> = [
+  { call: /\bimage\s*\.\s*GetMetadata\s*\(/, name: "image.GetMetadata", needs: "a registry" },
+  { call: /\bhttp\s*\.\s*(?:Get|Post)\s*\(/, name: "http.Get/Post", needs: "an HTTP endpoint" },
+  { call: /\bglobalContext\s*\.\s*Get\s*\(/, name: "globalContext.Get", needs: "a cluster" },
+  { call: /\bresource\s*\.\s*Post\s*\(/, name: "resource.Post", needs: "a cluster" },
+];
+
+/** The offline-only Kyverno library calls a policy's CEL makes (its expressions as written). */
+export function offlineCalls(spec: ValidationSource & { auditAnnotations?: unknown }): string[] {
+  const text = JSON.stringify([
+    spec.matchConditions,
+    spec.variables,
+    spec.validations,
+    spec.auditAnnotations,
+  ]);
+  return OFFLINE_CALLS.filter((c) => c.call.test(text)).map((c) => `${c.name} (needs ${c.needs})`);
+}
+
 /** Kyverno's default Pod controllers for auto-generated rules. */
 const DEFAULT_CONTROLLERS = ["daemonsets", "deployments", "jobs", "statefulsets", "replicasets", "cronjobs"];
 const CONTROLLER_RESOURCE: Record<string, string> = {
@@ -263,6 +282,12 @@ export function compileKyverno(
     const controllers = selectsPods(spec.matchConstraints)
       ? (spec.autogen?.podControllers?.controllers ?? DEFAULT_CONTROLLERS)
       : [];
+    const offline = offlineCalls(spec);
+    // An error where the policy calls an offline-only library says so first (cel-js's own wording, such as
+    // "has() invalid argument" for has() over a call, would hide the cause).
+    const unsupported = offline.length
+      ? `uses Kyverno's ${offline.join(", ")}, which policy check and policy test cannot evaluate offline`
+      : undefined;
     const judge = (t: EvalTarget, subject: KubeObject): PolicyResult[] => {
       const obj = t.loaded.obj;
       const base = rowFor(t, name, verdict === "fail" ? "error" : "warning");
@@ -287,19 +312,20 @@ export function compileKyverno(
       const rows = outcome.failures
         .filter((f) => !(f.error && spec.failurePolicy === "Ignore"))
         // An evaluation error blocks only where a failure would (Deny); under Audit it is reported, not enforced.
-        .map((f) =>
-          f.error
-            ? verdict === "fail"
-              ? { ...base, verdict: "error" as const, message: f.message }
-              : { ...base, verdict, message: f.message, evaluationError: true }
-            : { ...base, verdict, message: f.message },
-        );
+        .map((f) => {
+          if (!f.error) return { ...base, verdict, message: f.message };
+          const message = unsupported ? `${unsupported}: ${f.message}` : f.message;
+          return verdict === "fail"
+            ? { ...base, verdict: "error" as const, message }
+            : { ...base, verdict, message, evaluationError: true };
+        });
       return rows.length ? rows : [{ ...base, verdict: "pass", message: "" }];
     };
     return {
       id: name,
       kind: "ValidatingPolicy",
       title: name,
+      ...(unsupported ? { unsupported } : {}),
       evaluate(t) {
         if (matchesResources(spec.matchConstraints, t)) return judge(t, t.loaded.obj);
         const resource = CONTROLLER_RESOURCE[t.loaded.obj.kind];

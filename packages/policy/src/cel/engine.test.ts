@@ -19,6 +19,18 @@ describe("CEL engine with the Kubernetes libraries", () => {
     ).toBe("x");
   });
 
+  it("has() takes any operand before the last field, as cel-go does (a call, an index, a literal)", () => {
+    const object = { items: [{ a: 1 }], m: { k: { x: "" } } };
+    expect(run("has(object.items[0].a)", { object })).toBe(true);
+    expect(run("has(object.items[0].b)", { object })).toBe(false);
+    expect(run("has(object.m['k'].x) && !has(object.m['k'].y)", { object })).toBe(true);
+    expect(run("has({'a': 1}.a)")).toBe(true);
+    expect(run("has(object.items.map(i, i)[0].a)", { object })).toBe(true);
+    // Only the last field is tested; a missing one before it is an error, as in cel-go.
+    expect(() => run("has(object.items[0].b.c)", { object })).toThrowError(/no such key|b/i);
+    expect(run("has(object.m.k)", { object })).toBe(true);
+  });
+
   it("uses RE2 semantics for matches: inline flags work, lookaround is rejected at compile time", () => {
     expect(run("'DB_PASSWORD'.matches('(?i)passw(or)?d')")).toBe(true);
     expect(run("'abc'.matches('b')")).toBe(true);

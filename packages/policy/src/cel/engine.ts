@@ -202,10 +202,47 @@ function exemptLiterals(node: unknown): void {
   for (const v of Object.values(n)) if (v && typeof v === "object") exemptLiterals(v);
 }
 
+interface HasEvaluator {
+  run(node: unknown, ctx: unknown): unknown;
+  debugType(v: unknown): { fieldLazy(obj: unknown, key: unknown, node: unknown, ev: unknown): unknown };
+}
+
+/**
+ * `has(e.f)` where `e` is any expression (a call, an index), as cel-go allows: `e` is evaluated and `f`'s
+ * presence tested. cel-js's own macro takes only identifier chains (`has(a.b.c)`) and fails the rest with
+ * "has() invalid argument" (Kyverno policies write `has(image.GetMetadata(x).config.Volumes)`).
+ */
+function hasOverAnyOperand(select: { op: string; args: [unknown, unknown] }) {
+  return {
+    args: [select],
+    async: false,
+    typeCheck(
+      chk: { check(n: unknown, c: unknown): unknown; getType(n: string): unknown },
+      _m: unknown,
+      ctx: unknown,
+    ) {
+      chk.check(select.args[0], ctx);
+      return chk.getType("bool");
+    },
+    evaluate(ev: HasEvaluator, _m: unknown, ctx: unknown) {
+      const operand = ev.run(select.args[0], ctx);
+      return ev.debugType(operand).fieldLazy(operand, select.args[1], select, ev) !== undefined;
+    },
+  };
+}
+
+/** The root of a field-selection chain (`a` of `a.b.?c`). */
+function selectRoot(node: AstNode): AstNode {
+  let n = node;
+  while ((n.op === "." || n.op === ".?") && Array.isArray(n.args)) n = n.args[0] as AstNode;
+  return n;
+}
+
 /**
  * Walks the parsed AST before its first evaluation: renames calls whose built-in semantics differ from
- * cel-go's (RENAMED_BUILTINS), lets `format` arguments hold mixed-type list and map literals as cel-go does, and checks every
- * literal regex against RE2, as the apiserver's compiler does.
+ * cel-go's (RENAMED_BUILTINS), lets `format` arguments hold mixed-type list and map literals as cel-go does,
+ * accepts `has()` over any operand as cel-go does, and checks every literal regex against RE2, as the
+ * apiserver's compiler does.
  */
 function rewriteAst(node: unknown, onPattern: (p: string) => void): void {
   if (Array.isArray(node)) {
@@ -226,6 +263,9 @@ function rewriteAst(node: unknown, onPattern: (p: string) => void): void {
       if (lit?.op === "value" && typeof lit.args === "string") onPattern(lit.args);
     }
     if (name === "format" && n.op === "rcall") exemptLiterals(b);
+    const arg = (n.op === "call" ? (a as AstNode[] | undefined)?.[0] : undefined) as AstNode | undefined;
+    if (name === "has" && arg?.op === "." && selectRoot(arg).op !== "id" && n.setMeta)
+      n.setMeta("macro", hasOverAnyOperand(arg as { op: string; args: [unknown, unknown] }));
   }
   for (const v of Object.values(n)) if (v && typeof v === "object") rewriteAst(v, onPattern);
 }
