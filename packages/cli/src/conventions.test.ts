@@ -141,8 +141,8 @@ describe("CLI conventions (issue 17)", () => {
       expect.arrayContaining(["policy", "sign", "verify", "completion"]),
     );
     expect(complete("platform", "pol")).toEqual(["policy"]);
-    expect(complete("platform", "policy", "")).toEqual(["check", "test", "export-vap", "help"]);
-    expect(complete("platform", "policy", "check", "--re")).toEqual(["--render"]);
+    expect(complete("platform", "policy", "")).toEqual(["check", "test", "export-vap", "merge", "help"]);
+    expect(complete("platform", "policy", "check", "--ren")).toEqual(["--render"]);
     expect(complete("platform", "policy", "check", "--render", "")).toEqual([
       "auto",
       "none",
@@ -176,7 +176,7 @@ source "$1"; shift; words=("$@"); CURRENT=$#; _platform`,
         )
           .stdout.split("\n")
           .filter(Boolean);
-      expect(run("platform", "policy", "")).toEqual(["check", "test", "export-vap", "help"]);
+      expect(run("platform", "policy", "")).toEqual(["check", "test", "export-vap", "merge", "help"]);
       expect(run("platform", "policy", "check", "--render", "")).toEqual([
         "auto",
         "none",
@@ -199,7 +199,7 @@ source "$1"; shift; words=("$@"); CURRENT=$#; _platform`,
           .filter(Boolean)
           .map((l) => l.split("\t")[0]);
       expect(run("platform pol")).toEqual(["policy"]);
-      expect(run("platform policy ")).toEqual(["check", "export-vap", "help", "test"]);
+      expect(run("platform policy ")).toEqual(["check", "export-vap", "help", "merge", "test"]);
       expect(run("platform policy check --render ")).toEqual(["auto", "helm", "kustomize", "none"]);
       expect(run("platform sign --format co")).toEqual(["cosign"]);
       // iac check and team check are told apart by their path, not by the word "check".

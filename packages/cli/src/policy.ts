@@ -1,13 +1,20 @@
 import { resolve } from "node:path";
-import { ExitCode, type Logger, loadConfig, writeFileAtomic } from "@platform/core";
+import { ExitCode, type Logger, loadConfig, PlatformError, writeFileAtomic } from "@platform/core";
 import {
   countsByPolicy,
+  describeScope,
+  GitRepo,
+  mergeShards,
   type PolicyCheckInput,
   type PolicyCheckResult,
+  parseShard,
   policyCheck,
   type RegoCompiler,
+  readShardResults,
   renderTable,
+  shardResultFile,
   toSarif,
+  writeUnitCache,
 } from "@platform/policy";
 import { Option } from "commander";
 import {
@@ -24,8 +31,17 @@ import { listOption } from "./options.ts";
 import { runPolicyTest } from "./policy-test.ts";
 import { findTool, regoCompiler } from "./tools.ts";
 
-export type PolicyCheckOptions = Omit<PolicyCheckInput, "manifests" | "config" | "root"> & {
+export type PolicyCheckOptions = Omit<
+  PolicyCheckInput,
+  "manifests" | "config" | "root" | "changes" | "shard" | "configPath"
+> & {
   sarif?: string;
+  /** A git ref: check only the renders changed since its merge base with HEAD. */
+  changedSince?: string;
+  /** `i/n`: judge only this shard of the (selected) renders. */
+  shard?: string;
+  /** Where to write the JSON result `policy merge` reads (any run; each shard of a matrix). */
+  result?: string;
   config: string;
   configExplicit: boolean;
   root: string;
@@ -49,6 +65,17 @@ export async function runPolicyCheck(
   const root = resolve(o.root);
   const { config, source } = await loadConfig(resolve(root, o.config), { explicit: o.configExplicit });
   if (!o.json) io.log.info(source ? `config: ${o.config}` : "config: built-in defaults (no platform.yaml)");
+  const shard = o.shard ? parseShard(o.shard) : undefined;
+  let changes: PolicyCheckInput["changes"];
+  if (o.changedSince) {
+    const repo = await GitRepo.open(root);
+    if (!repo)
+      throw new PlatformError("INPUT_INVALID", `--changed-since: ${root} is not inside a git work tree`, {
+        input: "changed-since",
+        hint: "Run the check in a git checkout, or drop --changed-since to check everything.",
+      });
+    changes = await repo.changedSince(o.changedSince);
+  }
   const result = await policyCheck(
     {
       manifests,
@@ -63,6 +90,10 @@ export async function runPolicyCheck(
       allowEmpty: o.allowEmpty,
       allowRemoteBases: o.allowRemoteBases,
       kubeVersion: o.kubeVersion,
+      ...(changes ? { changes } : {}),
+      ...(shard ? { shard } : {}),
+      ...(o.cache ? { cache: o.cache } : {}),
+      configPath: o.config,
     },
     {
       log: o.json ? undefined : io.log,
@@ -73,12 +104,31 @@ export async function runPolicyCheck(
       },
     },
   );
+  if (o.result)
+    await writeFileAtomic(
+      resolve(root, o.result),
+      `${JSON.stringify(shardResultFile(result, shard ?? { index: 1, count: 1 }, o.allowEmpty ?? false))}\n`,
+      { input: "result" },
+    );
+  // A shard's cache records go into its result; the merge writes the cache of the whole run.
+  if (o.cache && result.cache && !shard) await writeUnitCache(resolve(root, o.cache), result.cache);
+  return { code: await printResult(result, { ...o, root }, io), result };
+}
+
+/** Writes SARIF, then prints the result as a table (scope on stderr) or JSON; returns the exit code. */
+async function printResult(
+  result: PolicyCheckResult,
+  o: { root: string; sarif?: string; json: boolean; color: boolean },
+  io: { out: (s: string) => void; log: Logger; version: string },
+): Promise<number> {
+  const root = o.root;
   if (o.sarif)
     await writeFileAtomic(
       resolve(root, o.sarif),
       `${JSON.stringify(toSarif(result.results, { version: io.version }), null, 2)}\n`,
       { input: "sarif" },
     );
+  if (!o.json && result.scope) for (const line of describeScope(result.scope)) io.log.info(line);
   if (o.json) {
     const results = result.results.map((r) => ({
       policy: r.policy,
@@ -101,11 +151,25 @@ export async function runPolicyCheck(
       waived: result.waived,
       notBound: result.notBound,
     };
-    io.out(`${JSON.stringify({ results, skipped: result.skipped, summary }, null, 2)}\n`);
+    io.out(
+      `${JSON.stringify({ results, skipped: result.skipped, summary, ...(result.scope ? { scope: result.scope } : {}) }, null, 2)}\n`,
+    );
   } else {
     io.out(`${renderTable(result, { color: o.color })}\n`);
   }
-  return { code: exitCodeOf(result), result };
+  return exitCodeOf(result);
+}
+
+/** `platform policy merge`: combines shard results into one result, SARIF and exit code. */
+export async function runPolicyMerge(
+  files: string[],
+  o: { root: string; sarif?: string; cache?: string; json: boolean; color: boolean },
+  io: { out: (s: string) => void; log: Logger; version: string },
+): Promise<{ code: number; result: PolicyCheckResult }> {
+  const root = resolve(o.root);
+  const result = mergeShards(await readShardResults(files.map((f) => resolve(root, f))));
+  if (o.cache && result.cache) await writeUnitCache(resolve(root, o.cache), result.cache);
+  return { code: await printResult(result, { ...o, root }, io), result };
 }
 
 /** README's exit codes: 0 passed, 1 the gate failed, 2 an input error, 3 a missing tool or environment. */
@@ -134,7 +198,7 @@ export function renderRuleCounts(result: PolicyCheckResult): string {
   return lines.join("\n");
 }
 
-/** Registers `policy check`, `policy test` and `policy export-vap`. */
+/** Registers `policy check`, `policy merge`, `policy test` and `policy export-vap`. */
 export function registerPolicy(program: PlatformCommand, cli: Cli): void {
   const policy = program.command("policy").description("check manifests against the platform's guardrails");
   const check = policy
@@ -177,13 +241,25 @@ export function registerPolicy(program: PlatformCommand, cli: Cli): void {
     .option(
       "--kube-version <x.y>",
       "Kubernetes version charts render for (default: platform.yaml, else 1.32)",
-    );
+    )
+    .option(
+      "--changed-since <ref>",
+      "check only the renders a change since this ref's merge base can affect (e.g. origin/main)",
+    )
+    .option("--shard <i/n>", "judge only shard i of n of the renders (a CI matrix; merge with policy merge)")
+    .option(
+      "--cache <file>",
+      "unit cache from a previous run: context and shard balance (read, then updated)",
+    )
+    .option("--result <file>", "write the JSON result that policy merge reads");
   withOutput(withRoot(withConfig(check)), "results");
   examples(
     check,
     "$ platform policy check apps/orders/overlays/prod",
     "$ platform policy check 'apps/**/*.yaml' --policies builtin,policies/ --mode audit",
     "$ platform policy check charts/web --values charts/web/values-prod.yaml -o json",
+    "$ platform policy check clusters/ --changed-since origin/main --cache .platform/policy-cache.json",
+    "$ platform policy check clusters/ --shard 2/4 --result shard-2.json --sarif shard-2.sarif",
   );
   check.action(async (manifests: string[], o, cmd: PlatformCommand) => {
     const r = await runPolicyCheck(
@@ -223,4 +299,20 @@ export function registerPolicy(program: PlatformCommand, cli: Cli): void {
   });
 
   registerExportVap(policy, cli);
+
+  const merge = policy
+    .command("merge")
+    .description("merge the results of a sharded policy check into one result, SARIF and exit code")
+    .argument("<results...>", "the JSON result files the shards wrote (--result)")
+    .option("--sarif <file>", "write the merged SARIF 2.1.0 here")
+    .option("--cache <file>", "write the unit cache of the whole run here (for the next run's --cache)");
+  withOutput(withRoot(merge, "directory result paths are relative to"), "results");
+  examples(
+    merge,
+    "$ platform policy merge shard-*.json --sarif policy.sarif --cache .platform/policy-cache.json",
+  );
+  merge.action(async (files: string[], o) => {
+    const r = await runPolicyMerge(files, { ...o, color: cli.color }, cli);
+    cli.done(r.code);
+  });
 }

@@ -1,10 +1,23 @@
+import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Logger, type PlatformConfig, PlatformError } from "@platform/core";
+import { isDynamicPattern } from "tinyglobby";
 import type { RegoCompiler } from "./admission/engines.ts";
+import type { GlobalInput } from "./changed.ts";
 import { evaluateAll } from "./evaluate.ts";
-import { DEFAULT_KUBE_VERSION, type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
+import { type ChangeSet, GitRepo } from "./git.ts";
+import {
+  DEFAULT_KUBE_VERSION,
+  type LoadResult,
+  loadManifests,
+  planManifests,
+  type RenderMode,
+} from "./manifests.ts";
 import { loadPolicies } from "./policies.ts";
-import type { PolicyResult, Verdict } from "./types.ts";
+import { policiesReadingEverything, type ScopeReport, scopedLoad } from "./scope.ts";
+import type { ShardSpec } from "./shard.ts";
+import type { LoadedObject, PolicyResult, Verdict } from "./types.ts";
+import { readUnitCache, type UnitCache } from "./units.ts";
 import { applyWaivers, loadWaivers } from "./waivers.ts";
 
 export type PolicyMode = "enforce" | "audit" | "warn";
@@ -28,6 +41,14 @@ export interface PolicyCheckInput {
   allowRemoteBases?: boolean;
   /** Kubernetes version charts are rendered for (default: platform.yaml's policy.kubeVersion, else 1.32). */
   kubeVersion?: string;
+  /** Check only the renders this change can affect (from `gitChanges` or the pull request's files). */
+  changes?: ChangeSet;
+  /** Judge only this shard of the (selected) renders. */
+  shard?: ShardSpec;
+  /** A previous run's unit cache (workspace-relative path): context and shard weights; read if present. */
+  cache?: string;
+  /** The platform.yaml path (workspace-relative) whose change selects everything. */
+  configPath?: string;
 }
 
 export interface PolicyCheckDeps {
@@ -58,6 +79,10 @@ export interface PolicyCheckResult {
   notBound: number;
   /** Whether the gate passes in this mode. */
   passed: boolean;
+  /** What a changed-only or sharded run judged, and why. */
+  scope?: ScopeReport;
+  /** The unit cache after this run: the old entries plus those of every unit rendered (write it back). */
+  cache?: UnitCache;
   /**
    * Why the gate did not pass, worst first: a missing tool or environment, a bad input (these fail in every
    * mode: a check that could not look at what it was given has not passed), or the verdict.
@@ -85,7 +110,7 @@ export async function policyCheck(
   });
   const policies = selection.policies;
   const waivers = input.waivers ? await loadWaivers(resolve(input.root, input.waivers), input.waivers) : [];
-  const loaded = await loadManifests({
+  const loadOptions = {
     inputs: input.manifests,
     render: input.render,
     values: input.values,
@@ -94,8 +119,43 @@ export async function policyCheck(
     allowRemoteBases: input.allowRemoteBases,
     kubeVersion: input.kubeVersion ?? input.config.policy.kubeVersion ?? DEFAULT_KUBE_VERSION,
     log: deps.log,
-  });
-  if (loaded.objects.length === 0 && !input.allowEmpty) {
+  };
+  let loaded: LoadResult;
+  let context: LoadedObject[] | undefined;
+  let scope: ScopeReport | undefined;
+  let cache: UnitCache | undefined;
+  if (input.changes || input.shard || input.cache) {
+    const plan = await planManifests(loadOptions);
+    const cacheFile = input.cache ? resolve(input.root, input.cache) : undefined;
+    const previous = cacheFile ? await readUnitCache(cacheFile, deps.log) : undefined;
+    const global: GlobalInput[] = [
+      ...(await policyPaths(input.root, input.policies)).map((path) => ({ path, what: "policies" })),
+      ...(input.params ?? []).map((path) => ({ path, what: "policy params" })),
+      ...(input.values ?? []).map((path) => ({ path, what: "helm values" })),
+      ...(input.waivers ? [{ path: input.waivers, what: "waivers" }] : []),
+      { path: input.configPath ?? "platform.yaml", what: "platform.yaml" },
+    ];
+    const scoped = await scopedLoad(plan, {
+      changes: input.changes,
+      shard: input.shard,
+      cache: previous,
+      global,
+      needsAll: await policiesReadingEverything(input.root, input.policies),
+      repo: input.changes?.source === "git" ? await GitRepo.open(input.root) : undefined,
+      salt: JSON.stringify([loadOptions.render, loadOptions.kubeVersion, input.allowRemoteBases ?? false]),
+      log: deps.log,
+    });
+    loaded = scoped.loaded;
+    context = scoped.context;
+    scope = scoped.report;
+    cache = new Map(previous ?? []);
+    const planned = new Set(plan.units.map((u) => u.path));
+    for (const k of cache.keys()) if (!planned.has(k)) cache.delete(k);
+    for (const [k, r] of scoped.records) cache.set(k, r);
+  } else loaded = await loadManifests(loadOptions);
+  // A scoped run that judges nothing (no render affected, an empty shard) checked what it was asked to.
+  const scopedEmpty = scope !== undefined && scope.judged.length === 0 && scope.units > 0;
+  if (loaded.objects.length === 0 && !input.allowEmpty && !scopedEmpty) {
     loaded.problems.push({
       policy: "input/empty",
       kind: "",
@@ -115,34 +175,17 @@ export async function policyCheck(
   let results = evaluateAll(loaded.objects, policies, {
     excludedNamespaces: input.config.policy.excludedNamespaces,
     extra: selection.extra,
+    ...(context ? { context } : {}),
   });
-  results.push(...selection.notes);
+  // Rows about the policies and waivers themselves: in a sharded run only shard 1 reports them.
+  const reportsGlobal = !input.shard || input.shard.index === 1;
+  if (reportsGlobal) results.push(...selection.notes);
   results = applyWaivers(results, waivers, (deps.clock ?? (() => new Date()))());
+  if (!reportsGlobal) results = results.filter((r) => r.policy !== "waiver/expired");
   results.push(...loaded.problems, ...loaded.notes);
   if (input.mode === "warn")
     results = results.map((r) => (r.verdict === "fail" ? { ...r, verdict: "warn" as const } : r));
-  const counts: Record<Verdict, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
-  for (const r of results) counts[r.verdict]++;
-  // Checked less than asked: a missing renderer, a missing input, or nothing at all. Fails in every mode.
-  const fatal = results.filter(
-    (r) =>
-      r.verdict === "error" &&
-      (r.cause === "environment" || r.policy === "input/missing" || r.policy === "input/empty"),
-  );
-  const inputErrors = results.filter((r) => r.verdict === "error");
-  const failure: PolicyCheckResult["failure"] = fatal.some((r) => r.cause === "environment")
-    ? "environment"
-    : fatal.length > 0
-      ? "input"
-      : input.mode !== "enforce"
-        ? undefined
-        : inputErrors.some((r) => r.cause === "environment")
-          ? "environment"
-          : inputErrors.length > 0
-            ? "input"
-            : counts.fail > 0
-              ? "verdict"
-              : undefined;
+  const { counts, failure } = decideGate(results, input.mode);
   return {
     mode: input.mode,
     results,
@@ -158,5 +201,53 @@ export async function policyCheck(
     notBound: results.filter((r) => r.verdict === "skip" && r.notBound).length,
     passed: failure === undefined,
     ...(failure ? { failure } : {}),
+    ...(scope ? { scope } : {}),
+    ...(cache ? { cache } : {}),
   };
+}
+
+/** The policy inputs that name files (paths, directories, globs), not built-in rules or presets. */
+async function policyPaths(root: string, policies: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of policies)
+    if (
+      isDynamicPattern(p) ||
+      /[/.]/.test(p) ||
+      (await stat(resolve(root, p)).then(
+        () => true,
+        () => false,
+      ))
+    )
+      out.push(p);
+  return out;
+}
+
+/** Counts the verdicts and decides the gate (shared by the check and the merge of shard results). */
+export function decideGate(
+  results: ReadonlyArray<PolicyResult>,
+  mode: PolicyMode,
+): { counts: Record<Verdict, number>; failure?: PolicyCheckResult["failure"] } {
+  const counts: Record<Verdict, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
+  for (const r of results) counts[r.verdict]++;
+  // Checked less than asked: a missing renderer, a missing input, or nothing at all. Fails in every mode.
+  const fatal = results.filter(
+    (r) =>
+      r.verdict === "error" &&
+      (r.cause === "environment" || r.policy === "input/missing" || r.policy === "input/empty"),
+  );
+  const inputErrors = results.filter((r) => r.verdict === "error");
+  const failure: PolicyCheckResult["failure"] = fatal.some((r) => r.cause === "environment")
+    ? "environment"
+    : fatal.length > 0
+      ? "input"
+      : mode !== "enforce"
+        ? undefined
+        : inputErrors.some((r) => r.cause === "environment")
+          ? "environment"
+          : inputErrors.length > 0
+            ? "input"
+            : counts.fail > 0
+              ? "verdict"
+              : undefined;
+  return failure ? { counts, failure } : { counts };
 }

@@ -4,7 +4,9 @@ export { type CaseResult, runGatorSuites, runKyvernoTests } from "./admission/su
 export { BUILTIN_RULES, type BuiltinRule, type RuleScope } from "./builtin/rules.ts";
 export { builtinsAsVap } from "./builtin/vap.ts";
 export { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
+export { type ChangeSelection, type GlobalInput, selectChanged } from "./changed.ts";
 export {
+  decideGate,
   type PolicyCheckDeps,
   type PolicyCheckInput,
   type PolicyCheckResult,
@@ -19,6 +21,7 @@ export {
   type EvalTarget,
   evaluateAll,
 } from "./evaluate.ts";
+export { type ChangedFile, type ChangeSet, GitRepo } from "./git.ts";
 export {
   DEFAULT_KUBE_VERSION,
   type LoadOptions,
@@ -26,6 +29,7 @@ export {
   loadManifests,
   type RenderMode,
 } from "./manifests.ts";
+export { mergeShards, readShardResults, type ShardResultFile, shardResultFile } from "./merge.ts";
 export { podTarget } from "./podspec.ts";
 export { loadPolicies, type PolicySelection } from "./policies.ts";
 export {
@@ -44,6 +48,8 @@ export {
   worstObjects,
 } from "./report.ts";
 export { toSarif } from "./sarif.ts";
+export { describeScope, type ScopeReport } from "./scope.ts";
+export { parseShard, type ShardSpec, shardUnits } from "./shard.ts";
 export type {
   KubeObject,
   LoadedObject,
@@ -53,4 +59,5 @@ export type {
   SourceRef,
   Verdict,
 } from "./types.ts";
+export { readUnitCache, type UnitCache, type UnitRecord, writeUnitCache } from "./units.ts";
 export { applyWaivers, loadWaivers, type Waiver } from "./waivers.ts";

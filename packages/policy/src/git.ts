@@ -1,0 +1,201 @@
+// The few git facts a changed-only check needs, read with the git CLI (argv only, never a shell): what
+// changed since a ref, and the blob ids of files at the merge base and in the work tree (cache digests).
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFile, realpath } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { errorMessage, PlatformError } from "@platform/core";
+
+const MAX_GIT_OUTPUT = 512 * 1024 * 1024;
+
+/** One file a change touched, relative to the workspace root (POSIX separators). */
+export interface ChangedFile {
+  path: string;
+  status: "added" | "modified" | "deleted";
+}
+
+/** What a pull request (or a local branch) changed, and against what. */
+export interface ChangeSet {
+  /** The ref the user named (`origin/main`, a sha), for the summary. */
+  since: string;
+  /** The merge-base commit the diff starts from, when git history was available. */
+  base?: string;
+  /** Where the list came from: the local git history or the GitHub API's pull-request files. */
+  source: "git" | "github";
+  files: ChangedFile[];
+}
+
+function git(cwd: string, args: string[]): Promise<string> {
+  return new Promise((done, fail) => {
+    execFile("git", args, { cwd, maxBuffer: MAX_GIT_OUTPUT, encoding: "utf8" }, (err, stdout, stderr) => {
+      if (err) fail(new Error((stderr || err.message).trim().split("\n")[0]));
+      else done(stdout);
+    });
+  });
+}
+
+function gitError(what: string, err: unknown, hint: string): PlatformError {
+  return new PlatformError("INPUT_INVALID", `changed-since: ${what}: ${errorMessage(err)}`, {
+    input: "changed-since",
+    hint,
+  });
+}
+
+/** Git blob id of some bytes (what `git hash-object` prints): compares work-tree files with history. */
+export function blobId(bytes: Uint8Array): string {
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
+}
+
+/** A git repository the workspace lives in: its top, and path conversion between the two. */
+export class GitRepo {
+  readonly top: string;
+  readonly root: string;
+  private constructor(top: string, root: string) {
+    this.top = top;
+    this.root = root;
+  }
+
+  /** The repository `root` is inside, or undefined when it is not in a git work tree (or git is absent). */
+  static async open(root: string): Promise<GitRepo | undefined> {
+    const top = await git(root, ["rev-parse", "--show-toplevel"]).catch(() => undefined);
+    if (!top) return undefined;
+    return new GitRepo(await realpath(top.trim()), await realpath(root));
+  }
+
+  /** Workspace-relative path of a repository path, or undefined when it lies outside the workspace. */
+  private toWorkspace(repoPath: string): string | undefined {
+    const r = relative(this.root, join(this.top, repoPath));
+    if (r === "" || r === ".." || r.startsWith(`..${sep}`)) return undefined;
+    return r.split(sep).join("/");
+  }
+
+  /**
+   * Files changed between the merge base of `ref` and HEAD, plus uncommitted and untracked work: what a
+   * pull request from this work tree would change. Renames count as a delete and an add.
+   */
+  async changedSince(ref: string): Promise<ChangeSet> {
+    if (ref.startsWith("-"))
+      throw gitError(`"${ref}" is not a ref`, "refs never start with -", "Name a branch, tag or commit.");
+    const base = await git(this.root, ["merge-base", ref, "HEAD"])
+      .then((s) => s.trim())
+      .catch((err) => {
+        throw gitError(
+          `no merge base between ${ref} and HEAD`,
+          err,
+          "Fetch the base branch with history (actions/checkout with fetch-depth: 0, or git fetch origin main), or check everything without --changed-since.",
+        );
+      });
+    const diff = await git(this.root, ["diff", "--name-status", "-z", "--no-renames", base, "--"]);
+    const untracked = await git(this.root, ["ls-files", "-z", "--others", "--exclude-standard"]);
+    const files = new Map<string, ChangedFile>();
+    const parts = diff.split("\0");
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const status = parts[i]!;
+      const path = this.toWorkspace(parts[i + 1]!);
+      if (path === undefined) continue;
+      files.set(path, {
+        path,
+        status: status.startsWith("A") ? "added" : status.startsWith("D") ? "deleted" : "modified",
+      });
+    }
+    for (const p of untracked.split("\0")) {
+      const path = p ? this.toWorkspace(p) : undefined;
+      if (path !== undefined) files.set(path, { path, status: "added" });
+    }
+    return {
+      since: ref,
+      base,
+      source: "git",
+      files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    };
+  }
+
+  /** Blob ids of every file at a commit (`rev`), or in the index when `rev` is undefined; workspace paths. */
+  async blobs(rev?: string): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (rev) {
+      const text = await git(this.top, ["ls-tree", "-r", "-z", "--full-tree", rev]);
+      for (const line of text.split("\0")) {
+        // <mode> SP <type> SP <object> TAB <path>
+        const tab = line.indexOf("\t");
+        if (tab < 0) continue;
+        const [, type, id] = line.slice(0, tab).split(" ");
+        const path = this.toWorkspace(line.slice(tab + 1));
+        if (type === "blob" && id && path !== undefined) out.set(path, id);
+      }
+      return out;
+    }
+    const text = await git(this.top, ["ls-files", "-s", "-z"]);
+    for (const line of text.split("\0")) {
+      // <mode> SP <object> SP <stage> TAB <path>
+      const tab = line.indexOf("\t");
+      if (tab < 0) continue;
+      const id = line.slice(0, tab).split(" ")[1];
+      const path = this.toWorkspace(line.slice(tab + 1));
+      if (id && path !== undefined) out.set(path, id);
+    }
+    return out;
+  }
+
+  /** Work-tree files that differ from the index (modified or untracked): their index blob id is stale. */
+  async dirty(): Promise<Set<string>> {
+    const text = await git(this.top, [
+      "ls-files",
+      "-z",
+      "--modified",
+      "--deleted",
+      "--others",
+      "--exclude-standard",
+    ]);
+    return new Set(
+      text
+        .split("\0")
+        .filter(Boolean)
+        .flatMap((p) => this.toWorkspace(p) ?? []),
+    );
+  }
+
+  /** Contents of files at a commit (workspace paths); a missing path maps to undefined. */
+  async show(rev: string, paths: string[]): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    for (const p of paths) {
+      const repoPath = relative(this.top, join(this.root, p)).split(sep).join("/");
+      out.set(p, await git(this.top, ["show", `${rev}:${repoPath}`]).catch(() => undefined));
+    }
+    return out;
+  }
+}
+
+/** Blob ids of work-tree files: from the index where the file is clean, else hashed from disk. */
+export class WorkTreeBlobs {
+  private readonly root: string;
+  private readonly index: Map<string, string>;
+  private readonly dirty: Set<string>;
+  private constructor(root: string, index: Map<string, string>, dirty: Set<string>) {
+    this.root = root;
+    this.index = index;
+    this.dirty = dirty;
+  }
+
+  /** Uses git's index when the workspace is a git work tree; otherwise every file is read and hashed. */
+  static async open(root: string, repo: GitRepo | undefined): Promise<WorkTreeBlobs> {
+    if (!repo) return new WorkTreeBlobs(root, new Map(), new Set());
+    const [index, dirty] = await Promise.all([repo.blobs(), repo.dirty()]);
+    return new WorkTreeBlobs(root, index, dirty);
+  }
+
+  /** Whether the file is known to exist without touching the disk (tracked and clean). */
+  tracked(path: string): boolean {
+    return this.index.has(path) && !this.dirty.has(path);
+  }
+
+  /** Blob id of a workspace-relative file, or undefined when it does not exist. */
+  async id(path: string): Promise<string | undefined> {
+    if (!this.dirty.has(path)) {
+      const known = this.index.get(path);
+      if (known) return known;
+    }
+    const bytes = await readFile(join(this.root, path)).catch(() => undefined);
+    return bytes ? blobId(bytes) : undefined;
+  }
+}

@@ -1,0 +1,175 @@
+// What each render unit reads, a digest of those bytes, and the cross-render facts its objects give other
+// renders' verdicts (Namespaces for namespaceSelector/namespaceObject, ServiceAccounts for the workload
+// identity and token rules). A cache of these per unit, written by a previous run, lets a changed-only or
+// sharded check judge part of a repository against the context of all of it without rendering all of it.
+import { createHash } from "node:crypto";
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { errorMessage, type Logger, writeFileAtomic } from "@platform/core";
+import { z } from "zod";
+import type { WorkTreeBlobs } from "./git.ts";
+import { kustomizeTree } from "./kustomize.ts";
+import type { LoadResult, PlannedUnit } from "./manifests.ts";
+import type { KubeObject, LoadedObject } from "./types.ts";
+
+/** Objects another render's verdicts read: the namespace's Namespace and the pod's ServiceAccount. */
+export function isContextObject(o: KubeObject): boolean {
+  return o.apiVersion === "v1" && (o.kind === "Namespace" || o.kind === "ServiceAccount");
+}
+
+/** The namespaces a context object speaks for: a Namespace for itself, a ServiceAccount for its own. */
+export function contextNamespace(o: KubeObject): string {
+  return o.kind === "Namespace" ? (o.metadata.name ?? "") : (o.metadata.namespace ?? "");
+}
+
+// A file that could yield a Namespace or ServiceAccount: the kind written out, or a templated kind.
+const CONTEXT_TEXT =
+  /(^|\n)\s*-?\s*kind:\s*["']?(Namespace|ServiceAccount)["']?\s*(#|\n|$)|"kind"\s*:\s*"(Namespace|ServiceAccount)"|kind:\s*["']?\{\{/;
+
+/** Whether a source file may define context objects (false only when it provably cannot). */
+export function mayDefineContext(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  // Binary (a packaged subchart): unknown, so yes.
+  if (text.includes("\0")) return true;
+  return CONTEXT_TEXT.test(text);
+}
+
+/** One unit's record in the cache: what its inputs hashed to, and what its render gave. */
+export interface UnitRecord {
+  kind: PlannedUnit["kind"];
+  digest: string;
+  objects: number;
+  namespaces: string[];
+  context: KubeObject[];
+}
+
+const RecordSchema = z.object({
+  kind: z.enum(["yaml", "kustomize", "helm"]),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  objects: z.number().int().nonnegative(),
+  namespaces: z.array(z.string()),
+  context: z.array(
+    z
+      .object({ apiVersion: z.string(), kind: z.string(), metadata: z.object({}).passthrough() })
+      .passthrough(),
+  ),
+});
+const CacheSchema = z.object({ version: z.literal(1), units: z.record(z.string(), RecordSchema) });
+
+/** The per-unit cache file (`--cache`): unit path → record. */
+export type UnitCache = Map<string, UnitRecord>;
+
+/**
+ * Reads a cache file. A missing, unreadable or malformed one is no cache at all (a note in the log): the
+ * cache only saves work, every entry is used only when its digest matches the unit's current bytes.
+ */
+export async function readUnitCache(file: string, log?: Logger): Promise<UnitCache | undefined> {
+  const text = await readFile(file, "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const parsed = CacheSchema.parse(JSON.parse(text));
+    return new Map(Object.entries(parsed.units) as Array<[string, UnitRecord]>);
+  } catch (err) {
+    log?.warn(`ignoring the unit cache ${file}: ${errorMessage(err).split("\n")[0]}`);
+    return undefined;
+  }
+}
+
+/** Writes a cache file atomically, units in path order (stable bytes for the same content). */
+export async function writeUnitCache(file: string, cache: UnitCache): Promise<void> {
+  const units = Object.fromEntries([...cache].sort(([a], [b]) => a.localeCompare(b)));
+  await writeFileAtomic(file, `${JSON.stringify({ version: 1, units })}\n`, { input: "cache" });
+}
+
+/** Workspace-relative files a unit reads, plus directories any file under which it reads. */
+export interface UnitInputs {
+  files: string[];
+  dirs: string[];
+  /** Kustomization files of the tree (a change to one may change what the tree reads). */
+  kustomizations: string[];
+  /** Kustomization files that run plugins: they may read files nobody declares. */
+  plugins: string[];
+}
+
+const posix = (root: string, abs: string) => relative(root, abs).split(sep).join("/") || ".";
+
+async function filesUnder(root: string, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  for (const e of entries) if (e.isFile()) out.push(posix(root, join(e.parentPath, e.name)));
+  return out.sort();
+}
+
+/** What one unit reads (kustomize: its whole tree; helm: the chart directory; yaml: the file). */
+export async function unitInputs(root: string, unit: PlannedUnit, blobs: WorkTreeBlobs): Promise<UnitInputs> {
+  if (unit.kind === "yaml") return { files: [unit.path], dirs: [], kustomizations: [], plugins: [] };
+  if (unit.kind === "helm")
+    return { files: await filesUnder(root, unit.abs), dirs: [unit.path], kustomizations: [], plugins: [] };
+  unit.tree ??= await kustomizeTree(unit.abs, root);
+  const tree = unit.tree;
+  const files = new Set<string>();
+  const kustomizations: string[] = [];
+  for (const abs of tree.reads) {
+    const p = posix(root, abs);
+    if (p.startsWith("../")) continue;
+    files.add(p);
+    if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(p)) kustomizations.push(p);
+  }
+  const dirs = [...tree.chartHomes].map((h) => posix(root, h)).filter((p) => !p.startsWith("../"));
+  for (const d of dirs) for (const f of await filesUnder(root, join(root, d))) files.add(f);
+  // Names in `reads` that are directories or do not exist hash as absent: keep only real files.
+  const existing: string[] = [];
+  for (const f of [...files].sort())
+    if (blobs.tracked(f) || (await blobs.id(f)) !== undefined) existing.push(f);
+  return {
+    files: existing,
+    dirs,
+    kustomizations: kustomizations.sort(),
+    plugins: tree.plugins.map((f) => posix(root, f)),
+  };
+}
+
+/** sha256 over (path, blob id) of a unit's files: equal digests, equal render. */
+export async function unitDigest(
+  files: string[],
+  blobOf: (path: string) => Promise<string | undefined> | string | undefined,
+  salt = "",
+): Promise<string> {
+  const h = createHash("sha256").update(`${salt}\n`);
+  for (const f of files) h.update(`${f}\0${(await blobOf(f)) ?? "-"}\n`);
+  return h.digest("hex");
+}
+
+/** Which unit an object or result row belongs to: the render that produced it, else its file. */
+export function unitOf(o: { via?: string; file: string }): string {
+  return o.via ?? o.file;
+}
+
+/** Cache records for rendered units, from their objects. */
+export function recordsFor(
+  units: ReadonlyArray<PlannedUnit>,
+  loaded: LoadResult,
+  digests: Map<string, string>,
+): Map<string, UnitRecord> {
+  const byUnit = new Map<string, LoadedObject[]>();
+  for (const o of loaded.objects) {
+    const u = unitOf({ via: o.source.via, file: o.source.file });
+    const list = byUnit.get(u) ?? [];
+    list.push(o);
+    byUnit.set(u, list);
+  }
+  const out = new Map<string, UnitRecord>();
+  for (const u of units) {
+    const digest = digests.get(u.path);
+    if (!digest) continue;
+    const objs = byUnit.get(u.path) ?? [];
+    out.set(u.path, {
+      kind: u.kind,
+      digest,
+      objects: objs.length,
+      namespaces: [...new Set(objs.map((o) => o.obj.metadata.namespace ?? ""))].sort(),
+      context: objs.filter((o) => isContextObject(o.obj)).map((o) => o.obj),
+    });
+  }
+  return out;
+}
