@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from "node:path";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { type Logger, PlatformError } from "@platform/core";
 import { Command, Help, Option } from "commander";
 
@@ -101,13 +102,68 @@ function optionDescription(option: Option): string {
   return option.mandatory ? `(required) ${text}` : text;
 }
 
+/**
+ * Where `-` means stdin (manifests, reports): command path → argument or option (attribute) names. The
+ * text is saved into a temporary folder inside the workspace, since every path must stay inside it.
+ */
+const STDIN_PATHS: Record<string, string[]> = {
+  "policy check": ["manifests"],
+  "build-scan": ["scanReport"],
+  "scan gate": ["report"],
+  "upgrade plan": ["description"],
+  "iac check": ["paths"],
+};
+
+/** Replaces `-` in the command's stdin-capable arguments and options by a file holding stdin. */
+async function stdinToFile(
+  action: Command,
+  cli: Cli,
+  temps: string[],
+  shown: Array<[string, string]>,
+): Promise<void> {
+  const names = STDIN_PATHS[commandPath(action)] ?? [];
+  const root = (action.opts().root as string | undefined) ?? cli.cwd;
+  let file: string | undefined;
+  const materialise = async (ext: string) => {
+    if (file) return file;
+    const dir = await mkdtemp(join(root, ".platform-stdin-"));
+    temps.push(dir);
+    file = join(dir, `stdin${ext}`);
+    await writeFile(file, await cli.stdin());
+    // Results name the file relative to the root (or absolute); both read as <stdin>.
+    shown.push([file, "<stdin>"], [relative(root, file), "<stdin>"]);
+    return file;
+  };
+  const ext =
+    commandPath(action) === "iac check"
+      ? ".bicep"
+      : commandPath(action) === "policy check"
+        ? ".yaml"
+        : ".json";
+  for (const name of names) {
+    const at = action.registeredArguments.findIndex((a) => a.name() === name);
+    if (at >= 0) {
+      const value = action.processedArgs[at] as string | string[] | undefined;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (value[i] === "-") value[i] = await materialise(ext);
+      } else if (value === "-") action.processedArgs[at] = await materialise(ext);
+    } else if (action.getOptionValue(name) === "-") action.setOptionValue(name, await materialise(ext));
+  }
+}
+
 /** Installs help formatting, the global flags' effect and the one-error check for missing required options. */
-export function installConventions(program: PlatformCommand, cli: Cli, setLevel: (l: LogLevelName) => void) {
+export function installConventions(
+  program: PlatformCommand,
+  cli: Cli,
+  setLevel: (l: LogLevelName) => void,
+): { cleanup: () => Promise<void>; shown: (s: string) => string } {
+  const temps: string[] = [];
+  const names: Array<[string, string]> = [];
   program
     .option("--verbose", "show debug logs (progress details, requests)")
     .option("--debug", "like --verbose, and print stack traces of unexpected errors")
     .configureHelp({ optionDescription, showGlobalOptions: true });
-  program.hook("preAction", (_this, action) => {
+  program.hook("preAction", async (_this, action) => {
     const globals = program.opts();
     if (globals.debug) setLevel("trace");
     else if (globals.verbose) setLevel("debug");
@@ -130,7 +186,14 @@ export function installConventions(program: PlatformCommand, cli: Cli, setLevel:
         { category: "usage", hint: `See platform ${commandPath(action)} --help for examples.` },
       );
     }
+    await stdinToFile(action, cli, temps, names);
   });
+  return {
+    shown: (s) => names.reduce((text, [from, to]) => text.replaceAll(from, to), s),
+    cleanup: async () => {
+      for (const dir of temps.splice(0)) await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export type LogLevelName = "info" | "debug" | "trace";

@@ -61,19 +61,27 @@ interface State {
 }
 
 /** The `platform` command tree wired to `io` (main runs it; tests walk it). */
-export function createProgram(io: CliIo): { program: PlatformCommand; state: State } {
+export function createProgram(io: CliIo): {
+  program: PlatformCommand;
+  state: State;
+  cli: Cli;
+  /** Removes what the run left behind (stdin's temporary files). */
+  cleanup: () => Promise<void>;
+} {
   const state: State = {
     code: ExitCode.ok,
     level: io.env.PLATFORM_DEBUG === "1" ? "debug" : "info",
   };
+  // Output names stdin's temporary file <stdin> (installConventions knows it once it exists).
+  let shown = (s: string) => s;
   // Progress and logs go to stderr so stdout carries only the result (table or --json).
   const log = createLogger({
     write: (l, line) =>
-      (l !== "debug" || state.level !== "info") && io.err(`${l === "info" ? "" : `${l}: `}${line}\n`),
+      (l !== "debug" || state.level !== "info") && io.err(shown(`${l === "info" ? "" : `${l}: `}${line}\n`)),
   });
   const cli: Cli = {
-    out: io.out,
-    err: io.err,
+    out: (s) => io.out(shown(s)),
+    err: (s) => io.err(shown(s)),
     env: io.env,
     cwd: io.cwd,
     log,
@@ -93,9 +101,10 @@ export function createProgram(io: CliIo): { program: PlatformCommand; state: Sta
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
     .showHelpAfterError("(run with --help for usage)");
-  installConventions(program, cli, (l) => {
+  const conventions = installConventions(program, cli, (l) => {
     state.level = l;
   });
+  shown = conventions.shown;
   program.hook("preAction", (_this, action) => {
     state.active = action;
   });
@@ -119,12 +128,12 @@ export function createProgram(io: CliIo): { program: PlatformCommand; state: Sta
     "$ platform team add                                     # onboard a team (asks on a terminal)",
     "$ platform <command> --help                              # every command has examples",
   );
-  return { program, state };
+  return { program, state, cli, cleanup: conventions.cleanup };
 }
 
 /** Runs the `platform` CLI with argv (without node and script); returns the exit code, never exits. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const { program, state } = createProgram(io);
+  const { program, state, cleanup, cli } = createProgram(io);
   try {
     await program.parseAsync(argv, { from: "user" });
     return state.code;
@@ -138,9 +147,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return ExitCode.ok;
       return ExitCode.usage;
     }
-    if (err instanceof PlatformError) io.err(`error: ${describeForCli(err, state.active)}\n`);
-    else io.err(`error: ${errorMessage(err)}\n`);
-    if (state.level === "trace" && err instanceof Error && err.stack) io.err(`${err.stack}\n`);
+    if (err instanceof PlatformError) cli.err(`error: ${describeForCli(err, state.active)}\n`);
+    else cli.err(`error: ${errorMessage(err)}\n`);
+    if (state.level === "trace" && err instanceof Error && err.stack) cli.err(`${err.stack}\n`);
     return exitCodeFor(err);
+  } finally {
+    await cleanup();
   }
 }
