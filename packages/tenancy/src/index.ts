@@ -1,5 +1,12 @@
 export { addTeam, type NewTeam } from "./add.ts";
 export {
+  type AllowedCall,
+  allowedCalls,
+  type CallEnd,
+  type WorkloadIdentity,
+  workloadIdentities,
+} from "./graph.ts";
+export {
   BICEP_PARAMETERS,
   GENERATED_HEADER,
   IDENTITY_CONFIGMAP,
