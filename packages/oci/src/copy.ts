@@ -200,7 +200,7 @@ export async function copyImage(
     ? formatReference({ registry: to.store.registry, repository: to.store.repository!, digest: root.digest })
     : `${to.store.name}@${root.digest}`;
   log.info(
-    `copied ${from.store.name}@${root.digest} → ${reference}: ${copier.blobs.uploaded} uploaded, ${copier.blobs.mounted} mounted, ${copier.blobs.existed} already there; ${referrers.length} referrer(s)${tags.length ? `; tagged ${tags.join(", ")}` : ""}`,
+    `copied ${from.store.name}@${root.digest} → ${reference}: ${copier.blobs.uploaded} uploaded (${formatBytes(copier.blobs.bytes)}), ${copier.blobs.mounted} mounted, ${copier.blobs.existed} already there; ${referrers.length} referrer(s)${tags.length ? `; tagged ${tags.join(", ")}` : ""}`,
   );
   return {
     digest: root.digest,
@@ -212,6 +212,16 @@ export async function copyImage(
     referrers,
     tagged: tags,
   };
+}
+
+/** Bytes for a progress line: 512 B, 3.4 kB, 12.3 MB, 1.2 GB (SI units, as docker and oras print them). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let v = n / 1000;
+  let i = 0;
+  for (; v >= 1000 && i < units.length - 1; i++) v /= 1000;
+  return `${v.toFixed(1)} ${units[i]}`;
 }
 
 /** Copies manifests (children first) and blobs once each, between two stores. */
@@ -287,6 +297,10 @@ export class GraphCopier {
     else {
       this.blobs.uploaded++;
       this.blobs.bytes += desc.size;
+      // Progress for long pushes: each uploaded blob with its size and the running total.
+      this.log.info(
+        `uploaded ${desc.digest.slice(0, 19)} (${formatBytes(desc.size)}; ${formatBytes(this.blobs.bytes)} in ${this.blobs.uploaded} blob(s) so far)`,
+      );
     }
   }
 
