@@ -18,7 +18,14 @@ export type PeerName =
   | "gh"
   | SystemPeer;
 /** Peers from Debian's packages (installed system-wide by .ci/run with apt-get), found on PATH. */
-export type SystemPeer = "skopeo" | "buildah" | "docker-registry" | "etcd" | "shellcheck" | "chromium";
+export type SystemPeer =
+  | "skopeo"
+  | "buildah"
+  | "docker-registry"
+  | "etcd"
+  | "shellcheck"
+  | "chromium"
+  | "busybox";
 const SYSTEM_PEERS: readonly string[] = [
   "skopeo",
   "buildah",
@@ -26,6 +33,7 @@ const SYSTEM_PEERS: readonly string[] = [
   "etcd",
   "shellcheck",
   "chromium",
+  "busybox",
 ];
 
 /** Path of an installed peer tool, or undefined. */
@@ -51,7 +59,7 @@ export function requirePeers(...names: PeerName[]): {
 } {
   const missing = names.filter((n) => !peerPath(n));
   const reason = missing.length
-    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server shellcheck chromium"`
+    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server shellcheck chromium busybox-static"`
     : "";
   if (missing.length && process.env.CI === "true")
     throw new Error(`${reason} (CI=true: missing peers are an error)`);
