@@ -31,6 +31,15 @@ async function workspace(): Promise<string> {
   return ws;
 }
 
+/** A GitHub-mode run with only the required inputs and the fake's token, in a fresh workspace. */
+async function bumpWithRequiredInputs(gh: GitHubFake, digest: string) {
+  return runBundledAction(
+    "digest-bump",
+    { "image-ref": `${IMAGE}@${digest}`, "config-repo": "northwind/gitops", token: gh.token },
+    { workspace: await workspace(), env: { GITHUB_API_URL: gh.url } },
+  );
+}
+
 describe("digest-bump bundled action, as GitHub runs it", () => {
   it("opens one pull request that changes only the digest bytes; re-running is a no-op", async () => {
     fake = await startGitHubFake({ owner: "northwind", repo: "gitops", files: FILES });
@@ -102,13 +111,8 @@ describe("digest-bump bundled action, as GitHub runs it", () => {
       githubActionsToken: true,
       actionsCanCreatePullRequests: true,
     });
-    const ws = await workspace();
     // As the runner passes action.yml's default `${{ github.token }}`: an input, with no GITHUB_TOKEN variable.
-    const run = await runBundledAction(
-      "digest-bump",
-      { "image-ref": `${IMAGE}@${DIGEST_B}`, "config-repo": "northwind/gitops", token: fake.token },
-      { workspace: ws, env: { GITHUB_API_URL: fake.url } },
-    );
+    const run = await bumpWithRequiredInputs(fake, DIGEST_B);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs["pull-request-operation"]).toBe("created");
     const warning = run.annotations.find((a) => a.title === "bump pull request opened with GITHUB_TOKEN");
@@ -118,12 +122,7 @@ describe("digest-bump bundled action, as GitHub runs it", () => {
 
   it("a bump with nothing to propose (the base already pins the digest) reports operation none", async () => {
     fake = await startGitHubFake({ owner: "northwind", repo: "gitops", files: FILES });
-    const ws = await workspace();
-    const run = await runBundledAction(
-      "digest-bump",
-      { "image-ref": `${IMAGE}@${DIGEST_A}`, "config-repo": "northwind/gitops", token: fake.token },
-      { workspace: ws, env: { GITHUB_API_URL: fake.url } },
-    );
+    const run = await bumpWithRequiredInputs(fake, DIGEST_A);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.outputs["pull-request-number"]).toBe("");
     expect(run.outputs["pull-request-operation"]).toBe("none");
