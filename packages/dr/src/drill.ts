@@ -177,7 +177,9 @@ export async function runDrill(plan: DrillPlan, deps: DrillDeps): Promise<DrillR
     st.attempts[step] = [...(st.attempts[step] ?? []), a];
   };
 
-  // A run that died mid-step: its attempt lasted until the last heartbeat.
+  // A run that died mid-step: its attempt lasted until the last heartbeat, and the operation it had in
+  // flight is polled to its end rather than sent again.
+  const interrupted = st.current;
   if (st.current) {
     record(st.current.step, {
       startedAt: st.current.startedAt,
@@ -194,7 +196,7 @@ export async function runDrill(plan: DrillPlan, deps: DrillDeps): Promise<DrillR
   try {
     for (const step of plan.steps) {
       const runner = runnerFor(plan, step);
-      const inFlight = st.current?.step === step.id ? st.current.lro : undefined;
+      const inFlight = interrupted?.step === step.id ? interrupted.lro : undefined;
       const startedAt = now();
       st.current = { step: step.id, startedAt: iso(startedAt), ...(inFlight ? { lro: inFlight } : {}) };
       await save();
