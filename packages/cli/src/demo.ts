@@ -5,6 +5,7 @@ import { demoBuildScan } from "./build-scan.ts";
 import { demoBump } from "./bump.ts";
 import { demoCanary } from "./canary.ts";
 import { type Cli, examples } from "./cli.ts";
+import { recordDelivery } from "./picture.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { demoSign } from "./sign.ts";
 import { regoCompiler } from "./tools.ts";
@@ -57,11 +58,13 @@ export function registerDemo(program: Command, cli: Cli): void {
     cli.out(
       `\nThe same check in CI: uses: org/platform/actions/policy-dry-run@v1 (see README). Exit code would be ${r.code}.\n`,
     );
+    const delivery = recordDelivery(cli);
     await demoBuildScan(example, cli);
     await demoBump(example, cli);
     await demoCanary(cli);
     await demoSign(cli);
     await demoUpgrade(example, cli);
+    await delivery.picture(example);
     cli.done(ExitCode.ok);
   });
 }
