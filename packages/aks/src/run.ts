@@ -4,7 +4,7 @@ import { type ApplyResult, type ApplyState, applyPlan, checkPlanFor, type StateS
 import { type AksClients, clusterRef, readCluster } from "./arm.ts";
 import { loadConfigRepo } from "./manifests.ts";
 import { planUpgrade } from "./plan.ts";
-import type { ClusterSnapshot, TargetSpec, UpgradePlan } from "./types.ts";
+import type { ClusterSnapshot, PlanStep, TargetSpec, UpgradePlan } from "./types.ts";
 import type { ManifestObject } from "./workloads.ts";
 
 /** What both doors (action and CLI) pass in to plan one cluster. */
@@ -107,6 +107,8 @@ export interface ClusterApplyInput {
   pollIntervalMs?: number;
   log?: Logger;
   now?: () => Date;
+  /** Called as each step starts, resumes, succeeds or fails (the CLI's heartbeat). */
+  onStep?: (step: PlanStep, phase: "started" | "resumed" | "succeeded" | "failed") => void;
 }
 
 /** Applies a plan to the cluster it names, refusing a plan made for another cluster. */
@@ -130,6 +132,9 @@ export async function applyCluster(
     pollIntervalMs: i.pollIntervalMs,
     log: i.log,
     now: i.now,
-    onStep: (s, phase) => i.log?.info(`${s.id}: ${phase}`),
+    onStep: (s, phase) => {
+      i.log?.info(`${s.id}: ${phase}`);
+      i.onStep?.(s, phase);
+    },
   });
 }

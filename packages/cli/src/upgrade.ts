@@ -12,6 +12,8 @@ export interface UpgradeIo {
   log: Logger;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** ARM clients to use instead of signing in (tests against the ARM fake). */
+  clients?: (subscription: string) => AksClients;
 }
 
 interface Common {
@@ -84,6 +86,29 @@ export async function runUpgradePlan(
   return plan.blocked ? ExitCode.verdict : ExitCode.ok;
 }
 
+/** "45s", "2m 05s", "1h 03m": elapsed time for a progress line. */
+export function elapsed(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/**
+ * Logs "<label>: still running after <elapsed>" every `everyMs` until stopped: an AKS upgrade polls
+ * for up to an hour per step, and a silent terminal looks hung.
+ */
+export function heartbeat(log: Logger, label: string, everyMs: number, now = Date.now): () => void {
+  const started = now();
+  const timer = setInterval(
+    () => log.info(`${label}: still running after ${elapsed(now() - started)}`),
+    everyMs,
+  );
+  // A heartbeat never keeps the process alive on its own.
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
 /** `platform upgrade apply`: executes a plan file, resumable through its state file. */
 export async function runUpgradeApply(
   o: Common & {
@@ -92,23 +117,40 @@ export async function runUpgradeApply(
     force: boolean;
     overrideDeprecatedApis: boolean;
     pollInterval: string;
+    heartbeat?: string;
   },
   io: UpgradeIo,
 ): Promise<number> {
   const { applyCluster, readPlanFile } = await aks();
   const root = resolve(o.root);
   const plan = await readPlanFile(resolve(root, o.plan));
-  const r: ApplyResult = await applyCluster(await clients(o, io), {
-    subscription: o.subscription,
-    resourceGroup: o.resourceGroup,
-    cluster: o.cluster,
-    plan,
-    statePath: resolve(root, o.state),
-    force: o.force,
-    overrideDeprecatedApis: o.overrideDeprecatedApis,
-    pollIntervalMs: Number(o.pollInterval) * 1000,
-    log: io.log,
-  });
+  const every = Number(o.heartbeat ?? "30") * 1000;
+  let stop: (() => void) | undefined;
+  const began = new Map<string, number>();
+  const onStep = (step: { id: string }, phase: "started" | "resumed" | "succeeded" | "failed") => {
+    stop?.();
+    stop = undefined;
+    if (phase === "started" || phase === "resumed") {
+      began.set(step.id, Date.now());
+      stop = heartbeat(io.log, step.id, every);
+    } else io.log.info(`${step.id}: took ${elapsed(Date.now() - (began.get(step.id) ?? Date.now()))}`);
+  };
+  const r: ApplyResult = await (io.clients ? Promise.resolve(io.clients) : clients(o, io))
+    .then((c) =>
+      applyCluster(c, {
+        subscription: o.subscription,
+        resourceGroup: o.resourceGroup,
+        cluster: o.cluster,
+        plan,
+        statePath: resolve(root, o.state),
+        force: o.force,
+        overrideDeprecatedApis: o.overrideDeprecatedApis,
+        pollIntervalMs: Number(o.pollInterval) * 1000,
+        log: io.log,
+        onStep,
+      }),
+    )
+    .finally(() => stop?.());
   if (o.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
   else if (r.status === "succeeded")
     io.out(`upgraded ${plan.cluster.name} to ${plan.target.version}: ${r.completed.join(", ")}\n`);
@@ -166,7 +208,8 @@ export function registerUpgrade(program: Command, cli: Cli): void {
       .option("--state <file>", "resume state file", "cluster-upgrade-state.json")
       .option("--force", "apply outside the maintenance window", false)
       .option("--override-deprecated-apis", "set forceUpgrade despite deprecated API usage", false)
-      .option("--poll-interval <seconds>", "poll interval without Retry-After", "30"),
+      .option("--poll-interval <seconds>", "poll interval without Retry-After", "30")
+      .option("--heartbeat <seconds>", "print a still-running line this often while a step runs", "30"),
   );
   examples(
     apply,
