@@ -9,6 +9,7 @@ import { registerCanary } from "./canary.ts";
 import { type Cli, examples, installConventions, type LogLevelName, PlatformCommand } from "./cli.ts";
 import { registerCompletion } from "./completion.ts";
 import { registerDemo } from "./demo.ts";
+import { registerDr } from "./dr.ts";
 import { describeForCli } from "./errors.ts";
 import { registerIac } from "./iac.ts";
 import { registerPolicy } from "./policy.ts";
@@ -116,6 +117,7 @@ export function createProgram(io: CliIo): {
   registerBuildScan(program, cli);
   registerScan(program, cli);
   registerUpgrade(program, cli);
+  registerDr(program, cli);
   registerCanary(program, cli);
   registerSign(program, cli);
   registerTeam(program, cli);
