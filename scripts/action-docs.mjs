@@ -77,6 +77,14 @@ export function renderAction(name, text) {
   }
   out.push("steps:");
   out.push(`  - uses: ${REPO}/actions/${name}@${MAJOR}`, `    id: ${name}`);
+  if (permissions.some((p) => p.scope === "id-token" && p.access === "write")) {
+    // The Azure sign-in reads these (GitHub OIDC → Entra workload identity federation); README: onboarding.
+    out.push(
+      "    env:",
+      `      AZURE_CLIENT_ID: \${{ vars.AZURE_CLIENT_ID }}`,
+      `      AZURE_TENANT_ID: \${{ vars.AZURE_TENANT_ID }}`,
+    );
+  }
   if (inputs.length > 0) out.push("    with:");
   for (const [key, spec] of inputs) {
     if (spec?.required) out.push(`      ${`${key}: "<${key}>"`.padEnd(40)} # required`);
