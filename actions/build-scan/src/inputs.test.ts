@@ -11,9 +11,9 @@ describe("build-scan contract", () => {
     expect(Object.keys(inputs.shape).sort()).toEqual(Object.keys(actionYml.inputs).sort());
   });
 
-  it("declares DESIGN.md's outputs and runs on node24 from the bundle", () => {
+  it("declares DESIGN.md's outputs (and build-push-action's metadata) and runs on node24 from the bundle", () => {
     expect(Object.keys(actionYml.outputs).sort()).toEqual(
-      ["digest", "findings", "image-ref", "promoted-ref", "result", "sarif-file"].sort(),
+      ["digest", "findings", "image-ref", "metadata", "promoted-ref", "result", "sarif-file"].sort(),
     );
     expect(actionYml.runs).toEqual({ using: "node24", main: "dist/index.js" });
   });

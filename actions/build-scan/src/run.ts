@@ -24,6 +24,16 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       tags: i.tags,
       builder: i.builder,
       from: i.from,
+      options: {
+        buildArgs: i.buildArgs,
+        labels: i.labels,
+        target: i.target,
+        platforms: i.platforms,
+        secrets: i.secrets,
+        cacheFrom: i.cacheFrom,
+        cacheTo: i.cacheTo,
+      },
+      push: i.push,
       scanner: i.scanner,
       scanReport: i.scanReport,
       allowUnboundReport: i.allowUnboundReport,
@@ -86,6 +96,7 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       findings: gate?.total ?? 0,
       "sarif-file": r.sarifFile ?? "",
       "promoted-ref": r.promotedRef ?? "",
+      metadata: JSON.stringify(buildMetadata(r, i.tags)),
     },
     result: {
       digest: r.digest,
@@ -121,5 +132,17 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       promotion: r.promotion,
     },
     failure: r.failure,
+  };
+}
+
+/** The `metadata` output in build-push-action's shape (buildx's metadata file), for steps written against it. */
+function buildMetadata(r: Awaited<ReturnType<typeof buildScan>>, tags: string[]): Record<string, unknown> {
+  const repo = r.imageRef ? r.imageRef.slice(0, r.imageRef.lastIndexOf("@")) : "";
+  const names = r.pushed ? [r.imageRef, ...r.tagged.map((t) => `${repo}:${t}`)] : [];
+  return {
+    "containerimage.digest": r.digest,
+    "containerimage.descriptor": r.descriptor,
+    "image.name": names.join(","),
+    ...(r.pushed ? {} : { "platform.pushed": false, "platform.tags-not-set": tags }),
   };
 }

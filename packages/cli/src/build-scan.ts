@@ -1,7 +1,7 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Logger } from "@platform/core";
+import { type Logger, PlatformError } from "@platform/core";
 import { describeBytes, encodeJson, MediaType, OciLayout } from "@platform/oci";
 import {
   type BuildScanInput,
@@ -26,6 +26,8 @@ interface BuildScanIo {
 
 /** The short report: verdict table, failing findings, waivers, and where the image went. */
 function report(r: BuildScanResult): string {
+  if (!r.pushed)
+    return `built   ${r.digest} (${r.built}; --no-push: not pushed, scanned, tagged or promoted)\n`;
   const lines = [`pushed  ${r.imageRef} (${r.built})`];
   if (r.scan) {
     lines.push(`scanned ${r.scan.source}`);
@@ -100,6 +102,24 @@ export function registerBuildScan(program: Command, io: Cli): void {
         .default("auto"),
     )
     .option("--from <path>", "push a pre-built OCI layout directory or docker archive instead of building")
+    .option("--build-arg <NAME=value>", "a build argument (repeatable)", collect, [])
+    .option("--label <key=value>", "an image label (repeatable)", collect, [])
+    .option("--target <stage>", "the Dockerfile stage to build")
+    .option(
+      "--platform <list>",
+      "target platforms, e.g. linux/amd64,linux/arm64 (an index for two or more)",
+      listOption,
+      [],
+    )
+    .option(
+      "--secret <id=…,env=VAR|src=FILE>",
+      "a build secret read from an environment variable or a file, never from argv (repeatable)",
+      collect,
+      [],
+    )
+    .option("--cache-from <spec>", "a buildx cache spec or a repository (repeatable)", collect, [])
+    .option("--cache-to <spec>", "a buildx cache spec or a repository (repeatable)", collect, [])
+    .option("--no-push", "build only: nothing is pushed, scanned, tagged or promoted")
     .addOption(
       new Option("--scanner <scanner>", "vulnerability source")
         .choices(["trivy", "defender", "none"])
@@ -136,6 +156,16 @@ export function registerBuildScan(program: Command, io: Cli): void {
         tags: o.tags,
         builder: o.builder,
         from: o.from,
+        options: {
+          buildArgs: o.buildArg,
+          labels: o.label,
+          target: o.target,
+          platforms: o.platform,
+          secrets: await Promise.all((o.secret as string[]).map((spec) => secretValue(spec, io.env))),
+          cacheFrom: o.cacheFrom,
+          cacheTo: o.cacheTo,
+        },
+        push: o.push,
         scanner: o.scanner,
         scanReport: o.scanReport,
         allowUnboundReport: o.allowUnboundReport,
@@ -152,6 +182,30 @@ export function registerBuildScan(program: Command, io: Cli): void {
     );
     io.done(code);
   });
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * `id=<id>,env=<VAR>` or `id=<id>,src=<file>` (buildx's spelling) → the `id=value` the build takes: a value on
+ * the command line would sit in the shell history and the process list.
+ */
+async function secretValue(spec: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const fields = Object.fromEntries(spec.split(",").map((kv) => kv.split("=", 2) as [string, string]));
+  const bad = (why: string) =>
+    new PlatformError("BUILD_OPTION_INVALID", `--secret ${fields.id ?? "(no id)"}: ${why}`, {
+      input: "secret",
+      hint: "Pass --secret id=<id>,env=<VAR> or --secret id=<id>,src=<file>.",
+    });
+  if (!fields.id) throw bad("no id=");
+  if (fields.env) {
+    const value = env[fields.env];
+    if (value === undefined) throw bad(`environment variable ${fields.env} is not set`);
+    return `${fields.id}=${value}`;
+  }
+  if (fields.src)
+    return `${fields.id}=${await readFile(resolve(fields.src), "utf8").catch(() => Promise.reject(bad(`cannot read ${fields.src}`)))}`;
+  throw bad("neither env= nor src=");
 }
 
 /** A POSIX tar archive holding one small file, so the demo can make an image without a builder. */

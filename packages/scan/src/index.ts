@@ -23,7 +23,14 @@ export {
 export { evaluateGate, type FailOn, type GateOptions, type GateResult, type WaiverUse } from "./gate.ts";
 export { type ScanGateInput, type ScanGateResult, scanGate } from "./gate-report.ts";
 export { type AcrPromotion, type AcrRegistry, acrLookup } from "./pipeline/acr.ts";
-export { type Builder, type BuiltImage, buildImage, pickBuilder } from "./pipeline/build.ts";
+export {
+  type Builder,
+  type BuildOptions,
+  type BuiltImage,
+  buildImage,
+  NO_BUILD_OPTIONS,
+  pickBuilder,
+} from "./pipeline/build.ts";
 export {
   type BuildScanDeps,
   type BuildScanInput,

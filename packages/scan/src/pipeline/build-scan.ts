@@ -5,6 +5,7 @@ import {
   type CopyResult,
   copyImage,
   formatReference,
+  OciLayout,
   parseReference,
   promoteAcrImage,
   type Reference,
@@ -17,7 +18,7 @@ import { gateFailure } from "../report.ts";
 import { toScanSarif } from "../sarif.ts";
 import { loadScanWaivers } from "../waivers.ts";
 import type { AcrPromotion } from "./acr.ts";
-import { type Builder, type BuiltImage, buildImage } from "./build.ts";
+import { type Builder, type BuildOptions, type BuiltImage, buildImage } from "./build.ts";
 import type { Exec } from "./exec.ts";
 import { prepareScan, type Scanner } from "./scanners.ts";
 
@@ -31,6 +32,10 @@ export interface BuildScanInput {
   builder: Builder;
   /** A pre-built image (OCI layout directory or docker archive) instead of building. */
   from?: string;
+  /** build-push-action's build options. */
+  options?: BuildOptions;
+  /** false: build only (a pull request's check), nothing pushed, scanned, tagged or promoted. Default true. */
+  push?: boolean;
   scanner: Scanner;
   scanReport?: string;
   /** Trust a scan-report that names no image digest (default false: such a report is an error). */
@@ -63,6 +68,10 @@ export interface BuildScanDeps {
 
 export interface BuildScanResult {
   digest: string;
+  /** The built manifest's (or index's) descriptor. */
+  descriptor: { mediaType: string; digest: string; size: number };
+  /** False when push: false built it only (imageRef is then empty). */
+  pushed: boolean;
   /** repo@sha256:… in the quarantine repository. */
   imageRef: string;
   built: BuiltImage["via"];
@@ -154,6 +163,15 @@ function validate(input: BuildScanInput, root: string): { image: Target; promote
       input: "scanner",
       hint: "Set scanner: trivy (or defender) to use tags or promote-to, or drop them.",
     });
+  if (input.push === false && (input.tags.length > 0 || promoteTo))
+    throw new PlatformError(
+      "INPUT_INVALID",
+      "push: false builds only, so nothing can be tagged or promoted",
+      {
+        input: "push",
+        hint: "Drop tags and promote-to, or push the image (push: true).",
+      },
+    );
   if (promoteTo && promoteTo.name === image.name)
     throw new PlatformError("INPUT_INVALID", "promote-to is the same repository as image", {
       input: "promote-to",
@@ -193,9 +211,30 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
         from: input.from ? at(input.from) : undefined,
         tempDir: scratch,
         env: deps.env,
+        options: input.options,
       },
       deps,
     );
+    const top = await (await OciLayout.open(built.layout)).resolve();
+    const descriptor = { mediaType: top.mediaType, digest: top.digest, size: top.size };
+    const dockerfile = relative(root, input.file ? at(input.file) : join(at(input.context), "Dockerfile"))
+      .split(sep)
+      .join("/");
+    if (input.push === false) {
+      deps.log.warn(
+        `push: false — built ${descriptor.digest} only: it is not pushed, scanned, tagged or promoted`,
+      );
+      return {
+        digest: descriptor.digest,
+        descriptor,
+        pushed: false,
+        imageRef: "",
+        built: built.via,
+        dockerfile,
+        push: { uploaded: 0, mounted: 0, existed: 0, bytes: 0 },
+        tagged: [],
+      };
+    }
     deps.log.info(`pushing ${built.via} image to ${image.name} by digest`);
     const pushed = await copyImage({ layout: built.layout }, image.endpoint, {
       client: deps.client,
@@ -210,11 +249,10 @@ export async function buildScan(input: BuildScanInput, deps: BuildScanDeps): Pro
       digest,
       layoutDir: typeof image.endpoint === "string" ? undefined : built.layout,
     });
-    const dockerfile = relative(root, input.file ? at(input.file) : join(at(input.context), "Dockerfile"))
-      .split(sep)
-      .join("/");
     const result: BuildScanResult = {
       digest,
+      descriptor,
+      pushed: true,
       imageRef,
       built: built.via,
       dockerfile,
