@@ -1,4 +1,4 @@
-import type { SyntaxNode } from "./parser.ts";
+import { type SyntaxNode, shimOf, sourceText } from "./parser.ts";
 import { type ArmResource, UnknownValue, type Value } from "./types.ts";
 
 type Loc = { file: string; line: number };
@@ -21,13 +21,29 @@ export const isUnknown = (v: Value | undefined): v is UnknownValue => v instance
 export const isObject = (v: Value | undefined): v is Obj =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof UnknownValue);
 
-/** Property lookup the way ARM reads JSON: exact key first, then case-insensitive. */
+/**
+ * Objects whose keys are not all known (a spread of an unknown value, a key known only at deployment, a part
+ * the grammar could not read): a key they lack may still be there, so it reads as unknown, never as absent.
+ */
+const openObjects = new WeakMap<object, UnknownValue>();
+
+/** Marks an object as possibly holding more keys than it shows (see `getProp`). */
+export function markOpen<T extends object>(obj: T, why: UnknownValue): T {
+  if (!openObjects.has(obj)) openObjects.set(obj, why);
+  return obj;
+}
+
+/** Why an object may hold more keys than it shows, if it may. */
+export const openReason = (v: Value | undefined): UnknownValue | undefined =>
+  isObject(v) ? openObjects.get(v) : undefined;
+
+/** Property lookup the way ARM reads JSON: exact key first, then case-insensitive; unknown if it may exist. */
 export function getProp(v: Value | undefined, key: string): Value | undefined {
   if (!isObject(v)) return undefined;
   if (Object.hasOwn(v, key)) return v[key];
   const lower = key.toLowerCase();
   const found = Object.keys(v).find((k) => k.toLowerCase() === lower);
-  return found === undefined ? undefined : v[found];
+  return found === undefined ? openObjects.get(v) : v[found];
 }
 
 /** Named children that carry meaning (comments and decorators are skipped). */
@@ -105,6 +121,42 @@ const FUNCTIONS: Record<string, (args: Value[]) => Value | undefined> = {
       : undefined,
   int: ([v]) =>
     typeof v === "number" ? v : typeof v === "string" && /^-?\d+$/.test(v) ? Number(v) : undefined,
+  array: ([v]) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]),
+  any: ([v]) => v,
+  json: ([v]) => {
+    if (typeof v !== "string") return undefined;
+    try {
+      return JSON.parse(v) as Value;
+    } catch {
+      return undefined;
+    }
+  },
+  split: ([s, sep]) =>
+    typeof s === "string" && typeof sep === "string"
+      ? s.split(sep)
+      : typeof s === "string" && Array.isArray(sep) && sep.every((x) => typeof x === "string")
+        ? s.split(
+            new RegExp((sep as string[]).map((x) => x.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")),
+          )
+        : undefined,
+  replace: ([s, from, to]) =>
+    typeof s === "string" && typeof from === "string" && typeof to === "string"
+      ? s.split(from).join(to)
+      : undefined,
+  join: ([xs, sep]) =>
+    Array.isArray(xs) && typeof sep === "string" && xs.every((x) => typeof x === "string")
+      ? xs.join(sep)
+      : undefined,
+  take: ([v, n]) =>
+    typeof n === "number" && (typeof v === "string" || Array.isArray(v))
+      ? v.slice(0, Math.max(0, n))
+      : undefined,
+  skip: ([v, n]) =>
+    typeof n === "number" && (typeof v === "string" || Array.isArray(v))
+      ? v.slice(Math.max(0, n))
+      : undefined,
+  first: ([v]) => (typeof v === "string" ? v.slice(0, 1) : Array.isArray(v) ? (v[0] ?? null) : undefined),
+  last: ([v]) => (typeof v === "string" ? v.slice(-1) : Array.isArray(v) ? (v.at(-1) ?? null) : undefined),
   flatten: ([v]) =>
     Array.isArray(v) && v.every((x) => Array.isArray(x)) ? (v as Value[][]).flat() : undefined,
   union: (args) => {
@@ -123,8 +175,36 @@ const FUNCTIONS: Record<string, (args: Value[]) => Value | undefined> = {
 function mergeObjects(a: Obj, b: Obj): Obj {
   const out: Obj = { ...a };
   for (const [k, v] of Object.entries(b)) {
-    const prev = out[k];
-    out[k] = isObject(prev) && isObject(v) ? mergeObjects(prev, v) : v;
+    // Where `a` may hide the key (an open object), its value may be an object this one merges into.
+    const prev = getProp(a, k) === undefined ? undefined : (out[k] ?? getProp(a, k));
+    out[k] =
+      isObject(prev) && isObject(v)
+        ? mergeObjects(prev, v)
+        : isUnknown(prev) && isObject(v)
+          ? openCopy(v, prev)
+          : v;
+  }
+  const open = openReason(a) ?? openReason(b);
+  return open ? markOpen(out, open) : out;
+}
+
+/** A deep copy of `v` whose objects may all hold more keys (merged into something unknown). */
+function openCopy(v: Obj, why: UnknownValue): Obj {
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) out[k] = isObject(x) ? openCopy(x, why) : x;
+  return markOpen(out, why);
+}
+
+/**
+ * union() of objects some of which are unknown: what a known object after the last unknown sets is known (later
+ * keys win), everything else may have come from the unknown one.
+ */
+function unionOpen(args: Value[]): Value | undefined {
+  let out: Obj = {};
+  for (const a of args) {
+    if (isUnknown(a)) out = markOpen(Object.fromEntries(Object.keys(out).map((k) => [k, a])), a);
+    else if (isObject(a)) out = mergeObjects(out, a);
+    else return undefined;
   }
   return out;
 }
@@ -251,8 +331,15 @@ export class BicepEvaluator {
     const param = this.params.get(name);
     if (param) {
       if (this.paramValues.has(name)) return this.paramValues.get(name)!;
+      // ARM matches parameter names case-insensitively (a parameters file's `aksX` sets `AksX`).
+      const lower = name.toLowerCase();
+      for (const [k, v] of this.paramValues) if (k.toLowerCase() === lower) return v;
       const dflt = kids(param)[2];
-      return dflt ? this.eval(dflt) : new UnknownValue(`parameter '${name}' has no default and no value`);
+      if (dflt) return this.eval(dflt);
+      // A nullable-typed parameter (`param p string?`) that nobody sets is null.
+      const type = kids(param)[1];
+      const nullable = type?.type === "nullable_type" || kids(type ?? param)[0]?.type === "nullable_type";
+      return nullable ? null : new UnknownValue(`parameter '${name}' has no default and no value`);
     }
     const v = this.vars.get(name);
     if (v) {
@@ -289,9 +376,23 @@ export class BicepEvaluator {
       case "array": {
         const out: Value[] = [];
         const locs = new Map<string, Loc>();
+        const spreads = shimOf(node)?.arraySpreads;
         for (const item of kids(node)) {
+          if (item.type === "ERROR")
+            return new UnknownValue(`${this.file}:${line(item)}: part of this array could not be parsed`);
+          const v = this.eval(item, scope);
+          if (spreads?.has(item.startIndex)) {
+            // `...expr`: its items, in place; an unknown spread leaves the length and contents unknown.
+            if (!Array.isArray(v))
+              return isUnknown(v) ? v : new UnknownValue(`spread of a non-array: ${item.text}`);
+            for (const x of v) {
+              locs.set(String(out.length), { file: this.file, line: line(item) });
+              out.push(x);
+            }
+            continue;
+          }
           locs.set(String(out.length), { file: this.file, line: line(item) });
-          out.push(this.eval(item, scope));
+          out.push(v);
         }
         this.locations.set(out, locs);
         return out;
@@ -337,8 +438,9 @@ export class BicepEvaluator {
     const multiline = node.child(0)?.type === "'''";
     let out = "";
     for (const part of node.namedChildren) {
-      if (part.type === "string_content") out += part.text;
-      else if (part.type === "escape_sequence") out += multiline ? part.text : unescapeBicep(part.text);
+      if (part.type === "string_content") out += sourceText(part);
+      else if (part.type === "escape_sequence")
+        out += multiline ? sourceText(part) : unescapeBicep(sourceText(part));
       else if (part.type === "interpolation") {
         const inner = kids(part)[0];
         const v = inner ? this.eval(inner, scope) : new UnknownValue("empty interpolation");
@@ -352,19 +454,49 @@ export class BicepEvaluator {
   }
 
   private evalObject(node: SyntaxNode, scope?: Scope): Value {
-    const out: Obj = {};
-    const locs = new Map<string, Loc>();
+    let out: Obj = {};
+    let locs = new Map<string, Loc>();
+    let open: UnknownValue | undefined;
+    const spreads = shimOf(node)?.objectSpreads;
     for (const prop of kids(node)) {
+      if (prop.type === "ERROR") {
+        open ??= new UnknownValue(`${this.file}:${line(prop)}: part of this object could not be parsed`);
+        continue;
+      }
       if (prop.type !== "object_property") continue;
       const [keyNode, valueNode] = kids(prop);
       if (!keyNode || !valueNode || keyNode.type === "resource_declaration") continue;
+      if (spreads?.has(prop.startIndex)) {
+        // `...expr`: its keys, in order (later keys win). Unknown: any key may be set, or overwritten.
+        const spread = this.eval(valueNode, scope);
+        if (isObject(spread)) {
+          for (const [k, v] of Object.entries(spread)) {
+            for (const existing of Object.keys(out))
+              if (existing.toLowerCase() === k.toLowerCase()) delete out[existing];
+            out[k] = v;
+            locs.set(k.toLowerCase(), { file: this.file, line: line(prop) });
+          }
+          open ??= openReason(spread);
+        } else if (spread !== null) {
+          const why = isUnknown(spread)
+            ? spread
+            : new UnknownValue(`spread of a non-object at line ${line(prop)}`);
+          out = Object.fromEntries(Object.keys(out).map((k) => [k, why]));
+          locs = new Map([...locs].map(([k]) => [k, { file: this.file, line: line(prop) }]));
+          open ??= why;
+        }
+        continue;
+      }
       const key = keyNode.type === "string" ? this.eval(keyNode, scope) : keyNode.text;
-      if (typeof key !== "string") continue;
+      if (typeof key !== "string") {
+        open ??= isUnknown(key) ? key : new UnknownValue(`object key ${keyNode.text} is not a string`);
+        continue;
+      }
       out[key] = this.eval(valueNode, scope);
       locs.set(key.toLowerCase(), { file: this.file, line: line(prop) });
     }
     this.locations.set(out, locs);
-    return out;
+    return open ? markOpen(out, open) : out;
   }
 
   private evalMember(node: SyntaxNode, scope?: Scope): Value {
@@ -384,6 +516,7 @@ export class BicepEvaluator {
           return new UnknownValue(`${node.text} is known only at deployment`, {
             type: type.split("@")[0]!,
             name,
+            ...(objNode.type === "identifier" ? { symbol: { name: symbol, file: this.file } } : {}),
           });
       }
       return new UnknownValue(`${node.text} is known only at deployment`);
@@ -485,16 +618,22 @@ export class BicepEvaluator {
       const fns = argNodes.filter((a) => a.type === "lambda_expression").map((a) => this.lambda(a, scope));
       const unknown = plain.find(isUnknown);
       if (unknown) return unknown;
-      return withLambda(plain, fns) ?? new UnknownValue(`cannot evaluate ${name}() statically`);
+      const v = withLambda(plain, fns);
+      return v === undefined ? new UnknownValue(`cannot evaluate ${name}() statically`) : v;
     }
     const args = argNodes.map((a) => this.eval(a, scope));
     if (/^(resourceId|subscriptionResourceId|tenantResourceId)$/i.test(name))
       return resourceIdRef(name, args);
     if (/^(loadJsonContent|loadTextContent)$/i.test(name)) return this.loadFile(name, args, line(node));
+    if (name.toLowerCase() === "union" && args.some(isUnknown) && !args.some(Array.isArray)) {
+      const open = unionOpen(args);
+      if (open !== undefined) return open;
+    }
     if (!impl) return new UnknownValue(`${name}() is known only at deployment`);
     const unknown = args.find(isUnknown);
     if (unknown) return unknown;
-    return impl(args) ?? new UnknownValue(`cannot evaluate ${node.text}`);
+    const v = impl(args);
+    return v === undefined ? new UnknownValue(`cannot evaluate ${node.text}`) : v;
   }
 
   /** `x => body` or `(x, i) => body` as a function of its arguments, closing over the scope it is written in. */

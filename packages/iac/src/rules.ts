@@ -31,6 +31,11 @@ export interface IacRule {
   path: readonly string[];
   /** Whether the known value passes; `undefined` means the property is absent. */
   ok?(value: Value | undefined): boolean;
+  /**
+   * Set when an absent property proves nothing (the service picks a default that depends on the cluster's
+   * history or version): absent is then `unknown`, with this reason, rather than judged by `ok`.
+   */
+  absent?: string;
   /** Decides the rule from the resource and every resource checked with it (outcomes per sub-object). */
   evaluate?(res: ArmResource, all: readonly ArmResource[]): RuleOutcome[];
 }
@@ -50,9 +55,12 @@ const oneOf =
   (v: Value | undefined): boolean =>
     typeof v === "string" && allowed.some((a) => a.toLowerCase() === v.toLowerCase());
 
-/** The value at a property path of a resource body (case-insensitive keys), undefined where absent. */
+/**
+ * The value at a property path of a resource body (case-insensitive keys), undefined where absent; the
+ * unknown itself where the path runs through a value not known statically (never "absent" for what is unseen).
+ */
 const valueAt = (res: ArmResource, ...path: string[]): Value | undefined =>
-  path.reduce<Value | undefined>((v, key) => getProp(v, key), res.body);
+  path.reduce<Value | undefined>((v, key) => (isUnknown(v) ? v : getProp(v, key)), res.body);
 
 const lc = (v: Value | undefined): string | undefined =>
   typeof v === "string" ? v.toLowerCase() : undefined;
@@ -253,7 +261,13 @@ function privateEndpointsOf(res: ArmResource, groupId: string, all: readonly Arm
         }
         if (!sameType(target.type, res.type) || groupOk === false) continue;
         const tName = lc(target.name);
-        const ok = !tName || !resName ? "unknown" : tName === resName;
+        // `privateLinkServiceId: kv.id` names the declaration itself: no need to know its name.
+        const bySymbol =
+          target.symbol &&
+          !res.parent &&
+          target.symbol.file === res.file &&
+          target.symbol.name === res.symbol;
+        const ok = bySymbol ? true : !tName || !resName ? "unknown" : tName === resName;
         if (ok === true && groupOk === true) match = true;
         else if (ok !== false && match === false) match = "unknown";
       }
@@ -499,9 +513,11 @@ export const IAC_RULES: readonly IacRule[] = [
     severity: "error",
     type: AKS,
     title: "AKS node OS images upgrade automatically",
-    fix: "set properties.autoUpgradeProfile.nodeOSUpgradeChannel: 'NodeImage'",
+    fix: "set properties.autoUpgradeProfile.nodeOSUpgradeChannel: 'NodeImage' (or 'SecurityPatch')",
     path: ["properties", "autoUpgradeProfile", "nodeOSUpgradeChannel"],
-    ok: oneOf("NodeImage"),
+    ok: oneOf("NodeImage", "SecurityPatch"),
+    absent:
+      "not set: AKS gives a new cluster 'NodeImage', an existing one keeps its channel (possibly 'None' or 'Unmanaged')",
   },
   {
     id: "Azure.AKS.MinNodeCount",
@@ -786,6 +802,10 @@ export const IAC_RULES: readonly IacRule[] = [
     fix: "set properties.apiServerAccessProfile.privateDNSZone to the resource id of the privatelink.<region>.azmk8s.io zone linked to hub and spokes (not 'none' or 'system')",
     path: ["properties", "apiServerAccessProfile", "privateDNSZone"],
     evaluate: (res) => {
+      // A public API server has no private zone to register in: Azure.AKS.PrivateCluster reports that cluster.
+      const isPrivate = valueAt(res, "properties", "apiServerAccessProfile", "enablePrivateCluster");
+      if (isPrivate === false || isPrivate === null || isPrivate === undefined)
+        return [{ verdict: "pass", detail: "" }];
       const v = valueAt(res, "properties", "apiServerAccessProfile", "privateDNSZone");
       const target = idTarget(v);
       if (target && sameType(target.type, DNS_ZONE)) {
@@ -822,7 +842,21 @@ export const IAC_RULES: readonly IacRule[] = [
     title: "Key Vault firewall denies by default",
     fix: "set properties.networkAcls: { defaultAction: 'Deny', bypass: 'AzureServices' } (with publicNetworkAccess: 'Disabled')",
     path: ["properties", "networkAcls", "defaultAction"],
-    ok: oneOf("Deny"),
+    // With public network access off there is no public traffic for the firewall to admit (PSRule passes it too).
+    evaluate: (res) => {
+      const access = valueAt(res, "properties", "publicNetworkAccess");
+      if (oneOf("Disabled")(access)) return [{ verdict: "pass", detail: "" }];
+      const v = valueAt(res, "properties", "networkAcls", "defaultAction");
+      if (oneOf("Deny")(v)) return [{ verdict: "pass", detail: "" }];
+      const unknown = [v, access].find(isUnknown);
+      if (unknown) return [{ verdict: "unknown", detail: unknown.reason }];
+      return [
+        {
+          verdict: "fail",
+          detail: `networkAcls.defaultAction is ${show(v)} and publicNetworkAccess ${show(access)}`,
+        },
+      ];
+    },
   },
   {
     id: "Platform.FrontDoor.PrivateLinkOrigin",
@@ -907,7 +941,13 @@ export function evaluateRules(
       const { value, unknownAt } = lookup(res.body, rule.path);
       const field = rule.path.join(".");
       const b = base(res.locate(rule.path), rule.path);
-      if (isUnknown(value)) {
+      if (value === undefined && rule.absent) {
+        findings.push({
+          ...b,
+          verdict: "unknown",
+          message: `${rule.title}: cannot be proven statically (${field} ${rule.absent}); ${rule.fix}`,
+        });
+      } else if (isUnknown(value)) {
         findings.push({
           ...b,
           verdict: "unknown",

@@ -13,6 +13,8 @@ export class UnknownValue {
 export interface ResourceRef {
   type: string;
   name: Value;
+  /** For `sym.id`: the symbol and file of the declaration named directly, so it is found without its name. */
+  symbol?: { name: string; file: string };
 }
 
 /** A statically evaluated Bicep value: JSON, or unknown. */
