@@ -150,8 +150,12 @@ describe.skipIf(!peers.ok)("build-scan bundled action against olareg", () => {
       "CVE-2021-44228",
       "CVE-2024-24790",
     ]);
-    expect(ok.summary).toContain("build-scan: passed");
-    expect(ok.summary).toContain(`Promoted to ${registry.host}/trusted/app@${ok.outputs.digest}.`);
+    expect(ok.summary).toContain("## ✅ build-scan passed");
+    // The digest cut to 12 characters in the text, the full reference in a <details>.
+    expect(ok.summary).toContain(
+      `Promoted to \`${registry.host}/trusted/app@${ok.outputs.digest!.slice(0, 19)}\`.`,
+    );
+    expect(ok.summary).toContain(`- promoted: \`${registry.host}/trusted/app@${ok.outputs.digest}\``);
     const sarif = JSON.parse(await readFile(ok.outputs["sarif-file"]!, "utf8"));
     expect(validateSarif(sarif)).toEqual([]);
     expect(sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri).toBe("ok/Dockerfile");

@@ -96,7 +96,7 @@ describe("cluster-upgrade bundled action", () => {
       "pool:apps@1.32.4",
     ]);
     expect(JSON.parse(await readFile(join(ws, "two-minor.json"), "utf8")).steps).toHaveLength(6);
-    expect(r.summary).toContain("## Upgrade plan for aks-northwind-prod: 1.30.7 → 1.32.4");
+    expect(r.summary).toContain("## ✅ Upgrade plan for aks-northwind-prod: 1.30.7 → 1.32.4");
     expect(signIn.entra.issued.at(-1)?.scope).toBe(`${aks.url}/.default`);
     expect(r.masked).toContain(signIn.entra.issued.at(-1)?.accessToken);
     expect(signIn.github.minted.length).toBeGreaterThan(0);

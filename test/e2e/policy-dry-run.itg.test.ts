@@ -86,10 +86,15 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
     expect(warned).toContain("PLAT017/prefer-gateway-api");
     expect(warned.filter((t) => t === "PLAT025/no-token-automount")).toHaveLength(4);
 
-    expect(run.summary).toContain("## Policy dry-run: failed (enforce)");
+    expect(run.summary).toContain("## ❌ Policy dry-run failed: 20 violations in 11 objects (enforce)");
     expect(run.summary).toMatch(/\| PLAT002\/image-digest \| 2 \| 0 \| 0 \| 0 \|/);
-    expect(run.summary).toContain("```mermaid\npie");
-    expect(run.summary).toContain("Worst objects");
+    // The per-rule counts are a (folded) table; no pie chart repeats them.
+    expect(run.summary).not.toContain("```mermaid\npie");
+    expect(run.summary).toContain("Objects with the most findings");
+    // file:line links to the file at the commit that ran.
+    expect(run.summary).toContain(
+      "(https://github.com/northwind/app/blob/0123456789abcdef0123456789abcdef01234567/config-repo/apps/storefront/deployment.yaml#L23)",
+    );
     expect(run.stdout).toContain("::error title=POLICY_VIOLATIONS::20 violation(s)");
 
     const sarif = JSON.parse(await readFile(join(ws, "policy.sarif"), "utf8"));
@@ -106,7 +111,7 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
     expect(run.code, run.stderr).toBe(0);
     expect(run.annotations.length).toBeGreaterThan(0);
     expect(run.annotations.every((a) => a.level === "notice")).toBe(true);
-    expect(run.summary).toContain("passed (audit)");
+    expect(run.summary).toMatch(/## ✅ Policy dry-run passed: .* \(audit\)/);
   });
 
   it("passes in warn mode, reporting every violation as a warning", async () => {
@@ -155,8 +160,8 @@ describe.skipIf(!peers.ok)("policy-dry-run bundled action, as GitHub runs it", (
         expect(run.code, run.stdout).toBe(1);
         const result = JSON.parse(run.outputs.result!);
         expect(result).toMatchObject({ passed: false, objects: 0 });
-        expect(run.summary).toContain("Policy dry-run: failed");
-        expect(run.summary).not.toContain("Policy dry-run: passed");
+        expect(run.summary).toContain("❌ Policy dry-run failed");
+        expect(run.summary).not.toContain("Policy dry-run passed");
       }
       // allow-empty makes checking nothing a pass, and the summary still lists what was skipped.
       const allowed = await runBundledAction(

@@ -83,7 +83,7 @@ describe.skipIf(!peers.ok)("sign and verify bundled actions", () => {
       "sbom",
       "provenance",
     ]);
-    expect(first.summary).toMatch(/## Signed .*team\/app@sha256:/);
+    expect(first.summary).toMatch(/^## ✅ Signed .*team\/app@sha256:[0-9a-f]{12}$/m);
 
     const again = await sign(ref);
     expect(again.code).toBe(0);

@@ -1,4 +1,4 @@
-import { isTrustedImage, parseImageRef } from "@platform/core";
+import { digestDetails, isTrustedImage, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import { loadWorkspaceConfig } from "@platform/github";
 import { buildScan, buildScanDeps, subscriptionsOrEnv, writeScanSummary } from "@platform/scan";
@@ -68,6 +68,7 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       imageRef: r.imageRef,
       scanner: r.scan!.source,
       promotedRef: r.promotedRef,
+      links: ctx.github,
     });
     for (const f of gate.failing.slice(0, MAX_ANNOTATED))
       ctx.annotate({
@@ -86,8 +87,12 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
         message: `waiver for ${w.id} (owner ${w.owner}) expired on ${w.expires}; it waives nothing now — fix the finding or renew the waiver.`,
       });
   } else {
-    ctx.summary.heading("build-scan: pushed (not scanned)", 2, 0);
-    ctx.summary.paragraph(`${r.imageRef} — scanner: none, so it was neither tagged nor promoted.`, 0);
+    // Pushed but not gated: the step passes, but the headline does not call an unscanned image a pass.
+    ctx.summary.verdict("unchecked", "build-scan: pushed (not scanned)");
+    ctx.summary.raw(
+      `${digestDetails(r.imageRef)}\nscanner: none, so it was neither tagged nor promoted.\n`,
+      0,
+    );
   }
   return {
     outputs: {

@@ -48,8 +48,14 @@ export async function canaryGate(inputs: Inputs, ctx: ActionContext): Promise<Ac
   } else decision = await evaluateGate(input, { backend, log: ctx.log });
   ctx.log.info(`decision: ${decision.decision} (${decision.rule}) — ${decision.reason}`);
   const s = ctx.summary;
-  s.heading(`Canary gate: ${decision.decision}`, 2, 0).paragraph(
-    `${inputs.namespace}/${inputs.service} — ${decision.reason}`,
+  const verdict =
+    decision.decision === "promote"
+      ? "pass"
+      : decision.decision === "rollback" || decision.decision === "error"
+        ? "fail"
+        : "pending";
+  s.verdict(verdict, `Canary gate: ${decision.decision} — ${inputs.namespace}/${inputs.service}`).paragraph(
+    decision.reason,
     0,
   );
   s.raw(evidenceTable(decision), 1);

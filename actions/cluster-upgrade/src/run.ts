@@ -83,7 +83,7 @@ async function clusterPlan(
   });
   const file = inWorkspace(ctx, i.planFile);
   await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, { input: "plan-file" });
-  ctx.summary.raw(planMarkdown(plan), 0);
+  ctx.summary.raw(planMarkdown(plan, ctx.github), 0);
   for (const f of plan.findings.filter((x) => x.severity !== "info")) {
     ctx.annotate({
       level: f.severity === "blocker" ? "error" : "warning",
@@ -144,7 +144,11 @@ async function clusterApply(
     log: ctx.log,
   });
   const s = ctx.summary;
-  s.heading(`Upgrade of ${plan.cluster.name}: ${r.status}`, 2, 0);
+  s.verdict(
+    // Outside the window the step fails too (it refused to start): ❌, with the window named below.
+    r.status === "succeeded" ? "pass" : "fail",
+    `Upgrade of ${plan.cluster.name}: ${r.status}`,
+  );
   s.paragraph(
     `${plan.cluster.kubernetesVersion} → ${plan.target.version}${r.resumed ? " (resumed from saved state)" : ""}`,
     0,
@@ -234,10 +238,9 @@ async function fleetPlan(
   };
   const file = inWorkspace(ctx, i.planFile);
   await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, { input: "plan-file" });
-  ctx.summary.heading(
+  ctx.summary.verdict(
+    members.some((m) => m.blocked) ? "fail" : "pass",
     `Fleet ${ref.name}: ${members.length} member(s) to ${version} (${i.fleetUpgradeType})`,
-    2,
-    0,
   );
   ctx.summary.table(
     ["member", "current", "target", "steps", "blockers"],
@@ -319,7 +322,10 @@ async function fleetApply(
       ),
   });
   const state = run.properties?.status?.status?.state ?? "Unknown";
-  ctx.summary.heading(`Fleet update run ${run.name ?? ""}: ${state}`, 2, 0);
+  ctx.summary.verdict(
+    state === "Completed" ? "pass" : "fail",
+    `Fleet update run ${run.name ?? ""}: ${state}`,
+  );
   const rows = updateRunRows(run);
   ctx.summary.table(
     ["stage", "group", "member", "state", "message"],

@@ -1,4 +1,4 @@
-import { PlatformError } from "@platform/core";
+import { digestDetails, escapeMarkdown, PlatformError } from "@platform/core";
 import {
   type ActionContext,
   type ActionOutcome,
@@ -70,8 +70,11 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
     },
     { log: ctx.log, octokit },
   );
+  const blocked = outcome.environments.filter((e) => e.status === "blocked");
+  const incomplete = outcome.environments.filter((e) => e.status === "incomplete");
   const s = ctx.summary;
-  s.heading(`Digest bump: ${outcome.image}`, 2, 0).paragraph(`${outcome.digest} (${outcome.mode} mode)`, 0);
+  s.verdict(blocked.length || incomplete.length ? "fail" : "pass", `Digest bump: ${outcome.image}`);
+  s.raw(`${digestDetails(outcome.digest)}\n(${outcome.mode} mode)\n`, 0);
   s.table(
     ["environment", "result", "pull request", "files"],
     outcome.environments.map((e) => [
@@ -82,19 +85,33 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
     ]),
     0,
   );
-  const edits = outcome.environments.flatMap((e) =>
-    e.edits.map((x) => [e.environment, `${x.file}:${x.line}`, x.from ?? "(none)", x.to, tagChange(x)]),
-  );
-  if (edits.length) s.heading("Changes", 3, 1).table(["environment", "where", "from", "to", "tag"], edits, 1);
+  // The files are in the config repo, not at this run's commit: `where` is plain text, the pull request is the link.
+  const all = outcome.environments.flatMap((e) => e.edits.map((x) => ({ e, x })));
+  // The tag column only when a tag changed: five columns of paths and digests do not fit the first screen.
+  const tags = all.some(({ x }) => tagChange(x) !== "");
+  const edits = all.map(({ e, x }) => [
+    e.environment,
+    `${x.file}:${x.line}`,
+    { raw: x.from ? digestDetails(x.from) : "(none)" },
+    { raw: digestDetails(x.to) },
+    ...(tags ? [tagChange(x)] : []),
+  ]);
+  if (edits.length)
+    s.heading("Changes", 3, 1).table(
+      ["environment", "where", "from", "to", ...(tags ? ["tag"] : [])],
+      edits,
+      1,
+    );
   const skipped = outcome.environments.flatMap((e) =>
-    e.skipped.map((x) => [e.environment, `${x.file}:${x.line}`, x.path, x.kind, x.reason, x.hint ?? ""]),
+    e.skipped.map((x) => [
+      e.environment,
+      { raw: `${escapeMarkdown(`${x.file}:${x.line}`)}<br>${escapeMarkdown(x.path)}` },
+      { raw: `**${escapeMarkdown(x.kind)}**: ${escapeMarkdown(x.reason)}` },
+      x.hint ?? "",
+    ]),
   );
   if (skipped.length) {
-    s.heading("Found but not edited", 3, 0).table(
-      ["environment", "where", "path", "why", "detail", "fix"],
-      skipped,
-      0,
-    );
+    s.heading("Found but not edited", 3, 0).table(["environment", "where", "why", "fix"], skipped, 0);
   }
   const warnings = outcome.environments.flatMap((e) => e.warnings.map((w) => [e.environment, w.message]));
   if (warnings.length) s.heading("Warnings", 3, 0).table(["environment", "warning"], warnings, 0);
@@ -133,8 +150,6 @@ export async function digestBump(inputs: Inputs, ctx: ActionContext): Promise<Ac
     });
   }
   const first = outcome.environments.find((e) => e.number !== undefined);
-  const blocked = outcome.environments.filter((e) => e.status === "blocked");
-  const incomplete = outcome.environments.filter((e) => e.status === "incomplete");
   return {
     outputs: {
       "pull-request-number": first?.number ?? "",

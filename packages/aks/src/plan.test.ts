@@ -176,9 +176,14 @@ describe("planner", () => {
   it("renders a Markdown summary and text with the steps and fixes", () => {
     const p = planUpgrade(cluster(), { target: "latest-minor", now: NOW });
     const md = planMarkdown(p);
-    expect(md).toContain("## Upgrade plan for aks-northwind-prod: 1.30.7 → 1.32.4");
+    expect(md).toMatch(/^## ✅ Upgrade plan for aks-northwind-prod: 1\.30\.7 → 1\.32\.4/);
     expect(md).toContain("```mermaid");
-    expect(md).toContain("| ⚠️ | no-surge |");
+    expect(md).toContain("| ⚠️ **no-surge**<br>pool apps |");
+    const linked = planMarkdown(
+      { ...p, findings: [{ ...p.findings[0]!, file: "config/api.yaml", line: 7 }] },
+      { serverUrl: "https://github.com", repository: "o/r", sha: "abc" },
+    );
+    expect(linked).toContain("[config/api.yaml:7](https://github.com/o/r/blob/abc/config/api.yaml#L7)");
     expect(planText(p)).toMatch(
       /1\. control-plane@1\.31\.6\s+PUT properties\.kubernetesVersion: 1\.30\.7 → 1\.31\.6/,
     );

@@ -1,3 +1,4 @@
+import { formatCount } from "@platform/core";
 import type { Histogram, IntervalObservation, Observations } from "./observations.ts";
 import { type PairCounts, ratioBounds, type SequentialTestResult, sequentialTest } from "./stats.ts";
 
@@ -228,7 +229,7 @@ export function decide(obs: Observations, options: DecideOptions = {}): Decision
     return verdict(
       "rollback",
       "latency.harm",
-      `${pct(rate(l.canary))} of canary requests (${l.canary.bad}/${l.canary.total}) took longer than ${l.boundary} ${l.unit} against ${pct(rate(l.primary))} on the primary (${l.primary.bad}/${l.primary.total}); ${statSentence(l)}`,
+      `${pct(rate(l.canary))} of canary requests (${formatCount(l.canary.bad)}/${formatCount(l.canary.total)}) took longer than ${l.boundary} ${l.unit} against ${pct(rate(l.primary))} on the primary (${formatCount(l.primary.bad)}/${formatCount(l.primary.total)}); ${statSentence(l)}`,
     );
   }
   const fired = burnRate?.find((b) => b.fired);
@@ -288,7 +289,7 @@ export function decide(obs: Observations, options: DecideOptions = {}): Decision
     return verdict(
       "promote",
       "promote.non-inferior",
-      `The canary is shown to be no more than ${testOpts.r1}× worse than the primary: error rate ${pct(canary.errorRate)} (${canary.errors}/${canary.requests}) vs ${pct(primary.errorRate)} (${primary.errors}/${primary.requests}); non-inferiority ln M = ${fmt(errors.nonInferiority.logLR)} ≥ ${fmt(errors.nonInferiority.logThreshold)}${latencyEvidence ? `, and the same holds for requests slower than ${latencyEvidence.boundary} ${latencyEvidence.unit}` : ""}.`,
+      `The canary is shown to be no more than ${testOpts.r1}× worse than the primary: error rate ${pct(canary.errorRate)} (${formatCount(canary.errors)}/${formatCount(canary.requests)}) vs ${pct(primary.errorRate)} (${formatCount(primary.errors)}/${formatCount(primary.requests)}); non-inferiority ln M = ${fmt(errors.nonInferiority.logLR)} ≥ ${fmt(errors.nonInferiority.logThreshold)}${latencyEvidence ? `, and the same holds for requests slower than ${latencyEvidence.boundary} ${latencyEvidence.unit}` : ""}.`,
     );
   }
   if (ageSeconds >= maxDuration) {
@@ -311,12 +312,12 @@ export function decide(obs: Observations, options: DecideOptions = {}): Decision
   return verdict(
     "continue",
     "continue.inconclusive",
-    `No regression detected so far and ${needs}: canary error rate ${pct(canary.errorRate)} (${canary.errors}/${canary.requests}) vs ${pct(primary.errorRate)} (${primary.errors}/${primary.requests}); harm ln M = ${fmt(errors.harm.logLR)} < ${fmt(errors.harm.logThreshold)}.`,
+    `No regression detected so far and ${needs}: canary error rate ${pct(canary.errorRate)} (${formatCount(canary.errors)}/${formatCount(canary.requests)}) vs ${pct(primary.errorRate)} (${formatCount(primary.errors)}/${formatCount(primary.requests)}); harm ln M = ${fmt(errors.harm.logLR)} < ${fmt(errors.harm.logThreshold)}.`,
   );
 }
 
 function harmSentence(what: string, t: TestEvidence, canary: ArmTotals, primary: ArmTotals): string {
-  return `The canary's ${what} ${pct(canary.errorRate)} (${canary.errors}/${canary.requests}) is higher than the primary's ${pct(primary.errorRate)} (${primary.errors}/${primary.requests}); ${statSentence(t)}`;
+  return `The canary's ${what} ${pct(canary.errorRate)} (${formatCount(canary.errors)}/${formatCount(canary.requests)}) is higher than the primary's ${pct(primary.errorRate)} (${formatCount(primary.errors)}/${formatCount(primary.requests)}); ${statSentence(t)}`;
 }
 
 function statSentence(t: TestEvidence): string {

@@ -1,9 +1,14 @@
+import { formatCount } from "@platform/core";
 import type { Decision } from "./decide.ts";
 
+/** The chart's line colours (GitHub's red and blue), named in the legend under it. */
+export const CHART_COLORS = { canary: "#d1242f", primary: "#0969da" } as const;
+
 /**
- * A mermaid `xychart-beta` of the error rate per arm and interval (in %), for job summaries.
- * Intervals where an arm's series was missing are drawn as 0 and listed below the chart, since
- * mermaid lines cannot have gaps.
+ * A mermaid `xychart-beta` of the error rate per arm and interval (in %), for job summaries, with a legend
+ * line under it (xychart has no legend of its own in the mermaid GitHub runs). The canary is drawn last, so
+ * it stays visible where the two lines meet. Intervals where an arm's series was missing are drawn as 0 and
+ * listed below the chart, since mermaid lines cannot have gaps.
  */
 export function errorRateChart(d: Decision, maxPoints = 60): string {
   const series = d.evidence.series.slice(-maxPoints);
@@ -19,13 +24,16 @@ export function errorRateChart(d: Decision, maxPoints = 60): string {
     .filter((l): l is string => l !== undefined);
   const chart = [
     "```mermaid",
+    `%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "${CHART_COLORS.primary}, ${CHART_COLORS.canary}"}}}}%%`,
     "xychart-beta",
-    `  title "Error rate per interval: canary (first line) vs primary"`,
+    `  title "Error rate per interval (%)"`,
     `  x-axis [${labels.map((l) => `"${l}"`).join(", ")}]`,
     `  y-axis "errors %" 0 --> ${Number((top * 1.2).toPrecision(2))}`,
-    `  line [${canary.join(", ")}]`,
     `  line [${primary.join(", ")}]`,
+    `  line [${canary.join(", ")}]`,
     "```",
+    "",
+    "🟥 **canary** (red, drawn on top) · 🟦 **primary** (blue)",
   ].join("\n");
   return missing.length ? `${chart}\n\nNo data (drawn as 0) at: ${missing.join(", ")}.` : chart;
 }
@@ -37,8 +45,8 @@ export function evidenceTable(d: Decision): string {
   const rows = [
     "| | canary | primary |",
     "|---|---|---|",
-    `| requests | ${e.canary.requests} | ${e.primary.requests} |`,
-    `| errors | ${e.canary.errors} | ${e.primary.errors} |`,
+    `| requests | ${formatCount(e.canary.requests)} | ${formatCount(e.primary.requests)} |`,
+    `| errors | ${formatCount(e.canary.errors)} | ${formatCount(e.primary.errors)} |`,
     `| error rate | ${rate(e.canary.errorRate)} | ${rate(e.primary.errorRate)} |`,
   ];
   const tests = [

@@ -13,7 +13,7 @@ export {
   type SeriesPoint,
   type TestEvidence,
 } from "./decide.ts";
-export { errorRateChart, evidenceTable } from "./explain.ts";
+export { CHART_COLORS, errorRateChart, evidenceTable } from "./explain.ts";
 export {
   type BackendOptions,
   evaluateGate,

@@ -150,22 +150,37 @@ describe("reports", () => {
     const calls: string[] = [];
     writeScanSummary(
       {
+        verdict: (v, t) => calls.push(`# ${v}: ${t}`),
         heading: (t) => calls.push(`# ${t}`),
         paragraph: (t) => calls.push(t),
-        table: (h, rows) => calls.push([h.join("|"), ...rows.map((r) => r.join("|"))].join("\n")),
-        mermaid: (src) => calls.push(src),
+        raw: (t) => calls.push(t),
+        details: (t, body) => calls.push(`${t}\n${body}`),
+        table: (h, rows) =>
+          calls.push(
+            [
+              h.join("|"),
+              ...rows.map((r) => r.map((c) => (typeof c === "object" ? c.raw : c)).join("|")),
+            ].join("\n"),
+          ),
       },
       gate,
-      { imageRef, scanner: "trivy" },
+      {
+        imageRef,
+        scanner: "trivy",
+        links: { serverUrl: "https://github.com", repository: "o/r", sha: "abc" },
+      },
     );
     const text = calls.join("\n");
-    expect(text).toContain("# build-scan: failed");
+    expect(text).toContain("# fail: build-scan failed:");
     expect(text).toContain("3|4|7|1|0|15|");
-    expect(text).toContain("critical|CVE-2024-24790|stdlib|v1.21.5|1.21.11, 1.22.4|9.8");
-    expect(text).toContain("used|CVE-2021-44228|any|team-orders|2026-12-31");
-    expect(text).toContain("**expired**|CVE-2024-24790");
+    expect(text).toContain("critical|CVE-2024-24790|stdlib|v1.21.5 → 1.21.11, 1.22.4|9.8");
+    expect(text).toContain("used|**CVE-2021-44228**<br>any package|team-orders, 2026-12-31");
+    expect(text).toMatch(
+      /❌ \*\*expired\*\*\|\*\*CVE-2024-24790\*\*.*\|\[waivers\.yaml:\d+\]\(https:\/\/github\.com\/o\/r\/blob\/abc\/waivers\.yaml#L\d+\)/,
+    );
     expect(text).toContain("Not promoted or tagged.");
-    expect(text).toContain('pie showData title Findings by severity\n  "critical" : 3\n  "high" : 4');
+    // The counts are a table already: no pie chart repeats them.
+    expect(text).not.toContain("pie");
     const table = renderScanTable(gate, { imageRef, scanner: "trivy" });
     expect(table).toMatch(/failed: 15 finding\(s\)/);
     expect(table).toMatch(/expired waiver: CVE-2024-24790 .* waives nothing/);

@@ -1,22 +1,37 @@
-import { PlatformError } from "@platform/core";
+import {
+  escapeMarkdown,
+  formatCount,
+  markdownTable,
+  PlatformError,
+  type SourceLinks,
+  shortDigest,
+  sourceLink,
+  type TableCell,
+  type Verdict,
+} from "@platform/core";
 import { type Finding, SEVERITIES } from "./finding.ts";
 import type { GateResult } from "./gate.ts";
 
 /** The part of a job-summary builder the scan report needs (packages/github's SummaryBuilder fits). */
 export interface SummarySink {
+  verdict(verdict: Verdict, text: string): unknown;
   heading(text: string, level?: number, priority?: number): unknown;
   paragraph(text: string, priority?: number): unknown;
-  table(header: string[], rows: Array<Array<string | number>>, priority?: number): unknown;
-  mermaid?(source: string, priority?: number): unknown;
+  table(header: string[], rows: TableCell[][], priority?: number): unknown;
+  details(summary: string, body: string, priority?: number): unknown;
+  raw(markdown: string, priority?: number): unknown;
 }
 
-/** What was scanned, for the report's headline. */
+/** What was scanned, for the report's headline; `links` turns waivers' file:line into links to the commit. */
 export interface ScanSubject {
   imageRef: string;
   scanner: string;
   promotedRef?: string;
+  links?: SourceLinks;
 }
 
+/** Failing findings on the first screen; the rest (up to MAX_ROWS) are behind a <details>. */
+const TOP_ROWS = 10;
 const MAX_ROWS = 200;
 
 const fixed = (f: Finding) => f.fixedVersion ?? "—";
@@ -49,87 +64,96 @@ export function gateFailure(
   );
 }
 
-/** Writes the job summary: verdict, counts per severity, failing findings, waivers used/expired/unused. */
+/**
+ * Writes the job summary: a ✅/❌ headline, the image (digest shortened, full references in a <details>),
+ * counts per severity, the top failing findings (the rest folded), and waivers used, expired and unused.
+ */
 export function writeScanSummary(s: SummarySink, gate: GateResult, subject: ScanSubject): void {
-  s.heading(`build-scan: ${gate.passed ? "passed" : "failed"}`, 2, 0);
-  s.paragraph(
-    `${subject.imageRef} scanned by ${subject.scanner}; fail-on **${gate.failOn}**${gate.onlyFixed ? ", only fixed" : ""}.${subject.promotedRef ? ` Promoted to ${subject.promotedRef}.` : gate.passed ? "" : " Not promoted or tagged."}`,
+  const failing = gate.failing.length;
+  s.verdict(
+    gate.passed ? "pass" : "fail",
+    `build-scan ${gate.passed ? "passed" : "failed"}: ${formatCount(failing)} finding(s) at or above ${gate.failOn}${gate.onlyFixed ? " with a fix" : ""}`,
+  );
+  const code = (ref: string) => `\`${escapeMarkdown(shortDigest(ref))}\``;
+  s.raw(
+    `${code(subject.imageRef)} scanned by ${escapeMarkdown(subject.scanner)}; fail-on **${gate.failOn}**${gate.onlyFixed ? ", only fixed" : ""}.${subject.promotedRef ? ` Promoted to ${code(subject.promotedRef)}.` : gate.passed ? "" : " Not promoted or tagged."}\n`,
+    0,
+  );
+  s.details(
+    "Full image references",
+    [
+      `- scanned: \`${escapeMarkdown(subject.imageRef)}\``,
+      ...(subject.promotedRef ? [`- promoted: \`${escapeMarkdown(subject.promotedRef)}\``] : []),
+    ].join("\n"),
     0,
   );
   s.table(
     [...SEVERITIES, "total", "fixable", "failing", "waived"],
-    [
-      [
-        ...SEVERITIES.map((k) => gate.counts[k]),
-        gate.total,
-        gate.fixable,
-        gate.failing.length,
-        gate.waived.length,
-      ],
-    ],
+    [[...SEVERITIES.map((k) => gate.counts[k]), gate.total, gate.fixable, failing, gate.waived.length]],
     0,
   );
-  const present = SEVERITIES.filter((k) => gate.counts[k] > 0);
-  if (s.mermaid && present.length > 1)
-    s.mermaid(
-      `pie showData title Findings by severity\n${present.map((k) => `  "${k}" : ${gate.counts[k]}`).join("\n")}`,
-      2,
-    );
-  if (gate.failing.length > 0) {
-    s.heading("Findings that fail the gate", 3, 1);
-    s.table(
-      ["severity", "id", "package", "installed", "fixed", "CVSS", "where"],
-      gate.failing
-        .slice(0, MAX_ROWS)
-        .map((f) => [
-          f.severity,
-          f.id,
-          f.package,
-          f.installedVersion,
-          fixed(f),
-          cvss(f),
-          f.targets.join("; "),
-        ]),
+  if (failing > 0) {
+    const header = ["severity", "id", "package", "installed → fixed", "CVSS", "where"];
+    const row = (f: Finding): TableCell[] => [
+      f.severity,
+      f.id,
+      f.package,
+      `${f.installedVersion} → ${fixed(f)}`,
+      cvss(f),
+      shortDigest(f.targets.join("; ")),
+    ];
+    s.heading(
+      failing > TOP_ROWS
+        ? `Findings that fail the gate (${TOP_ROWS} of ${formatCount(failing)})`
+        : "Findings that fail the gate",
+      3,
       1,
     );
-    if (gate.failing.length > MAX_ROWS)
-      s.paragraph(`${gate.failing.length - MAX_ROWS} more failing finding(s) are in the SARIF file.`, 1);
+    s.table(header, gate.failing.slice(0, TOP_ROWS).map(row), 1);
+    if (failing > TOP_ROWS) {
+      const rest = gate.failing.slice(TOP_ROWS, MAX_ROWS);
+      s.details(
+        `${formatCount(failing - TOP_ROWS)} more failing finding(s)`,
+        `${markdownTable(header, rest.map(row))}${failing > MAX_ROWS ? `\n${formatCount(failing - MAX_ROWS)} more are in the SARIF file.\n` : ""}`,
+        2,
+      );
+    }
   }
   if (gate.waiversUsed.length + gate.waiversExpired.length > 0) {
     s.heading("Waivers", 3, 1);
+    // Five columns, so `where` stays on screen at 1000 px (package names such as Maven coordinates are long).
+    const waiver = (id: string, pkg: string | undefined) => ({
+      raw: `**${escapeMarkdown(id)}**<br>${escapeMarkdown(pkg ?? "any package")}`,
+    });
     s.table(
-      ["state", "id", "package", "owner", "expires", "covers", "where"],
+      ["state", "waiver", "owner, expires", "covers", "where"],
       [
-        ...gate.waiversUsed.map((u) => [
+        ...gate.waiversUsed.map((u): TableCell[] => [
           "used",
-          u.waiver.id,
-          u.waiver.package ?? "any",
-          u.waiver.owner,
-          u.waiver.expires,
+          waiver(u.waiver.id, u.waiver.package),
+          `${u.waiver.owner}, ${u.waiver.expires}`,
           u.findings.map((f) => `${f.package} ${f.installedVersion}`).join(", "),
-          `${u.waiver.file}:${u.waiver.line}`,
+          { raw: sourceLink(subject.links, u.waiver.file, u.waiver.line) },
         ]),
-        ...gate.waiversExpired.map((w) => [
-          "**expired**",
-          w.id,
-          w.package ?? "any",
-          w.owner,
-          w.expires,
+        ...gate.waiversExpired.map((w): TableCell[] => [
+          { raw: "❌ **expired**" },
+          waiver(w.id, w.package),
+          `${w.owner}, ${w.expires}`,
           "nothing (expired)",
-          `${w.file}:${w.line}`,
+          { raw: sourceLink(subject.links, w.file, w.line) },
         ]),
       ],
       1,
     );
   }
   if (gate.waiversUnused.length > 0)
-    s.paragraph(
-      `Waivers that matched nothing at or above ${gate.failOn} in this image (clean-up candidates): ${gate.waiversUnused.map((w) => `${w.id} (${w.file}:${w.line})`).join(", ")}.`,
+    s.raw(
+      `Waivers that matched nothing at or above ${gate.failOn} in this image (clean-up candidates): ${gate.waiversUnused.map((w) => `${escapeMarkdown(w.id)} (${sourceLink(subject.links, w.file, w.line)})`).join(", ")}.\n`,
       2,
     );
   if (gate.unfixedIgnored > 0)
     s.paragraph(
-      `${gate.unfixedIgnored} finding(s) at or above ${gate.failOn} have no fix yet (only-fixed).`,
+      `${formatCount(gate.unfixedIgnored)} finding(s) at or above ${gate.failOn} have no fix yet (only-fixed).`,
       2,
     );
 }

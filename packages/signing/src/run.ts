@@ -2,7 +2,17 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
-import { type Logger, lazyAzureCredential, PlatformError } from "@platform/core";
+import {
+  digestDetails,
+  escapeMarkdown,
+  headline,
+  type Logger,
+  lazyAzureCredential,
+  markdownTable,
+  PlatformError,
+  shortDigest,
+  type TableRow,
+} from "@platform/core";
 import { acrCredentials, RegistryClient } from "@platform/oci";
 import {
   type AttestationUpload,
@@ -220,37 +230,49 @@ export function policyFromIdentities(identities: string[], stores: string[]): Tr
   );
 }
 
-/** Markdown for the job summary of a sign run. */
+/** The full image reference, folded in a <details> (the headline shows its digest cut to 12 characters). */
+function imageLines(image: string): string[] {
+  return [`<details><summary>Full reference</summary>\n\n\`${escapeMarkdown(image)}\`\n</details>`, ""];
+}
+
+/** Markdown for the job summary of a sign run: ✅ headline, the signer, one row per artifact attached. */
 export function signSummary(r: SignResult): string {
-  const rows = r.referrers.map((a) => `| ${a.kind} | \`${a.digest.slice(0, 19)}…\` | ${a.mode} |`);
-  const legacy = r.signatures.filter((s) => s.kind === "cosign-legacy");
-  for (const s of legacy) rows.push(`| cosign (.sig tag) | \`${s.digest.slice(0, 19)}…\` | ${s.mode} |`);
+  const rows: TableRow[] = r.referrers.map((a) => [a.kind, { raw: digestDetails(a.digest) }, a.mode]);
+  for (const s of r.signatures.filter((x) => x.kind === "cosign-legacy"))
+    rows.push(["cosign (.sig tag)", { raw: digestDetails(s.digest) }, s.mode]);
   return [
-    `## Signed ${r.image}`,
+    headline("pass", `Signed ${shortDigest(r.image)}`),
+    ...imageLines(r.image),
+    `Signer: ${escapeMarkdown(`${r.identity} (${r.signer})`)}`,
     "",
-    `Signer: ${r.identity} (${r.signer})`,
-    "",
-    "| artifact | manifest | attached via |",
-    "|---|---|---|",
-    ...rows,
-    "",
+    markdownTable(["artifact", "manifest", "attached via"], rows),
   ].join("\n");
 }
 
-/** Markdown for the job summary of a verify run. */
+/** Markdown for the job summary of a verify run: ✅/❌ headline, the reasons, one row per signature checked. */
 export function verifySummary(r: VerifyResult): string {
-  const rows = r.checks.map(
-    (c) =>
-      `| ${c.format}${c.predicateType && c.format === "attestation" ? ` (${c.predicateType})` : ""} | ${c.ok ? "✅" : "❌"} | ${c.signer ?? ""} | ${[c.code && !c.ok ? `\`${c.code}\`` : "", c.reason ?? c.warnings?.join("; ") ?? "", c.hint ?? ""].filter(Boolean).join(" — ").replace(/\|/g, "\\|")} |`,
-  );
+  const rows: TableRow[] = r.checks.map((c) => [
+    `${c.format}${c.predicateType && c.format === "attestation" ? ` (${c.predicateType})` : ""}`,
+    c.ok ? "✅" : "❌",
+    c.signer ?? "",
+    {
+      raw: [
+        c.code && !c.ok ? `\`${escapeMarkdown(c.code)}\`` : "",
+        escapeMarkdown(c.reason ?? c.warnings?.join("; ") ?? ""),
+        escapeMarkdown(c.hint ?? ""),
+      ]
+        .filter(Boolean)
+        .join(" — "),
+    },
+  ]);
   return [
-    `## ${r.verified ? "✅ Verified" : "❌ Not verified"}: ${r.image}`,
-    "",
-    ...(r.policy ? [`Trust policy: ${r.policy}`, ""] : []),
-    ...(r.reasons.length ? [...r.reasons.map((x) => `- ${x}`), ""] : []),
-    "| signature | valid | signer | detail |",
-    "|---|---|---|---|",
-    ...rows,
-    "",
+    headline(
+      r.verified ? "pass" : "fail",
+      `${r.verified ? "Verified" : "Not verified"}: ${shortDigest(r.image)}`,
+    ),
+    ...imageLines(r.image),
+    ...(r.policy ? [`Trust policy: ${escapeMarkdown(r.policy)}`, ""] : []),
+    ...(r.reasons.length ? [...r.reasons.map((x) => `- ${escapeMarkdown(x)}`), ""] : []),
+    markdownTable(["signature", "valid", "signer", "detail"], rows),
   ].join("\n");
 }
