@@ -16,7 +16,11 @@ async function check(files: Record<string, string>, parameters?: string): Promis
 }
 
 /** The values of a file's vars, as the evaluator sees them. */
-async function vars(text: string, names: string[], params = new Map<string, Value>()) {
+async function vars(
+  text: string,
+  names: string[],
+  params = new Map<string, Value>(),
+): Promise<{ errors: ReturnType<typeof syntaxErrors> } & Record<string, unknown>> {
   const tree = await parseBicep(text);
   const errors = syntaxErrors(tree);
   const ev = new BicepEvaluator("main.bicep", tree.rootNode, params);
