@@ -1,4 +1,4 @@
-import { enumInput, optionalString } from "@platform/github";
+import { enumInput, optionalString, summaryInput } from "@platform/github";
 import { z } from "zod";
 
 const required = (what: string) =>
@@ -23,4 +23,5 @@ export const inputs = z.object({
   mode: enumInput(["once", "watch"], "once"),
   at: optionalString(),
   config: optionalString(),
+  summary: summaryInput(),
 });

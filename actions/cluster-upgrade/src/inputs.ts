@@ -1,4 +1,4 @@
-import { booleanInput, enumInput, listInput, optionalString } from "@platform/github";
+import { booleanInput, enumInput, listInput, optionalString, summaryInput } from "@platform/github";
 import { z } from "zod";
 
 /** A number above 0; `what` completes "must be …" (the input's name is prefixed by the inputs reader). */
@@ -65,4 +65,5 @@ export const inputs = z.object({
   "authority-host": endpoint(),
   "tenant-id": optionalString(),
   "client-id": optionalString(),
+  summary: summaryInput(),
 });

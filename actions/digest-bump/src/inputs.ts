@@ -1,4 +1,4 @@
-import { booleanInput, enumInput, listInput, optionalString } from "@platform/github";
+import { booleanInput, enumInput, listInput, optionalString, summaryInput } from "@platform/github";
 import { z } from "zod";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
@@ -24,4 +24,5 @@ export const inputs = z.object({
   "allow-skipped": booleanInput(false),
   "verify-render": booleanInput(true),
   config: optionalString(),
+  summary: summaryInput(),
 });

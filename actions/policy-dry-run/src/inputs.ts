@@ -1,4 +1,4 @@
-import { booleanInput, enumInput, listInput, optionalString } from "@platform/github";
+import { booleanInput, enumInput, listInput, optionalString, summaryInput } from "@platform/github";
 import { z } from "zod";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
@@ -17,4 +17,5 @@ export const inputs = z.object({
   "kube-version": optionalString().refine((v) => v === undefined || /^v?\d+\.\d+(\.\d+)?$/.test(v), {
     message: "must be a Kubernetes version such as 1.32 or 1.32.4",
   }),
+  summary: summaryInput(),
 });
