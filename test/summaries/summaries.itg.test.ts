@@ -1,9 +1,12 @@
 // Every action's job summary, rendered as GitHub shows it in headless Chromium: what the first screen shows is
 // asserted from the DOM. SUMMARY_SCREENSHOTS=<suffix> also saves docs/screenshots/<action>-<suffix>.png.
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CHART_COLORS, namedScenario, scenarioOpenMetrics } from "@platform/canary";
 import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBundledAction } from "../harness/run-action.ts";
 import { REPO_ROOT, requirePeers } from "../peers/index.ts";
 import { launch, type RenderedFacts, renderSummary, VIEWPORT } from "./render.ts";
 import { SCENARIO_PEERS, type SummaryScenario, summaryScenarios } from "./scenarios.ts";
@@ -114,8 +117,40 @@ describe.skipIf(!peers.ok)("job summaries in a real browser (Chromium, 1000×800
     expect(chart.lines).toHaveLength(2);
     expect(chart.lines.every((l) => l.points > 1)).toBe(true);
     expect(new Set(chart.lines.map((l) => l.stroke)).size).toBe(2);
-    // The last line drawn is on top: the canary's, in the legend's canary colour.
-    expect(chart.legend).toMatch(/canary/);
-    expect(chart.legend).toMatch(/primary/);
+    // The last line drawn is on top: the canary's, in the colour the legend under the chart names.
+    expect(chart.lines.map((l) => l.stroke.toLowerCase())).toEqual([
+      CHART_COLORS.primary,
+      CHART_COLORS.canary,
+    ]);
+    expect(chart.legend).toMatch(/canary \(red, drawn on top\).*primary \(blue\)/);
+  });
+
+  it("writes no summary with summary: false, and the outputs are unchanged", async () => {
+    const on = scenarios.find((x) => x.action === "canary-gate")!.run;
+    const ws = await mkdtemp(join(tmpdir(), "sum-off-"));
+    try {
+      const start = Date.parse("2026-11-25T10:00:00Z");
+      await writeFile(join(ws, "spike.om"), scenarioOpenMetrics(namedScenario("error-spike", start, 30)));
+      const off = await runBundledAction(
+        "canary-gate",
+        {
+          "prometheus-url": `file://${join(ws, "spike.om")}`,
+          namespace: "demo",
+          service: "podinfo",
+          mode: "watch",
+          interval: "1m",
+          "max-duration": "30m",
+          summary: "false",
+        },
+        { workspace: ws },
+      );
+      expect(off.summary).toBe("");
+      expect(on.summary).not.toBe("");
+      expect(off.code).toBe(on.code);
+      expect(off.outputs.decision).toBe(on.outputs.decision);
+      expect(off.outputs.evidence).toBe(on.outputs.evidence);
+    } finally {
+      await rm(ws, { recursive: true, force: true });
+    }
   });
 });
