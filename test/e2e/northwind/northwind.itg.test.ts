@@ -382,6 +382,17 @@ describe.skipIf(!peers.ok || !kas.ok)("Northwind end to end: orders/api from com
       expect(render.code, log(render)).toBe(0);
       expect(render.stdout).toContain("0 written, 0 removed");
       expect(await readFile(join(dir, API_FILE), "utf8")).toBe(bumped);
+      // A tag where the digest was is not a bump: drift, with the diff (the checkout is put back after).
+      await writeFile(
+        join(dir, API_FILE),
+        bumped.replace(/orders\/api@sha256:[0-9a-f]{64}/, "orders/api:latest"),
+      );
+      const drift = await platform(["team", "check"], dir);
+      expect(drift.code, log(drift)).toBe(1);
+      expect(drift.stdout).toContain("-        - image: ");
+      expect(drift.stdout).toContain("orders/api:latest");
+      await git(dir, "checkout", "--", API_FILE);
+      expect(await readFile(join(dir, API_FILE), "utf8")).toBe(bumped);
       const dry = await action("policy-dry-run", { manifests: "config/teams", mode: "enforce" });
       expect(dry.code, log(dry)).toBe(0);
       const result = JSON.parse(dry.outputs.result!);
@@ -389,7 +400,7 @@ describe.skipIf(!peers.ok || !kas.ok)("Northwind end to end: orders/api from com
       expect(dry.outputs.violations).toBe("0");
       expect(result.counts.warn ?? 0).toBe(0);
       state.checked = true;
-      return `no drift; ${result.objects} objects, 0 violations, 0 warnings`;
+      return `bump not drift, :latest is; ${result.objects} objects, 0 violations, 0 warnings`;
     });
   });
 
