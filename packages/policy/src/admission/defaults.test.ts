@@ -102,4 +102,91 @@ describe("admittedObject (what the apiserver hands admission, k8s v1.32 defaults
     } as KubeObject);
     expect(ns.metadata.labels).toEqual({ env: "prod", "kubernetes.io/metadata.name": "shop" });
   });
+
+  // Each of these the real kube-apiserver does (test/conformance/apiserver-defaults.itg.test.ts: 845 objects agree).
+  it("controllers get the apps/v1 and batch/v1 defaults admission policies read (issue 19)", () => {
+    const tpl = { spec: { containers: [{ name: "a", image: "x:1" }] } };
+    const d = admittedObject({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      metadata: { name: "d" },
+      spec: { template: tpl },
+    }) as unknown as Container;
+    expect(d.spec.replicas).toBe(1);
+    expect(d.spec.strategy).toEqual({
+      type: "RollingUpdate",
+      rollingUpdate: { maxUnavailable: "25%", maxSurge: "25%" },
+    });
+    expect([d.spec.revisionHistoryLimit, d.spec.progressDeadlineSeconds]).toEqual([10, 600]);
+    const j = admittedObject({
+      apiVersion: "batch/v1",
+      kind: "Job",
+      metadata: { name: "j" },
+      spec: { template: tpl },
+    }) as unknown as Container;
+    expect([j.spec.completions, j.spec.parallelism, j.spec.backoffLimit, j.spec.completionMode]).toEqual([
+      1,
+      1,
+      6,
+      "NonIndexed",
+    ]);
+    expect(j.spec.template.metadata.labels).toEqual({ "batch.kubernetes.io/job-name": "j", "job-name": "j" });
+    const c = admittedObject({
+      apiVersion: "batch/v1",
+      kind: "CronJob",
+      metadata: { name: "c" },
+      spec: { schedule: "* * * * *", jobTemplate: { spec: { template: tpl } } },
+    }) as unknown as Container;
+    expect([
+      c.spec.concurrencyPolicy,
+      c.spec.suspend,
+      c.spec.successfulJobsHistoryLimit,
+      c.spec.failedJobsHistoryLimit,
+    ]).toEqual(["Allow", false, 3, 1]);
+  });
+
+  it("Pods pass the mutating admission plugins; probes, volumes and omitempty fields as the server writes them", () => {
+    const out = admittedObject(
+      pod({
+        hostNetwork: false,
+        volumes: [{ name: "s", secret: { secretName: "s" } }],
+        containers: [
+          {
+            name: "a",
+            image: "x:1",
+            ports: [{ containerPort: 80, hostPort: 0 }],
+            livenessProbe: { httpGet: { port: 80 } },
+            securityContext: { procMount: "Unmasked", capabilities: { add: [] } },
+          },
+        ],
+      }),
+    ) as unknown as Container;
+    const c = out.spec.containers[0];
+    expect(out.spec.hostNetwork).toBeUndefined();
+    expect(c.ports).toEqual([{ containerPort: 80, protocol: "TCP" }]);
+    expect(c.livenessProbe).toEqual({
+      httpGet: { port: 80, scheme: "HTTP" },
+      timeoutSeconds: 1,
+      periodSeconds: 10,
+      successThreshold: 1,
+      failureThreshold: 3,
+    });
+    // ProcMountType is off in 1.32: the server writes Default, so PSA baseline admits the pod.
+    expect(c.securityContext).toEqual({ procMount: "Default", capabilities: {} });
+    expect(out.spec.serviceAccountName).toBe("default");
+    expect(out.spec.volumes.map((v: { name: string }) => v.name)).toEqual(["s", "kube-api-access-00000"]);
+    expect(out.spec.volumes[0].secret.defaultMode).toBe(420);
+    expect(c.volumeMounts).toEqual([
+      {
+        name: "kube-api-access-00000",
+        readOnly: true,
+        mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+      },
+    ]);
+    expect(out.spec.tolerations.map((t: { key: string }) => t.key)).toEqual([
+      "node.kubernetes.io/not-ready",
+      "node.kubernetes.io/unreachable",
+    ]);
+    expect([out.spec.priority, out.spec.preemptionPolicy]).toEqual([0, "PreemptLowerPriority"]);
+  });
 });
