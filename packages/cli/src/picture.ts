@@ -44,6 +44,7 @@ export function deliverySteps(printed: string): DeliveryStep[] {
   });
 }
 
+const POOLS = ["general", "memory", "spot", "gpu"];
 const nodeId = (team: string, service: string) => `${team}_${service}`.replaceAll("-", "_");
 
 /** The picture as terminal text and as a Markdown document; pure. */
@@ -64,7 +65,10 @@ export function platformPicture(
       String(t.services.length),
       String(ids.filter((i) => i.team === t.name).length),
       t.services.flatMap((s) => (s.expose ? [s.expose.host] : [])).join(", ") || "—",
-      [...pools].map(([p, n]) => `${p} ${n}`).join(", "),
+      [...pools]
+        .sort(([a], [b]) => POOLS.indexOf(a) - POOLS.indexOf(b))
+        .map(([p, n]) => `${p} ${n}`)
+        .join(", "),
     ];
   });
   const header = ["team", "namespace", "services", "identities", "exposed", "pools"];
