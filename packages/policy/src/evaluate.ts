@@ -5,6 +5,7 @@ import { type AdmissionRequest, createRequest, inDefaultNamespace } from "./admi
 import { renderFacts } from "./builtin/render.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
+import { bySource } from "./manifests.ts";
 import { isClusterScoped, podTarget } from "./podspec.ts";
 import type { LoadedObject, PolicyResult, Severity } from "./types.ts";
 
@@ -270,7 +271,9 @@ export function evaluateAll(
     if (o.obj.kind === "ServiceAccount" && o.obj.apiVersion === "v1")
       serviceAccounts[`${o.obj.metadata.namespace ?? ""}/${o.obj.metadata.name}`] = o.obj;
   }
-  const context = renderContext([...(opts.context ?? []), ...objects, ...(opts.extra ?? [])]);
+  // In the full render's order: rules that list objects (a namespace's workloads) name them in that order.
+  const rendered = opts.context ? [...opts.context, ...objects].sort(bySource) : objects;
+  const context = renderContext([...rendered, ...(opts.extra ?? [])]);
   const results: PolicyResult[] = [];
   for (const loaded of objects) {
     const namespace = loaded.obj.metadata?.namespace ?? "";

@@ -180,14 +180,18 @@ export async function planManifests(opts: LoadOptions): Promise<ManifestPlan> {
   };
 }
 
+/** The order of a render's objects: by source file, line, then the render (whatever finished first). */
+export function bySource(a: LoadedObject, b: LoadedObject): number {
+  return (
+    a.source.file.localeCompare(b.source.file) ||
+    a.source.line - b.source.line ||
+    (a.source.via ?? "").localeCompare(b.source.via ?? "")
+  );
+}
+
 /** Deterministic order whatever finished first. */
 function sortResult(result: LoadResult): void {
-  result.objects.sort(
-    (a, b) =>
-      a.source.file.localeCompare(b.source.file) ||
-      a.source.line - b.source.line ||
-      (a.source.via ?? "").localeCompare(b.source.via ?? ""),
-  );
+  result.objects.sort(bySource);
   result.units.sort((a, b) => a.path.localeCompare(b.path));
   result.skipped.sort((a, b) => a.path.localeCompare(b.path) || (a.line ?? 0) - (b.line ?? 0));
 }

@@ -5,14 +5,16 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Logger, mapLimit } from "@platform/core";
 import { glob, isDynamicPattern } from "tinyglobby";
+import { MESH_ROOT_NAMESPACES } from "./builtin/render.ts";
 import { type GlobalInput, selectChanged } from "./changed.ts";
 import { type ChangeSet, type GitRepo, WorkTreeBlobs } from "./git.ts";
 import { joinResults, type LoadResult, type ManifestPlan, type PlannedUnit } from "./manifests.ts";
 import { type ShardSpec, shardUnits } from "./shard.ts";
 import type { KubeObject, LoadedObject } from "./types.ts";
 import {
+  type ContextEntry,
   contextNamespace,
-  isContextObject,
+  contextProjection,
   mayDefineContext,
   recordsFor,
   type UnitCache,
@@ -71,14 +73,16 @@ export interface ScopedLoad {
 
 const key = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name ?? ""}`;
 
-/** Namespaces whose context differs between two sets of context objects. */
-function contextDelta(before: KubeObject[], after: KubeObject[]): Set<string> {
-  const a = new Map(before.map((o) => [key(o), o]));
-  const b = new Map(after.map((o) => [key(o), o]));
+/**
+ * Namespaces whose context differs between two sets of context projections; "unknown" when a mesh root
+ * namespace's changed (its policies apply to every namespace).
+ */
+function contextDelta(before: KubeObject[], after: KubeObject[]): Set<string> | "unknown" {
+  const a = new Map(before.map((o) => [key(o), JSON.stringify(o)]));
+  const b = new Map(after.map((o) => [key(o), JSON.stringify(o)]));
   const out = new Set<string>();
-  for (const [k, o] of a) if (JSON.stringify(o) !== JSON.stringify(b.get(k))) out.add(contextNamespace(o));
-  for (const [k, o] of b) if (!a.has(k)) out.add(contextNamespace(o));
-  return out;
+  for (const o of [...before, ...after]) if (a.get(key(o)) !== b.get(key(o))) out.add(contextNamespace(o));
+  return MESH_ROOT_NAMESPACES.some((n) => out.has(n)) ? "unknown" : out;
 }
 
 async function readText(root: string, path: string): Promise<string | undefined> {
@@ -134,7 +138,7 @@ export async function scopedLoad(plan: ManifestPlan, o: ScopeOptions): Promise<S
   }
   const fresh = (u: PlannedUnit) => {
     const r = o.cache?.get(u.path);
-    return r && r.digest === digests.get(u.path) ? r : undefined;
+    return r && !r.opaque && r.digest === digests.get(u.path) ? r : undefined;
   };
   const mayDefine = async (u: PlannedUnit) => {
     for (const f of inputs.get(u.path)?.files ?? [])
@@ -143,7 +147,7 @@ export async function scopedLoad(plan: ManifestPlan, o: ScopeOptions): Promise<S
   };
   // Context for the judged units from every unit not judged.
   const judged = new Set(judge.map((u) => u.path));
-  const cached: LoadedObject[] = [];
+  const cached = new Map<string, LoadedObject[]>();
   const contextUnits: PlannedUnit[] = [];
   if (judge.length > 0)
     for (const u of plan.units) {
@@ -151,7 +155,7 @@ export async function scopedLoad(plan: ManifestPlan, o: ScopeOptions): Promise<S
       const r = o.needsAll ? undefined : fresh(u);
       if (r) {
         report.context.cached++;
-        for (const obj of r.context) cached.push(asContext(obj, u));
+        cached.set(u.path, r.context.map(asContext));
       } else if (o.needsAll || (await mayDefine(u))) contextUnits.push(u);
     }
   const [mine, ctx] = await Promise.all([plan.render(judge), plan.render(contextUnits)]);
@@ -174,6 +178,8 @@ export async function scopedLoad(plan: ManifestPlan, o: ScopeOptions): Promise<S
       for (const u of more) {
         why.set(u.path, reason);
         judged.add(u.path);
+        // Judged now: its own objects replace what the cache said of it.
+        if (cached.delete(u.path)) report.context.cached--;
       }
       const already = new Set(contextUnits.map((u) => u.path));
       const extra = await plan.render(more.filter((u) => !already.has(u.path)));
@@ -201,7 +207,7 @@ export async function scopedLoad(plan: ManifestPlan, o: ScopeOptions): Promise<S
   const ctxProblems = o.shard ? emptyResult() : { ...emptyResult(), problems: ctxLoaded.problems };
   return {
     loaded: joinResults(planRows, loaded, ctxProblems),
-    context: [...cached, ...ctxLoaded.objects],
+    context: [...[...cached.values()].flat(), ...ctxLoaded.objects],
     report,
     records: recordsFor(ok, all, digests),
   };
@@ -211,10 +217,10 @@ function emptyResult(): LoadResult {
   return { objects: [], problems: [], notes: [], units: [], skipped: [] };
 }
 
-function asContext(obj: KubeObject, u: PlannedUnit): LoadedObject {
+function asContext(c: ContextEntry): LoadedObject {
   return {
-    obj,
-    source: { file: u.path, line: 1, ...(u.kind === "yaml" ? {} : { via: u.path, renderer: u.kind }) },
+    obj: c.obj,
+    source: { file: c.file, line: c.line, ...(c.via ? { via: c.via } : {}) },
     locate: () => undefined,
   };
 }
@@ -252,9 +258,10 @@ async function changedContext(
   };
   const now = new Map<string, KubeObject[]>();
   for (const x of loaded.objects) {
-    if (!isContextObject(x.obj)) continue;
+    const p = contextProjection(x.obj);
+    if (!p) continue;
     const u = unitOf({ via: x.source.via, file: x.source.file });
-    now.set(u, [...(now.get(u) ?? []), x.obj]);
+    now.set(u, [...(now.get(u) ?? []), p]);
   }
   for (const u of judge) {
     const inp = inputs.get(u.path)!;
@@ -263,7 +270,7 @@ async function changedContext(
     const rec = o.cache?.get(u.path);
     if (baseBlobs) {
       const digest = await unitDigest(inp.files, (p) => baseBlobs.get(p), o.salt);
-      if (rec && rec.digest === digest) before = rec.context;
+      if (rec && !rec.opaque && rec.digest === digest) before = rec.context.map((c) => c.obj);
       else if (inp.files.every((f) => !baseBlobs.has(f))) before = [];
       else if (!inp.kustomizations.some((k) => changed.has(k))) {
         // Same files as now (no kustomization changed what the tree reads): none could define context.
@@ -273,13 +280,25 @@ async function changedContext(
     } else if (inp.files.every((f) => o.changes?.files.some((c) => c.path === f && c.status === "added")))
       before = [];
     if (before === undefined) return "unknown";
-    for (const n of contextDelta(before, after)) out.add(n);
+    const d = contextDelta(before, after);
+    if (d === "unknown") return d;
+    for (const n of d) out.add(n);
   }
   for (const path of removed) {
     if (!/\.(ya?ml|json)$/i.test(path)) continue;
     const rec = o.cache?.get(path);
-    if (baseBlobs && rec && rec.digest === (await unitDigest([path], (p) => baseBlobs.get(p), o.salt))) {
-      for (const n of contextDelta(rec.context, [])) out.add(n);
+    if (
+      baseBlobs &&
+      rec &&
+      !rec.opaque &&
+      rec.digest === (await unitDigest([path], (p) => baseBlobs.get(p), o.salt))
+    ) {
+      const d = contextDelta(
+        rec.context.map((c) => c.obj),
+        [],
+      );
+      if (d === "unknown") return d;
+      for (const n of d) out.add(n);
       continue;
     }
     const [text] = base && o.repo ? [(await o.repo.show(base, [path])).get(path)] : [undefined];

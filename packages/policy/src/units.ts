@@ -7,24 +7,81 @@ import { readdir, readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { errorMessage, type Logger, writeFileAtomic } from "@platform/core";
 import { z } from "zod";
+import { secretCredentialValues } from "./builtin/render.ts";
 import type { WorkTreeBlobs } from "./git.ts";
 import { kustomizeTree } from "./kustomize.ts";
 import type { LoadResult, PlannedUnit } from "./manifests.ts";
+import { podTarget } from "./podspec.ts";
 import type { KubeObject, LoadedObject } from "./types.ts";
 
-/** Objects another render's verdicts read: the namespace's Namespace and the pod's ServiceAccount. */
-export function isContextObject(o: KubeObject): boolean {
-  return o.apiVersion === "v1" && (o.kind === "Namespace" || o.kind === "ServiceAccount");
+// Kinds whose objects other renders' verdicts read whole: namespaceSelector/namespaceObject (Namespace), the
+// workload identity and token rules (ServiceAccount), and the render facts of builtin/render.ts (quotas,
+// namespace-wide mesh and network policies).
+const WHOLE = new Set([
+  "v1/Namespace",
+  "v1/ServiceAccount",
+  "v1/ResourceQuota",
+  "networking.k8s.io/v1/NetworkPolicy",
+]);
+const WHOLE_GROUPS: Array<[RegExp, string]> = [
+  [/^security\.istio\.io\//, "PeerAuthentication"],
+  [/^security\.istio\.io\//, "AuthorizationPolicy"],
+  [/^cilium\.io\//, "CiliumNetworkPolicy"],
+];
+
+/**
+ * The part of an object other renders' verdicts can read, or undefined: whole context kinds; a workload as a
+ * stub (the render facts list a namespace's workloads by kind and name); a Secret holding credential-looking
+ * values as its facts (`credentials`), which must never be cached as context (it is not the Secret).
+ */
+export function contextProjection(o: KubeObject): KubeObject | undefined {
+  const id = `${o.apiVersion}/${o.kind}`;
+  if (WHOLE.has(id) || WHOLE_GROUPS.some(([g, k]) => g.test(o.apiVersion) && o.kind === k)) return o;
+  const meta = {
+    name: o.metadata.name,
+    ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+  };
+  const pod = podTarget(o);
+  if (pod) {
+    const stub: Record<string, unknown> = { apiVersion: o.apiVersion, kind: o.kind, metadata: meta };
+    let node = stub;
+    for (const k of pod.specPath.slice(0, -1)) {
+      const child: Record<string, unknown> = {};
+      node[k] = child;
+      node = child;
+    }
+    node.spec = {};
+    return stub as KubeObject;
+  }
+  if (id === "v1/Secret") {
+    const credentials = secretCredentialValues(o);
+    if (credentials.length > 0) return { apiVersion: "v1", kind: "Secret", metadata: meta, credentials };
+  }
+  return undefined;
 }
 
-/** The namespaces a context object speaks for: a Namespace for itself, a ServiceAccount for its own. */
+/** A projection that stands for facts, not the object: it may be compared, never used as context. */
+export function isFactsOnly(o: KubeObject): boolean {
+  return o.kind === "Secret" && "credentials" in o;
+}
+
+/** The namespace a context object speaks for: a Namespace for itself, anything else for its own. */
 export function contextNamespace(o: KubeObject): string {
-  return o.kind === "Namespace" ? (o.metadata.name ?? "") : (o.metadata.namespace ?? "");
+  return o.kind === "Namespace" && o.apiVersion === "v1"
+    ? (o.metadata.name ?? "")
+    : (o.metadata.namespace ?? "");
 }
 
-// A file that could yield a Namespace or ServiceAccount: the kind written out, or a templated kind.
-const CONTEXT_TEXT =
-  /(^|\n)\s*-?\s*kind:\s*["']?(Namespace|ServiceAccount)["']?\s*(#|\n|$)|"kind"\s*:\s*"(Namespace|ServiceAccount)"|kind:\s*["']?\{\{/;
+// The kinds a context projection comes from, as a file would spell them.
+const CONTEXT_KINDS = [
+  ...["Namespace", "ServiceAccount", "ResourceQuota", "NetworkPolicy", "CiliumNetworkPolicy", "Secret"],
+  ...["PeerAuthentication", "AuthorizationPolicy", "Pod", "PodTemplate", "Deployment", "StatefulSet"],
+  ...["DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob", "Rollout"],
+].join("|");
+// A file that could yield a context object: one of the kinds written out, or a templated kind.
+const CONTEXT_TEXT = new RegExp(
+  `(^|\\n)\\s*-?\\s*kind:\\s*["']?(${CONTEXT_KINDS})["']?\\s*(#|\\n|$)|"kind"\\s*:\\s*"(${CONTEXT_KINDS})"|kind:\\s*["']?\\{\\{`,
+);
 
 /** Whether a source file may define context objects (false only when it provably cannot). */
 export function mayDefineContext(text: string | undefined): boolean {
@@ -34,13 +91,25 @@ export function mayDefineContext(text: string | undefined): boolean {
   return CONTEXT_TEXT.test(text);
 }
 
+/** A context projection and where its object came from (the full render's order depends on it). */
+export interface ContextEntry {
+  file: string;
+  line: number;
+  via?: string;
+  obj: KubeObject;
+}
+
 /** One unit's record in the cache: what its inputs hashed to, and what its render gave. */
 export interface UnitRecord {
   kind: PlannedUnit["kind"];
   digest: string;
   objects: number;
+  /** Namespaces of its objects (a Namespace counts for the namespace it is). */
   namespaces: string[];
-  context: KubeObject[];
+  /** Context projections of its objects (what other renders' verdicts read), with their source. */
+  context: ContextEntry[];
+  /** It holds context that cannot be cached (a Secret with credential-looking values): render it instead. */
+  opaque?: boolean;
 }
 
 const RecordSchema = z.object({
@@ -48,10 +117,16 @@ const RecordSchema = z.object({
   digest: z.string().regex(/^[0-9a-f]{64}$/),
   objects: z.number().int().nonnegative(),
   namespaces: z.array(z.string()),
+  opaque: z.boolean().optional(),
   context: z.array(
-    z
-      .object({ apiVersion: z.string(), kind: z.string(), metadata: z.object({}).passthrough() })
-      .passthrough(),
+    z.object({
+      file: z.string(),
+      line: z.number().int(),
+      via: z.string().optional(),
+      obj: z
+        .object({ apiVersion: z.string(), kind: z.string(), metadata: z.object({}).passthrough() })
+        .passthrough(),
+    }),
   ),
 });
 const CacheSchema = z.object({ version: z.literal(1), units: z.record(z.string(), RecordSchema) });
@@ -163,12 +238,20 @@ export function recordsFor(
     const digest = digests.get(u.path);
     if (!digest) continue;
     const objs = byUnit.get(u.path) ?? [];
+    const projected = objs.flatMap((o) => {
+      const obj = contextProjection(o.obj);
+      if (!obj) return [];
+      const { file, line, via } = o.source;
+      return [{ file, line, ...(via ? { via } : {}), obj }];
+    });
+    const opaque = projected.some((p) => isFactsOnly(p.obj));
     out.set(u.path, {
       kind: u.kind,
       digest,
       objects: objs.length,
-      namespaces: [...new Set(objs.map((o) => o.obj.metadata.namespace ?? ""))].sort(),
-      context: objs.filter((o) => isContextObject(o.obj)).map((o) => o.obj),
+      namespaces: [...new Set(objs.map((o) => contextNamespace(o.obj)))].sort(),
+      context: projected.filter((p) => !isFactsOnly(p.obj)),
+      ...(opaque ? { opaque } : {}),
     });
   }
   return out;
