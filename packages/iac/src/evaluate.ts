@@ -537,24 +537,44 @@ export class BicepEvaluator {
   ): { decl: SyntaxNode; symbol: string; name: Value | undefined } | undefined {
     const isResource = (n: SyntaxNode | null): boolean =>
       n?.type === "identifier" && !scope?.has(n.text) && this.resourceDecls.has(n.text);
-    const nameOf = (body: SyntaxNode | undefined, s: Scope | undefined): Value | undefined => {
-      while (body?.type === "if_statement") body = kids(body).at(-1);
-      return body?.type === "object" ? getProp(this.eval(body, s), "name") : undefined;
-    };
     if (isResource(node)) {
       const decl = this.resourceDecls.get(node.text)!;
-      const body = this.resourceBody(decl);
-      return { decl, symbol: node.text, name: body ? getProp(this.eval(body, scope), "name") : undefined };
+      const names = this.declNames(node.text, decl);
+      return { decl, symbol: node.text, name: Array.isArray(names) ? undefined : names };
     }
     const objNode = node.type === "subscript_expression" ? node.childForFieldName("object") : null;
     if (!objNode || !isResource(objNode)) return undefined;
     const decl = this.resourceDecls.get(objNode.text)!;
-    const loop = kids(decl).at(-1);
     const index = this.eval(node.childForFieldName("index")!, scope);
-    if (loop?.type !== "for_statement" || typeof index !== "number")
+    const names = this.declNames(objNode.text, decl);
+    if (kids(decl).at(-1)?.type !== "for_statement" || typeof index !== "number")
       return { decl, symbol: objNode.text, name: undefined };
-    const names = this.evalFor(loop, scope, (body, s) => nameOf(body, s) ?? null);
     return { decl, symbol: objNode.text, name: Array.isArray(names) ? (names[index] ?? undefined) : names };
+  }
+
+  private readonly nameCache = new Map<string, Value | undefined>();
+
+  /**
+   * The `name` of a top-level resource declaration (an array of names for a loop), evaluated once in the file's
+   * own scope: only the name property, not the whole body.
+   */
+  private declNames(symbol: string, decl: SyntaxNode): Value | undefined {
+    if (this.nameCache.has(symbol)) return this.nameCache.get(symbol);
+    const nameOf = (body: SyntaxNode | undefined, s: Scope | undefined): Value | undefined => {
+      while (body?.type === "if_statement") body = kids(body).at(-1);
+      if (body?.type !== "object") return undefined;
+      const prop = kids(body).find((p) => p.type === "object_property" && kids(p)[0]?.text === "name");
+      const value = prop ? kids(prop)[1] : undefined;
+      return value ? this.eval(value, s) : undefined;
+    };
+    const loop = kids(decl).at(-1);
+    this.nameCache.set(symbol, new UnknownValue(`name of resource '${symbol}' refers to itself`));
+    const names =
+      loop?.type === "for_statement"
+        ? this.evalFor(loop, undefined, (body, s) => nameOf(body, s) ?? null)
+        : nameOf(loop, undefined);
+    this.nameCache.set(symbol, names);
+    return names;
   }
 
   private evalBinary(node: SyntaxNode, scope?: Scope): Value {
@@ -705,13 +725,6 @@ export class BicepEvaluator {
       if (names.index) inner.set(names.index, i);
       return each(body, inner);
     });
-  }
-
-  private resourceBody(decl: SyntaxNode): SyntaxNode | undefined {
-    let body = kids(decl).at(-1);
-    while (body && (body.type === "if_statement" || body.type === "for_statement"))
-      body = body.type === "if_statement" ? kids(body).at(-1) : (body.childForFieldName("body") ?? undefined);
-    return body?.type === "object" ? body : undefined;
   }
 
   /** Every resource declared in the file (top-level and nested children), evaluated to ARM shape. */
