@@ -43,7 +43,7 @@ it("upgrade apply heartbeats with the elapsed time while an operation polls, and
     let out = "";
     const code = await runUpgradeApply(
       {
-        plan: "plan.json",
+        planFile: "plan.json",
         state: "state.json",
         force: false,
         overrideDeprecatedApis: false,

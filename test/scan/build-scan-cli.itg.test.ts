@@ -42,7 +42,7 @@ describe("platform build-scan (bundled CLI)", () => {
       "none",
     ]);
     expect(first.code).toBe(2);
-    expect(first.stderr).toMatch(/does not exist \[input: from\]/);
+    expect(first.stderr).toMatch(/does not exist \[option --from\]/);
 
     const demo = platform(["demo"]);
     expect(demo.code, demo.stderr).toBe(0);

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Logger, PlatformError } from "@platform/core";
+import { isTrustedImage, type Logger, loadConfig, PlatformError, parseImageRef } from "@platform/core";
 import { describeBytes, encodeJson, MediaType, OciLayout } from "@platform/oci";
 import {
   type BuildScanInput,
@@ -13,7 +13,16 @@ import {
   subscriptionsOrEnv,
 } from "@platform/scan";
 import { type Command, Option } from "commander";
-import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
+import {
+  type Cli,
+  configExplicit,
+  deprecatedAlias,
+  examples,
+  withAzure,
+  withConfig,
+  withOutput,
+  withRoot,
+} from "./cli.ts";
 import { listOption } from "./options.ts";
 
 interface BuildScanIo {
@@ -53,6 +62,7 @@ function report(r: BuildScanResult): string {
 export async function runBuildScan(
   input: BuildScanInput & { json: boolean },
   io: BuildScanIo,
+  trusted: string[] = [],
 ): Promise<number> {
   const temp = await mkdtemp(join(tmpdir(), "platform-build-scan-"));
   try {
@@ -78,6 +88,10 @@ export async function runBuildScan(
         )}\n`,
       );
     else io.out(report(r));
+    // As the action does: a promotion outside registries.trusted is allowed, and said.
+    const registry = r.promotedRef && !input.promoteTo?.startsWith("oci:");
+    if (registry && trusted.length && !isTrustedImage(parseImageRef(r.promotedRef!), trusted))
+      io.log.warn(`promoted to ${r.promotedRef}, which platform.yaml does not list under registries.trusted`);
     if (r.failure) io.log.error(r.failure.describe());
     return r.failure ? 1 : 0;
   } finally {
@@ -139,15 +153,31 @@ export function registerBuildScan(program: Command, io: Cli): void {
       "trusted repository (or oci:<dir>) to copy the digest to when the gate passes",
     )
     .option("--sarif <file>", "write SARIF 2.1.0 here")
-    .option("--subscription <list>", "Defender: the registry's subscription ID(s)", listOption, []);
-  withOutput(withRoot(cmd), "the outcome");
+    .option(
+      "--subscription-id <list>",
+      "Defender: the registry's subscription ID(s), comma-separated (default: $AZURE_SUBSCRIPTION_ID)",
+      listOption,
+      [],
+    );
+  deprecatedAlias(cmd, "subscription", "subscription-id");
+  withOutput(
+    withRoot(
+      withConfig(
+        withAzure(cmd),
+        "platform.yaml (a warning when --promote-to is not under registries.trusted)",
+      ),
+    ),
+    "the outcome",
+  );
   examples(
     cmd,
     "$ platform build-scan --image myacr.azurecr.io/quarantine/orders-api --promote-to myacr.azurecr.io/trusted/orders-api",
     "$ platform build-scan --image oci:./out --from ./image-layout --scan-report trivy.json --fail-on critical",
-    "$ platform build-scan --image myacr.azurecr.io/quarantine/web --scanner defender --subscription $SUB -o json",
+    "$ platform build-scan --image myacr.azurecr.io/quarantine/web --scanner defender --subscription-id $SUB -o json",
+    "$ trivy image --format json myacr.azurecr.io/web@sha256:… | platform build-scan --image myacr.azurecr.io/quarantine/web --from ./layout --scan-report -",
   );
-  cmd.action(async (o) => {
+  cmd.action(async (o, c: Command) => {
+    const { config } = await loadConfig(resolve(o.root, o.config), { explicit: configExplicit(c) });
     const code = await runBuildScan(
       {
         context: o.context,
@@ -174,11 +204,12 @@ export function registerBuildScan(program: Command, io: Cli): void {
         waivers: o.waivers,
         promoteTo: o.promoteTo,
         sarif: o.sarif,
-        subscriptions: subscriptionsOrEnv(o.subscription, io.env),
+        subscriptions: subscriptionsOrEnv(o.subscriptionId, io.env),
         root: resolve(o.root),
         json: o.json,
       },
       io,
+      config.registries.trusted,
     );
     io.done(code);
   });

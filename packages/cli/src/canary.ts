@@ -14,9 +14,9 @@ import {
   startCanaryServer,
   watchGate,
 } from "@platform/canary";
-import { createAzureCredential, type Logger } from "@platform/core";
+import { type Logger, lazyAzureCredential } from "@platform/core";
 import { type Command, Option } from "commander";
-import { type Cli, examples, withOutput } from "./cli.ts";
+import { type Cli, examples, withAzure, withOutput } from "./cli.ts";
 import { type Colour, paint, textTable } from "./table.ts";
 
 export interface CanaryGateOptions extends GateOptions {
@@ -38,7 +38,7 @@ export async function runCanaryGate(
   const input = gateInput(o);
   const backend = await openBackend({
     url: o.prometheusUrl,
-    auth: authFor(o.prometheusUrl, () => createAzureCredential({ env: io.env, log: io.log })),
+    auth: authFor(o.prometheusUrl, () => lazyAzureCredential({ env: io.env, log: io.log })),
     log: io.log,
   });
   const decision =
@@ -136,7 +136,7 @@ export async function runCanaryServe(
   // One backend for every request: the server's credentials never go to a URL a caller names.
   const backend = await openBackend({
     url: o.prometheusUrl,
-    auth: authFor(o.prometheusUrl, () => createAzureCredential({ env: io.env, log: io.log })),
+    auth: authFor(o.prometheusUrl, () => lazyAzureCredential({ env: io.env, log: io.log })),
     log: io.log,
   });
   // Server-wide options (mesh, interval, SLO…); namespace and service come with each request.
@@ -186,7 +186,7 @@ export function registerCanary(program: Command, cli: Cli): void {
       new Option("--mode <mode>", "one evaluation or watch").choices(["once", "watch"]).default("once"),
     )
     .option("--at <time>", "evaluate as of this time (RFC 3339)");
-  withOutput(gate, "the decision");
+  withOutput(withAzure(gate), "the decision");
   examples(
     gate,
     "$ platform canary gate --prometheus-url https://prom.example/api/v1 --namespace shop --service web",
@@ -211,6 +211,7 @@ export function registerCanary(program: Command, cli: Cli): void {
     .option("--max-duration <duration>", "maximum canary duration", "30m")
     .option("--slo <list>", "availability=99.9%, latency=<bound>")
     .option("--timeout <duration>", "answer within this time (Flagger and Argo wait 10 s)");
+  withAzure(serve);
   examples(
     serve,
     "$ platform canary serve --prometheus-url https://prom.example/api/v1",

@@ -82,6 +82,44 @@ export function withRoot<C extends Command>(cmd: C, what = "workspace root that 
   return cmd.option("--root <dir>", `${what} (default: the current directory)`) as C;
 }
 
+/** Old option → its replacement, per command: still accepted, with a warning (renames never break scripts). */
+const renamed = new WeakMap<Command, Array<{ old: string; now: string }>>();
+
+/** Keeps `--<old>` working as a hidden, deprecated alias of `--<now>` (same value syntax). */
+export function deprecatedAlias<C extends Command>(cmd: C, old: string, now: string): C {
+  const target = cmd.options.find((o) => o.long === `--${now}`);
+  const flags = target?.required || target?.optional ? `--${old} <value>` : `--${old}`;
+  const alias = new Option(flags, `deprecated: use --${now}`).hideHelp();
+  if (target?.variadic || Array.isArray(target?.defaultValue))
+    alias.argParser((v: string, p: string[] = []) => [...p, v]);
+  cmd.addOption(alias);
+  renamed.set(cmd, [...(renamed.get(cmd) ?? []), { old, now }]);
+  return cmd;
+}
+
+/** The option that replaced `--<old>` on `cmd`, if `--<old>` is a deprecated alias there. */
+export function replacementOf(cmd: Command, old: string): string | undefined {
+  return renamed.get(cmd)?.find((r) => r.old === old)?.now;
+}
+
+/**
+ * Azure sign-in options, named as azure/login names them: --tenant-id and --client-id (default
+ * $AZURE_TENANT_ID / $AZURE_CLIENT_ID), and --subscription-id when the command addresses a subscription.
+ */
+export function withAzure<C extends Command>(cmd: C, opts: { subscription?: string } = {}): C {
+  if (opts.subscription) {
+    cmd.option("--subscription-id <id>", `${opts.subscription} (default: $AZURE_SUBSCRIPTION_ID)`);
+    deprecatedAlias(cmd, "subscription", "subscription-id");
+  }
+  cmd
+    .option("--tenant-id <id>", "Entra tenant ID (default: $AZURE_TENANT_ID)")
+    .option(
+      "--client-id <id>",
+      "client ID of the app registration or managed identity (default: $AZURE_CLIENT_ID)",
+    );
+  return cmd;
+}
+
 /** `--config` was given on the command line (an explicit config that is missing is an error). */
 export function configExplicit(cmd: Command): boolean {
   return cmd.getOptionValueSource("config") === "cli";
@@ -177,6 +215,24 @@ export function installConventions(
     if (action.options.some((x) => x.attributeName() === "root"))
       action.setOptionValue("root", o.root ? resolve(cli.cwd, o.root) : cli.cwd);
     cli.log.debug(`platform ${commandPath(action)} (cwd ${cli.cwd})`);
+    for (const { old, now } of renamed.get(action) ?? []) {
+      const key = camel(old);
+      if (action.getOptionValueSource(key) !== "cli") continue;
+      cli.log.warn(`--${old} is deprecated: use --${now}`);
+      const value = action.getOptionValue(key);
+      const into = camel(now);
+      if (action.getOptionValueSource(into) !== "cli") action.setOptionValueWithSource(into, value, "cli");
+      const m = (action as PlatformCommand).missing;
+      const at = m.findIndex((x) => x.long === `--${now}`);
+      if (at >= 0) m.splice(at, 1);
+    }
+    // The sign-in flags reach @platform/core's credential as the variables it reads (never process.env).
+    if (o.tenantId || o.clientId)
+      cli.env = {
+        ...cli.env,
+        ...(o.tenantId ? { AZURE_TENANT_ID: o.tenantId } : {}),
+        ...(o.clientId ? { AZURE_CLIENT_ID: o.clientId } : {}),
+      };
     const missing = [...(action as PlatformCommand).missing];
     if (missing.length && !(promptable.has(action) && cli.interactive)) {
       const names = missing.map((m) => m.long ?? m.flags);
@@ -195,6 +251,8 @@ export function installConventions(
     },
   };
 }
+
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 export type LogLevelName = "info" | "debug" | "trace";
 

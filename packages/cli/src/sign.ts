@@ -2,11 +2,11 @@ import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { loadConfig } from "@platform/core";
+import { loadConfig, PlatformError } from "@platform/core";
 import { encodeJson, MediaType, OciLayout, sha256Digest } from "@platform/oci";
 import type { ArtifactStore, SignResult, VerifyResult } from "@platform/signing";
 import { type Command, Option } from "commander";
-import { type Cli, configExplicit, examples, withConfig, withOutput } from "./cli.ts";
+import { type Cli, configExplicit, examples, withAzure, withConfig, withOutput } from "./cli.ts";
 import { listOption } from "./options.ts";
 import { mark, paint, shortDigest, textTable } from "./table.ts";
 
@@ -14,7 +14,9 @@ import { mark, paint, shortDigest, textTable } from "./table.ts";
 const signing = () => import("@platform/signing");
 
 async function storeOption(layout: string | undefined, cwd: string): Promise<ArtifactStore | undefined> {
-  return layout ? (await signing()).layoutStore(await OciLayout.open(resolve(cwd, layout))) : undefined;
+  // oci:<dir> is how build-scan's --image names a layout; a bare <dir> works too.
+  const dir = layout?.replace(/^oci:/, "");
+  return dir ? (await signing()).layoutStore(await OciLayout.open(resolve(cwd, dir))) : undefined;
 }
 
 /** Registers `platform sign` and `platform verify`. */
@@ -36,27 +38,47 @@ export function registerSign(program: Command, io: Cli): void {
       "PEM chain (leaf first for a PEM key; intermediates/root for Key Vault)",
     )
     .option("--sbom <file>", "CycloneDX or SPDX JSON SBOM to attest")
-    .option("--provenance", "attach SLSA provenance v1 from the GITHUB_* environment", false)
+    .option(
+      "--provenance",
+      "attach SLSA provenance v1 of the GitHub Actions run (default: on in a run, as the action; off elsewhere)",
+    )
+    .option("--no-provenance", "attach no provenance, also in a GitHub Actions run")
     .addOption(
       new Option("--cosign-layout <layout>", "cosign signature location")
         .choices(["bundle", "legacy", "both"])
         .default("both"),
     )
-    .option("--layout <dir>", "sign an image in this OCI image layout instead of a registry");
-  withOutput(sign);
+    .option(
+      "--layout <dir>",
+      "oci:<dir>: sign an image in this OCI image layout (as build-scan's --image oci:<dir>) instead of a registry",
+    );
+  withOutput(withAzure(sign));
   examples(
     sign,
     "$ platform sign --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --key azurekv://myvault/release",
-    "$ platform sign --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --key release.pem --sbom sbom.cdx.json --provenance",
-    "$ platform sign --image-ref orders/api@sha256:5e5e… --layout ./image-layout --key dev.pem --format cosign -o json",
+    "$ platform sign --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --key release.pem --sbom sbom.cdx.json --no-provenance",
+    "$ platform sign --image-ref orders/api@sha256:5e5e… --layout oci:./image-layout --key dev.pem --format cosign -o json",
   );
-  sign.action(async (o) => {
-    const { azureRegistryAccess, runSign, signSummary } = await signing();
+  sign.action(async (o, cmd: Command) => {
+    // As the action: provenance by default where a workflow run's facts exist; never invented elsewhere.
+    const run = io.env.GITHUB_ACTIONS === "true" && !!io.env.GITHUB_REPOSITORY && !!io.env.GITHUB_RUN_ID;
+    const provenance = cmd.getOptionValueSource("provenance") === "cli" ? o.provenance === true : run;
+    if (provenance && !run)
+      throw new PlatformError(
+        "SIGN_PROVENANCE_NO_RUN",
+        "--provenance needs the facts of a GitHub Actions run",
+        {
+          input: "provenance",
+          hint: "Provenance states which workflow run built the image (GITHUB_REPOSITORY, GITHUB_RUN_ID, …): sign in that workflow, or leave --provenance out.",
+        },
+      );
+    o.provenance = provenance;
+    const { azureRegistryAccess, runSign } = await signing();
     const { client, credential } = azureRegistryAccess(io.env, io.log);
     const store = await storeOption(o.layout, io.cwd);
     // The options carry SignRequest's names (--image-ref → imageRef, …).
     const r = await runSign(o, { client, store, credential, log: io.log, env: io.env, root: io.cwd });
-    io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : signSummary(r));
+    io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : signTable(r, io.color));
     io.done(0);
   });
 
@@ -80,8 +102,10 @@ export function registerSign(program: Command, io: Cli): void {
       "keyless: sigstore trusted_root.json (e.g. from `cosign trusted-root create`)",
     )
     .option("--no-require-tlog", "keyless: a trusted TSA timestamp suffices without a Rekor entry")
-    .option("--layout <dir>", "verify an image in this OCI image layout instead of a registry");
-  withOutput(withConfig(verify, "platform.yaml (signing.identities and signing.keys as defaults)"));
+    .option("--layout <dir>", "oci:<dir>: verify an image in this OCI image layout instead of a registry");
+  withOutput(
+    withAzure(withConfig(verify, "platform.yaml (signing.identities and signing.keys as defaults)")),
+  );
   examples(
     verify,
     "$ platform verify --image-ref myacr.azurecr.io/orders/api@sha256:5e5e… --trust-policy trustpolicy.json --trust-store ./truststore",
@@ -89,7 +113,7 @@ export function registerSign(program: Command, io: Cli): void {
     "$ platform verify --image-ref ghcr.io/acme/web@sha256:… --certificate-identity-regexp '^https://github.com/acme/' --certificate-oidc-issuer https://token.actions.githubusercontent.com",
   );
   verify.action(async (o, cmd: Command) => {
-    const { azureRegistryAccess, runVerify, verifySummary } = await signing();
+    const { azureRegistryAccess, runVerify } = await signing();
     const { client } = azureRegistryAccess(io.env, io.log);
     const { config } = await loadConfig(resolve(io.cwd, o.config), { explicit: configExplicit(cmd) });
     // The options carry VerifyRequest's and KeylessRequest's names (--certificate-identity → certificateIdentity, …).
@@ -97,7 +121,7 @@ export function registerSign(program: Command, io: Cli): void {
       { ...o, signing: config.signing, keyless: o },
       { client, store: await storeOption(o.layout, io.cwd), log: io.log, env: io.env, root: io.cwd },
     );
-    io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : verifySummary(r));
+    io.out(o.json ? `${JSON.stringify(r, null, 2)}\n` : verifyTable(r, io.color));
     io.done(r.verified ? 0 : 1);
   });
 }

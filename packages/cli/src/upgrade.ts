@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { AksClients, ApplyResult, ClusterSnapshot, UpgradePlan } from "@platform/aks";
 import { ExitCode, type Logger, lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
 import type { Command } from "commander";
-import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
+import { type Cli, deprecatedAlias, examples, withAzure, withOutput, withRoot } from "./cli.ts";
 import { listOption } from "./options.ts";
 import { findTool } from "./tools.ts";
 
@@ -17,7 +17,9 @@ export interface UpgradeIo {
 }
 
 interface Common {
-  subscription?: string;
+  subscriptionId?: string;
+  tenantId?: string;
+  clientId?: string;
   resourceGroup?: string;
   cluster?: string;
   armEndpoint?: string;
@@ -32,7 +34,13 @@ const aks = () => import("@platform/aks");
 async function clients(o: Common, io: UpgradeIo): Promise<(subscription: string) => AksClients> {
   const { createAksClients } = await aks();
   // Signed in on the first token request, so input errors (cluster reference, plan file) come first.
-  const credential = lazyAzureCredential({ env: io.env, log: io.log, authorityHost: o.authorityHost });
+  const credential = lazyAzureCredential({
+    env: io.env,
+    log: io.log,
+    authorityHost: o.authorityHost,
+    tenantId: o.tenantId,
+    clientId: o.clientId,
+  });
   return (subscription: string) =>
     createAksClients(credential, subscription, { armEndpoint: o.armEndpoint, log: io.log });
 }
@@ -66,12 +74,12 @@ export async function runUpgradePlan(
     if (!o.cluster) {
       throw new PlatformError("AKS_CLUSTER_MISSING", "upgrade plan needs --cluster (or --description)", {
         input: "cluster",
-        hint: "Give --cluster with --subscription and --resource-group, or the cluster's resource ID.",
+        hint: "Give --cluster with --subscription-id and --resource-group, or the cluster's resource ID.",
       });
     }
     plan = await planCluster(await clients(o, io), {
       ...common,
-      subscription: o.subscription,
+      subscription: o.subscriptionId ?? io.env.AZURE_SUBSCRIPTION_ID,
       resourceGroup: o.resourceGroup,
       cluster: o.cluster,
     });
@@ -112,7 +120,7 @@ export function heartbeat(log: Logger, label: string, everyMs: number, now = Dat
 /** `platform upgrade apply`: executes a plan file, resumable through its state file. */
 export async function runUpgradeApply(
   o: Common & {
-    plan: string;
+    planFile: string;
     state: string;
     force: boolean;
     overrideDeprecatedApis: boolean;
@@ -123,7 +131,7 @@ export async function runUpgradeApply(
 ): Promise<number> {
   const { applyCluster, readPlanFile } = await aks();
   const root = resolve(o.root);
-  const plan = await readPlanFile(resolve(root, o.plan));
+  const plan = await readPlanFile(resolve(root, o.planFile));
   const every = Number(o.heartbeat ?? "30") * 1000;
   let stop: (() => void) | undefined;
   const began = new Map<string, number>();
@@ -138,7 +146,7 @@ export async function runUpgradeApply(
   const r: ApplyResult = await (io.clients ? Promise.resolve(io.clients) : clients(o, io))
     .then((c) =>
       applyCluster(c, {
-        subscription: o.subscription,
+        subscription: o.subscriptionId ?? io.env.AZURE_SUBSCRIPTION_ID,
         resourceGroup: o.resourceGroup,
         cluster: o.cluster,
         plan,
@@ -174,8 +182,7 @@ export function registerUpgrade(program: Command, cli: Cli): void {
   const common = (c: Command) =>
     withOutput(
       withRoot(
-        c
-          .option("--subscription <id>", "subscription of the cluster")
+        withAzure(c, { subscription: "subscription of the cluster" })
           .option("--resource-group <name>", "resource group of the cluster")
           .option("--cluster <name>", "cluster name or resource ID")
           .option("--arm-endpoint <url>", "Azure Resource Manager endpoint (sovereign clouds)")
@@ -195,7 +202,7 @@ export function registerUpgrade(program: Command, cli: Cli): void {
   );
   examples(
     plan,
-    "$ platform upgrade plan --subscription $SUB --resource-group rg-aks --cluster aks-prod --plan-file plan.json",
+    "$ platform upgrade plan --subscription-id $SUB --resource-group rg-aks --cluster aks-prod --plan-file plan.json",
     "$ platform upgrade plan --cluster /subscriptions/…/managedClusters/aks-prod --target-version latest-minor --config-repo-path apps/",
     "$ platform upgrade plan --description cluster.json --target-version 1.33.2 -o json",
   );
@@ -204,7 +211,7 @@ export function registerUpgrade(program: Command, cli: Cli): void {
     upgrade
       .command("apply")
       .description("execute a plan: If-Match, one pool at a time, resumable from --state")
-      .requiredOption("--plan <file>", "plan JSON from upgrade plan")
+      .requiredOption("--plan-file <file>", "the plan JSON upgrade plan wrote (its --plan-file)")
       .option("--state <file>", "resume state file", "cluster-upgrade-state.json")
       .option("--force", "apply outside the maintenance window", false)
       .option("--override-deprecated-apis", "set forceUpgrade despite deprecated API usage", false)
@@ -213,9 +220,10 @@ export function registerUpgrade(program: Command, cli: Cli): void {
   );
   examples(
     apply,
-    "$ platform upgrade apply --plan plan.json",
-    "$ platform upgrade apply --plan plan.json --state upgrade-state.json --force",
+    "$ platform upgrade apply --plan-file plan.json",
+    "$ platform upgrade apply --plan-file plan.json --state upgrade-state.json --force --heartbeat 60",
   );
+  deprecatedAlias(apply, "plan", "plan-file");
   apply.action(async (o) => cli.done(await runUpgradeApply(o, cli)));
 }
 
