@@ -264,6 +264,57 @@ results:
     expect(skip).toMatchObject({ actual: "pass", ok: true });
   });
 
+  it("a values file's request.operation is honoured; values CEL policies do not read are reported, never ignored", async () => {
+    const vpol = `apiVersion: policies.kyverno.io/v1alpha1
+kind: ValidatingPolicy
+metadata: { name: on-update }
+spec:
+  validationActions: [Deny]
+  matchConstraints:
+    resourceRules: [{ apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods] }]
+  validations:
+    - expression: "request.operation == 'UPDATE'"
+`;
+    const other = pod.replace("name: web", "name: other");
+    const test = (values: string) => `apiVersion: cli.kyverno.io/v1alpha1
+kind: Test
+metadata: { name: t }
+policies: [../p.yaml]
+resources: [resource.yaml]
+variables: values.yaml
+results:
+  - { policy: on-update, isValidatingPolicy: true, kind: Pod, resources: [web], result: pass }
+  - { policy: on-update, isValidatingPolicy: true, kind: Pod, resources: [other], result: fail }
+${values}`;
+    const root = await workspace({
+      "p.yaml": vpol,
+      ".kyverno-test/resource.yaml": `${pod}---\n${other}`,
+      ".kyverno-test/kyverno-test.yaml": test(""),
+      ".kyverno-test/values.yaml": `apiVersion: cli.kyverno.io/v1alpha1
+kind: Values
+policies:
+  - name: on-update
+    resources:
+      - { name: web, values: { request.operation: UPDATE } }
+      - { name: other, values: { team: a } }
+`,
+      "g/p.yaml": vpol,
+      "g/.kyverno-test/resource.yaml": pod,
+      "g/.kyverno-test/kyverno-test.yaml": test(""),
+      "g/.kyverno-test/values.yaml":
+        "apiVersion: cli.kyverno.io/v1alpha1\nkind: Values\nglobalValues: { request.mode: background }\n",
+    });
+    const [web, other_, gweb] = await runKyvernoTests(
+      [join(root, ".kyverno-test/kyverno-test.yaml"), join(root, "g/.kyverno-test/kyverno-test.yaml")],
+      { root, engine: createCelEngine() },
+    );
+    expect(web).toMatchObject({ actual: "pass", ok: true });
+    expect(other_).toMatchObject({ actual: "not supported", ok: false });
+    expect(other_?.unsupported).toContain("values team");
+    expect(gweb).toMatchObject({ actual: "not supported", ok: false });
+    expect(gweb?.unsupported).toContain("values globalValues");
+  });
+
   it("a kyverno-test.yaml part this runner does not apply (exceptions, jsonPayload, targetResources, checks) makes every case not supported; an error case carries the error", async () => {
     const vpol = `apiVersion: policies.kyverno.io/v1alpha1
 kind: ValidatingPolicy

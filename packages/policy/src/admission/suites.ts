@@ -9,7 +9,13 @@ import { classify, emptyDocuments, readObjects } from "./documents.ts";
 import { type RegoCompiler, templateEngines } from "./engines.ts";
 import { type ConstraintDoc, type ConstraintTemplateDoc, compileConstraints } from "./gatekeeper.ts";
 import { compileKyverno, type KyvernoContext, unsupportedKyverno } from "./kyverno.ts";
-import { createRequest, inDefaultNamespace, isAdmissionReview, requestFromReview } from "./request.ts";
+import {
+  type AdmissionRequest,
+  createRequest,
+  inDefaultNamespace,
+  isAdmissionReview,
+  requestFromReview,
+} from "./request.ts";
 import { compileVaps } from "./vap.ts";
 
 /** One case of a suite and whether our verdict matches the suite's expectation. */
@@ -241,20 +247,24 @@ async function kyvernoSideFiles(
   test: KyvernoTest,
   file: string,
   root: string,
-): Promise<{ kctx: KyvernoContext; namespaces: KubeObject[] }> {
+): Promise<{
+  kctx: KyvernoContext;
+  namespaces: KubeObject[];
+  /** `request.operation` a values file sets for a (policy, resource): honoured. */
+  operation(policy: string, resource: string): AdmissionRequest["operation"] | undefined;
+  /** Side-file entries that apply to a (policy, resource) but that this runner does not apply. */
+  unapplied(policy: string, resource: string): string[];
+}> {
   const read = async (p: string | undefined) => {
     if (!p) return undefined;
     const abs = resolve(dirname(file), p);
     const [doc] = await readObjects(abs, rel(root, abs));
     return doc?.obj as Record<string, unknown> | undefined;
   };
-  const values = (test.values ?? (await read(test.variables))) as
-    | {
-        namespaces?: KubeObject[];
-        namespaceSelector?: Array<{ name: string; labels?: Record<string, string> }>;
-      }
+  const values = (test.values ?? (await read(test.variables))) as KyvernoValues | undefined;
+  const context = (await read(test.context)) as
+    | { spec?: { resources?: KubeObject[]; [k: string]: unknown } }
     | undefined;
-  const context = (await read(test.context)) as { spec?: { resources?: KubeObject[] } } | undefined;
   const userinfo = (await read(test.userinfo)) as { userInfo?: KyvernoContext["userInfo"] } | undefined;
   // kyverno test resolves namespaceObject from the values file only (null for any other namespace);
   // `namespaces` win over `namespaceSelector` labels, as in its Variables.Namespace.
@@ -273,7 +283,53 @@ async function kyvernoSideFiles(
     resources: context?.spec?.resources ?? [],
   };
   if (userinfo?.userInfo) kctx.userInfo = userinfo.userInfo;
-  return { kctx, namespaces: [...namespaces.values()] };
+  // What the side files say that CEL policies here do not see: reported on the cases it concerns.
+  const unapplied: string[] = [];
+  if (values?.globalValues && Object.keys(values.globalValues).length) unapplied.push("values globalValues");
+  if (values?.subresources?.length) unapplied.push("values subresources");
+  // Context images feed image.GetMetadata, which is reported as not supported where a policy calls it.
+  for (const k of Object.keys(context?.spec ?? {}))
+    if (k !== "resources" && k !== "images") unapplied.push(`context spec.${k}`);
+  const operations = new Map<string, AdmissionRequest["operation"]>();
+  const perCase = new Map<string, string[]>();
+  for (const p of values?.policies ?? []) {
+    for (const r of p.rules ?? [])
+      if (r.values && Object.keys(r.values).length)
+        perCase.set(`${p.name}/*`, [...(perCase.get(`${p.name}/*`) ?? []), `rule ${r.name} values`]);
+    for (const r of p.resources ?? []) {
+      for (const [k, v] of Object.entries(r.values ?? {})) {
+        if (k === "request.operation" && typeof v === "string" && OPERATIONS.has(v))
+          operations.set(`${p.name}/${r.name}`, v as AdmissionRequest["operation"]);
+        else
+          perCase.set(`${p.name}/${r.name}`, [...(perCase.get(`${p.name}/${r.name}`) ?? []), `values ${k}`]);
+      }
+    }
+  }
+  return {
+    kctx,
+    namespaces: [...namespaces.values()],
+    operation: (policy, resource) => operations.get(`${policy}/${resource}`),
+    unapplied: (policy, resource) => [
+      ...unapplied,
+      ...(perCase.get(`${policy}/*`) ?? []),
+      ...(perCase.get(`${policy}/${resource}`) ?? []),
+    ],
+  };
+}
+
+const OPERATIONS = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+
+/** A kyverno-test Values file (cli.kyverno.io Values). */
+interface KyvernoValues {
+  namespaces?: KubeObject[];
+  namespaceSelector?: Array<{ name: string; labels?: Record<string, string> }>;
+  globalValues?: Record<string, unknown>;
+  subresources?: unknown[];
+  policies?: Array<{
+    name: string;
+    rules?: Array<{ name: string; values?: Record<string, unknown> }>;
+    resources?: Array<{ name: string; values?: Record<string, unknown> }>;
+  }>;
 }
 
 /**
@@ -326,6 +382,17 @@ export async function runKyvernoTests(
             (r.obj.metadata?.name ?? "") === resourceName.split("/").at(-1) &&
             (!expect.kind || r.obj.kind === expect.kind),
         );
+        const sideUnapplied = side.unapplied(expect.policy, resourceName);
+        if (sideUnapplied.length) {
+          results.push({
+            ...base,
+            actual: "not supported",
+            ok: false,
+            unsupported: `${display}'s side files set ${sideUnapplied.join(", ")}, which policy test does not apply to CEL policies (its results would not be kyverno test's)`,
+            results: [],
+          });
+          continue;
+        }
         if (unapplied.length) {
           results.push({
             ...base,
@@ -363,7 +430,10 @@ export async function runKyvernoTests(
           });
           continue;
         }
-        const rows = policy.evaluate(targetFor(subject, context));
+        const target = targetFor(subject, context);
+        const operation = side.operation(expect.policy, resourceName);
+        if (operation) target.request = { ...target.request, operation };
+        const rows = policy.evaluate(target);
         // kyverno test's vocabulary; a policy that does not match the resource is "excluded", which kyverno
         // test counts as a pass whatever the expectation.
         const errored = (r: PolicyResult) => r.verdict === "error" || r.evaluationError === true;
