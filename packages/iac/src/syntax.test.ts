@@ -1,9 +1,11 @@
 // What the Bicep compiler accepts is never a parse error here, and what the evaluator cannot see is unknown,
 // never absent (issue 19). Each case below failed before its fix.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkBicep } from "./check.ts";
 import { BicepEvaluator, getProp, isUnknown } from "./evaluate.ts";
-import { parseBicep, syntaxErrors } from "./parser.ts";
+import { parseBicep, shimBicep, syntaxErrors } from "./parser.ts";
 import { fixtureFolders } from "./testing.ts";
 import type { CheckResult, Value } from "./types.ts";
 
@@ -100,6 +102,26 @@ describe("syntax newer than tree-sitter-bicep 1.1.0", () => {
     expect(r.errors).toEqual([]);
     expect(r.channel).toBe("stable");
     expect(r.n).toBe("x");
+  });
+
+  it("the rewrite keeps every offset and line: findings point at the source as written (corpus and infra-bicep)", () => {
+    const repo = join(import.meta.dirname, "..", "..", "..");
+    const files = ["test/fixtures/bicep-corpus", "infra-bicep"].flatMap((d) =>
+      readdirSync(join(repo, d), { recursive: true, withFileTypes: true })
+        .filter((f) => f.isFile() && /\.bicep(param)?$/.test(f.name))
+        .map((f) => join(f.parentPath, f.name)),
+    );
+    expect(files.length).toBeGreaterThan(40);
+    let rewritten = 0;
+    for (const f of files) {
+      const text = readFileSync(f, "utf8");
+      const shimmed = shimBicep(text).text;
+      expect(shimmed.length, f).toBe(text.length);
+      const newlines = (t: string) => [...t.matchAll(/\n/g)].map((m) => m.index);
+      expect(newlines(shimmed), f).toEqual(newlines(text));
+      if (shimmed !== text) rewritten++;
+    }
+    expect(rewritten).toBeGreaterThan(0);
   });
 
   it("still reports what is not Bicep at all as a parse error, at its line (fail closed)", async () => {
