@@ -39,12 +39,15 @@ export interface RenderedFacts {
   visibleFullDigests: string[];
 }
 
-/** Starts headless Chromium (the sandbox needs user namespaces, which CI's root container lacks). */
+/**
+ * Starts headless Chromium. CI runs as root, where Chromium will not start its sandbox (--no-sandbox); a
+ * container's small /dev/shm can crash the renderer, so its shared memory goes to /tmp.
+ */
 export function launch(executablePath: string): Promise<Browser> {
   return puppeteer.launch({
     executablePath,
     headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--font-render-hinting=none"],
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--font-render-hinting=none"],
   });
 }
 
