@@ -217,6 +217,34 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
   const notFound = (ctx: ArmContext, what: string) =>
     ctx.error(404, "ResourceNotFound", `The Resource '${what}' was not found.`);
 
+  /** A long-running write on one resource: 409 while another runs, `apply` once it succeeded. */
+  const write = <T extends { name: string; busy: boolean; provisioningState: string }>(
+    req: ArmRequest,
+    ctx: ArmContext,
+    x: T | undefined,
+    missing: string,
+    reply: { status: number; body: (x: T) => unknown },
+    apply: (x: T) => void,
+  ): ArmReply => {
+    if (!x) return notFound(ctx, missing);
+    if (x.busy) return conflict(ctx, x.name);
+    x.busy = true;
+    x.provisioningState = "Updating";
+    return ctx.longRunning(
+      lro(req, {
+        polls,
+        status: reply.status,
+        body: reply.body(x),
+        onDone: (outcome) => {
+          x.busy = false;
+          x.provisioningState = outcome === "Succeeded" ? "Succeeded" : "Failed";
+          if (outcome === "Succeeded") apply(x);
+        },
+      }),
+    );
+  };
+  const props = <P>(req: ArmRequest) => ((req.body as { properties?: P }).properties ?? {}) as Partial<P>;
+
   const arm = await startArmFake({
     specs: DR_SPECS,
     latencyMs: o.latencyMs,
@@ -227,24 +255,17 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
           ? { status: 200, body: originBody(req, x) }
           : notFound(ctx, `origins/${req.params.originName}`);
       },
-      AFDOrigins_Update: (req, ctx): ArmReply => {
-        const x = origins.get((req.params.originName ?? "").toLowerCase());
-        if (!x) return notFound(ctx, `origins/${req.params.originName}`);
-        if (x.busy) return conflict(ctx, x.name);
-        const priority = (req.body as { properties?: { priority?: number } }).properties?.priority;
-        x.busy = true;
-        x.provisioningState = "Updating";
-        return ctx.longRunning(
-          lro(req, {
-            polls,
-            status: 202,
-            body: originBody(req, x),
-            onDone: (outcome) => {
-              x.busy = false;
-              x.provisioningState = outcome === "Succeeded" ? "Succeeded" : "Failed";
-              if (outcome === "Succeeded" && priority !== undefined) x.priority = priority;
-            },
-          }),
+      AFDOrigins_Update: (req, ctx) => {
+        const { priority } = props<{ priority: number }>(req);
+        return write(
+          req,
+          ctx,
+          origins.get((req.params.originName ?? "").toLowerCase()),
+          `origins/${req.params.originName}`,
+          { status: 202, body: (x) => originBody(req, x) },
+          (x) => {
+            if (priority !== undefined) x.priority = priority;
+          },
         );
       },
       FluxConfigurations_Get: (req, ctx) => {
@@ -255,27 +276,19 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
         if (typeof f.readyIn === "number" && f.readyIn > 0) f.readyIn--;
         return reply;
       },
-      FluxConfigurations_Update: (req, ctx): ArmReply => {
-        const f = findFlux(req);
-        if (!f) return notFound(ctx, `fluxConfigurations/${req.params.fluxConfigurationName}`);
-        if (f.busy) return conflict(ctx, f.name);
-        const suspend = (req.body as { properties?: { suspend?: boolean } }).properties?.suspend;
-        f.busy = true;
-        f.provisioningState = "Updating";
-        return ctx.longRunning(
-          lro(req, {
-            polls,
-            status: 202,
-            body: fluxBody(req, f),
-            onDone: (outcome) => {
-              f.busy = false;
-              f.provisioningState = outcome === "Succeeded" ? "Succeeded" : "Failed";
-              if (outcome === "Succeeded" && suspend !== undefined) {
-                f.suspend = suspend;
-                f.readyIn = suspend ? undefined : (o.readyAfter ?? 1);
-              }
-            },
-          }),
+      FluxConfigurations_Update: (req, ctx) => {
+        const { suspend } = props<{ suspend: boolean }>(req);
+        return write(
+          req,
+          ctx,
+          findFlux(req),
+          `fluxConfigurations/${req.params.fluxConfigurationName}`,
+          { status: 202, body: (f) => fluxBody(req, f) },
+          (f) => {
+            if (suspend === undefined) return;
+            f.suspend = suspend;
+            f.readyIn = suspend ? undefined : (o.readyAfter ?? 1);
+          },
         );
       },
       Replications_Get: (req, ctx) => {
@@ -284,25 +297,17 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
           ? { status: 200, body: replicaBody(req, r) }
           : notFound(ctx, `replications/${req.params.replicationName}`);
       },
-      Replications_Update: (req, ctx): ArmReply => {
-        const r = replications.get((req.params.replicationName ?? "").toLowerCase());
-        if (!r) return notFound(ctx, `replications/${req.params.replicationName}`);
-        if (r.busy) return conflict(ctx, r.name);
-        const enabled = (req.body as { properties?: { regionEndpointEnabled?: boolean } }).properties
-          ?.regionEndpointEnabled;
-        r.busy = true;
-        r.provisioningState = "Updating";
-        return ctx.longRunning(
-          lro(req, {
-            polls,
-            status: 201,
-            body: replicaBody(req, r),
-            onDone: (outcome) => {
-              r.busy = false;
-              r.provisioningState = outcome === "Succeeded" ? "Succeeded" : "Failed";
-              if (outcome === "Succeeded" && enabled !== undefined) r.regionEndpointEnabled = enabled;
-            },
-          }),
+      Replications_Update: (req, ctx) => {
+        const { regionEndpointEnabled } = props<{ regionEndpointEnabled: boolean }>(req);
+        return write(
+          req,
+          ctx,
+          replications.get((req.params.replicationName ?? "").toLowerCase()),
+          `replications/${req.params.replicationName}`,
+          { status: 201, body: (r) => replicaBody(req, r) },
+          (r) => {
+            if (regionEndpointEnabled !== undefined) r.regionEndpointEnabled = regionEndpointEnabled;
+          },
         );
       },
     },
