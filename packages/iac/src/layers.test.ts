@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkBicep } from "./check.ts";
 import { getProp } from "./evaluate.ts";
+import { parseBicep } from "./parser.ts";
 import type { Value } from "./types.ts";
 
 const REPO = join(import.meta.dirname, "..", "..", "..");
@@ -50,6 +51,35 @@ describe("infra-bicep layers (the real modules)", () => {
       ])
         expect(types, `${env}: ${t}`).toContain(t.toLowerCase());
       expect(r.rulesEvaluated).toBeGreaterThan(30);
+    },
+  );
+
+  it.each(ENVIRONMENTS)(
+    "%s: every .bicepparam sets only params its template declares, and every required one",
+    async (env) => {
+      for (const layer of LAYERS) {
+        const tree = await parseBicep(readFileSync(join(INFRA, layer, "main.bicep"), "utf8"));
+        const declared = new Map<string, boolean>();
+        for (const d of tree.rootNode.namedChildren.filter((n) => n.type === "parameter_declaration")) {
+          const [name, type, dflt] = d.namedChildren.filter(
+            (c) => c.type !== "decorators" && c.type !== "comment",
+          );
+          const optional = dflt !== undefined || /\?\s*$/.test(type?.text ?? "");
+          declared.set(name!.text, !optional);
+        }
+        tree.delete();
+        const text = readFileSync(join(INFRA, layer, "parameters", `${env}.bicepparam`), "utf8");
+        const set = [...text.matchAll(/^param\s+([A-Za-z_]\w*)\s*=/gm)].map((m) => m[1]!);
+        expect(
+          set.filter((p) => !declared.has(p)),
+          `${layer}: set but not declared`,
+        ).toEqual([]);
+        const required = [...declared].filter(([, req]) => req).map(([n]) => n);
+        expect(
+          required.filter((p) => !set.includes(p)),
+          `${layer}: required but not set`,
+        ).toEqual([]);
+      }
     },
   );
 
