@@ -1,7 +1,7 @@
-import { digestDetails, isTrustedImage, parseImageRef } from "@platform/core";
+import { digestDetails, isTrustedImage, PlatformError, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import { loadWorkspaceConfig } from "@platform/github";
-import { buildScan, buildScanDeps, subscriptionsOrEnv, writeScanSummary } from "@platform/scan";
+import { buildScan, buildScanDeps, scanGate, subscriptionsOrEnv, writeScanSummary } from "@platform/scan";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
 
@@ -12,8 +12,9 @@ const MAX_RESULT_FINDINGS = 200;
 
 export type Inputs = CamelKeys<z.output<typeof inputs>>;
 
-/** The action's glue: inputs → buildScan → summary, annotations, outputs. */
+/** The action's glue: inputs → buildScan (or, with no image, the report's gate) → summary, annotations, outputs. */
 export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
+  if (!i.image) return gateReportAction(i, ctx);
   const { config } = await loadWorkspaceConfig(ctx.workspace, i.config);
   const subscriptions = subscriptionsOrEnv(i.subscription, ctx.env);
   const r = await buildScan(
@@ -135,6 +136,81 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       tagged: r.tagged,
       promotedRef: r.promotedRef,
       promotion: r.promotion,
+    },
+    failure: r.failure,
+  };
+}
+
+/** Inputs that only mean something when the step builds or pushes (refused without `image`). */
+const IMAGE_ONLY = ["tags", "from", "promoteTo"] as const;
+
+/** No image: gate `scan-report` alone (`platform scan gate`), for teams whose build runs elsewhere. */
+async function gateReportAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
+  if (!i.scanReport)
+    throw new PlatformError(
+      "INPUT_MISSING",
+      "image is required (or scan-report, to gate a report without building)",
+      {
+        input: "image",
+        hint: "Set image to the quarantine repository to build, push and scan, or set scan-report to a Trivy JSON report to gate it alone.",
+      },
+    );
+  const extra = IMAGE_ONLY.filter((k) => (Array.isArray(i[k]) ? (i[k] as unknown[]).length > 0 : !!i[k]));
+  if (extra.length)
+    throw new PlatformError(
+      "INPUT_INVALID",
+      `${extra.map((k) => k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(", ")} need image: without it the step only gates scan-report`,
+      {
+        input: "image",
+        hint: "Set image to build or push, or drop the inputs that need an image.",
+      },
+    );
+  const r = await scanGate(
+    {
+      report: i.scanReport,
+      failOn: i.failOn,
+      onlyFixed: i.onlyFixed,
+      waivers: i.waivers,
+      sarif: i.sarif,
+      root: ctx.workspace,
+    },
+    { log: ctx.log, today: new Date(), version: VERSION },
+  );
+  writeScanSummary(ctx.summary, r.gate, {
+    imageRef: r.subject,
+    scanner: `trivy report ${r.report}`,
+    links: ctx.github,
+  });
+  for (const f of r.gate.failing.slice(0, MAX_ANNOTATED))
+    ctx.annotate({
+      level: "error",
+      title: f.id,
+      file: r.report,
+      line: 1,
+      message: `${f.package} ${f.installedVersion}: ${f.id} (${f.severity})${f.fixedVersion ? `, fixed in ${f.fixedVersion}` : ", no fix yet"}${f.title ? ` — ${f.title}` : ""}`,
+    });
+  return {
+    outputs: {
+      digest: "",
+      "image-ref": "",
+      findings: r.gate.total,
+      "sarif-file": r.sarifFile ?? "",
+      "promoted-ref": "",
+      metadata: "{}",
+    },
+    result: {
+      subject: r.subject,
+      report: r.report,
+      scanner: "trivy report",
+      passed: r.gate.passed,
+      counts: r.gate.counts,
+      failing: r.gate.failing.slice(0, MAX_RESULT_FINDINGS).map((f) => ({
+        id: f.id,
+        package: f.package,
+        installed: f.installedVersion,
+        fixed: f.fixedVersion,
+        severity: f.severity,
+      })),
     },
     failure: r.failure,
   };
