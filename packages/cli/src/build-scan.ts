@@ -24,6 +24,7 @@ import {
   withRoot,
 } from "./cli.ts";
 import { listOption } from "./options.ts";
+import { withGateOptions } from "./scan.ts";
 
 interface BuildScanIo {
   out: (s: string) => void;
@@ -140,14 +141,8 @@ export function registerBuildScan(program: Command, io: Cli): void {
         .default("trivy"),
     )
     .option("--scan-report <file>", "an existing Trivy JSON report of the image")
-    .option("--allow-unbound-report", "trust a scan report that names no image digest", false)
-    .addOption(
-      new Option("--fail-on <severity>", "fail at or above this severity")
-        .choices(["critical", "high", "medium", "low"])
-        .default("high"),
-    )
-    .option("--only-fixed", "only findings with a fix can fail the gate", false)
-    .option("--waivers <file>", "waivers YAML (id, package, reason, owner, expires)")
+    .option("--allow-unbound-report", "trust a scan report that names no image digest", false);
+  withGateOptions(cmd)
     .option(
       "--promote-to <repo>",
       "trusted repository (or oci:<dir>) to copy the digest to when the gate passes",

@@ -12,6 +12,18 @@ function report(r: ScanGateResult): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The gate's options, shared with build-scan: `--fail-on`, `--only-fixed`, `--waivers`. */
+export function withGateOptions<C extends Command>(cmd: C): C {
+  return cmd
+    .addOption(
+      new Option("--fail-on <severity>", "fail at or above this severity")
+        .choices(["critical", "high", "medium", "low"])
+        .default("high"),
+    )
+    .option("--only-fixed", "only findings with a fix can fail the gate", false)
+    .option("--waivers <file>", "waivers YAML (id, package, reason, owner, expires)") as C;
+}
+
 /** Registers `platform scan gate`: gate a Trivy JSON report made elsewhere (no build, no push). */
 export function registerScan(program: Command, io: Cli): void {
   const scan = program.command("scan").description("vulnerability reports: gate a scan made elsewhere");
@@ -22,15 +34,8 @@ export function registerScan(program: Command, io: Cli): void {
     )
     .requiredOption("--report <file>", "Trivy JSON report (trivy image --format json)")
     .option("--image <ref>", "the image the report must describe, by digest (repo@sha256:…)")
-    .option("--allow-unbound-report", "with --image: trust a report that names no image digest", false)
-    .addOption(
-      new Option("--fail-on <severity>", "fail at or above this severity")
-        .choices(["critical", "high", "medium", "low"])
-        .default("high"),
-    )
-    .option("--only-fixed", "only findings with a fix can fail the gate", false)
-    .option("--waivers <file>", "waivers YAML (id, package, reason, owner, expires)")
-    .option("--sarif <file>", "write SARIF 2.1.0 here");
+    .option("--allow-unbound-report", "with --image: trust a report that names no image digest", false);
+  withGateOptions(gate).option("--sarif <file>", "write SARIF 2.1.0 here");
   withOutput(withRoot(gate), "the outcome");
   examples(
     gate,
