@@ -1,7 +1,14 @@
 import { digestDetails, isTrustedImage, PlatformError, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import { loadWorkspaceConfig } from "@platform/github";
-import { buildScan, buildScanDeps, scanGate, subscriptionsOrEnv, writeScanSummary } from "@platform/scan";
+import {
+  buildScan,
+  buildScanDeps,
+  type GateResult,
+  scanGate,
+  subscriptionsOrEnv,
+  writeScanSummary,
+} from "@platform/scan";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
 
@@ -71,14 +78,7 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       promotedRef: r.promotedRef,
       links: ctx.github,
     });
-    for (const f of gate.failing.slice(0, MAX_ANNOTATED))
-      ctx.annotate({
-        level: "error",
-        title: f.id,
-        file: r.dockerfile,
-        line: 1,
-        message: `${f.package} ${f.installedVersion}: ${f.id} (${f.severity})${f.fixedVersion ? `, fixed in ${f.fixedVersion}` : ", no fix yet"}${f.title ? ` — ${f.title}` : ""}`,
-      });
+    annotateFailing(ctx, gate, r.dockerfile);
     for (const w of gate.waiversExpired)
       ctx.annotate({
         level: "warning",
@@ -141,6 +141,18 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
   };
 }
 
+/** An error annotation per failing finding (the first MAX_ANNOTATED), at the file the gate judged. */
+function annotateFailing(ctx: ActionContext, gate: GateResult, file: string): void {
+  for (const f of gate.failing.slice(0, MAX_ANNOTATED))
+    ctx.annotate({
+      level: "error",
+      title: f.id,
+      file,
+      line: 1,
+      message: `${f.package} ${f.installedVersion}: ${f.id} (${f.severity})${f.fixedVersion ? `, fixed in ${f.fixedVersion}` : ", no fix yet"}${f.title ? ` — ${f.title}` : ""}`,
+    });
+}
+
 /** Inputs that only mean something when the step builds or pushes (refused without `image`). */
 const IMAGE_ONLY = ["tags", "from", "promoteTo"] as const;
 
@@ -181,14 +193,7 @@ async function gateReportAction(i: Inputs, ctx: ActionContext): Promise<ActionOu
     scanner: `trivy report ${r.report}`,
     links: ctx.github,
   });
-  for (const f of r.gate.failing.slice(0, MAX_ANNOTATED))
-    ctx.annotate({
-      level: "error",
-      title: f.id,
-      file: r.report,
-      line: 1,
-      message: `${f.package} ${f.installedVersion}: ${f.id} (${f.severity})${f.fixedVersion ? `, fixed in ${f.fixedVersion}` : ", no fix yet"}${f.title ? ` — ${f.title}` : ""}`,
-    });
+  annotateFailing(ctx, r.gate, r.report);
   return {
     outputs: {
       digest: "",
