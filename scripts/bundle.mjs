@@ -1,8 +1,8 @@
 // Bundles one entry point to a single ESM file for node24 (actions and the CLI).
 // @actions/* are ESM-only while some of their dependencies are CommonJS that call require(): the banner
 // gives the ESM bundle a real `require`, without which it dies at load with "Dynamic require of net".
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import { basename } from "node:path";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { build } from "esbuild";
 
 const [entry, outfile, ...flags] = process.argv.slice(2);
@@ -19,9 +19,49 @@ const { version } = JSON.parse(
 const launcher = flags.includes("--launcher");
 const bundleFile = launcher ? outfile.replace(/\.js$/, "-main.js") : outfile;
 const banner = `${flags.includes("--executable") && !launcher ? "#!/usr/bin/env node\n" : ""}import { createRequire as __platformRequire } from "node:module"; const require = __platformRequire(import.meta.url);`;
+
+// Start-up is paid on every action run: only what a run needs is parsed. Code splitting puts each dynamic
+// `import()` (Azure SDKs, sigstore signing, opa-wasm…, loaded on the paths that use them) in its own chunk
+// under dist/chunks/, loaded when that path runs; dist/<name>.js holds the rest.
+const outdir = dirname(bundleFile);
+rmSync(join(outdir, "chunks"), { recursive: true, force: true });
+
+/**
+ * Two modules that bundle code no platform path runs, replaced at bundle time (esbuild cannot tree-shake them):
+ * - zod's `locales` namespace (about 250 KiB of translated messages; zod itself configures English only);
+ * - undici inside @actions/http-client (about 400 KiB), used only by HttpClient.getAgentDispatcher(), which
+ *   nothing we bundle calls (@actions/core's OIDC client goes through node:http). A call would throw, not
+ *   silently skip the proxy.
+ */
+const dropUnused = {
+  name: "drop-unused",
+  setup(b) {
+    b.onResolve({ filter: /[/\\]locales[/\\]index\.js$/ }, (args) =>
+      /[/\\]zod[/\\]/.test(args.importer)
+        ? { path: join(dirname(args.importer), "..", "locales", "en.js") , namespace: "zod-locales" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+    }));
+    b.onResolve({ filter: /^undici$/ }, (args) =>
+      /[/\\]@actions[/\\]http-client[/\\]/.test(args.importer) ? { path: "undici", namespace: "no-undici" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "no-undici" }, () => ({
+      contents:
+        'export class ProxyAgent { constructor() { throw new Error("undici is not bundled: HttpClient.getAgentDispatcher() is unused by platform actions"); } }',
+    }));
+  },
+};
+
 const result = await build({
   entryPoints: [entry],
-  outfile: bundleFile,
+  outdir,
+  entryNames: basename(bundleFile, ".js"),
+  chunkNames: "chunks/[name]-[hash]",
+  splitting: true,
+  plugins: [dropUnused],
   bundle: true,
   platform: "node",
   target: "node24",
@@ -40,5 +80,18 @@ if (launcher) {
   );
   chmodSync(outfile, 0o755);
 }
-const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
-console.log(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`);
+// What a run parses before its first line of our code: the entry and the chunks it imports statically.
+const outputs = result.metafile.outputs;
+const entryOut = Object.keys(outputs).find((o) => outputs[o].entryPoint);
+const startup = new Set();
+const visit = (o) => {
+  if (startup.has(o) || !outputs[o]) return;
+  startup.add(o);
+  for (const i of outputs[o].imports) if (i.kind === "import-statement" && !i.external) visit(i.path);
+};
+visit(entryOut);
+const kib = (files) => Math.round([...files].reduce((n, o) => n + outputs[o].bytes, 0) / 1024);
+const stats = { startupKiB: kib(startup), totalKiB: kib(Object.keys(outputs)), chunks: Object.keys(outputs).length };
+// The bundle budget test (test/bundles) reads this; released with dist/, it also tells users what loads when.
+writeFileSync(join(outdir, "bundle-size.json"), `${JSON.stringify(stats)}\n`);
+console.log(`${outfile}: ${stats.startupKiB} KiB at start-up, ${stats.totalKiB} KiB in ${stats.chunks} file(s)`);

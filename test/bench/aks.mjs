@@ -7,7 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createAksClients, planClusters } from "@platform/aks";
-import { createAzureCredential } from "@platform/core";
+import { createAzureCredential } from "@platform/core/azure";
 import { startAksFake } from "../fakes/aks.ts";
 import { startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 

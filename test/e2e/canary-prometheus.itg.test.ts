@@ -20,7 +20,8 @@ import {
   type ScenarioSpec,
   scenarioOpenMetrics,
 } from "@platform/canary";
-import { createAzureCredential, memoryLogger } from "@platform/core";
+import { memoryLogger } from "@platform/core";
+import { createAzureCredential } from "@platform/core/azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   decodeJwt,

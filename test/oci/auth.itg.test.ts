@@ -3,7 +3,8 @@
 // registry verifies. The client signs in like on Azure: GitHub OIDC → Entra (fakes) → core's Azure
 // credential → POST /oauth2/exchange → POST /oauth2/token per scope. The registry itself enforces the
 // actions the role grants, so an AcrPull identity really cannot push.
-import { createAzureCredential, isPlatformError, memoryLogger, type PlatformError } from "@platform/core";
+import { isPlatformError, memoryLogger, type PlatformError } from "@platform/core";
+import { createAzureCredential } from "@platform/core/azure";
 import { ACR_ENTRA_SCOPE, copyImage, RegistryClient } from "@platform/oci";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";

@@ -8,7 +8,7 @@ import {
   openBackend,
   watchGate,
 } from "@platform/canary";
-import { createAzureCredential, PlatformError } from "@platform/core";
+import { lazyAzureCredential, PlatformError } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
 
 export interface Inputs {
@@ -32,7 +32,7 @@ export async function canaryGate(inputs: Inputs, ctx: ActionContext): Promise<Ac
   const input = gateInput(inputs);
   const backend = await openBackend({
     url: inputs.prometheusUrl,
-    auth: authFor(inputs.prometheusUrl, () => createAzureCredential({ env: ctx.env, log: ctx.log })),
+    auth: authFor(inputs.prometheusUrl, () => lazyAzureCredential({ env: ctx.env, log: ctx.log })),
     log: ctx.log,
   });
   let decision: GateDecision;

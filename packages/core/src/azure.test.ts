@@ -12,11 +12,11 @@ import { thrownPlatformError } from "../../../test/harness/errors.ts";
 import {
   AZURE_TOKEN_EXCHANGE_AUDIENCE,
   type AzureCredentialOptions,
-  createAzureCredential,
   isMicrosoftAuthority,
   lazyAzureCredential,
   requestGitHubOidcToken,
 } from "./azure.ts";
+import { createAzureCredential } from "./azure-credential.ts";
 import { PlatformError } from "./errors.ts";
 import { memoryLogger } from "./log.ts";
 

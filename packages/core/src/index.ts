@@ -2,7 +2,6 @@ export { mapLimit } from "./async.ts";
 export {
   AZURE_TOKEN_EXCHANGE_AUDIENCE,
   type AzureCredentialOptions,
-  createAzureCredential,
   isMicrosoftAuthority,
   jwtClaims,
   lazyAzureCredential,

@@ -2,7 +2,8 @@
 // operation) by digest into an untagged target repository, then the digest's referrer graph
 // (signatures, SBOMs, attestations — which import does not copy) by digest through the data plane,
 // and only then the tags.
-import { ContainerRegistryManagementClient, type ImportImageParameters } from "@azure/arm-containerregistry";
+// Types only: the ARM SDK loads when an import runs (most pushes never reach ARM).
+import type { ContainerRegistryManagementClient, ImportImageParameters } from "@azure/arm-containerregistry";
 import type { TokenCredential } from "@azure/core-auth";
 import { createLogger, errorMessage, type Logger, PlatformError } from "@platform/core";
 import type { RegistryClient } from "./client.ts";
@@ -41,7 +42,8 @@ export interface ImportImageOptions extends AcrArmTarget {
   log?: Logger;
 }
 
-function armClient(t: AcrArmTarget): ContainerRegistryManagementClient {
+async function armClient(t: AcrArmTarget): Promise<ContainerRegistryManagementClient> {
+  const { ContainerRegistryManagementClient } = await import("@azure/arm-containerregistry");
   const endpoint = (t.armEndpoint ?? PUBLIC_ARM_ENDPOINT).replace(/\/+$/, "");
   if (!URL.canParse(endpoint)) {
     throw new PlatformError("OCI_ARM_ENDPOINT_INVALID", `The ARM endpoint "${endpoint}" is not a URL`, {
@@ -96,7 +98,7 @@ export async function importImage(opts: ImportImageOptions): Promise<void> {
     `importing ${opts.sourceImage} into ${opts.registryName}/${opts.targetRepository} (ARM importImage)`,
   );
   try {
-    await armClient(opts).registries.importImage(opts.resourceGroup, opts.registryName, params, {
+    await (await armClient(opts)).registries.importImage(opts.resourceGroup, opts.registryName, params, {
       ...(opts.pollIntervalMs !== undefined ? { updateIntervalInMs: opts.pollIntervalMs } : {}),
     });
   } catch (err) {

@@ -1,4 +1,5 @@
-import { ResourceGraphClient } from "@azure/arm-resourcegraph";
+// Types only: the Resource Graph SDK loads on the first Defender query (scanner: defender).
+import type { ResourceGraphClient } from "@azure/arm-resourcegraph";
 import { errorMessage, type Logger, PlatformError } from "@platform/core";
 import { type Cvss, type Finding, mergeFindings, normalizeSeverity } from "./finding.ts";
 
@@ -241,9 +242,18 @@ export function resourceGraphClient(
   opts: { endpoint?: string; ca?: string } = {},
 ): ResourceGraphQuery {
   const endpoint = opts.endpoint?.replace(/\/+$/, "");
-  return new ResourceGraphClient(credential, {
-    // A sovereign cloud's Resource Manager is also the token audience.
-    ...(endpoint ? { endpoint, credentials: { scopes: [`${endpoint}/.default`] } } : {}),
-    ...(opts.ca ? { tlsOptions: { ca: opts.ca } } : {}),
-  });
+  let client: Promise<ResourceGraphQuery> | undefined;
+  return {
+    resources: async (query) => {
+      client ??= import("@azure/arm-resourcegraph").then(
+        ({ ResourceGraphClient }) =>
+          new ResourceGraphClient(credential, {
+            // A sovereign cloud's Resource Manager is also the token audience.
+            ...(endpoint ? { endpoint, credentials: { scopes: [`${endpoint}/.default`] } } : {}),
+            ...(opts.ca ? { tlsOptions: { ca: opts.ca } } : {}),
+          }),
+      );
+      return (await client).resources(query);
+    },
+  };
 }

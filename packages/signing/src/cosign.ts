@@ -1,7 +1,8 @@
 import { type KeyObject, verify as nodeVerify } from "node:crypto";
 import { MediaType, sha256Digest } from "@platform/oci";
 import { BUNDLE_V03_MEDIA_TYPE, type Bundle, bundleFromJSON, bundleToJSON } from "@sigstore/bundle";
-import { DSSEBundleBuilder, type Signer as SigstoreSigner, type Witness } from "@sigstore/sign";
+// Types only: @sigstore/sign (with its HTTP stack, ~800 KiB bundled) loads when something is signed.
+import type { Signer as SigstoreSigner, Witness } from "@sigstore/sign";
 import { cosignAlgFor, derToPem, ecdsaRawToDer, type SignatureAlg, verifyRaw } from "./crypto.ts";
 import { type Descriptor, EMPTY_CONFIG, type OciManifest, referrerManifest } from "./notary.ts";
 import type { Signer } from "./signer.ts";
@@ -131,6 +132,15 @@ export function inTotoStatement(
   );
 }
 
+/**
+ * @sigstore/sign, loaded on first use. It is CommonJS: bundled, a dynamic import sees only `default`
+ * (module.exports); unbundled, Node also lifts the named exports. Both carry every export on `default`.
+ */
+export async function loadSigstoreSign(): Promise<typeof import("@sigstore/sign")> {
+  const m = await import("@sigstore/sign");
+  return (m as unknown as { default?: typeof m }).default ?? m;
+}
+
 /** Adapts our Signer to @sigstore/sign: key-based (public key with a hint), signature in cosign encoding. */
 export function sigstoreKeySigner(signer: Signer): SigstoreSigner {
   const publicKey = signer.publicKey.export({ type: "spki", format: "pem" }).toString();
@@ -149,6 +159,7 @@ export async function dsseBundle(
   statement: Buffer,
   witnesses: Witness[] = [],
 ): Promise<Buffer> {
+  const { DSSEBundleBuilder } = await loadSigstoreSign();
   const builder = new DSSEBundleBuilder({ signer, witnesses });
   const bundle = await builder.create({ data: statement, type: INTOTO_PAYLOAD_TYPE });
   return Buffer.from(JSON.stringify(bundleToJSON(bundle)));

@@ -1,13 +1,7 @@
 import { jwtClaims, type Logger, PlatformError, requestGitHubOidcToken } from "@platform/core";
-import {
-  DEFAULT_FULCIO_URL,
-  DEFAULT_REKOR_URL,
-  FulcioSigner,
-  RekorWitness,
-  type Signer as SigstoreSigner,
-  TSAWitness,
-  type Witness,
-} from "@sigstore/sign";
+// Types only: @sigstore/sign is imported where keyless signing starts (it is large; verify never needs it).
+import type { Signer as SigstoreSigner, Witness } from "@sigstore/sign";
+import { loadSigstoreSign } from "./cosign.ts";
 
 /** Keyless signing: an ephemeral key certified by Fulcio for the job's GitHub OIDC identity, logged in Rekor. */
 export interface KeylessSigning {
@@ -50,6 +44,8 @@ export async function keylessSigning(opts: KeylessOptions): Promise<KeylessSigni
       category: "environment",
     });
   }
+  const { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, FulcioSigner, RekorWitness, TSAWitness } =
+    await loadSigstoreSign();
   const fulcioBaseURL = opts.fulcioUrl ?? opts.env.SIGSTORE_FULCIO_URL ?? DEFAULT_FULCIO_URL;
   const rekorBaseURL = opts.rekorUrl ?? opts.env.SIGSTORE_REKOR_URL ?? DEFAULT_REKOR_URL;
   const tsaBaseURL = opts.tsaUrl ?? opts.env.SIGSTORE_TSA_URL;

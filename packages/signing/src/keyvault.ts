@@ -1,14 +1,8 @@
 import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import type { TokenCredential } from "@azure/core-auth";
-import { CertificateClient, type CertificateClientOptions } from "@azure/keyvault-certificates";
-import {
-  CryptographyClient,
-  type JsonWebKey,
-  KeyClient,
-  type KeyClientOptions,
-  type KeyVaultKey,
-  type SignatureAlgorithm,
-} from "@azure/keyvault-keys";
+// Types only: the Key Vault SDKs load when a Key Vault key signs (PEM keys and verify never need them).
+import type { CertificateClientOptions } from "@azure/keyvault-certificates";
+import type { JsonWebKey, KeyClientOptions, KeyVaultKey, SignatureAlgorithm } from "@azure/keyvault-keys";
 import { errorMessage, PlatformError } from "@platform/core";
 import {
   assertAlgMatchesKey,
@@ -60,6 +54,10 @@ export interface KeyVaultSignerOptions {
  */
 export async function keyVaultSigner(uri: string, opts: KeyVaultSignerOptions): Promise<Signer> {
   const ref = parseKeyVaultUri(uri);
+  const [{ CryptographyClient, KeyClient }, { CertificateClient }] = await Promise.all([
+    import("@azure/keyvault-keys"),
+    import("@azure/keyvault-certificates"),
+  ]);
   const keys = new KeyClient(ref.vaultUrl, opts.credential, opts.clientOptions);
   let key: KeyVaultKey;
   try {
