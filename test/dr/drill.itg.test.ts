@@ -143,6 +143,9 @@ describe("dr drill --apply on the ARM fake", () => {
     expect(fake.arm.requests.filter((q) => q.path.includes("aks-northwind-prod-eastus2"))).toEqual([]);
     const md = resultMarkdown(r, planDrill(northwind));
     expect(md).toContain("| 3 | Flux: every Kustomization of platform, teams Ready | 20m |");
+    expect(md).toMatch(
+      /```mermaid\ngantt\n[\s\S]* {2}kustomizations-ready [\d.]+s of 20m :done, kustomizations-ready, \d+, \d+\n/,
+    );
     expectNoToken(
       `${log.lines.map((l) => l.line).join("\n")}\n${await readFile(state, "utf8")}\n${JSON.stringify(r)}`,
     );
@@ -189,7 +192,12 @@ describe("dr drill --apply on the ARM fake", () => {
     const state = join(dir, "lro-failure.json");
     const r = await drill(northwind, state).run;
     expect(r.status).toBe("failed");
-    expect(r.failed).toMatchObject({ step: "front-door", code: "DR_LRO_OriginUpdateFailed" });
+    // ARM ran the operation and it failed: a finding of the drill (exit 1), not an outage of the tool.
+    expect(r.failed).toMatchObject({
+      step: "front-door",
+      code: "DR_LRO_OriginUpdateFailed",
+      category: "verdict",
+    });
     expect(r.failed!.reason).toContain("Private Link connection is not approved");
     expect(r.steps.map((s) => s.verdict)).toEqual(["failed", "not-run", "not-run", "not-run"]);
     expect(fake.arm.count("FluxConfigurations_Update")).toBe(0);

@@ -70,7 +70,14 @@ export async function runDrDrill(o: DrillOptions, io: DrIo): Promise<number> {
   const summary = o.summary ?? io.env.GITHUB_STEP_SUMMARY;
   if (summary) await appendFile(resolve(root, summary), `${resultMarkdown(result, plan)}\n`);
   io.out(o.json ? `${JSON.stringify(result, null, 2)}\n` : resultTable(result));
-  return result.status === "succeeded" ? ExitCode.ok : ExitCode.verdict;
+  // A failover that did not make it (a step failed or ran over) is a verdict; Azure refusing or unreachable is not.
+  if (result.status === "succeeded") return ExitCode.ok;
+  const category = result.failed?.category ?? "verdict";
+  return category === "verdict"
+    ? ExitCode.verdict
+    : category === "usage"
+      ? ExitCode.usage
+      : ExitCode.environment;
 }
 
 /** Registers `platform dr drill`. */

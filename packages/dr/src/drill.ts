@@ -1,5 +1,11 @@
 import { readFile } from "node:fs/promises";
-import { errorMessage, type Logger, PlatformError, writeFileAtomic } from "@platform/core";
+import {
+  type ErrorCategory,
+  errorMessage,
+  type Logger,
+  PlatformError,
+  writeFileAtomic,
+} from "@platform/core";
 import type { ArmClient } from "./arm.ts";
 import { runLro } from "./lro.ts";
 import type { ArmCall, DrillPlan, StepId } from "./plan.ts";
@@ -98,7 +104,8 @@ export interface DrillResult {
   elapsedSeconds: number;
   budgetSeconds: number;
   steps: StepReport[];
-  failed?: { step: StepId; code: string; reason: string; hint?: string };
+  /** The step that failed the drill; `category` tells a verdict (the failover did not make it) from an error. */
+  failed?: { step: StepId; code: string; reason: string; hint?: string; category: ErrorCategory };
 }
 
 export interface DrillDeps {
@@ -292,7 +299,13 @@ export async function runDrill(plan: DrillPlan, deps: DrillDeps): Promise<DrillR
         delete st.current;
         await save();
         deps.onStep?.(step.id, "failed", e.message);
-        failed = { step: step.id, code: e.code, reason: e.message, ...(e.hint ? { hint: e.hint } : {}) };
+        failed = {
+          step: step.id,
+          code: e.code,
+          reason: e.message,
+          category: e.category,
+          ...(e.hint ? { hint: e.hint } : {}),
+        };
         break;
       }
       clearTimeout(t);
@@ -379,7 +392,14 @@ function result(
     ...(failed
       ? { failed }
       : overBudget
-        ? { failed: { step: overBudget.id, code: "DR_STEP_OVER_BUDGET", reason: overBudget.reason ?? "" } }
+        ? {
+            failed: {
+              step: overBudget.id,
+              code: "DR_STEP_OVER_BUDGET",
+              reason: overBudget.reason ?? "",
+              category: "verdict",
+            },
+          }
         : {}),
   };
 }

@@ -90,11 +90,12 @@ function lroError(err: unknown, what: string): PlatformError {
   // core-lro: "The long-running operation has failed. <code>. <message>"
   const m = /^The long-running operation has failed\. ([A-Za-z0-9_.]+)\. ([\s\S]*)$/.exec(message);
   const code = m?.[1] ?? "OperationFailed";
+  // ARM ran the operation and it failed: the failover does not work as configured, which is the drill's finding.
   return new PlatformError(
     `DR_LRO_${code}`,
     `${what}: the operation failed: ${m ? `${code}: ${m[2]}` : message}`,
     {
-      category: "environment",
+      category: "verdict",
       hint: "Fix what ARM names and re-run the drill: steps already done are detected and kept.",
       cause: err,
     },

@@ -57,7 +57,7 @@ export function resultTable(r: DrillResult): string {
 const esc = (s: string) =>
   s.replace(/[&<>|]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "&#124;" })[c]!);
 
-/** The job summary: verdict, the per-step RTO table, a gantt of the measured steps, and the reasons. */
+/** The job summary: verdict, the per-step RTO table, a mermaid gantt of the measured steps, the reasons, the ARM calls. */
 export function resultMarkdown(r: DrillResult, plan: DrillPlan): string {
   const icon = r.status === "succeeded" ? "✅" : "❌";
   const lines = [
@@ -74,6 +74,24 @@ export function resultMarkdown(r: DrillResult, plan: DrillPlan): string {
     `| | **total** | **${formatSeconds(r.budgetSeconds)}** | **${measured(r.seconds)}** | | **${r.status}** |`,
     "",
   ];
+  const ran = r.steps.filter((s) => s.attempts.length > 0);
+  if (ran.length) {
+    // The steps on a time line, from each step's first attempt to its last (a crash gap shows as a long bar).
+    lines.push(
+      "```mermaid",
+      "gantt",
+      "  dateFormat x",
+      "  axisFormat %H:%M:%S",
+      "  section measured",
+      ...ran.map((s) => {
+        const start = Date.parse(s.attempts[0]!.startedAt);
+        const end = Math.max(Date.parse(s.attempts.at(-1)!.endedAt), start + 1);
+        return `  ${s.id} ${measured(s.seconds)} of ${formatSeconds(s.budgetSeconds)} :${s.verdict === "ok" ? "done" : "crit"}, ${s.id}, ${start}, ${end}`;
+      }),
+      "```",
+      "",
+    );
+  }
   const notes = r.steps.filter((s) => s.reason || s.detail);
   if (notes.length) {
     lines.push(...notes.map((s) => `- \`${s.id}\`: ${esc(s.reason ?? s.detail ?? "")}`), "");
