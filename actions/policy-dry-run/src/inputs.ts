@@ -14,6 +14,13 @@ export const inputs = z.object({
   config: optionalString(),
   "allow-empty": booleanInput(false),
   "allow-remote-bases": booleanInput(false),
+  "changed-since": optionalString(),
+  shard: optionalString().refine((v) => v === undefined || /^\s*\d+\s*\/\s*\d+\s*$/.test(v), {
+    message: "must be index/count, e.g. 2/4",
+  }),
+  merge: listInput({ comma: true }),
+  cache: optionalString(),
+  result: optionalString(),
   "kube-version": optionalString().refine((v) => v === undefined || /^v?\d+\.\d+(\.\d+)?$/.test(v), {
     message: "must be a Kubernetes version such as 1.32 or 1.32.4",
   }),

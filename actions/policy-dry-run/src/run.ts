@@ -2,7 +2,21 @@ import { join, resolve } from "node:path";
 import { PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
 import { loadWorkspaceConfig } from "@platform/github";
-import { findings, opaRegoCompiler, type PolicyCheckInput, policyCheck, toSarif } from "@platform/policy";
+import {
+  findings,
+  GitRepo,
+  mergeShards,
+  opaRegoCompiler,
+  type PolicyCheckInput,
+  type PolicyCheckResult,
+  parseShard,
+  policyCheck,
+  readShardResults,
+  shardResultFile,
+  shardResultFiles,
+  toSarif,
+  writeUnitCache,
+} from "@platform/policy";
 import { writeSummary } from "./summary.ts";
 
 declare const __PLATFORM_VERSION__: string | undefined;
@@ -10,7 +24,14 @@ const VERSION = typeof __PLATFORM_VERSION__ === "string" ? __PLATFORM_VERSION__ 
 const MAX_RESULT_FINDINGS = 1000;
 
 /** The parsed inputs: the check's own fields, plus where to write SARIF and the platform.yaml path. */
-export type Inputs = Omit<PolicyCheckInput, "config" | "root"> & { sarif?: string; config?: string };
+export type Inputs = Omit<PolicyCheckInput, "config" | "root" | "changes" | "shard" | "configPath"> & {
+  sarif?: string;
+  config?: string;
+  changedSince?: string;
+  shard?: string;
+  merge: string[];
+  result?: string;
+};
 
 /** The action's glue: inputs → policyCheck → annotations, SARIF, summary, outputs. */
 export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
@@ -21,32 +42,7 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
       ? `platform config: ${inputs.config ?? "platform.yaml"}`
       : "platform config: built-in defaults (no platform.yaml found)",
   );
-  const result = await policyCheck(
-    {
-      manifests: inputs.manifests,
-      render: inputs.render,
-      policies: inputs.policies,
-      params: inputs.params,
-      values: inputs.values,
-      waivers: inputs.waivers,
-      mode: inputs.mode,
-      config,
-      root,
-      allowEmpty: inputs.allowEmpty,
-      allowRemoteBases: inputs.allowRemoteBases,
-      kubeVersion: inputs.kubeVersion,
-    },
-    {
-      log: ctx.log,
-      tools: { kustomize: ctx.env.PLATFORM_KUSTOMIZE, helm: ctx.env.PLATFORM_HELM },
-      // Rego-only Gatekeeper templates need the opa CLI on the runner (e.g. open-policy-agent/setup-opa).
-      rego: opaRegoCompiler({
-        opa: ctx.env.PLATFORM_OPA ?? "opa",
-        cacheDir: join(ctx.runnerTemp, "platform-rego-cache"),
-        log: ctx.log,
-      }),
-    },
-  );
+  const result = inputs.merge.length > 0 ? await merge(inputs, ctx) : await check(inputs, ctx, config);
   const rows = findings(result);
   for (const r of rows) {
     if (r.verdict === "skip" || r.verdict === "pass") continue;
@@ -106,6 +102,18 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
       waived: result.waived,
       notBound: result.notBound,
       skipped: result.skipped.slice(0, MAX_RESULT_FINDINGS),
+      ...(result.scope
+        ? {
+            scope: {
+              ...result.scope,
+              judged: result.scope.judged.slice(0, MAX_RESULT_FINDINGS),
+              context: {
+                ...result.scope.context,
+                rendered: result.scope.context.rendered.slice(0, MAX_RESULT_FINDINGS),
+              },
+            },
+          }
+        : {}),
       findings: rows
         .slice(0, MAX_RESULT_FINDINGS)
         .map(({ policy, kind, namespace, name, verdict, message, file, line, via, notBound }) => ({
@@ -124,4 +132,76 @@ export async function policyDryRun(inputs: Inputs, ctx: ActionContext): Promise<
     },
     failure,
   };
+}
+
+/** Merge mode: every shard's result file, merged into the unsharded run's result. */
+async function merge(inputs: Inputs, ctx: ActionContext): Promise<PolicyCheckResult> {
+  const files = await shardResultFiles(inputs.merge, ctx.workspace);
+  if (files.length === 0)
+    throw new PlatformError("INPUT_MISSING", `merge: no file matches ${inputs.merge.join(", ")}`, {
+      input: "merge",
+      hint: "Download every shard's result artifact into the workspace first (actions/download-artifact).",
+    });
+  const result = mergeShards(await readShardResults(files));
+  if (inputs.cache && result.cache) await writeUnitCache(resolve(ctx.workspace, inputs.cache), result.cache);
+  return result;
+}
+
+/** Check mode, whole or changed-only or one shard; writes the shard result and the cache when asked. */
+async function check(
+  inputs: Inputs,
+  ctx: ActionContext,
+  config: PolicyCheckInput["config"],
+): Promise<PolicyCheckResult> {
+  const root = ctx.workspace;
+  const shard = inputs.shard ? parseShard(inputs.shard) : undefined;
+  let changes: PolicyCheckInput["changes"];
+  if (inputs.changedSince) {
+    const repo = await GitRepo.open(root);
+    if (!repo)
+      throw new PlatformError("INPUT_INVALID", "changed-since: the workspace is not a git checkout", {
+        input: "changed-since",
+        hint: "Check out the repository with actions/checkout (fetch-depth: 0) before this step.",
+      });
+    changes = await repo.changedSince(inputs.changedSince);
+  }
+  const result = await policyCheck(
+    {
+      manifests: inputs.manifests,
+      render: inputs.render,
+      policies: inputs.policies,
+      params: inputs.params,
+      values: inputs.values,
+      waivers: inputs.waivers,
+      mode: inputs.mode,
+      config,
+      root,
+      allowEmpty: inputs.allowEmpty,
+      allowRemoteBases: inputs.allowRemoteBases,
+      kubeVersion: inputs.kubeVersion,
+      ...(changes ? { changes } : {}),
+      ...(shard ? { shard } : {}),
+      ...(inputs.cache ? { cache: inputs.cache } : {}),
+      configPath: inputs.config ?? "platform.yaml",
+    },
+    {
+      log: ctx.log,
+      tools: { kustomize: ctx.env.PLATFORM_KUSTOMIZE, helm: ctx.env.PLATFORM_HELM },
+      // Rego-only Gatekeeper templates need the opa CLI on the runner (e.g. open-policy-agent/setup-opa).
+      rego: opaRegoCompiler({
+        opa: ctx.env.PLATFORM_OPA ?? "opa",
+        cacheDir: join(ctx.runnerTemp, "platform-rego-cache"),
+        log: ctx.log,
+      }),
+    },
+  );
+  if (inputs.result)
+    await writeFileAtomic(
+      resolve(root, inputs.result),
+      `${JSON.stringify(shardResultFile(result, shard ?? { index: 1, count: 1 }, inputs.allowEmpty ?? false))}\n`,
+      { input: "result" },
+    );
+  // A shard's records travel in its result; the merge writes the cache of the whole run.
+  if (inputs.cache && result.cache && !shard) await writeUnitCache(resolve(root, inputs.cache), result.cache);
+  return result;
 }

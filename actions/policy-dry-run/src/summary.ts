@@ -1,6 +1,12 @@
 import { escapeMarkdown, formatCount, markdownTable, sourceLink, type TableRow } from "@platform/core";
 import type { ActionContext } from "@platform/github";
-import { countsByPolicy, type PolicyCheckResult, type PolicyResult, worstObjects } from "@platform/policy";
+import {
+  countsByPolicy,
+  describeScope,
+  type PolicyCheckResult,
+  type PolicyResult,
+  worstObjects,
+} from "@platform/policy";
 
 /** Findings shown on the first screen; the rest are one click away, in a <details>. */
 export const TOP_FINDINGS = 10;
@@ -31,7 +37,19 @@ export function writeSummary(ctx: ActionContext, result: PolicyCheckResult, rows
     ].join(" · ")}\n`,
     0,
   );
-  if (result.objects === 0) s.paragraph("No Kubernetes object was checked.", 0);
+  if (result.scope) {
+    const [head, ...rest] = describeScope(result.scope);
+    s.paragraph(`**Selection:** ${head}`, 0);
+    if (rest.length > 0)
+      s.details("Why each render was judged", rest.map((l) => `- ${l.trim()}`).join("\n"), 1);
+  }
+  if (result.objects === 0)
+    s.paragraph(
+      result.scope && result.scope.judged.length === 0 && result.scope.units > 0
+        ? "No render is affected by this change: nothing to judge."
+        : "No Kubernetes object was checked.",
+      0,
+    );
   // Two columns, so the message is on screen at 1000 px: what and where in the first, the message in the second.
   const row = (r: PolicyResult): TableRow => {
     const icon = r.notBound ? "➖" : (VERDICT_ICON[r.verdict] ?? "");

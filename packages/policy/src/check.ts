@@ -17,7 +17,7 @@ import { loadPolicies } from "./policies.ts";
 import { policiesReadingEverything, type ScopeReport, scopedLoad } from "./scope.ts";
 import type { ShardSpec } from "./shard.ts";
 import type { LoadedObject, PolicyResult, Verdict } from "./types.ts";
-import { readUnitCache, type UnitCache } from "./units.ts";
+import { readUnitCache, replaceRecord, type UnitCache } from "./units.ts";
 import { applyWaivers, loadWaivers } from "./waivers.ts";
 
 export type PolicyMode = "enforce" | "audit" | "warn";
@@ -151,7 +151,7 @@ export async function policyCheck(
     cache = new Map(previous ?? []);
     const planned = new Set(plan.units.map((u) => u.path));
     for (const k of cache.keys()) if (!planned.has(k)) cache.delete(k);
-    for (const [k, r] of scoped.records) cache.set(k, r);
+    for (const [k, r] of scoped.records) cache.set(k, replaceRecord(r, cache.get(k)));
   } else loaded = await loadManifests(loadOptions);
   // A scoped run that judges nothing (no render affected, an empty shard) checked what it was asked to.
   const scopedEmpty = scope !== undefined && scope.judged.length === 0 && scope.units > 0;

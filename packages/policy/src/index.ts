@@ -29,7 +29,13 @@ export {
   loadManifests,
   type RenderMode,
 } from "./manifests.ts";
-export { mergeShards, readShardResults, type ShardResultFile, shardResultFile } from "./merge.ts";
+export {
+  mergeShards,
+  readShardResults,
+  type ShardResultFile,
+  shardResultFile,
+  shardResultFiles,
+} from "./merge.ts";
 export { podTarget } from "./podspec.ts";
 export { loadPolicies, type PolicySelection } from "./policies.ts";
 export {

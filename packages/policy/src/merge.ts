@@ -2,7 +2,9 @@
 // result an unsharded run would have produced: one summary, one SARIF, one exit code.
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { errorMessage, PlatformError } from "@platform/core";
+import { glob, isDynamicPattern } from "tinyglobby";
 import { z } from "zod";
 import { decideGate, type PolicyCheckResult, type PolicyMode } from "./check.ts";
 import type { ScopeReport } from "./scope.ts";
@@ -74,6 +76,16 @@ const FileSchema = z
     cache: z.record(z.string(), z.object({}).passthrough()),
   })
   .passthrough();
+
+/** Expands result files and globs against `root` (sorted, each once). */
+export async function shardResultFiles(patterns: string[], root: string): Promise<string[]> {
+  const out = new Set<string>();
+  for (const p of patterns)
+    if (isDynamicPattern(p))
+      for (const f of await glob(p, { cwd: root, absolute: true, onlyFiles: true })) out.add(f);
+    else out.add(resolve(root, p));
+  return [...out].sort();
+}
 
 /** Reads shard result files; the error names the file that is not one. */
 export async function readShardResults(files: string[]): Promise<ShardResultFile[]> {

@@ -16,6 +16,7 @@ import {
   contextNamespace,
   contextProjection,
   mayDefineContext,
+  recordFor,
   recordsFor,
   type UnitCache,
   type UnitInputs,
@@ -78,11 +79,22 @@ const key = (o: KubeObject) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.meta
  * namespace's changed (its policies apply to every namespace).
  */
 function contextDelta(before: KubeObject[], after: KubeObject[]): Set<string> | "unknown" {
-  const a = new Map(before.map((o) => [key(o), JSON.stringify(o)]));
-  const b = new Map(after.map((o) => [key(o), JSON.stringify(o)]));
+  const a = new Map(before.map((o) => [key(o), canonical(o)]));
+  const b = new Map(after.map((o) => [key(o), canonical(o)]));
   const out = new Set<string>();
   for (const o of [...before, ...after]) if (a.get(key(o)) !== b.get(key(o))) out.add(contextNamespace(o));
   return MESH_ROOT_NAMESPACES.some((n) => out.has(n)) ? "unknown" : out;
+}
+
+/** JSON with sorted keys: a render and a cache file may order an object's keys differently. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v) ?? "null";
 }
 
 async function readText(root: string, path: string): Promise<string | undefined> {
@@ -136,10 +148,7 @@ export async function scopedLoad(plan: ManifestPlan, o: ScopeOptions): Promise<S
     judge = shardUnits(judge, o.shard, weights);
     report.shard = { ...o.shard, of: selected.length };
   }
-  const fresh = (u: PlannedUnit) => {
-    const r = o.cache?.get(u.path);
-    return r && !r.opaque && r.digest === digests.get(u.path) ? r : undefined;
-  };
+  const fresh = (u: PlannedUnit) => recordFor(o.cache, u.path, digests.get(u.path));
   const mayDefine = async (u: PlannedUnit) => {
     for (const f of inputs.get(u.path)?.files ?? [])
       if (mayDefineContext(await readText(root, f))) return true;
@@ -267,10 +276,9 @@ async function changedContext(
     const inp = inputs.get(u.path)!;
     const after = now.get(u.path) ?? [];
     let before: KubeObject[] | undefined;
-    const rec = o.cache?.get(u.path);
     if (baseBlobs) {
-      const digest = await unitDigest(inp.files, (p) => baseBlobs.get(p), o.salt);
-      if (rec && !rec.opaque && rec.digest === digest) before = rec.context.map((c) => c.obj);
+      const rec = recordFor(o.cache, u.path, await unitDigest(inp.files, (p) => baseBlobs.get(p), o.salt));
+      if (rec) before = rec.context.map((c) => c.obj);
       else if (inp.files.every((f) => !baseBlobs.has(f))) before = [];
       else if (!inp.kustomizations.some((k) => changed.has(k))) {
         // Same files as now (no kustomization changed what the tree reads): none could define context.
@@ -286,13 +294,10 @@ async function changedContext(
   }
   for (const path of removed) {
     if (!/\.(ya?ml|json)$/i.test(path)) continue;
-    const rec = o.cache?.get(path);
-    if (
-      baseBlobs &&
-      rec &&
-      !rec.opaque &&
-      rec.digest === (await unitDigest([path], (p) => baseBlobs.get(p), o.salt))
-    ) {
+    const rec = baseBlobs
+      ? recordFor(o.cache, path, await unitDigest([path], (p) => baseBlobs.get(p), o.salt))
+      : undefined;
+    if (rec) {
       const d = contextDelta(
         rec.context.map((c) => c.obj),
         [],

@@ -110,9 +110,33 @@ export interface UnitRecord {
   context: ContextEntry[];
   /** It holds context that cannot be cached (a Secret with credential-looking values): render it instead. */
   opaque?: boolean;
+  /**
+   * The record this one replaced, when the unit's bytes changed (one level): a changed-only run that updates
+   * the cache keeps the merge base's record, so the next run on the same branch still finds it.
+   */
+  previous?: Omit<UnitRecord, "previous">;
 }
 
-const RecordSchema = z.object({
+/** The cached record of a unit for exactly these bytes (never an opaque one), or undefined. */
+export function recordFor(
+  cache: UnitCache | undefined,
+  path: string,
+  digest: string | undefined,
+): Omit<UnitRecord, "previous"> | undefined {
+  const r = cache?.get(path);
+  if (!r || digest === undefined) return undefined;
+  const hit = r.digest === digest ? r : r.previous?.digest === digest ? r.previous : undefined;
+  return hit && !hit.opaque ? hit : undefined;
+}
+
+/** A new record for a unit, keeping the one it replaces as `previous` when the bytes differ. */
+export function replaceRecord(next: UnitRecord, old: UnitRecord | undefined): UnitRecord {
+  if (!old || old.digest === next.digest) return old?.previous ? { ...next, previous: old.previous } : next;
+  const { previous: _, ...prev } = old;
+  return { ...next, previous: prev };
+}
+
+const BaseRecordSchema = z.object({
   kind: z.enum(["yaml", "kustomize", "helm"]),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
   objects: z.number().int().nonnegative(),
@@ -129,6 +153,7 @@ const RecordSchema = z.object({
     }),
   ),
 });
+const RecordSchema = BaseRecordSchema.extend({ previous: BaseRecordSchema.optional() });
 const CacheSchema = z.object({ version: z.literal(1), units: z.record(z.string(), RecordSchema) });
 
 /** The per-unit cache file (`--cache`): unit path → record. */

@@ -1,0 +1,163 @@
+// Issue 18's scale benchmark, through the bundled CLI as CI runs it, with the real kustomize and helm:
+//   1. a generated config repo (BENCH_SERVICES=1000 services × 3 environments: kustomize overlays over
+//      per-service bases over one shared base, every 20th service a Helm chart, plain jobs and Namespaces);
+//   2. the full check (which writes the unit cache), then a one-service pull request checked changed-only
+//      (goal < 1.5 s wall) and the full check of the same commit: both walls, the ratio, and agreement of
+//      the changed-only verdicts with the full check's on every object it judged;
+//   3. the full repo in 1, 2 and 4 shards run as parallel processes: wall per shard, the merge, and the
+//      merged result equal to the unsharded one.
+// Knobs: BENCH_SERVICES=1000 BENCH_SHARDS=1,2,4 BENCH_KEEP=1 (keep the temp dir)
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateConfigRepo } from "../fixtures/gen-config-repo.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const CLI = join(ROOT, "packages/cli/dist/platform.js");
+const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
+const SHARDS = (process.env.BENCH_SHARDS ?? "1,2,4").split(",").map(Number);
+const GOAL_CHANGED_MS = 1500;
+const log = (s = "") => process.stdout.write(`${s}\n`);
+const fmt = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+
+for (const [what, p] of [
+  ["the bundled CLI (npm run build)", CLI],
+  ["kustomize (npm run peers)", join(ROOT, ".peers/bin/kustomize")],
+  ["helm (npm run peers)", join(ROOT, ".peers/bin/helm")],
+]) {
+  if (!existsSync(p)) {
+    console.error(`${what} is missing: ${p}`);
+    process.exit(2);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), "platform-scale-"));
+const out = mkdtempSync(join(tmpdir(), "platform-scale-out-"));
+process.on("exit", () => {
+  if (process.env.BENCH_KEEP !== "1") for (const d of [dir, out]) rmSync(d, { recursive: true, force: true });
+});
+const env = {
+  ...process.env,
+  PATH: `${join(ROOT, ".peers/bin")}:${process.env.PATH}`,
+  PLATFORM_KUSTOMIZE: join(ROOT, ".peers/bin/kustomize"),
+  PLATFORM_HELM: join(ROOT, ".peers/bin/helm"),
+};
+const git = (...args) =>
+  execFileSync("git", ["-c", "user.email=b@example.com", "-c", "user.name=bench", ...args], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+
+/** Runs the CLI; resolves with wall ms, exit code and the parsed JSON result. */
+function cli(args) {
+  return new Promise((done, fail) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, [CLI, ...args, "--root", dir, "-o", "json"], { env, cwd: dir });
+    const chunks = [];
+    let err = "";
+    p.stdout.on("data", (c) => chunks.push(c));
+    p.stderr.on("data", (c) => {
+      err += c;
+    });
+    p.on("error", fail);
+    p.on("close", (code) => {
+      const ms = performance.now() - t0;
+      try {
+        done({ ms, code, json: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      } catch {
+        fail(new Error(`platform ${args.join(" ")} exited ${code}: ${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+const rowKey = (r) => JSON.stringify([r.policy, r.kind, r.namespace, r.name, r.verdict, r.message, r.file, r.line, r.via ?? ""]);
+const sortedKeys = (rows) => rows.map(rowKey).sort();
+const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+const CHECK = ["policy", "check", ".", "--policies", "builtin", "--waivers", "waivers.yaml"];
+
+log(`platform scale benchmark — node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? "cpu"}`);
+const t0 = performance.now();
+const repo = await generateConfigRepo(dir, {
+  services: SERVICES,
+  envs: ["dev", "staging", "prod"],
+  chartEvery: 20,
+  jobs: Math.max(5, SERVICES / 10),
+  teams: Math.max(2, SERVICES / 20),
+});
+git("init", "-q", "-b", "main");
+git("add", "-A");
+git("commit", "-qm", "generated");
+log(
+  `repo: ${SERVICES} services (${repo.services.length} kustomize × 3 envs, ${repo.charts.length} charts), ${repo.jobs.length} jobs, ${repo.namespaces.length} namespaces; generated + committed in ${fmt(performance.now() - t0)}`,
+);
+
+// 1. The full check of main: writes the unit cache the pull request's check reads.
+const cache = join(out, "cache.json");
+const base = await cli([...CHECK, "--cache", cache]);
+log(
+  `full check (main, writes the cache): ${fmt(base.ms)}, ${base.json.summary.objects} objects in ${base.json.scope.units} renders`,
+);
+
+// 2. A one-service pull request.
+git("checkout", "-q", "-b", "pr");
+const s = repo.services[0];
+const patch = join(dir, `services/${s}/overlays/prod/patch.yaml`);
+writeFileSync(patch, readFileSync(patch, "utf8").replace("privileged: false", "privileged: true"));
+git("commit", "-qam", `${s}: privileged in prod`);
+const changedRuns = [];
+let changed;
+for (let i = 0; i < 3; i++) {
+  changed = await cli([...CHECK, "--changed-since", "main", "--cache", cache]);
+  changedRuns.push(changed.ms);
+}
+const changedMs = [...changedRuns].sort((a, b) => a - b)[1];
+const full = await cli([...CHECK]);
+const judged = new Set(changed.json.scope.judged.map((j) => j.path));
+const unitOf = (r) => r.via ?? [...judged].find((u) => r.file === u || r.file.startsWith(`${u}/`)) ?? r.file;
+const fullJudged = full.json.results.filter((r) => judged.has(unitOf(r)) || !r.kind);
+const agree = same(sortedKeys(changed.json.results), sortedKeys(fullJudged));
+log("");
+log("| one-service PR | wall | renders judged | objects | verdict |");
+log("|---|---:|---:|---:|---|");
+log(
+  `| changed-only (median of 3, cached context) | ${fmt(changedMs)} | ${judged.size} of ${changed.json.scope.units} | ${changed.json.summary.objects} | exit ${changed.code} |`,
+);
+log(`| full check, same commit | ${fmt(full.ms)} | ${changed.json.scope.units} | ${full.json.summary.objects} | exit ${full.code} |`);
+log(
+  `ratio full / changed-only: ${(full.ms / changedMs).toFixed(1)}×; goal < ${fmt(GOAL_CHANGED_MS)}: ${changedMs < GOAL_CHANGED_MS ? "met" : "NOT met"}; changed-only verdicts ${agree ? "equal" : "DIFFER from"} the full check's on the ${changed.json.summary.objects} objects judged (${changed.json.results.length} rows)`,
+);
+log(`selection: ${changed.json.scope.judged.map((j) => `${j.path} (${j.why})`).join("; ")}`);
+
+// 3. Shards as parallel processes, merged, against the unsharded full check.
+git("checkout", "-q", "main");
+const unsharded = sortedKeys(base.json.results);
+log("");
+log("| shards | wall (all in parallel) | per shard | merge | merged == unsharded | exit |");
+log("|---:|---:|---|---:|---|---:|");
+for (const n of SHARDS) {
+  const t = performance.now();
+  const runs = await Promise.all(
+    Array.from({ length: n }, (_, i) =>
+      cli([...CHECK, "--shard", `${i + 1}/${n}`, "--cache", cache, "--result", join(out, `shard-${n}-${i + 1}.json`)]),
+    ),
+  );
+  const wall = performance.now() - t;
+  const merge = await cli([
+    "policy",
+    "merge",
+    ...Array.from({ length: n }, (_, i) => join(out, `shard-${n}-${i + 1}.json`)),
+    "--sarif",
+    join(out, `merged-${n}.sarif`),
+  ]);
+  const equal = same(sortedKeys(merge.json.results), unsharded) && merge.code === base.code;
+  log(
+    `| ${n} | ${fmt(wall)} | ${runs.map((r) => `${fmt(r.ms)} (${r.json.summary.objects} obj)`).join(", ")} | ${fmt(merge.ms)} | ${equal ? "yes" : "NO"} | ${merge.code} |`,
+  );
+  if (!equal) process.exitCode = 1;
+}
+log(
+  `\n(${cpus().length} CPU core(s): parallel shards share them here; on a GitHub matrix each shard has its own runner.)`,
+);
+if (!agree) process.exitCode = 1;
