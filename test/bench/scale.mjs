@@ -72,7 +72,8 @@ function cli(args) {
   });
 }
 
-const rowKey = (r) => JSON.stringify([r.policy, r.kind, r.namespace, r.name, r.verdict, r.message, r.file, r.line, r.via ?? ""]);
+const rowKey = (r) =>
+  JSON.stringify([r.policy, r.kind, r.namespace, r.name, r.verdict, r.message, r.file, r.line, r.via ?? ""]);
 const sortedKeys = (rows) => rows.map(rowKey).sort();
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 const CHECK = ["policy", "check", ".", "--policies", "builtin", "--waivers", "waivers.yaml"];
@@ -124,11 +125,18 @@ log("|---|---:|---:|---:|---|");
 log(
   `| changed-only (median of 3, cached context) | ${fmt(changedMs)} | ${judged.size} of ${changed.json.scope.units} | ${changed.json.summary.objects} | exit ${changed.code} |`,
 );
-log(`| full check, same commit | ${fmt(full.ms)} | ${changed.json.scope.units} | ${full.json.summary.objects} | exit ${full.code} |`);
+log(
+  `| full check, same commit | ${fmt(full.ms)} | ${changed.json.scope.units} | ${full.json.summary.objects} | exit ${full.code} |`,
+);
 log(
   `ratio full / changed-only: ${(full.ms / changedMs).toFixed(1)}×; goal < ${fmt(GOAL_CHANGED_MS)}: ${changedMs < GOAL_CHANGED_MS ? "met" : "NOT met"}; changed-only verdicts ${agree ? "equal" : "DIFFER from"} the full check's on the ${changed.json.summary.objects} objects judged (${changed.json.results.length} rows)`,
 );
-log(`selection: ${changed.json.scope.judged.map((j) => `${j.path} (${j.why})`).join("; ")}`);
+log(
+  `selection: ${changed.json.scope.judged
+    .slice(0, 10)
+    .map((j) => `${j.path} (${j.why})`)
+    .join("; ")}${judged.size > 10 ? ` … and ${judged.size - 10} more` : ""}`,
+);
 
 // 3. Shards as parallel processes, merged, against the unsharded full check.
 git("checkout", "-q", "main");
@@ -140,7 +148,15 @@ for (const n of SHARDS) {
   const t = performance.now();
   const runs = await Promise.all(
     Array.from({ length: n }, (_, i) =>
-      cli([...CHECK, "--shard", `${i + 1}/${n}`, "--cache", cache, "--result", join(out, `shard-${n}-${i + 1}.json`)]),
+      cli([
+        ...CHECK,
+        "--shard",
+        `${i + 1}/${n}`,
+        "--cache",
+        cache,
+        "--result",
+        join(out, `shard-${n}-${i + 1}.json`),
+      ]),
     ),
   );
   const wall = performance.now() - t;
