@@ -193,7 +193,7 @@ describe("cluster-upgrade bundled action", () => {
     const other = await run({ mode: "apply", cluster: "aks-northwind-dev", plan: "mine.json" });
     expect(other.code).toBe(1);
     expect(other.stdout).toMatch(
-      /The plan is for rg-northwind-prod\/aks-northwind-prod .*not rg-northwind-prod\/aks-northwind-dev \(input: plan\)/,
+      /The plan is for rg-northwind-prod\/aks-northwind-prod .*not rg-northwind-prod\/aks-northwind-dev \(input: plan-file\)/,
     );
   });
 });

@@ -19,6 +19,7 @@ const UPGRADE_TYPES = ["Full", "NodeImageOnly", "ControlPlaneOnly"] as const;
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
 export const inputs = z.object({
+  "subscription-id": optionalString(),
   subscription: optionalString(),
   "resource-group": optionalString(),
   cluster: optionalString(),

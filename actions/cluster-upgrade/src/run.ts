@@ -46,8 +46,21 @@ function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) =
 
 const inWorkspace = (ctx: ActionContext, p: string) => (isAbsolute(p) ? p : join(ctx.workspace, p));
 
+/**
+ * The renamed inputs (issue 17's one vocabulary): subscription → subscription-id (azure/login's name) and
+ * apply mode's plan → plan-file (the file the plan run wrote, as the CLI's --plan-file). The old names
+ * still work, with a warning.
+ */
+function renamedInputs(i: Inputs, ctx: ActionContext): Inputs {
+  if (i.subscription) ctx.log.warn("the subscription input is deprecated: use subscription-id");
+  if (i.plan)
+    ctx.log.warn("the plan input is deprecated: use plan-file (apply reads the file the plan run wrote)");
+  return { ...i, subscription: i.subscriptionId ?? i.subscription, plan: i.plan ?? i.planFile };
+}
+
 /** The action's glue: plan or apply, for one cluster or a fleet. */
-export async function clusterUpgrade(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
+export async function clusterUpgrade(raw: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
+  const i = renamedInputs(raw, ctx);
   if (i.cluster && i.fleet) {
     throw new PlatformError("AKS_CLUSTER_AND_FLEET", "Give cluster or fleet, not both", {
       input: "fleet",
@@ -67,7 +80,7 @@ async function clusterPlan(
   if (!i.cluster) {
     throw new PlatformError("AKS_CLUSTER_MISSING", "mode: plan needs cluster (or fleet)", {
       input: "cluster",
-      hint: "Set cluster to the AKS cluster's name (with subscription and resource-group) or its resource ID.",
+      hint: "Set cluster to the AKS cluster's name (with subscription-id and resource-group) or its resource ID.",
     });
   }
   const plan = await planCluster(clients, {
@@ -127,7 +140,7 @@ async function clusterApply(
 ): Promise<ActionOutcome> {
   if (!i.plan) {
     throw new PlatformError("AKS_PLAN_MISSING", "mode: apply needs the plan from a plan run", {
-      input: "plan",
+      input: "plan-file",
       hint: "Download the plan artifact and pass its path as plan.",
     });
   }
@@ -206,9 +219,9 @@ interface FleetPlan {
 
 function fleetRef(i: Inputs) {
   if (!i.subscription || !i.resourceGroup) {
-    throw new PlatformError("AKS_FLEET_REF", "fleet needs subscription and resource-group", {
-      input: i.subscription ? "resource-group" : "subscription",
-      hint: "Give the fleet's subscription and resource group.",
+    throw new PlatformError("AKS_FLEET_REF", "fleet needs subscription-id and resource-group", {
+      input: i.subscription ? "resource-group" : "subscription-id",
+      hint: "Give the fleet's subscription-id and resource-group.",
     });
   }
   return { subscription: i.subscription, resourceGroup: i.resourceGroup, name: i.fleet! };
@@ -281,7 +294,7 @@ async function fleetApply(
 ): Promise<ActionOutcome> {
   const ref = fleetRef(i);
   if (!i.plan)
-    throw new PlatformError("AKS_PLAN_MISSING", "mode: apply needs the fleet plan", { input: "plan" });
+    throw new PlatformError("AKS_PLAN_MISSING", "mode: apply needs the fleet plan", { input: "plan-file" });
   const plan = (await readPlanFile(inWorkspace(ctx, i.plan))) as unknown as FleetPlan;
   if (
     plan.schema !== "platform.aks/fleet-plan@1" ||
@@ -292,7 +305,7 @@ async function fleetApply(
       "AKS_PLAN_OTHER_CLUSTER",
       `The plan is not a plan for fleet ${ref.resourceGroup}/${ref.name}`,
       {
-        input: "plan",
+        input: "plan-file",
         hint: "Use the plan artifact from this fleet's plan job.",
       },
     );
@@ -300,7 +313,7 @@ async function fleetApply(
   if (plan.members.some((m) => m.blocked)) {
     throw new PlatformError("AKS_PLAN_BLOCKED", "The fleet plan has blocked members; it cannot be applied", {
       category: "verdict",
-      input: "plan",
+      input: "plan-file",
       hint: "Fix the blockers in the plan's summary, then plan again.",
     });
   }

@@ -1,4 +1,4 @@
-import { booleanInput, enumInput, optionalString, summaryInput } from "@platform/github";
+import { azureSignInInputs, booleanInput, enumInput, optionalString, summaryInput } from "@platform/github";
 import { z } from "zod";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
@@ -15,5 +15,6 @@ export const inputs = z.object({
   "cosign-layout": enumInput(["bundle", "legacy", "both"], "both"),
   "github-attestation": booleanInput(false),
   token: optionalString(),
+  ...azureSignInInputs(),
   summary: summaryInput(),
 });

@@ -1,4 +1,10 @@
-import { type ActionContext, type ActionOutcome, type CamelKeys, createOctokit } from "@platform/github";
+import {
+  type ActionContext,
+  type ActionOutcome,
+  type CamelKeys,
+  createOctokit,
+  withAzureSignIn,
+} from "@platform/github";
 import { azureRegistryAccess, runSign, signSummary } from "@platform/signing";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
@@ -8,13 +14,14 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 /** The action's glue: inputs → runSign → outputs and summary. */
 export async function signAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
   // Azure only when needed (ACR sign-in, Key Vault): the credential is made on first use.
-  const { client, credential } = azureRegistryAccess(ctx.env, ctx.log);
-  const { token, ...request } = i;
+  const env = withAzureSignIn(ctx.env, i);
+  const { client, credential } = azureRegistryAccess(env, ctx.log);
+  const { token, tenantId: _tenant, clientId: _client, ...request } = i;
   // The inputs carry SignRequest's names (image-ref → imageRef, …).
   const r = await runSign(request, {
     client,
     log: ctx.log,
-    env: ctx.env,
+    env,
     root: ctx.workspace,
     credential,
     attestationUpload: i.githubAttestation ? attestationUpload(token, ctx) : undefined,

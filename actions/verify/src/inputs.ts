@@ -1,4 +1,4 @@
-import { booleanInput, listInput, optionalString, summaryInput } from "@platform/github";
+import { azureSignInInputs, booleanInput, listInput, optionalString, summaryInput } from "@platform/github";
 import { z } from "zod";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
@@ -13,5 +13,6 @@ export const inputs = z.object({
   "trusted-root": optionalString(),
   "require-tlog": booleanInput(true),
   config: optionalString(),
+  ...azureSignInInputs(),
   summary: summaryInput(),
 });

@@ -1,6 +1,6 @@
 import { PlatformError } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
-import { loadWorkspaceConfig } from "@platform/github";
+import { loadWorkspaceConfig, withAzureSignIn } from "@platform/github";
 import { azureRegistryAccess, runVerify, verifySummary } from "@platform/signing";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
@@ -10,11 +10,12 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 /** The action's glue: inputs → runVerify → outputs and summary; an unverified image fails the step with the reason. */
 export async function verifyAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
   const { config } = await loadWorkspaceConfig(ctx.workspace, i.config);
-  const { client } = azureRegistryAccess(ctx.env, ctx.log);
+  const env = withAzureSignIn(ctx.env, i);
+  const { client } = azureRegistryAccess(env, ctx.log);
   // The inputs carry VerifyRequest's and KeylessRequest's names (certificate-identity → certificateIdentity, …).
   const r = await runVerify(
     { ...i, signing: config.signing, keyless: i },
-    { client, log: ctx.log, env: ctx.env, root: ctx.workspace },
+    { client, log: ctx.log, env, root: ctx.workspace },
   );
   for (const c of r.checks)
     ctx.log.info(

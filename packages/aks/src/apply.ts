@@ -67,7 +67,7 @@ export function checkPlanFor(
       "AKS_PLAN_INVALID",
       "The plan file is not a cluster-upgrade plan (schema platform.aks/upgrade-plan@1)",
       {
-        input: "plan",
+        input: "plan-file",
         hint: "Pass the plan.json artifact written by a `mode: plan` run.",
       },
     );
@@ -81,7 +81,7 @@ export function checkPlanFor(
       "AKS_PLAN_OTHER_CLUSTER",
       `The plan is for ${plan.cluster.resourceGroup}/${plan.cluster.name} (subscription ${plan.cluster.subscription}), not ${ref.resourceGroup}/${ref.name}`,
       {
-        input: "plan",
+        input: "plan-file",
         hint: "Use the plan artifact from the plan job of this cluster's run, or plan again for this cluster.",
       },
     );
@@ -148,7 +148,7 @@ export async function applyPlan(c: AksClients, o: ApplyOptions): Promise<ApplyRe
       `The plan for ${plan.cluster.name} has blockers; it cannot be applied`,
       {
         category: "verdict",
-        input: "plan",
+        input: "plan-file",
         hint: "Fix the blockers listed in the plan's risks, then plan again.",
       },
     );
@@ -200,7 +200,7 @@ export async function applyPlan(c: AksClients, o: ApplyOptions): Promise<ApplyRe
       `The cluster changed since the plan was made (${plan.createdAt}): ${drift.join("; ")}`,
       {
         category: "verdict",
-        input: "plan",
+        input: "plan-file",
         hint: "Run the plan again and review the new plan before applying it.",
       },
     );

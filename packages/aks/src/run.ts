@@ -65,8 +65,8 @@ export async function readPlanFile(path: string): Promise<UpgradePlan> {
     text = await readFile(path, "utf8");
   } catch (err) {
     throw new PlatformError("AKS_PLAN_MISSING", `Cannot read the plan file ${path}`, {
-      input: "plan",
-      hint: "Download the plan artifact of the plan job before the apply step (actions/download-artifact).",
+      input: "plan-file",
+      hint: "Pass the file the plan wrote (upgrade plan --plan-file; in a workflow, download the plan job's artifact before the apply step).",
       cause: err,
     });
   }
@@ -74,7 +74,7 @@ export async function readPlanFile(path: string): Promise<UpgradePlan> {
     return JSON.parse(text) as UpgradePlan;
   } catch (err) {
     throw new PlatformError("AKS_PLAN_INVALID", `The plan file ${path} is not JSON`, {
-      input: "plan",
+      input: "plan-file",
       file: path,
       cause: err,
     });

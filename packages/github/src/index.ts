@@ -18,6 +18,7 @@ export {
   skippedLines,
 } from "./bump.ts";
 export {
+  azureSignInInputs,
   booleanInput,
   type CamelKeys,
   camel,
@@ -29,6 +30,7 @@ export {
   parseInputs,
   readRawInputs,
   summaryInput,
+  withAzureSignIn,
 } from "./inputs.ts";
 export { type CreateOctokitOptions, createOctokit, type GitHubClient } from "./octokit.ts";
 export {

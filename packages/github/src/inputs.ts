@@ -19,6 +19,25 @@ export const optionalString = () =>
     z.string().optional(),
   );
 
+/**
+ * azure/login's sign-in inputs, for every action that reaches Azure: `tenant-id` and `client-id`
+ * (default $AZURE_TENANT_ID / $AZURE_CLIENT_ID, as azure/login sets them).
+ */
+export const azureSignInInputs = () => ({ "tenant-id": optionalString(), "client-id": optionalString() });
+
+/** The environment @platform/core's Azure credential reads, with the tenant-id / client-id inputs in it. */
+export function withAzureSignIn(
+  env: NodeJS.ProcessEnv,
+  i: { tenantId?: string; clientId?: string },
+): NodeJS.ProcessEnv {
+  if (!i.tenantId && !i.clientId) return env;
+  return {
+    ...env,
+    ...(i.tenantId ? { AZURE_TENANT_ID: i.tenantId } : {}),
+    ...(i.clientId ? { AZURE_CLIENT_ID: i.clientId } : {}),
+  };
+}
+
 /** A YAML 1.2 core-schema boolean, as GitHub's `getBooleanInput` accepts (surrounding whitespace trimmed). */
 export const booleanInput = (fallback: boolean) =>
   z.preprocess(
