@@ -226,6 +226,16 @@ describe("dr drill --apply on the ARM fake", () => {
     expect(fake.arm.count("Replications_Get")).toBe(0);
   });
 
+  it("does not take a Ready status synced before the drill for a fresh one", async () => {
+    // The agent last reported in January: a Kustomization that was Ready before the suspension still says so.
+    await start({ readyAfter: 0, statusSyncedAt: "2026-01-05T08:00:00Z" });
+    const r = await drill(short({ kustomizations: 2 }), join(dir, "stale.json")).run;
+    expect(r.failed).toMatchObject({ step: "kustomizations-ready", code: "DR_STEP_DEADLINE" });
+    expect(r.failed!.reason).toContain(
+      "platform has not synced its status since the drill started (statusUpdatedAt 2026-01-05T08:00:00Z)",
+    );
+  });
+
   it("resumes after a crash mid-operation: the in-flight PATCH is polled, not sent again, and done steps are read from ARM", async () => {
     await start({ polls: 3 });
     const path = join(dir, "crash.json");

@@ -244,6 +244,7 @@ export async function runDrill(plan: DrillPlan, deps: DrillDeps): Promise<DrillR
         signal,
         now,
         deadline,
+        since: Date.parse(st.startedAt),
         pollMs,
         sleep,
         heartbeat: save,

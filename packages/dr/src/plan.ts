@@ -133,7 +133,7 @@ export function planDrill(dr: DrConfig | undefined): DrillPlan {
       title: `Flux: every Kustomization of ${standby.fluxConfigurations.join(", ")} Ready`,
       budgetSeconds: dr.rto.kustomizations,
       doneWhen:
-        "every standby Flux configuration is complianceState Compliant and lists at least one Kustomization, each with condition Ready=True",
+        "every standby Flux configuration synced its status after the drill started (statusUpdatedAt), is complianceState Compliant and lists at least one Kustomization, each with condition Ready=True",
       calls: fluxPaths.map((path, i) => ({
         method: "GET" as const,
         path,

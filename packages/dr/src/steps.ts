@@ -18,6 +18,8 @@ export interface StepContext {
   now: () => number;
   /** The step's deadline, in `now()` time. */
   deadline: number;
+  /** When the drill first started (ms): a Flux status synced before it may predate the suspension. */
+  since: number;
   pollMs: number;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Runs (or resumes, when a crashed run left it in flight) the long-running PATCH of `call`. */
@@ -47,6 +49,7 @@ interface FluxConfiguration {
     provisioningState?: string;
     complianceState?: string;
     errorMessage?: string | null;
+    statusUpdatedAt?: string | null;
     statuses?: Array<{
       name?: string;
       namespace?: string;
@@ -152,9 +155,13 @@ function fluxResume(step: DrillStep): StepRunner {
 }
 
 /** Why a Flux configuration is not Ready yet ("" when it is). */
-function notReady(name: string, f: FluxConfiguration): string {
+function notReady(name: string, f: FluxConfiguration, since: number): string {
   const p = f.properties ?? {};
   if (p.suspend !== false) return `${name} is still suspended`;
+  // A suspended Kustomization keeps its last Ready=True: only a status synced during the drill counts.
+  const synced = p.statusUpdatedAt ? Date.parse(p.statusUpdatedAt) : Number.NaN;
+  if (!(synced >= since))
+    return `${name} has not synced its status since the drill started (statusUpdatedAt ${p.statusUpdatedAt ?? "unset"})`;
   const kustomizations = (p.statuses ?? []).filter((s) => s.kind === "Kustomization");
   // "Checked nothing" is not Ready: a configuration that reports no Kustomization has not reconciled.
   if (kustomizations.length === 0)
@@ -176,7 +183,7 @@ function kustomizationsReady(step: DrillStep): StepRunner {
   const runner: StepRunner = {
     async observe(ctx) {
       const why = await Promise.all(
-        fluxGets(step).map(async (c) => notReady(tail(c.path), await readFlux(ctx, c))),
+        fluxGets(step).map(async (c) => notReady(tail(c.path), await readFlux(ctx, c), ctx.since)),
       );
       const open = why.filter(Boolean);
       return {

@@ -24,6 +24,11 @@ export interface DrFakeOptions {
   polls?: number;
   /** Reads of a resumed Flux configuration before its Kustomizations are Ready (default 1), or never. */
   readyAfter?: number | "never";
+  /**
+   * When the Flux agent last synced each configuration's status to ARM; by default at every read (an agent
+   * that keeps up). A fixed past time is an agent that stopped reporting: its last Ready is stale.
+   */
+  statusSyncedAt?: string;
   /** The next operation of this operationId fails with this ARM error (once). */
   failOperation?: { operationId: string; code: string; message: string };
   latencyMs?: number | [number, number];
@@ -194,7 +199,7 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
         ],
         complianceState: f.suspend ? "Suspended" : ready ? "Compliant" : failed ? "Non-Compliant" : "Pending",
         provisioningState: f.provisioningState,
-        statusUpdatedAt: new Date().toISOString(),
+        statusUpdatedAt: o.statusSyncedAt ?? new Date().toISOString(),
       },
     };
   };
