@@ -12,7 +12,8 @@ import { access, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 
 import { availableParallelism, homedir, tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import * as opaWasm from "@open-policy-agent/opa-wasm";
+// Types only: the SDK loads with the first Rego template evaluated (built-in guardrails never need it).
+import type * as opaWasm from "@open-policy-agent/opa-wasm";
 import { errorMessage, type Logger, mapLimit, PlatformError, writeFileAtomic } from "@platform/core";
 import { RE2JS } from "re2js";
 import { parse as parseYaml } from "yaml";
@@ -676,7 +677,7 @@ async function instantiate(wasm: Uint8Array, log?: Logger): Promise<PolicyInstan
   if (abi !== 1) throw new Error(`unsupported OPA wasm ABI version ${abi}`);
   const ids = readJson(memory, exports.opa_json_dump(exports.builtins())) as Record<string, number>;
   names = Object.fromEntries(Object.entries(ids).map(([name, id]) => [id, name]));
-  const policy = new (loadedPolicyClass())(
+  const policy = new (await loadedPolicyClass())(
     { module, instance },
     memory,
     Number(exports.opa_wasm_abi_minor_version?.value ?? 0),
@@ -685,8 +686,8 @@ async function instantiate(wasm: Uint8Array, log?: Logger): Promise<PolicyInstan
 }
 
 /** The SDK's ESM entry exports LoadedPolicy only on its default export (its typings say otherwise). */
-function loadedPolicyClass(): LoadedPolicyClass {
-  const mod = opaWasm as unknown as {
+async function loadedPolicyClass(): Promise<LoadedPolicyClass> {
+  const mod = (await import("@open-policy-agent/opa-wasm")) as unknown as {
     LoadedPolicy?: LoadedPolicyClass;
     default?: { LoadedPolicy?: LoadedPolicyClass };
   };
