@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { DrConfigSchema } from "./dr-config.ts";
 import { PlatformError } from "./errors.ts";
+import { FleetConfigSchema } from "./fleet-config.ts";
 import { parseYamlStream } from "./yaml.ts";
 
 const hostOrPrefix = z
@@ -141,6 +142,7 @@ export const PlatformConfigSchema = z.strictObject({
   teams: z.array(team).default(() => []),
   tenancy: tenancy.optional(),
   dr: DrConfigSchema.optional(),
+  fleet: FleetConfigSchema.optional(),
   signing: signing.default(() => ({ identities: [], keys: [] })),
   policy: policy.default(() => ({
     allowedCapabilities: ["NET_BIND_SERVICE"],

@@ -26,6 +26,7 @@ export {
   PlatformError,
   type PlatformErrorOptions,
 } from "./errors.ts";
+export { type FleetConfig, FleetConfigSchema } from "./fleet-config.ts";
 export { writeFileAtomic } from "./fs.ts";
 export { backoffDelay, fetchWithRetry, parseRetryAfter, type RetryOptions, redactUrl } from "./http.ts";
 export {
