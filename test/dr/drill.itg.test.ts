@@ -108,6 +108,8 @@ function expectNoToken(text: string) {
 describe("dr drill --apply on the ARM fake", () => {
   it("fails Northwind over to Central US, timing every step against its budget", async () => {
     await start({ latencyMs: [5, 25] });
+    // A standby origin left disabled would take no traffic at priority 1: the promotion enables it.
+    fake.origins.get("aks-centralus")!.enabledState = "Disabled";
     const state = join(dir, "northwind.json");
     const { run, log } = drill(northwind, state);
     const r = await run;
@@ -125,7 +127,7 @@ describe("dr drill --apply on the ARM fake", () => {
     }
     expect(r.budgetSeconds).toBe(31 * 60);
     // ARM now shows the failover.
-    expect(fake.origins.get("aks-centralus")!.priority).toBe(1);
+    expect(fake.origins.get("aks-centralus")).toMatchObject({ priority: 1, enabledState: "Enabled" });
     expect(fake.origins.get("aks-eastus2")!.priority).toBe(2);
     expect([...fake.flux.values()].map((f) => [f.cluster, f.name, f.suspend])).toEqual([
       ["aks-northwind-prod-eastus2", "platform", false],

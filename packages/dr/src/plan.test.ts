@@ -27,7 +27,7 @@ describe("planDrill on Northwind", async () => {
       [
         `${SUB}/resourceGroups/rg-northwind-global/providers/Microsoft.Cdn/profiles/afd-northwind/originGroups/storefront/origins/aks-centralus`,
         "2025-06-01",
-        { properties: { priority: 1 } },
+        { properties: { priority: 1, enabledState: "Enabled" } },
       ],
       [
         `${SUB}/resourceGroups/rg-northwind-global/providers/Microsoft.Cdn/profiles/afd-northwind/originGroups/storefront/origins/aks-eastus2`,

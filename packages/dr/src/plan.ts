@@ -86,7 +86,7 @@ export function planDrill(dr: DrConfig | undefined): DrillPlan {
       id: "front-door",
       title: `Front Door: ${standby.origin} (${standby.name}) priority 1, ${primary.origin} (${primary.name}) priority 2`,
       budgetSeconds: dr.rto.frontDoor,
-      doneWhen: `${standby.origin} has priority 1 and ${primary.origin} priority 2, both provisioningState Succeeded`,
+      doneWhen: `${standby.origin} is enabled at priority 1 and ${primary.origin} has priority 2, both provisioningState Succeeded`,
       calls: [
         { method: "GET", path: standbyOrigin, apiVersion: cdn, purpose: "read the standby origin" },
         { method: "GET", path: primaryOrigin, apiVersion: cdn, purpose: "read the primary origin" },
@@ -95,7 +95,7 @@ export function planDrill(dr: DrConfig | undefined): DrillPlan {
           method: "PATCH",
           path: standbyOrigin,
           apiVersion: cdn,
-          body: { properties: { priority: 1 } },
+          body: { properties: { priority: 1, enabledState: "Enabled" } },
           purpose: "promote the standby origin (long-running)",
         },
         {

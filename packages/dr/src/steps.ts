@@ -41,7 +41,7 @@ export class StepFailure extends PlatformError {
 }
 
 interface AfdOrigin {
-  properties?: { priority?: number; provisioningState?: string };
+  properties?: { priority?: number; enabledState?: string; provisioningState?: string };
 }
 interface FluxConfiguration {
   properties?: {
@@ -69,6 +69,13 @@ interface Replication {
 }
 
 const patches = (step: DrillStep) => step.calls.filter((c) => c.method === "PATCH");
+
+/** The resource shows every property the call's PATCH body sets. */
+function shows(resource: { properties?: object }, call: ArmCall): boolean {
+  const want = (call.body as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+  const have = (resource.properties ?? {}) as Record<string, unknown>;
+  return Object.entries(want).every(([k, v]) => have[k] === v);
+}
 const tail = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 async function waitUntil(ctx: StepContext, runner: Pick<StepRunner, "observe">, what: string): Promise<void> {
@@ -87,16 +94,15 @@ async function waitUntil(ctx: StepContext, runner: Pick<StepRunner, "observe">, 
   }
 }
 
-/** Front Door: the standby origin priority 1, the primary priority 2 (standby first). */
+/** Front Door: the standby origin enabled at priority 1, then the primary at priority 2. */
 function frontDoor(step: DrillStep): StepRunner {
   const [promote, demote] = patches(step) as [ArmCall, ArmCall];
-  const want = (c: ArmCall) => (c.body as { properties: { priority: number } }).properties.priority;
   const read = (ctx: StepContext, c: ArmCall) =>
     getResource<AfdOrigin>(ctx.arm, c.path, c.apiVersion, `origin ${tail(c.path)}`, ctx.signal);
   const state = async (ctx: StepContext) =>
     Promise.all([promote, demote].map(async (c) => ({ c, o: await read(ctx, c) })));
   const settled = (o: AfdOrigin, c: ArmCall) =>
-    o.properties?.priority === want(c) && o.properties?.provisioningState === "Succeeded";
+    shows(o, c) && o.properties?.provisioningState === "Succeeded";
   return {
     async observe(ctx) {
       const s = await state(ctx);
@@ -105,7 +111,7 @@ function frontDoor(step: DrillStep): StepRunner {
         detail: s
           .map(
             ({ c, o }) =>
-              `${tail(c.path)} priority ${o.properties?.priority ?? "unset"} (${o.properties?.provisioningState ?? "no state"})`,
+              `${tail(c.path)} priority ${o.properties?.priority ?? "unset"}${o.properties?.enabledState === "Disabled" ? " disabled" : ""} (${o.properties?.provisioningState ?? "no state"})`,
           )
           .join(", "),
       };

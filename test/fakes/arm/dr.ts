@@ -37,6 +37,7 @@ export interface DrFakeOptions {
 interface Origin {
   name: string;
   priority: number;
+  enabledState: string;
   provisioningState: string;
   busy: boolean;
 }
@@ -76,7 +77,7 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
   const origins = new Map<string, Origin>(
     Object.entries(o.origins).map(([name, priority]) => [
       name.toLowerCase(),
-      { name, priority, provisioningState: "Succeeded", busy: false },
+      { name, priority, enabledState: "Enabled", provisioningState: "Succeeded", busy: false },
     ]),
   );
   const flux = new Map<string, Flux>(
@@ -131,7 +132,7 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
       httpsPort: 443,
       priority: x.priority,
       weight: 50,
-      enabledState: "Enabled",
+      enabledState: x.enabledState,
       enforceCertificateNameCheck: true,
       provisioningState: x.provisioningState,
       deploymentStatus: x.busy ? "InProgress" : "Succeeded",
@@ -261,7 +262,7 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
           : notFound(ctx, `origins/${req.params.originName}`);
       },
       AFDOrigins_Update: (req, ctx) => {
-        const { priority } = props<{ priority: number }>(req);
+        const { priority, enabledState } = props<{ priority: number; enabledState: string }>(req);
         return write(
           req,
           ctx,
@@ -270,6 +271,7 @@ export async function startDrFake(o: DrFakeOptions): Promise<DrFake> {
           { status: 202, body: (x) => originBody(req, x) },
           (x) => {
             if (priority !== undefined) x.priority = priority;
+            if (enabledState !== undefined) x.enabledState = enabledState;
           },
         );
       },
