@@ -38,7 +38,7 @@ const dropUnused = {
   setup(b) {
     b.onResolve({ filter: /[/\\]locales[/\\]index\.js$/ }, (args) =>
       /[/\\]zod[/\\]/.test(args.importer)
-        ? { path: join(dirname(args.importer), "..", "locales", "en.js") , namespace: "zod-locales" }
+        ? { path: join(dirname(args.importer), "..", "locales", "en.js"), namespace: "zod-locales" }
         : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
@@ -46,7 +46,9 @@ const dropUnused = {
       resolveDir: dirname(args.path),
     }));
     b.onResolve({ filter: /^undici$/ }, (args) =>
-      /[/\\]@actions[/\\]http-client[/\\]/.test(args.importer) ? { path: "undici", namespace: "no-undici" } : undefined,
+      /[/\\]@actions[/\\]http-client[/\\]/.test(args.importer)
+        ? { path: "undici", namespace: "no-undici" }
+        : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: "no-undici" }, () => ({
       contents:
@@ -91,7 +93,13 @@ const visit = (o) => {
 };
 visit(entryOut);
 const kib = (files) => Math.round([...files].reduce((n, o) => n + outputs[o].bytes, 0) / 1024);
-const stats = { startupKiB: kib(startup), totalKiB: kib(Object.keys(outputs)), chunks: Object.keys(outputs).length };
+const stats = {
+  startupKiB: kib(startup),
+  totalKiB: kib(Object.keys(outputs)),
+  chunks: Object.keys(outputs).length,
+};
 // The bundle budget test (test/bundles) reads this; released with dist/, it also tells users what loads when.
 writeFileSync(join(outdir, "bundle-size.json"), `${JSON.stringify(stats)}\n`);
-console.log(`${outfile}: ${stats.startupKiB} KiB at start-up, ${stats.totalKiB} KiB in ${stats.chunks} file(s)`);
+console.log(
+  `${outfile}: ${stats.startupKiB} KiB at start-up, ${stats.totalKiB} KiB in ${stats.chunks} file(s)`,
+);
