@@ -1,4 +1,11 @@
-import { booleanInput, enumInput, listInput, optionalString, summaryInput } from "@platform/github";
+import {
+  azureSignInInputs,
+  booleanInput,
+  enumInput,
+  listInput,
+  optionalString,
+  summaryInput,
+} from "@platform/github";
 import { z } from "zod";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
@@ -27,7 +34,10 @@ export const inputs = z.object({
   waivers: optionalString(),
   "promote-to": optionalString(),
   sarif: optionalString(),
+  "subscription-id": listInput({ comma: true }),
+  // Deprecated: subscription-id (azure/login's name); still read, with a warning.
   subscription: listInput({ comma: true }),
+  ...azureSignInInputs(),
   config: optionalString(),
   summary: summaryInput(),
 });

@@ -1,6 +1,6 @@
 import { digestDetails, isTrustedImage, PlatformError, parseImageRef } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
-import { loadWorkspaceConfig } from "@platform/github";
+import { loadWorkspaceConfig, withAzureSignIn } from "@platform/github";
 import {
   buildScan,
   buildScanDeps,
@@ -23,7 +23,11 @@ export type Inputs = CamelKeys<z.output<typeof inputs>>;
 export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
   if (!i.image) return gateReportAction(i, ctx);
   const { config } = await loadWorkspaceConfig(ctx.workspace, i.config);
-  const subscriptions = subscriptionsOrEnv(i.subscription, ctx.env);
+  if (i.subscription.length) ctx.log.warn("the subscription input is deprecated: use subscription-id");
+  const subscriptions = subscriptionsOrEnv(
+    i.subscriptionId.length ? i.subscriptionId : i.subscription,
+    ctx.env,
+  );
   const r = await buildScan(
     {
       context: i.context ?? ".",
@@ -54,7 +58,7 @@ export async function buildScanAction(i: Inputs, ctx: ActionContext): Promise<Ac
       root: ctx.workspace,
     },
     buildScanDeps({
-      env: ctx.env,
+      env: withAzureSignIn(ctx.env, i),
       log: ctx.log,
       tempDir: ctx.runnerTemp,
       version: VERSION,

@@ -1,4 +1,4 @@
-import { enumInput, optionalString, summaryInput } from "@platform/github";
+import { azureSignInInputs, enumInput, optionalString, summaryInput } from "@platform/github";
 import { z } from "zod";
 
 const required = (what: string) =>
@@ -23,5 +23,6 @@ export const inputs = z.object({
   mode: enumInput(["once", "watch"], "once"),
   at: optionalString(),
   config: optionalString(),
+  ...azureSignInInputs(),
   summary: summaryInput(),
 });

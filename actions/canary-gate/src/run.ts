@@ -25,6 +25,8 @@ export interface Inputs {
   mode: "once" | "watch";
   at?: string;
   config?: string;
+  tenantId?: string;
+  clientId?: string;
 }
 
 /** The action's glue: inputs → one evaluation or a watch → decision, evidence, summary; rollback fails the step. */
@@ -32,7 +34,14 @@ export async function canaryGate(inputs: Inputs, ctx: ActionContext): Promise<Ac
   const input = gateInput(inputs);
   const backend = await openBackend({
     url: inputs.prometheusUrl,
-    auth: authFor(inputs.prometheusUrl, () => lazyAzureCredential({ env: ctx.env, log: ctx.log })),
+    auth: authFor(inputs.prometheusUrl, () =>
+      lazyAzureCredential({
+        env: ctx.env,
+        log: ctx.log,
+        tenantId: inputs.tenantId,
+        clientId: inputs.clientId,
+      }),
+    ),
     log: ctx.log,
   });
   let decision: GateDecision;
