@@ -27,7 +27,10 @@ export function registerSign(program: Command, io: Cli): void {
       "sign an image by digest (Notary Project and/or cosign) and attach SBOM and provenance as referrers",
     )
     .requiredOption("--image-ref <ref>", "registry/repository@sha256:… (a tag alone is refused)")
-    .requiredOption("--key <key>", "azurekv://<vault>/<key>[/<version>] or a PEM private key file")
+    .requiredOption(
+      "--key <key>",
+      "azurekv://<vault>/<key>[/<version>], a PEM private key file, or keyless (in GitHub Actions)",
+    )
     .addOption(
       new Option("--format <format>", "signature formats")
         .choices(["notation", "cosign", "both"])
