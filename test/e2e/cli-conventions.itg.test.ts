@@ -6,27 +6,13 @@ import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runPlatform } from "../harness/platform-cli.ts";
 import { REPO_ROOT, requirePeers } from "../peers/index.ts";
 import { identityOnDisk, layoutWithImages } from "../signing/helpers.ts";
 
-const CLI = join(REPO_ROOT, "packages", "cli", "dist", "platform.js");
 const peers = requirePeers("kustomize", "helm");
-
-function platform(args: string[], opts: { cwd: string; input?: string; env?: Record<string, string> }) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: opts.cwd,
-    encoding: "utf8",
-    input: opts.input ?? "",
-    env: {
-      PATH: process.env.PATH,
-      PLATFORM_KUSTOMIZE: peers.paths.kustomize!,
-      PLATFORM_HELM: peers.paths.helm!,
-      NO_COLOR: "1",
-      ...opts.env,
-    },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const platform = (args: string[], opts: { cwd: string; input?: string; env?: Record<string, string> }) =>
+  runPlatform(args, { ...opts, tools: peers.paths });
 
 const pod = `apiVersion: v1
 kind: Pod

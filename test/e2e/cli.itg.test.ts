@@ -4,26 +4,14 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runPlatform } from "../harness/platform-cli.ts";
 import { REPO_ROOT, requirePeers } from "../peers/index.ts";
 
-const CLI = join(REPO_ROOT, "packages", "cli", "dist", "platform.js");
 const EXAMPLE = join(REPO_ROOT, "examples", "northwind");
 const peers = requirePeers("kustomize", "helm");
 
-function platform(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: opts.cwd ?? EXAMPLE,
-    encoding: "utf8",
-    env: {
-      PATH: process.env.PATH,
-      PLATFORM_KUSTOMIZE: peers.paths.kustomize!,
-      PLATFORM_HELM: peers.paths.helm!,
-      NO_COLOR: "1",
-      ...opts.env,
-    },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const platform = (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) =>
+  runPlatform(args, { cwd: opts.cwd ?? EXAMPLE, env: opts.env, tools: peers.paths });
 
 describe("platform CLI (bundled)", () => {
   it("prints --version and --help for every command", () => {
