@@ -3,7 +3,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { BicepEvaluator, type FileLoader, isObject } from "./evaluate.ts";
 import { parseBicep, syntaxErrors, type Tree } from "./parser.ts";
-import { evaluateRules, IAC_RULES } from "./rules.ts";
+import { evaluateRules, IAC_RULES } from "./rules/index.ts";
 import { applySuppressions, bicepSuppressions, parameterSuppressions, type Suppression } from "./suppress.ts";
 import {
   type ArmResource,

@@ -9,7 +9,7 @@ import { randomConfig } from "../../../test/fixtures/teams.ts";
 import { checkBicep } from "./check.ts";
 import { BicepEvaluator, getProp, isObject, isUnknown } from "./evaluate.ts";
 import { parseBicep, type SyntaxNode } from "./parser.ts";
-import { idTarget } from "./rules.ts";
+import { idTarget } from "./rules/index.ts";
 import type { Value } from "./types.ts";
 
 const REPO = join(import.meta.dirname, "..", "..", "..");

@@ -1,5 +1,5 @@
 import { sarifLocation, sarifLog } from "@platform/core";
-import { IAC_RULES } from "./rules.ts";
+import { IAC_RULES } from "./rules/index.ts";
 import type { CheckResult, IacFinding } from "./types.ts";
 
 /** Rules that are not controls: the checker's own read/parse/evaluation problems. */
