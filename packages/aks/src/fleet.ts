@@ -40,17 +40,35 @@ export function parseStages(text: string): UpdateStage[] {
   return stages;
 }
 
-/** The member clusters of a fleet, as resource IDs. */
-export async function fleetMembers(c: AksClients, resourceGroup: string, fleet: string): Promise<string[]> {
-  const ids: string[] = [];
+/** A Fleet member: its name, its AKS cluster and the update group it belongs to. */
+export interface FleetMember {
+  name: string;
+  clusterId: string;
+  group?: string;
+}
+
+/** The members of a fleet with their update groups, as Fleet lists them. */
+export async function listFleetMembers(
+  c: AksClients,
+  resourceGroup: string,
+  fleet: string,
+): Promise<FleetMember[]> {
+  const out: FleetMember[] = [];
   try {
     for await (const m of c.fleet.fleetMembers.listByFleet(resourceGroup, fleet)) {
-      if (m.properties?.clusterResourceId) ids.push(m.properties.clusterResourceId);
+      const clusterId = m.properties?.clusterResourceId;
+      if (clusterId)
+        out.push({ name: m.name ?? clusterId.split("/").at(-1)!, clusterId, group: m.properties?.group });
     }
   } catch (err) {
     throw armError(err, `listing the members of fleet ${resourceGroup}/${fleet}`);
   }
-  return ids;
+  return out;
+}
+
+/** The member clusters of a fleet, as resource IDs. */
+export async function fleetMembers(c: AksClients, resourceGroup: string, fleet: string): Promise<string[]> {
+  return (await listFleetMembers(c, resourceGroup, fleet)).map((m) => m.clusterId);
 }
 
 /** Plans every member cluster with bounded concurrency (ARM throttles per subscription). */

@@ -16,14 +16,30 @@ export {
 export { API_REMOVALS, type ApiRemoval, lookupApi } from "./catalogue.ts";
 export { demoUpgradeText } from "./demo.ts";
 export {
+  type FleetMember,
   type FleetRunOptions,
   type FleetUpgradeType,
   fleetMembers,
+  listFleetMembers,
   parseStages,
   planClusters,
   runFleetUpdate,
   updateRunRows,
 } from "./fleet.ts";
+export {
+  checkFleetPlan,
+  type FleetPlan,
+  type FleetPlanInput,
+  type FleetRef,
+  planFleet,
+} from "./fleet-plan.ts";
+export {
+  type FleetRiskMember,
+  type FleetRiskReport,
+  fleetRiskReport,
+  type MemberRisk,
+} from "./fleet-risk.ts";
+export { fleetRiskMarkdown, fleetRiskRows, fleetRiskText } from "./fleet-risk-summary.ts";
 export { AUTO_UPGRADE_SCHEDULE, describeWindow, NODE_OS_SCHEDULE, windowStatus } from "./maintenance.ts";
 export { loadConfigRepo } from "./manifests.ts";
 export { type PlanOptions, planUpgrade } from "./plan.ts";
