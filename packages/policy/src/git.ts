@@ -155,6 +155,20 @@ export class GitRepo {
     );
   }
 
+  /** Ignored files and directories (a directory ends with `/`), workspace-relative. */
+  async ignored(): Promise<string[]> {
+    const text = await git(this.root, [
+      "ls-files",
+      "-z",
+      "--others",
+      "--ignored",
+      "--exclude-standard",
+      "--directory",
+    ]);
+    // ls-files run in the workspace prints paths relative to it.
+    return text.split("\0").filter(Boolean);
+  }
+
   /** Contents of files at a commit (workspace paths); a missing path maps to undefined. */
   async show(rev: string, paths: string[]): Promise<Map<string, string | undefined>> {
     const out = new Map<string, string | undefined>();
@@ -166,35 +180,48 @@ export class GitRepo {
   }
 }
 
-/** Blob ids of work-tree files: from the index where the file is clean, else hashed from disk. */
+/**
+ * Blob ids of work-tree files: from the index where the file is clean, else hashed from disk. In a git work
+ * tree a path that is neither in the index, nor modified or untracked, nor under an ignored path does not
+ * exist, so asking about it costs no file-system call (kustomize trees name many paths that are not there).
+ */
 export class WorkTreeBlobs {
   private readonly root: string;
   private readonly index: Map<string, string>;
   private readonly dirty: Set<string>;
-  private constructor(root: string, index: Map<string, string>, dirty: Set<string>) {
+  /** Ignored files and directories (`dir/`), or undefined outside git (then every path is read). */
+  private readonly ignored: string[] | undefined;
+  private constructor(
+    root: string,
+    index: Map<string, string>,
+    dirty: Set<string>,
+    ignored: string[] | undefined,
+  ) {
     this.root = root;
     this.index = index;
     this.dirty = dirty;
+    this.ignored = ignored;
   }
 
   /** Uses git's index when the workspace is a git work tree; otherwise every file is read and hashed. */
   static async open(root: string, repo: GitRepo | undefined): Promise<WorkTreeBlobs> {
-    if (!repo) return new WorkTreeBlobs(root, new Map(), new Set());
-    const [index, dirty] = await Promise.all([repo.blobs(), repo.dirty()]);
-    return new WorkTreeBlobs(root, index, dirty);
+    if (!repo) return new WorkTreeBlobs(root, new Map(), new Set(), undefined);
+    const [index, dirty, ignored] = await Promise.all([repo.blobs(), repo.dirty(), repo.ignored()]);
+    return new WorkTreeBlobs(root, index, dirty, ignored);
   }
 
-  /** Whether the file is known to exist without touching the disk (tracked and clean). */
-  tracked(path: string): boolean {
-    return this.index.has(path) && !this.dirty.has(path);
+  private mayExistOffIndex(path: string): boolean {
+    if (!this.ignored || this.dirty.has(path)) return true;
+    return this.ignored.some((i) => (i.endsWith("/") ? path.startsWith(i) : path === i));
   }
 
-  /** Blob id of a workspace-relative file, or undefined when it does not exist. */
+  /** Blob id of a workspace-relative file, or undefined when it does not exist (or is not a file). */
   async id(path: string): Promise<string | undefined> {
     if (!this.dirty.has(path)) {
       const known = this.index.get(path);
       if (known) return known;
     }
+    if (!this.mayExistOffIndex(path)) return undefined;
     const bytes = await readFile(join(this.root, path)).catch(() => undefined);
     return bytes ? blobId(bytes) : undefined;
   }

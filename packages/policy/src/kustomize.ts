@@ -1,7 +1,8 @@
 // What a kustomization tree references, read before kustomize runs: the render must not read outside the
 // workspace or fetch remote bases, and the directory walk must not judge patches, components or vendored
 // charts as if they were objects of their own.
-import { readFile, realpath, stat } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { realpath as fsRealpath, stat as fsStat, readFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { parseYamlStream, type YamlDoc, type YamlStream } from "@platform/core";
 
@@ -14,6 +15,30 @@ export interface Kustomization {
   stream: YamlStream;
   doc: YamlDoc;
   value: Record<string, unknown>;
+}
+
+/**
+ * What the trees of one plan share (every overlay reads the same bases): each kustomization is parsed, and
+ * each path resolved, once.
+ */
+export interface TreeCache {
+  kustomizations: Map<string, Promise<Kustomization | undefined>>;
+  realpaths: Map<string, Promise<string | undefined>>;
+  stats: Map<string, Promise<Stats | undefined>>;
+}
+
+/** An empty cache for one plan (never kept across runs: the files may change). */
+export function newTreeCache(): TreeCache {
+  return { kustomizations: new Map(), realpaths: new Map(), stats: new Map() };
+}
+
+function memo<T>(m: Map<string, Promise<T>>, key: string, f: (k: string) => Promise<T>): Promise<T> {
+  let p = m.get(key);
+  if (!p) {
+    p = f(key);
+    m.set(key, p);
+  }
+  return p;
 }
 
 /** Reads the kustomization of `dir`, if it has one (undefined when unreadable or not a mapping). */
@@ -97,7 +122,14 @@ const isInline = (s: string): boolean => s.includes("\n");
  * inputs, transformer configs, replacements, helm values and chart homes), recording what the tree reads and
  * every reference that leaves `root` or is remote.
  */
-export async function kustomizeTree(top: string, root: string): Promise<KustomizeTree> {
+export async function kustomizeTree(
+  top: string,
+  root: string,
+  cache: TreeCache = newTreeCache(),
+): Promise<KustomizeTree> {
+  const readShared = (dir: string) => memo(cache.kustomizations, dir, readKustomization);
+  const realpath = (p: string) => memo(cache.realpaths, p, (x) => fsRealpath(x).catch(() => undefined));
+  const stat = (p: string) => memo(cache.stats, p, (x) => fsStat(x).catch(() => undefined));
   const tree: KustomizeTree = {
     dirs: [],
     included: new Set(),
@@ -118,7 +150,7 @@ export async function kustomizeTree(top: string, root: string): Promise<Kustomiz
     if (visited.has(dir)) continue;
     visited.add(dir);
     for (const name of KUSTOMIZATION_FILES) tree.reads.add(join(dir, name));
-    const k = await readKustomization(dir);
+    const k = await readShared(dir);
     if (!k) continue;
     tree.dirs.push(dir);
     const v = k.value;
@@ -138,7 +170,7 @@ export async function kustomizeTree(top: string, root: string): Promise<Kustomiz
     ): Promise<string | undefined> => {
       const abs = resolve(dir, ref);
       tree.reads.add(abs);
-      const real = await realpath(abs).catch(() => undefined);
+      const real = await realpath(abs);
       if (real !== undefined) tree.reads.add(real);
       if (real === undefined) {
         // kustomize tries a missing resource as a remote repository: fail closed on both.
@@ -165,7 +197,7 @@ export async function kustomizeTree(top: string, root: string): Promise<Kustomiz
       for (let i = 0; i < list.length; i++) {
         const real = await check(list[i]!, [key, i], true);
         if (!real) continue;
-        const st = await stat(real).catch(() => undefined);
+        const st = await stat(real);
         if (st?.isDirectory()) {
           tree.included.add(real);
           if (key === "components") tree.components.add(real);
@@ -225,8 +257,7 @@ export async function kustomizeTree(top: string, root: string): Promise<Kustomiz
         });
         // A chart not vendored under chartHome is pulled from its repository by helm.
         const vendored =
-          typeof c.name === "string" &&
-          (await stat(join(homePath, c.name)).catch(() => undefined))?.isDirectory() === true;
+          typeof c.name === "string" && (await stat(join(homePath, c.name)))?.isDirectory() === true;
         if (!vendored && typeof c.name === "string")
           tree.refusals.push({
             file: k.file,

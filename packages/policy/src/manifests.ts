@@ -18,6 +18,7 @@ import {
   KUSTOMIZATION_FILES,
   type KustomizeTree,
   kustomizeTree,
+  newTreeCache,
   readKustomization,
 } from "./kustomize.ts";
 import type { KubeObject, LoadedObject, PolicyResult, SkippedInput } from "./types.ts";
@@ -228,8 +229,10 @@ async function planDirectory(
   const units: Array<{ dir: string; kind: "kustomize" | "helm" }> = [];
   await walk(dir, root, opts.render === "none" ? "none" : "auto", files, units, result);
   const trees = new Map<string, KustomizeTree>();
-  for (const u of units.filter((x) => x.kind === "kustomize"))
-    trees.set(u.dir, await kustomizeTree(u.dir, root));
+  const shared = newTreeCache();
+  const dirs = units.filter((x) => x.kind === "kustomize").map((u) => u.dir);
+  const built = await mapLimit(dirs, 16, (d) => kustomizeTree(d, root, shared));
+  for (let i = 0; i < dirs.length; i++) trees.set(dirs[i]!, built[i]!);
   const included = new Map<string, string>();
   const usedFiles = new Map<string, { by: string; role: string }>();
   const chartHomes = new Map<string, string>();

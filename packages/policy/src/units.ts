@@ -219,8 +219,7 @@ export async function unitInputs(root: string, unit: PlannedUnit, blobs: WorkTre
   for (const d of dirs) for (const f of await filesUnder(root, join(root, d))) files.add(f);
   // Names in `reads` that are directories or do not exist hash as absent: keep only real files.
   const existing: string[] = [];
-  for (const f of [...files].sort())
-    if (blobs.tracked(f) || (await blobs.id(f)) !== undefined) existing.push(f);
+  for (const f of [...files].sort()) if ((await blobs.id(f)) !== undefined) existing.push(f);
   return {
     files: existing,
     dirs,
