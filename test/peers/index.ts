@@ -25,7 +25,9 @@ export type SystemPeer =
   | "etcd"
   | "shellcheck"
   | "chromium"
-  | "busybox";
+  | "busybox"
+  | "zsh"
+  | "fish";
 const SYSTEM_PEERS: readonly string[] = [
   "skopeo",
   "buildah",
@@ -34,6 +36,8 @@ const SYSTEM_PEERS: readonly string[] = [
   "shellcheck",
   "chromium",
   "busybox",
+  "zsh",
+  "fish",
 ];
 
 /** Path of an installed peer tool, or undefined. */
@@ -59,7 +63,7 @@ export function requirePeers(...names: PeerName[]): {
 } {
   const missing = names.filter((n) => !peerPath(n));
   const reason = missing.length
-    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server shellcheck chromium busybox-static"`
+    ? `peer tool(s) not installed: ${missing.join(", ")} — run "npm run peers" (Go peers) or "apt-get install skopeo buildah docker-registry etcd-server shellcheck chromium busybox-static zsh fish"`
     : "";
   if (missing.length && process.env.CI === "true")
     throw new Error(`${reason} (CI=true: missing peers are an error)`);

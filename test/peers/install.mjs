@@ -8,7 +8,7 @@
 //                                         the suites that need the missing peer skip, each with the reason
 //   --verbose (or PEERS_VERBOSE=1)        stream go's output and print each cached peer's --version
 // Go's output is kept and printed only when a build fails; a build prints one progress line per 30 s.
-// The Debian peers (skopeo, buildah, docker-registry, etcd-server, shellcheck, chromium, busybox-static) are installed with apt-get when this runs
+// The Debian peers (skopeo, buildah, docker-registry, etcd-server, shellcheck, chromium, busybox-static, zsh, fish) are installed with apt-get when this runs
 // as root (CI); otherwise the exact command to install the missing ones is printed.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
@@ -144,6 +144,9 @@ const systemPeers = {
   chromium: "chromium",
   // A static shell for RUN steps (build secrets) in the test builds' FROM scratch images.
   busybox: "busybox-static",
+  // platform completion zsh|fish runs in the real shells.
+  zsh: "zsh",
+  fish: "fish",
 };
 function onPath(bin) {
   return (process.env.PATH ?? "")

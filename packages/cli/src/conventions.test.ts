@@ -1,26 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { namedScenario, scenarioOpenMetrics } from "@platform/canary";
 import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
+import { requirePeers } from "../../../test/peers/index.ts";
 import { commandPath } from "./cli.ts";
 import { createProgram } from "./main.ts";
 import { runCaptured } from "./run-captured.ts";
-
-/** A shell's path; missing, it is an error with CI=true and a visible skip of its half locally (as peers are). */
-function shell(name: "zsh" | "fish"): string | undefined {
-  const found = ["/usr/bin", "/bin", ...(process.env.PATH ?? "").split(":")].find(
-    (d) => d && existsSync(join(d, name)),
-  );
-  if (found) return join(found, name);
-  if (process.env.CI === "true")
-    throw new Error(`${name} is not installed (apt-get install ${name}); CI=true: an error`);
-  console.warn(`SKIP: ${name} is not installed (apt-get install ${name}): its completion is not run`);
-  return undefined;
-}
 
 /** Every command that runs an action (the leaves of the tree), as argv prefixes. */
 function leaves(): string[][] {
@@ -157,7 +145,9 @@ describe("CLI conventions (issue 17)", () => {
 
   it("platform completion zsh and fish complete the same tree in a real zsh and fish", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cli-completion-"));
-    const zsh = shell("zsh");
+    // Real shells (Debian peers): missing, this half is skipped with a visible reason, or fails with CI=true.
+    const { paths, ok } = requirePeers("zsh", "fish");
+    const zsh = ok ? paths.zsh : undefined;
     if (zsh) {
       await writeFile(join(dir, "_platform"), (await runCaptured(["completion", "zsh"], cwd)).out);
       // Outside a completion widget compadd/_files do not exist: stand-ins print what would be offered.
@@ -187,7 +177,7 @@ source "$1"; shift; words=("$@"); CURRENT=$#; _platform`,
       expect(run("platform", "sign", "--")).toEqual(expect.arrayContaining(["--image-ref", "--verbose"]));
       expect(run("platform", "sign", "--")).not.toContain("--version");
     }
-    const fish = shell("fish");
+    const fish = ok ? paths.fish : undefined;
     if (fish) {
       await writeFile(join(dir, "platform.fish"), (await runCaptured(["completion", "fish"], cwd)).out);
       const run = (line: string) =>
