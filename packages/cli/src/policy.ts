@@ -258,6 +258,7 @@ export function registerPolicy(program: PlatformCommand, cli: Cli): void {
     "$ platform policy check apps/orders/overlays/prod",
     "$ platform policy check 'apps/**/*.yaml' --policies builtin,policies/ --mode audit",
     "$ platform policy check charts/web --values charts/web/values-prod.yaml -o json",
+    "$ kustomize build overlays/prod | platform policy check -",
     "$ platform policy check clusters/ --changed-since origin/main --cache .platform/policy-cache.json",
     "$ platform policy check clusters/ --shard 2/4 --result shard-2.json --sarif shard-2.sarif",
   );
