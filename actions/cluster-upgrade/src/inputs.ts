@@ -36,6 +36,7 @@ export const inputs = z.object({
   mode: enumInput(["plan", "apply"], "plan"),
   "node-pools": listInput({ comma: true }),
   "config-repo-path": listInput({ comma: true }),
+  config: optionalString(),
   plan: optionalString(),
   "plan-file": z.preprocess(
     (v) => (v === "" || v === undefined ? "cluster-upgrade-plan.json" : v),

@@ -2,21 +2,15 @@ import { isAbsolute, join } from "node:path";
 import {
   type AksClients,
   applyCluster,
-  compareVersions,
   createAksClients,
-  fleetMembers,
-  parseStages,
   planCluster,
-  planClusters,
   planMarkdown,
   readPlanFile,
-  runFleetUpdate,
-  type UpgradePlan,
-  updateRunRows,
 } from "@platform/aks";
 import { lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import type { z } from "zod";
+import { fleetApply, fleetPlan } from "./fleet.ts";
 import type { inputs } from "./inputs.ts";
 
 /** The inputs as action.yml names them, camel-cased (inputs.ts is the one description). */
@@ -206,157 +200,5 @@ async function clusterApply(
     },
     result: r,
     failure,
-  };
-}
-
-interface FleetPlan {
-  schema: "platform.aks/fleet-plan@1";
-  fleet: { subscription: string; resourceGroup: string; name: string };
-  version: string;
-  upgradeType: Inputs["fleetUpgradeType"];
-  members: UpgradePlan[];
-}
-
-function fleetRef(i: Inputs) {
-  if (!i.subscription || !i.resourceGroup) {
-    throw new PlatformError("AKS_FLEET_REF", "fleet needs subscription-id and resource-group", {
-      input: i.subscription ? "resource-group" : "subscription-id",
-      hint: "Give the fleet's subscription-id and resource-group.",
-    });
-  }
-  return { subscription: i.subscription, resourceGroup: i.resourceGroup, name: i.fleet! };
-}
-
-async function fleetPlan(
-  i: Inputs,
-  ctx: ActionContext,
-  clients: (s: string) => AksClients,
-): Promise<ActionOutcome> {
-  const ref = fleetRef(i);
-  const ids = await fleetMembers(clients(ref.subscription), ref.resourceGroup, ref.name);
-  const members = await planClusters(clients, ids, {
-    target: i.targetVersion,
-    pools: i.nodePools,
-    now: new Date(),
-    concurrency: i.concurrency,
-  });
-  // One run takes every member to one version: the lowest any member can reach in this run.
-  const version = members.map((m) => m.target.path[0] ?? m.target.version).sort(compareVersions)[0] ?? "";
-  const plan: FleetPlan = {
-    schema: "platform.aks/fleet-plan@1",
-    fleet: ref,
-    version,
-    upgradeType: i.fleetUpgradeType,
-    members,
-  };
-  const file = inWorkspace(ctx, i.planFile);
-  await writeFileAtomic(file, `${JSON.stringify(plan, null, 2)}\n`, { input: "plan-file" });
-  ctx.summary.verdict(
-    members.some((m) => m.blocked) ? "fail" : "pass",
-    `Fleet ${ref.name}: ${members.length} member(s) to ${version} (${i.fleetUpgradeType})`,
-  );
-  ctx.summary.table(
-    ["member", "current", "target", "steps", "blockers"],
-    members.map((m) => [
-      m.cluster.name,
-      m.cluster.kubernetesVersion,
-      m.target.version,
-      m.steps.length,
-      m.findings.filter((f) => f.severity === "blocker").length,
-    ]),
-  );
-  const blocked = members.filter((m) => m.blocked);
-  return {
-    outputs: {
-      plan: JSON.stringify(plan),
-      "plan-file": file,
-      "target-version": version,
-      status: blocked.length ? "blocked" : "planned",
-    },
-    result: plan,
-    failure: blocked.length
-      ? new PlatformError(
-          "AKS_PLAN_BLOCKED",
-          `Fleet members blocked: ${blocked.map((m) => m.cluster.name).join(", ")}`,
-          {
-            category: "verdict",
-            hint: "See each member's risks in the summary; fix them and plan again.",
-          },
-        )
-      : undefined,
-  };
-}
-
-async function fleetApply(
-  i: Inputs,
-  ctx: ActionContext,
-  clients: (s: string) => AksClients,
-): Promise<ActionOutcome> {
-  const ref = fleetRef(i);
-  if (!i.plan)
-    throw new PlatformError("AKS_PLAN_MISSING", "mode: apply needs the fleet plan", { input: "plan-file" });
-  const plan = (await readPlanFile(inWorkspace(ctx, i.plan))) as unknown as FleetPlan;
-  if (
-    plan.schema !== "platform.aks/fleet-plan@1" ||
-    plan.fleet.name !== ref.name ||
-    plan.fleet.resourceGroup !== ref.resourceGroup
-  ) {
-    throw new PlatformError(
-      "AKS_PLAN_OTHER_CLUSTER",
-      `The plan is not a plan for fleet ${ref.resourceGroup}/${ref.name}`,
-      {
-        input: "plan-file",
-        hint: "Use the plan artifact from this fleet's plan job.",
-      },
-    );
-  }
-  if (plan.members.some((m) => m.blocked)) {
-    throw new PlatformError("AKS_PLAN_BLOCKED", "The fleet plan has blocked members; it cannot be applied", {
-      category: "verdict",
-      input: "plan-file",
-      hint: "Fix the blockers in the plan's summary, then plan again.",
-    });
-  }
-  const run = await runFleetUpdate(clients(ref.subscription), {
-    resourceGroup: ref.resourceGroup,
-    fleet: ref.name,
-    runName: `platform-${ctx.github.runId ?? Date.now()}`,
-    upgradeType: plan.upgradeType,
-    kubernetesVersion: plan.version,
-    stages: i.fleetStages ? parseStages(i.fleetStages) : undefined,
-    updateStrategyId: i.updateStrategy,
-    pollIntervalMs: i.pollInterval * 1000,
-    log: ctx.log,
-    onStatus: (r) =>
-      ctx.log.info(
-        (r.properties?.status?.stages ?? [])
-          .map((st) => `${st.name}: ${st.status?.state ?? "NotStarted"}`)
-          .join(", ") || "starting",
-      ),
-  });
-  const state = run.properties?.status?.status?.state ?? "Unknown";
-  ctx.summary.verdict(
-    state === "Completed" ? "pass" : "fail",
-    `Fleet update run ${run.name ?? ""}: ${state}`,
-  );
-  const rows = updateRunRows(run);
-  ctx.summary.table(
-    ["stage", "group", "member", "state", "message"],
-    rows.map((r) => [r.stage, r.group, r.member, r.state, r.message]),
-  );
-  return {
-    outputs: { "target-version": plan.version, status: state },
-    result: { run: run.name, state, rows },
-    failure:
-      state === "Completed"
-        ? undefined
-        : new PlatformError(
-            "AKS_FLEET_RUN",
-            `Update run ${run.name} ended ${state}: ${run.properties?.status?.status?.error?.message ?? ""}`,
-            {
-              category: "environment",
-              hint: "See the member that failed in the summary; fix it, then start a new run (finished members are already upgraded).",
-            },
-          ),
   };
 }
