@@ -192,8 +192,20 @@ describe("dr drill --apply on the ARM fake", () => {
       },
     });
     const state = join(dir, "lro-failure.json");
-    const r = await drill(northwind, state).run;
+    // A slow disk for the heartbeats of the running operation: they must not land after the save that
+    // closed the failed step (else the re-run would resume the failed operation instead of retrying).
+    const file = fileStateStore(state);
+    const slow: StateStore = {
+      load: () => file.load(),
+      save: async (s) => {
+        if (s.current?.lro) await new Promise((r) => setTimeout(r, 40));
+        await file.save(s);
+      },
+    };
+    const r = await drill(northwind, state, { state: slow }).run;
     expect(r.status).toBe("failed");
+    await new Promise((r) => setTimeout(r, 100)); // whatever write was still in flight has landed
+    expect((JSON.parse(await readFile(state, "utf8")) as DrillState).current).toBeUndefined();
     // ARM ran the operation and it failed: a finding of the drill (exit 1), not an outage of the tool.
     expect(r.failed).toMatchObject({
       step: "front-door",
@@ -205,6 +217,7 @@ describe("dr drill --apply on the ARM fake", () => {
     expect(fake.arm.count("FluxConfigurations_Update")).toBe(0);
 
     const again = await drill(northwind, state).run;
+    expect(again.failed).toBeUndefined();
     expect(again.status).toBe("succeeded");
     expect(again.resumed).toBe(true);
     expect(again.steps[0]!.attempts.map((a) => a.outcome)).toEqual(["failed", "succeeded"]);

@@ -175,10 +175,16 @@ export async function runDrill(plan: DrillPlan, deps: DrillDeps): Promise<DrillR
     completed: [],
   };
   state = st;
+  // Saves go out one after the other, each with the state as it was when it was asked for: a heartbeat from
+  // a poll must not land after (and undo) the save that closed the step.
+  let writing: Promise<void> = Promise.resolve();
   const save = async () => {
     if (outer.aborted) throw new Interrupted();
     st.heartbeatAt = iso(now());
-    await deps.state.save(st);
+    const snapshot = structuredClone(st);
+    const next = writing.then(() => deps.state.save(snapshot));
+    writing = next.catch(() => {});
+    await next;
   };
   const record = (step: StepId, a: Attempt) => {
     st.attempts[step] = [...(st.attempts[step] ?? []), a];

@@ -70,7 +70,8 @@ export async function runLro(
   try {
     await poller.submitted();
     if (!o.restoreFrom) await o.onSubmitted?.(await poller.serialize());
-    if (o.onPoll) poller.onProgress(() => void o.onPoll?.());
+    // A heartbeat that fails is not the operation failing: the next awaited save reports it.
+    if (o.onPoll) poller.onProgress(() => void o.onPoll?.().catch(() => {}));
     await poller.pollUntilDone({ abortSignal: o.signal });
   } catch (err) {
     if (o.signal.aborted) throw o.signal.reason ?? err;
