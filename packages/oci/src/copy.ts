@@ -2,10 +2,13 @@
 // registry, streamed otherwise), and — with `referrers` — the digest's referrer graph, recursively
 // (signatures on SBOMs too). Tags are written last, only after everything else succeeded.
 import { createLogger, type Logger, mapLimit, PlatformError } from "@platform/core";
-import { type BlobContent, type BlobReader, RegistryClient, type Repo } from "./client.ts";
+import { RegistryClient } from "./client.ts";
 import { OciLayout } from "./layout.ts";
 import { formatReference, parseReference, type Reference } from "./reference.ts";
+import type { Repo } from "./session.ts";
+import type { BlobReader } from "./stream.ts";
 import { childDescriptors, type Descriptor, isIndex, parseManifest } from "./types.ts";
+import type { BlobContent } from "./upload.ts";
 
 /** Where images are read from or written to: a registry repository or an OCI layout. */
 export interface ImageStore {

@@ -25,22 +25,10 @@ export {
   scopesCover,
 } from "./auth.ts";
 export {
-  type AccessOptions,
-  type BlobContent,
-  type BlobReader,
   type FetchedManifest,
-  type MountResult,
-  type PushBlobOptions,
-  type PushBlobResult,
-  type PushReferrerResult,
   type PutManifestResult,
-  type ReferrersResult,
   RegistryClient,
   type RegistryClientOptions,
-  type Repo,
-  type RequestStats,
-  streamReader,
-  verifyingStream,
 } from "./client.ts";
 export {
   type CopyEndpoint,
@@ -75,6 +63,9 @@ export {
   referrersTag,
   removeFromIndex,
 } from "./referrers.ts";
+export type { PushReferrerResult, ReferrersResult } from "./referrers-client.ts";
+export type { AccessOptions, Repo, RequestStats } from "./session.ts";
+export { type BlobReader, streamReader, verifyingStream } from "./stream.ts";
 export {
   artifactTypeOf,
   childDescriptors,
@@ -97,3 +88,4 @@ export {
   sha256Digest,
   verifyDigest,
 } from "./types.ts";
+export type { BlobContent, MountResult, PushBlobOptions, PushBlobResult } from "./upload.ts";

@@ -6,8 +6,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { PlatformError, writeFileAtomic } from "@platform/core";
-import type { BlobContent, BlobReader } from "./client.ts";
 import { filterReferrers, referrerDescriptor } from "./referrers.ts";
+import type { BlobReader } from "./stream.ts";
 import {
   type Descriptor,
   digestMismatch,
@@ -19,6 +19,7 @@ import {
   sha256Digest,
   verifyDigest,
 } from "./types.ts";
+import type { BlobContent } from "./upload.ts";
 
 /** The annotation that names a manifest in index.json (a layout's "tag"). */
 export const REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
