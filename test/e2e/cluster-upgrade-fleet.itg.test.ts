@@ -112,11 +112,9 @@ describe.skipIf(!peers.ok)("cluster-upgrade fleet risk report (bundled action)",
     expect(apply.code, apply.stdout).toBe(0);
     expect(apply.outputs.status).toBe("Completed");
     const put = runRequests().find((q) => q.operationId === "UpdateRuns_CreateOrUpdate");
-    expect(
-      (
-        put?.body as { properties: { strategy: { stages: Array<{ name: string }> } } }
-      ).properties.strategy.stages.map((s) => s.name),
-    ).toEqual(["canary", "wave1", "wave2"]);
+    expect(put?.body).toMatchObject({
+      properties: { strategy: { stages: [{ name: "canary" }, { name: "wave1" }, { name: "wave2" }] } },
+    });
     expect(aks.cluster(FLEET_RG, "aks-fleet-49").kubernetesVersion).toBe("1.30.10");
   });
 
