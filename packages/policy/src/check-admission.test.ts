@@ -245,6 +245,36 @@ describe("an object without a namespace is admitted into the default namespace (
   });
 });
 
+describe("objects are judged after the API server's defaulting (issue 19.6)", () => {
+  // kubernetes.io/docs/reference/access-authn-authz/validating-admission-policy: the replica-limit example.
+  it("the website's replica-limit policy admits a Deployment without spec.replicas (defaulted to 1)", async () => {
+    const root = await workspace({
+      "app/d.yaml": deployment({ namespace: "t" }),
+      "policies/p.yaml":
+        vap("demo-policy.example.com", "object.spec.replicas <= 5") +
+        binding("demo-policy.example.com", "[Deny]"),
+    });
+    const r = await check(root);
+    expect(
+      r.results.filter((x) => x.policy === "demo-policy.example.com").map((x) => [x.verdict, x.message]),
+    ).toEqual([["pass", ""]]);
+    expect(r.passed).toBe(true);
+  });
+
+  it("a policy on a Deployment's rollout strategy reads the defaulted RollingUpdate 25%/25%", async () => {
+    const root = await workspace({
+      "app/d.yaml": deployment({ namespace: "t" }),
+      "policies/p.yaml":
+        vap(
+          "max-surge",
+          "object.spec.strategy.type == 'RollingUpdate' && object.spec.strategy.rollingUpdate.maxSurge == '25%' && object.spec.progressDeadlineSeconds == 600",
+        ) + binding("max-surge", "[Deny]"),
+    });
+    const r = await check(root);
+    expect(r.results.filter((x) => x.policy === "max-surge").map((x) => x.verdict)).toEqual(["pass"]);
+  });
+});
+
 describe("platform.yaml excludedNamespaces exempt only from the built-in guardrails (issue 19.8)", () => {
   it("the cluster's own policies still judge kube-system; the guardrails do not", async () => {
     const root = await workspace({
