@@ -59,6 +59,12 @@ function caseTables(nodes: Node[], prefix: string): string {
 export function bashCompletion(program: Command): string {
   return `# bash completion for platform (generated from its commands by \`platform completion bash\`)
 ${caseTables(walk(program), "_platform")}
+# COMPREPLY from the words in $1 that start with $2; read -a, not mapfile: macOS ships bash 3.2.
+_platform_reply() {
+  COMPREPLY=()
+  IFS=$'\\n' read -r -d '' -a COMPREPLY < <(compgen -W "$1" -- "$2")
+  return 0
+}
 _platform_complete() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} cmdpath="" w i
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -69,15 +75,15 @@ _platform_complete() {
   local values
   values=$(_platform_choices "$cmdpath|$prev")
   if [[ -n $values ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "$values" -- "$cur")
+    _platform_reply "$values" "$cur"
     return
   fi
   # An option's value (a path, a name): let bash complete file names.
   [[ " $(_platform_valued "$cmdpath") " == *" $prev "* ]] && return
   if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "$(_platform_opts "$cmdpath")" -- "$cur")
+    _platform_reply "$(_platform_opts "$cmdpath")" "$cur"
   else
-    mapfile -t COMPREPLY < <(compgen -W "$(_platform_subs "$cmdpath")" -- "$cur")
+    _platform_reply "$(_platform_subs "$cmdpath")" "$cur"
   fi
 }
 complete -o default -F _platform_complete platform

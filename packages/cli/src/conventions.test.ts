@@ -139,6 +139,16 @@ describe("CLI conventions (issue 17)", () => {
     ]);
     expect(complete("platform", "sign", "--format", "co")).toEqual(["cosign"]);
     expect(complete("platform", "upgrade", "apply", "--verb")).toEqual(["--verbose"]);
+    // shellcheck (a Debian peer) finds nothing: no bash-4-only builtins, no unsafe splitting.
+    const lint = requirePeers("shellcheck");
+    if (lint.ok) {
+      const r = spawnSync(lint.paths.shellcheck!, ["-s", "bash", "-"], {
+        input: script.out,
+        encoding: "utf8",
+      });
+      expect(r.stdout + r.stderr).toBe("");
+      expect(r.status).toBe(0);
+    }
     // An option that takes a path leaves completion to bash's file names.
     expect(complete("platform", "policy", "check", "--sarif", "")).toEqual([]);
   });
