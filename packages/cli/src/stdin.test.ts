@@ -54,3 +54,20 @@ it("- without a readable stdin is a clear usage error", async () => {
   expect(r.err).toContain("started without a readable stdin");
   expect(await readdir(ws)).toEqual([]);
 });
+
+it("upgrade plan --description with text that is not JSON is an input error naming the flag (also from stdin)", async () => {
+  const ws = await mkdtemp(join(tmpdir(), "cli-stdin-"));
+  const r = await runCaptured(
+    ["upgrade", "plan", "--description", "-"],
+    ws,
+    {},
+    {
+      stdin: () => Promise.resolve("cluster: not json"),
+    },
+  );
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/^error: <stdin>: <stdin>: not JSON: .* \[option --description\]/m);
+  const missing = await runCaptured(["upgrade", "plan", "--description", "nope.json"], ws);
+  expect(missing.code).toBe(2);
+  expect(missing.err).toContain("nope.json: cannot read it (ENOENT) [option --description]");
+});

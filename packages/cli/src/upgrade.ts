@@ -45,6 +45,28 @@ async function clients(o: Common, io: UpgradeIo): Promise<(subscription: string)
     createAksClients(credential, subscription, { armEndpoint: o.armEndpoint, log: io.log });
 }
 
+/** A cluster description file (JSON, as upgrade plan --description takes it), or an input error naming it. */
+async function readDescription(path: string, shown: string): Promise<ClusterSnapshot> {
+  const fail = (why: string, cause: unknown) =>
+    new PlatformError("AKS_DESCRIPTION_INVALID", `${shown}: ${why}`, {
+      input: "description",
+      file: shown,
+      hint: "Pass a cluster description JSON (see examples/northwind/cluster/aks-northwind-prod.json).",
+      cause,
+    });
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (err) {
+    throw fail(`cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`, err);
+  }
+  try {
+    return JSON.parse(text) as ClusterSnapshot;
+  } catch (err) {
+    throw fail(`not JSON: ${(err as Error).message}`, err);
+  }
+}
+
 /** `platform upgrade plan`: reads the cluster (or a cluster description file, offline) and prints the plan. */
 export async function runUpgradePlan(
   o: Common & {
@@ -68,7 +90,7 @@ export async function runUpgradePlan(
   };
   let plan: UpgradePlan;
   if (o.description) {
-    const snapshot = JSON.parse(await readFile(resolve(root, o.description), "utf8")) as ClusterSnapshot;
+    const snapshot = await readDescription(resolve(root, o.description), o.description);
     plan = await planFromSnapshot(snapshot, common);
   } else {
     if (!o.cluster) {

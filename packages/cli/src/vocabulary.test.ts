@@ -105,5 +105,13 @@ describe("one vocabulary across CLI, actions and workflows (issue 17)", () => {
     );
     const file = new PlatformError("Y", "registries: Unrecognized key", { file: "platform.yaml", line: 3 });
     expect(describeForCli(file, cmd)).toBe("platform.yaml:3: registries: Unrecognized key");
+    // Text that only looks like an input: a file path, "cluster: x" inside quoted input, a value that is no choice.
+    const quoted = new PlatformError("Z", 'not JSON: "image: x" is not valid', {
+      file: "/tmp/scan-report/from-stdin.json",
+      hint: "scanner: docker is not one; see the waivers file.",
+    });
+    expect(describeForCli(quoted, cmd)).toBe(
+      '/tmp/scan-report/from-stdin.json: not JSON: "image: x" is not valid\n  hint: scanner: docker is not one; see the waivers file.',
+    );
   });
 });
