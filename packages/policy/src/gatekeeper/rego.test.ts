@@ -445,6 +445,61 @@ withOpa("compileRegoTemplates with opa", () => {
     ).toHaveLength(1);
   });
 
+  it("misses the cache when the Rego, a lib or the OPA version changes, and rebuilds a corrupt entry", async () => {
+    const cacheDir = await tempDir();
+    const bin = await tempDir();
+    const calls = join(bin, "calls.log");
+    const builds = async () =>
+      (await readFile(calls, "utf8")).split("\n").filter((c) => c === "build").length;
+    // Two opa binaries that differ only in the version they report (the same real opa builds for both).
+    const opaReporting = async (name: string, version?: string) => {
+      const path = join(bin, name);
+      const versionLine = version
+        ? `if [ "$1" = version ]; then echo "version" >> "${calls}"; echo "Version: ${version}"; exit 0; fi\n`
+        : "";
+      await writeFile(path, `#!/bin/sh\n${versionLine}echo "$1" >> "${calls}"\nexec "${OPA}" "$@"\n`);
+      await chmod(path, 0o755);
+      return path;
+    };
+    const real = await opaReporting("opa");
+    const other = await opaReporting("opa-next", "9.9.9-next");
+    const evaluate = (r: RegoCompileResult | undefined, repos: string[]) => {
+      if (!r?.ok) throw new Error(r?.reason);
+      return r.program.evaluate({ review: gatekeeperReview(POD), parameters: { repos } });
+    };
+
+    expect(
+      evaluate((await compileRegoTemplates([GOOD], { opa: real, cacheDir })).get("K8sGood"), ["docker.io/"]),
+    ).toHaveLength(1);
+    expect(await builds()).toBe(1);
+    // Same sources, same opa: a hit.
+    await compileRegoTemplates([GOOD], { opa: real, cacheDir });
+    expect(await builds()).toBe(1);
+    // Another OPA version never reuses what this one compiled.
+    await compileRegoTemplates([GOOD], { opa: other, cacheDir });
+    expect(await builds()).toBe(2);
+    // A changed message (one character of Rego) is a new template: compiled, and its own message is seen.
+    const changed = { ...GOOD, rego: GOOD.rego.replace("is not from", "is not served from") };
+    expect(changed.rego).not.toBe(GOOD.rego);
+    const msgs = evaluate(
+      (await compileRegoTemplates([changed], { opa: real, cacheDir })).get("K8sGood"),
+      [],
+    );
+    expect(await builds()).toBe(3);
+    expect(msgs[0]?.msg).toBe("image docker.io/nginx is not served from []");
+    // A changed lib too.
+    const libChanged = { ...GOOD, libs: (GOOD.libs ?? []).map((l) => `${l}\n# changed\n`) };
+    await compileRegoTemplates([libChanged], { opa: real, cacheDir });
+    expect(await builds()).toBe(4);
+    // A corrupt entry (a torn or foreign write) is ignored and rebuilt, never a failure.
+    for (const n of readdirSync(cacheDir).filter((f) => f.endsWith(".json")))
+      await writeFile(join(cacheDir, n), "{ not json");
+    expect(
+      evaluate((await compileRegoTemplates([GOOD], { opa: real, cacheDir })).get("K8sGood"), ["docker.io/"]),
+    ).toHaveLength(1);
+    expect(await builds()).toBe(5);
+  });
+
   it("verifies a cached module before use: tampered bytes are recompiled with opa and never run without it", async () => {
     const cacheDir = await tempDir();
     const first = await compileRegoTemplates([GOOD], { opa: OPA, cacheDir });
@@ -470,6 +525,13 @@ withOpa("compileRegoTemplates with opa", () => {
     expect(defaultRegoCacheDir({ XDG_CACHE_HOME: "/x/cache" })).toBe("/x/cache/platform/rego");
     expect(defaultRegoCacheDir({})).toBe(join(homedir(), ".cache", "platform", "rego"));
     expect(defaultRegoCacheDir({})).not.toContain(tmpdir());
+    // In Actions, the runner's tool cache (kept between jobs on self-hosted runners); outside Actions it is ignored.
+    expect(defaultRegoCacheDir({ GITHUB_ACTIONS: "true", RUNNER_TOOL_CACHE: "/opt/tools" })).toBe(
+      "/opt/tools/platform/rego",
+    );
+    expect(defaultRegoCacheDir({ RUNNER_TOOL_CACHE: "/opt/tools", XDG_CACHE_HOME: "/x/cache" })).toBe(
+      "/x/cache/platform/rego",
+    );
     const shared = await tempDir();
     await chmod(shared, 0o777);
     await compileRegoTemplates([GOOD], { opa: OPA, cacheDir: shared });
