@@ -90,7 +90,8 @@ export function renderAction(name, text) {
     if (spec?.required) out.push(`      ${`${key}: "<${key}>"`.padEnd(40)} # required`);
   }
   for (const [key, spec] of inputs) {
-    if (spec?.required) continue;
+    // A deprecated input still works but is not shown to new users.
+    if (spec?.required || spec?.deprecationMessage) continue;
     out.push(spec?.default === undefined ? `      # ${key}:` : `      # ${key}: ${scalar(spec.default)}`);
   }
   out.push("```", "");
@@ -111,9 +112,10 @@ export function renderAction(name, text) {
     out.push("| name | required | default | description |", "| --- | --- | --- | --- |");
     for (const [key, spec] of inputs) {
       const def = spec?.default === undefined || spec.default === "" ? "" : code(spec.default);
-      out.push(
-        `| \`${key}\` | ${spec?.required ? "yes" : "no"} | ${cell(def)} | ${cell(spec?.description)} |`,
+      const about = cell(
+        spec?.deprecationMessage ? `**Deprecated:** ${spec.deprecationMessage}` : spec?.description,
       );
+      out.push(`| \`${key}\` | ${spec?.required ? "yes" : "no"} | ${cell(def)} | ${about} |`);
     }
     out.push("");
   }

@@ -70,11 +70,20 @@ describe("docs/actions/<name>.md is generated from actions/<name>/action.yml", (
     const meta = parse(readFileSync(join(REPO_ROOT, "actions", name, "action.yml"), "utf8"));
     const doc = readFileSync(join(REPO_ROOT, "docs", "actions", `${name}.md`), "utf8");
     const rows = doc.split("\n").filter((l) => l.startsWith("| `"));
-    for (const [key, spec] of Object.entries<{ required?: boolean; default?: string }>(meta.inputs ?? {})) {
+    for (const [key, spec] of Object.entries<{
+      required?: boolean;
+      default?: string;
+      deprecationMessage?: string;
+    }>(meta.inputs ?? {})) {
       const row = rows.find((l) => l.startsWith(`| \`${key}\` | `));
       expect(row, `input ${key}`).toBeDefined();
       expect(row).toContain(`| ${spec.required ? "yes" : "no"} |`);
       if (spec.default) expect(row).toContain(String(spec.default));
+      // A deprecated input is marked in the table and left out of the usage snippet.
+      if (spec.deprecationMessage) {
+        expect(row).toContain("**Deprecated:**");
+        expect(doc).not.toContain(`      # ${key}:`);
+      }
     }
     for (const key of Object.keys(meta.outputs ?? {})) {
       expect(
