@@ -2,12 +2,20 @@
 // realistic ARM latency (40–120 ms per call, uniformly drawn), planned through the real SDK and core's
 // GitHub-OIDC credential — every member with bounded concurrency (planClusters, 8 in flight) against the
 // same plans made one cluster after another in the same run. Reports wall time, ARM calls per cluster and
-// checks that both produce identical plans. Writes bench-results/aks.json.
+// checks that both produce identical plans. Then the fleet-wide risk report (issue 18) for a 50-member fleet:
+// one kustomize overlay per member (platform.yaml fleet.members), one bad member in the last stage, rendered by
+// the real kustomize — its time against the same overlays built by `kustomize build` one after another (the
+// peer's floor: the report adds its checks on top of the renders). Writes bench-results/aks.json.
 // Knobs: BENCH_AKS_CLUSTERS=50  BENCH_AKS_CONCURRENCY=8
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createAksClients, planClusters } from "@platform/aks";
+import { promisify } from "node:util";
+import { createAksClients, fleetRiskReport, parseStages, planClusters, planFleet } from "@platform/aks";
+import { mapLimit, parseConfig } from "@platform/core";
 import { createAzureCredential } from "@platform/core/azure";
+import { FLEET_RG, FLEET_SUB, writeFleet } from "../aks/fleet-fixture.ts";
 import { startAksFake } from "../fakes/aks.ts";
 import { startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 
@@ -96,6 +104,19 @@ try {
   console.log(
     `\nbounded is ${speedup.toFixed(1)}× faster than sequential; identical plans (${twoHops} clusters need three hops 1.29 → 1.32).`,
   );
+  const risk = { ...(await riskReport(credential)), armPlanMs: bounded.wallMs };
+  console.log(
+    `\nFleet risk report, ${risk.members} members (one kustomize overlay each), one bad member in the last stage:`,
+  );
+  console.log(
+    `  risk report alone ${risk.reportMs} ms (${risk.renders} renders, ${risk.blockers} blocker: ${risk.blocker})`,
+  );
+  console.log(
+    `  fleet plan with the report ${risk.planMs} ms (member plans alone ${risk.armPlanMs} ms above; the report's renders overlap them: ${risk.reportInPlanMs} ms)`,
+  );
+  console.log(
+    `  kustomize build of the same overlays: ${risk.kustomizeMs} ms one at a time, ${risk.kustomize4Ms} ms 4 at a time — report / kustomize (4) = ${risk.ratio}`,
+  );
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });
   writeFileSync(
     join(ROOT, "bench-results", "aks.json"),
@@ -116,6 +137,7 @@ try {
         },
         speedup: Number(speedup.toFixed(2)),
         identicalPlans: same,
+        riskReport: risk,
       },
       null,
       2,
@@ -123,4 +145,73 @@ try {
   );
 } finally {
   await Promise.all([aks.close(), github.close(), entra.close()]);
+}
+
+/** planFleet over a generated 50-member fleet at the same ARM latency; the risk report's own time and kustomize's floor. */
+async function riskReport(credential) {
+  const dir = mkdtempSync(join(tmpdir(), "bench-fleet-risk-"));
+  const g = await writeFleet(dir, N, { bad: { index: N - 1, kind: "pdb" } });
+  const fake = await startAksFake({ clusters: g.clusters, fleets: [g.fleet], latencyMs: LATENCY });
+  const kustomize = process.env.PLATFORM_KUSTOMIZE ?? join(ROOT, ".peers", "bin", "kustomize");
+  try {
+    const c = createAksClients(credential, FLEET_SUB, { armEndpoint: fake.url, ca: fake.arm.ca });
+    const config = parseConfig(readFileSync(join(dir, "platform.yaml"), "utf8"), "platform.yaml");
+    const t0 = performance.now();
+    const plan = await planFleet(() => c, {
+      fleet: { subscription: FLEET_SUB, resourceGroup: FLEET_RG, name: g.fleet.name },
+      targetVersion: "latest-patch",
+      upgradeType: "Full",
+      stages: parseStages(g.stages),
+      fleetConfig: config.fleet,
+      configFile: "platform.yaml",
+      root: dir,
+      tools: { kustomize },
+      concurrency: CONCURRENCY,
+    });
+    const planMs = Math.round(performance.now() - t0);
+    const b = plan.risk.blockers;
+    if (b.length !== 1 || b[0].member !== g.members.at(-1))
+      throw new Error(`expected one blocker in the last member: ${JSON.stringify(b)}`);
+    if (fake.arm.mismatches.length)
+      throw new Error(`ARM spec mismatches:\n${fake.arm.mismatches.join("\n")}`);
+    // The report on its own (the members as the plan read them), not overlapping the ARM reads.
+    const alone = await fleetRiskReport({
+      members: plan.risk.members.map((m) => ({
+        ...g.fleet.members.find((x) => x.name === m.member),
+        kubernetesVersion: m.from,
+      })),
+      version: plan.version,
+      upgradeType: "Full",
+      stages: plan.stages,
+      fleet: config.fleet,
+      configFile: "platform.yaml",
+      root: dir,
+      tools: { kustomize },
+    });
+    if (JSON.stringify(alone.blockers) !== JSON.stringify(b))
+      throw new Error("the report alone disagrees with the plan's");
+    // The peer's floor in the same run: kustomize build of every overlay, one at a time and 4 at a time (the report's limit).
+    const build = (m) => promisify(execFile)(kustomize, ["build", join(dir, "clusters", m)]);
+    const k0 = performance.now();
+    for (const m of g.members) await build(m);
+    const kustomizeMs = Math.round(performance.now() - k0);
+    const k1 = performance.now();
+    await mapLimit(g.members, 4, build);
+    const kustomize4Ms = Math.round(performance.now() - k1);
+    return {
+      members: plan.risk.members.length,
+      renders: plan.risk.renders,
+      reportMs: alone.durationMs,
+      reportInPlanMs: plan.risk.durationMs,
+      planMs,
+      kustomizeMs,
+      kustomize4Ms,
+      ratio: Number((alone.durationMs / kustomize4Ms).toFixed(2)),
+      blockers: b.length,
+      blocker: `${b[0].stage}/${b[0].member} ${b[0].check}`,
+    };
+  } finally {
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

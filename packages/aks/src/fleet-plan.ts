@@ -2,7 +2,7 @@ import type { UpdateStage } from "@azure/arm-containerservicefleet";
 import { type FleetConfig, type Logger, PlatformError } from "@platform/core";
 import { type AksClients, armError } from "./arm.ts";
 import { type FleetUpgradeType, listFleetMembers, planClusters } from "./fleet.ts";
-import { type FleetRiskReport, fleetRiskReport } from "./fleet-risk.ts";
+import { type FleetRiskReport, fleetRiskReport, renderFleetManifests } from "./fleet-risk.ts";
 import type { TargetSpec, UpgradePlan } from "./types.ts";
 import { compareVersions } from "./versions.ts";
 
@@ -68,6 +68,14 @@ export async function planFleet(
   const c = clientsFor(i.fleet.subscription);
   const members = await listFleetMembers(c, i.fleet.resourceGroup, i.fleet.name);
   const now = i.now ?? new Date();
+  // The renders (kustomize, helm: CPU) overlap the member plans (ARM reads: waiting).
+  const manifests = renderFleetManifests(members, {
+    fleet: i.fleetConfig,
+    configFile: i.configFile,
+    root: i.root,
+    tools: i.tools,
+    log: i.log,
+  });
   const plans = await planClusters(
     clientsFor,
     members.map((m) => m.clusterId),
@@ -82,11 +90,9 @@ export async function planFleet(
     version,
     upgradeType: i.upgradeType,
     stages,
-    fleet: i.fleetConfig,
     configFile: i.configFile,
     root: i.root,
-    tools: i.tools,
-    log: i.log,
+    manifests,
   });
   i.log?.info(
     `fleet risk report: ${risk.members.length} member(s), ${risk.blockers.length} blocker(s), ${risk.renders} render(s) in ${risk.durationMs} ms`,

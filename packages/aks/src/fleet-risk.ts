@@ -76,92 +76,128 @@ const clusterName = (id: string) => id.split("/").at(-1) ?? id;
 
 type Render = { objects: ManifestObject[] } | { error: Finding };
 
+/** The renders of every member's config-repo paths, started at once (so they overlap the ARM reads). */
+export interface FleetManifests {
+  configured: boolean;
+  /** The member's fleet.members paths, and their render; none without an entry. */
+  of(m: FleetMember): { paths: string[]; render?: Promise<Render> };
+  /** fleet.members entries that name no member. */
+  unmatched: string[];
+  renders: number;
+  startedAt: number;
+}
+
+/** Starts rendering each distinct path set of the members' fleet.members entries, a few at a time. */
+export function renderFleetManifests(
+  members: FleetMember[],
+  i: Pick<FleetRiskInput, "fleet" | "configFile" | "root" | "tools" | "concurrency" | "log">,
+): FleetManifests {
+  const startedAt = performance.now();
+  const entries = i.fleet?.members ?? [];
+  const names = (m: FleetMember) => [m.name.toLowerCase(), clusterName(m.clusterId).toLowerCase()];
+  // By member name: the report gets the members again, with their versions, as new objects.
+  const pathsOf = new Map<string, string[]>();
+  for (const m of members) {
+    const e = entries.find((x) => names(m).includes(x.name.toLowerCase()));
+    if (e) pathsOf.set(m.name, Array.isArray(e.path) ? e.path : [e.path]);
+  }
+  const keys = [...new Set([...pathsOf.values()].map((p) => JSON.stringify(p)))];
+  const renderOne = (key: string): Promise<Render> => {
+    const paths = JSON.parse(key) as string[];
+    return loadConfigRepo(paths, { root: i.root, tools: i.tools, log: i.log }).then(
+      ({ objects }) => ({ objects }),
+      (err: unknown) => {
+        if (!isPlatformError(err)) throw err;
+        return {
+          error: {
+            check: "config-repo-unreadable",
+            severity: "blocker",
+            message: `config repo path ${paths.join(", ")} does not render: ${err.message.replace(/^config-repo-path: /, "")}`,
+            fix: "Fix the path in platform.yaml fleet.members or the manifests it names, then plan again.",
+            file: err.file ?? i.configFile,
+            line: err.line,
+          },
+        };
+      },
+    );
+  };
+  const all = mapLimit(keys, i.concurrency ?? 4, renderOne);
+  // Awaited by the report; a caller that fails first (an ARM error) must not leave it unhandled.
+  all.catch(() => undefined);
+  const known = members.flatMap(names);
+  return {
+    configured: entries.length > 0,
+    of(m) {
+      const paths = pathsOf.get(m.name);
+      if (!paths) return { paths: [] };
+      const k = keys.indexOf(JSON.stringify(paths));
+      return { paths, render: all.then((rs) => rs[k]!) };
+    },
+    unmatched: entries.filter((e) => !known.includes(e.name.toLowerCase())).map((e) => e.name),
+    renders: keys.length,
+    startedAt,
+  };
+}
+
 /**
  * Every member's removed/deprecated APIs (for the run's version) and PodDisruptionBudgets that block a
  * drain, from its config-repo paths in platform.yaml, with the single-cluster plan's checks. Fails closed:
  * a member without an entry, a path that does not render or renders nothing is a blocker, never skipped.
  */
-export async function fleetRiskReport(i: FleetRiskInput): Promise<FleetRiskReport> {
-  const t0 = performance.now();
-  const entries = i.fleet?.members ?? [];
-  const configured = entries.length > 0;
-  const entryFor = (m: FleetMember) => {
-    const names = [m.name.toLowerCase(), clusterName(m.clusterId).toLowerCase()];
-    return entries.find((e) => names.includes(e.name.toLowerCase()));
-  };
-  const renders = new Map<string, Promise<Render>>();
-  const render = (paths: string[]): Promise<Render> => {
-    const key = JSON.stringify(paths);
-    let r = renders.get(key);
-    if (!r) {
-      r = loadConfigRepo(paths, { root: i.root, tools: i.tools, log: i.log }).then(
-        ({ objects }) => ({ objects }),
-        (err: unknown) => {
-          if (!isPlatformError(err)) throw err;
-          return {
-            error: {
-              check: "config-repo-unreadable",
-              severity: "blocker",
-              message: `config repo path ${paths.join(", ")} does not render: ${err.message.replace(/^config-repo-path: /, "")}`,
-              fix: "Fix the path in platform.yaml fleet.members or the manifests it names, then plan again.",
-              file: err.file ?? i.configFile,
-              line: err.line,
-            },
-          };
-        },
-      );
-      renders.set(key, r);
-    }
-    return r;
-  };
+export async function fleetRiskReport(
+  i: FleetRiskInput & { manifests?: FleetManifests },
+): Promise<FleetRiskReport> {
+  const loaded = i.manifests ?? renderFleetManifests(i.members, i);
+  const configured = loaded.configured;
   const stageOf = stageOfGroup(i.stages);
   const apis = i.upgradeType !== "NodeImageOnly";
   const drains = i.upgradeType !== "ControlPlaneOnly";
-  const members = await mapLimit(i.members, i.concurrency ?? 4, async (m): Promise<MemberRisk> => {
-    const entry = entryFor(m);
-    const paths = entry ? (Array.isArray(entry.path) ? entry.path : [entry.path]) : [];
-    const base = {
-      member: m.name,
-      cluster: clusterName(m.clusterId),
-      group: m.group,
-      stage: stageOf(m.group),
-      paths,
-      from: m.kubernetesVersion,
-      to: apis ? i.version : m.kubernetesVersion,
-    };
-    const findings: Finding[] = [];
-    let objects = 0;
-    if (!entry) {
-      findings.push({
-        check: configured ? "config-repo-missing" : "config-repo-not-configured",
-        severity: configured ? "blocker" : "warning",
-        message: configured
-          ? `member ${m.name} has no entry in platform.yaml fleet.members: its manifests cannot be checked`
-          : `platform.yaml has no fleet.members: member ${m.name}'s manifests were not checked`,
-        fix: `Add { name: ${m.name}, path: <its config-repo path> } to fleet.members in platform.yaml.`,
-        subject: `member ${m.name}`,
-        file: i.configFile,
-      });
-    } else {
-      const r = await render(paths);
-      if ("error" in r) findings.push({ ...r.error, subject: `member ${m.name}` });
-      else if (r.objects.length === 0) {
+  const members = await Promise.all(
+    i.members.map(async (m): Promise<MemberRisk> => {
+      const { paths, render } = loaded.of(m);
+      const base = {
+        member: m.name,
+        cluster: clusterName(m.clusterId),
+        group: m.group,
+        stage: stageOf(m.group),
+        paths,
+        from: m.kubernetesVersion,
+        to: apis ? i.version : m.kubernetesVersion,
+      };
+      const findings: Finding[] = [];
+      let objects = 0;
+      if (!render) {
         findings.push({
-          check: "config-repo-empty",
-          severity: "blocker",
-          message: `config repo path ${paths.join(", ")} of member ${m.name} renders no objects: nothing was checked`,
-          fix: "Point fleet.members' path at the directory the member's GitOps agent applies.",
+          check: configured ? "config-repo-missing" : "config-repo-not-configured",
+          severity: configured ? "blocker" : "warning",
+          message: configured
+            ? `member ${m.name} has no entry in platform.yaml fleet.members: its manifests cannot be checked`
+            : `platform.yaml has no fleet.members: member ${m.name}'s manifests were not checked`,
+          fix: `Add { name: ${m.name}, path: <its config-repo path> } to fleet.members in platform.yaml.`,
           subject: `member ${m.name}`,
           file: i.configFile,
         });
       } else {
-        objects = r.objects.length;
-        if (apis) findings.push(...apiFindings(r.objects, m.kubernetesVersion, i.version));
-        if (drains) findings.push(...drainFindings(r.objects));
+        const r = await render;
+        if ("error" in r) findings.push({ ...r.error, subject: `member ${m.name}` });
+        else if (r.objects.length === 0) {
+          findings.push({
+            check: "config-repo-empty",
+            severity: "blocker",
+            message: `config repo path ${paths.join(", ")} of member ${m.name} renders no objects: nothing was checked`,
+            fix: "Point fleet.members' path at the directory the member's GitOps agent applies.",
+            subject: `member ${m.name}`,
+            file: i.configFile,
+          });
+        } else {
+          objects = r.objects.length;
+          if (apis) findings.push(...apiFindings(r.objects, m.kubernetesVersion, i.version));
+          if (drains) findings.push(...drainFindings(r.objects));
+        }
       }
-    }
-    return { ...base, objects, findings, blocked: findings.some((f) => f.severity === "blocker") };
-  });
+      return { ...base, objects, findings, blocked: findings.some((f) => f.severity === "blocker") };
+    }),
+  );
   const order = new Map((i.stages?.length ? i.stages.map((s) => s.name) : ["default"]).map((n, k) => [n, k]));
   members.sort(
     (a, b) =>
@@ -173,7 +209,6 @@ export async function fleetRiskReport(i: FleetRiskInput): Promise<FleetRiskRepor
       .filter((f) => f.severity === "blocker")
       .map((f) => ({ stage: m.stage, member: m.member, check: f.check, reason: f.message })),
   );
-  const known = i.members.flatMap((m) => [m.name.toLowerCase(), clusterName(m.clusterId).toLowerCase()]);
   return {
     schema: "platform.aks/fleet-risk@1",
     version: i.version,
@@ -181,10 +216,10 @@ export async function fleetRiskReport(i: FleetRiskInput): Promise<FleetRiskRepor
     stages: [...order.keys()],
     members,
     configured,
-    unmatched: entries.filter((e) => !known.includes(e.name.toLowerCase())).map((e) => e.name),
+    unmatched: loaded.unmatched,
     blocked: blockers.length > 0,
     blockers,
-    renders: renders.size,
-    durationMs: Math.round(performance.now() - t0),
+    renders: loaded.renders,
+    durationMs: Math.round(performance.now() - loaded.startedAt),
   };
 }
