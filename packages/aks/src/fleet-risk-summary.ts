@@ -74,21 +74,30 @@ export function fleetRiskMarkdown(r: FleetRiskReport, links?: SourceLinks): stri
   return lines.join("\n");
 }
 
-/** The report for a terminal or a log: the member table, then each blocker with its file:line and fix. */
-export function fleetRiskText(r: FleetRiskReport): string {
-  const { header, rows } = fleetRiskRows(r);
+/** Pads columns to one width (the action's log; the CLI passes its coloured terminal table instead). */
+function plainTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, k) => Math.max(h.length, ...rows.map((row) => row[k]!.length)));
   const line = (cells: string[]) =>
     cells
       .map((c, k) => c.padEnd(widths[k]!))
       .join("  ")
       .trimEnd();
-  const out = [headlineText(r), "", line(header), ...rows.map(line)];
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** The report for a terminal or a log: the member table, then each blocker with its file:line and fix. */
+export function fleetRiskText(
+  r: FleetRiskReport,
+  table: (header: string[], rows: string[][]) => string = plainTable,
+): string {
+  const { header, rows } = fleetRiskRows(r);
+  const out = [headlineText(r), "", table(header, rows)];
   for (const m of r.members) {
     for (const f of m.findings.filter((x) => x.severity === "blocker")) {
       const where = f.file ? ` (${f.file}${f.line ? `:${f.line}` : ""})` : "";
       out.push("", `blocker ${m.stage}/${m.member} ${f.check}: ${f.message}${where}`, `  fix: ${f.fix}`);
     }
   }
+  if (!r.configured) out.push("", "platform.yaml has no fleet.members: no member's manifests were checked.");
   return `${out.join("\n")}\n`;
 }
