@@ -135,7 +135,7 @@ async function clusterApply(
   if (!i.plan) {
     throw new PlatformError("AKS_PLAN_MISSING", "mode: apply needs the plan from a plan run", {
       input: "plan-file",
-      hint: "Download the plan artifact and pass its path as plan.",
+      hint: "Download the plan artifact and pass its path as plan-file.",
     });
   }
   const plan = await readPlanFile(inWorkspace(ctx, i.plan));
@@ -149,6 +149,8 @@ async function clusterApply(
     overrideDeprecatedApis: i.overrideDeprecatedApis,
     pollIntervalMs: i.pollInterval * 1000,
     log: ctx.log,
+    // A step runs up to an hour: a line a minute shows the job is alive and how long it has been.
+    heartbeatMs: 60_000,
   });
   const s = ctx.summary;
   s.verdict(

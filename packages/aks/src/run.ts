@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { type Logger, PlatformError, writeFileAtomic } from "@platform/core";
 import { type ApplyResult, type ApplyState, applyPlan, checkPlanFor, type StateStore } from "./apply.ts";
 import { type AksClients, clusterRef, readCluster } from "./arm.ts";
+import { elapsed, heartbeat } from "./heartbeat.ts";
 import { loadConfigRepo } from "./manifests.ts";
 import { planUpgrade } from "./plan.ts";
 import type { ClusterSnapshot, PlanStep, TargetSpec, UpgradePlan } from "./types.ts";
@@ -107,8 +108,10 @@ export interface ClusterApplyInput {
   pollIntervalMs?: number;
   log?: Logger;
   now?: () => Date;
-  /** Called as each step starts, resumes, succeeds or fails (the CLI's heartbeat). */
+  /** Called as each step starts, resumes, succeeds or fails. */
   onStep?: (step: PlanStep, phase: "started" | "resumed" | "succeeded" | "failed") => void;
+  /** While a step runs, log "still running after <elapsed>" this often (default: never). */
+  heartbeatMs?: number;
 }
 
 /** Applies a plan to the cluster it names, refusing a plan made for another cluster. */
@@ -124,6 +127,8 @@ export async function applyCluster(
       )
     : undefined;
   checkPlanFor(i.plan, ref ?? i.plan.cluster);
+  let stop: (() => void) | undefined;
+  let began = Date.now();
   return applyPlan(clients(i.plan.cluster.subscription), {
     plan: i.plan,
     force: i.force,
@@ -133,8 +138,14 @@ export async function applyCluster(
     log: i.log,
     now: i.now,
     onStep: (s, phase) => {
-      i.log?.info(`${s.id}: ${phase}`);
+      stop?.();
+      stop = undefined;
+      if (phase === "started" || phase === "resumed") {
+        began = Date.now();
+        i.log?.info(`${s.id}: ${phase}`);
+        if (i.log && i.heartbeatMs) stop = heartbeat(i.log, s.id, i.heartbeatMs);
+      } else i.log?.info(`${s.id}: ${phase} after ${elapsed(Date.now() - began)}`);
       i.onStep?.(s, phase);
     },
-  });
+  }).finally(() => stop?.());
 }

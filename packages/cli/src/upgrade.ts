@@ -116,29 +116,6 @@ export async function runUpgradePlan(
   return plan.blocked ? ExitCode.verdict : ExitCode.ok;
 }
 
-/** "45s", "2m 05s", "1h 03m": elapsed time for a progress line. */
-export function elapsed(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-}
-
-/**
- * Logs "<label>: still running after <elapsed>" every `everyMs` until stopped: an AKS upgrade polls
- * for up to an hour per step, and a silent terminal looks hung.
- */
-export function heartbeat(log: Logger, label: string, everyMs: number, now = Date.now): () => void {
-  const started = now();
-  const timer = setInterval(
-    () => log.info(`${label}: still running after ${elapsed(now() - started)}`),
-    everyMs,
-  );
-  // A heartbeat never keeps the process alive on its own.
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
 /** `platform upgrade apply`: executes a plan file, resumable through its state file. */
 export async function runUpgradeApply(
   o: Common & {
@@ -154,33 +131,18 @@ export async function runUpgradeApply(
   const { applyCluster, readPlanFile } = await aks();
   const root = resolve(o.root);
   const plan = await readPlanFile(resolve(root, o.planFile));
-  const every = Number(o.heartbeat ?? "30") * 1000;
-  let stop: (() => void) | undefined;
-  const began = new Map<string, number>();
-  const onStep = (step: { id: string }, phase: "started" | "resumed" | "succeeded" | "failed") => {
-    stop?.();
-    stop = undefined;
-    if (phase === "started" || phase === "resumed") {
-      began.set(step.id, Date.now());
-      stop = heartbeat(io.log, step.id, every);
-    } else io.log.info(`${step.id}: took ${elapsed(Date.now() - (began.get(step.id) ?? Date.now()))}`);
-  };
-  const r: ApplyResult = await (io.clients ? Promise.resolve(io.clients) : clients(o, io))
-    .then((c) =>
-      applyCluster(c, {
-        subscription: o.subscriptionId ?? io.env.AZURE_SUBSCRIPTION_ID,
-        resourceGroup: o.resourceGroup,
-        cluster: o.cluster,
-        plan,
-        statePath: resolve(root, o.state),
-        force: o.force,
-        overrideDeprecatedApis: o.overrideDeprecatedApis,
-        pollIntervalMs: Number(o.pollInterval) * 1000,
-        log: io.log,
-        onStep,
-      }),
-    )
-    .finally(() => stop?.());
+  const r: ApplyResult = await applyCluster(io.clients ?? (await clients(o, io)), {
+    subscription: o.subscriptionId ?? io.env.AZURE_SUBSCRIPTION_ID,
+    resourceGroup: o.resourceGroup,
+    cluster: o.cluster,
+    plan,
+    statePath: resolve(root, o.state),
+    force: o.force,
+    overrideDeprecatedApis: o.overrideDeprecatedApis,
+    pollIntervalMs: Number(o.pollInterval) * 1000,
+    log: io.log,
+    heartbeatMs: Number(o.heartbeat ?? "30") * 1000,
+  });
   if (o.json) io.out(`${JSON.stringify(r, null, 2)}\n`);
   else if (r.status === "succeeded")
     io.out(`upgraded ${plan.cluster.name} to ${plan.target.version}: ${r.completed.join(", ")}\n`);
