@@ -20,6 +20,7 @@ export const inputs = z.object({
   }),
   merge: listInput({ comma: true }),
   cache: optionalString(),
+  token: optionalString(),
   result: optionalString(),
   "kube-version": optionalString().refine((v) => v === undefined || /^v?\d+\.\d+(\.\d+)?$/.test(v), {
     message: "must be a Kubernetes version such as 1.32 or 1.32.4",

@@ -2,4 +2,4 @@ import { defineAction } from "@platform/github";
 import { inputs } from "./inputs.ts";
 import { policyDryRun } from "./run.ts";
 
-await defineAction({ name: "policy-dry-run", inputs, run: policyDryRun });
+await defineAction({ name: "policy-dry-run", inputs, secretInputs: ["token"], run: policyDryRun });

@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
-import { PlatformError, writeFileAtomic } from "@platform/core";
+import { errorMessage, PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
-import { loadWorkspaceConfig } from "@platform/github";
+import { createOctokit, loadWorkspaceConfig } from "@platform/github";
 import {
   findings,
   GitRepo,
@@ -12,11 +12,12 @@ import {
   parseShard,
   policyCheck,
   readShardResults,
-  shardResultFile,
   shardResultFiles,
   toSarif,
+  writeShardResult,
   writeUnitCache,
 } from "@platform/policy";
+import { githubChanges } from "./github-changes.ts";
 import { writeSummary } from "./summary.ts";
 
 declare const __PLATFORM_VERSION__: string | undefined;
@@ -31,6 +32,7 @@ export type Inputs = Omit<PolicyCheckInput, "config" | "root" | "changes" | "sha
   shard?: string;
   merge: string[];
   result?: string;
+  token?: string;
 };
 
 /** The action's glue: inputs → policyCheck → annotations, SARIF, summary, outputs. */
@@ -156,6 +158,7 @@ async function check(
   const root = ctx.workspace;
   const shard = inputs.shard ? parseShard(inputs.shard) : undefined;
   let changes: PolicyCheckInput["changes"];
+  let history: PolicyCheckInput["history"];
   if (inputs.changedSince) {
     const repo = await GitRepo.open(root);
     if (!repo)
@@ -163,7 +166,23 @@ async function check(
         input: "changed-since",
         hint: "Check out the repository with actions/checkout (fetch-depth: 0) before this step.",
       });
-    changes = await repo.changedSince(inputs.changedSince);
+    try {
+      changes = await repo.changedSince(inputs.changedSince);
+    } catch (err) {
+      // A shallow checkout has no merge base: ask GitHub for the change, when the run says where it is.
+      const [owner, name] = (ctx.github.repository ?? "").split("/");
+      if (!inputs.token || !owner || !name || !ctx.github.sha) throw err;
+      ctx.log.info(
+        `changed-since: no local history (${errorMessage(err)}); listing the change with the GitHub API`,
+      );
+      const client = createOctokit({ token: inputs.token, log: ctx.log, baseUrl: ctx.env.GITHUB_API_URL });
+      ({ changes, history } = await githubChanges(client, {
+        owner,
+        repo: name,
+        base: inputs.changedSince,
+        head: ctx.github.sha,
+      }));
+    }
   }
   const result = await policyCheck(
     {
@@ -180,6 +199,7 @@ async function check(
       allowRemoteBases: inputs.allowRemoteBases,
       kubeVersion: inputs.kubeVersion,
       ...(changes ? { changes } : {}),
+      ...(history ? { history } : {}),
       ...(shard ? { shard } : {}),
       ...(inputs.cache ? { cache: inputs.cache } : {}),
       configPath: inputs.config ?? "platform.yaml",
@@ -196,10 +216,11 @@ async function check(
     },
   );
   if (inputs.result)
-    await writeFileAtomic(
+    await writeShardResult(
       resolve(root, inputs.result),
-      `${JSON.stringify(shardResultFile(result, shard ?? { index: 1, count: 1 }, inputs.allowEmpty ?? false))}\n`,
-      { input: "result" },
+      result,
+      shard ?? { index: 1, count: 1 },
+      inputs.allowEmpty ?? false,
     );
   // A shard's records travel in its result; the merge writes the cache of the whole run.
   if (inputs.cache && result.cache && !shard) await writeUnitCache(resolve(root, inputs.cache), result.cache);

@@ -12,8 +12,8 @@ import {
   type RegoCompiler,
   readShardResults,
   renderTable,
-  shardResultFile,
   toSarif,
+  writeShardResult,
   writeUnitCache,
 } from "@platform/policy";
 import { Option } from "commander";
@@ -105,10 +105,11 @@ export async function runPolicyCheck(
     },
   );
   if (o.result)
-    await writeFileAtomic(
+    await writeShardResult(
       resolve(root, o.result),
-      `${JSON.stringify(shardResultFile(result, shard ?? { index: 1, count: 1 }, o.allowEmpty ?? false))}\n`,
-      { input: "result" },
+      result,
+      shard ?? { index: 1, count: 1 },
+      o.allowEmpty ?? false,
     );
   // A shard's cache records go into its result; the merge writes the cache of the whole run.
   if (o.cache && result.cache && !shard) await writeUnitCache(resolve(root, o.cache), result.cache);

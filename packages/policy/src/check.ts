@@ -5,7 +5,7 @@ import { isDynamicPattern } from "tinyglobby";
 import type { RegoCompiler } from "./admission/engines.ts";
 import type { GlobalInput } from "./changed.ts";
 import { evaluateAll } from "./evaluate.ts";
-import { type ChangeSet, GitRepo } from "./git.ts";
+import { type BaseHistory, type ChangeSet, GitRepo } from "./git.ts";
 import {
   DEFAULT_KUBE_VERSION,
   type LoadResult,
@@ -41,8 +41,10 @@ export interface PolicyCheckInput {
   allowRemoteBases?: boolean;
   /** Kubernetes version charts are rendered for (default: platform.yaml's policy.kubeVersion, else 1.32). */
   kubeVersion?: string;
-  /** Check only the renders this change can affect (from `gitChanges` or the pull request's files). */
+  /** Check only the renders this change can affect (from `GitRepo.changedSince` or the GitHub API). */
   changes?: ChangeSet;
+  /** The merge base's files when `changes` came from the GitHub API (default: the local git history). */
+  history?: BaseHistory;
   /** Judge only this shard of the (selected) renders. */
   shard?: ShardSpec;
   /** A previous run's unit cache (workspace-relative path): context and shard weights; read if present. */
@@ -135,13 +137,15 @@ export async function policyCheck(
       ...(input.waivers ? [{ path: input.waivers, what: "waivers" }] : []),
       { path: input.configPath ?? "platform.yaml", what: "platform.yaml" },
     ];
+    const repo = await GitRepo.open(input.root);
     const scoped = await scopedLoad(plan, {
       changes: input.changes,
       shard: input.shard,
       cache: previous,
       global,
       needsAll: await policiesReadingEverything(input.root, input.policies),
-      repo: input.changes?.source === "git" ? await GitRepo.open(input.root) : undefined,
+      repo,
+      history: input.history ?? (input.changes?.source === "git" ? repo : undefined),
       salt: JSON.stringify([loadOptions.render, loadOptions.kubeVersion, input.allowRemoteBases ?? false]),
       log: deps.log,
     });

@@ -25,6 +25,14 @@ export interface ChangeSet {
   files: ChangedFile[];
 }
 
+/** The merge base's files, from git or from the GitHub API (a shallow checkout has no history). */
+export interface BaseHistory {
+  /** Blob ids of every file at a commit (workspace-relative paths). */
+  blobs(rev: string): Promise<Map<string, string>>;
+  /** Contents of files at a commit; a missing path maps to undefined. */
+  show(rev: string, paths: string[]): Promise<Map<string, string | undefined>>;
+}
+
 function git(cwd: string, args: string[]): Promise<string> {
   return new Promise((done, fail) => {
     execFile("git", args, { cwd, maxBuffer: MAX_GIT_OUTPUT, encoding: "utf8" }, (err, stdout, stderr) => {
@@ -47,7 +55,7 @@ export function blobId(bytes: Uint8Array): string {
 }
 
 /** A git repository the workspace lives in: its top, and path conversion between the two. */
-export class GitRepo {
+export class GitRepo implements BaseHistory {
   readonly top: string;
   readonly root: string;
   private constructor(top: string, root: string) {

@@ -1,9 +1,9 @@
 // Shard results: what each shard of a matrix writes (the JSON result), and their merge into the one
 // result an unsharded run would have produced: one summary, one SARIF, one exit code.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
-import { errorMessage, PlatformError } from "@platform/core";
+import { mkdir, readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { errorMessage, PlatformError, writeFileAtomic } from "@platform/core";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { z } from "zod";
 import { decideGate, type PolicyCheckResult, type PolicyMode } from "./check.ts";
@@ -61,6 +61,19 @@ export function shardResultFile(
     result: rest,
     cache: Object.fromEntries(cache ?? []),
   };
+}
+
+/** Writes a run's result file (`--result`, `result:`) atomically, creating its directory. */
+export async function writeShardResult(
+  file: string,
+  result: PolicyCheckResult,
+  shard: ShardSpec,
+  allowEmpty: boolean,
+): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(file, `${JSON.stringify(shardResultFile(result, shard, allowEmpty))}\n`, {
+    input: "result",
+  });
 }
 
 const FileSchema = z

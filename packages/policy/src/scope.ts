@@ -3,11 +3,11 @@
 // judged: cached when the cache entry's digest matches, else rendered as context only.
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type Logger, mapLimit } from "@platform/core";
+import { errorMessage, type Logger, mapLimit } from "@platform/core";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { MESH_ROOT_NAMESPACES } from "./builtin/render.ts";
 import { type GlobalInput, selectChanged } from "./changed.ts";
-import { type ChangeSet, type GitRepo, WorkTreeBlobs } from "./git.ts";
+import { type BaseHistory, type ChangeSet, type GitRepo, WorkTreeBlobs } from "./git.ts";
 import { joinResults, type LoadResult, type ManifestPlan, type PlannedUnit } from "./manifests.ts";
 import { type ShardSpec, shardUnits } from "./shard.ts";
 import type { KubeObject, LoadedObject } from "./types.ts";
@@ -34,8 +34,10 @@ export interface ScopeOptions {
   global: GlobalInput[];
   /** Why some policy reads every object (data.inventory, params from renders): then context is everything. */
   needsAll?: string;
-  /** The git repository, for the merge base's blobs and contents (changed-only from git). */
+  /** The work tree's git repository (blob ids without reading files), when the workspace is one. */
   repo?: GitRepo;
+  /** The merge base's files (changed-only): local git, or the GitHub API without history. */
+  history?: BaseHistory;
   /** Render options every unit's output depends on (kube version, values, tools): part of each digest. */
   salt?: string;
   log?: Logger;
@@ -255,11 +257,20 @@ async function changedContext(
 ): Promise<Set<string> | "unknown"> {
   const out = new Set<string>();
   const changed = new Set((o.changes?.files ?? []).map((f) => f.path));
-  const base = o.repo && o.changes?.base ? o.changes.base : undefined;
-  const baseBlobs = base && o.repo ? await o.repo.blobs(base) : undefined;
+  const history = o.history;
+  const base = history && o.changes?.base ? o.changes.base : undefined;
+  // The base cannot be read (a truncated tree): unknown, so everything is judged.
+  const baseBlobs =
+    base && history
+      ? await history.blobs(base).catch((err) => {
+          o.log?.warn(`cannot read the merge base ${base}: ${errorMessage(err)}`);
+          return undefined;
+        })
+      : undefined;
+  if (base && !baseBlobs) return "unknown";
   const baseText = async (paths: string[]): Promise<Array<string | undefined>> => {
-    if (!base || !o.repo) return paths.map(() => undefined);
-    const fromGit = await o.repo.show(
+    if (!base || !history) return paths.map(() => undefined);
+    const fromGit = await history.show(
       base,
       paths.filter((p) => changed.has(p)),
     );
@@ -306,7 +317,7 @@ async function changedContext(
       for (const n of d) out.add(n);
       continue;
     }
-    const [text] = base && o.repo ? [(await o.repo.show(base, [path])).get(path)] : [undefined];
+    const [text] = base && history ? [(await history.show(base, [path])).get(path)] : [undefined];
     if (text === undefined || mayDefineContext(text)) return "unknown";
   }
   return out;

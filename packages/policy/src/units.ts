@@ -3,8 +3,8 @@
 // identity and token rules). A cache of these per unit, written by a previous run, lets a changed-only or
 // sharded check judge part of a repository against the context of all of it without rendering all of it.
 import { createHash } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { mkdir, readdir, readFile } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
 import { errorMessage, type Logger, writeFileAtomic } from "@platform/core";
 import { z } from "zod";
 import { secretCredentialValues } from "./builtin/render.ts";
@@ -177,6 +177,7 @@ export async function readUnitCache(file: string, log?: Logger): Promise<UnitCac
 
 /** Writes a cache file atomically, units in path order (stable bytes for the same content). */
 export async function writeUnitCache(file: string, cache: UnitCache): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
   const units = Object.fromEntries([...cache].sort(([a], [b]) => a.localeCompare(b)));
   await writeFileAtomic(file, `${JSON.stringify({ version: 1, units })}\n`, { input: "cache" });
 }
