@@ -86,7 +86,12 @@ describe.skipIf(!peers.ok)("cluster-upgrade fleet risk report (bundled action)",
       /wave2\s+member-49\s+aks-fleet-49\s+1\.30\.7 → 1\.30\.10\s+2\s+1\s+0\s+blocked/,
     );
     expect(plan.annotations).toContainEqual(
-      expect.objectContaining({ level: "error", title: "wave2/member-49: pdb-blocks-drain" }),
+      expect.objectContaining({
+        level: "error",
+        title: "wave2/member-49: pdb-blocks-drain",
+        // A repository path (platform.yaml is in config-repo/), so the annotation lands on the file.
+        file: expect.stringMatching(/^config-repo\/(base|clusters\/member-49)\//),
+      }),
     );
     expect(
       plan.annotations.find((a) => a.title === "AKS_PLAN_BLOCKED" || /blocked/.test(a.message))?.message,

@@ -45,6 +45,7 @@ export async function fleetPlan(
     configFile: source ? relative(ctx.workspace, source) : undefined,
     // Member paths are the config repo's: relative to platform.yaml, and never outside its directory.
     root: source ? dirname(source) : ctx.workspace,
+    rootName: source ? relative(ctx.workspace, dirname(source)) : undefined,
     tools: { kustomize: ctx.env.PLATFORM_KUSTOMIZE, helm: ctx.env.PLATFORM_HELM },
     concurrency: i.concurrency,
     log: ctx.log,

@@ -26,6 +26,8 @@ export interface FleetPlanInput {
   configFile?: string;
   /** The config repo the member paths resolve against (platform.yaml's directory). */
   root: string;
+  /** root relative to the workspace, so finding files are repository paths (annotations, links). */
+  rootName?: string;
   tools?: { kustomize?: string; helm?: string };
   /** Members planned at once (ARM throttles per subscription). */
   concurrency?: number;
@@ -73,6 +75,7 @@ export async function planFleet(
     fleet: i.fleetConfig,
     configFile: i.configFile,
     root: i.root,
+    rootName: i.rootName,
     tools: i.tools,
     log: i.log,
   });

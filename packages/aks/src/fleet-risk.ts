@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import type { UpdateStage } from "@azure/arm-containerservicefleet";
 import { type FleetConfig, isPlatformError, type Logger, mapLimit } from "@platform/core";
 import type { FleetMember, FleetUpgradeType } from "./fleet.ts";
@@ -57,6 +58,8 @@ export interface FleetRiskInput {
   configFile?: string;
   /** The config repo: member paths resolve against it and may not leave it. */
   root: string;
+  /** root as the repository names it (relative to the workspace): finding files are given from there, for annotations and links. */
+  rootName?: string;
   tools?: { kustomize?: string; helm?: string };
   /** Renders at once (each runs kustomize or helm; default 4). */
   concurrency?: number;
@@ -90,7 +93,7 @@ export interface FleetManifests {
 /** Starts rendering each distinct path set of the members' fleet.members entries, a few at a time. */
 export function renderFleetManifests(
   members: FleetMember[],
-  i: Pick<FleetRiskInput, "fleet" | "configFile" | "root" | "tools" | "concurrency" | "log">,
+  i: Pick<FleetRiskInput, "fleet" | "configFile" | "root" | "rootName" | "tools" | "concurrency" | "log">,
 ): FleetManifests {
   const startedAt = performance.now();
   const entries = i.fleet?.members ?? [];
@@ -105,7 +108,11 @@ export function renderFleetManifests(
   const renderOne = (key: string): Promise<Render> => {
     const paths = JSON.parse(key) as string[];
     return loadConfigRepo(paths, { root: i.root, tools: i.tools, log: i.log }).then(
-      ({ objects }) => ({ objects }),
+      ({ objects }) => ({
+        objects: i.rootName
+          ? objects.map((o) => ({ ...o, file: o.file && join(i.rootName!, o.file) }))
+          : objects,
+      }),
       (err: unknown) => {
         if (!isPlatformError(err)) throw err;
         return {
@@ -114,7 +121,7 @@ export function renderFleetManifests(
             severity: "blocker",
             message: `config repo path ${paths.join(", ")} does not render: ${err.message.replace(/^config-repo-path: /, "")}`,
             fix: "Fix the path in platform.yaml fleet.members or the manifests it names, then plan again.",
-            file: err.file ?? i.configFile,
+            file: err.file ? join(i.rootName ?? "", err.file) : i.configFile,
             line: err.line,
           },
         };
