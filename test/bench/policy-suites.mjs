@@ -1,9 +1,22 @@
-// Issue 7 benchmark: the whole gatekeeper-library suite with `platform policy test` (bundled CLI, and
-// in-process) against `gator verify` on the same suites in the same run — wall time, ratio (goal >= 10x)
-// and per-case agreement. Writes bench-results/policy-suites.json.
-//   node test/bench/policy-suites.mjs     (BENCH_RUNS=3)
+// Issues 7 and 18 benchmark: the whole gatekeeper-library suite with `platform policy test` (bundled CLI, and
+// in-process) against `gator verify` on the same suites in the same run — wall and CPU time, ratio (goal
+// >= 10x through the CLI) and per-case agreement; the CLI runs interleave with gator's so both see the same
+// machine load. Also: a cold CLI run (empty Rego and compile caches: what a fresh runner pays) and one run
+// under --cpu-prof, summarised (where our time goes). Writes bench-results/policy-suites.json and the profile
+// to bench-results/policy-suites.cpuprofile.
+//   node test/bench/policy-suites.mjs     (BENCH_RUNS=5; PLATFORM_CLI=<platform.js> to time another build)
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCelEngine, opaRegoCompiler, runGatorSuites } from "@platform/policy";
@@ -13,10 +26,12 @@ const ROOT = join(import.meta.dirname, "..", "..");
 
 import { LIBRARY } from "./policy/gatekeeper.mjs";
 
-const CLI = join(ROOT, "packages", "cli", "dist", "platform.js");
+const CLI = process.env.PLATFORM_CLI ?? join(ROOT, "packages", "cli", "dist", "platform.js");
 const GATOR = process.env.GATOR ?? join(ROOT, ".peers", "bin", "gator");
 const OPA = process.env.OPA ?? join(ROOT, ".peers", "bin", "opa");
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+// GNU time gives a child's CPU (user + sys); without it the figures are wall time only.
+const TIME = ["/usr/bin/time", "/bin/time"].find((p) => existsSync(p));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (s = "") => process.stdout.write(`${s}\n`);
 
@@ -34,22 +49,55 @@ const walk = (d) => {
 };
 walk(LIBRARY);
 
+/** Runs a command once: wall ms, CPU ms of the process and its children (when GNU time is there), output. */
 function timed(cmd, args, opts = {}) {
+  const cpuFile = join(tmpdir(), `policy-suites-cpu-${process.pid}`);
+  const [file, argv] = TIME ? [TIME, ["-f", "%U %S", "-o", cpuFile, cmd, ...args]] : [cmd, args];
   const t = performance.now();
-  const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...opts });
-  return { ms: performance.now() - t, status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = spawnSync(file, argv, { encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...opts });
+  const ms = performance.now() - t;
+  let cpuMs;
+  if (TIME) {
+    const [user, sys] = readFileSync(cpuFile, "utf8").trim().split("\n").pop().split(" ").map(Number);
+    cpuMs = (user + sys) * 1000;
+    rmSync(cpuFile, { force: true });
+  }
+  return { ms, cpuMs, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const stats = (rs) => ({
+  medianMs: median(rs.map((r) => r.ms)),
+  samplesMs: rs.map((r) => Math.round(r.ms)),
+  ...(TIME ? { medianCpuMs: median(rs.map((r) => r.cpuMs)) } : {}),
+});
+const fmt = (s) =>
+  `${Math.round(s.medianMs)} ms wall${s.medianCpuMs !== undefined ? `, ${Math.round(s.medianCpuMs)} ms CPU` : ""}`;
 
-log(`gatekeeper-library suites: ${suites.length} suite files — node ${process.version}`);
-// One untimed run each first: it fills the Rego compile cache (ours) and the page cache (both).
-const warmOurs = timed(process.execPath, [CLI, "policy", "test", ".", "--json"], { cwd: LIBRARY });
-const summary = JSON.parse(warmOurs.stdout).summary;
+log(`gatekeeper-library suites: ${suites.length} suite files — node ${process.version}, CLI ${CLI}`);
+// Cold: a fresh Rego cache and Node compile cache (a first run on a new runner: one `opa build`).
+const fresh = mkdtempSync(join(tmpdir(), "policy-suites-cold-"));
+const coldEnv = { ...process.env, XDG_CACHE_HOME: fresh, NODE_COMPILE_CACHE: join(fresh, "node") };
+const cold = timed(process.execPath, [CLI, "policy", "test", ".", "--json"], { cwd: LIBRARY, env: coldEnv });
+rmSync(fresh, { recursive: true, force: true });
+if (cold.status !== 0)
+  throw new Error(`policy test (cold) exited ${cold.status}: ${cold.stderr.slice(0, 2000)}`);
+const summary = JSON.parse(cold.stdout).summary;
 log(
-  `ours: ${summary.passed}/${summary.cases} cases match their suite's expectations (first run ${Math.round(warmOurs.ms)} ms, incl. any Rego compile)`,
+  `ours: ${summary.passed}/${summary.cases} cases match their suite's expectations (cold run, empty caches: ${fmt(stats([cold]))})`,
 );
-const oursCli = [];
-for (let i = 0; i < RUNS; i++)
-  oursCli.push(timed(process.execPath, [CLI, "policy", "test", "."], { cwd: LIBRARY }).ms);
+// One untimed run of each fills the default caches (ours) and the page cache (both).
+timed(process.execPath, [CLI, "policy", "test", "."], { cwd: LIBRARY });
+const haveGator = existsSync(GATOR);
+if (haveGator) timed(GATOR, ["verify", "./..."], { cwd: LIBRARY });
+const oursRuns = [];
+const gatorRuns = [];
+let gatorPassed = 0;
+for (let i = 0; i < RUNS; i++) {
+  oursRuns.push(timed(process.execPath, [CLI, "policy", "test", "."], { cwd: LIBRARY }));
+  if (!haveGator) continue;
+  const r = timed(GATOR, ["verify", "./...", "-v"], { cwd: LIBRARY });
+  gatorRuns.push(r);
+  gatorPassed = (r.stdout.match(/^\s+--- PASS/gm) ?? []).length;
+}
 const inProcess = [];
 for (let i = 0; i < RUNS; i++) {
   const t = performance.now();
@@ -60,36 +108,68 @@ for (let i = 0; i < RUNS; i++) {
   });
   inProcess.push(performance.now() - t);
 }
-let gator;
-if (existsSync(GATOR)) {
-  const runs = [];
-  let passed = 0;
-  for (let i = 0; i < RUNS; i++) {
-    const r = timed(GATOR, ["verify", "./...", "-v"], { cwd: LIBRARY });
-    runs.push(r.ms);
-    passed = (r.stdout.match(/^\s+--- PASS/gm) ?? []).length;
-  }
-  gator = { medianMs: median(runs), samplesMs: runs, casesPassed: passed };
-}
+// Where the time goes: one warm CLI run under the V8 profiler, self time summed by function and by file.
+const profDir = mkdtempSync(join(tmpdir(), "policy-suites-prof-"));
+timed(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profDir, CLI, "policy", "test", "."], {
+  cwd: LIBRARY,
+});
+const profFile = readdirSync(profDir).find((n) => n.endsWith(".cpuprofile"));
+const profile = profFile
+  ? summariseProfile(JSON.parse(readFileSync(join(profDir, profFile), "utf8")))
+  : undefined;
+mkdirSync(join(ROOT, "bench-results"), { recursive: true });
+if (profFile) renameSync(join(profDir, profFile), join(ROOT, "bench-results", "policy-suites.cpuprofile"));
+rmSync(profDir, { recursive: true, force: true });
+
+const gator = haveGator ? { ...stats(gatorRuns), casesPassed: gatorPassed } : undefined;
 const ours = {
-  cliMedianMs: median(oursCli),
-  cliSamplesMs: oursCli,
+  cli: stats(oursRuns),
+  cold: stats([cold]),
   inProcessMedianMs: median(inProcess),
   cases: summary.cases,
   casesPassed: summary.passed,
 };
-log(`ours CLI        : ${Math.round(ours.cliMedianMs)} ms median of ${RUNS}`);
+log(`ours CLI        : ${fmt(ours.cli)} (median of ${RUNS}, caches warm)`);
 log(
   `ours in-process : ${Math.round(ours.inProcessMedianMs)} ms median of ${RUNS} (CEL templates on the CEL engine, Rego-only ones through OPA wasm, compiled module cached)`,
 );
 if (gator) {
+  log(`gator verify    : ${fmt(gator)} (median of ${RUNS}, ${gator.casesPassed} cases pass)`);
+  const cpuRatio =
+    gator.medianCpuMs !== undefined
+      ? `, ${(gator.medianCpuMs / ours.cli.medianCpuMs).toFixed(1)}× (CLI, CPU)`
+      : "";
   log(
-    `gator verify    : ${Math.round(gator.medianMs)} ms median of ${RUNS} (${gator.casesPassed} cases pass)`,
-  );
-  log(
-    `ratio gator/ours: ${(gator.medianMs / ours.cliMedianMs).toFixed(1)}× (CLI), ${(gator.medianMs / ours.inProcessMedianMs).toFixed(1)}× (in-process)`,
+    `ratio gator/ours: ${(gator.medianMs / ours.cli.medianMs).toFixed(1)}× (CLI, wall)${cpuRatio}, ${(gator.medianMs / ours.inProcessMedianMs).toFixed(1)}× (in-process, wall), ${(gator.medianMs / ours.cold.medianMs).toFixed(1)}× (CLI cold)`,
   );
 } else log("gator not installed (npm run peers): no comparison");
+if (profile) {
+  log(`profile of one CLI run (${Math.round(profile.totalMs)} ms sampled), self time by file:`);
+  for (const [file, ms] of profile.byFile.slice(0, 8))
+    log(`  ${String(Math.round(ms)).padStart(5)} ms  ${file}`);
+  log("  hottest functions:");
+  for (const [fn, ms] of profile.byFunction.slice(0, 8))
+    log(`  ${String(Math.round(ms)).padStart(5)} ms  ${fn}`);
+}
+
+/** Self time of a .cpuprofile summed by script file and by function (top 20 each), in ms. */
+function summariseProfile(p) {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const byFile = new Map();
+  const byFunction = new Map();
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const node = byId.get(p.samples[i]);
+    const us = p.timeDeltas[i] ?? 0;
+    total += us;
+    const url = node.callFrame.url.replace(/^file:\/\/.*\/(dist|node_modules)\//, "$1/") || "(native)";
+    const fn = `${node.callFrame.functionName || "(anonymous)"} ${url}:${node.callFrame.lineNumber + 1}`;
+    byFile.set(url, (byFile.get(url) ?? 0) + us / 1000);
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us / 1000);
+  }
+  const top = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 20);
+  return { totalMs: total / 1000, byFile: top(byFile), byFunction: top(byFunction) };
+}
 // 10,000 generated objects against the Azure baseline preset (goal: < 2 s wall through the CLI).
 const work = mkdtempSync(join(tmpdir(), "platform-preset-bench-"));
 let preset;
@@ -122,8 +202,7 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-mkdirSync(join(ROOT, "bench-results"), { recursive: true });
 writeFileSync(
   join(ROOT, "bench-results", "policy-suites.json"),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, suites: suites.length, ours, gator, preset }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, suites: suites.length, ours, gator, preset, profile }, null, 2)}\n`,
 );

@@ -9,7 +9,6 @@ import { availableParallelism, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { errorMessage, mapLimit } from "@platform/core";
-import { unpackTar } from "modern-tar";
 import { type CacheEntry, type RegoCache, sha256 } from "./cache.ts";
 import type { RegoTemplateSource } from "./types.ts";
 
@@ -332,6 +331,8 @@ export function codeOnly(text: string): string {
 
 /** A file of the gzipped tar bundle `opa build` writes, by name without the leading slash. */
 async function bundleFile(tgz: Uint8Array, name: string): Promise<Uint8Array | undefined> {
+  // Loaded on a cache miss only: a run served from the cache never reads a tar.
+  const { unpackTar } = await import("modern-tar");
   const entries = await unpackTar(gunzipSync(tgz));
   return entries.find(
     (e) => (e.header.type ?? "file") === "file" && e.header.name.replace(/^\/+/, "") === name,
