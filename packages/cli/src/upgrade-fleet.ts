@@ -1,6 +1,8 @@
 import { dirname, relative, resolve } from "node:path";
 import type { AksClients, FleetUpgradeType } from "@platform/aks";
 import { ExitCode, type Logger, loadConfig, PlatformError, writeFileAtomic } from "@platform/core";
+import type { Command } from "commander";
+import { withConfig } from "./cli.ts";
 import { paint, textTable } from "./table.ts";
 import { findTool } from "./tools.ts";
 
@@ -9,6 +11,7 @@ const UPGRADE_TYPES: FleetUpgradeType[] = ["Full", "NodeImageOnly", "ControlPlan
 /** What `upgrade plan --fleet` reads besides the single-cluster options. */
 export interface FleetPlanOptions {
   fleet: string;
+  cluster?: string;
   subscriptionId?: string;
   resourceGroup?: string;
   targetVersion: string;
@@ -49,6 +52,12 @@ export async function runUpgradeFleetPlan(
   clients: (subscription: string) => AksClients,
 ): Promise<number> {
   const { fleetRiskText, parseStages, planFleet } = await import("@platform/aks");
+  if (o.cluster) {
+    throw new PlatformError("AKS_CLUSTER_AND_FLEET", "Give --cluster or --fleet, not both", {
+      input: "fleet",
+      hint: "One plan covers one cluster, or every member of one fleet.",
+    });
+  }
   const subscription = o.subscriptionId ?? io.env.AZURE_SUBSCRIPTION_ID;
   if (!subscription || !o.resourceGroup) {
     throw new PlatformError(
@@ -102,4 +111,20 @@ export async function runUpgradeFleetPlan(
       );
   }
   return plan.blocked ? ExitCode.verdict : ExitCode.ok;
+}
+
+/** `upgrade plan`'s Fleet options: --fleet plans every member with the fleet-wide risk report. */
+export function withFleetOptions<C extends Command>(cmd: C): C {
+  cmd
+    .option(
+      "--fleet <name>",
+      "Azure Kubernetes Fleet Manager name: plan every member, with the fleet risk report",
+    )
+    .option("--fleet-stages <stages>", "update run stages: stage=group1,group2@seconds; stage2=group3")
+    .option("--fleet-upgrade-type <type>", "Full, NodeImageOnly or ControlPlaneOnly", "Full")
+    .option(
+      "--update-strategy <id>",
+      "an existing FleetUpdateStrategy's resource ID instead of --fleet-stages",
+    );
+  return withConfig(cmd, "platform.yaml with fleet.members (each member's config-repo paths)");
 }

@@ -3,9 +3,18 @@ import { resolve } from "node:path";
 import type { AksClients, ApplyResult, ClusterSnapshot, UpgradePlan } from "@platform/aks";
 import { ExitCode, type Logger, lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
 import type { Command } from "commander";
-import { type Cli, deprecatedAlias, examples, withAzure, withOutput, withRoot } from "./cli.ts";
+import {
+  type Cli,
+  configExplicit,
+  deprecatedAlias,
+  examples,
+  withAzure,
+  withOutput,
+  withRoot,
+} from "./cli.ts";
 import { listOption } from "./options.ts";
 import { findTool } from "./tools.ts";
+import { runUpgradeFleetPlan, withFleetOptions } from "./upgrade-fleet.ts";
 
 export interface UpgradeIo {
   out: (s: string) => void;
@@ -184,13 +193,21 @@ export function registerUpgrade(program: Command, cli: Cli): void {
       .option("--plan-file <file>", "write the plan JSON here (for upgrade apply)")
       .option("--description <file>", "plan from a cluster description JSON instead of ARM (offline)"),
   );
+  withFleetOptions(plan);
   examples(
     plan,
     "$ platform upgrade plan --subscription-id $SUB --resource-group rg-aks --cluster aks-prod --plan-file plan.json",
     "$ platform upgrade plan --cluster /subscriptions/…/managedClusters/aks-prod --target-version latest-minor --config-repo-path apps/",
     "$ platform upgrade plan --description cluster.json --target-version 1.33.2 -o json",
+    '$ platform upgrade plan --fleet fleet-prod --resource-group rg-fleet --fleet-stages "canary=canary@3600; prod=prod"',
   );
-  plan.action(async (o) => cli.done(await runUpgradePlan(o, cli)));
+  plan.action(async (o, c: Command) =>
+    cli.done(
+      o.fleet
+        ? await runUpgradeFleetPlan({ ...o, configExplicit: configExplicit(c) }, cli, await clients(o, cli))
+        : await runUpgradePlan(o, cli),
+    ),
+  );
   const apply = common(
     upgrade
       .command("apply")
