@@ -50,15 +50,10 @@ export {
   type ScenarioSpec,
   scenarioOpenMetrics,
 } from "./scenarios.ts";
-export {
-  CANARY_SERVE_MARKDOWN,
-  type CanaryServer,
-  type CanaryServerOptions,
-  type FlaggerHook,
-  flaggerStatus,
-  type ServeAnswer,
-  startCanaryServer,
-} from "./serve.ts";
+export { CANARY_SERVE_MARKDOWN } from "./serve/docs.ts";
+export { type FlaggerHook, flaggerStatus } from "./serve/flagger.ts";
+export type { ServeAnswer } from "./serve/judge.ts";
+export { type CanaryServer, type CanaryServerOptions, startCanaryServer } from "./serve.ts";
 export {
   type ArmSelectors,
   type CustomQueries,

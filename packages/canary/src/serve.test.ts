@@ -7,14 +7,10 @@ import type { DecisionKind } from "./decide.ts";
 import { openBackend } from "./gate.ts";
 import { parseOpenMetrics, replayBackend } from "./replay.ts";
 import { namedScenario, type ScenarioName, scenarioOpenMetrics } from "./scenarios.ts";
-import {
-  CANARY_SERVE_MARKDOWN,
-  type CanaryServer,
-  type FlaggerHook,
-  flaggerStatus,
-  type ServeAnswer,
-  startCanaryServer,
-} from "./serve.ts";
+import { CANARY_SERVE_MARKDOWN } from "./serve/docs.ts";
+import { type FlaggerHook, flaggerStatus } from "./serve/flagger.ts";
+import type { ServeAnswer } from "./serve/judge.ts";
+import { type CanaryServer, startCanaryServer } from "./serve.ts";
 import type { MetricsBackend } from "./sources.ts";
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
