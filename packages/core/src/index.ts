@@ -7,6 +7,7 @@ export {
   lazyAzureCredential,
   requestGitHubOidcToken,
 } from "./azure.ts";
+export { platformCacheDir, privateCacheDir } from "./cache-dir.ts";
 export {
   defaultConfig,
   loadConfig,
@@ -73,3 +74,4 @@ export {
   type YamlStream,
 } from "./yaml.ts";
 export { decodeManifestBytes, parseManifestStream } from "./yaml-apiserver.ts";
+export { parseManifestStreamCached } from "./yaml-cache.ts";

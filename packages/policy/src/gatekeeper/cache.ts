@@ -4,10 +4,15 @@
 // keyed by the template's Rego and libs, the OPA version and CACHE_VERSION. Entries are written atomically;
 // a corrupt, tampered or foreign-version entry is a miss, rebuilt with opa, never trusted.
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readFile, stat } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
-import { isAbsolute, join } from "node:path";
-import { errorMessage, type Logger, writeFileAtomic } from "@platform/core";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  errorMessage,
+  type Logger,
+  platformCacheDir,
+  privateCacheDir,
+  writeFileAtomic,
+} from "@platform/core";
 
 /**
  * Bumped whenever the wrapping of a template (package renaming, lib relocation) or the meaning of an entry
@@ -139,30 +144,9 @@ function latestName(key: string): string {
 }
 
 /**
- * The default Rego cache: in GitHub Actions the runner's tool cache ($RUNNER_TOOL_CACHE/platform/rego, kept
- * between jobs on self-hosted runners), elsewhere the user's own cache directory ($XDG_CACHE_HOME/platform/rego,
- * else ~/.cache/platform/rego); never a shared temp folder another user could plant modules in.
+ * The default Rego cache: $RUNNER_TOOL_CACHE/platform/rego in GitHub Actions, else the user's own cache
+ * directory ($XDG_CACHE_HOME/platform/rego, else ~/.cache/platform/rego); never a shared temp folder.
  */
 export function defaultRegoCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.GITHUB_ACTIONS === "true" && env.RUNNER_TOOL_CACHE && isAbsolute(env.RUNNER_TOOL_CACHE))
-    return join(env.RUNNER_TOOL_CACHE, "platform", "rego");
-  const base =
-    env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homedir(), ".cache");
-  return join(base, "platform", "rego");
-}
-
-/**
- * Creates the cache directory (mode 0700) and checks it is ours and not writable by others; a directory that
- * fails the check is not used (a fresh private one in the temp folder is, so the run still works).
- */
-async function privateCacheDir(dir: string, log?: Logger): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => {});
-  const st = await stat(dir).catch(() => undefined);
-  const uid = process.getuid?.();
-  const ok = st?.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
-  if (ok) return dir;
-  log?.warn(
-    `not using the Rego cache ${dir}: ${st ? "it is writable by other users or not owned by you" : "it cannot be created"}; compiling into a private temporary folder`,
-  );
-  return mkdtemp(join(tmpdir(), "platform-rego-"));
+  return platformCacheDir("rego", env);
 }

@@ -1,0 +1,114 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { serialize } from "node:v8";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseManifestStream } from "./yaml-apiserver.ts";
+import { bundleFingerprint, parseManifestStreamCached } from "./yaml-cache.ts";
+
+const temps: string[] = [];
+const temp = () => {
+  const d = mkdtempSync(join(tmpdir(), "yaml-cache-test-"));
+  temps.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of temps) rmSync(d, { recursive: true, force: true });
+});
+
+const TEXT = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: a
+data:
+  "__proto__": polluted?
+  n: "1"
+---
+count: 9007199254740993
+ratio: 1.5
+small: 0.25
+on: yes
+`;
+const bytes = () => new TextEncoder().encode(TEXT);
+
+describe("parseManifestStreamCached", () => {
+  it("serves the same documents from the cache, with positions from a real parse", async () => {
+    const cacheDir = temp();
+    const opts = { cacheDir, fingerprint: "build-a" };
+    const direct = parseManifestStream(bytes(), "m.yaml");
+    const first = await parseManifestStreamCached(bytes(), "m.yaml", opts);
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+    const again = await parseManifestStreamCached(bytes(), "m.yaml", opts);
+    expect(again.docs).toEqual(direct.docs);
+    expect(first.docs).toEqual(direct.docs);
+    const second = again.docs[1]?.value as Record<string, unknown>;
+    expect(second.count).toBe(9007199254740993n);
+    expect(second.ratio).toBe(1.5);
+    const data = (again.docs[0]?.value as { data: object } | undefined)?.data ?? {};
+    expect(Object.hasOwn(data, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
+    expect(again.position(again.docs[1] as never, ["ratio"])).toEqual(
+      direct.position(direct.docs[1] as never, ["ratio"]),
+    );
+  });
+
+  it("reads what the cache holds for these bytes and this build, and nothing else", async () => {
+    const cacheDir = temp();
+    await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir, fingerprint: "build-a" });
+    const [entry] = readdirSync(cacheDir);
+    // The entry is what is served (so a hit really skips the parse)…
+    writeFileSync(
+      join(cacheDir, entry as string),
+      serialize([{ index: 0, value: { from: "cache" }, line: 1 }]),
+    );
+    const hit = await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir, fingerprint: "build-a" });
+    expect(hit.docs.map((d) => d.value)).toEqual([{ from: "cache" }]);
+    // …but another build of the parser, or changed bytes, never sees it.
+    const otherBuild = await parseManifestStreamCached(bytes(), "m.yaml", {
+      cacheDir,
+      fingerprint: "build-b",
+    });
+    expect(otherBuild.docs).toEqual(parseManifestStream(bytes(), "m.yaml").docs);
+    const changed = new TextEncoder().encode(TEXT.replace("name: a", "name: b"));
+    const edited = await parseManifestStreamCached(changed, "m.yaml", { cacheDir, fingerprint: "build-a" });
+    expect(edited.docs[0]?.value).toMatchObject({ metadata: { name: "b" } });
+  });
+
+  it("ignores a corrupt entry and never stores a stream with errors", async () => {
+    const cacheDir = temp();
+    const opts = { cacheDir, fingerprint: "build-a" };
+    await parseManifestStreamCached(bytes(), "m.yaml", opts);
+    const [entry] = readdirSync(cacheDir);
+    writeFileSync(join(cacheDir, entry as string), "not a v8 value");
+    expect((await parseManifestStreamCached(bytes(), "m.yaml", opts)).docs).toEqual(
+      parseManifestStream(bytes(), "m.yaml").docs,
+    );
+    const bad = new TextEncoder().encode("a: 1\na: 2\n");
+    const broken = await parseManifestStreamCached(bad, "bad.yaml", opts);
+    expect(broken.docs[0]?.errors.length).toBeGreaterThan(0);
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+  });
+
+  it("caches nothing when run from source or when turned off", async () => {
+    const cacheDir = temp();
+    expect(bundleFingerprint(pathToFileURL(join(cacheDir, "yaml-cache.ts")).href)).toBeUndefined();
+    await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir: false, fingerprint: "build-a" });
+    await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir });
+    expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
+  it("identifies a bundle by its files: a rebuilt chunk is another build", () => {
+    const dist = temp();
+    mkdirSync(join(dist, "chunks"));
+    writeFileSync(join(dist, "main.js"), "main");
+    writeFileSync(join(dist, "chunks", "chunk-AAAA.js"), "parser");
+    const url = pathToFileURL(join(dist, "chunks", "chunk-AAAA.js")).href;
+    const before = bundleFingerprint(url);
+    expect(before).toMatch(/^[0-9a-f]{64}$/);
+    expect(bundleFingerprint(pathToFileURL(join(dist, "main.js")).href)).toBe(before);
+    const later = new Date(statSync(join(dist, "main.js")).mtimeMs + 5000);
+    utimesSync(join(dist, "chunks", "chunk-AAAA.js"), later, later);
+    expect(bundleFingerprint(url)).not.toBe(before);
+  });
+});
