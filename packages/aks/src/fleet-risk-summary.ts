@@ -1,4 +1,4 @@
-import { headline, markdownTable, type SourceLinks, sourceLink } from "@platform/core";
+import { escapeMarkdown, headline, markdownTable, type SourceLinks, sourceLink } from "@platform/core";
 import type { FleetRiskReport, MemberRisk } from "./fleet-risk.ts";
 
 const count = (m: MemberRisk, severity: "blocker" | "warning") =>
@@ -52,7 +52,9 @@ export function fleetRiskMarkdown(r: FleetRiskReport, links?: SourceLinks): stri
           m.stage,
           m.member,
           `${f.severity === "blocker" ? "⛔" : "⚠️"} ${f.check}`,
-          { raw: `${f.subject ?? ""}${f.file ? `<br>${sourceLink(links, f.file, f.line)}` : ""}` },
+          {
+            raw: `${escapeMarkdown(f.subject ?? "")}${f.file ? `<br>${sourceLink(links, f.file, f.line)}` : ""}`,
+          },
           f.message,
           f.fix,
         ]),

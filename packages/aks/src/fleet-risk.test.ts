@@ -39,6 +39,7 @@ beforeAll(async () => {
     "clusters/single/app.yaml": `${deployment("cart", 1)}---\n${pdb("cart", "minAvailable: 1")}`,
     "clusters/flow/fs.yaml": FLOWSCHEMA,
     "clusters/empty/README.md": "nothing to apply here\n",
+    "clusters/html/pdb.yaml": pdb('"x<img src=y>|z"', "maxUnavailable: 0"),
   };
   for (const [f, text] of Object.entries(files)) {
     await mkdir(join(root, f, ".."), { recursive: true });
@@ -187,5 +188,21 @@ describe("fleet risk report", () => {
     // Deprecated since 1.29, removed in 1.32: the run reaches 1.32, so a blocker in both members that render it.
     expect(flow.blockers.map((b) => `${b.stage}/${b.member}`)).toEqual(["canary/canary", "(no stage)/eu"]);
     expect(flow.renders).toBe(3);
+  });
+
+  it("the summary escapes what manifests name (an object name is untrusted text)", async () => {
+    const r = await report({
+      fleet: {
+        members: [
+          { name: "canary", path: "clusters/html" },
+          { name: "eu", path: "clusters/ok" },
+          { name: "us", path: "clusters/ok" },
+        ],
+      },
+    });
+    expect(r.blockers).toHaveLength(1);
+    const md = fleetRiskMarkdown(r);
+    expect(md).not.toContain("<img");
+    expect(md).toContain("x&lt;img src=y&gt;&#124;z");
   });
 });
