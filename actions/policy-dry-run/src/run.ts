@@ -4,7 +4,7 @@ import type { ActionContext, ActionOutcome } from "@platform/github";
 import { createOctokit, loadWorkspaceConfig } from "@platform/github";
 import {
   findings,
-  GitRepo,
+  gitChangesSince,
   mergeShards,
   opaRegoCompiler,
   type PolicyCheckInput,
@@ -14,7 +14,7 @@ import {
   readShardResults,
   shardResultFiles,
   toSarif,
-  writeShardResult,
+  writeRunFiles,
   writeUnitCache,
 } from "@platform/policy";
 import { githubChanges } from "./github-changes.ts";
@@ -160,14 +160,8 @@ async function check(
   let changes: PolicyCheckInput["changes"];
   let history: PolicyCheckInput["history"];
   if (inputs.changedSince) {
-    const repo = await GitRepo.open(root);
-    if (!repo)
-      throw new PlatformError("INPUT_INVALID", "changed-since: the workspace is not a git checkout", {
-        input: "changed-since",
-        hint: "Check out the repository with actions/checkout (fetch-depth: 0) before this step.",
-      });
     try {
-      changes = await repo.changedSince(inputs.changedSince);
+      changes = await gitChangesSince(root, inputs.changedSince);
     } catch (err) {
       // A shallow checkout has no merge base: ask GitHub for the change, when the run says where it is.
       const [owner, name] = (ctx.github.repository ?? "").split("/");
@@ -215,14 +209,6 @@ async function check(
       }),
     },
   );
-  if (inputs.result)
-    await writeShardResult(
-      resolve(root, inputs.result),
-      result,
-      shard ?? { index: 1, count: 1 },
-      inputs.allowEmpty ?? false,
-    );
-  // A shard's records travel in its result; the merge writes the cache of the whole run.
-  if (inputs.cache && result.cache && !shard) await writeUnitCache(resolve(root, inputs.cache), result.cache);
+  await writeRunFiles(root, result, { ...inputs, shard });
   return result;
 }

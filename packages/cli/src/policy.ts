@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
-import { ExitCode, type Logger, loadConfig, PlatformError, writeFileAtomic } from "@platform/core";
+import { ExitCode, type Logger, loadConfig, writeFileAtomic } from "@platform/core";
 import {
   countsByPolicy,
   describeScope,
-  GitRepo,
+  gitChangesSince,
   mergeShards,
   type PolicyCheckInput,
   type PolicyCheckResult,
@@ -13,7 +13,7 @@ import {
   readShardResults,
   renderTable,
   toSarif,
-  writeShardResult,
+  writeRunFiles,
   writeUnitCache,
 } from "@platform/policy";
 import { Option } from "commander";
@@ -66,16 +66,7 @@ export async function runPolicyCheck(
   const { config, source } = await loadConfig(resolve(root, o.config), { explicit: o.configExplicit });
   if (!o.json) io.log.info(source ? `config: ${o.config}` : "config: built-in defaults (no platform.yaml)");
   const shard = o.shard ? parseShard(o.shard) : undefined;
-  let changes: PolicyCheckInput["changes"];
-  if (o.changedSince) {
-    const repo = await GitRepo.open(root);
-    if (!repo)
-      throw new PlatformError("INPUT_INVALID", `--changed-since: ${root} is not inside a git work tree`, {
-        input: "changed-since",
-        hint: "Run the check in a git checkout, or drop --changed-since to check everything.",
-      });
-    changes = await repo.changedSince(o.changedSince);
-  }
+  const changes = o.changedSince ? await gitChangesSince(root, o.changedSince) : undefined;
   const result = await policyCheck(
     {
       manifests,
@@ -104,15 +95,7 @@ export async function runPolicyCheck(
       },
     },
   );
-  if (o.result)
-    await writeShardResult(
-      resolve(root, o.result),
-      result,
-      shard ?? { index: 1, count: 1 },
-      o.allowEmpty ?? false,
-    );
-  // A shard's cache records go into its result; the merge writes the cache of the whole run.
-  if (o.cache && result.cache && !shard) await writeUnitCache(resolve(root, o.cache), result.cache);
+  await writeRunFiles(root, result, { ...o, shard });
   return { code: await printResult(result, { ...o, root }, io), result };
 }
 

@@ -160,18 +160,12 @@ export async function policyCheck(
   // A scoped run that judges nothing (no render affected, an empty shard) checked what it was asked to.
   const scopedEmpty = scope !== undefined && scope.judged.length === 0 && scope.units > 0;
   if (loaded.objects.length === 0 && !input.allowEmpty && !scopedEmpty) {
-    loaded.problems.push({
-      policy: "input/empty",
-      kind: "",
-      namespace: "",
-      name: "",
-      verdict: "error",
-      severity: "error",
-      cause: "input",
-      message: `no Kubernetes object found in ${input.manifests.join(", ")}${loaded.skipped.length ? ` (${loaded.skipped.length} input(s) skipped, listed with the reason)` : ""}: checking nothing is not a pass. Point \`manifests\` at the files, kustomize directories or charts to check, or set allow-empty: true`,
-      file: input.manifests[0] ?? ".",
-      line: 1,
-    });
+    loaded.problems.push(
+      emptyInputRow(
+        `no Kubernetes object found in ${input.manifests.join(", ")}${loaded.skipped.length ? ` (${loaded.skipped.length} input(s) skipped, listed with the reason)` : ""}`,
+        input.manifests[0] ?? ".",
+      ),
+    );
   }
   deps.log?.info(
     `checking ${loaded.objects.length} object(s) against ${policies.length} polic${policies.length === 1 ? "y" : "ies"}`,
@@ -224,6 +218,22 @@ async function policyPaths(root: string, policies: string[]): Promise<string[]> 
     )
       out.push(p);
   return out;
+}
+
+/** The error row of a check that found nothing to judge: checking nothing is never a pass. */
+export function emptyInputRow(what: string, file: string): PolicyResult {
+  return {
+    policy: "input/empty",
+    kind: "",
+    namespace: "",
+    name: "",
+    verdict: "error",
+    severity: "error",
+    cause: "input",
+    message: `${what}: checking nothing is not a pass. Point \`manifests\` at the files, kustomize directories or charts to check, or set allow-empty: true`,
+    file,
+    line: 1,
+  };
 }
 
 /** Counts the verdicts and decides the gate (shared by the check and the merge of shard results). */

@@ -234,3 +234,14 @@ export class WorkTreeBlobs {
     return bytes ? blobId(bytes) : undefined;
   }
 }
+
+/** The change since `ref` in the git work tree holding `root` (the error names the input when it is none). */
+export async function gitChangesSince(root: string, ref: string): Promise<ChangeSet> {
+  const repo = await GitRepo.open(root);
+  if (!repo)
+    throw new PlatformError("INPUT_INVALID", `changed-since: ${root} is not inside a git work tree`, {
+      input: "changed-since",
+      hint: "Run in a git checkout (actions/checkout with fetch-depth: 0), or drop changed-since to check everything.",
+    });
+  return repo.changedSince(ref);
+}

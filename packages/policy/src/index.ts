@@ -21,7 +21,7 @@ export {
   type EvalTarget,
   evaluateAll,
 } from "./evaluate.ts";
-export { type BaseHistory, type ChangedFile, type ChangeSet, GitRepo } from "./git.ts";
+export { type BaseHistory, type ChangedFile, type ChangeSet, GitRepo, gitChangesSince } from "./git.ts";
 export {
   DEFAULT_KUBE_VERSION,
   type LoadOptions,
@@ -35,6 +35,7 @@ export {
   type ShardResultFile,
   shardResultFile,
   shardResultFiles,
+  writeRunFiles,
   writeShardResult,
 } from "./merge.ts";
 export { podTarget } from "./podspec.ts";

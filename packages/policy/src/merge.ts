@@ -6,11 +6,11 @@ import { dirname, resolve } from "node:path";
 import { errorMessage, PlatformError, writeFileAtomic } from "@platform/core";
 import { glob, isDynamicPattern } from "tinyglobby";
 import { z } from "zod";
-import { decideGate, type PolicyCheckResult, type PolicyMode } from "./check.ts";
+import { decideGate, emptyInputRow, type PolicyCheckResult, type PolicyMode } from "./check.ts";
 import type { ScopeReport } from "./scope.ts";
 import type { ShardSpec } from "./shard.ts";
 import type { PolicyResult } from "./types.ts";
-import type { UnitRecord } from "./units.ts";
+import { type UnitRecord, writeUnitCache } from "./units.ts";
 
 const FORMAT = "platform-policy-result";
 
@@ -74,6 +74,22 @@ export async function writeShardResult(
   await writeFileAtomic(file, `${JSON.stringify(shardResultFile(result, shard, allowEmpty))}\n`, {
     input: "result",
   });
+}
+
+/** Writes what a run was asked to keep: its result file, and the unit cache (a shard's travels in its result). */
+export async function writeRunFiles(
+  root: string,
+  result: PolicyCheckResult,
+  o: { result?: string; cache?: string; shard?: ShardSpec; allowEmpty?: boolean },
+): Promise<void> {
+  if (o.result)
+    await writeShardResult(
+      resolve(root, o.result),
+      result,
+      o.shard ?? { index: 1, count: 1 },
+      o.allowEmpty ?? false,
+    );
+  if (o.cache && result.cache && !o.shard) await writeUnitCache(resolve(root, o.cache), result.cache);
 }
 
 const FileSchema = z
@@ -171,20 +187,7 @@ export function mergeShards(parts: ShardResultFile[]): PolicyCheckResult {
   const scope = mergeScopes(ordered.map((r) => r.scope));
   const selected = scope?.shard?.of ?? scope?.units ?? 0;
   const emptyOk = parts[0]!.allowEmpty || (scope?.changedSince !== undefined && selected === 0);
-  if (objects === 0 && !emptyOk)
-    results.push({
-      policy: "input/empty",
-      kind: "",
-      namespace: "",
-      name: "",
-      verdict: "error",
-      severity: "error",
-      cause: "input",
-      message:
-        "no Kubernetes object found in any shard: checking nothing is not a pass. Point `manifests` at the files, kustomize directories or charts to check, or set allow-empty: true",
-      file: ".",
-      line: 1,
-    });
+  if (objects === 0 && !emptyOk) results.push(emptyInputRow("no Kubernetes object found in any shard", "."));
   const { counts, failure } = decideGate(results, mode);
   return {
     mode,
