@@ -23,8 +23,12 @@ export function platformCacheDir(name: string, env: NodeJS.ProcessEnv = process.
  * fails the check is not used (a fresh private one in the temp folder is, so the run still works, uncached).
  */
 export async function privateCacheDir(dir: string, log?: Pick<Logger, "warn">): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => {});
-  const st = await stat(dir).catch(() => undefined);
+  // stat first: on every run but the first the folder exists, and a recursive mkdir costs more than a stat.
+  let st = await stat(dir).catch(() => undefined);
+  if (!st) {
+    await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => {});
+    st = await stat(dir).catch(() => undefined);
+  }
   const uid = process.getuid?.();
   const ok = st?.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
   if (ok) return dir;
