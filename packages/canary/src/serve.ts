@@ -1,12 +1,17 @@
 // `platform canary serve`: the gate behind HTTP, with a door for Flagger webhooks (serve/flagger.ts) and one
 // for the Argo Rollouts web metric provider (serve/argo.ts); both judge through serve/judge.ts.
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { errorMessage, isPlatformError, PlatformError } from "@platform/core";
 import { argoDoor } from "./serve/argo.ts";
 import { FLAGGER_PATHS, flaggerDoor } from "./serve/flagger.ts";
 import { methodNotAllowed, send } from "./serve/http.ts";
 import { createJudge, type DoorContext, type JudgeOptions } from "./serve/judge.ts";
+
+// Required, not imported: the ESM namespace of node:http reads every export, undici's WebSocket among them,
+// which costs every CLI command ~25 ms at start-up (the CLI loads this module for `canary serve`).
+const { createServer } = createRequire(import.meta.url)("node:http") as typeof import("node:http");
 
 export interface CanaryServerOptions extends JudgeOptions {
   /** TCP port (default 8080; 0 picks a free one). */

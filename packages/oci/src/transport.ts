@@ -3,8 +3,14 @@
 // buffer (test/bench/oci.mjs), which decided the push benchmark against skopeo. Same contract as
 // fetch for what the client uses: method, headers, a Uint8Array body, an AbortSignal; the answer is a
 // Response with status, headers, the (small) body and `url` set to the request URL.
-import { request as httpRequest, type IncomingMessage } from "node:http";
-import { request as httpsRequest } from "node:https";
+import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
+
+// Required, not imported: the ESM namespace of node:http reads every export, undici's WebSocket among them,
+// which costs every command that loads this module ~25 ms at start-up.
+const nodeRequire = createRequire(import.meta.url);
+const { request: httpRequest } = nodeRequire("node:http") as typeof import("node:http");
+const { request: httpsRequest } = nodeRequire("node:https") as typeof import("node:https");
 
 /** Bodies at least this large go through node:http(s). */
 export const NODE_UPLOAD_MIN_BYTES = 256 * 1024;
