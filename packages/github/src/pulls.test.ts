@@ -89,7 +89,8 @@ function request(overrides: Partial<BumpPullRequestRequest> = {}): BumpPullReque
 
 const deps = (log = memoryLogger()) => ({ log, sleep: async () => {}, random: () => 0.5 });
 
-describe("upsertBumpPullRequest", () => {
+// The first fake in a worker parses GitHub's OpenAPI description (~10 MB of JSON): seconds on a loaded machine.
+describe("upsertBumpPullRequest", { timeout: 30_000 }, () => {
   it("creates the branch, one verified commit on base and the pull request with labels", async () => {
     const f = await start();
     const { octokit, log } = client(f);
