@@ -9,9 +9,9 @@ import { FLAGGER_PATHS, flaggerDoor } from "./serve/flagger.ts";
 import { methodNotAllowed, send } from "./serve/http.ts";
 import { createJudge, type DoorContext, type JudgeOptions } from "./serve/judge.ts";
 
-// Required, not imported: the ESM namespace of node:http reads every export, undici's WebSocket among them,
-// which costs every CLI command ~25 ms at start-up (the CLI loads this module for `canary serve`).
-const { createServer } = createRequire(import.meta.url)("node:http") as typeof import("node:http");
+// Required when a server starts, not imported: the ESM namespace of node:http reads every export, undici's
+// WebSocket among them, and the CLI links this module for `canary serve` on every command's start-up.
+const nodeRequire = createRequire(import.meta.url);
 
 export interface CanaryServerOptions extends JudgeOptions {
   /** TCP port (default 8080; 0 picks a free one). */
@@ -77,6 +77,7 @@ export async function startCanaryServer(opts: CanaryServerOptions): Promise<Cana
     });
   }
 
+  const { createServer } = nodeRequire("node:http") as typeof import("node:http");
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) {

@@ -6,11 +6,9 @@
 import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 
-// Required, not imported: the ESM namespace of node:http reads every export, undici's WebSocket among them,
-// which costs every command that loads this module ~25 ms at start-up.
+// Required on first use, not imported: the ESM namespace of node:http reads every export, undici's WebSocket
+// among them, and http/https/tls load at start-up of every command that merely links this module.
 const nodeRequire = createRequire(import.meta.url);
-const { request: httpRequest } = nodeRequire("node:http") as typeof import("node:http");
-const { request: httpsRequest } = nodeRequire("node:https") as typeof import("node:https");
 
 /** Bodies at least this large go through node:http(s). */
 export const NODE_UPLOAD_MIN_BYTES = 256 * 1024;
@@ -24,7 +22,10 @@ export const nodeUploadFetch: typeof fetch = (input, init) => {
     headers[k] = v;
   });
   headers["content-length"] = String(body.byteLength);
-  const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+  const send =
+    url.protocol === "https:"
+      ? (nodeRequire("node:https") as typeof import("node:https")).request
+      : (nodeRequire("node:http") as typeof import("node:http")).request;
   return new Promise<Response>((resolve, reject) => {
     const req = send(
       url,
