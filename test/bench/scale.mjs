@@ -9,7 +9,7 @@
 // Knobs: BENCH_SERVICES=1000 BENCH_SHARDS=1,2,4 BENCH_KEEP=1 (keep the temp dir)
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateConfigRepo } from "../fixtures/gen-config-repo.ts";
 
@@ -20,6 +20,7 @@ const SHARDS = (process.env.BENCH_SHARDS ?? "1,2,4").split(",").map(Number);
 const GOAL_CHANGED_MS = 1500;
 const log = (s = "") => process.stdout.write(`${s}\n`);
 const fmt = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const cpuOf = (r) => (r.cpu === undefined ? "n/a" : fmt(r.cpu));
 
 for (const [what, p] of [
   ["the bundled CLI (npm run build)", CLI],
@@ -49,11 +50,18 @@ const git = (...args) =>
     stdio: ["ignore", "pipe", "pipe"],
   });
 
-/** Runs the CLI; resolves with wall ms, exit code and the parsed JSON result. */
+// GNU time gives the CPU seconds of the CLI and its renderers: on a shared machine wall time is mostly waiting.
+const TIME = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+const CPU_LINE = /^cpu (\d+\.\d+) (\d+\.\d+)$/m;
+
+/** Runs the CLI; resolves with wall ms, CPU ms (when GNU time is there), exit code and the JSON result. */
 function cli(args) {
   return new Promise((done, fail) => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [CLI, ...args, "--root", dir, "-o", "json"], { env, cwd: dir });
+    const argv = [CLI, ...args, "--root", dir, "-o", "json"];
+    const p = TIME
+      ? spawn(TIME, ["-f", "cpu %U %S", process.execPath, ...argv], { env, cwd: dir })
+      : spawn(process.execPath, argv, { env, cwd: dir });
     const chunks = [];
     let err = "";
     p.stdout.on("data", (c) => chunks.push(c));
@@ -63,8 +71,10 @@ function cli(args) {
     p.on("error", fail);
     p.on("close", (code) => {
       const ms = performance.now() - t0;
+      const m = CPU_LINE.exec(err);
+      const cpu = m ? (Number(m[1]) + Number(m[2])) * 1000 : undefined;
       try {
-        done({ ms, code, json: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+        done({ ms, cpu, code, json: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
       } catch {
         fail(new Error(`platform ${args.join(" ")} exited ${code}: ${err.slice(-2000)}`));
       }
@@ -108,25 +118,23 @@ const patch = join(dir, `services/${s}/overlays/prod/patch.yaml`);
 writeFileSync(patch, readFileSync(patch, "utf8").replace("privileged: false", "privileged: true"));
 git("commit", "-qam", `${s}: privileged in prod`);
 const changedRuns = [];
-let changed;
-for (let i = 0; i < 3; i++) {
-  changed = await cli([...CHECK, "--changed-since", "main", "--cache", cache]);
-  changedRuns.push(changed.ms);
-}
-const changedMs = [...changedRuns].sort((a, b) => a - b)[1];
+for (let i = 0; i < 3; i++)
+  changedRuns.push(await cli([...CHECK, "--changed-since", "main", "--cache", cache]));
+const changed = [...changedRuns].sort((a, b) => a.ms - b.ms)[1];
+const changedMs = changed.ms;
 const full = await cli([...CHECK]);
 const judged = new Set(changed.json.scope.judged.map((j) => j.path));
 const unitOf = (r) => r.via ?? [...judged].find((u) => r.file === u || r.file.startsWith(`${u}/`)) ?? r.file;
 const fullJudged = full.json.results.filter((r) => judged.has(unitOf(r)) || !r.kind);
 const agree = same(sortedKeys(changed.json.results), sortedKeys(fullJudged));
 log("");
-log("| one-service PR | wall | renders judged | objects | verdict |");
-log("|---|---:|---:|---:|---|");
+log("| one-service PR | wall | CPU (user+sys) | renders judged | objects | verdict |");
+log("|---|---:|---:|---:|---:|---|");
 log(
-  `| changed-only (median of 3, cached context) | ${fmt(changedMs)} | ${judged.size} of ${changed.json.scope.units} | ${changed.json.summary.objects} | exit ${changed.code} |`,
+  `| changed-only (median of 3, cached context) | ${fmt(changedMs)} | ${cpuOf(changed)} | ${judged.size} of ${changed.json.scope.units} | ${changed.json.summary.objects} | exit ${changed.code} |`,
 );
 log(
-  `| full check, same commit | ${fmt(full.ms)} | ${changed.json.scope.units} | ${full.json.summary.objects} | exit ${full.code} |`,
+  `| full check, same commit | ${fmt(full.ms)} | ${cpuOf(full)} | ${changed.json.scope.units} | ${full.json.summary.objects} | exit ${full.code} |`,
 );
 log(
   `ratio full / changed-only: ${(full.ms / changedMs).toFixed(1)}×; goal < ${fmt(GOAL_CHANGED_MS)}: ${changedMs < GOAL_CHANGED_MS ? "met" : "NOT met"}; changed-only verdicts ${agree ? "equal" : "DIFFER from"} the full check's on the ${changed.json.summary.objects} objects judged (${changed.json.results.length} rows)`,
@@ -142,7 +150,9 @@ log(
 git("checkout", "-q", "main");
 const unsharded = sortedKeys(base.json.results);
 log("");
-log("| shards | wall (all in parallel) | per shard | merge | merged == unsharded | exit |");
+log(
+  "| shards | wall (all in parallel) | per shard: wall, CPU, objects | merge | merged == unsharded | exit |",
+);
 log("|---:|---:|---|---:|---|---:|");
 for (const n of SHARDS) {
   const t = performance.now();
@@ -169,11 +179,13 @@ for (const n of SHARDS) {
   ]);
   const equal = same(sortedKeys(merge.json.results), unsharded) && merge.code === base.code;
   log(
-    `| ${n} | ${fmt(wall)} | ${runs.map((r) => `${fmt(r.ms)} (${r.json.summary.objects} obj)`).join(", ")} | ${fmt(merge.ms)} | ${equal ? "yes" : "NO"} | ${merge.code} |`,
+    `| ${n} | ${fmt(wall)} | ${runs.map((r) => `${fmt(r.ms)}, ${cpuOf(r)}, ${r.json.summary.objects}`).join("; ")} | ${fmt(merge.ms)} | ${equal ? "yes" : "NO"} | ${merge.code} |`,
   );
   if (!equal) process.exitCode = 1;
 }
 log(
-  `\n(${cpus().length} CPU core(s): parallel shards share them here; on a GitHub matrix each shard has its own runner.)`,
+  `\n(${cpus().length} CPU core(s), load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(" ")}: parallel shards share them here; on a GitHub matrix each shard has its own runner.)`,
 );
 if (!agree) process.exitCode = 1;
