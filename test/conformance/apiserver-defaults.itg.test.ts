@@ -235,7 +235,7 @@ type Leaf = { path: string; value: unknown };
 function leaves(v: unknown, path = "", out: Leaf[] = []): Leaf[] {
   if (Array.isArray(v)) {
     if (v.length === 0) out.push({ path, value: [] });
-    v.forEach((x, i) => leaves(x, `${path}[${i}]`, out));
+    for (const [i, x] of v.entries()) leaves(x, `${path}[${i}]`, out);
   } else if (v && typeof v === "object") {
     const entries = Object.entries(v);
     if (entries.length === 0) out.push({ path, value: {} });

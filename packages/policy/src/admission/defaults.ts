@@ -382,7 +382,7 @@ export function admittedObject(obj: KubeObject): KubeObject {
     } else if (out.apiVersion === "apps/v1" || out.apiVersion === "batch/v1" || out.apiVersion === "v1") {
       // A built-in template's ObjectMeta is a struct: present (with a null timestamp) even when unwritten.
       const template = pod.specPath.slice(0, -1).reduce<Obj>((n, k) => n[k] as Obj, out);
-      const meta = isObj(template.metadata) ? template.metadata : (template.metadata = {});
+      const meta = at(template, "metadata");
       omitEmptyMeta(meta);
       nullTimestamp(meta);
     }
@@ -391,12 +391,10 @@ export function admittedObject(obj: KubeObject): KubeObject {
   const spec = isObj(out.spec) ? out.spec : undefined;
   if (spec) defaultController(out, spec);
   if (out.apiVersion === "batch/v1" && out.kind === "CronJob" && spec && isObj(spec.jobTemplate))
-    nullTimestamp((spec.jobTemplate as Obj).metadata ?? ((spec.jobTemplate as Obj).metadata = {}));
+    nullTimestamp(at(spec.jobTemplate as Obj, "metadata"));
   for (const v of pod && Array.isArray(pod.spec.volumes) ? (pod.spec.volumes as unknown[]) : [])
     if (isObj(v) && isObj(v.ephemeral) && isObj(v.ephemeral.volumeClaimTemplate))
-      nullTimestamp(
-        (v.ephemeral.volumeClaimTemplate as Obj).metadata ?? (v.ephemeral.volumeClaimTemplate.metadata = {}),
-      );
+      nullTimestamp(at(v.ephemeral.volumeClaimTemplate as Obj, "metadata"));
   // StorageObjectInUseProtection admission.
   if (out.apiVersion === "v1" && out.kind === "PersistentVolumeClaim")
     out.metadata.finalizers = [
