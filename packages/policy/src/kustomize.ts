@@ -240,12 +240,13 @@ export async function kustomizeTree(
     if (charts.length > 0 || v.helmChartInflationGenerator) tree.usesHelm = true;
     const globals = v.helmGlobals as Record<string, unknown> | undefined;
     const home = typeof globals?.chartHome === "string" ? globals.chartHome : "charts";
-    const homeAbs = await check(
-      home,
-      globals?.chartHome ? ["helmGlobals", "chartHome"] : ["helmCharts"],
-      false,
-    ).catch(() => undefined);
+    // Without charts nothing reads the chart home: resolving it for every kustomization costs a realpath each.
     if (charts.length > 0 || globals?.chartHome) {
+      const homeAbs = await check(
+        home,
+        globals?.chartHome ? ["helmGlobals", "chartHome"] : ["helmCharts"],
+        false,
+      ).catch(() => undefined);
       const homePath = homeAbs ?? resolve(dir, home);
       tree.chartHomes.add(homePath);
       for (let i = 0; i < charts.length; i++) {
