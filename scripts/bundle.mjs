@@ -2,7 +2,7 @@
 // @actions/* are ESM-only while some of their dependencies are CommonJS that call require(): the banner
 // gives the ESM bundle a real `require`, without which it dies at load with "Dynamic require of net".
 import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 
 const [entry, outfile, ...flags] = process.argv.slice(2);
@@ -84,7 +84,8 @@ if (launcher) {
 }
 // What a run parses before its first line of our code: the entry and the chunks it imports statically.
 const outputs = result.metafile.outputs;
-const entryOut = Object.keys(outputs).find((o) => outputs[o].entryPoint);
+// Each dynamic import target is an entry point in the metafile too: the run's entry is the file we named.
+const entryOut = Object.keys(outputs).find((o) => resolve(o) === resolve(bundleFile));
 const startup = new Set();
 const visit = (o) => {
   if (startup.has(o) || !outputs[o]) return;

@@ -1,5 +1,8 @@
 import { defineAction } from "@platform/github";
 import { inputs } from "./inputs.ts";
-import { canaryGate } from "./run.ts";
+import type { canaryGate } from "./run.ts";
 
-await defineAction({ name: "canary-gate", inputs, run: canaryGate });
+// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
+const run: typeof canaryGate = async (i, ctx) => (await import("./run.ts")).canaryGate(i, ctx);
+
+await defineAction({ name: "canary-gate", inputs, run });

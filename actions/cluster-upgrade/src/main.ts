@@ -1,5 +1,9 @@
 import { defineAction } from "@platform/github";
 import { inputs } from "./inputs.ts";
-import { clusterUpgrade } from "./run.ts";
+import type { clusterUpgrade } from "./run.ts";
 
-await defineAction({ name: "cluster-upgrade", inputs, run: clusterUpgrade });
+// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
+const run: typeof clusterUpgrade = async (inputs, ctx) =>
+  (await import("./run.ts")).clusterUpgrade(inputs, ctx);
+
+await defineAction({ name: "cluster-upgrade", inputs, run });

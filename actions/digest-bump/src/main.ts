@@ -1,5 +1,8 @@
 import { defineAction } from "@platform/github";
 import { inputs } from "./inputs.ts";
-import { digestBump } from "./run.ts";
+import type { digestBump } from "./run.ts";
 
-await defineAction({ name: "digest-bump", inputs, secretInputs: ["token"], run: digestBump });
+// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
+const run: typeof digestBump = async (i, ctx) => (await import("./run.ts")).digestBump(i, ctx);
+
+await defineAction({ name: "digest-bump", inputs, secretInputs: ["token"], run });

@@ -1,5 +1,8 @@
 import { defineAction } from "@platform/github";
 import { inputs } from "./inputs.ts";
-import { signAction } from "./run.ts";
+import type { signAction } from "./run.ts";
 
-await defineAction({ name: "sign", inputs, run: signAction });
+// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
+const run: typeof signAction = async (i, ctx) => (await import("./run.ts")).signAction(i, ctx);
+
+await defineAction({ name: "sign", inputs, run });

@@ -1,5 +1,8 @@
 import { defineAction } from "@platform/github";
 import { inputs } from "./inputs.ts";
-import { verifyAction } from "./run.ts";
+import type { verifyAction } from "./run.ts";
 
-await defineAction({ name: "verify", inputs, run: verifyAction });
+// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
+const run: typeof verifyAction = async (i, ctx) => (await import("./run.ts")).verifyAction(i, ctx);
+
+await defineAction({ name: "verify", inputs, run });
