@@ -32,13 +32,20 @@ on: yes
 `;
 const bytes = () => new TextEncoder().encode(TEXT);
 
+/** The one entry under a cache folder (entries live in one folder per build). */
+function only(cacheDir: string): string {
+  const files = readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile());
+  expect(files).toHaveLength(1);
+  return join(files[0]?.parentPath ?? "", files[0]?.name ?? "");
+}
+
 describe("parseManifestStreamCached", () => {
   it("serves the same documents from the cache, with positions from a real parse", async () => {
     const cacheDir = temp();
     const opts = { cacheDir, fingerprint: "build-a" };
     const direct = parseManifestStream(bytes(), "m.yaml");
     const first = await parseManifestStreamCached(bytes(), "m.yaml", opts);
-    expect(readdirSync(cacheDir)).toHaveLength(1);
+    only(cacheDir);
     const again = await parseManifestStreamCached(bytes(), "m.yaml", opts);
     expect(again.docs).toEqual(direct.docs);
     expect(first.docs).toEqual(direct.docs);
@@ -56,12 +63,9 @@ describe("parseManifestStreamCached", () => {
   it("reads what the cache holds for these bytes and this build, and nothing else", async () => {
     const cacheDir = temp();
     await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir, fingerprint: "build-a" });
-    const [entry] = readdirSync(cacheDir);
+    const entry = only(cacheDir);
     // The entry is what is served (so a hit really skips the parse)…
-    writeFileSync(
-      join(cacheDir, entry as string),
-      serialize([{ index: 0, value: { from: "cache" }, line: 1 }]),
-    );
+    writeFileSync(entry, serialize([{ index: 0, value: { from: "cache" }, line: 1 }]));
     const hit = await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir, fingerprint: "build-a" });
     expect(hit.docs.map((d) => d.value)).toEqual([{ from: "cache" }]);
     // …but another build of the parser, or changed bytes, never sees it.
@@ -79,15 +83,14 @@ describe("parseManifestStreamCached", () => {
     const cacheDir = temp();
     const opts = { cacheDir, fingerprint: "build-a" };
     await parseManifestStreamCached(bytes(), "m.yaml", opts);
-    const [entry] = readdirSync(cacheDir);
-    writeFileSync(join(cacheDir, entry as string), "not a v8 value");
+    writeFileSync(only(cacheDir), "not a v8 value");
     expect((await parseManifestStreamCached(bytes(), "m.yaml", opts)).docs).toEqual(
       parseManifestStream(bytes(), "m.yaml").docs,
     );
     const bad = new TextEncoder().encode("a: 1\na: 2\n");
     const broken = await parseManifestStreamCached(bad, "bad.yaml", opts);
     expect(broken.docs[0]?.errors.length).toBeGreaterThan(0);
-    expect(readdirSync(cacheDir)).toHaveLength(1);
+    only(cacheDir);
   });
 
   it("caches nothing when run from source or when turned off", async () => {
@@ -96,6 +99,16 @@ describe("parseManifestStreamCached", () => {
     await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir: false, fingerprint: "build-a" });
     await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir });
     expect(readdirSync(cacheDir)).toEqual([]);
+  });
+
+  it("keeps one folder per build and removes those of builds unused for a week", async () => {
+    const cacheDir = temp();
+    await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir, fingerprint: "old-build-0000000" });
+    await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir, fingerprint: "recent-build-000000" });
+    const weekAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    utimesSync(join(cacheDir, "old-build-000000"), weekAgo, weekAgo);
+    await parseManifestStreamCached(bytes(), "m.yaml", { cacheDir, fingerprint: "new-build-00000000" });
+    expect(readdirSync(cacheDir).sort()).toEqual(["new-build-000000", "recent-build-000"]);
   });
 
   it("identifies a bundle by its files: a rebuilt chunk is another build", () => {

@@ -1,12 +1,14 @@
 // Parsed manifest streams kept between runs. `platform policy test` reads the same few hundred suite, template
 // and sample files on every run, and parsing them as the API server does is the largest part of its time
 // (about 270 ms of CPU for the gatekeeper-library's 430 files, cold; reading the stored values back takes a few).
-// An entry is the documents' values (v8 serialisation keeps bigint integers apart from floats, and "__proto__" keys as they
-// were), keyed by a hash of the bytes and of the running build's code, so a changed file or a different build
-// of the parser never reuses one. Streams with errors are never stored (their messages name the file), and
+// An entry is the documents' values (v8 serialisation keeps bigint integers apart from floats, and "__proto__"
+// keys as they were), keyed by a hash of the bytes and of the running build's code, so a changed file or a
+// different build of the parser never reuses one (entries live in one folder per build; a new build removes
+// folders unused for a week). Streams with errors are never stored (their messages name the file), and
 // positions come from a real parse, made only when something asks for one.
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdir, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
@@ -39,10 +41,12 @@ export async function parseManifestStreamCached(
   const fingerprint = opts.fingerprint ?? bundleFingerprint();
   const wanted = opts.cacheDir ?? platformCacheDir("yaml");
   if (!fingerprint || wanted === false) return parseManifestStream(bytes, file);
-  let dir = dirs.get(wanted);
+  // One folder per build: a new build's first run removes the folders of builds unused for a week.
+  const folder = join(wanted, fingerprint.slice(0, 16));
+  let dir = dirs.get(folder);
   if (!dir) {
-    dir = privateCacheDir(wanted);
-    dirs.set(wanted, dir);
+    dir = openBuildFolder(wanted, folder);
+    dirs.set(folder, dir);
   }
   const entry = join(
     await dir,
@@ -68,6 +72,27 @@ export async function parseManifestStreamCached(
       serialize(stream.docs.map(({ index, value, line }) => ({ index, value, line }))),
     ).catch(() => {});
   return stream;
+}
+
+const WEEK_MS = 7 * 24 * 3600 * 1000;
+
+async function openBuildFolder(root: string, folder: string): Promise<string> {
+  const existed = await stat(folder).then(
+    () => true,
+    () => false,
+  );
+  const dir = await privateCacheDir(folder);
+  if (!existed && dir === folder) {
+    const now = Date.now();
+    for (const name of await readdir(root).catch(() => [] as string[])) {
+      const other = join(root, name);
+      if (other === folder) continue;
+      const st = await stat(other).catch(() => undefined);
+      if (st?.isDirectory() && now - st.mtimeMs > WEEK_MS)
+        await rm(other, { recursive: true, force: true }).catch(() => {});
+    }
+  }
+  return dir;
 }
 
 /** The stored documents, or undefined (a miss) when absent or not what this format writes. */
