@@ -2,16 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isTrustedImage, type Logger, loadConfig, PlatformError, parseImageRef } from "@platform/core";
-import { describeBytes, encodeJson, MediaType, OciLayout } from "@platform/oci";
-import {
-  type BuildScanInput,
-  type BuildScanResult,
-  buildScan,
-  buildScanDeps,
-  type FailOn,
-  renderScanTable,
-  subscriptionsOrEnv,
-} from "@platform/scan";
+import type { BuildScanInput, BuildScanResult, FailOn } from "@platform/scan";
 import { type Command, Option } from "commander";
 import {
   type Cli,
@@ -35,7 +26,8 @@ interface BuildScanIo {
 }
 
 /** The short report: verdict table, failing findings, waivers, and where the image went. */
-function report(r: BuildScanResult): string {
+async function report(r: BuildScanResult): Promise<string> {
+  const { renderScanTable } = await import("@platform/scan");
   if (!r.pushed)
     return `built   ${r.digest} (${r.built}; --no-push: not pushed, scanned, tagged or promoted)\n`;
   const lines = [`pushed  ${r.imageRef} (${r.built})`];
@@ -65,6 +57,7 @@ export async function runBuildScan(
   io: BuildScanIo,
   trusted: string[] = [],
 ): Promise<number> {
+  const { buildScan, buildScanDeps } = await import("@platform/scan");
   const temp = await mkdtemp(join(tmpdir(), "platform-build-scan-"));
   try {
     const r = await buildScan(
@@ -88,7 +81,7 @@ export async function runBuildScan(
           2,
         )}\n`,
       );
-    else io.out(report(r));
+    else io.out(await report(r));
     // As the action does: a promotion outside registries.trusted is allowed, and said.
     const registry = r.promotedRef && !input.promoteTo?.startsWith("oci:");
     if (registry && trusted.length && !isTrustedImage(parseImageRef(r.promotedRef!), trusted))
@@ -172,6 +165,7 @@ export function registerBuildScan(program: Command, io: Cli): void {
     "$ trivy image --format json myacr.azurecr.io/web@sha256:… | platform build-scan --image myacr.azurecr.io/quarantine/web --from ./layout --scan-report -",
   );
   cmd.action(async (o, c: Command) => {
+    const { subscriptionsOrEnv } = await import("@platform/scan");
     const { config } = await loadConfig(resolve(o.root, o.config), { explicit: configExplicit(c) });
     const code = await runBuildScan(
       {
@@ -261,6 +255,7 @@ function tinyTar(name: string, content: string): Uint8Array {
 
 /** Writes a one-layer image (a file on scratch) into a new OCI layout. */
 async function tinyImage(dir: string): Promise<void> {
+  const { describeBytes, encodeJson, MediaType, OciLayout } = await import("@platform/oci");
   const layout = await OciLayout.create(dir);
   const layer = tinyTar("srv/orders-api/VERSION", "orders-api 1.4.2\n");
   await layout.writeBlob(layer);
@@ -286,6 +281,7 @@ async function tinyImage(dir: string): Promise<void> {
  * promoted from quarantine to trusted.
  */
 export async function demoBuildScan(example: string, io: BuildScanIo): Promise<void> {
+  const { buildScan, buildScanDeps } = await import("@platform/scan");
   const temp = await mkdtemp(join(tmpdir(), "platform-build-scan-demo-"));
   try {
     await tinyImage(join(temp, "built"));
@@ -315,7 +311,7 @@ export async function demoBuildScan(example: string, io: BuildScanIo): Promise<v
       },
       buildScanDeps({ ...io, log: quiet(io.log), tempDir: temp, subscriptions: [] }),
     );
-    io.out(report(r).replaceAll(temp, "<tmp>"));
+    io.out((await report(r)).replaceAll(temp, "<tmp>"));
   } finally {
     await rm(temp, { recursive: true, force: true });
   }

@@ -3,8 +3,6 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { type Logger, loadConfig, PlatformError } from "@platform/core";
-import { bump, bumpPullRequestBody, createOctokit, isLocalRepo, skippedLines } from "@platform/github";
-import { diskReader, planBump } from "@platform/gitops";
 import { type Command, Option } from "commander";
 import { type Cli, examples, withConfig, withOutput, withRoot } from "./cli.ts";
 import { listOption } from "./options.ts";
@@ -37,6 +35,7 @@ export async function runBump(
   o: BumpOptions,
   io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv; repoRoot?: string },
 ): Promise<number> {
+  const { bump, createOctokit, isLocalRepo, skippedLines } = await import("@platform/github");
   const root = resolve(o.root);
   const { config } = await loadConfig(resolve(root, o.config), { explicit: o.config !== "platform.yaml" });
   const local = isLocalRepo(o.configRepo, root);
@@ -99,6 +98,8 @@ export async function runBump(
 
 /** The demo's bump: a copy of the sample config repo, the diff, and the pull request body GitHub mode would open. */
 export async function demoBump(example: string, io: { out: (s: string) => void }): Promise<void> {
+  const { bumpPullRequestBody } = await import("@platform/github");
+  const { diskReader, planBump } = await import("@platform/gitops");
   const work = await mkdtemp(join(tmpdir(), "platform-demo-"));
   try {
     await cp(join(example, "config-repo"), work, { recursive: true });

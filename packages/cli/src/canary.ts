@@ -1,19 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  authFor,
-  evaluateGate,
-  type GateDecision,
-  type GateOptions,
-  gateInput,
-  namedScenario,
-  openBackend,
-  parseDuration,
-  scenarioOpenMetrics,
-  startCanaryServer,
-  watchGate,
-} from "@platform/canary";
+import type { GateDecision, GateOptions } from "@platform/canary";
 import { type Logger, lazyAzureCredential } from "@platform/core";
 import { type Command, Option } from "commander";
 import { type Cli, examples, withAzure, withOutput } from "./cli.ts";
@@ -35,6 +23,7 @@ export async function runCanaryGate(
   o: CanaryGateOptions,
   io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv; color?: boolean },
 ): Promise<number> {
+  const { authFor, evaluateGate, gateInput, openBackend, watchGate } = await import("@platform/canary");
   const input = gateInput(o);
   const backend = await openBackend({
     url: o.prometheusUrl,
@@ -100,6 +89,9 @@ export function decisionTable(d: GateDecision, color: boolean): string {
 
 /** The demo's canary: replays a bad and a healthy generated scenario through the same engine. */
 export async function demoCanary(io: { out: (s: string) => void }): Promise<void> {
+  const { evaluateGate, gateInput, namedScenario, openBackend, scenarioOpenMetrics } = await import(
+    "@platform/canary"
+  );
   const dir = await mkdtemp(join(tmpdir(), "platform-canary-demo-"));
   try {
     const start = Date.parse("2026-11-25T10:00:00Z");
@@ -133,6 +125,9 @@ export async function runCanaryServe(
   o: CanaryServeOptions,
   io: { out: (s: string) => void; log: Logger; env: NodeJS.ProcessEnv },
 ): Promise<number> {
+  const { authFor, gateInput, openBackend, parseDuration, startCanaryServer } = await import(
+    "@platform/canary"
+  );
   // One backend for every request: the server's credentials never go to a URL a caller names.
   const backend = await openBackend({
     url: o.prometheusUrl,

@@ -5,7 +5,6 @@ import { demoBuildScan } from "./build-scan.ts";
 import { demoBump } from "./bump.ts";
 import { demoCanary } from "./canary.ts";
 import { type Cli, examples } from "./cli.ts";
-import { recordDelivery } from "./picture.ts";
 import { renderRuleCounts, runPolicyCheck } from "./policy.ts";
 import { demoSign } from "./sign.ts";
 import { regoCompiler } from "./tools.ts";
@@ -49,15 +48,17 @@ export function registerDemo(program: Command, cli: Cli): void {
         env: cli.env,
         repoRoot: root,
         version: cli.version,
-        rego: regoCompiler(cli.env, root, cli.log),
+        rego: await regoCompiler(cli.env, root, cli.log),
       },
     );
     cli.out(
-      `\n${renderRuleCounts(r.result)}\n\nRendered: ${r.result.units.map((u) => `${u.path} (${u.kind}, ${u.objects} objects)`).join("; ")}\n`,
+      `\n${await renderRuleCounts(r.result)}\n\nRendered: ${r.result.units.map((u) => `${u.path} (${u.kind}, ${u.objects} objects)`).join("; ")}\n`,
     );
     cli.out(
       `\nThe same check in CI: uses: org/platform/actions/policy-dry-run@v1 (see README). Exit code would be ${r.code}.\n`,
     );
+    // The picture is demo-only and brings @platform/tenancy: loaded here, not at start-up.
+    const { recordDelivery } = await import("./picture.ts");
     const delivery = recordDelivery(cli);
     await demoBuildScan(example, cli);
     await demoBump(example, cli);

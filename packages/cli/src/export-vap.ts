@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
 import { type Logger, loadConfig, writeFileAtomic } from "@platform/core";
-import { BUILTIN_RULES, builtinParams, builtinsAsVap } from "@platform/policy";
 import type { Command } from "commander";
 import { type Cli, configExplicit, examples, withConfig, withRoot } from "./cli.ts";
 import { listOption } from "./options.ts";
@@ -22,6 +21,7 @@ export async function runExportVap(
   const root = resolve(o.root);
   const { config, source } = await loadConfig(resolve(root, o.config), { explicit: o.configExplicit });
   io.log.info(source ? `config: ${o.config}` : "config: built-in defaults (no platform.yaml)");
+  const { BUILTIN_RULES, builtinParams, builtinsAsVap } = await import("@platform/policy");
   const disabled = new Set(config.policy.disabledRules);
   const exported = builtinsAsVap(builtinParams(config), {
     rules: BUILTIN_RULES.filter((r) => !disabled.has(r.id) && !disabled.has(r.name)),

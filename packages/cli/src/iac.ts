@@ -1,14 +1,6 @@
 import { resolve } from "node:path";
 import { PlatformError, writeFileAtomic } from "@platform/core";
-import {
-  type CheckResult,
-  checkBicep,
-  countFindings,
-  isBlocking,
-  renderIacMarkdown,
-  renderIacTable,
-  toIacSarif,
-} from "@platform/iac";
+import type { CheckResult } from "@platform/iac";
 import type { Command } from "commander";
 import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
 
@@ -29,6 +21,8 @@ export async function runIacCheck(
   o: IacCheckOptions,
   io: { out: (s: string) => void; env: NodeJS.ProcessEnv; version: string },
 ): Promise<{ code: number; result: CheckResult }> {
+  const { checkBicep, countFindings, isBlocking, renderIacMarkdown, renderIacTable, toIacSarif } =
+    await import("@platform/iac");
   const root = resolve(o.root);
   const started = performance.now();
   const result = await checkBicep(paths, {

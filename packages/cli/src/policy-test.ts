@@ -1,13 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { PlatformError } from "@platform/core";
-import {
-  type CaseResult,
-  createCelEngine,
-  type RegoCompiler,
-  runGatorSuites,
-  runKyvernoTests,
-} from "@platform/policy";
+import type { CaseResult, RegoCompiler } from "@platform/policy";
 
 const GATOR_SUITE = /^suite\.ya?ml$/;
 const KYVERNO_TEST = /^kyverno-test\.ya?ml$/;
@@ -54,6 +48,7 @@ export async function runPolicyTest(
       { hint: "Point policy test at Gatekeeper suites (gator verify format) or Kyverno CLI tests." },
     );
   }
+  const { createCelEngine, runGatorSuites, runKyvernoTests } = await import("@platform/policy");
   const engine = createCelEngine();
   const cases = [
     ...(await runGatorSuites(gator, { root, engine, rego: o.rego })),

@@ -1,21 +1,6 @@
 import { resolve } from "node:path";
 import { ExitCode, type Logger, loadConfig, writeFileAtomic } from "@platform/core";
-import {
-  countsByPolicy,
-  describeScope,
-  gitChangesSince,
-  mergeShards,
-  type PolicyCheckInput,
-  type PolicyCheckResult,
-  parseShard,
-  policyCheck,
-  type RegoCompiler,
-  readShardResults,
-  renderTable,
-  toSarif,
-  writeRunFiles,
-  writeUnitCache,
-} from "@platform/policy";
+import type { PolicyCheckInput, PolicyCheckResult, RegoCompiler } from "@platform/policy";
 import { Option } from "commander";
 import {
   type Cli,
@@ -65,6 +50,7 @@ export async function runPolicyCheck(
   const root = resolve(o.root);
   const { config, source } = await loadConfig(resolve(root, o.config), { explicit: o.configExplicit });
   if (!o.json) io.log.info(source ? `config: ${o.config}` : "config: built-in defaults (no platform.yaml)");
+  const { gitChangesSince, parseShard, policyCheck, writeRunFiles } = await import("@platform/policy");
   const shard = o.shard ? parseShard(o.shard) : undefined;
   const changes = o.changedSince ? await gitChangesSince(root, o.changedSince) : undefined;
   const result = await policyCheck(
@@ -105,6 +91,7 @@ async function printResult(
   o: { root: string; sarif?: string; json: boolean; color: boolean },
   io: { out: (s: string) => void; log: Logger; version: string },
 ): Promise<number> {
+  const { describeScope, renderTable, toSarif } = await import("@platform/policy");
   const root = o.root;
   if (o.sarif)
     await writeFileAtomic(
@@ -150,6 +137,7 @@ export async function runPolicyMerge(
   o: { root: string; sarif?: string; cache?: string; json: boolean; color: boolean },
   io: { out: (s: string) => void; log: Logger; version: string },
 ): Promise<{ code: number; result: PolicyCheckResult }> {
+  const { mergeShards, readShardResults, writeUnitCache } = await import("@platform/policy");
   const root = resolve(o.root);
   const result = mergeShards(await readShardResults(files.map((f) => resolve(root, f))));
   if (o.cache && result.cache) await writeUnitCache(resolve(root, o.cache), result.cache);
@@ -171,7 +159,8 @@ export function exitCodeOf(result: PolicyCheckResult): number {
 }
 
 /** Per-rule counts as a text table (the terminal's version of the job summary). */
-export function renderRuleCounts(result: PolicyCheckResult): string {
+export async function renderRuleCounts(result: PolicyCheckResult): Promise<string> {
+  const { countsByPolicy } = await import("@platform/policy");
   const rows = countsByPolicy(result).filter((r) => r.fail + r.warn + r.error + r.skip + r.notBound > 0);
   const width = Math.max(6, ...rows.map((r) => r.policy.length));
   const lines = [`${"policy".padEnd(width)}  fail  warn  waived  error  not-bound`];
@@ -256,7 +245,7 @@ export function registerPolicy(program: PlatformCommand, cli: Cli): void {
         env: cli.env,
         repoRoot: cli.repoRoot,
         version: cli.version,
-        rego: regoCompiler(cli.env, cli.repoRoot, cli.log),
+        rego: await regoCompiler(cli.env, cli.repoRoot, cli.log),
       },
     );
     cli.done(r.code);
@@ -277,7 +266,7 @@ export function registerPolicy(program: PlatformCommand, cli: Cli): void {
   test.action(async (paths: string[], o) => {
     const r = await runPolicyTest(
       paths,
-      { ...o, color: cli.color, rego: regoCompiler(cli.env, cli.repoRoot, cli.log) },
+      { ...o, color: cli.color, rego: await regoCompiler(cli.env, cli.repoRoot, cli.log) },
       { out: cli.out },
     );
     cli.done(r.code);

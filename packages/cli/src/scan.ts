@@ -1,9 +1,10 @@
 import { resolve } from "node:path";
-import { type FailOn, renderScanTable, type ScanGateResult, scanGate } from "@platform/scan";
+import type { FailOn, ScanGateResult } from "@platform/scan";
 import { type Command, Option } from "commander";
 import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
 
-function report(r: ScanGateResult): string {
+async function report(r: ScanGateResult): Promise<string> {
+  const { renderScanTable } = await import("@platform/scan");
   const lines = [
     `report  ${r.report}`,
     renderScanTable(r.gate, { imageRef: r.subject, scanner: "trivy report" }, 10),
@@ -43,6 +44,7 @@ export function registerScan(program: Command, io: Cli): void {
     "$ platform scan gate --report trivy.json --image myacr.azurecr.io/app@sha256:… --json  # the report must describe that digest",
   );
   gate.action(async (o) => {
+    const { scanGate } = await import("@platform/scan");
     const r = await scanGate(
       {
         report: o.report,
@@ -73,7 +75,7 @@ export function registerScan(program: Command, io: Cli): void {
           2,
         )}\n`,
       );
-    else io.out(report(r));
+    else io.out(await report(r));
     if (r.failure) io.log.error(r.failure.describe());
     io.done(r.failure ? 1 : 0);
   });

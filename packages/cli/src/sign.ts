@@ -3,20 +3,23 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { loadConfig, PlatformError } from "@platform/core";
-import { encodeJson, MediaType, OciLayout, sha256Digest } from "@platform/oci";
+import type { OciLayout } from "@platform/oci";
 import type { ArtifactStore, SignResult, VerifyResult } from "@platform/signing";
 import { type Command, Option } from "commander";
 import { type Cli, configExplicit, examples, withAzure, withConfig, withOutput } from "./cli.ts";
 import { listOption } from "./options.ts";
 import { mark, paint, shortDigest, textTable } from "./table.ts";
 
-// @platform/signing (sigstore, Key Vault, x509) loads when a signing command runs, not at CLI start-up.
+// @platform/signing (sigstore, Key Vault, x509) and @platform/oci load when a command runs, not at CLI start-up.
 const signing = () => import("@platform/signing");
+const oci = () => import("@platform/oci");
 
 async function storeOption(layout: string | undefined, cwd: string): Promise<ArtifactStore | undefined> {
   // oci:<dir> is how build-scan's --image names a layout; a bare <dir> works too.
   const dir = layout?.replace(/^oci:/, "");
-  return dir ? (await signing()).layoutStore(await OciLayout.open(resolve(cwd, dir))) : undefined;
+  if (!dir) return undefined;
+  const [{ layoutStore }, { OciLayout }] = await Promise.all([signing(), oci()]);
+  return layoutStore(await OciLayout.open(resolve(cwd, dir)));
 }
 
 /** Registers `platform sign` and `platform verify`. */
@@ -197,6 +200,7 @@ export async function demoSign(io: { out: (s: string) => void; color?: boolean }
   } = await signing();
   const dir = await mkdtemp(join(tmpdir(), "platform-sign-demo-"));
   try {
+    const { encodeJson, MediaType, OciLayout } = await oci();
     const layout = await OciLayout.create(join(dir, "layout"));
     const store = layoutStore(layout);
     const name = "northwind.azurecr.io/orders-api";
@@ -285,6 +289,7 @@ export async function demoSign(io: { out: (s: string) => void; color?: boolean }
 
 /** A small image (config + one layer) written into the layout under `refName`; returns its digest. */
 async function addDemoImage(layout: OciLayout, refName: string, content: string): Promise<string> {
+  const { encodeJson, MediaType, sha256Digest } = await oci();
   const layer = Buffer.concat([Buffer.from(content), randomBytes(16)]);
   const config = encodeJson({
     architecture: "amd64",

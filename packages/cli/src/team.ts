@@ -1,14 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
 import { ExitCode, type Logger, PlatformError, tenancySettings, writeFileAtomic } from "@platform/core";
-import {
-  addTeam,
-  checkRender,
-  parseTeamsConfig,
-  readRender,
-  renderTeams,
-  writeRender,
-} from "@platform/tenancy";
 import type { Command } from "commander";
 import { type Cli, examples, promptsForMissing, withConfig, withOutput, withRoot } from "./cli.ts";
 
@@ -114,6 +106,7 @@ export async function askForTeam(
 export async function runTeamAdd(o: TeamAddOptions, io: TeamIo): Promise<number> {
   const configPath = resolve(resolve(o.root), o.config);
   const text = await readConfig(configPath, o.config);
+  const { addTeam } = await import("@platform/tenancy");
   const next = addTeam(text, o.config, {
     name: o.name,
     namespace: o.namespace ?? o.name,
@@ -145,6 +138,7 @@ async function prepare(o: TeamOptions) {
   const root = resolve(o.root);
   const configPath = resolve(root, o.config);
   const text = await readConfig(configPath, o.config);
+  const { parseTeamsConfig } = await import("@platform/tenancy");
   const config = parseTeamsConfig(text, o.config);
   const out = o.out ? resolve(root, o.out) : resolve(dirname(configPath), tenancySettings(config).out);
   return { config, out, shown: relative(root, out) || "." };
@@ -153,6 +147,7 @@ async function prepare(o: TeamOptions) {
 /** `platform team render`: writes the render into the config repo and says what changed. */
 export async function runTeamRender(o: TeamOptions, io: TeamIo): Promise<number> {
   const { config, out, shown } = await prepare(o);
+  const { readRender, renderTeams, writeRender } = await import("@platform/tenancy");
   // The committed render is an input too: the images digest-bump pinned there are kept.
   const render = renderTeams(config, { committed: await readRender(out) });
   const r = await writeRender(out, render);
@@ -171,6 +166,7 @@ export async function runTeamRender(o: TeamOptions, io: TeamIo): Promise<number>
 /** `platform team check`: exit 1 with a unified diff when the committed render drifted from platform.yaml. */
 export async function runTeamCheck(o: TeamOptions, io: TeamIo): Promise<number> {
   const { config, out, shown } = await prepare(o);
+  const { checkRender, readRender, renderTeams } = await import("@platform/tenancy");
   const drift = await checkRender(out, renderTeams(config, { committed: await readRender(out) }));
   if (o.json) io.out(`${JSON.stringify({ out: shown, ...drift }, null, 2)}\n`);
   else if (drift.drifted.length) io.out(drift.diff);

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Logger } from "@platform/core";
-import { opaRegoCompiler, type RegoCompiler } from "@platform/policy";
+import type { RegoCompiler } from "@platform/policy";
 
 /**
  * Finds a renderer binary: an explicit PLATFORM_<TOOL> path, then PATH, then the peers folder the test
@@ -24,10 +24,11 @@ export function findTool(
 }
 
 /** The Rego compiler for Gatekeeper templates without CEL code: OPA (found like the renderers) to WebAssembly. */
-export function regoCompiler(
+export async function regoCompiler(
   env: NodeJS.ProcessEnv,
   repoRoot: string | undefined,
   log: Logger,
-): RegoCompiler {
+): Promise<RegoCompiler> {
+  const { opaRegoCompiler } = await import("@platform/policy");
   return opaRegoCompiler({ opa: findTool("opa", env, repoRoot), log });
 }
