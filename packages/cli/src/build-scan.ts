@@ -1,7 +1,8 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { isTrustedImage, type Logger, loadConfig, PlatformError, parseImageRef } from "@platform/core";
+import type { Logger } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import type { BuildScanInput, BuildScanResult, FailOn } from "@platform/scan";
 import { type Command, Option } from "commander";
 import {
@@ -84,6 +85,7 @@ export async function runBuildScan(
     else io.out(await report(r));
     // As the action does: a promotion outside registries.trusted is allowed, and said.
     const registry = r.promotedRef && !input.promoteTo?.startsWith("oci:");
+    const { isTrustedImage, parseImageRef } = await import("@platform/core");
     if (registry && trusted.length && !isTrustedImage(parseImageRef(r.promotedRef!), trusted))
       io.log.warn(`promoted to ${r.promotedRef}, which platform.yaml does not list under registries.trusted`);
     if (r.failure) io.log.error(r.failure.describe());
@@ -166,6 +168,7 @@ export function registerBuildScan(program: Command, io: Cli): void {
   );
   cmd.action(async (o, c: Command) => {
     const { subscriptionsOrEnv } = await import("@platform/scan");
+    const { loadConfig } = await import("@platform/core");
     const { config } = await loadConfig(resolve(o.root, o.config), { explicit: configExplicit(c) });
     const code = await runBuildScan(
       {

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type Logger, loadConfig, PlatformError } from "@platform/core";
+import type { Logger } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import { type Command, Option } from "commander";
 import { type Cli, examples, withConfig, withOutput, withRoot } from "./cli.ts";
 import { listOption } from "./options.ts";
@@ -37,6 +38,7 @@ export async function runBump(
 ): Promise<number> {
   const { bump, createOctokit, isLocalRepo, skippedLines } = await import("@platform/github");
   const root = resolve(o.root);
+  const { loadConfig } = await import("@platform/core");
   const { config } = await loadConfig(resolve(root, o.config), { explicit: o.config !== "platform.yaml" });
   const local = isLocalRepo(o.configRepo, root);
   const token = o.token ?? io.env.GITHUB_TOKEN;

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { GateDecision, GateOptions } from "@platform/canary";
-import { type Logger, lazyAzureCredential } from "@platform/core";
+import type { Logger } from "@platform/core";
 import { type Command, Option } from "commander";
 import { type Cli, examples, withAzure, withOutput } from "./cli.ts";
 import { type Colour, paint, textTable } from "./table.ts";
@@ -25,6 +25,7 @@ export async function runCanaryGate(
 ): Promise<number> {
   const { authFor, evaluateGate, gateInput, openBackend, watchGate } = await import("@platform/canary");
   const input = gateInput(o);
+  const { lazyAzureCredential } = await import("@platform/core");
   const backend = await openBackend({
     url: o.prometheusUrl,
     auth: authFor(o.prometheusUrl, () => lazyAzureCredential({ env: io.env, log: io.log })),
@@ -129,6 +130,7 @@ export async function runCanaryServe(
     "@platform/canary"
   );
   // One backend for every request: the server's credentials never go to a URL a caller names.
+  const { lazyAzureCredential } = await import("@platform/core");
   const backend = await openBackend({
     url: o.prometheusUrl,
     auth: authFor(o.prometheusUrl, () => lazyAzureCredential({ env: io.env, log: io.log })),

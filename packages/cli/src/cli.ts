@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { type Logger, PlatformError } from "@platform/core";
+import type { Logger } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import { Command, Help, Option } from "commander";
 
 /** What every command's registration receives: the terminal, the logger and where the exit code goes. */

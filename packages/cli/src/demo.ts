@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ExitCode, PlatformError } from "@platform/core";
+import { ExitCode, PlatformError } from "@platform/core/errors";
 import type { Command } from "commander";
 import { demoBuildScan } from "./build-scan.ts";
 import { demoBump } from "./bump.ts";

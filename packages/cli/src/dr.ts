@@ -1,13 +1,7 @@
 import { appendFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import {
-  ExitCode,
-  type Logger,
-  lazyAzureCredential,
-  loadConfig,
-  PlatformError,
-  writeFileAtomic,
-} from "@platform/core";
+import type { Logger } from "@platform/core";
+import { ExitCode, PlatformError } from "@platform/core/errors";
 import { type Command, Option } from "commander";
 import { examples, withOutput, withRoot } from "./cli.ts";
 
@@ -47,6 +41,7 @@ export async function runDrDrill(o: DrillOptions, io: DrIo): Promise<number> {
   const { planDrill, planText, createArmClient, fileStateStore, runDrill, resultTable, resultMarkdown } =
     await dr();
   const root = resolve(io.cwd, o.root ?? ".");
+  const { lazyAzureCredential, loadConfig, writeFileAtomic } = await import("@platform/core");
   const { config } = await loadConfig(resolve(root, o.config), { explicit: true });
   const plan = planDrill(config.dr);
   if (!o.apply) {

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { type Logger, loadConfig, writeFileAtomic } from "@platform/core";
+import type { Logger } from "@platform/core";
 import type { Command } from "commander";
 import { type Cli, configExplicit, examples, withConfig, withRoot } from "./cli.ts";
 import { listOption } from "./options.ts";
@@ -19,6 +19,7 @@ export async function runExportVap(
   io: { out: (s: string) => void; log: Logger },
 ): Promise<{ code: number }> {
   const root = resolve(o.root);
+  const { loadConfig, writeFileAtomic } = await import("@platform/core");
   const { config, source } = await loadConfig(resolve(root, o.config), { explicit: o.configExplicit });
   io.log.info(source ? `config: ${o.config}` : "config: built-in defaults (no platform.yaml)");
   const { BUILTIN_RULES, builtinParams, builtinsAsVap } = await import("@platform/policy");

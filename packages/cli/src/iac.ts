@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { PlatformError, writeFileAtomic } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import type { CheckResult } from "@platform/iac";
 import type { Command } from "commander";
 import { type Cli, examples, withOutput, withRoot } from "./cli.ts";
@@ -47,6 +47,7 @@ export async function runIacCheck(
       },
     );
   const blocking = result.findings.filter((f) => isBlocking(f, { failOnUnknown: o.failOnUnknown }));
+  const { writeFileAtomic } = await import("@platform/core");
   if (o.sarif)
     await writeFileAtomic(
       resolve(root, o.sarif),

@@ -1,6 +1,6 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import type { CaseResult, RegoCompiler } from "@platform/policy";
 
 const GATOR_SUITE = /^suite\.ya?ml$/;

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { ExitCode, type Logger, loadConfig, writeFileAtomic } from "@platform/core";
+import type { Logger } from "@platform/core";
+import { ExitCode } from "@platform/core/errors";
 import type { PolicyCheckInput, PolicyCheckResult, RegoCompiler } from "@platform/policy";
 import { Option } from "commander";
 import {
@@ -48,6 +49,7 @@ export async function runPolicyCheck(
   },
 ): Promise<{ code: number; result: PolicyCheckResult }> {
   const root = resolve(o.root);
+  const { loadConfig } = await import("@platform/core");
   const { config, source } = await loadConfig(resolve(root, o.config), { explicit: o.configExplicit });
   if (!o.json) io.log.info(source ? `config: ${o.config}` : "config: built-in defaults (no platform.yaml)");
   const { gitChangesSince, parseShard, policyCheck, writeRunFiles } = await import("@platform/policy");
@@ -93,6 +95,7 @@ async function printResult(
 ): Promise<number> {
   const { describeScope, renderTable, toSarif } = await import("@platform/policy");
   const root = o.root;
+  const { writeFileAtomic } = await import("@platform/core");
   if (o.sarif)
     await writeFileAtomic(
       resolve(root, o.sarif),

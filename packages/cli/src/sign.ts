@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { loadConfig, PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import type { OciLayout } from "@platform/oci";
 import type { ArtifactStore, SignResult, VerifyResult } from "@platform/signing";
 import { type Command, Option } from "commander";
@@ -121,6 +121,7 @@ export function registerSign(program: Command, io: Cli): void {
   verify.action(async (o, cmd: Command) => {
     const { azureRegistryAccess, runVerify } = await signing();
     const { client } = azureRegistryAccess(io.env, io.log);
+    const { loadConfig } = await import("@platform/core");
     const { config } = await loadConfig(resolve(io.cwd, o.config), { explicit: configExplicit(cmd) });
     // The options carry VerifyRequest's and KeylessRequest's names (--certificate-identity → certificateIdentity, …).
     const r = await runVerify(

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, relative, resolve } from "node:path";
-import { ExitCode, type Logger, PlatformError, tenancySettings, writeFileAtomic } from "@platform/core";
+import type { Logger } from "@platform/core";
+import { ExitCode, PlatformError } from "@platform/core/errors";
 import type { Command } from "commander";
 import { type Cli, examples, promptsForMissing, withConfig, withOutput, withRoot } from "./cli.ts";
 
@@ -113,6 +114,7 @@ export async function runTeamAdd(o: TeamAddOptions, io: TeamIo): Promise<number>
     owners: o.owner,
     services: o.service,
   });
+  const { writeFileAtomic } = await import("@platform/core");
   await writeFileAtomic(configPath, next, { input: "config" });
   io.log.info(`added team ${o.name} to ${o.config}`);
   return runTeamRender(o, io);
@@ -140,6 +142,7 @@ async function prepare(o: TeamOptions) {
   const text = await readConfig(configPath, o.config);
   const { parseTeamsConfig } = await import("@platform/tenancy");
   const config = parseTeamsConfig(text, o.config);
+  const { tenancySettings } = await import("@platform/core");
   const out = o.out ? resolve(root, o.out) : resolve(dirname(configPath), tenancySettings(config).out);
   return { config, out, shown: relative(root, out) || "." };
 }

@@ -1,6 +1,7 @@
 import { dirname, relative, resolve } from "node:path";
 import type { AksClients, FleetUpgradeType } from "@platform/aks";
-import { ExitCode, type Logger, loadConfig, PlatformError, writeFileAtomic } from "@platform/core";
+import type { Logger } from "@platform/core";
+import { ExitCode, PlatformError } from "@platform/core/errors";
 import type { Command } from "commander";
 import { withConfig } from "./cli.ts";
 import { paint, textTable } from "./table.ts";
@@ -70,6 +71,7 @@ export async function runUpgradeFleetPlan(
     );
   }
   const root = resolve(o.root);
+  const { loadConfig, writeFileAtomic } = await import("@platform/core");
   const { config, source } = await loadConfig(resolve(root, o.config), { explicit: o.configExplicit });
   const plan = await planFleet(clients, {
     fleet: { subscription, resourceGroup: o.resourceGroup, name: o.fleet },

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { AksClients, ApplyResult, ClusterSnapshot, UpgradePlan } from "@platform/aks";
-import { ExitCode, type Logger, lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
+import type { Logger } from "@platform/core";
+import { ExitCode, PlatformError } from "@platform/core/errors";
 import type { Command } from "commander";
 import {
   type Cli,
@@ -43,6 +44,7 @@ const aks = () => import("@platform/aks");
 async function clients(o: Common, io: UpgradeIo): Promise<(subscription: string) => AksClients> {
   const { createAksClients } = await aks();
   // Signed in on the first token request, so input errors (cluster reference, plan file) come first.
+  const { lazyAzureCredential } = await import("@platform/core");
   const credential = lazyAzureCredential({
     env: io.env,
     log: io.log,
@@ -115,6 +117,7 @@ export async function runUpgradePlan(
       cluster: o.cluster,
     });
   }
+  const { writeFileAtomic } = await import("@platform/core");
   if (o.planFile) {
     await writeFileAtomic(resolve(root, o.planFile), `${JSON.stringify(plan, null, 2)}\n`, {
       input: "plan-file",
