@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "actions/*/src/**/*.test.ts", "test/docs/**/*.test.ts"],
+          include: [
+            "packages/*/src/**/*.test.ts",
+            "actions/*/src/**/*.test.ts",
+            "test/docs/**/*.test.ts",
+            "test/structure/**/*.test.ts",
+          ],
           exclude: ["**/*.itg.test.ts", "**/node_modules/**"],
         },
       },

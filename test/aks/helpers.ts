@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterSnapshot } from "@platform/aks";
-import { createAzureCredential } from "@platform/core/azure";
+import { createAzureCredential } from "@platform/azure/credential";
 import { startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";
 import { REPO_ROOT } from "../peers/index.ts";
 

@@ -1,6 +1,6 @@
 // Benchmark of `platform dr drill --apply` (issue 16): the Northwind failover against the DR ARM fake with
 // ARM-like latency (40–120 ms per call, uniformly drawn), 3 status polls per long-running operation and Flux
-// Kustomizations that turn Ready after 4 reads, through @azure/core-rest-pipeline and core's GitHub-OIDC
+// Kustomizations that turn Ready after 4 reads, through @azure/core-rest-pipeline and @platform/azure's GitHub-OIDC
 // credential. There is no peer tool to run the same failover, so the comparison is with the floor that ARM
 // itself imposes: every request the step sent, one after another, at the fake's mean latency, plus the waits
 // between polls (core-lro's between an operation's status polls, the drill's between Flux reads); the reads
@@ -10,7 +10,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { lazyAzureCredential, loadConfig } from "@platform/core";
+import { lazyAzureCredential } from "@platform/azure";
+import { loadConfig } from "@platform/core";
 import { createArmClient, fileStateStore, planDrill, resultTable, runDrill } from "@platform/dr";
 import { startDrFake } from "../fakes/arm/dr.ts";
 import { startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";

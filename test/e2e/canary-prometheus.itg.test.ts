@@ -6,6 +6,7 @@
 // for the Azure Monitor scope, obtained via GitHub OIDC federation from the fakes.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createAzureCredential } from "@platform/azure/credential";
 import {
   AZURE_MONITOR_PROMETHEUS_SCOPE,
   evaluateGate,
@@ -21,7 +22,6 @@ import {
   scenarioOpenMetrics,
 } from "@platform/canary";
 import { memoryLogger } from "@platform/core";
-import { createAzureCredential } from "@platform/core/azure";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   decodeJwt,

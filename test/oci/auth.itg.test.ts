@@ -1,10 +1,11 @@
 // Registry auth end to end against a REAL docker-registry 2.8 with token auth: its Bearer challenge names
 // an ACR-shaped token service (test/oci/acr-fake.ts, held to the ACR data-plane spec) whose JWTs the
-// registry verifies. The client signs in like on Azure: GitHub OIDC → Entra (fakes) → core's Azure
+// registry verifies. The client signs in like on Azure: GitHub OIDC → Entra (fakes) → @platform/azure's
 // credential → POST /oauth2/exchange → POST /oauth2/token per scope. The registry itself enforces the
 // actions the role grants, so an AcrPull identity really cannot push.
+
+import { createAzureCredential } from "@platform/azure/credential";
 import { isPlatformError, memoryLogger, type PlatformError } from "@platform/core";
-import { createAzureCredential } from "@platform/core/azure";
 import { ACR_ENTRA_SCOPE, copyImage, RegistryClient } from "@platform/oci";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type EntraFake, type GitHubOidcFake, startEntraFake, startGitHubOidcFake } from "../fakes/entra.ts";

@@ -6,7 +6,7 @@ import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createAzureCredential } from "@platform/core/azure";
+import { createAzureCredential } from "@platform/azure/credential";
 import { EMPTY_JSON, encodeJson, makeReference, parseReference, RegistryClient } from "@platform/oci";
 import {
   cosignKeyName,

@@ -1,8 +1,8 @@
 // The Key Vault signer against the local Key Vault fake (requests and answers checked against the
-// data-plane swagger) with a real GitHub OIDC → Entra sign-in through core's Azure credential.
+// data-plane swagger) with a real GitHub OIDC → Entra sign-in through @platform/azure's credential.
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createAzureCredential } from "@platform/azure/credential";
 import { memoryLogger, PlatformError } from "@platform/core";
-import { createAzureCredential } from "@platform/core/azure";
 import { type GeneratedIdentity, generateRoot, generateSigningIdentity } from "@platform/signing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { x509 } from "../../packages/signing/src/crypto.ts";

@@ -1,3 +1,4 @@
+import { lazyAzureCredential } from "@platform/azure";
 import {
   authFor,
   errorRateChart,
@@ -8,7 +9,7 @@ import {
   openBackend,
   watchGate,
 } from "@platform/canary";
-import { lazyAzureCredential, PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core";
 import type { ActionContext, ActionOutcome } from "@platform/github";
 
 export interface Inputs {

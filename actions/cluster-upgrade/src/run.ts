@@ -7,7 +7,8 @@ import {
   planMarkdown,
   readPlanFile,
 } from "@platform/aks";
-import { lazyAzureCredential, PlatformError, writeFileAtomic } from "@platform/core";
+import { lazyAzureCredential } from "@platform/azure";
+import { PlatformError, writeFileAtomic } from "@platform/core";
 import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import type { z } from "zod";
 import { fleetApply, fleetPlan } from "./fleet.ts";
@@ -16,10 +17,10 @@ import type { inputs } from "./inputs.ts";
 /** The inputs as action.yml names them, camel-cased (inputs.ts is the one description). */
 export type Inputs = CamelKeys<z.output<typeof inputs>>;
 
-/** ARM clients per subscription, signed in through GitHub OIDC (core's credential). */
+/** ARM clients per subscription, signed in through GitHub OIDC (@platform/azure's credential). */
 function clientsFactory(i: Inputs, ctx: ActionContext): (subscription: string) => AksClients {
   const cache = new Map<string, AksClients>();
-  // Signed in on the first token request, so input errors surface before any sign-in; core skips
+  // Signed in on the first token request, so input errors surface before any sign-in; the credential skips
   // instance discovery for authorities Microsoft does not list (Azure Stack, a fake).
   const credential = lazyAzureCredential({
     env: ctx.env,

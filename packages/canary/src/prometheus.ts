@@ -11,7 +11,7 @@ import {
 /** Entra scope of Azure Monitor managed Prometheus query endpoints (role: Monitoring Data Reader). */
 export const AZURE_MONITOR_PROMETHEUS_SCOPE = "https://prometheus.monitor.azure.com/.default";
 
-/** The part of @azure/core-auth's TokenCredential we use; createAzureCredential's result fits it. */
+/** The part of @azure/core-auth's TokenCredential we use; @platform/azure's credentials fit it. */
 export interface TokenCredentialLike {
   getToken(
     scopes: string | string[],

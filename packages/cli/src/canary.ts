@@ -25,7 +25,7 @@ export async function runCanaryGate(
 ): Promise<number> {
   const { authFor, evaluateGate, gateInput, openBackend, watchGate } = await import("@platform/canary");
   const input = gateInput(o);
-  const { lazyAzureCredential } = await import("@platform/core");
+  const { lazyAzureCredential } = await import("@platform/azure");
   const backend = await openBackend({
     url: o.prometheusUrl,
     auth: authFor(o.prometheusUrl, () => lazyAzureCredential({ env: io.env, log: io.log })),
@@ -130,7 +130,7 @@ export async function runCanaryServe(
     "@platform/canary"
   );
   // One backend for every request: the server's credentials never go to a URL a caller names.
-  const { lazyAzureCredential } = await import("@platform/core");
+  const { lazyAzureCredential } = await import("@platform/azure");
   const backend = await openBackend({
     url: o.prometheusUrl,
     auth: authFor(o.prometheusUrl, () => lazyAzureCredential({ env: io.env, log: io.log })),

@@ -227,7 +227,7 @@ export function installConventions(
       const at = m.findIndex((x) => x.long === `--${now}`);
       if (at >= 0) m.splice(at, 1);
     }
-    // The sign-in flags reach @platform/core's credential as the variables it reads (never process.env).
+    // The sign-in flags reach @platform/azure's credential as the variables it reads (never process.env).
     if (o.tenantId || o.clientId)
       cli.env = {
         ...cli.env,

@@ -41,7 +41,8 @@ export async function runDrDrill(o: DrillOptions, io: DrIo): Promise<number> {
   const { planDrill, planText, createArmClient, fileStateStore, runDrill, resultTable, resultMarkdown } =
     await dr();
   const root = resolve(io.cwd, o.root ?? ".");
-  const { lazyAzureCredential, loadConfig, writeFileAtomic } = await import("@platform/core");
+  const { loadConfig, writeFileAtomic } = await import("@platform/core");
+  const { lazyAzureCredential } = await import("@platform/azure");
   const { config } = await loadConfig(resolve(root, o.config), { explicit: true });
   const plan = planDrill(config.dr);
   if (!o.apply) {

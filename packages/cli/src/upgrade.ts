@@ -44,7 +44,7 @@ const aks = () => import("@platform/aks");
 async function clients(o: Common, io: UpgradeIo): Promise<(subscription: string) => AksClients> {
   const { createAksClients } = await aks();
   // Signed in on the first token request, so input errors (cluster reference, plan file) come first.
-  const { lazyAzureCredential } = await import("@platform/core");
+  const { lazyAzureCredential } = await import("@platform/azure");
   const credential = lazyAzureCredential({
     env: io.env,
     log: io.log,

@@ -1,12 +1,4 @@
 export { mapLimit } from "./async.ts";
-export {
-  AZURE_TOKEN_EXCHANGE_AUDIENCE,
-  type AzureCredentialOptions,
-  isMicrosoftAuthority,
-  jwtClaims,
-  lazyAzureCredential,
-  requestGitHubOidcToken,
-} from "./azure.ts";
 export { platformCacheDir, privateCacheDir } from "./cache-dir.ts";
 export {
   defaultConfig,
@@ -40,6 +32,7 @@ export {
   parseImageRef,
   TAG_MAX_LENGTH,
 } from "./image.ts";
+export { jwtClaims } from "./jwt.ts";
 export { type ParseListOptions, parseList } from "./list.ts";
 export {
   consoleSink,

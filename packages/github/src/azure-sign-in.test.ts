@@ -1,4 +1,4 @@
-import { lazyAzureCredential } from "@platform/core";
+import { lazyAzureCredential } from "@platform/azure";
 import { describe, expect, it } from "vitest";
 import { azureSignInInputs, withAzureSignIn } from "./inputs.ts";
 
@@ -12,7 +12,7 @@ const signIn = (env: NodeJS.ProcessEnv) =>
   lazyAzureCredential({ env }).getToken("https://management.azure.com/.default");
 
 describe("tenant-id and client-id inputs (azure/login's names) on the Azure actions", () => {
-  it("reach core's sign-in as AZURE_TENANT_ID / AZURE_CLIENT_ID, without changing the job's environment", async () => {
+  it("reach the Azure sign-in as AZURE_TENANT_ID / AZURE_CLIENT_ID, without changing the job's environment", async () => {
     await expect(signIn(withAzureSignIn(job, {}))).rejects.toMatchObject({ code: "AZURE_TENANT_ID_MISSING" });
     const env = withAzureSignIn(job, { tenantId: "contoso.onmicrosoft.com" });
     // The tenant arrived: what is missing now is the client ID.

@@ -25,7 +25,7 @@ export const optionalString = () =>
  */
 export const azureSignInInputs = () => ({ "tenant-id": optionalString(), "client-id": optionalString() });
 
-/** The environment @platform/core's Azure credential reads, with the tenant-id / client-id inputs in it. */
+/** The environment @platform/azure's credential reads, with the tenant-id / client-id inputs in it. */
 export function withAzureSignIn(
   env: NodeJS.ProcessEnv,
   i: { tenantId?: string; clientId?: string },

@@ -1,4 +1,5 @@
-import { jwtClaims, type Logger, PlatformError, requestGitHubOidcToken } from "@platform/core";
+import { requestGitHubOidcToken } from "@platform/azure";
+import { jwtClaims, type Logger, PlatformError } from "@platform/core";
 // Types only: @sigstore/sign is imported where keyless signing starts (it is large; verify never needs it).
 import type { Signer as SigstoreSigner, Witness } from "@sigstore/sign";
 import { loadSigstoreSign } from "./cosign.ts";

@@ -2,12 +2,12 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import type { TokenCredential } from "@azure/core-auth";
+import { lazyAzureCredential } from "@platform/azure";
 import {
   digestDetails,
   escapeMarkdown,
   headline,
   type Logger,
-  lazyAzureCredential,
   markdownTable,
   PlatformError,
   shortDigest,

@@ -1,4 +1,5 @@
-import { type Logger, lazyAzureCredential } from "@platform/core";
+import { lazyAzureCredential } from "@platform/azure";
+import type { Logger } from "@platform/core";
 import { acrCredentials, RegistryClient } from "@platform/oci";
 import { resourceGraphClient } from "../defender.ts";
 import { acrLookup } from "./acr.ts";

@@ -6,6 +6,7 @@ import {
   type ClientAssertionCredentialOptions,
   DefaultAzureCredential,
 } from "@azure/identity";
+import { errorMessage, type Logger, PlatformError } from "@platform/core";
 import {
   type AssertionClaims,
   AZURE_TOKEN_EXCHANGE_AUDIENCE,
@@ -19,9 +20,7 @@ import {
   peekClaims,
   requestGitHubOidcToken,
   silentLogger,
-} from "./azure.ts";
-import { errorMessage, PlatformError } from "./errors.ts";
-import type { Logger } from "./log.ts";
+} from "./oidc.ts";
 
 /** An Azure credential: GitHub OIDC federation inside a GitHub Actions job, DefaultAzureCredential anywhere else. */
 export function createAzureCredential(opts: AzureCredentialOptions = {}): TokenCredential {

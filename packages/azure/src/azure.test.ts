@@ -1,5 +1,6 @@
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { ClientAssertionCredential, DefaultAzureCredential } from "@azure/identity";
+import { memoryLogger, PlatformError } from "@platform/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   decodeJwt,
@@ -9,16 +10,14 @@ import {
   startGitHubOidcFake,
 } from "../../../test/fakes/entra.ts";
 import { thrownPlatformError } from "../../../test/harness/errors.ts";
+import { createAzureCredential } from "./credential.ts";
 import {
   AZURE_TOKEN_EXCHANGE_AUDIENCE,
   type AzureCredentialOptions,
   isMicrosoftAuthority,
   lazyAzureCredential,
   requestGitHubOidcToken,
-} from "./azure.ts";
-import { createAzureCredential } from "./azure-credential.ts";
-import { PlatformError } from "./errors.ts";
-import { memoryLogger } from "./log.ts";
+} from "./index.ts";
 
 // The Azure SDK reads its log level once, when @azure/logger loads (vitest gives each test file
 // a fresh module graph); verbose output to stderr lets the leak test scan what the SDK prints.

@@ -1,8 +1,14 @@
-import type { TokenCredential } from "@azure/core-auth";
+// GitHub OIDC → Entra sign-in, the part that needs no Azure SDK at run time: the options, the authority checks
+// and the GitHub ID-token request (also used by keyless signing with audience "sigstore").
 import type { TokenCredentialOptions } from "@azure/identity";
-import { PlatformError } from "./errors.ts";
-import { fetchWithRetry, type RetryOptions } from "./http.ts";
-import { createLogger, type Logger } from "./log.ts";
+import {
+  createLogger,
+  fetchWithRetry,
+  jwtClaims,
+  type Logger,
+  PlatformError,
+  type RetryOptions,
+} from "@platform/core";
 
 /** The audience Entra ID expects on a federated (workload identity) client assertion. */
 export const AZURE_TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
@@ -43,23 +49,6 @@ export function isMicrosoftAuthority(authorityHost: string | undefined): boolean
   if (!authorityHost) return true;
   const host = URL.parse(authorityHost)?.hostname;
   return host !== undefined && MICROSOFT_AUTHORITY.test(host);
-}
-
-/**
- * The credential createAzureCredential (@platform/core/azure) makes, created on the first token request: a run
- * that never needs Azure (an anonymous registry, a PEM key) never asks for GitHub OIDC or loads the Azure SDK,
- * and input errors surface before any sign-in.
- */
-export function lazyAzureCredential(opts: AzureCredentialOptions = {}): TokenCredential {
-  let credential: TokenCredential | undefined;
-  return {
-    // async: a sign-in error rejects the token request rather than throwing from it.
-    getToken: async (scopes, options) => {
-      // @azure/identity (with MSAL, ~300 KiB bundled) is loaded on the first sign-in, not at start-up.
-      credential ??= (await import("./azure-credential.ts")).createAzureCredential(opts);
-      return credential.getToken(scopes, options);
-    },
-  };
 }
 
 /** Requests a GitHub Actions OIDC ID token for `audience` from the job's token endpoint. */
@@ -180,21 +169,6 @@ export interface AssertionClaims {
   iss?: string;
   sub?: string;
   exp?: number;
-}
-
-/** The public claims of a JWT, without verifying it; undefined if it is not JWT-shaped. */
-/** The claims of a JWT, decoded without verifying it (for expiry and diagnostics); undefined if unreadable. */
-export function jwtClaims(jwt: string): Record<string, unknown> | undefined {
-  const payload = jwt.split(".")[1];
-  if (!payload) return undefined;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as unknown;
-    return claims && typeof claims === "object" && !Array.isArray(claims)
-      ? (claims as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export function peekClaims(jwt: string): AssertionClaims | undefined {
