@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { PlatformError } from "@platform/core/errors";
-import type { CaseResult, RegoCompiler } from "@platform/policy";
+import type { CaseResult, RegoCompiler } from "@platform/policy/suites";
 
 const GATOR_SUITE = /^suite\.ya?ml$/;
 const KYVERNO_TEST = /^kyverno-test\.ya?ml$/;
@@ -48,7 +48,7 @@ export async function runPolicyTest(
       { hint: "Point policy test at Gatekeeper suites (gator verify format) or Kyverno CLI tests." },
     );
   }
-  const { createCelEngine, runGatorSuites, runKyvernoTests } = await import("@platform/policy");
+  const { createCelEngine, runGatorSuites, runKyvernoTests } = await import("@platform/policy/suites");
   const engine = createCelEngine();
   const cases = [
     ...(await runGatorSuites(gator, { root, engine, rego: o.rego })),

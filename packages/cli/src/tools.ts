@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import type { Logger } from "@platform/core";
-import type { RegoCompiler } from "@platform/policy";
+import type { RegoCompiler } from "@platform/policy/suites";
 
 /**
  * Finds a renderer binary: an explicit PLATFORM_<TOOL> path, then PATH, then the peers folder the test
@@ -29,6 +29,6 @@ export async function regoCompiler(
   repoRoot: string | undefined,
   log: Logger,
 ): Promise<RegoCompiler> {
-  const { opaRegoCompiler } = await import("@platform/policy");
+  const { opaRegoCompiler } = await import("@platform/policy/suites");
   return opaRegoCompiler({ opa: findTool("opa", env, repoRoot), log });
 }

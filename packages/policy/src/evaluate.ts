@@ -1,52 +1,16 @@
 import { type PlatformConfig, tenancySettings } from "@platform/core";
-import { type RenderContext, renderContext } from "./admission/context.ts";
+import { renderContext } from "./admission/context.ts";
 import { admittedObject } from "./admission/defaults.ts";
-import { type AdmissionRequest, createRequest, inDefaultNamespace } from "./admission/request.ts";
+import { createRequest, inDefaultNamespace } from "./admission/request.ts";
 import { renderFacts } from "./builtin/render.ts";
 import { BUILTIN_RULES, type BuiltinRule } from "./builtin/rules.ts";
 import { type CelEngine, type CelProgram, createCelEngine } from "./cel/engine.ts";
 import { bySource } from "./manifests.ts";
 import { isClusterScoped, podTarget } from "./podspec.ts";
-import type { LoadedObject, PolicyResult, Severity } from "./types.ts";
+import { type CompiledPolicy, type EvalTarget, rowFor } from "./target.ts";
+import type { LoadedObject, PolicyResult } from "./types.ts";
 
-/** A policy compiled once and applied per object; later loaders (VAP, Gatekeeper, Kyverno) add more kinds. */
-export interface CompiledPolicy {
-  id: string;
-  kind: string;
-  title: string;
-  /** Set when the policy calls libraries that cannot run offline: its evaluation errors are "not supported". */
-  unsupported?: string;
-  evaluate(target: EvalTarget): PolicyResult[];
-}
-
-/** The identifying part of a result row for a policy judging a target (verdict and message to be added). */
-export function rowFor(
-  t: EvalTarget,
-  policy: string,
-  severity: Severity,
-): Omit<PolicyResult, "verdict" | "message"> {
-  return {
-    policy,
-    kind: t.loaded.obj.kind,
-    namespace: t.namespace,
-    name: t.loaded.obj.metadata?.name ?? "",
-    severity,
-    file: t.loaded.source.file,
-    line: t.loaded.source.line,
-    ...(t.loaded.source.via ? { via: t.loaded.source.via } : {}),
-  };
-}
-
-/** What a policy sees of one object, with cross-object context from the same render. */
-export interface EvalTarget {
-  loaded: LoadedObject;
-  namespace: string;
-  clusterScoped: boolean;
-  serviceAccounts: Record<string, unknown>;
-  /** The admission request this object would arrive in (CREATE unless a suite says otherwise). */
-  request: AdmissionRequest;
-  context: RenderContext;
-}
+export { type CompiledPolicy, type EvalTarget, rowFor } from "./target.ts";
 
 export interface BuiltinParams {
   trustedRegistries: string[];

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { PlatformError, parseManifestStreamCached } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
+import { parseManifestStreamCached } from "@platform/core/yaml-cache";
 import { checkTyped, fieldPath, isBuiltinGroup, TYPED_SCHEMA_VERSION } from "../k8s/schema.ts";
 import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
 import type { ConstraintDoc, ConstraintTemplateDoc } from "./gatekeeper.ts";

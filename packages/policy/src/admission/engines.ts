@@ -1,4 +1,4 @@
-import type { Logger } from "@platform/core";
+import type { Logger } from "@platform/core/log";
 import type { CelEngine } from "../cel/engine.ts";
 import { compileRegoTemplates, type RegoCompileOptions, regoSource } from "../gatekeeper/rego.ts";
 import {

@@ -1,6 +1,6 @@
 import type { CelEngine } from "../cel/engine.ts";
-import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
 import { globMatches, groupVersion, type LabelSelector, selectorMatches } from "../k8s/match.ts";
+import { type CompiledPolicy, type EvalTarget, rowFor } from "../target.ts";
 import type { KubeObject, PolicyResult, SourceRef, Verdict } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
 import type { AdmissionRequest } from "./request.ts";

@@ -1,10 +1,10 @@
 import type { Environment } from "@marcbachmann/cel-js";
-import { PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import { type CelEngine, createCelEngine } from "../cel/engine.ts";
 import { celError } from "../cel/values.ts";
-import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
 import { groupVersion, resourceOf } from "../k8s/match.ts";
 import { podTarget } from "../podspec.ts";
+import { type CompiledPolicy, type EvalTarget, rowFor } from "../target.ts";
 import type { KubeObject, LoadedObject, PolicyResult, SourceRef } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
 import { createRequest } from "./request.ts";

@@ -1,8 +1,8 @@
 import { dirname, relative, resolve, sep } from "node:path";
-import { PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import type { CelEngine } from "../cel/engine.ts";
-import type { CompiledPolicy, EvalTarget } from "../evaluate.ts";
 import { isClusterScoped } from "../podspec.ts";
+import type { CompiledPolicy, EvalTarget } from "../target.ts";
 import type { KubeObject, LoadedObject, PolicyResult } from "../types.ts";
 import { renderContext } from "./context.ts";
 import { classify, emptyDocuments, readObjects } from "./documents.ts";

@@ -1,8 +1,8 @@
-import { PlatformError } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
 import type { CelEngine } from "../cel/engine.ts";
-import { type CompiledPolicy, type EvalTarget, rowFor } from "../evaluate.ts";
 import { type LabelSelector, type ResourceRule, ruleMatches, selectorMatches } from "../k8s/match.ts";
 import { CLUSTER_SCOPED } from "../podspec.ts";
+import { type CompiledPolicy, type EvalTarget, rowFor } from "../target.ts";
 import type { KubeObject, PolicyResult, SourceRef, Verdict } from "../types.ts";
 import { namespaceObjectFor } from "./context.ts";
 import { compileValidation, type ValidationSource } from "./validation.ts";

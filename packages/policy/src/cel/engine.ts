@@ -6,7 +6,8 @@
 // extension libraries Kubernetes enables (strings v2, sets, lists v3, two-variable comprehensions, optional
 // helpers) and runtime cost limits (cost.ts).
 import { Environment } from "@marcbachmann/cel-js";
-import { PlatformError, parseImageRef } from "@platform/core";
+import { PlatformError } from "@platform/core/errors";
+import { parseImageRef } from "@platform/core/image";
 import { RE2JS } from "re2js";
 import { registerComprehensionMacros } from "./comprehensions.ts";
 import {

@@ -6,13 +6,10 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  errorMessage,
-  type Logger,
-  platformCacheDir,
-  privateCacheDir,
-  writeFileAtomic,
-} from "@platform/core";
+import { platformCacheDir, privateCacheDir } from "@platform/core/cache-dir";
+import { errorMessage } from "@platform/core/errors";
+import { writeFileAtomic } from "@platform/core/fs";
+import type { Logger } from "@platform/core/log";
 
 /**
  * Bumped whenever the wrapping of a template (package renaming, lib relocation) or the meaning of an entry

@@ -8,7 +8,8 @@ import { access, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from 
 import { availableParallelism, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { errorMessage, mapLimit } from "@platform/core";
+import { mapLimit } from "@platform/core/async";
+import { errorMessage } from "@platform/core/errors";
 import { type CacheEntry, type RegoCache, sha256 } from "./cache.ts";
 import type { RegoTemplateSource } from "./types.ts";
 

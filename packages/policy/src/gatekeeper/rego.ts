@@ -4,7 +4,8 @@
 // Gatekeeper's facts carried over (frameworks constraint/pkg/client/drivers/rego): `input` is
 // `{review, parameters}` with parameters defaulting to `{}`, `data.inventory` holds referential data, and every
 // `violation` result with a `msg` counts, `details` defaulting to `{}`.
-import { errorMessage, type Logger } from "@platform/core";
+import { errorMessage } from "@platform/core/errors";
+import type { Logger } from "@platform/core/log";
 import { type CacheEntry, defaultRegoCacheDir, RegoCache, sourceKey } from "./cache.ts";
 import { codeOnly, compileUnits, locateOpa, type Unit } from "./compile.ts";
 import { asRecord, field, type RegoCompileResult, type RegoTemplateSource } from "./types.ts";

@@ -2,7 +2,8 @@
 // `@open-policy-agent/opa-wasm`'s LoadedPolicy for the rest of the ABI (data, input, results).
 // Types only: the SDK loads with the first Rego template evaluated (built-in guardrails never need it).
 import type * as opaWasm from "@open-policy-agent/opa-wasm";
-import { errorMessage, type Logger, PlatformError } from "@platform/core";
+import { errorMessage, PlatformError } from "@platform/core/errors";
+import type { Logger } from "@platform/core/log";
 import { HOST_BUILTINS } from "./builtins.ts";
 import { localize } from "./compile.ts";
 import { field, type RegoProgram, type RegoViolation } from "./types.ts";
