@@ -59,7 +59,11 @@ export async function selectChanged(
   for (const u of units) {
     const inp = inputs.get(u.path);
     if (!inp) continue;
-    for (const f of inp.files) byFile.set(f, [...(byFile.get(f) ?? []), u.path]);
+    for (const f of inp.files) {
+      const list = byFile.get(f);
+      if (list) list.push(u.path);
+      else byFile.set(f, [u.path]);
+    }
     for (const d of inp.dirs) byDir.push([d, u.path]);
     plugins.push(...inp.plugins);
   }

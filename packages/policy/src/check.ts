@@ -1,18 +1,14 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type Logger, type PlatformConfig, PlatformError } from "@platform/core";
+import { errorMessage, type Logger, type PlatformConfig, PlatformError } from "@platform/core";
 import { isDynamicPattern } from "tinyglobby";
 import type { RegoCompiler } from "./admission/engines.ts";
 import type { GlobalInput } from "./changed.ts";
 import { evaluateAll } from "./evaluate.ts";
-import { type BaseHistory, type ChangeSet, GitRepo } from "./git.ts";
-import {
-  DEFAULT_KUBE_VERSION,
-  type LoadResult,
-  loadManifests,
-  planManifests,
-  type RenderMode,
-} from "./manifests.ts";
+import { type BaseHistory, type ChangeSet, GitRepo, WorkTreeBlobs } from "./git.ts";
+import { DEFAULT_KUBE_VERSION, type LoadResult, loadManifests, type RenderMode } from "./manifests.ts";
+import { PlanCache, planCacheFile, planWithCache } from "./plan-cache.ts";
+import { WorkTreeView } from "./plan-fs.ts";
 import { loadPolicies } from "./policies.ts";
 import { policiesReadingEverything, type ScopeReport, scopedLoad } from "./scope.ts";
 import type { ShardSpec } from "./shard.ts";
@@ -127,8 +123,16 @@ export async function policyCheck(
   let scope: ScopeReport | undefined;
   let cache: UnitCache | undefined;
   if (input.changes || input.shard || input.cache) {
-    const plan = await planManifests(loadOptions);
+    const repo = await GitRepo.open(input.root);
     const cacheFile = input.cache ? resolve(input.root, input.cache) : undefined;
+    // In a git work tree the plan comes from git's listing, not a walk of the disk, and kustomizations
+    // parsed by an earlier run are not parsed again (plan-fs.ts): kept beside the unit cache when there is one.
+    const blobs = await WorkTreeBlobs.open(repo?.root ?? input.root, repo);
+    const planCache = cacheFile
+      ? await PlanCache.open(planCacheFile(cacheFile), { log: deps.log })
+      : PlanCache.memory();
+    const view = repo ? await WorkTreeView.open(repo.root, blobs, deps.log) : undefined;
+    const { plan, inputs, fs } = await planWithCache(loadOptions, blobs, view, planCache);
     const previous = cacheFile ? await readUnitCache(cacheFile, deps.log) : undefined;
     const global: GlobalInput[] = [
       ...(await policyPaths(input.root, input.policies)).map((path) => ({ path, what: "policies" })),
@@ -137,7 +141,6 @@ export async function policyCheck(
       ...(input.waivers ? [{ path: input.waivers, what: "waivers" }] : []),
       { path: input.configPath ?? "platform.yaml", what: "platform.yaml" },
     ];
-    const repo = await GitRepo.open(input.root);
     const scoped = await scopedLoad(plan, {
       changes: input.changes,
       shard: input.shard,
@@ -145,6 +148,9 @@ export async function policyCheck(
       global,
       needsAll: await policiesReadingEverything(input.root, input.policies),
       repo,
+      blobs,
+      inputs,
+      ...(fs ? { fs } : {}),
       history: input.history ?? (input.changes?.source === "git" ? repo : undefined),
       salt: JSON.stringify([loadOptions.render, loadOptions.kubeVersion, input.allowRemoteBases ?? false]),
       log: deps.log,
@@ -156,6 +162,8 @@ export async function policyCheck(
     const planned = new Set(plan.units.map((u) => u.path));
     for (const k of cache.keys()) if (!planned.has(k)) cache.delete(k);
     for (const [k, r] of scoped.records) cache.set(k, replaceRecord(r, cache.get(k)));
+    // Best effort, like the unit cache: a plan cache that cannot be written costs the next run time.
+    await planCache.save().catch((err) => deps.log?.warn(`not writing the plan cache: ${errorMessage(err)}`));
   } else loaded = await loadManifests(loadOptions);
   // A scoped run that judges nothing (no render affected, an empty shard) checked what it was asked to.
   const scopedEmpty = scope !== undefined && scope.judged.length === 0 && scope.units > 0;

@@ -7,11 +7,21 @@ import { join, relative, sep } from "node:path";
 import { errorMessage, PlatformError } from "@platform/core";
 
 const MAX_GIT_OUTPUT = 512 * 1024 * 1024;
+/** Index modes of regular files (others: symlinks 120000, submodules 160000). */
+export const REGULAR = /^100(644|755)$/;
 
 /** One file a change touched, relative to the workspace root (POSIX separators). */
 export interface ChangedFile {
   path: string;
   status: "added" | "modified" | "deleted";
+}
+
+/** One index entry: `mode` as git prints it (100644, 100755, 120000 a symlink, 160000 a submodule). */
+export interface IndexEntry {
+  mode: string;
+  id: string;
+  /** Whether git compares the work-tree file with it (false: assume-unchanged, skip-worktree, conflicted). */
+  tracked: boolean;
 }
 
 /** What a pull request (or a local branch) changed, and against what. */
@@ -70,11 +80,25 @@ export class GitRepo implements BaseHistory {
     return new GitRepo(await realpath(top.trim()), await realpath(root));
   }
 
-  /** Workspace-relative path of a repository path, or undefined when it lies outside the workspace. */
-  private toWorkspace(repoPath: string): string | undefined {
-    const r = relative(this.root, join(this.top, repoPath));
-    if (r === "" || r === ".." || r.startsWith(`..${sep}`)) return undefined;
-    return r.split(sep).join("/");
+  /** The workspace's path in the repository (`a/b/`), "" when it is the top. */
+  private get prefix(): string {
+    this.workspacePrefix ??=
+      this.top === this.root ? "" : `${relative(this.top, this.root).split(sep).join("/")}/`;
+    return this.workspacePrefix;
+  }
+  private workspacePrefix: string | undefined;
+
+  /**
+   * Workspace-relative path of a repository path, or undefined when it lies outside the workspace. Git prints
+   * normalised paths (no `.` or `..` segments), so a prefix test decides; called for every listed file.
+   */
+  private toWorkspace(listed: string): string | undefined {
+    const repoPath = listed.endsWith("/") ? listed.slice(0, -1) : listed;
+    const prefix = this.prefix;
+    if (prefix === "") return repoPath === "" ? undefined : repoPath;
+    return repoPath.startsWith(prefix) && repoPath.length > prefix.length
+      ? repoPath.slice(prefix.length)
+      : undefined;
   }
 
   /**
@@ -133,14 +157,27 @@ export class GitRepo implements BaseHistory {
       }
       return out;
     }
-    const text = await git(this.top, ["ls-files", "-s", "-z"]);
+    for (const [path, e] of await this.index()) out.set(path, e.id);
+    return out;
+  }
+
+  /**
+   * The index's entries (workspace paths): mode, blob id, and whether git vouches that the work-tree file
+   * matches it. Not for an entry marked assume-unchanged or skip-worktree (git stops comparing those), nor
+   * for a conflicted one (stages 1–3): their work-tree bytes must be read.
+   */
+  async index(): Promise<Map<string, IndexEntry>> {
+    const out = new Map<string, IndexEntry>();
+    const text = await git(this.top, ["ls-files", "-s", "-v", "-z"]);
     for (const line of text.split("\0")) {
-      // <mode> SP <object> SP <stage> TAB <path>
+      // <tag> SP <mode> SP <object> SP <stage> TAB <path>
       const tab = line.indexOf("\t");
       if (tab < 0) continue;
-      const id = line.slice(0, tab).split(" ")[1];
+      const [tag, mode, id, stage] = line.slice(0, tab).split(" ");
       const path = this.toWorkspace(line.slice(tab + 1));
-      if (id && path !== undefined) out.set(path, id);
+      if (!id || !mode || path === undefined) continue;
+      const tracked = tag === "H" && stage === "0" && out.get(path)?.tracked !== false;
+      out.set(path, { mode, id, tracked });
     }
     return out;
   }
@@ -188,6 +225,16 @@ export class GitRepo implements BaseHistory {
   }
 }
 
+/** What git says of a work tree in three listings: the index, the paths that differ from it, ignored paths. */
+export interface WorkTreeListing {
+  /** Index entries, workspace-relative. */
+  index: Map<string, IndexEntry>;
+  /** Modified, deleted and untracked files, and index entries git does not compare (see `IndexEntry`). */
+  dirty: Set<string>;
+  /** Ignored files and directories (a directory ends with `/`), workspace-relative. */
+  ignored: string[];
+}
+
 /**
  * Blob ids of work-tree files: from the index where the file is clean, else hashed from disk. In a git work
  * tree a path that is neither in the index, nor modified or untracked, nor under an ignored path does not
@@ -195,38 +242,33 @@ export class GitRepo implements BaseHistory {
  */
 export class WorkTreeBlobs {
   private readonly root: string;
-  private readonly index: Map<string, string>;
-  private readonly dirty: Set<string>;
-  /** Ignored files and directories (`dir/`), or undefined outside git (then every path is read). */
-  private readonly ignored: string[] | undefined;
-  private constructor(
-    root: string,
-    index: Map<string, string>,
-    dirty: Set<string>,
-    ignored: string[] | undefined,
-  ) {
+  /** The listing, or undefined outside git (then every path is read). */
+  readonly listing: WorkTreeListing | undefined;
+  private constructor(root: string, listing: WorkTreeListing | undefined) {
     this.root = root;
-    this.index = index;
-    this.dirty = dirty;
-    this.ignored = ignored;
+    this.listing = listing;
   }
 
   /** Uses git's index when the workspace is a git work tree; otherwise every file is read and hashed. */
   static async open(root: string, repo: GitRepo | undefined): Promise<WorkTreeBlobs> {
-    if (!repo) return new WorkTreeBlobs(root, new Map(), new Set(), undefined);
-    const [index, dirty, ignored] = await Promise.all([repo.blobs(), repo.dirty(), repo.ignored()]);
-    return new WorkTreeBlobs(root, index, dirty, ignored);
+    if (!repo) return new WorkTreeBlobs(root, undefined);
+    const [index, dirty, ignored] = await Promise.all([repo.index(), repo.dirty(), repo.ignored()]);
+    // A symlink's blob is its target's name, not the bytes read through it: read those like dirty files.
+    for (const [p, e] of index) if (!e.tracked || !REGULAR.test(e.mode)) dirty.add(p);
+    return new WorkTreeBlobs(root, { index, dirty, ignored });
   }
 
   private mayExistOffIndex(path: string): boolean {
-    if (!this.ignored || this.dirty.has(path)) return true;
-    return this.ignored.some((i) => (i.endsWith("/") ? path.startsWith(i) : path === i));
+    const l = this.listing;
+    if (!l || l.dirty.has(path)) return true;
+    return l.ignored.some((i) => (i.endsWith("/") ? path.startsWith(i) : path === i));
   }
 
   /** Blob id of a workspace-relative file, or undefined when it does not exist (or is not a file). */
   async id(path: string): Promise<string | undefined> {
-    if (!this.dirty.has(path)) {
-      const known = this.index.get(path);
+    const l = this.listing;
+    if (l && !l.dirty.has(path)) {
+      const known = l.index.get(path)?.id;
       if (known) return known;
     }
     if (!this.mayExistOffIndex(path)) return undefined;

@@ -1,10 +1,9 @@
 // What a kustomization tree references, read before kustomize runs: the render must not read outside the
 // workspace or fetch remote bases, and the directory walk must not judge patches, components or vendored
 // charts as if they were objects of their own.
-import type { Stats } from "node:fs";
-import { realpath as fsRealpath, stat as fsStat, readFile } from "node:fs/promises";
+import { realpath as fsRealpath, lstat, readdir, readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { parseYamlStream, type YamlDoc, type YamlStream } from "@platform/core";
+import { parseYamlStream, type YamlStream } from "@platform/core";
 
 export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -12,24 +11,74 @@ export const KUSTOMIZATION_FILES = ["kustomization.yaml", "kustomization.yml", "
 export interface Kustomization {
   dir: string;
   file: string;
-  stream: YamlStream;
-  doc: YamlDoc;
   value: Record<string, unknown>;
+  /** Where a path of the document is (see YamlStream.position): for messages, never for a decision. */
+  position(path: ReadonlyArray<string | number>): ReturnType<YamlStream["position"]>;
 }
 
+export type EntryType = "file" | "dir" | "symlink" | "other";
+
 /**
- * What the trees of one plan share (every overlay reads the same bases): each kustomization is parsed, and
- * each path resolved, once.
+ * The file-system questions planning asks (absolute paths): the disk, or the git index with the work tree's
+ * changes on top (plan-fs.ts), which answers them without a system call. Both must answer alike.
+ */
+export interface PlanFs {
+  /** The real path (symlinks resolved), or undefined when it does not exist. */
+  realpath(p: string): Promise<string | undefined>;
+  /** What `p` is, following symlinks; undefined when it does not exist. */
+  stat(p: string): Promise<Exclude<EntryType, "symlink"> | undefined>;
+  /** Whether `p` exists as a directory entry (a dangling symlink does). */
+  exists(p: string): Promise<boolean>;
+  /** The entries of a directory (symlinks not followed); throws when it is not one. */
+  readdir(dir: string): Promise<Array<{ name: string; type: EntryType }>>;
+  /** Regular files below `dir` at any depth (symlinks not followed), sorted; none when it is no directory. */
+  filesUnder(dir: string): Promise<string[]>;
+  /** The kustomization of `dir` (see readKustomization). */
+  kustomization(dir: string): Promise<Kustomization | undefined>;
+}
+
+const typeOf = (e: { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean }): EntryType =>
+  e.isSymbolicLink() ? "symlink" : e.isFile() ? "file" : e.isDirectory() ? "dir" : "other";
+
+/** The disk, as it is. */
+export const diskFs: PlanFs = {
+  realpath: (p) => fsRealpath(p).catch(() => undefined),
+  stat: (p) =>
+    stat(p).then(
+      (st) => (st.isFile() ? "file" : st.isDirectory() ? "dir" : "other"),
+      () => undefined,
+    ),
+  exists: (p) =>
+    lstat(p).then(
+      () => true,
+      () => false,
+    ),
+  readdir: async (dir) =>
+    (await readdir(dir, { withFileTypes: true })).map((e) => ({ name: e.name, type: typeOf(e) })),
+  filesUnder: async (dir) => {
+    const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .sort();
+  },
+  kustomization: (dir) => readKustomization(dir),
+};
+
+/**
+ * What every overlay's tree shares in one plan (the same bases): each kustomization is parsed, and each path
+ * resolved, once.
  */
 export interface TreeCache {
+  fs: PlanFs;
   kustomizations: Map<string, Promise<Kustomization | undefined>>;
   realpaths: Map<string, Promise<string | undefined>>;
-  stats: Map<string, Promise<Stats | undefined>>;
+  stats: Map<string, Promise<Exclude<EntryType, "symlink"> | undefined>>;
 }
 
 /** An empty cache for one plan (never kept across runs: the files may change). */
-export function newTreeCache(): TreeCache {
-  return { kustomizations: new Map(), realpaths: new Map(), stats: new Map() };
+export function newTreeCache(fs: PlanFs = diskFs): TreeCache {
+  return { fs, kustomizations: new Map(), realpaths: new Map(), stats: new Map() };
 }
 
 function memo<T>(m: Map<string, Promise<T>>, key: string, f: (k: string) => Promise<T>): Promise<T> {
@@ -41,22 +90,34 @@ function memo<T>(m: Map<string, Promise<T>>, key: string, f: (k: string) => Prom
   return p;
 }
 
+/**
+ * The kustomization a file's text holds: the first document, when it parses to a mapping (undefined
+ * otherwise: the directory counts as having none, and its other kustomization file names are not tried).
+ */
+export function parseKustomization(
+  text: string,
+  file: string,
+): Omit<Kustomization, "dir" | "file"> | undefined {
+  let stream: YamlStream;
+  try {
+    stream = parseYamlStream(text, file);
+  } catch {
+    return undefined;
+  }
+  const doc = stream.docs[0];
+  const value = doc?.value;
+  if (!doc || !value || typeof value !== "object" || Array.isArray(value)) return undefined;
+  return { value: value as Record<string, unknown>, position: (p) => stream.position(doc, p) };
+}
+
 /** Reads the kustomization of `dir`, if it has one (undefined when unreadable or not a mapping). */
 export async function readKustomization(dir: string): Promise<Kustomization | undefined> {
   for (const name of KUSTOMIZATION_FILES) {
     const file = join(dir, name);
     const text = await readFile(file, "utf8").catch(() => undefined);
     if (text === undefined) continue;
-    let stream: YamlStream;
-    try {
-      stream = parseYamlStream(text, file);
-    } catch {
-      return undefined;
-    }
-    const doc = stream.docs[0];
-    const value = doc?.value;
-    if (!doc || !value || typeof value !== "object" || Array.isArray(value)) return undefined;
-    return { dir, file, stream, doc, value: value as Record<string, unknown> };
+    const k = parseKustomization(text, file);
+    return k ? { dir, file, ...k } : undefined;
   }
   return undefined;
 }
@@ -127,9 +188,10 @@ export async function kustomizeTree(
   root: string,
   cache: TreeCache = newTreeCache(),
 ): Promise<KustomizeTree> {
-  const readShared = (dir: string) => memo(cache.kustomizations, dir, readKustomization);
-  const realpath = (p: string) => memo(cache.realpaths, p, (x) => fsRealpath(x).catch(() => undefined));
-  const stat = (p: string) => memo(cache.stats, p, (x) => fsStat(x).catch(() => undefined));
+  const { fs } = cache;
+  const readShared = (dir: string) => memo(cache.kustomizations, dir, (d) => fs.kustomization(d));
+  const realpath = (p: string) => memo(cache.realpaths, p, (x) => fs.realpath(x));
+  const stat = (p: string) => memo(cache.stats, p, (x) => fs.stat(x));
   const tree: KustomizeTree = {
     dirs: [],
     included: new Set(),
@@ -161,7 +223,7 @@ export async function kustomizeTree(
       prefix: typeof v.namePrefix === "string" ? v.namePrefix : "",
       suffix: typeof v.nameSuffix === "string" ? v.nameSuffix : "",
     });
-    const lineOf = (key: Array<string | number>) => k.stream.position(k.doc, key).line;
+    const lineOf = (key: Array<string | number>) => k.position(key).line;
     // Checks one reference; returns its real path when it is local and inside the workspace.
     const check = async (
       ref: string,
@@ -198,11 +260,11 @@ export async function kustomizeTree(
         const real = await check(list[i]!, [key, i], true);
         if (!real) continue;
         const st = await stat(real);
-        if (st?.isDirectory()) {
+        if (st === "dir") {
           tree.included.add(real);
           if (key === "components") tree.components.add(real);
           queue.push(real);
-        } else if (st?.isFile())
+        } else if (st === "file")
           tree.files.set(real, { by: k.file, role: key === "components" ? "input" : "resource" });
       }
     }
@@ -257,8 +319,7 @@ export async function kustomizeTree(
           fileRefs.push([s, ["helmCharts", i, "additionalValuesFiles", j]]);
         });
         // A chart not vendored under chartHome is pulled from its repository by helm.
-        const vendored =
-          typeof c.name === "string" && (await stat(join(homePath, c.name)))?.isDirectory() === true;
+        const vendored = typeof c.name === "string" && (await stat(join(homePath, c.name))) === "dir";
         if (!vendored && typeof c.name === "string")
           tree.refusals.push({
             file: k.file,
@@ -274,8 +335,15 @@ export async function kustomizeTree(
     }
     const images = Array.isArray(v.images) ? (v.images as Array<Record<string, unknown>>) : [];
     images.forEach((im, i) => {
+      // The line only when a finding asks for it: positions may cost a parse (plan-fs.ts).
       if (typeof im?.name === "string")
-        tree.images.push({ name: im.name, file: k.file, line: lineOf(["images", i]) });
+        tree.images.push({
+          name: im.name,
+          file: k.file,
+          get line() {
+            return lineOf(["images", i]);
+          },
+        });
     });
   }
   return tree;

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { lstat, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import {
@@ -14,11 +14,13 @@ import {
 import { glob, isDynamicPattern } from "tinyglobby";
 import { decodeResults, listItems } from "./admission/documents.ts";
 import {
+  diskFs,
   inside,
   KUSTOMIZATION_FILES,
   type KustomizeTree,
   kustomizeTree,
   newTreeCache,
+  type PlanFs,
   readKustomization,
 } from "./kustomize.ts";
 import type { KubeObject, LoadedObject, PolicyResult, SkippedInput } from "./types.ts";
@@ -106,8 +108,11 @@ export function joinResults(...parts: LoadResult[]): LoadResult {
   return out;
 }
 
-/** Expands the inputs into render units without rendering anything (cheap: file reads only). */
-export async function planManifests(opts: LoadOptions): Promise<ManifestPlan> {
+/**
+ * Expands the inputs into render units without rendering anything (cheap: file reads only). `fs` answers the
+ * plan's questions about the tree (the disk, or git's listing of it: plan-fs.ts); renders read the disk.
+ */
+export async function planManifests(opts: LoadOptions, fs: PlanFs = diskFs): Promise<ManifestPlan> {
   const root = await realpath(resolve(opts.root));
   const result: LoadResult = { objects: [], problems: [], notes: [], units: [], skipped: [] };
   const units: PlannedUnit[] = [];
@@ -129,7 +134,7 @@ export async function planManifests(opts: LoadOptions): Promise<ManifestPlan> {
       continue;
     }
     for (const p of paths) {
-      const abs = await contained(root, p);
+      const abs = await contained(root, p, fs);
       if (!abs) {
         result.problems.push(
           inputProblem(
@@ -140,10 +145,8 @@ export async function planManifests(opts: LoadOptions): Promise<ManifestPlan> {
         );
         continue;
       }
-      let st: Awaited<ReturnType<typeof stat>>;
-      try {
-        st = await stat(abs);
-      } catch {
+      const st = await fs.stat(abs);
+      if (!st) {
         result.problems.push({
           ...inputProblem(
             input,
@@ -154,7 +157,7 @@ export async function planManifests(opts: LoadOptions): Promise<ManifestPlan> {
         });
         continue;
       }
-      if (st.isDirectory()) await planDirectory(abs, root, opts, units, result, seen);
+      if (st === "dir") await planDirectory(abs, root, opts, units, result, seen, fs);
       else if (!seen.has(abs)) {
         seen.add(abs);
         units.push({ path: rel(root, abs), abs, kind: "yaml" });
@@ -162,10 +165,20 @@ export async function planManifests(opts: LoadOptions): Promise<ManifestPlan> {
     }
   }
   sortResult(result);
+  return manifestPlan(opts, root, units, result);
+}
+
+/** A plan of these units (from planManifests, or as a previous run planned the same tree: plan-cache.ts). */
+export function manifestPlan(
+  opts: LoadOptions,
+  root: string,
+  units: PlannedUnit[],
+  planned: LoadResult,
+): ManifestPlan {
   return {
     root,
     units,
-    planned: result,
+    planned,
     async render(chosen) {
       const out: LoadResult = { objects: [], problems: [], notes: [], units: [], skipped: [] };
       await mapLimit(chosen, 4, (u) =>
@@ -204,8 +217,9 @@ async function planDirectory(
   planned: PlannedUnit[],
   result: LoadResult,
   seen: Set<string>,
+  fs: PlanFs,
 ): Promise<void> {
-  const kind = opts.render === "none" ? undefined : await renderKind(dir, opts.render);
+  const kind = opts.render === "none" ? undefined : await renderKind(dir, opts.render, fs);
   if (kind === "kustomize" || kind === "helm") {
     if (seen.has(dir)) return;
     seen.add(dir);
@@ -227,9 +241,9 @@ async function planDirectory(
   // Components (they cannot be built on their own) and charts vendored for kustomize's helm inflator.
   const files: string[] = [];
   const units: Array<{ dir: string; kind: "kustomize" | "helm" }> = [];
-  await walk(dir, root, opts.render === "none" ? "none" : "auto", files, units, result);
+  await walk(dir, root, opts.render === "none" ? "none" : "auto", files, units, result, fs);
   const trees = new Map<string, KustomizeTree>();
-  const shared = newTreeCache();
+  const shared = newTreeCache(fs);
   const dirs = units.filter((x) => x.kind === "kustomize").map((u) => u.dir);
   const built = await mapLimit(dirs, 16, (d) => kustomizeTree(d, root, shared));
   for (let i = 0; i < dirs.length; i++) trees.set(dirs[i]!, built[i]!);
@@ -258,7 +272,7 @@ async function planDirectory(
       });
       continue;
     }
-    if (u.kind === "kustomize" && (await readKustomization(u.dir))?.value.kind === "Component") {
+    if (u.kind === "kustomize" && (await fs.kustomization(u.dir))?.value.kind === "Component") {
       result.skipped.push({
         path: display,
         reason:
@@ -293,8 +307,12 @@ async function planDirectory(
   }
 }
 
-async function renderKind(dir: string, mode: RenderMode): Promise<"kustomize" | "helm" | undefined> {
-  const has = async (name: string) => (await stat(join(dir, name)).catch(() => undefined))?.isFile() ?? false;
+async function renderKind(
+  dir: string,
+  mode: RenderMode,
+  fs: PlanFs,
+): Promise<"kustomize" | "helm" | undefined> {
+  const has = async (name: string) => (await fs.stat(join(dir, name))) === "file";
   if (mode !== "helm") for (const k of KUSTOMIZATION_FILES) if (await has(k)) return "kustomize";
   if (mode !== "kustomize" && (await has("Chart.yaml"))) return "helm";
   return undefined;
@@ -307,8 +325,9 @@ async function walk(
   files: string[],
   units: Array<{ dir: string; kind: "kustomize" | "helm" }>,
   result: LoadResult,
+  fs: PlanFs,
 ): Promise<void> {
-  const k = await renderKind(dir, "auto");
+  const k = await renderKind(dir, "auto", fs);
   if (mode === "auto" && k) {
     units.push({ dir, kind: k });
     // A chart's templates are not plain YAML; a kustomization's files are rendered through it.
@@ -317,24 +336,24 @@ async function walk(
     result.skipped.push({ path: rel(root, dir), reason: "Helm chart, not rendered (render: none)" });
     return;
   }
-  const entries = await readdir(dir, { withFileTypes: true });
+  const entries = await fs.readdir(dir);
   entries.sort((a, b) => a.name.localeCompare(b.name));
   const own: string[] = [];
   for (const e of entries) {
     if (e.name.startsWith(".") || e.name === "node_modules") continue;
     const p = join(dir, e.name);
-    if (e.isSymbolicLink()) {
-      const target = await contained(root, p);
+    if (e.type === "symlink") {
+      const target = await contained(root, p, fs);
       if (!target) {
         result.skipped.push({ path: rel(root, p), reason: "symlink that leaves the workspace" });
         continue;
       }
-      const st = await stat(target);
-      if (st.isFile() && MANIFEST_FILE.test(e.name) && !NOT_MANIFESTS.test(e.name)) own.push(target);
+      const st = await fs.stat(target);
+      if (st === "file" && MANIFEST_FILE.test(e.name) && !NOT_MANIFESTS.test(e.name)) own.push(target);
       continue;
     }
-    if (e.isDirectory()) await walk(p, root, mode, files, units, result);
-    else if (e.isFile() && MANIFEST_FILE.test(e.name)) {
+    if (e.type === "dir") await walk(p, root, mode, files, units, result, fs);
+    else if (e.type === "file" && MANIFEST_FILE.test(e.name)) {
       if (NOT_MANIFESTS.test(e.name)) {
         if (mode === "none" || k !== "kustomize")
           result.skipped.push({
@@ -500,10 +519,8 @@ async function renderKustomize(
   const display = rel(root, dir);
   const k = await readKustomization(dir);
   const file = k ? rel(root, k.file) : display;
-  const key = ["patches", "patchesStrategicMerge", "patchesJson6902"].find(
-    (p) => k?.stream.position(k.doc, [p]).exact,
-  );
-  const patchesAt = { file, line: k && key ? k.stream.position(k.doc, [key]).line : 1 };
+  const key = ["patches", "patchesStrategicMerge", "patchesJson6902"].find((p) => k?.position([p]).exact);
+  const patchesAt = { file, line: k && key ? k.position([key]).line : 1 };
   // Everything the tree reads is checked before kustomize runs: kustomize's own load restrictor confines
   // files to each kustomization's directory but lets resources point anywhere, and fetches remote bases.
   const tree = await kustomizeTree(dir, root);
@@ -809,8 +826,8 @@ function inputProblem(file: string, message: string, hint: string): PolicyResult
 }
 
 /** The real path of `p` if it stays inside `root`, else undefined (symlinks out of the workspace are refused). */
-async function contained(root: string, p: string): Promise<string | undefined> {
-  const real = await realpath(p).catch(async () => ((await lstat(p).catch(() => undefined)) ? undefined : p));
+async function contained(root: string, p: string, fs: PlanFs = diskFs): Promise<string | undefined> {
+  const real = (await fs.realpath(p)) ?? ((await fs.exists(p)) ? undefined : p);
   if (!real) return undefined;
   return inside(root, real) ? real : undefined;
 }

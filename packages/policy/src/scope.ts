@@ -8,6 +8,7 @@ import { glob, isDynamicPattern } from "tinyglobby";
 import { MESH_ROOT_NAMESPACES } from "./builtin/render.ts";
 import { type GlobalInput, selectChanged } from "./changed.ts";
 import { type BaseHistory, type ChangeSet, type GitRepo, WorkTreeBlobs } from "./git.ts";
+import type { PlanFs } from "./kustomize.ts";
 import { joinResults, type LoadResult, type ManifestPlan, type PlannedUnit } from "./manifests.ts";
 import { type ShardSpec, shardUnits } from "./shard.ts";
 import type { KubeObject, LoadedObject } from "./types.ts";
@@ -36,6 +37,12 @@ export interface ScopeOptions {
   needsAll?: string;
   /** The work tree's git repository (blob ids without reading files), when the workspace is one. */
   repo?: GitRepo;
+  /** Its blob ids, when the caller listed them already (else listed from `repo`). */
+  blobs?: WorkTreeBlobs;
+  /** What the plan asked about the tree (the disk unless given): unit inputs ask it too. */
+  fs?: PlanFs;
+  /** What each unit reads, when the plan knows it already (plan-cache.ts). */
+  inputs?: ReadonlyMap<string, UnitInputs>;
   /** The merge base's files (changed-only): local git, or the GitHub API without history. */
   history?: BaseHistory;
   /** Render options every unit's output depends on (kube version, values, tools): part of each digest. */
@@ -106,12 +113,15 @@ async function readText(root: string, path: string): Promise<string | undefined>
 /** Judges the whole plan, or the part a change or shard selects, with the context that part needs. */
 export async function scopedLoad(plan: ManifestPlan, o: ScopeOptions): Promise<ScopedLoad> {
   const root = plan.root;
-  const blobs = await WorkTreeBlobs.open(root, o.repo);
-  const inputs = new Map<string, UnitInputs>();
+  const blobs = o.blobs ?? (await WorkTreeBlobs.open(root, o.repo));
+  const inputs = new Map<string, UnitInputs>(o.inputs ?? []);
   const digests = new Map<string, string>();
   await mapLimit(plan.units, 16, async (u) => {
-    const inp = await unitInputs(root, u, blobs);
-    inputs.set(u.path, inp);
+    let inp = inputs.get(u.path);
+    if (!inp) {
+      inp = await unitInputs(root, u, blobs, o.fs);
+      inputs.set(u.path, inp);
+    }
     digests.set(u.path, await unitDigest(inp.files, (p) => blobs.id(p), o.salt));
   });
   const report: ScopeReport = {

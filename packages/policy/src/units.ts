@@ -3,13 +3,13 @@
 // identity and token rules). A cache of these per unit, written by a previous run, lets a changed-only or
 // sharded check judge part of a repository against the context of all of it without rendering all of it.
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { errorMessage, type Logger, writeFileAtomic } from "@platform/core";
 import { z } from "zod";
 import { secretCredentialValues } from "./builtin/render.ts";
 import type { WorkTreeBlobs } from "./git.ts";
-import { kustomizeTree } from "./kustomize.ts";
+import { diskFs, kustomizeTree, newTreeCache, type PlanFs } from "./kustomize.ts";
 import type { LoadResult, PlannedUnit } from "./manifests.ts";
 import { podTarget } from "./podspec.ts";
 import type { KubeObject, LoadedObject } from "./types.ts";
@@ -194,19 +194,29 @@ export interface UnitInputs {
 
 const posix = (root: string, abs: string) => relative(root, abs).split(sep).join("/") || ".";
 
-async function filesUnder(root: string, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  for (const e of entries) if (e.isFile()) out.push(posix(root, join(e.parentPath, e.name)));
-  return out.sort();
+async function filesUnder(root: string, dir: string, fs: PlanFs): Promise<string[]> {
+  return (await fs.filesUnder(dir)).map((f) => posix(root, f)).sort();
 }
 
-/** What one unit reads (kustomize: its whole tree; helm: the chart directory; yaml: the file). */
-export async function unitInputs(root: string, unit: PlannedUnit, blobs: WorkTreeBlobs): Promise<UnitInputs> {
+/**
+ * What one unit reads (kustomize: its whole tree; helm: the chart directory; yaml: the file), asking `fs`
+ * (the plan's) what exists.
+ */
+export async function unitInputs(
+  root: string,
+  unit: PlannedUnit,
+  blobs: WorkTreeBlobs,
+  fs: PlanFs = diskFs,
+): Promise<UnitInputs> {
   if (unit.kind === "yaml") return { files: [unit.path], dirs: [], kustomizations: [], plugins: [] };
   if (unit.kind === "helm")
-    return { files: await filesUnder(root, unit.abs), dirs: [unit.path], kustomizations: [], plugins: [] };
-  unit.tree ??= await kustomizeTree(unit.abs, root);
+    return {
+      files: await filesUnder(root, unit.abs, fs),
+      dirs: [unit.path],
+      kustomizations: [],
+      plugins: [],
+    };
+  unit.tree ??= await kustomizeTree(unit.abs, root, newTreeCache(fs));
   const tree = unit.tree;
   const files = new Set<string>();
   const kustomizations: string[] = [];
@@ -217,7 +227,7 @@ export async function unitInputs(root: string, unit: PlannedUnit, blobs: WorkTre
     if (/(^|\/)(kustomization\.ya?ml|Kustomization)$/.test(p)) kustomizations.push(p);
   }
   const dirs = [...tree.chartHomes].map((h) => posix(root, h)).filter((p) => !p.startsWith("../"));
-  for (const d of dirs) for (const f of await filesUnder(root, join(root, d))) files.add(f);
+  for (const d of dirs) for (const f of await filesUnder(root, join(root, d), fs)) files.add(f);
   // Names in `reads` that are directories or do not exist hash as absent: keep only real files.
   const existing: string[] = [];
   for (const f of [...files].sort()) if ((await blobs.id(f)) !== undefined) existing.push(f);
