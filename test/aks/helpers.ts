@@ -29,7 +29,7 @@ export function windowAround(now: Date, open: boolean): ClusterSnapshot["mainten
   ];
 }
 
-/** The GitHub OIDC and Entra fakes, and core's credential signing in through them (the action's path). */
+/** The GitHub OIDC and Entra fakes, and @platform/azure's credential signing in through them (the action's path). */
 export async function startSignIn() {
   const github = await startGitHubOidcFake();
   const entra = await startEntraFake({ trust: github });

@@ -1,7 +1,8 @@
 // Fleet mode of the bundled cluster-upgrade action with the fleet-wide risk report (issue 18): a 50-member fleet
 // on the spec-checked Fleet fake, each member's overlay in a config repo named by platform.yaml fleet.members and
 // rendered by the real kustomize. One bad member in the last stage blocks the plan (status, summary, annotation,
-// plan file) and apply refuses the plan before any update run exists; fixed, the same run goes stage by stage.
+// plan file) and apply refuses the plan before any update run exists; fixed, the same run goes stage by stage;
+// with update-strategy, the fleet's FleetUpdateStrategy gives the stages (a missing one fails the plan).
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -121,6 +122,58 @@ describe.skipIf(!peers.ok)("cluster-upgrade fleet risk report (bundled action)",
       properties: { strategy: { stages: [{ name: "canary" }, { name: "wave1" }, { name: "wave2" }] } },
     });
     expect(aks.cluster(FLEET_RG, "aks-fleet-49").kubernetesVersion).toBe("1.30.10");
+  });
+
+  it("update-strategy: a missing strategy fails the plan naming it; the fleet's strategy is planned and applied", async () => {
+    const missing = await run({
+      mode: "plan",
+      "update-strategy": "safe-rollout",
+      "plan-file": "strategy.json",
+    });
+    expect(missing.code, missing.stdout).toBe(1);
+    expect(missing.stdout).toContain(
+      `Fleet ${FLEET_RG}/${g.fleet.name} has no update strategy "safe-rollout"`,
+    );
+    expect(missing.annotations).toContainEqual(
+      expect.objectContaining({ level: "error", message: expect.stringContaining("safe-rollout") }),
+    );
+    expect(missing.outputs.status).toBeUndefined();
+
+    // The fleet's strategy: canary first, then both waves at once (fleet-stages ran three stages).
+    g.fleet.strategies = [
+      {
+        name: "safe-rollout",
+        stages: [
+          { name: "canary", groups: [{ name: "canary" }], afterStageWaitInSeconds: 600 },
+          { name: "waves", groups: [{ name: "wave1" }, { name: "wave2" }] },
+        ],
+      },
+    ];
+    const runsBefore = runRequests().length;
+    const plan = await run({
+      mode: "plan",
+      "target-version": "latest-minor",
+      "update-strategy": "safe-rollout",
+      "plan-file": "strategy.json",
+    });
+    expect(plan.code, plan.stdout).toBe(0);
+    expect(plan.summary).toContain(", update strategy safe-rollout");
+    const written = JSON.parse(plan.outputs.plan!);
+    expect(written.updateStrategyId).toMatch(/\/fleets\/fleet-northwind\/updateStrategies\/safe-rollout$/);
+    expect(written.risk.stages).toEqual(["canary", "waves"]);
+    expect(new Set(written.risk.members.map((m: { stage: string }) => m.stage))).toEqual(
+      new Set(["canary", "waves"]),
+    );
+
+    const apply = await run({ mode: "apply", "plan-file": "strategy.json" });
+    expect(apply.code, apply.stdout).toBe(0);
+    expect(apply.outputs.status).toBe("Completed");
+    const put = runRequests()
+      .slice(runsBefore)
+      .find((q) => q.operationId === "UpdateRuns_CreateOrUpdate");
+    expect(put?.body).toMatchObject({ properties: { updateStrategyId: written.updateStrategyId } });
+    expect((put!.body as { properties: object }).properties).not.toHaveProperty("strategy");
+    expect(aks.cluster(FLEET_RG, "aks-fleet-49").kubernetesVersion).toBe(written.version);
   });
 
   it("a platform.yaml fleet entry listed twice is a config error at its file:line:column", async () => {

@@ -1,9 +1,10 @@
 // A stateful AKS (and Fleet) fake on top of the generic ARM fake (test/fakes/arm): managed clusters, agent
 // pools, upgrade profiles, maintenance configurations and the region's Kubernetes versions, seeded from the
-// same cluster descriptions the demo uses. Every request and answer is checked against the azure-rest-api-specs
-// extracts in test/fixtures/specs/containerservice. Upgrades are long-running operations with
-// provisioningState transitions; a PUT while one runs gets 409 OperationNotAllowed, a stale If-Match 412, and
-// the real error payloads (UpgradeBlockedOnDeprecatedAPIUsage) can be switched on per cluster.
+// same cluster descriptions the demo uses; Fleet members, update strategies and update runs. Every request and
+// answer is checked against the azure-rest-api-specs extracts in test/fixtures/specs/containerservice.
+// Upgrades are long-running operations with provisioningState transitions; a PUT while one runs gets 409
+// OperationNotAllowed, a stale If-Match 412, and the real error payloads (UpgradeBlockedOnDeprecatedAPIUsage)
+// can be switched on per cluster.
 import { randomUUID } from "node:crypto";
 import type { ClusterSnapshot, PoolSnapshot, RegionVersion } from "@platform/aks";
 import { type ArmContext, type ArmFake, type ArmReply, type ArmRequest, startArmFake } from "./arm/index.ts";
@@ -14,10 +15,14 @@ export const AKS_SPEC =
 export const FLEET_SPEC =
   "containerservice/resource-manager/Microsoft.ContainerService/fleet/stable/2025-03-01/fleets.json";
 
+type FakeStages = Array<{ name: string; groups?: Array<{ name: string }>; afterStageWaitInSeconds?: number }>;
+
 export interface FakeFleet {
   resourceGroup: string;
   name: string;
   members: Array<{ name: string; clusterId: string; group?: string }>;
+  /** The fleet's FleetUpdateStrategy resources (tests may change or remove them between calls). */
+  strategies?: Array<{ name: string; stages: FakeStages }>;
 }
 
 interface FakeRun {
@@ -26,9 +31,7 @@ interface FakeRun {
   etag: string;
   body: {
     properties: {
-      strategy?: {
-        stages: Array<{ name: string; groups?: Array<{ name: string }>; afterStageWaitInSeconds?: number }>;
-      };
+      strategy?: { stages: FakeStages };
       updateStrategyId?: string;
       managedClusterUpdate: {
         upgrade: { type: string; kubernetesVersion?: string };
@@ -260,6 +263,12 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
   };
   const fleetId = (f: FakeFleet, sub: string) =>
     `/subscriptions/${sub}/resourceGroups/${f.resourceGroup}/providers/Microsoft.ContainerService/fleets/${f.name}`;
+  const strategyNotFound = (ctx: ArmContext, f: FakeFleet, name: string) =>
+    ctx.error(
+      404,
+      "ResourceNotFound",
+      `The Resource 'Microsoft.ContainerService/fleets/${f.name}/updateStrategies/${name}' under resource group '${f.resourceGroup}' was not found.`,
+    );
   const runJson = (r: FakeRun, sub: string) => ({
     id: `${fleetId(r.fleet, sub)}/updateRuns/${r.name}`,
     name: r.name,
@@ -596,10 +605,40 @@ export async function startAksFake(o: AksFakeOptions): Promise<AksFake> {
           },
         };
       },
+      FleetUpdateStrategies_Get(req, ctx) {
+        const f = findFleet(req, ctx);
+        if ("status" in f) return f;
+        const name = req.params.updateStrategyName!;
+        const s = f.strategies?.find((x) => x.name === name);
+        if (!s) return strategyNotFound(ctx, f, name);
+        return {
+          status: 200,
+          body: {
+            id: `${fleetId(f, req.params.subscriptionId!)}/updateStrategies/${s.name}`,
+            name: s.name,
+            type: "Microsoft.ContainerService/fleets/updateStrategies",
+            eTag: newEtag(),
+            properties: { provisioningState: "Succeeded", strategy: { stages: structuredClone(s.stages) } },
+          },
+        };
+      },
       UpdateRuns_CreateOrUpdate(req, ctx) {
         const f = findFleet(req, ctx);
         if ("status" in f) return f;
-        const body = req.body as FakeRun["body"];
+        const body = structuredClone(req.body) as FakeRun["body"];
+        // Fleet's rules for a run's strategy (UpdateRunProperties.updateStrategyId): inline stages or a strategy
+        // of this fleet, not both; a run made from a strategy stores a snapshot of its stages in `strategy`. The
+        // error codes for the two refusals are the fake's (the spec gives only ErrorResponse's shape).
+        const strategyId = body.properties.updateStrategyId;
+        if (strategyId) {
+          if (body.properties.strategy)
+            return ctx.error(400, "InvalidRequest", "Setting both updateStrategyId and strategy is invalid.");
+          const prefix = `${fleetId(f, req.params.subscriptionId!)}/updateStrategies/`.toLowerCase();
+          const name = strategyId.toLowerCase().startsWith(prefix) ? strategyId.slice(prefix.length) : "";
+          const s = f.strategies?.find((x) => x.name === name);
+          if (!s) return strategyNotFound(ctx, f, strategyId.split("/").at(-1) ?? strategyId);
+          body.properties.strategy = { stages: structuredClone(s.stages) };
+        }
         const groups = new Set(f.members.map((m) => m.group ?? "default"));
         const unknown = (body.properties.strategy?.stages ?? [])
           .flatMap((st) => st.groups ?? [])

@@ -56,7 +56,7 @@ export async function fleetPlan(
   ctx.log.info(fleetRiskText(risk));
   ctx.summary.verdict(
     plan.blocked ? "fail" : "pass",
-    `Fleet ${ref.name}: ${members.length} member(s) to ${version} (${i.fleetUpgradeType})`,
+    `Fleet ${ref.name}: ${members.length} member(s) to ${version} (${i.fleetUpgradeType})${plan.updateStrategyId ? `, update strategy ${plan.updateStrategyId.split("/").at(-1)}` : ""}`,
   );
   ctx.summary.table(
     ["member", "current", "target", "steps", "blockers"],

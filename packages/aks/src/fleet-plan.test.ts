@@ -1,63 +1,40 @@
 import { describe, expect, it } from "vitest";
-import type { AksClients } from "./arm.ts";
-import { checkFleetPlan, planFleet } from "./fleet-plan.ts";
+import { thrownPlatformError } from "../../../test/harness/errors.ts";
+import { fleetStrategyId } from "./fleet-plan.ts";
 
-// A plain-object Fleet client: an empty fleet (no member to read), and an update strategy to read or a 404.
-function clients(strategy: "found" | "missing", asked: string[]): AksClients {
-  return {
-    fleet: {
-      fleetMembers: {
-        listByFleet: async function* () {},
-      },
-      fleetUpdateStrategies: {
-        get: async (rg: string, fleet: string, name: string) => {
-          asked.push(`${rg}/${fleet}/${name}`);
-          if (strategy === "missing")
-            throw Object.assign(new Error("not found"), {
-              statusCode: 404,
-              details: { error: { code: "ResourceNotFound", message: `Strategy ${name} not found.` } },
-            });
-          return {
-            properties: {
-              strategy: {
-                stages: [
-                  { name: "canary", groups: [{ name: "canary" }] },
-                  { name: "prod", groups: [{ name: "prod" }] },
-                ],
-              },
-            },
-          };
-        },
-      },
-    },
-  } as unknown as AksClients;
-}
+// The update-strategy path against Fleet (plan, apply, a missing or changed strategy) runs against the
+// spec-checked Fleet fake in test/aks/fleet-strategy.itg.test.ts; here only the input's grammar.
+const REF = { subscription: "00000000-0000-0000-0000-000000000001", resourceGroup: "rg-fleet", name: "f" };
+const ID = `/subscriptions/${REF.subscription}/resourceGroups/rg-fleet/providers/Microsoft.ContainerService/fleets/f/updateStrategies/safe-rollout`;
 
-const STRATEGY =
-  "/subscriptions/s/resourceGroups/rg-fleet/providers/Microsoft.ContainerService/fleets/f/updateStrategies/safe-rollout";
-const input = {
-  fleet: { subscription: "s", resourceGroup: "rg-fleet", name: "f" },
-  targetVersion: "latest-patch",
-  upgradeType: "Full" as const,
-  root: ".",
-};
-
-describe("planFleet with an update strategy", () => {
-  it("reads the strategy's stages from ARM for the report, and apply keeps the strategy", async () => {
-    const asked: string[] = [];
-    const c = clients("found", asked);
-    const plan = await planFleet(() => c, { ...input, updateStrategyId: STRATEGY });
-    expect(asked).toEqual(["rg-fleet/f/safe-rollout"]);
-    expect(plan.risk.stages).toEqual(["canary", "prod"]);
-    expect(plan.updateStrategyId).toBe(STRATEGY);
-    expect(await checkFleetPlan(c, plan, input.fleet)).toMatchObject({ updateStrategyId: STRATEGY });
+describe("update-strategy: a strategy name or resource ID of the fleet", () => {
+  it("a name becomes the fleet's strategy ID; an ID of this fleet is kept (ARM IDs are case-insensitive)", () => {
+    expect(fleetStrategyId(REF, "safe-rollout")).toBe(ID);
+    expect(fleetStrategyId(REF, ` ${ID} `)).toBe(ID);
+    const upper = ID.replace("resourceGroups/rg-fleet", "resourcegroups/RG-FLEET");
+    expect(fleetStrategyId(REF, upper)).toBe(upper);
   });
 
-  it("a strategy ARM cannot find fails the plan (no report without its stages)", async () => {
-    const c = clients("missing", []);
-    await expect(planFleet(() => c, { ...input, updateStrategyId: STRATEGY })).rejects.toMatchObject({
-      code: "AKS_ARM_ResourceNotFound",
-      message: expect.stringContaining("reading update strategy safe-rollout of fleet f"),
+  it("another fleet's strategy is refused, naming both fleets", () => {
+    const err = thrownPlatformError(() => fleetStrategyId(REF, ID.replace("/fleets/f/", "/fleets/other/")));
+    expect(err).toMatchObject({ code: "AKS_FLEET_STRATEGY_OTHER_FLEET", input: "update-strategy" });
+    expect(err.message).toContain("fleet rg-fleet/other");
+    expect(err.message).toContain("not of rg-fleet/f");
+    expect(thrownPlatformError(() => fleetStrategyId(REF, ID.replace(REF.subscription, "1-2-3"))).code).toBe(
+      "AKS_FLEET_STRATEGY_OTHER_FLEET",
+    );
+  });
+
+  it.each([
+    "Safe_Rollout",
+    "-lead",
+    "a".repeat(51),
+    `${ID}/extra`,
+    "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/fleets/f/updateRuns/r",
+  ])("%s is neither a name nor a strategy ID", (v) => {
+    expect(thrownPlatformError(() => fleetStrategyId(REF, v))).toMatchObject({
+      code: "AKS_FLEET_STRATEGY_ID",
+      input: "update-strategy",
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { UpdateStage } from "@azure/arm-containerservicefleet";
 import { type FleetConfig, type Logger, PlatformError } from "@platform/core";
-import { type AksClients, armError } from "./arm.ts";
+import { type AksClients, armError, armErrorCode } from "./arm.ts";
 import { type FleetUpgradeType, listFleetMembers, planClusters } from "./fleet.ts";
 import { type FleetRiskReport, fleetRiskReport, renderFleetManifests } from "./fleet-risk.ts";
 import type { TargetSpec, UpgradePlan } from "./types.ts";
@@ -20,6 +20,7 @@ export interface FleetPlanInput {
   upgradeType: FleetUpgradeType;
   /** The run's stages (fleet-stages); or an existing strategy's, read from ARM. */
   stages?: UpdateStage[];
+  /** update-strategy: the name of one of the fleet's FleetUpdateStrategy resources, or its resource ID. */
   updateStrategyId?: string;
   /** platform.yaml's `fleet` section: each member's config-repo paths. */
   fleetConfig?: FleetConfig;
@@ -43,19 +44,105 @@ export interface FleetPlan {
   version: string;
   upgradeType: FleetUpgradeType;
   stages?: UpdateStage[];
+  /** The FleetUpdateStrategy the run uses (its resource ID); `stages` are its stages as the plan read them. */
   updateStrategyId?: string;
   members: UpgradePlan[];
   risk: FleetRiskReport;
   blocked: boolean;
 }
 
+// Fleet's pattern for an update strategy's name (FleetUpdateStrategies_Get's updateStrategyName, 1–50 characters).
+const STRATEGY_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const STRATEGY_ID =
+  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerService\/fleets\/([^/]+)\/updateStrategies\/([^/]+)$/i;
+
+const fleetResourceId = (ref: FleetRef) =>
+  `/subscriptions/${ref.subscription}/resourceGroups/${ref.resourceGroup}/providers/Microsoft.ContainerService/fleets/${ref.name}`;
+
+/**
+ * The resource ID of the update strategy `value` names: a strategy name of this fleet, or a resource ID, which
+ * must be one of this fleet's strategies (an update run can only use its own fleet's).
+ */
+export function fleetStrategyId(ref: FleetRef, value: string): string {
+  const v = value.trim();
+  const m = STRATEGY_ID.exec(v);
+  const name = m ? m[4]! : v;
+  if ((!m && v.includes("/")) || name.length > 50 || !STRATEGY_NAME.test(name)) {
+    throw new PlatformError(
+      "AKS_FLEET_STRATEGY_ID",
+      `update-strategy "${v}" is neither an update strategy name nor a FleetUpdateStrategy resource ID`,
+      {
+        input: "update-strategy",
+        hint: `Give the strategy's name (lowercase letters, digits and '-', at most 50) or its ID, ${fleetResourceId(ref)}/updateStrategies/<name>.`,
+      },
+    );
+  }
+  if (!m) return `${fleetResourceId(ref)}/updateStrategies/${name}`;
+  const [sub, rg, fleet] = [m[1]!, m[2]!, m[3]!];
+  // ARM compares resource IDs case-insensitively.
+  if (
+    sub.toLowerCase() !== ref.subscription.toLowerCase() ||
+    rg.toLowerCase() !== ref.resourceGroup.toLowerCase() ||
+    fleet.toLowerCase() !== ref.name.toLowerCase()
+  ) {
+    throw new PlatformError(
+      "AKS_FLEET_STRATEGY_OTHER_FLEET",
+      `update-strategy ${v} is a strategy of fleet ${rg}/${fleet} (subscription ${sub}), not of ${ref.resourceGroup}/${ref.name}`,
+      {
+        input: "update-strategy",
+        hint: `An update run can only use its own fleet's strategies: give one of ${ref.name}'s (its name is enough).`,
+      },
+    );
+  }
+  return v;
+}
+
+/** The stages of the fleet's update strategy `id`, as Fleet holds them now; fails when it is missing or has none. */
 async function strategyStages(c: AksClients, ref: FleetRef, id: string): Promise<UpdateStage[]> {
   const name = id.split("/").at(-1)!;
+  let stages: UpdateStage[] | undefined;
   try {
-    const s = await c.fleet.fleetUpdateStrategies.get(ref.resourceGroup, ref.name, name);
-    return s.properties?.strategy?.stages ?? [];
+    stages = (await c.fleet.fleetUpdateStrategies.get(ref.resourceGroup, ref.name, name)).properties?.strategy
+      ?.stages;
   } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status === 404 || armErrorCode(err).code === "ResourceNotFound") {
+      throw new PlatformError(
+        "AKS_FLEET_STRATEGY_NOT_FOUND",
+        `Fleet ${ref.resourceGroup}/${ref.name} has no update strategy "${name}" (update-strategy ${id})`,
+        {
+          input: "update-strategy",
+          hint: `List the fleet's strategies with \`az fleet updatestrategy list --resource-group ${ref.resourceGroup} --fleet-name ${ref.name}\` and give one of them, or give fleet-stages instead.`,
+          cause: err,
+        },
+      );
+    }
     throw armError(err, `reading update strategy ${name} of fleet ${ref.name}`);
+  }
+  // Fleet requires at least one stage; without any, the report could not place a member in one.
+  if (!stages?.length) {
+    throw new PlatformError(
+      "AKS_FLEET_STRATEGY_EMPTY",
+      `Update strategy "${name}" of fleet ${ref.name} has no stages`,
+      {
+        input: "update-strategy",
+        hint: "Give the strategy its stages (az fleet updatestrategy create --stages), or give fleet-stages instead.",
+      },
+    );
+  }
+  return stages;
+}
+
+function stagesAndStrategy(o: { stages?: UpdateStage[]; updateStrategyId?: string }): void {
+  if (o.stages && o.updateStrategyId) {
+    throw new PlatformError(
+      "AKS_FLEET_STAGES_AND_STRATEGY",
+      "Give fleet-stages or update-strategy, not both",
+      {
+        input: "update-strategy",
+        hint: "Fleet refuses an update run with both: fleet-stages define the stages in place, update-strategy uses an existing strategy's.",
+      },
+    );
   }
 }
 
@@ -67,8 +154,13 @@ export async function planFleet(
   clientsFor: (subscription: string) => AksClients,
   i: FleetPlanInput,
 ): Promise<FleetPlan> {
+  stagesAndStrategy(i);
+  const strategyId = i.updateStrategyId ? fleetStrategyId(i.fleet, i.updateStrategyId) : undefined;
   const c = clientsFor(i.fleet.subscription);
   const members = await listFleetMembers(c, i.fleet.resourceGroup, i.fleet.name);
+  // The strategy's stages place each member in a stage for the report; a strategy that is missing fails the
+  // plan before any member is planned or rendered.
+  const stages = strategyId ? await strategyStages(c, i.fleet, strategyId) : i.stages;
   const now = i.now ?? new Date();
   // The renders (kustomize, helm: CPU) overlap the member plans (ARM reads: waiting).
   const manifests = renderFleetManifests(members, {
@@ -86,8 +178,6 @@ export async function planFleet(
   );
   // One run takes every member to one version: the lowest any member can reach in this run.
   const version = plans.map((m) => m.target.path[0] ?? m.target.version).sort(compareVersions)[0] ?? "";
-  const stages =
-    i.stages ?? (i.updateStrategyId ? await strategyStages(c, i.fleet, i.updateStrategyId) : undefined);
   const risk = await fleetRiskReport({
     members: members.map((m, k) => ({ ...m, kubernetesVersion: plans[k]!.cluster.kubernetesVersion })),
     version,
@@ -107,7 +197,7 @@ export async function planFleet(
     version,
     upgradeType: i.upgradeType,
     ...(stages ? { stages } : {}),
-    ...(i.updateStrategyId ? { updateStrategyId: i.updateStrategyId } : {}),
+    ...(strategyId ? { updateStrategyId: strategyId } : {}),
     members: plans,
     risk,
     blocked: risk.blocked || plans.some((p) => p.blocked),
@@ -121,7 +211,8 @@ const stageKey = (s: UpdateStage[] | undefined) =>
 
 /**
  * Refuses to start an update run from a plan that is for another fleet, has no risk report (or a
- * blocked one), was checked for other stages, or misses a member the fleet has now; else the stages to run.
+ * blocked one), was checked for other stages or another update strategy, whose strategy has changed since,
+ * or that misses a member the fleet has now; else the stages or the strategy to run.
  */
 export async function checkFleetPlan(
   c: AksClients,
@@ -165,6 +256,25 @@ export async function checkFleetPlan(
       },
     );
   }
+  stagesAndStrategy(o);
+  const planned = plan.updateStrategyId;
+  const given = o.updateStrategyId ? fleetStrategyId(ref, o.updateStrategyId) : undefined;
+  const strategyName = (id: string) => id.split("/").at(-1)!;
+  const otherStrategy = planned
+    ? (given !== undefined && given.toLowerCase() !== planned.toLowerCase()) || o.stages !== undefined
+    : given !== undefined;
+  if (otherStrategy) {
+    throw new PlatformError(
+      "AKS_PLAN_STRATEGY",
+      planned
+        ? `The plan was checked for update strategy ${strategyName(planned)}, not ${given ? `update strategy ${strategyName(given)}` : "fleet-stages"}`
+        : `The plan was made without an update strategy; apply cannot switch to update strategy ${strategyName(given!)}`,
+      {
+        input: "update-strategy",
+        hint: "Give apply the plan's update-strategy or fleet-stages (or neither: the plan's are used), or plan again with the new ones.",
+      },
+    );
+  }
   if (o.stages && plan.stages && stageKey(o.stages) !== stageKey(plan.stages)) {
     throw new PlatformError(
       "AKS_PLAN_STAGES",
@@ -185,8 +295,22 @@ export async function checkFleetPlan(
       { input: "plan-file", hint: "Plan again: every member is checked before an update run starts." },
     );
   }
-  return {
-    stages: o.stages ?? plan.stages,
-    updateStrategyId: o.updateStrategyId ?? plan.updateStrategyId,
-  };
+  if (planned) {
+    // The run snapshots the strategy when it is created: its stages must still be the ones the report checked.
+    const now = await strategyStages(c, ref, planned);
+    if (stageKey(now) !== stageKey(plan.stages)) {
+      const names = (s: UpdateStage[] | undefined) =>
+        (s ?? []).map((x) => `${x.name}=${(x.groups ?? []).map((g) => g.name).join(",")}`).join("; ");
+      throw new PlatformError(
+        "AKS_PLAN_STRATEGY_CHANGED",
+        `Update strategy ${strategyName(planned)} changed since the plan: its stages are now "${names(now)}", the plan checked "${names(plan.stages)}"`,
+        {
+          input: "plan-file",
+          hint: "Plan again: the risk report must be made for the stages the update run will use.",
+        },
+      );
+    }
+    return { updateStrategyId: planned };
+  }
+  return { stages: o.stages ?? plan.stages };
 }

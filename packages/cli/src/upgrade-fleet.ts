@@ -125,8 +125,8 @@ export function withFleetOptions<C extends Command>(cmd: C): C {
     .option("--fleet-stages <stages>", "update run stages: stage=group1,group2@seconds; stage2=group3")
     .option("--fleet-upgrade-type <type>", "Full, NodeImageOnly or ControlPlaneOnly", "Full")
     .option(
-      "--update-strategy <id>",
-      "an existing FleetUpdateStrategy's resource ID instead of --fleet-stages",
+      "--update-strategy <name>",
+      "an existing FleetUpdateStrategy of the fleet (name or resource ID) instead of --fleet-stages",
     );
   return withConfig(cmd, "platform.yaml with fleet.members (each member's config-repo paths)");
 }
