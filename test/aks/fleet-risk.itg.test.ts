@@ -2,66 +2,23 @@
 // the real kustomize: one bad member in the last stage of a 50-member fleet blocks the plan before an update
 // run exists, and apply refuses every plan it cannot trust (blocked, without a report, other stages, a member
 // added since the plan).
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  type AksClients,
-  checkFleetPlan,
-  createAksClients,
-  type FleetPlan,
-  fleetRiskText,
-  parseStages,
-  planFleet,
-} from "@platform/aks";
-import { parseConfig } from "@platform/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type AksFake, startAksFake } from "../fakes/aks.ts";
-import { requirePeers } from "../peers/index.ts";
-import { FLEET_RG, FLEET_SUB, type GeneratedFleet, writeFleet } from "./fleet-fixture.ts";
-import { startSignIn } from "./helpers.ts";
+import { type AksClients, checkFleetPlan, type FleetPlan, fleetRiskText, parseStages } from "@platform/aks";
+import { describe, expect, it } from "vitest";
+import type { GeneratedFleet } from "./fleet-fixture.ts";
+import { fleetHarness, fleetRef as ref } from "./fleet-harness.ts";
 
-const peers = requirePeers("kustomize", "helm");
-let signIn: Awaited<ReturnType<typeof startSignIn>>;
-let aks: AksFake | undefined;
-const dirs: string[] = [];
+const { peers, fleetOf: start } = fleetHarness();
+let aks: Awaited<ReturnType<typeof start>>["aks"];
 
-beforeAll(async () => {
-  signIn = await startSignIn();
-});
-afterAll(async () => {
-  await signIn.close();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-afterEach(async () => {
-  expect(aks?.arm.mismatches).toEqual([]);
-  await aks?.close();
-});
-
-async function fleetOf(n: number, bad?: NonNullable<Parameters<typeof writeFleet>[2]>["bad"]) {
-  const dir = await mkdtemp(join(tmpdir(), "fleet-risk-itg-"));
-  dirs.push(dir);
-  const g = await writeFleet(dir, n, { bad });
-  aks = await startAksFake({ clusters: g.clusters, fleets: [g.fleet] });
-  const c = createAksClients(signIn.credential(), FLEET_SUB, { armEndpoint: aks.url, ca: aks.arm.ca });
-  const config = parseConfig(await readFile(join(dir, "platform.yaml"), "utf8"), "platform.yaml");
-  const plan = (stages = g.stages) =>
-    planFleet(() => c, {
-      fleet: { subscription: FLEET_SUB, resourceGroup: FLEET_RG, name: g.fleet.name },
-      targetVersion: "latest-patch",
-      upgradeType: "Full",
-      stages: parseStages(stages),
-      fleetConfig: config.fleet,
-      configFile: "platform.yaml",
-      root: dir,
-      tools: { kustomize: peers.paths.kustomize, helm: peers.paths.helm },
-      now: new Date("2026-11-25T16:00:00Z"),
-    });
-  return { dir, g, c, plan };
+async function fleetOf(n: number, bad?: NonNullable<Parameters<typeof start>[1]>["bad"]) {
+  const f = await start(n, { bad });
+  aks = f.aks;
+  return { ...f, plan: (stages = f.g.stages) => f.plan({ stages: parseStages(stages) }) };
 }
 
-const ref = (g: GeneratedFleet) => ({ subscription: FLEET_SUB, resourceGroup: FLEET_RG, name: g.fleet.name });
-const runsCreated = () => aks!.arm.requests.filter((r) => r.operationId?.startsWith("UpdateRuns_")).length;
+const runsCreated = () => aks.arm.requests.filter((r) => r.operationId?.startsWith("UpdateRuns_")).length;
 
 async function refusal(c: AksClients, plan: FleetPlan, g: GeneratedFleet, o = {}) {
   return checkFleetPlan(c, plan, ref(g), o).then(

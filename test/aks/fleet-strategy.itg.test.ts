@@ -2,43 +2,14 @@
 // reads the strategy's stages (FleetUpdateStrategies_Get) and places every member in them for the risk report,
 // apply re-reads the strategy and creates the update run from it, and every way the strategy can be wrong — missing,
 // another fleet's, changed since the plan, swapped at apply — fails closed before any update run exists.
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import {
-  checkFleetPlan,
-  createAksClients,
-  type FleetPlan,
-  type FleetPlanInput,
-  parseStages,
-  planFleet,
-  runFleetUpdate,
-  updateRunRows,
-} from "@platform/aks";
-import { parseConfig } from "@platform/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type AksFake, type FakeFleet, startAksFake } from "../fakes/aks.ts";
-import { requirePeers } from "../peers/index.ts";
-import { FLEET_RG, FLEET_SUB, type GeneratedFleet, writeFleet } from "./fleet-fixture.ts";
-import { startSignIn } from "./helpers.ts";
+import { checkFleetPlan, type FleetPlan, parseStages, runFleetUpdate, updateRunRows } from "@platform/aks";
+import { describe, expect, it } from "vitest";
+import type { FakeFleet } from "../fakes/aks.ts";
+import { FLEET_RG, FLEET_SUB, type GeneratedFleet } from "./fleet-fixture.ts";
+import { fleetHarness, fleetRef as ref } from "./fleet-harness.ts";
 
-const peers = requirePeers("kustomize", "helm");
-let signIn: Awaited<ReturnType<typeof startSignIn>>;
-let aks: AksFake | undefined;
-const dirs: string[] = [];
-
-beforeAll(async () => {
-  signIn = await startSignIn();
-});
-afterAll(async () => {
-  await signIn.close();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-});
-afterEach(async () => {
-  expect(aks?.arm.mismatches).toEqual([]);
-  await aks?.close();
-  aks = undefined;
-});
+const { peers, fleetOf: start } = fleetHarness();
+let aks: Awaited<ReturnType<typeof start>>["aks"];
 
 // Not the fleet-stages order: wave1 goes first, canary and wave2 together after it, so a report that used
 // anything but the strategy's stages would name other stages.
@@ -50,33 +21,24 @@ const WAVES_FIRST: NonNullable<FakeFleet["strategies"]>[number] = {
   ],
 };
 
-async function fleetOf(n: number, bad?: NonNullable<Parameters<typeof writeFleet>[2]>["bad"]) {
-  const dir = await mkdtemp(join(tmpdir(), "fleet-strategy-itg-"));
-  dirs.push(dir);
-  const g = await writeFleet(dir, n, { bad });
-  g.fleet.strategies = [structuredClone(WAVES_FIRST)];
-  aks = await startAksFake({ clusters: g.clusters, fleets: [g.fleet] });
-  const c = createAksClients(signIn.credential(), FLEET_SUB, { armEndpoint: aks.url, ca: aks.arm.ca });
-  const config = parseConfig(await readFile(join(dir, "platform.yaml"), "utf8"), "platform.yaml");
-  const plan = (o: Partial<FleetPlanInput>) =>
-    planFleet(() => c, {
-      fleet: ref(g),
-      targetVersion: "latest-patch",
-      upgradeType: "Full",
-      fleetConfig: config.fleet,
-      configFile: "platform.yaml",
-      root: dir,
-      tools: { kustomize: peers.paths.kustomize, helm: peers.paths.helm },
-      now: new Date("2026-11-25T16:00:00Z"),
-      ...o,
-    });
-  return { g, c, plan };
+async function fleetOf(n: number, bad?: NonNullable<Parameters<typeof start>[1]>["bad"]) {
+  const f = await start(n, { bad, strategies: [WAVES_FIRST] });
+  aks = f.aks;
+  return f;
 }
 
-const ref = (g: GeneratedFleet) => ({ subscription: FLEET_SUB, resourceGroup: FLEET_RG, name: g.fleet.name });
+/** The six members of fleetOf(6) in the strategy's stages, in run order. */
+const BY_STAGE = [
+  "first/member-02",
+  "first/member-03",
+  "rest/member-00",
+  "rest/member-01",
+  "rest/member-04",
+  "rest/member-05",
+];
 const strategyId = (g: GeneratedFleet, name: string) =>
   `/subscriptions/${FLEET_SUB}/resourceGroups/${FLEET_RG}/providers/Microsoft.ContainerService/fleets/${g.fleet.name}/updateStrategies/${name}`;
-const requests = (prefix: string) => aks!.arm.requests.filter((r) => r.operationId.startsWith(prefix));
+const requests = (prefix: string) => aks.arm.requests.filter((r) => r.operationId.startsWith(prefix));
 const failure = (p: Promise<unknown>) =>
   p.then(
     () => undefined,
@@ -94,14 +56,7 @@ describe.skipIf(!peers.ok)("Fleet update strategy (update-strategy)", () => {
     expect(p.updateStrategyId).toBe(strategyId(g, "waves-first"));
     expect(p.stages).toEqual(WAVES_FIRST.stages);
     expect(p.risk.stages).toEqual(["first", "rest"]);
-    expect(p.risk.members.map((m) => `${m.stage}/${m.member}`)).toEqual([
-      "first/member-02",
-      "first/member-03",
-      "rest/member-00",
-      "rest/member-01",
-      "rest/member-04",
-      "rest/member-05",
-    ]);
+    expect(p.risk.members.map((m) => `${m.stage}/${m.member}`)).toEqual(BY_STAGE);
 
     const checked = await checkFleetPlan(c, p, ref(g));
     expect(checked).toEqual({ updateStrategyId: strategyId(g, "waves-first") });
@@ -135,15 +90,8 @@ describe.skipIf(!peers.ok)("Fleet update strategy (update-strategy)", () => {
       updateRunRows(run)
         .filter((r) => r.group !== "(wait)")
         .map((r) => `${r.stage}/${r.member}`),
-    ).toEqual([
-      "first/member-02",
-      "first/member-03",
-      "rest/member-00",
-      "rest/member-01",
-      "rest/member-04",
-      "rest/member-05",
-    ]);
-    expect(aks!.cluster(FLEET_RG, "aks-fleet-05").kubernetesVersion).toBe(p.version);
+    ).toEqual(BY_STAGE);
+    expect(aks.cluster(FLEET_RG, "aks-fleet-05").kubernetesVersion).toBe(p.version);
   });
 
   it("a bad member is reported in the stage the strategy puts it in", async () => {
@@ -181,7 +129,7 @@ describe.skipIf(!peers.ok)("Fleet update strategy (update-strategy)", () => {
     expect(
       await failure(plan({ updateStrategyId: "waves-first", stages: parseStages(g.stages) })),
     ).toMatchObject({ code: "AKS_FLEET_STAGES_AND_STRATEGY", input: "update-strategy" });
-    expect(aks!.arm.requests).toEqual([]);
+    expect(aks.arm.requests).toEqual([]);
   });
 
   it("apply refuses another strategy, fleet-stages, a strategy changed or deleted since the plan", async () => {
@@ -240,7 +188,7 @@ describe.skipIf(!peers.ok)("Fleet update strategy (update-strategy)", () => {
       }),
     );
     expect(e).toMatchObject({ code: "AKS_ARM_ResourceNotFound" });
-    expect(aks!.runs.size).toBe(0);
-    expect(aks!.cluster(FLEET_RG, "aks-fleet-00").kubernetesVersion).toBe("1.30.7");
+    expect(aks.runs.size).toBe(0);
+    expect(aks.cluster(FLEET_RG, "aks-fleet-00").kubernetesVersion).toBe("1.30.7");
   });
 });
