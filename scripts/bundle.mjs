@@ -57,13 +57,42 @@ const dropUnused = {
   },
 };
 
+/**
+ * @actions/core declares no `sideEffects`, so esbuild keeps every module it imports, and every action would load
+ * at start-up what only getIDToken (@actions/http-client, tunnel: node:http, https, net, tls) and
+ * platform (@actions/exec, @actions/io: node:child_process) need, though we call neither. None of these modules
+ * does anything at import but define functions and classes (checked for @actions/core 3, http-client 4,
+ * exec 3, io 3): marking them side-effect free lets esbuild drop what no code uses.
+ */
+const ACTIONS_TOOLKIT = /[/\\]node_modules[/\\]@actions[/\\](core|http-client|exec|io)[/\\]/;
+const actionsToolkitPure = {
+  name: "actions-toolkit-pure",
+  setup(b) {
+    const again = Symbol("resolving");
+    b.onResolve({ filter: /^(\.{1,2}\/|@actions\/)/ }, async (args) => {
+      if (args.pluginData === again) return undefined;
+      const inToolkit = ACTIONS_TOOLKIT.test(args.importer);
+      if (!inToolkit && !args.path.startsWith("@actions/")) return undefined;
+      const r = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: again,
+      });
+      if (r.errors.length > 0 || !ACTIONS_TOOLKIT.test(r.path))
+        return r.errors.length ? { errors: r.errors } : undefined;
+      return { path: r.path, sideEffects: false };
+    });
+  },
+};
+
 const result = await build({
   entryPoints: [entry],
   outdir,
   entryNames: basename(bundleFile, ".js"),
   chunkNames: "chunks/[name]-[hash]",
   splitting: true,
-  plugins: [dropUnused],
+  plugins: [dropUnused, actionsToolkitPure],
   bundle: true,
   platform: "node",
   target: "node24",
@@ -101,6 +130,8 @@ const stats = {
 };
 // The bundle budget test (test/bundles) reads this; released with dist/, it also tells users what loads when.
 writeFileSync(join(outdir, "bundle-size.json"), `${JSON.stringify(stats)}\n`);
+// BUNDLE_METAFILE=<file>: esbuild's metafile, to see which inputs make a chunk big (esbuild's analyzer reads it).
+if (process.env.BUNDLE_METAFILE) writeFileSync(process.env.BUNDLE_METAFILE, JSON.stringify(result.metafile));
 console.log(
   `${outfile}: ${stats.startupKiB} KiB at start-up, ${stats.totalKiB} KiB in ${stats.chunks} file(s)`,
 );

@@ -3,6 +3,7 @@
 // getting to our first line of code — against a bare `node -e 0` in the same run. Also the bundle sizes
 // bundle.mjs records (start-up closure and total). docker/build-push-action's dist is measured too when
 // BPA_DIST points at its dist/index.cjs (not vendored here); otherwise the issue's figure is shown for reference.
+// Every command runs once per round, RUNS rounds, so a load change hits all alike; the load average is printed.
 // Knobs: BENCH_STARTUP_RUNS=15  BPA_DIST=<path to build-push-action dist/index.cjs>
 // Writes bench-results/startup.json (git-ignored).
 import { spawnSync } from "node:child_process";
@@ -15,7 +16,7 @@ import {
   rmSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -30,15 +31,20 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
-/** Median wall time of `node <args>` over RUNS spawns, after one warm-up that fills the page cache. */
-function time(args, env) {
-  const samples = [];
+/**
+ * Median wall time of each `node <args>` over RUNS spawns, interleaved (one round spawns each command once, so
+ * a change of the machine's load hits every command alike), after one warm-up round that fills the page cache.
+ */
+function timeInterleaved(commands) {
+  const samples = commands.map(() => []);
   for (let i = 0; i <= RUNS; i++) {
-    const t0 = performance.now();
-    spawnSync(process.execPath, args, { env, stdio: "ignore" });
-    if (i > 0) samples.push(performance.now() - t0);
+    commands.forEach(({ args, env }, j) => {
+      const t0 = performance.now();
+      spawnSync(process.execPath, args, { env, stdio: "ignore" });
+      if (i > 0) samples[j].push(performance.now() - t0);
+    });
   }
-  return median(samples);
+  return samples.map(median);
 }
 
 const tmp = mkdtempSync(join(tmpdir(), "bench-startup-"));
@@ -58,25 +64,32 @@ const runnerEnv = (name) => {
 };
 
 try {
-  const bare = time(["-e", "0"], { PATH: process.env.PATH ?? "" });
-  const rows = [];
-  for (const name of readdirSync(join(ROOT, "actions")).sort()) {
-    const bundle = join(ROOT, "actions", name, "dist", "index.js");
-    if (!existsSync(bundle)) continue;
+  const actions = readdirSync(join(ROOT, "actions"))
+    .sort()
+    .filter((name) => existsSync(join(ROOT, "actions", name, "dist", "index.js")));
+  const withBpa = Boolean(process.env.BPA_DIST && existsSync(process.env.BPA_DIST));
+  const [bare, ...timed] = timeInterleaved([
+    { args: ["-e", "0"], env: { PATH: process.env.PATH ?? "" } },
+    ...actions.map((name) => ({
+      args: [join(ROOT, "actions", name, "dist", "index.js")],
+      env: runnerEnv(name),
+    })),
+    ...(withBpa ? [{ args: [process.env.BPA_DIST], env: runnerEnv("bpa") }] : []),
+  ]);
+  const rows = actions.map((name, i) => {
     const sizeFile = join(ROOT, "actions", name, "dist", "bundle-size.json");
     const size = existsSync(sizeFile) ? JSON.parse(readFileSync(sizeFile, "utf8")) : {};
-    const ms = time([bundle], runnerEnv(name));
-    rows.push({ action: name, medianMs: ms, overheadMs: ms - bare, ...size });
-  }
-  const bpa =
-    process.env.BPA_DIST && existsSync(process.env.BPA_DIST)
-      ? time([process.env.BPA_DIST], runnerEnv("bpa"))
-      : undefined;
+    return { action: name, medianMs: timed[i], overheadMs: timed[i] - bare, ...size };
+  });
+  const bpa = withBpa ? timed[actions.length] : undefined;
 
   const pad = (s, n) => String(s).padEnd(n);
   const lpad = (s, n) => String(s).padStart(n);
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
   console.log(
-    `start-up, median of ${RUNS} (node ${process.version}); bare node -e 0: ${Math.round(bare)} ms`,
+    `start-up, median of ${RUNS} interleaved (node ${process.version}, load average ${load}); bare node -e 0: ${Math.round(bare)} ms`,
   );
   console.log(
     `${pad("action", 18)}${lpad("median", 8)}${lpad("over bare", 11)}${lpad("start-up KiB", 14)}${lpad("total KiB", 11)}`,
@@ -94,7 +107,7 @@ try {
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });
   writeFileSync(
     join(ROOT, "bench-results", "startup.json"),
-    `${JSON.stringify({ node: process.version, runs: RUNS, bareMs: bare, buildPushActionMs: bpa ?? null, goals: GOALS, actions: rows }, null, 2)}\n`,
+    `${JSON.stringify({ node: process.version, runs: RUNS, loadAverage: loadavg(), bareMs: bare, buildPushActionMs: bpa ?? null, goals: GOALS, actions: rows }, null, 2)}\n`,
   );
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -1,9 +1,14 @@
-import { defineAction } from "@platform/github";
-import { inputs } from "./inputs.ts";
-import type { buildScanAction } from "./run.ts";
+import { defineAction } from "@platform/github/action";
+import type { inputs } from "./inputs.ts";
+import { noImageOrReport } from "./required.ts";
 
-// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
-const run: typeof buildScanAction = async (inputs, ctx) =>
-  (await import("./run.ts")).buildScanAction(inputs, ctx);
-
-await defineAction({ name: "build-scan", inputs, run });
+// Only the inputs a run cannot start without are checked at start-up; zod, the input schema and the run's code
+// (and the SDKs it imports) load once they are given, so a step missing one fails at once.
+await defineAction<typeof inputs>({
+  name: "build-scan",
+  precheck(given) {
+    if (!given("image") && !given("scan-report")) throw noImageOrReport();
+  },
+  inputs: async () => (await import("./inputs.ts")).inputs,
+  run: async (i, ctx) => (await import("./run.ts")).buildScanAction(i, ctx),
+});

@@ -11,6 +11,7 @@ import {
 } from "@platform/scan";
 import type { z } from "zod";
 import type { inputs } from "./inputs.ts";
+import { noImageOrReport } from "./required.ts";
 
 declare const __PLATFORM_VERSION__: string | undefined;
 const VERSION = typeof __PLATFORM_VERSION__ === "string" ? __PLATFORM_VERSION__ : "0.0.0-dev";
@@ -162,15 +163,7 @@ const IMAGE_ONLY = ["tags", "from", "promoteTo"] as const;
 
 /** No image: gate `scan-report` alone (`platform scan gate`), for teams whose build runs elsewhere. */
 async function gateReportAction(i: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
-  if (!i.scanReport)
-    throw new PlatformError(
-      "INPUT_MISSING",
-      "image is required (or scan-report, to gate a report without building)",
-      {
-        input: "image",
-        hint: "Set image to the quarantine repository to build, push and scan, or set scan-report to a Trivy JSON report to gate it alone.",
-      },
-    );
+  if (!i.scanReport) throw noImageOrReport();
   const extra = IMAGE_ONLY.filter((k) => (Array.isArray(i[k]) ? (i[k] as unknown[]).length > 0 : !!i[k]));
   if (extra.length)
     throw new PlatformError(

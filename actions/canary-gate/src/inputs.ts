@@ -1,17 +1,12 @@
-import { azureSignInInputs, enumInput, optionalString, summaryInput } from "@platform/github";
+import { azureSignInInputs, enumInput, optionalString, requiredString, summaryInput } from "@platform/github";
 import { z } from "zod";
-
-const required = (what: string) =>
-  z
-    .string({ error: `is required: ${what}` })
-    .trim()
-    .min(1, "is required");
+import { required } from "./required.ts";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
 export const inputs = z.object({
-  "prometheus-url": required("the Prometheus query endpoint or file:// replay"),
-  namespace: required("the service's namespace"),
-  service: required("the Flagger target name"),
+  "prometheus-url": requiredString(required["prometheus-url"]),
+  namespace: requiredString(required.namespace),
+  service: requiredString(required.service),
   "canary-selector": optionalString(),
   "primary-selector": optionalString(),
   mesh: enumInput(["istio", "cilium", "custom"], "istio"),

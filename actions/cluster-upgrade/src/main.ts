@@ -1,9 +1,16 @@
-import { defineAction } from "@platform/github";
-import { inputs } from "./inputs.ts";
-import type { clusterUpgrade } from "./run.ts";
+import { defineAction } from "@platform/github/action";
+import type { inputs } from "./inputs.ts";
+import { checkTarget } from "./required.ts";
 
-// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
-const run: typeof clusterUpgrade = async (inputs, ctx) =>
-  (await import("./run.ts")).clusterUpgrade(inputs, ctx);
-
-await defineAction({ name: "cluster-upgrade", inputs, run });
+// Only what a run cannot start without is checked at start-up; zod, the input schema and the run's code (and
+// the SDKs it imports) load once it is given, so a step missing its cluster fails at once.
+await defineAction<typeof inputs>({
+  name: "cluster-upgrade",
+  precheck(given) {
+    // mode as enumInput reads it (trimmed, any case, plan by default); an unknown mode is the schema's to report.
+    const mode = given("mode")?.toLowerCase() ?? "plan";
+    checkTarget({ cluster: given("cluster"), fleet: given("fleet"), mode });
+  },
+  inputs: async () => (await import("./inputs.ts")).inputs,
+  run: async (i, ctx) => (await import("./run.ts")).clusterUpgrade(i, ctx),
+});

@@ -13,6 +13,7 @@ import type { ActionContext, ActionOutcome, CamelKeys } from "@platform/github";
 import type { z } from "zod";
 import { fleetApply, fleetPlan } from "./fleet.ts";
 import type { inputs } from "./inputs.ts";
+import { checkTarget, missingCluster } from "./required.ts";
 
 /** The inputs as action.yml names them, camel-cased (inputs.ts is the one description). */
 export type Inputs = CamelKeys<z.output<typeof inputs>>;
@@ -56,12 +57,7 @@ function renamedInputs(i: Inputs, ctx: ActionContext): Inputs {
 /** The action's glue: plan or apply, for one cluster or a fleet. */
 export async function clusterUpgrade(raw: Inputs, ctx: ActionContext): Promise<ActionOutcome> {
   const i = renamedInputs(raw, ctx);
-  if (i.cluster && i.fleet) {
-    throw new PlatformError("AKS_CLUSTER_AND_FLEET", "Give cluster or fleet, not both", {
-      input: "fleet",
-      hint: "One run upgrades one cluster, or every member of one fleet.",
-    });
-  }
+  checkTarget(i);
   const clients = clientsFactory(i, ctx);
   if (i.fleet) return i.mode === "plan" ? fleetPlan(i, ctx, clients) : fleetApply(i, ctx, clients);
   return i.mode === "plan" ? clusterPlan(i, ctx, clients) : clusterApply(i, ctx, clients);
@@ -72,12 +68,7 @@ async function clusterPlan(
   ctx: ActionContext,
   clients: (s: string) => AksClients,
 ): Promise<ActionOutcome> {
-  if (!i.cluster) {
-    throw new PlatformError("AKS_CLUSTER_MISSING", "mode: plan needs cluster (or fleet)", {
-      input: "cluster",
-      hint: "Set cluster to the AKS cluster's name (with subscription-id and resource-group) or its resource ID.",
-    });
-  }
+  if (!i.cluster) throw missingCluster();
   const plan = await planCluster(clients, {
     subscription: i.subscription,
     resourceGroup: i.resourceGroup,

@@ -1,16 +1,18 @@
-import { booleanInput, enumInput, listInput, optionalString, summaryInput } from "@platform/github";
+import {
+  booleanInput,
+  enumInput,
+  listInput,
+  optionalString,
+  requiredString,
+  summaryInput,
+} from "@platform/github";
 import { z } from "zod";
+import { required } from "./required.ts";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
 export const inputs = z.object({
-  "image-ref": z
-    .string({ error: "is required: the image with its digest, e.g. the build-scan output" })
-    .trim()
-    .min(1, "is required"),
-  "config-repo": z
-    .string({ error: "is required: owner/name or a path to a checkout" })
-    .trim()
-    .min(1, "is required"),
+  "image-ref": requiredString(required["image-ref"]),
+  "config-repo": requiredString(required["config-repo"]),
   token: optionalString(),
   environments: listInput({ comma: true }),
   paths: listInput({ comma: true }),

@@ -1,8 +1,13 @@
-import { defineAction } from "@platform/github";
-import { inputs } from "./inputs.ts";
-import type { digestBump } from "./run.ts";
+import { defineAction } from "@platform/github/action";
+import type { inputs } from "./inputs.ts";
+import { required } from "./required.ts";
 
-// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
-const run: typeof digestBump = async (i, ctx) => (await import("./run.ts")).digestBump(i, ctx);
-
-await defineAction({ name: "digest-bump", inputs, secretInputs: ["token"], run });
+// Only the required inputs are checked at start-up; zod, the input schema and the run's code (and the SDKs it
+// imports) load once they are given, so a step missing one fails at once.
+await defineAction<typeof inputs>({
+  name: "digest-bump",
+  required,
+  secretInputs: ["token"],
+  inputs: async () => (await import("./inputs.ts")).inputs,
+  run: async (i, ctx) => (await import("./run.ts")).digestBump(i, ctx),
+});

@@ -1,8 +1,13 @@
-import { defineAction } from "@platform/github";
-import { inputs } from "./inputs.ts";
-import type { policyDryRun } from "./run.ts";
+import { defineAction } from "@platform/github/action";
+import type { inputs } from "./inputs.ts";
+import { checkManifests } from "./required.ts";
 
-// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
-const run: typeof policyDryRun = async (i, ctx) => (await import("./run.ts")).policyDryRun(i, ctx);
-
-await defineAction({ name: "policy-dry-run", inputs, secretInputs: ["token"], run });
+// Only what a run cannot start without is checked at start-up; zod, the input schema and the run's code (and
+// the policy engines it imports) load once it is given, so a step without manifests fails at once.
+await defineAction<typeof inputs>({
+  name: "policy-dry-run",
+  secretInputs: ["token"],
+  precheck: (given) => checkManifests({ manifests: given("manifests"), merge: given("merge") }),
+  inputs: async () => (await import("./inputs.ts")).inputs,
+  run: async (i, ctx) => (await import("./run.ts")).policyDryRun(i, ctx),
+});

@@ -1,14 +1,19 @@
-import { azureSignInInputs, booleanInput, enumInput, optionalString, summaryInput } from "@platform/github";
+import {
+  azureSignInInputs,
+  booleanInput,
+  enumInput,
+  optionalString,
+  requiredString,
+  summaryInput,
+} from "@platform/github";
 import { z } from "zod";
+import { required } from "./required.ts";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
 export const inputs = z.object({
-  "image-ref": z.string({ error: "is required: the image to sign, by digest" }).trim().min(1, "is required"),
+  "image-ref": requiredString(required["image-ref"]),
   format: enumInput(["notation", "cosign", "both"], "both"),
-  key: z
-    .string({ error: "is required: azurekv://<vault>/<key> or a PEM key path" })
-    .trim()
-    .min(1, "is required"),
+  key: requiredString(required.key),
   "certificate-chain": optionalString(),
   sbom: optionalString(),
   provenance: booleanInput(true),

@@ -1,8 +1,13 @@
-import { defineAction } from "@platform/github";
-import { inputs } from "./inputs.ts";
-import type { signAction } from "./run.ts";
+import { defineAction } from "@platform/github/action";
+import type { inputs } from "./inputs.ts";
+import { required } from "./required.ts";
 
-// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
-const run: typeof signAction = async (i, ctx) => (await import("./run.ts")).signAction(i, ctx);
-
-await defineAction({ name: "sign", inputs, run });
+// Only the required inputs are checked at start-up; zod, the input schema and the run's code (and the SDKs it
+// imports) load once they are given, so a step missing one fails at once.
+await defineAction<typeof inputs>({
+  name: "sign",
+  required,
+  secretInputs: ["token"],
+  inputs: async () => (await import("./inputs.ts")).inputs,
+  run: async (i, ctx) => (await import("./run.ts")).signAction(i, ctx),
+});

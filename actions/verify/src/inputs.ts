@@ -1,9 +1,17 @@
-import { azureSignInInputs, booleanInput, listInput, optionalString, summaryInput } from "@platform/github";
+import {
+  azureSignInInputs,
+  booleanInput,
+  listInput,
+  optionalString,
+  requiredString,
+  summaryInput,
+} from "@platform/github";
 import { z } from "zod";
+import { required } from "./required.ts";
 
 /** The action's inputs, keyed exactly as in action.yml (a contract test keeps the two in step). */
 export const inputs = z.object({
-  "image-ref": z.string({ error: "is required: the image to verify" }).trim().min(1, "is required"),
+  "image-ref": requiredString(required["image-ref"]),
   "trust-policy": optionalString(),
   "trust-store": optionalString(),
   "cosign-key": listInput({ comma: true }),

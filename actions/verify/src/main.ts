@@ -1,8 +1,12 @@
-import { defineAction } from "@platform/github";
-import { inputs } from "./inputs.ts";
-import type { verifyAction } from "./run.ts";
+import { defineAction } from "@platform/github/action";
+import type { inputs } from "./inputs.ts";
+import { required } from "./required.ts";
 
-// The run's code (and the SDKs it imports) loads once the inputs are valid: a bad input is reported at once.
-const run: typeof verifyAction = async (i, ctx) => (await import("./run.ts")).verifyAction(i, ctx);
-
-await defineAction({ name: "verify", inputs, run });
+// Only the required inputs are checked at start-up; zod, the input schema and the run's code (and the SDKs it
+// imports) load once they are given, so a step missing one fails at once.
+await defineAction<typeof inputs>({
+  name: "verify",
+  required,
+  inputs: async () => (await import("./inputs.ts")).inputs,
+  run: async (i, ctx) => (await import("./run.ts")).verifyAction(i, ctx),
+});

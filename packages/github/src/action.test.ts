@@ -5,7 +5,8 @@ import { PlatformError } from "@platform/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { type ActionContext, type ActionDefinition, type ActionOutcome, runAction } from "./action.ts";
-import { type CamelKeys, enumInput, optionalString } from "./inputs.ts";
+import { enumInput, optionalString, requiredString, summaryInput } from "./inputs.ts";
+import type { CamelKeys } from "./raw-inputs.ts";
 
 const TOKEN = "ghs_Sup3rS3cretT0kenValue42";
 const TOKEN_B64 = Buffer.from(TOKEN).toString("base64");
@@ -458,6 +459,94 @@ describe("runAction", () => {
       expect(r.commands.filter((c) => c.name === "add-mask").map((c) => c.message)).toContain(minted);
       expect(r.stdout).toContain("got ***");
       expectNoLeak(r, minted);
+    });
+  });
+
+  describe("required inputs and prechecks, before the schema loads", () => {
+    const lazyInputs = z.object({
+      "image-ref": requiredString("the image to sign, by digest"),
+      key: requiredString("a key"),
+      mode: enumInput(["plan", "apply"], "plan"),
+      summary: summaryInput(),
+    });
+    const required = { "image-ref": "the image to sign, by digest", key: "a key" } as const;
+    const lazy = (extra: Partial<ActionDefinition<typeof lazyInputs>> = {}) => {
+      const load = vi.fn(async () => lazyInputs);
+      const body = vi.fn(async (_i: unknown, _ctx: ActionContext) => ({
+        outputs: { ok: "yes" },
+        result: {},
+      }));
+      return { load, body, def: { name: "sign", inputs: load, required, run: body, ...extra } };
+    };
+    const inputErrors = (r: Run) => r.commands.filter((c) => c.name === "error").map((c) => c.message);
+
+    it.each<[string, Record<string, string>, string]>([
+      ["unset", {}, "image-ref"],
+      ["empty", { "IMAGE-REF": "" }, "image-ref"],
+      ["blank", { "IMAGE-REF": "  ", KEY: "k" }, "image-ref"],
+      ["the second one unset", { "IMAGE-REF": "example.io/app@sha256:ab" }, "key"],
+    ])(
+      "a required input %s fails before the schema loads, with the schema's own message",
+      async (_, raw, name) => {
+        const { load, body, def } = lazy();
+        const r = await run(def, raw);
+        expect(r.code).toBe(1);
+        expect(load).not.toHaveBeenCalled();
+        expect(body).not.toHaveBeenCalled();
+        // The schema, given the same inputs, says the same.
+        const eager = await run({ ...def, inputs: lazyInputs, required: undefined }, raw);
+        expect(inputErrors(r)).toEqual(inputErrors(eager));
+        expect(inputErrors(r)).toHaveLength(1);
+        expect(inputErrors(r)[0]).toMatch(new RegExp(`^input "${name}" is required`));
+        expect(r.summary).toContain("sign failed");
+      },
+    );
+
+    it("loads the schema once the required inputs are given, and validates every input with it", async () => {
+      const { load, body, def } = lazy();
+      const ok = await run(def, { "IMAGE-REF": " example.io/app@sha256:ab ", KEY: "k" });
+      expect(ok.code).toBe(0);
+      expect(load).toHaveBeenCalledOnce();
+      expect(body.mock.calls[0]?.[0]).toMatchObject({ imageRef: "example.io/app@sha256:ab", mode: "plan" });
+      expect(ok.outputs.ok).toBe("yes");
+      const bad = await run(def, { "IMAGE-REF": "x", KEY: "k", MODE: "destroy" });
+      expect(bad.code).toBe(1);
+      expect(inputErrors(bad)).toEqual([
+        'input "mode" must be one of: plan, apply (got "destroy") (input: mode)',
+      ]);
+    });
+
+    it("runs the precheck on trimmed raw values (undefined when blank) after the required inputs", async () => {
+      const seen: Array<string | undefined> = [];
+      const { load, def } = lazy({
+        precheck(given) {
+          seen.push(given("mode"), given("key"));
+          if (given("mode") !== "plan") throw new PlatformError("NOT_PLAN", "only plan");
+        },
+      });
+      const r = await run(def, { "IMAGE-REF": "x", KEY: "   ", MODE: " apply " });
+      // A blank required input is reported first; the precheck never ran.
+      expect(seen).toEqual([]);
+      expect(inputErrors(r)).toEqual(['input "key" is required (got "   ") (input: key)']);
+      const p = await run(def, { "IMAGE-REF": "x", KEY: "k", MODE: " apply " });
+      expect(seen).toEqual(["apply", "k"]);
+      expect(p.code).toBe(1);
+      expect(load).not.toHaveBeenCalled();
+      expect(p.commands.find((c) => c.name === "error")?.props.title).toBe("NOT_PLAN");
+    });
+
+    it("reads summary: false before anything else, and refuses a summary value that is not a boolean", async () => {
+      const { def } = lazy();
+      const off = await run(def, { SUMMARY: " False " });
+      expect(off.code).toBe(1);
+      expect(off.summary).toBe("");
+      const bad = await run(def, { SUMMARY: "no", "IMAGE-REF": "x", KEY: "k" });
+      const eager = await run(
+        { ...def, inputs: lazyInputs, required: undefined },
+        { SUMMARY: "no", "IMAGE-REF": "x", KEY: "k" },
+      );
+      expect(inputErrors(bad)).toEqual(['input "summary" must be true or false (got "no") (input: summary)']);
+      expect(inputErrors(eager)).toEqual(inputErrors(bad));
     });
   });
 });

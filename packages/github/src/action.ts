@@ -1,8 +1,21 @@
+// What every action's main.ts runs (`@platform/github/action`). Its imports are the start-up of each action: they
+// load no zod (types only), no config loader and no YAML parser; the input schema and the run's code load after
+// the required inputs are checked (issue 18).
 import { appendFileSync } from "node:fs";
 import * as core from "@actions/core";
-import { createLogger, errorMessage, type Logger, Masker, PlatformError } from "@platform/core";
-import { z } from "zod";
-import { type CamelKeys, inputEnvName, parseInputs, readRawInputs, summaryInput } from "./inputs.ts";
+import { errorMessage, PlatformError } from "@platform/core/errors";
+import { createLogger, type Logger, Masker } from "@platform/core/log";
+import type { z } from "zod";
+import {
+  type CamelKeys,
+  checkRequired,
+  coreBoolean,
+  givenInput,
+  inputEnvName,
+  inputError,
+  parseInputs,
+  readRawInputs,
+} from "./raw-inputs.ts";
 import { SummaryBuilder } from "./summary.ts";
 
 export interface Annotation {
@@ -46,7 +59,21 @@ export interface ActionOutcome {
 
 export interface ActionDefinition<S extends z.ZodObject> {
   name: string;
-  inputs: S;
+  /**
+   * The input schema, or a loader for it (main.ts: a dynamic import of inputs.ts), called once `required`
+   * and `precheck` pass: a step missing an input fails before zod and the schema are parsed.
+   */
+  inputs: S | (() => Promise<S>);
+  /**
+   * Inputs a run cannot start without, each with what it is: checked on the raw values before the schema
+   * loads, with the messages of the schema's `requiredString(what)` (use the same words for both).
+   */
+  required?: Readonly<Partial<Record<keyof z.input<S> & string, string>>>;
+  /**
+   * Checks on the raw inputs that need no schema (one of two inputs given, say), after `required` and before
+   * the schema loads; `given(name)` is the trimmed value, or undefined when unset or blank. Throws to fail.
+   */
+  precheck?(given: (name: keyof z.input<S> & string) => string | undefined): void;
   /** Inputs holding secrets: masked as soon as they are read, and never echoed. */
   secretInputs?: ReadonlyArray<keyof z.input<S> & string>;
   run(inputs: CamelKeys<z.output<S>>, ctx: ActionContext): Promise<ActionOutcome>;
@@ -54,8 +81,6 @@ export interface ActionDefinition<S extends z.ZodObject> {
 
 /** GitHub shows at most 10 annotations of each level per step; more only clutter the log. */
 const MAX_ANNOTATIONS_PER_LEVEL = 50;
-
-const SUMMARY_SWITCH = z.object({ summary: summaryInput() });
 
 /** Runs an action definition against an environment, as the GitHub runner would; never exits the process. */
 export async function runAction<S extends z.ZodObject>(
@@ -87,20 +112,27 @@ export async function runAction<S extends z.ZodObject>(
     else if (a.level === "warning") core.warning(msg, props);
     else core.notice(msg, props);
   };
-  const shape = def.inputs.shape as Record<string, unknown>;
-  const raw = readRawInputs(Object.keys(shape), env);
   for (const name of def.secretInputs ?? []) {
-    masker.add(raw[name]);
+    const raw = env[inputEnvName(name)];
+    masker.add(raw);
     // The schema trims inputs, so the value the run sees is the trimmed one.
-    masker.add(raw[name]?.trim());
+    masker.add(raw?.trim());
   }
 
   let code = 0;
   let writeSummary = true;
   try {
-    // Read first and on its own, so that `summary: false` holds even when another input is invalid.
-    writeSummary = parseInputs(SUMMARY_SWITCH, { summary: env[inputEnvName("summary")] }).summary;
-    const inputs = parseInputs(def.inputs, raw);
+    // Read first and on its own, so that `summary: false` holds even when another input is invalid
+    // (summaryInput's rule, without the schema).
+    const summarySwitch = env[inputEnvName("summary")];
+    const summaryOn = coreBoolean(summarySwitch, true);
+    if (summaryOn === undefined) throw inputError("summary", "must be true or false", summarySwitch);
+    writeSummary = summaryOn;
+    if (def.required) checkRequired(def.required, env);
+    def.precheck?.((name) => givenInput(name, env));
+    const schema = typeof def.inputs === "function" ? await def.inputs() : def.inputs;
+    const raw = readRawInputs(Object.keys(schema.shape), env);
+    const inputs = parseInputs(schema, raw);
     const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
     const serverUrl = env.GITHUB_SERVER_URL ?? "https://github.com";
     const github: GitHubRunInfo = {

@@ -20,15 +20,11 @@ export {
 export {
   azureSignInInputs,
   booleanInput,
-  type CamelKeys,
-  camel,
   enumInput,
-  inputEnvName,
   listInput,
   loadWorkspaceConfig,
   optionalString,
-  parseInputs,
-  readRawInputs,
+  requiredString,
   summaryInput,
   withAzureSignIn,
 } from "./inputs.ts";
@@ -44,4 +40,14 @@ export {
   type UpsertDeps,
   upsertBumpPullRequest,
 } from "./pulls.ts";
+export {
+  type CamelKeys,
+  camel,
+  checkRequired,
+  coreBoolean,
+  givenInput,
+  inputEnvName,
+  parseInputs,
+  readRawInputs,
+} from "./raw-inputs.ts";
 export { escapeMarkdown, SUMMARY_LIMIT_BYTES, SummaryBuilder } from "./summary.ts";

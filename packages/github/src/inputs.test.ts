@@ -4,17 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { thrownPlatformError } from "../../../test/harness/errors.ts";
-import {
-  booleanInput,
-  camel,
-  enumInput,
-  inputEnvName,
-  listInput,
-  loadWorkspaceConfig,
-  optionalString,
-  parseInputs,
-  readRawInputs,
-} from "./inputs.ts";
+import { booleanInput, enumInput, listInput, loadWorkspaceConfig, optionalString } from "./inputs.ts";
+import { camel, inputEnvName, parseInputs, readRawInputs } from "./raw-inputs.ts";
 
 describe("inputEnvName", () => {
   it("upper-cases and keeps hyphens, as the runner does", () => {

@@ -1,16 +1,9 @@
+// The zod schema builders every action's inputs.ts uses (loaded once the required inputs are given: see
+// raw-inputs.ts, which runAction uses before the schema loads).
 import { resolve } from "node:path";
-import { loadConfig, type PlatformConfig, PlatformError, parseList } from "@platform/core";
+import { loadConfig, type PlatformConfig, parseList } from "@platform/core";
 import { z } from "zod";
-
-/** The environment variable GitHub sets for an input: `INPUT_` + name upper-cased, spaces to `_`. */
-export function inputEnvName(name: string): string {
-  return `INPUT_${name.replace(/ /g, "_").toUpperCase()}`;
-}
-
-/** Raw inputs: undefined when the variable is unset, "" when it is set but empty. */
-export function readRawInputs(names: string[], env: NodeJS.ProcessEnv): Record<string, string | undefined> {
-  return Object.fromEntries(names.map((n) => [n, env[inputEnvName(n)]]));
-}
+import { coreBoolean, requiredMessage } from "./raw-inputs.ts";
 
 /** An optional string input: unset and empty both mean "not given". */
 export const optionalString = () =>
@@ -41,22 +34,19 @@ export function withAzureSignIn(
 /** A YAML 1.2 core-schema boolean, as GitHub's `getBooleanInput` accepts (surrounding whitespace trimmed). */
 export const booleanInput = (fallback: boolean) =>
   z.preprocess(
-    (v) => {
-      const s = typeof v === "string" ? v.trim() : v;
-      return s === undefined || s === "" ? fallback : s;
-    },
-    z.union(
-      [
-        z.boolean(),
-        z
-          .enum(["true", "True", "TRUE", "false", "False", "FALSE"])
-          .transform((s) => s.toLowerCase() === "true"),
-      ],
-      {
-        error: "must be true or false",
-      },
-    ),
+    (v) => (v === undefined || typeof v === "string" ? (coreBoolean(v, fallback) ?? v) : v),
+    z.boolean({ error: "must be true or false" }),
   );
+
+/**
+ * A required string input, trimmed: `what` completes the message when it is unset ("is required: the image
+ * to sign, by digest"). runAction checks the same before the schema loads (checkRequired, the same words).
+ */
+export const requiredString = (what: string) =>
+  z
+    .string({ error: requiredMessage(what) })
+    .trim()
+    .min(1, requiredMessage());
 
 /** The `summary` input every action has: false writes no job summary (outputs and annotations are unchanged). */
 export const summaryInput = () => booleanInput(true);
@@ -71,39 +61,6 @@ export const enumInput = <const T extends readonly [string, ...string[]]>(values
     (v) => (v === undefined || v === "" ? fallback : typeof v === "string" ? v.trim().toLowerCase() : v),
     z.enum(values, { error: `must be one of: ${values.join(", ")}` }),
   );
-
-type KebabToCamel<S extends string> = S extends `${infer H}-${infer T}`
-  ? `${H}${Capitalize<KebabToCamel<T>>}`
-  : S;
-export type CamelKeys<T> = { [K in keyof T as K extends string ? KebabToCamel<K> : K]: T[K] };
-
-export function camel(name: string): string {
-  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-}
-
-/** Validates raw inputs with the schema; the first problem becomes a PlatformError naming the input. */
-export function parseInputs<S extends z.ZodObject>(
-  schema: S,
-  raw: Record<string, string | undefined>,
-): CamelKeys<z.output<S>> {
-  const result = schema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    const name = String(issue.path[0] ?? "");
-    const shown = raw[name];
-    throw new PlatformError(
-      "INPUT_INVALID",
-      `input "${name}" ${issue.message}${shown !== undefined && shown.length < 200 ? ` (got "${shown}")` : ""}`,
-      {
-        input: name,
-        hint: `Set \`${name}\` in the step's \`with:\` block to a valid value; see the action's README.`,
-      },
-    );
-  }
-  return Object.fromEntries(
-    Object.entries(result.data as Record<string, unknown>).map(([k, v]) => [camel(k), v]),
-  ) as CamelKeys<z.output<S>>;
-}
 
 /**
  * platform.yaml for an action: the `config` input resolved against the workspace (an absolute path is

@@ -1,4 +1,4 @@
-import { escapeMarkdown, headline, markdownTable, type TableRow, type Verdict } from "@platform/core";
+import { escapeMarkdown, headline, markdownTable, type TableRow, type Verdict } from "@platform/core/summary";
 
 // The escaping rule and the table writer live in core, beside the other summary pieces the domain packages use.
 export { escapeMarkdown };

@@ -1,0 +1,6 @@
+// The inputs a run cannot start without, each with what it is: main.ts checks them before zod, the input schema
+// and the run's code load (a step missing one fails at once); inputs.ts builds the schema's check from the same words.
+export const required = {
+  "image-ref": "the image to sign, by digest",
+  key: "azurekv://<vault>/<key> or a PEM key path",
+} as const;
