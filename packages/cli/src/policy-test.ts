@@ -9,21 +9,35 @@ const KYVERNO_TEST = /^kyverno-test\.ya?ml$/;
 /** Finds suite files under the given paths; a file named on the command line is taken as it is. */
 export function findSuites(paths: string[], root: string): { gator: string[]; kyverno: string[] } {
   const found = { gator: [] as string[], kyverno: [] as string[] };
-  const collect = (p: string, named: boolean) => {
-    const st = statSync(p, { throwIfNoEntry: false });
+  // Directory entries carry their type, so only symlinks (and the named paths) cost a stat: the
+  // gatekeeper-library is ~170 folders and ~500 files, and a stat per entry was ~5% of a run.
+  const walk = (dir: string) => {
+    const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    for (const e of entries) {
+      // Kyverno keeps its tests in .kyverno-test/; other dot-directories are skipped.
+      if ((e.name.startsWith(".") && e.name !== ".kyverno-test") || e.name === "node_modules") continue;
+      const p = join(dir, e.name);
+      const isDir = e.isSymbolicLink()
+        ? statSync(p, { throwIfNoEntry: false })?.isDirectory()
+        : e.isDirectory();
+      if (isDir) walk(p);
+      else if (KYVERNO_TEST.test(e.name)) found.kyverno.push(p);
+      else if (GATOR_SUITE.test(e.name)) found.gator.push(p);
+    }
+  };
+  for (const p of paths) {
+    const abs = resolve(root, p);
+    const st = statSync(abs, { throwIfNoEntry: false });
     if (!st)
-      throw new PlatformError("INPUT_NOT_FOUND", `${p} does not exist`, {
+      throw new PlatformError("INPUT_NOT_FOUND", `${abs} does not exist`, {
         hint: "Pass directories or suite.yaml / kyverno-test.yaml files.",
       });
-    const name = basename(p);
-    if (st.isDirectory()) {
-      // Kyverno keeps its tests in .kyverno-test/; other dot-directories are skipped.
-      for (const n of readdirSync(p).sort())
-        if ((!n.startsWith(".") || n === ".kyverno-test") && n !== "node_modules") collect(join(p, n), false);
-    } else if (KYVERNO_TEST.test(name)) found.kyverno.push(p);
-    else if (named || GATOR_SUITE.test(name)) found.gator.push(p);
-  };
-  for (const p of paths) collect(resolve(root, p), true);
+    if (st.isDirectory()) walk(abs);
+    else if (KYVERNO_TEST.test(basename(abs))) found.kyverno.push(abs);
+    else found.gator.push(abs);
+  }
   return found;
 }
 

@@ -53,8 +53,11 @@ interface GatorSuite {
   }>;
 }
 
+/** `p` relative to `root`, with "/" separators (a prefix cut when `p` is under `root`, as nearly every path is). */
 function rel(root: string, p: string): string {
-  return relative(root, p).split(sep).join("/");
+  const prefix = root.endsWith(sep) ? root : root + sep;
+  const r = p.startsWith(prefix) ? p.slice(prefix.length) : relative(root, p);
+  return sep === "/" ? r : r.split(sep).join("/");
 }
 
 /** Builds the evaluation target gator builds: a CREATE review, or the request of an AdmissionReview. */

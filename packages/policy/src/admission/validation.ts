@@ -166,6 +166,20 @@ export function compileValidation(
  * Names are CEL identifiers, checked before they become property keys.
  */
 function lazyObjectFactory(names: string[]): (get: (i: number) => unknown) => Record<string, unknown> {
+  const key = JSON.stringify(names);
+  let factory = factories.get(key);
+  if (!factory) {
+    factory = newLazyObjectFactory(names);
+    if (factories.size > 1_000) factories.clear();
+    factories.set(key, factory);
+  }
+  return factory;
+}
+
+/** Factories by variable names (templates share their names' prefix; each new Function is a compile). */
+const factories = new Map<string, (get: (i: number) => unknown) => Record<string, unknown>>();
+
+function newLazyObjectFactory(names: string[]): (get: (i: number) => unknown) => Record<string, unknown> {
   for (const n of names) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
       throw new PlatformError("POLICY_INVALID", `variable name "${n}" is not a CEL identifier`, {

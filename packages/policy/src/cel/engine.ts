@@ -290,6 +290,11 @@ export function createCelEngine(opts: { libraries?: readonly CelLibrary[] } = {}
   const meter = new CostMeter();
   const env = buildEnvironment(meter);
   for (const lib of opts.libraries ?? []) lib(env);
+  // Parsed, checked and instrumented programs by source text: templates repeat expressions (every Gatekeeper
+  // template gets the same `anyObject` and `params` variables), and a program holds no per-policy state (its
+  // activation and cost budget come with each evaluation). Only successes are kept, so an error always names
+  // the policy, field and file:line of the expression that has it.
+  const compiled = new Map<string, { parsed: ReturnType<Environment["parse"]>; baseCost: number }>();
   return {
     compile(expression, where = {}) {
       const fail = (what: string, cause: unknown) =>
@@ -303,23 +308,29 @@ export function createCelEngine(opts: { libraries?: readonly CelLibrary[] } = {}
             cause,
           },
         );
-      let parsed: ReturnType<Environment["parse"]>;
-      try {
-        parsed = env.parse(expression);
-      } catch (err) {
-        throw fail(`CEL syntax error: ${firstLine(publicError(err))}`, err);
-      }
-      rewriteAst(parsed.ast, (p) => {
+      let program = compiled.get(expression);
+      if (!program) {
+        let parsed: ReturnType<Environment["parse"]>;
         try {
-          re2(p);
+          parsed = env.parse(expression);
         } catch (err) {
-          throw fail(
-            `regex ${JSON.stringify(p)} is not valid RE2 (the apiserver would reject it): ${firstLine(err)}`,
-            err,
-          );
+          throw fail(`CEL syntax error: ${firstLine(publicError(err))}`, err);
         }
-      });
-      const baseCost = instrumentCost(parsed.ast, meter);
+        rewriteAst(parsed.ast, (p) => {
+          try {
+            re2(p);
+          } catch (err) {
+            throw fail(
+              `regex ${JSON.stringify(p)} is not valid RE2 (the apiserver would reject it): ${firstLine(err)}`,
+              err,
+            );
+          }
+        });
+        program = { parsed, baseCost: instrumentCost(parsed.ast, meter) };
+        if (compiled.size > 10_000) compiled.clear();
+        compiled.set(expression, program);
+      }
+      const { parsed, baseCost } = program;
       // Returns the value; `cost` receives the evaluation's cost (frames are reused after exit()).
       const run = (
         vars: Record<string, unknown>,
