@@ -6,7 +6,7 @@
 //      the changed-only verdicts with the full check's on every object it judged;
 //   3. the full repo in 1, 2 and 4 shards run as parallel processes: wall per shard, the merge, and the
 //      merged result equal to the unsharded one.
-// Knobs: BENCH_SERVICES=1000 BENCH_SHARDS=1,2,4 BENCH_KEEP=1 (keep the temp dir) BENCH_CHANGED_RUNS=3
+// Knobs: BENCH_SERVICES=1000 BENCH_SHARDS=1,2,4 (empty: none) BENCH_KEEP=1 (keep the temp dir) BENCH_CHANGED_RUNS=3
 //        BENCH_CLI=<bundle> (default packages/cli/dist/platform.js)
 //        BENCH_REPO=<dir> (reuse a repo a BENCH_KEEP=1 run left: its path is printed; skips generating it
 //        and, when <dir>/.bench-cache.json exists, the first full check)
@@ -21,7 +21,7 @@ import { generateConfigRepo } from "../fixtures/gen-config-repo.ts";
 const ROOT = join(import.meta.dirname, "..", "..");
 const CLI = process.env.BENCH_CLI ?? join(ROOT, "packages/cli/dist/platform.js");
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1000);
-const SHARDS = (process.env.BENCH_SHARDS ?? "1,2,4").split(",").map(Number);
+const SHARDS = (process.env.BENCH_SHARDS ?? "1,2,4").split(",").filter(Boolean).map(Number);
 const CHANGED_RUNS = Number(process.env.BENCH_CHANGED_RUNS ?? 3);
 const CHANGED_ONLY = process.env.BENCH_CHANGED_ONLY === "1";
 const GOAL_CHANGED_MS = 1500;
@@ -144,16 +144,25 @@ const s = repo.services[0];
 const patch = join(dir, `services/${s}/overlays/prod/patch.yaml`);
 writeFileSync(patch, readFileSync(patch, "utf8").replace("privileged: false", "privileged: true"));
 git("commit", "-qam", `${s}: privileged in prod`);
-// The cache file as main's run left it: a changed-only run writes it back (with this branch's records).
+// The cache files as main's run left them (as a workflow restores them for each pull request): a
+// changed-only run writes them back, with this branch's records.
+const planFile = cache.replace(/\.json$/, ".plan");
 const mainCache = readFileSync(cache);
+const mainPlan = existsSync(planFile) ? readFileSync(planFile) : undefined;
+const restore = () => {
+  writeFileSync(cache, mainCache);
+  if (mainPlan) writeFileSync(planFile, mainPlan);
+  else rmSync(planFile, { force: true });
+};
+if (!mainPlan) log("(no plan cache from main's run: every changed-only run plans afresh)");
 const changedRuns = [];
 for (let i = 0; i < CHANGED_RUNS; i++) {
-  writeFileSync(cache, mainCache);
+  restore();
   const r = await cli([...CHECK, "--changed-since", "main", "--cache", cache]);
   log(`  changed-only run ${i + 1}: ${fmt(r.ms)} wall, ${cpuOf(r)} CPU (load ${load()})`);
   changedRuns.push(r);
 }
-writeFileSync(cache, mainCache);
+restore();
 const changed = [...changedRuns].sort((a, b) => a.ms - b.ms)[Math.floor(changedRuns.length / 2)];
 const changedMs = changed.ms;
 if (CHANGED_ONLY) {
@@ -189,13 +198,15 @@ log(
 
 // 3. Shards as parallel processes, merged, against the unsharded full check.
 git("checkout", "-q", "main");
-base ??= await cli([...CHECK]);
-const unsharded = sortedKeys(base.json.results);
-log("");
-log(
-  "| shards | wall (all in parallel) | per shard: wall, CPU, objects | merge | merged == unsharded | exit |",
-);
-log("|---:|---:|---|---:|---|---:|");
+if (SHARDS.length > 0) {
+  base ??= await cli([...CHECK]);
+  log("");
+  log(
+    "| shards | wall (all in parallel) | per shard: wall, CPU, objects | merge | merged == unsharded | exit |",
+  );
+  log("|---:|---:|---|---:|---|---:|");
+}
+const unsharded = base ? sortedKeys(base.json.results) : [];
 for (const n of SHARDS) {
   const t = performance.now();
   const runs = await Promise.all(

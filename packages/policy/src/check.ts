@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { errorMessage, type Logger, type PlatformConfig, PlatformError } from "@platform/core";
 import { isDynamicPattern } from "tinyglobby";
 import type { RegoCompiler } from "./admission/engines.ts";
@@ -128,10 +128,17 @@ export async function policyCheck(
     // In a git work tree the plan comes from git's listing, not a walk of the disk, and kustomizations
     // parsed by an earlier run are not parsed again (plan-fs.ts): kept beside the unit cache when there is one.
     const blobs = await WorkTreeBlobs.open(repo?.root ?? input.root, repo);
-    const planCache = cacheFile
-      ? await PlanCache.open(planCacheFile(cacheFile), { log: deps.log })
-      : PlanCache.memory();
-    const view = repo ? await WorkTreeView.open(repo.root, blobs, deps.log) : undefined;
+    const planFile = cacheFile ? planCacheFile(cacheFile) : undefined;
+    const planCache = planFile ? await PlanCache.open(planFile, { log: deps.log }) : PlanCache.memory();
+    const view = repo
+      ? await WorkTreeView.open(repo.root, blobs, {
+          log: deps.log,
+          // As the listing names them: under the real path of the root.
+          own: [cacheFile, planFile].flatMap((f) =>
+            f ? [resolve(repo.root, relative(resolve(input.root), f))] : [],
+          ),
+        })
+      : undefined;
     const { plan, inputs, fs } = await planWithCache(loadOptions, blobs, view, planCache);
     const previous = cacheFile ? await readUnitCache(cacheFile, deps.log) : undefined;
     const global: GlobalInput[] = [

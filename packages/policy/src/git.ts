@@ -7,6 +7,8 @@ import { join, relative, sep } from "node:path";
 import { errorMessage, PlatformError } from "@platform/core";
 
 const MAX_GIT_OUTPUT = 512 * 1024 * 1024;
+/** More paths than this: list the whole tree rather than pass them on a command line. */
+const MAX_PATH_ARGS = 1000;
 /** Index modes of regular files (others: symlinks 120000, submodules 160000). */
 export const REGULAR = /^100(644|755)$/;
 
@@ -37,8 +39,11 @@ export interface ChangeSet {
 
 /** The merge base's files, from git or from the GitHub API (a shallow checkout has no history). */
 export interface BaseHistory {
-  /** Blob ids of every file at a commit (workspace-relative paths). */
-  blobs(rev: string): Promise<Map<string, string>>;
+  /**
+   * Blob ids of every file at a commit (workspace-relative paths); with `only`, at least those files' (a
+   * path missing from the map does not exist at the commit).
+   */
+  blobs(rev: string, only?: ReadonlyArray<string>): Promise<Map<string, string>>;
   /** Contents of files at a commit; a missing path maps to undefined. */
   show(rev: string, paths: string[]): Promise<Map<string, string | undefined>>;
 }
@@ -117,8 +122,10 @@ export class GitRepo implements BaseHistory {
           "Fetch the base branch with history (actions/checkout with fetch-depth: 0, or git fetch origin main), or check everything without --changed-since.",
         );
       });
-    const diff = await git(this.root, ["diff", "--name-status", "-z", "--no-renames", base, "--"]);
-    const untracked = await git(this.root, ["ls-files", "-z", "--others", "--exclude-standard"]);
+    const [diff, untracked] = await Promise.all([
+      git(this.root, ["diff", "--name-status", "-z", "--no-renames", base, "--"]),
+      git(this.root, ["ls-files", "-z", "--others", "--exclude-standard"]),
+    ]);
     const files = new Map<string, ChangedFile>();
     const parts = diff.split("\0");
     for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -142,11 +149,25 @@ export class GitRepo implements BaseHistory {
     };
   }
 
-  /** Blob ids of every file at a commit (`rev`), or in the index when `rev` is undefined; workspace paths. */
-  async blobs(rev?: string): Promise<Map<string, string>> {
+  /**
+   * Blob ids of every file at a commit (`rev`), or in the index when `rev` is undefined; workspace paths.
+   * With `only` (a few paths), just those: the listing of a big tree is most of a changed-only run's git time.
+   */
+  async blobs(rev?: string, only?: ReadonlyArray<string>): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (rev) {
-      const text = await git(this.top, ["ls-tree", "-r", "-z", "--full-tree", rev]);
+      const paths = only && only.length <= MAX_PATH_ARGS ? only.map((p) => `${this.prefix}${p}`) : undefined;
+      if (paths?.length === 0) return out;
+      const text = await git(this.top, [
+        // Paths as written, never as patterns.
+        ...(paths ? ["--literal-pathspecs"] : []),
+        "ls-tree",
+        "-r",
+        "-z",
+        "--full-tree",
+        rev,
+        ...(paths ? ["--", ...paths] : []),
+      ]);
       for (const line of text.split("\0")) {
         // <mode> SP <type> SP <object> TAB <path>
         const tab = line.indexOf("\t");
@@ -264,16 +285,18 @@ export class WorkTreeBlobs {
     return l.ignored.some((i) => (i.endsWith("/") ? path.startsWith(i) : path === i));
   }
 
-  /** Blob id of a workspace-relative file, or undefined when it does not exist (or is not a file). */
-  async id(path: string): Promise<string | undefined> {
+  /**
+   * Blob id of a workspace-relative file, or undefined when it does not exist (or is not a file). Known from
+   * the listing, it is returned at once (digests ask for tens of thousands); read from disk, as a promise.
+   */
+  id(path: string): string | undefined | Promise<string | undefined> {
     const l = this.listing;
     if (l && !l.dirty.has(path)) {
       const known = l.index.get(path)?.id;
       if (known) return known;
     }
     if (!this.mayExistOffIndex(path)) return undefined;
-    const bytes = await readFile(join(this.root, path)).catch(() => undefined);
-    return bytes ? blobId(bytes) : undefined;
+    return readFile(join(this.root, path)).then(blobId, () => undefined);
   }
 }
 

@@ -45,11 +45,16 @@ export class WorkTreeView {
 
   /**
    * The index's files, with the modified, deleted and untracked ones and the ignored ones as the disk has
-   * them. Undefined when the listings cannot vouch for the tree (see the header): then plan with the disk.
+   * them, without `own` (the check's cache files, absolute). Undefined when the listings cannot vouch for the tree (see the header): then plan with the disk.
    */
-  static async open(root: string, blobs: WorkTreeBlobs, log?: Logger): Promise<WorkTreeView | undefined> {
+  static async open(
+    root: string,
+    blobs: WorkTreeBlobs,
+    o: { log?: Logger; own?: string[] } = {},
+  ): Promise<WorkTreeView | undefined> {
     const l = blobs.listing;
     if (!l) return undefined;
+    const log = o.log;
     const why = (reason: string) => {
       log?.debug(`planning from the disk: ${reason}`);
       return undefined;
@@ -89,6 +94,8 @@ export class WorkTreeView {
         else return why(`${relative(root, p)} is not a regular file`);
       }
     }
+    // The check's own cache files (the plan cache appears after the first run) are not config.
+    for (const f of o.own ?? []) files.delete(f);
     return new WorkTreeView(root, files, dirs, blobs);
   }
 

@@ -270,9 +270,10 @@ async function changedContext(
   const history = o.history;
   const base = history && o.changes?.base ? o.changes.base : undefined;
   // The base cannot be read (a truncated tree): unknown, so everything is judged.
+  const wanted = [...new Set([...judge.flatMap((u) => inputs.get(u.path)?.files ?? []), ...removed])];
   const baseBlobs =
     base && history
-      ? await history.blobs(base).catch((err) => {
+      ? await history.blobs(base, wanted).catch((err) => {
           o.log?.warn(`cannot read the merge base ${base}: ${errorMessage(err)}`);
           return undefined;
         })

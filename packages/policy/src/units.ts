@@ -246,7 +246,10 @@ export async function unitDigest(
   salt = "",
 ): Promise<string> {
   const h = createHash("sha256").update(`${salt}\n`);
-  for (const f of files) h.update(`${f}\0${(await blobOf(f)) ?? "-"}\n`);
+  for (const f of files) {
+    const id = blobOf(f);
+    h.update(`${f}\0${(id instanceof Promise ? await id : id) ?? "-"}\n`);
+  }
   return h.digest("hex");
 }
 
