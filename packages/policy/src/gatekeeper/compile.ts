@@ -7,7 +7,6 @@ import { constants } from "node:fs";
 import { access, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import { mapLimit } from "@platform/core/async";
 import { errorMessage } from "@platform/core/errors";
 import { type CacheEntry, type RegoCache, sha256 } from "./cache.ts";
@@ -332,8 +331,8 @@ export function codeOnly(text: string): string {
 
 /** A file of the gzipped tar bundle `opa build` writes, by name without the leading slash. */
 async function bundleFile(tgz: Uint8Array, name: string): Promise<Uint8Array | undefined> {
-  // Loaded on a cache miss only: a run served from the cache never reads a tar.
-  const { unpackTar } = await import("modern-tar");
+  // Loaded on a cache miss only: a run served from the cache loads neither the tar reader nor zlib.
+  const [{ unpackTar }, { gunzipSync }] = await Promise.all([import("modern-tar"), import("node:zlib")]);
   const entries = await unpackTar(gunzipSync(tgz));
   return entries.find(
     (e) => (e.header.type ?? "file") === "file" && e.header.name.replace(/^\/+/, "") === name,
