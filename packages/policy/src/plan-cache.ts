@@ -10,7 +10,7 @@
 // Inputs with glob patterns are always planned afresh (the glob reads the disk).
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
@@ -112,6 +112,7 @@ export class PlanCache implements ParseStore {
   async save(): Promise<void> {
     if (!this.file || (!this.planChanged && this.misses === 0)) return;
     const parses = this.planChanged ? this.used : new Map([...this.stored, ...this.used]);
+    await mkdir(dirname(this.file), { recursive: true });
     await writeFileAtomic(this.file, encode(parses, this.plan, this.build), { input: "cache" });
   }
 }
