@@ -61,29 +61,30 @@ export class WorkTreeView {
     };
     const files = new Set<string>();
     const dirs: string[] = [];
+    // Git prints normalised POSIX paths: joining is concatenating (join normalises each of 10,000 again).
+    const abs = (p: string) => (sep === "/" ? `${root}/${p}` : join(root, p));
     for (const [p, e] of l.index) {
       if (!REGULAR.test(e.mode)) return why(`${p} is a symlink or submodule`);
-      if (!l.dirty.has(p)) files.add(join(root, p));
+      if (!l.dirty.has(p)) files.add(abs(p));
     }
     for (const p of l.dirty) {
-      const abs = join(root, p);
-      const st = await lstat(abs).catch(() => undefined);
+      const st = await lstat(abs(p)).catch(() => undefined);
       if (!st) continue;
       if (!st.isFile()) return why(`${p} is not a regular file`);
-      files.add(abs);
+      files.add(abs(p));
     }
     let listed = 0;
     for (const i of l.ignored) {
-      const abs = join(root, i);
-      const st = await lstat(abs).catch(() => undefined);
+      const path = join(root, i).replace(/\/+$/, "");
+      const st = await lstat(path).catch(() => undefined);
       if (!st) continue;
       if (st.isFile()) {
-        files.add(abs);
+        files.add(path);
         continue;
       }
       if (!st.isDirectory()) return why(`${i} is not a regular file`);
-      dirs.push(abs.replace(/\/+$/, ""));
-      const entries = await readdir(abs, { withFileTypes: true, recursive: true }).catch(() => undefined);
+      dirs.push(path);
+      const entries = await readdir(path, { withFileTypes: true, recursive: true }).catch(() => undefined);
       if (!entries) return why(`${i} cannot be listed`);
       listed += entries.length;
       if (listed > MAX_IGNORED_ENTRIES) return why(`more than ${MAX_IGNORED_ENTRIES} ignored files`);
@@ -104,14 +105,16 @@ export class WorkTreeView {
    * every kustomization file (its blob id). Equal keys, equal plans (with the same inputs and code).
    */
   async planKey(salt: string): Promise<string> {
-    const h = createHash("sha256").update(`${salt}\n`);
+    const lines = [salt];
     for (const f of [...this.files].sort()) {
-      h.update(f);
-      if (KUSTOMIZATION_NAMES.has(basename(f))) h.update(`\0${(await this.blobs.id(this.rel(f))) ?? "-"}`);
-      h.update("\n");
+      if (!KUSTOMIZATION_NAMES.has(basename(f))) lines.push(f);
+      else {
+        const id = this.blobs.id(this.rel(f));
+        lines.push(`${f}\0${(id instanceof Promise ? await id : id) ?? "-"}`);
+      }
     }
-    for (const d of [...this.emptyDirs].sort()) h.update(`${d}/\n`);
-    return h.digest("hex");
+    for (const d of [...this.emptyDirs].sort()) lines.push(`${d}/`);
+    return createHash("sha256").update(lines.join("\n")).digest("hex");
   }
 
   private rel(p: string): string {
