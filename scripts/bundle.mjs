@@ -26,13 +26,56 @@ const banner = `${flags.includes("--executable") && !launcher ? "#!/usr/bin/env 
 const outdir = dirname(bundleFile);
 rmSync(join(outdir, "chunks"), { recursive: true, force: true });
 
+/** A CommonJS module whose every property access throws `message`, naming the property. */
+const throwsOnUse = (message) =>
+  `module.exports = new Proxy({}, { get(_, key) { throw new Error(${JSON.stringify(message)} + " (" + String(key) + ")"); } });`;
+
 /**
- * Two modules that bundle code no platform path runs, replaced at bundle time (esbuild cannot tree-shake them):
+ * Modules that bundle code no platform path runs, replaced at bundle time (esbuild cannot tree-shake them),
+ * each only where the named package imports it:
  * - zod's `locales` namespace (about 250 KiB of translated messages; zod itself configures English only);
  * - undici inside @actions/http-client (about 400 KiB), used only by HttpClient.getAgentDispatcher(), which
  *   nothing we bundle calls (@actions/core's OIDC client goes through node:http). A call would throw, not
  *   silently skip the proxy.
+ * - iconv-lite inside minipass-fetch (about 480 KiB of code pages), its optional dependency for
+ *   Response.textConverted(), which make-fetch-happen's callers here (@sigstore/sign's Fulcio, Rekor and TSA
+ *   clients) never call: minipass-fetch requires it in a try and, when it is absent, throws on that call only.
+ * - cacache inside make-fetch-happen (about 150 KiB with glob), its on-disk HTTP cache, used only when a
+ *   request passes `cachePath`, which @sigstore/sign never does (without it make-fetch-happen returns before
+ *   touching the cache, also on invalidation). Any use would throw, naming this.
+ * - @open-policy-agent/opa-wasm's own built-ins (about 90 KiB with its private copy of yaml 1.x and sprintf-js),
+ *   used only when opa-wasm instantiates a module itself (loadPolicy): @platform/policy instantiates each
+ *   module with its host built-ins (gatekeeper/wasm-host.ts) and uses only opa-wasm's LoadedPolicy. A built-in
+ *   looked up there would throw, naming this.
  */
+const ABSENT = [
+  {
+    module: "undici",
+    importer: /[/\\]@actions[/\\]http-client[/\\]/,
+    contents:
+      'export class ProxyAgent { constructor() { throw new Error("undici is not bundled: HttpClient.getAgentDispatcher() is unused by platform actions"); } }',
+  },
+  {
+    module: "iconv-lite",
+    importer: /[/\\]minipass-fetch[/\\]/,
+    contents: 'throw new Error("iconv-lite is not bundled: textConverted() is unused by platform actions");',
+  },
+  {
+    module: "cacache",
+    importer: /[/\\]make-fetch-happen[/\\]/,
+    contents: throwsOnUse(
+      "cacache is not bundled: make-fetch-happen's cache (cachePath) is unused by platform actions",
+    ),
+  },
+  {
+    module: "./builtins/index",
+    importer: /[/\\]@open-policy-agent[/\\]opa-wasm[/\\]src[/\\]opa\.js$/,
+    contents: throwsOnUse(
+      "opa-wasm's built-ins are not bundled: @platform/policy instantiates modules with its own",
+    ),
+  },
+];
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 const dropUnused = {
   name: "drop-unused",
   setup(b) {
@@ -45,14 +88,13 @@ const dropUnused = {
       contents: `export { default as en } from ${JSON.stringify(args.path)};`,
       resolveDir: dirname(args.path),
     }));
-    b.onResolve({ filter: /^undici$/ }, (args) =>
-      /[/\\]@actions[/\\]http-client[/\\]/.test(args.importer)
-        ? { path: "undici", namespace: "no-undici" }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: "no-undici" }, () => ({
-      contents:
-        'export class ProxyAgent { constructor() { throw new Error("undici is not bundled: HttpClient.getAgentDispatcher() is unused by platform actions"); } }',
+    for (const { module, importer } of ABSENT) {
+      b.onResolve({ filter: new RegExp(`^${escapeRegExp(module)}$`) }, (args) =>
+        importer.test(args.importer) ? { path: module, namespace: "absent" } : undefined,
+      );
+    }
+    b.onLoad({ filter: /.*/, namespace: "absent" }, (args) => ({
+      contents: ABSENT.find((a) => a.module === args.path)?.contents,
     }));
   },
 };
@@ -111,22 +153,36 @@ if (launcher) {
   );
   chmodSync(outfile, 0o755);
 }
-// What a run parses before its first line of our code: the entry and the chunks it imports statically.
 const outputs = result.metafile.outputs;
 // Each dynamic import target is an entry point in the metafile too: the run's entry is the file we named.
 const entryOut = Object.keys(outputs).find((o) => resolve(o) === resolve(bundleFile));
-const startup = new Set();
-const visit = (o) => {
-  if (startup.has(o) || !outputs[o]) return;
-  startup.add(o);
-  for (const i of outputs[o].imports) if (i.kind === "import-statement" && !i.external) visit(i.path);
+/** The outputs `from` reaches through its imports of the given kinds (itself included). */
+const closure = (from, kinds) => {
+  const seen = new Set();
+  const visit = (o) => {
+    if (seen.has(o) || !outputs[o]) return;
+    seen.add(o);
+    for (const i of outputs[o].imports) if (kinds.includes(i.kind) && !i.external) visit(i.path);
+  };
+  visit(from);
+  return seen;
 };
-visit(entryOut);
+// What a run parses before its first line of our code: the entry and the chunks it imports statically.
+const startup = closure(entryOut, ["import-statement"]);
+// What any run can load. esbuild writes a chunk for every dynamic import() it scans, also one in code it then
+// tree-shakes away (a barrel's file whose exports this entry never uses: verify reached @sigstore/sign's
+// 850 KiB that way); no output code imports such a chunk, so it is deleted rather than shipped.
+const loadable = closure(entryOut, ["import-statement", "dynamic-import"]);
+for (const o of Object.keys(outputs)) {
+  if (loadable.has(o)) continue;
+  rmSync(o, { force: true });
+  delete outputs[o];
+}
 const kib = (files) => Math.round([...files].reduce((n, o) => n + outputs[o].bytes, 0) / 1024);
 const stats = {
   startupKiB: kib(startup),
-  totalKiB: kib(Object.keys(outputs)),
-  chunks: Object.keys(outputs).length,
+  totalKiB: kib(loadable),
+  chunks: loadable.size,
 };
 // The bundle budget test (test/bundles) reads this; released with dist/, it also tells users what loads when.
 writeFileSync(join(outdir, "bundle-size.json"), `${JSON.stringify(stats)}\n`);
