@@ -17,7 +17,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCelEngine, opaRegoCompiler, runGatorSuites } from "@platform/policy";
 import { generate, writeManifests } from "./policy/generate.mjs";
@@ -34,6 +34,22 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TIME = ["/usr/bin/time", "/bin/time"].find((p) => existsSync(p));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const log = (s = "") => process.stdout.write(`${s}\n`);
+
+/**
+ * Where a run's time goes, by the functions on the stack (first match wins): the phases of `policy test`.
+ * Matched by name, so they hold for the minified bundle only as far as esbuild keeps these names (it keeps
+ * exported and top-level function names it does not need to rename; unmatched time is "other").
+ */
+const PHASES = [
+  ["garbage collection", (s) => s[0] === "(garbage collector)"],
+  ["finding suite files", (s) => s.includes("findSuites")],
+  ["Rego: cached modules, instantiation", (s) => s.includes("compileRegoTemplates")],
+  ["CEL environment", (s) => s.includes("createCelEngine")],
+  ["CEL compile (templates)", (s) => s.includes("templateEngines")],
+  ["reading suites, templates, samples (parsed-YAML cache)", (s) => s.includes("readObjects")],
+  ["judging the cases (CEL and Rego evaluation)", (s) => s.includes("runGatorSuites")],
+  ["Node start-up, loading the CLI and policy modules, other", () => true],
+];
 
 if (!existsSync(LIBRARY)) {
   log(`gatekeeper-library not found at ${LIBRARY}; skipping`);
@@ -91,6 +107,9 @@ if (haveGator) timed(GATOR, ["verify", "./..."], { cwd: LIBRARY });
 const oursRuns = [];
 const gatorRuns = [];
 let gatorPassed = 0;
+// Wall time swings with the machine's load (CPU time much less): every figure is reported with it.
+const load = () => loadavg().map((l) => l.toFixed(2));
+const loadBefore = load();
 for (let i = 0; i < RUNS; i++) {
   const o = timed(process.execPath, [CLI, "policy", "test", "."], { cwd: LIBRARY });
   // Served from the caches, every case must still match its suite (exit 0), or the figure means nothing.
@@ -101,6 +120,7 @@ for (let i = 0; i < RUNS; i++) {
   gatorRuns.push(r);
   gatorPassed = (r.stdout.match(/^\s+--- PASS/gm) ?? []).length;
 }
+const loadAfter = load();
 const inProcess = [];
 for (let i = 0; i < RUNS; i++) {
   const t = performance.now();
@@ -111,9 +131,13 @@ for (let i = 0; i < RUNS; i++) {
   });
   inProcess.push(performance.now() - t);
 }
-// Where the time goes: one warm CLI run under the V8 profiler, self time summed by function and by file.
+// Where the time goes: one warm CLI run under the V8 profiler, self time summed by phase, function and file.
+// The phases need function names, which the minified bundle renames: PLATFORM_PROFILE_CLI names an
+// unminified build of the same sources to profile instead (docs/policy-speed.md says how to make one).
+const PROFILED = process.env.PLATFORM_PROFILE_CLI ?? CLI;
+if (PROFILED !== CLI) timed(process.execPath, [PROFILED, "policy", "test", "."], { cwd: LIBRARY }); // its caches
 const profDir = mkdtempSync(join(tmpdir(), "policy-suites-prof-"));
-timed(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profDir, CLI, "policy", "test", "."], {
+timed(process.execPath, ["--cpu-prof", "--cpu-prof-dir", profDir, PROFILED, "policy", "test", "."], {
   cwd: LIBRARY,
 });
 const profFile = readdirSync(profDir).find((n) => n.endsWith(".cpuprofile"));
@@ -132,6 +156,9 @@ const ours = {
   cases: summary.cases,
   casesPassed: summary.passed,
 };
+log(
+  `load average    : ${loadBefore.join(" ")} before the timed runs, ${loadAfter.join(" ")} after (1, 5, 15 min)`,
+);
 log(`ours CLI        : ${fmt(ours.cli)} (median of ${RUNS}, caches warm)`);
 log(
   `ours in-process : ${Math.round(ours.inProcessMedianMs)} ms median of ${RUNS} (CEL templates on the CEL engine, Rego-only ones through OPA wasm, compiled module cached)`,
@@ -147,7 +174,13 @@ if (gator) {
   );
 } else log("gator not installed (npm run peers): no comparison");
 if (profile) {
-  log(`profile of one CLI run (${Math.round(profile.totalMs)} ms sampled), self time by file:`);
+  log(
+    `profile of one CLI run (${Math.round(profile.totalMs)} ms sampled; ${Math.round(profile.stallMs)} ms of stalls, the process descheduled, left out), by phase:`,
+  );
+  if (profile.byPhase)
+    for (const [phase, ms] of profile.byPhase) log(`  ${String(Math.round(ms)).padStart(5)} ms  ${phase}`);
+  else log("  (a minified build: set PLATFORM_PROFILE_CLI to an unminified one for phases)");
+  log("  self time by file:");
   for (const [file, ms] of profile.byFile.slice(0, 8))
     log(`  ${String(Math.round(ms)).padStart(5)} ms  ${file}`);
   log("  hottest functions:");
@@ -155,23 +188,49 @@ if (profile) {
     log(`  ${String(Math.round(ms)).padStart(5)} ms  ${fn}`);
 }
 
-/** Self time of a .cpuprofile summed by script file and by function (top 20 each), in ms. */
+/**
+ * Self time of a .cpuprofile summed by phase, by script file and by function (top 20 each), in ms. A sample
+ * far longer than the sampling interval is the process waiting for a core (a loaded machine), not work: it
+ * counts as one interval, and the rest is reported as stalls.
+ */
 function summariseProfile(p) {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const deltas = [...p.timeDeltas].sort((a, b) => a - b);
+  const interval = Math.max(deltas[Math.floor(deltas.length / 2)] ?? 0, 1);
   const byFile = new Map();
   const byFunction = new Map();
+  const byPhase = new Map(PHASES.map(([name]) => [name, 0]));
   let total = 0;
+  let stalls = 0;
+  let named = false;
   for (let i = 0; i < p.samples.length; i++) {
     const node = byId.get(p.samples[i]);
-    const us = p.timeDeltas[i] ?? 0;
+    if (node.callFrame.functionName === "(idle)") continue;
+    const raw = p.timeDeltas[i] ?? 0;
+    const us = Math.min(raw, 4 * interval);
+    stalls += raw - us;
     total += us;
+    const stack = [];
+    for (let x = node.id; x !== undefined; x = parent.get(x)) stack.push(byId.get(x).callFrame.functionName);
+    if (stack.includes("runGatorSuites")) named = true;
+    const [phase] = PHASES.find(([, test]) => test(stack));
+    byPhase.set(phase, byPhase.get(phase) + us / 1000);
     const url = node.callFrame.url.replace(/^file:\/\/.*\/(dist|node_modules)\//, "$1/") || "(native)";
     const fn = `${node.callFrame.functionName || "(anonymous)"} ${url}:${node.callFrame.lineNumber + 1}`;
     byFile.set(url, (byFile.get(url) ?? 0) + us / 1000);
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + us / 1000);
   }
   const top = (m) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 20);
-  return { totalMs: total / 1000, byFile: top(byFile), byFunction: top(byFunction) };
+  return {
+    totalMs: total / 1000,
+    stallMs: stalls / 1000,
+    // Without the runner's name on any stack the build is minified: phases would all read "loading modules".
+    byPhase: named ? [...byPhase].sort((a, b) => b[1] - a[1]) : undefined,
+    byFile: top(byFile),
+    byFunction: top(byFunction),
+  };
 }
 // 10,000 generated objects against the Azure baseline preset (goal: < 2 s wall through the CLI).
 const work = mkdtempSync(join(tmpdir(), "platform-preset-bench-"));
@@ -207,5 +266,5 @@ try {
 }
 writeFileSync(
   join(ROOT, "bench-results", "policy-suites.json"),
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, suites: suites.length, ours, gator, preset, profile }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadAverage: { before: loadBefore, after: loadAfter }, suites: suites.length, ours, gator, preset, profile }, null, 2)}\n`,
 );
