@@ -21,7 +21,7 @@ import { join } from "node:path";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 15);
-const GOALS = { overheadMs: 60, startupKiB: 1024 };
+const GOALS = { overheadMs: 60, startupKiB: 1024, totalKiB: 1024 };
 /** The issue's measurement of docker/build-push-action's dist on Node 24 (232 ms), shown when BPA_DIST is unset. */
 const BPA_REFERENCE_MS = 232;
 
@@ -97,7 +97,7 @@ try {
   for (const r of rows)
     console.log(
       `${pad(r.action, 18)}${lpad(`${Math.round(r.medianMs)} ms`, 8)}${lpad(`${Math.round(r.overheadMs)} ms`, 11)}${lpad(r.startupKiB ?? "?", 14)}${lpad(r.totalKiB ?? "?", 11)}` +
-        `${r.overheadMs > GOALS.overheadMs ? "  (over the 60 ms goal)" : ""}${(r.startupKiB ?? 0) > GOALS.startupKiB ? "  (over 1 MiB)" : ""}`,
+        `${r.overheadMs > GOALS.overheadMs ? "  (over the 60 ms goal)" : ""}${(r.startupKiB ?? 0) > GOALS.startupKiB ? "  (start-up over 1 MiB)" : ""}${(r.totalKiB ?? 0) > GOALS.totalKiB ? "  (total over 1 MiB)" : ""}`,
     );
   console.log(
     bpa === undefined
