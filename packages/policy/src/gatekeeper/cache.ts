@@ -4,7 +4,7 @@
 // keyed by the template's Rego and libs, the OPA version and CACHE_VERSION. Entries are written atomically;
 // a corrupt, tampered or foreign-version entry is a miss, rebuilt with opa, never trusted.
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { platformCacheDir, privateCacheDir } from "@platform/core/cache-dir";
 import { errorMessage } from "@platform/core/errors";
@@ -75,11 +75,8 @@ export class RegoCache {
   }
 
   /** A small text file kept beside the entries (e.g. an opa binary's version), or undefined. */
-  note(name: string): Promise<string | undefined> {
-    return readFile(join(this.dir, name), "utf8").then(
-      (t) => t,
-      () => undefined,
-    );
+  async note(name: string): Promise<string | undefined> {
+    return readSmall(join(this.dir, name))?.toString("utf8");
   }
 
   /** Writes a note (best effort). */
@@ -91,10 +88,8 @@ export class RegoCache {
   module(name: string): Promise<Uint8Array | undefined> {
     let bytes = this.modules.get(name);
     if (!bytes) {
-      bytes = readFile(join(this.dir, name)).then(
-        (b) => (`${sha256(b)}.wasm` === name ? new Uint8Array(b) : undefined),
-        () => undefined,
-      );
+      const b = readSmall(join(this.dir, name));
+      bytes = Promise.resolve(b && `${sha256(b)}.wasm` === name ? new Uint8Array(b) : undefined);
       this.modules.set(name, bytes);
     }
     return bytes;
@@ -103,7 +98,10 @@ export class RegoCache {
   private async readEntry(name: string, opaVersion: string | undefined): Promise<CacheEntry | undefined> {
     let entry: Record<string, unknown>;
     try {
-      entry = JSON.parse(await readFile(join(this.dir, name), "utf8")) as Record<string, unknown>;
+      entry = JSON.parse(readSmall(join(this.dir, name))?.toString("utf8") ?? "null") as Record<
+        string,
+        unknown
+      >;
     } catch {
       return undefined;
     }
@@ -129,6 +127,19 @@ export class RegoCache {
     } catch (err) {
       this.log?.warn(`cannot write the Rego cache: ${errorMessage(err)}`);
     }
+  }
+}
+
+/**
+ * A cache file's bytes, or undefined when it cannot be read. Synchronous on purpose: a run reads one small
+ * entry per template and one module, where each asynchronous read (open, stat, read, close, each a round trip
+ * through the thread pool) cost more than the read itself.
+ */
+function readSmall(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
   }
 }
 
