@@ -51,37 +51,38 @@ export function planCacheFile(unitCache: string): string {
 export class PlanCache implements ParseStore {
   readonly file: string | undefined;
   private readonly build: string;
-  private readonly stored: Map<string, Parse>;
+  /** The stored parses and plan, decoded when first asked for (a run that reuses the plan parses nothing). */
+  private readonly body: Body | undefined;
+  private storedParses: Map<string, Parse> | undefined;
   private readonly used = new Map<string, Parse>();
   private plan: StoredPlan | undefined;
   private planChanged = false;
   /** Kustomizations parsed in this run (no stored parse of their bytes). */
   misses = 0;
-  private constructor(
-    file: string | undefined,
-    build: string,
-    stored: Map<string, Parse>,
-    plan?: StoredPlan,
-  ) {
+  private constructor(file: string | undefined, build: string, body?: Body) {
     this.file = file;
     this.build = build;
-    this.stored = stored;
-    this.plan = plan;
+    this.body = body;
   }
 
   /** A cache that starts empty and is never written. */
   static memory(): PlanCache {
-    return new PlanCache(undefined, buildKey(), new Map());
+    return new PlanCache(undefined, buildKey());
   }
 
   /** Reads the cache file; a missing or unusable one is an empty cache (a debug line says why). */
   static async open(file: string, o: { build?: string; log?: Logger } = {}): Promise<PlanCache> {
     const build = o.build ?? buildKey();
     const bytes = await readFile(file).catch(() => undefined);
-    const got = bytes ? decode(bytes, build) : undefined;
-    if (bytes && !got)
+    const body = bytes ? openBody(bytes, build) : undefined;
+    if (bytes && !body)
       o.log?.debug(`plan cache ${file}: damaged, or of another format or build; planning afresh`);
-    return new PlanCache(file, build, got?.parses ?? new Map(), got?.plan);
+    return new PlanCache(file, build, body);
+  }
+
+  private get stored(): Map<string, Parse> {
+    this.storedParses ??= (this.body && decodeParses(this.body.parses)) ?? new Map();
+    return this.storedParses;
   }
 
   get(id: string): Parse | undefined {
@@ -97,7 +98,11 @@ export class PlanCache implements ParseStore {
 
   /** The stored plan when it was made of exactly this tree, inputs and code. */
   planFor(key: string): StoredPlan | undefined {
-    return this.plan?.key === key ? this.plan : undefined;
+    if (this.plan) return this.plan.key === key ? this.plan : undefined;
+    const b = this.body;
+    if (!b?.plan || b.planKey !== key) return undefined;
+    this.plan = decodePlan(key, b.plan);
+    return this.plan;
   }
 
   setPlan(p: StoredPlan): void {
@@ -112,8 +117,9 @@ export class PlanCache implements ParseStore {
   async save(): Promise<void> {
     if (!this.file || (!this.planChanged && this.misses === 0)) return;
     const parses = this.planChanged ? this.used : new Map([...this.stored, ...this.used]);
+    const plan = this.plan ?? (this.body?.planKey ? this.planFor(this.body.planKey) : undefined);
     await mkdir(dirname(this.file), { recursive: true });
-    await writeFileAtomic(this.file, encode(parses, this.plan, this.build), { input: "cache" });
+    await writeFileAtomic(this.file, encode(parses, plan, this.build), { input: "cache" });
   }
 }
 
@@ -150,23 +156,41 @@ export async function planWithCache(
   return { plan, inputs, ...(fs ? { fs } : {}), reused: false };
 }
 
-// The file: sha256 of the body, then the body (v8 serialisation: a parse keeps bigint integers as they are).
-// Unit inputs name the same base files thousands of times: paths are stored once, inputs as indexes.
+// The file: sha256 of the body, then the body (v8 serialisation: a parse keeps bigint integers as they
+// are). The parses and the plan are serialised apart, so a run decodes only what it uses. A plan's unit
+// inputs name the same base files thousands of times: paths are stored once, inputs as typed arrays of
+// indexes (a typed array deserialises as one copy).
 interface Body {
   format: string;
   build: string;
-  parses: Array<[string, Parse]>;
-  plan?: {
-    key: string;
-    units: PlannedUnit[];
-    planned: LoadResult;
-    paths: string[];
-    inputs: Array<[string, number[], string[], number[], string[]]>;
-  };
+  parses: Uint8Array;
+  planKey?: string;
+  plan?: Uint8Array;
 }
 
+interface PlanBody {
+  /** Every path, NUL-separated. */
+  paths: string;
+  /** Per unit: its path, real path (indexes), kind (y, k, h) and whether a walk found it (1). */
+  unitPaths: Uint32Array;
+  unitAbs: Uint32Array;
+  kinds: string;
+  walked: Uint8Array;
+  /** Per unit, the end of its files (and of its kustomization files) in `files` (`kustomizations`). */
+  fileEnds: Uint32Array;
+  files: Uint32Array;
+  kustomizationEnds: Uint32Array;
+  kustomizations: Uint32Array;
+  /** Units with directory inputs or plugins: [unit index, dirs, plugins]. */
+  extras: Array<[number, string[], string[]]>;
+  planned: LoadResult;
+}
+
+const KIND_CODES = { yaml: "y", kustomize: "k", helm: "h" } as const;
+const KINDS_BY_CODE: Record<string, PlannedUnit["kind"]> = { y: "yaml", k: "kustomize", h: "helm" };
+
 function encode(parses: Map<string, Parse>, plan: StoredPlan | undefined, build: string): Uint8Array {
-  const body: Body = { format: PLAN_CACHE_FORMAT, build, parses: [...parses] };
+  const body: Body = { format: PLAN_CACHE_FORMAT, build, parses: serialize([...parses]) };
   if (plan) {
     const index = new Map<string, number>();
     const at = (p: string) => {
@@ -177,17 +201,35 @@ function encode(parses: Map<string, Parse>, plan: StoredPlan | undefined, build:
       }
       return i;
     };
-    const inputs = [...plan.inputs].map(
-      ([u, x]) =>
-        [u, x.files.map(at), x.dirs, x.kustomizations.map(at), x.plugins] as [
-          string,
-          number[],
-          string[],
-          number[],
-          string[],
-        ],
-    );
-    body.plan = { key: plan.key, units: plan.units, planned: plan.planned, paths: [...index.keys()], inputs };
+    const files: number[] = [];
+    const kusts: number[] = [];
+    const fileEnds: number[] = [];
+    const kustEnds: number[] = [];
+    const extras: PlanBody["extras"] = [];
+    plan.units.forEach((u, i) => {
+      const x = plan.inputs.get(u.path);
+      for (const f of x?.files ?? []) files.push(at(f));
+      for (const k of x?.kustomizations ?? []) kusts.push(at(k));
+      fileEnds.push(files.length);
+      kustEnds.push(kusts.length);
+      if (x && (x.dirs.length > 0 || x.plugins.length > 0)) extras.push([i, x.dirs, x.plugins]);
+    });
+    const p: PlanBody = {
+      paths: "",
+      unitPaths: Uint32Array.from(plan.units, (u) => at(u.path)),
+      unitAbs: Uint32Array.from(plan.units, (u) => at(u.abs)),
+      kinds: plan.units.map((u) => KIND_CODES[u.kind]).join(""),
+      walked: Uint8Array.from(plan.units, (u) => (u.walked ? 1 : 0)),
+      fileEnds: Uint32Array.from(fileEnds),
+      files: Uint32Array.from(files),
+      kustomizationEnds: Uint32Array.from(kustEnds),
+      kustomizations: Uint32Array.from(kusts),
+      extras,
+      planned: plan.planned,
+    };
+    p.paths = [...index.keys()].join("\0");
+    body.planKey = plan.key;
+    body.plan = serialize(p);
   }
   const bytes = serialize(body);
   return Buffer.concat([createHash("sha256").update(bytes).digest(), bytes]);
@@ -195,10 +237,8 @@ function encode(parses: Map<string, Parse>, plan: StoredPlan | undefined, build:
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
 
-function decode(
-  bytes: Uint8Array,
-  build: string,
-): { parses: Map<string, Parse>; plan?: StoredPlan } | undefined {
+/** The file's body when its checksum, format and build are right. */
+function openBody(bytes: Uint8Array, build: string): Body | undefined {
   if (bytes.length < 33) return undefined;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = buf.subarray(32);
@@ -209,36 +249,95 @@ function decode(
   } catch {
     return undefined;
   }
-  if (!b || b.format !== PLAN_CACHE_FORMAT || b.build !== build || !Array.isArray(b.parses)) return undefined;
+  if (!b || b.format !== PLAN_CACHE_FORMAT || b.build !== build || !(b.parses instanceof Uint8Array))
+    return undefined;
+  if (b.plan !== undefined && !(b.plan instanceof Uint8Array && typeof b.planKey === "string"))
+    return undefined;
+  return b;
+}
+
+function decodeParses(bytes: Uint8Array): Map<string, Parse> | undefined {
+  let entries: unknown;
+  try {
+    entries = deserialize(bytes);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(entries)) return undefined;
   const parses = new Map<string, Parse>();
-  for (const e of b.parses) {
+  for (const e of entries) {
     if (!Array.isArray(e) || typeof e[0] !== "string" || !/^[0-9a-f]{40,64}$/.test(e[0])) return undefined;
     const v = e[1];
     if (v !== null && (typeof v !== "object" || Array.isArray(v))) return undefined;
     parses.set(e[0], v);
   }
-  if (!b.plan) return { parses };
-  const p = b.plan;
-  if (typeof p.key !== "string" || !isStrings(p.paths) || !Array.isArray(p.units) || !Array.isArray(p.inputs))
-    return undefined;
-  const path = (i: unknown) => {
-    const s = typeof i === "number" ? p.paths[i] : undefined;
-    if (s === undefined) throw new Error("bad path index");
-    return s;
-  };
-  const inputs = new Map<string, UnitInputs>();
+  return parses;
+}
+
+/** The stored plan, or undefined when any part of it is not what encode writes. */
+function decodePlan(key: string, bytes: Uint8Array): StoredPlan | undefined {
+  let p: PlanBody;
   try {
-    for (const [u, files, dirs, kustomizations, plugins] of p.inputs) {
-      if (typeof u !== "string" || !isStrings(dirs) || !isStrings(plugins)) return undefined;
-      inputs.set(u, { files: files.map(path), dirs, kustomizations: kustomizations.map(path), plugins });
-    }
+    p = deserialize(bytes) as PlanBody;
   } catch {
     return undefined;
   }
-  const units = p.units;
-  if (!units.every((u) => typeof u?.path === "string" && typeof u.abs === "string" && inputs.has(u.path)))
+  const u32 = (v: unknown): v is Uint32Array => v instanceof Uint32Array;
+  if (
+    !p ||
+    typeof p.paths !== "string" ||
+    typeof p.kinds !== "string" ||
+    ![p.unitPaths, p.unitAbs, p.fileEnds, p.files, p.kustomizationEnds, p.kustomizations].every(u32) ||
+    !(p.walked instanceof Uint8Array) ||
+    !Array.isArray(p.extras) ||
+    !p.planned ||
+    typeof p.planned !== "object"
+  )
     return undefined;
-  return { parses, plan: { key: p.key, units, planned: p.planned, inputs } };
+  const paths = p.paths.split("\0");
+  const n = p.unitPaths.length;
+  if (
+    [p.unitAbs, p.fileEnds, p.kustomizationEnds, p.walked].some((a) => a.length !== n) ||
+    p.kinds.length !== n
+  )
+    return undefined;
+  const inRange = (a: Uint32Array) => a.every((i) => i < paths.length);
+  if (![p.unitPaths, p.unitAbs, p.files, p.kustomizations].every(inRange)) return undefined;
+  const ordered = (ends: Uint32Array, total: number) =>
+    ends.every((e, i) => e >= (i === 0 ? 0 : ends[i - 1]!)) && (n === 0 || ends[n - 1] === total);
+  if (!ordered(p.fileEnds, p.files.length) || !ordered(p.kustomizationEnds, p.kustomizations.length))
+    return undefined;
+  const extras = new Map<number, [string[], string[]]>();
+  for (const e of p.extras) {
+    if (!Array.isArray(e) || typeof e[0] !== "number" || !isStrings(e[1]) || !isStrings(e[2]))
+      return undefined;
+    extras.set(e[0], [e[1], e[2]]);
+  }
+  const units: PlannedUnit[] = [];
+  const inputs = new Map<string, UnitInputs>();
+  const pick = (a: Uint32Array, from: number, to: number) => {
+    const out: string[] = new Array(to - from);
+    for (let i = from; i < to; i++) out[i - from] = paths[a[i]!]!;
+    return out;
+  };
+  for (let i = 0; i < n; i++) {
+    const kind = KINDS_BY_CODE[p.kinds[i]!];
+    if (!kind) return undefined;
+    const path = paths[p.unitPaths[i]!]!;
+    units.push({ path, abs: paths[p.unitAbs[i]!]!, kind, ...(p.walked[i] ? { walked: true } : {}) });
+    const [dirs, plugins] = extras.get(i) ?? [[], []];
+    inputs.set(path, {
+      files: pick(p.files, i === 0 ? 0 : p.fileEnds[i - 1]!, p.fileEnds[i]!),
+      dirs,
+      kustomizations: pick(
+        p.kustomizations,
+        i === 0 ? 0 : p.kustomizationEnds[i - 1]!,
+        p.kustomizationEnds[i]!,
+      ),
+      plugins,
+    });
+  }
+  return { key, units, planned: p.planned, inputs };
 }
 
 let cachedBuildKey: string | undefined;
