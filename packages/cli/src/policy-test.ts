@@ -68,6 +68,9 @@ export async function runPolicyTest(
     ...(await runGatorSuites(gator, { root, engine, rego: o.rego })),
     ...(await runKyvernoTests(kyverno, { root, engine })),
   ];
+  // Every file is read: the parsed-YAML entries this run used are packed for the next run (one read).
+  const { flushManifestStreamCache } = await import("@platform/core/yaml-cache");
+  await flushManifestStreamCache();
   const failed = cases.filter((c) => !c.ok);
   const unsupported = cases.filter((c) => c.unsupported).length;
   // A case whose policy cannot run is never a verdict: it is an error row saying so, and it does not pass.

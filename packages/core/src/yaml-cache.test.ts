@@ -1,11 +1,27 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { serialize } from "node:v8";
+import { deserialize, serialize } from "node:v8";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseManifestStream } from "./yaml-apiserver.ts";
-import { bundleFingerprint, parseManifestStreamCached } from "./yaml-cache.ts";
+import {
+  bundleFingerprint,
+  flushManifestStreamCache,
+  parseManifestStreamCached,
+  readPack,
+} from "./yaml-cache.ts";
 
 const temps: string[] = [];
 const temp = () => {
@@ -123,5 +139,67 @@ describe("parseManifestStreamCached", () => {
     const later = new Date(statSync(join(dist, "main.js")).mtimeMs + 5000);
     utimesSync(join(dist, "chunks", "chunk-AAAA.js"), later, later);
     expect(bundleFingerprint(url)).not.toBe(before);
+  });
+});
+
+describe("the pack of a run's entries", () => {
+  const sha = (s: string | Uint8Array) => createHash("sha256").update(s).digest();
+  const packName = (cwd: string) => `pack-${sha(cwd).toString("hex").slice(0, 16)}`;
+
+  it("holds the stored bytes of every entry the run used, under one sha256, and only as written", async () => {
+    const cacheDir = temp();
+    const opts = { cacheDir, fingerprint: "build-pack-00000" };
+    const other = new TextEncoder().encode("kind: Other\n");
+    await parseManifestStreamCached(bytes(), "m.yaml", opts);
+    await parseManifestStreamCached(other, "o.yaml", opts);
+    await flushManifestStreamCache();
+    const file = join(cacheDir, "build-pack-00000", packName(process.cwd()));
+    const pack = readPack(file, "build-pack-00000");
+    expect([...pack.values()].map((b) => deserialize(b)[0].value)).toEqual([
+      parseManifestStream(bytes(), "m.yaml").docs[0]?.value,
+      { kind: "Other" },
+    ]);
+    // Another build's pack, or one changed by a single byte, holds nothing.
+    expect(readPack(file, "build-other-0000").size).toBe(0);
+    const flipped = readFileSync(file);
+    flipped[flipped.length - 3] = (flipped[flipped.length - 3] ?? 0) ^ 1;
+    writeFileSync(file, flipped);
+    expect(readPack(file, "build-pack-00000").size).toBe(0);
+    writeFileSync(file, "short");
+    expect(readPack(file, "build-pack-00000").size).toBe(0);
+  });
+
+  it("serves the next process of the same working directory without reading the entries", () => {
+    const cacheDir = temp();
+    const cwd = temp();
+    const fingerprint = "build-next-00000";
+    // What the pack holds is what is served (a stand-in value, as an entry file's is in the test above).
+    const key = sha(Buffer.concat([Buffer.from(`manifest-stream/1\0${fingerprint}\0`), bytes()])).toString(
+      "hex",
+    );
+    const payload = serialize({
+      format: "manifest-pack/1",
+      fingerprint,
+      entries: [[key, serialize([{ index: 0, value: { from: "pack" }, line: 1 }])]],
+    });
+    mkdirSync(join(cacheDir, fingerprint), { recursive: true, mode: 0o700 });
+    writeFileSync(join(cacheDir, fingerprint, packName(cwd)), Buffer.concat([sha(payload), payload]));
+    const run = (dir: string) =>
+      spawnSync(
+        process.execPath,
+        [
+          "--input-type=module",
+          "-e",
+          `import { parseManifestStreamCached } from ${JSON.stringify(pathToFileURL(join(import.meta.dirname, "yaml-cache.ts")).href)};
+           const s = await parseManifestStreamCached(new TextEncoder().encode(${JSON.stringify(TEXT)}), "m.yaml", { cacheDir: ${JSON.stringify(cacheDir)}, fingerprint: ${JSON.stringify(fingerprint)} });
+           process.stdout.write(JSON.stringify(s.docs.map((d) => d.value), (_k, v) => typeof v === "bigint" ? String(v) : v));`,
+        ],
+        { cwd: dir, encoding: "utf8" },
+      );
+    const served = run(cwd);
+    expect(served.stderr).toBe("");
+    expect(JSON.parse(served.stdout)).toEqual([{ from: "pack" }]);
+    // Another working directory has its own pack: it parses (and would pack its own entries).
+    expect(JSON.parse(run(temp()).stdout)[0]).toMatchObject({ kind: "ConfigMap" });
   });
 });

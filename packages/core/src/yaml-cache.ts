@@ -19,6 +19,82 @@ import { parseManifestStream } from "./yaml-apiserver.ts";
 
 /** Bumped when what an entry holds changes. */
 const FORMAT = "manifest-stream/1";
+/** Bumped when what a pack holds changes. */
+const PACK_FORMAT = "manifest-pack/1";
+/** A pack bigger than this is not written (its run reads the entries one by one next time). */
+const PACK_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One build folder as this process uses it. Entries are also kept together in a pack per working directory
+ * (the stored bytes of every entry the last run there used, under one sha256): a run reads one file instead
+ * of one per suite, template and sample (about 400 on the gatekeeper-library). The pack is read once, when
+ * the folder is first used, and written by flushManifestStreamCache() when the run needed an entry it lacked.
+ */
+interface FolderState {
+  fingerprint: string;
+  packFile: string;
+  pack: Map<string, Uint8Array>;
+  used: Map<string, Uint8Array>;
+  dirty: boolean;
+}
+const folders = new Map<string, FolderState>();
+
+function folderState(dir: string, fingerprint: string): FolderState {
+  const id = `${dir}\0${fingerprint}`;
+  let state = folders.get(id);
+  if (!state) {
+    const packFile = join(
+      dir,
+      `pack-${createHash("sha256").update(process.cwd()).digest("hex").slice(0, 16)}`,
+    );
+    state = { fingerprint, packFile, pack: readPack(packFile, fingerprint), used: new Map(), dirty: false };
+    folders.set(id, state);
+  }
+  return state;
+}
+
+/**
+ * The entries of a pack file, or none when it is absent or is not exactly what writePack wrote for this build
+ * (its sha256 does not match, another format or fingerprint): a corrupt pack is a miss, never an error.
+ */
+export function readPack(file: string, fingerprint: string): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  try {
+    const bytes = readFileSync(file);
+    if (bytes.length < 32) return out;
+    const payload = bytes.subarray(32);
+    if (!createHash("sha256").update(payload).digest().equals(bytes.subarray(0, 32))) return out;
+    const pack = deserialize(payload) as { format?: unknown; fingerprint?: unknown; entries?: unknown };
+    if (pack?.format !== PACK_FORMAT || pack.fingerprint !== fingerprint || !Array.isArray(pack.entries))
+      return out;
+    for (const e of pack.entries as unknown[]) {
+      if (!Array.isArray(e) || typeof e[0] !== "string" || !(e[1] instanceof Uint8Array)) return new Map();
+      out.set(e[0], e[1]);
+    }
+  } catch {
+    return new Map();
+  }
+  return out;
+}
+
+/**
+ * Writes the pack of every folder whose run used an entry its pack did not hold (best effort, atomic): the
+ * next run in this working directory reads them all at once. Called once a run has read its files.
+ */
+export async function flushManifestStreamCache(): Promise<void> {
+  for (const state of folders.values()) {
+    if (!state.dirty || state.used.size === 0) continue;
+    state.dirty = false;
+    const payload = serialize({
+      format: PACK_FORMAT,
+      fingerprint: state.fingerprint,
+      entries: [...state.used],
+    });
+    if (payload.length > PACK_MAX_BYTES) continue;
+    const digest = createHash("sha256").update(payload).digest();
+    await writeFileAtomic(state.packFile, Buffer.concat([digest, payload])).catch(() => {});
+  }
+}
 
 export interface ManifestCacheOptions {
   /** The cache folder (default platformCacheDir("yaml")); false: parse, never cache. */
@@ -48,12 +124,20 @@ export async function parseManifestStreamCached(
     dir = openBuildFolder(wanted, folder);
     dirs.set(folder, dir);
   }
-  const entry = join(
-    await dir,
-    createHash("sha256").update(`${FORMAT}\0${fingerprint}\0`).update(bytes).digest("hex"),
-  );
-  const docs = readEntry(entry);
-  if (docs) {
+  const folderPath = await dir;
+  const state = folderState(folderPath, fingerprint);
+  const key = createHash("sha256").update(`${FORMAT}\0${fingerprint}\0`).update(bytes).digest("hex");
+  const entry = join(folderPath, key);
+  let stored: Uint8Array | undefined = state.pack.get(key);
+  let docs = stored && decodeEntry(stored);
+  if (!docs) {
+    stored = readBytes(entry);
+    docs = stored && decodeEntry(stored);
+    // Served by its own file: the next pack holds it.
+    if (docs) state.dirty = true;
+  }
+  if (docs && stored) {
+    state.used.set(key, stored);
     let full: YamlStream | undefined;
     return {
       docs,
@@ -65,12 +149,13 @@ export async function parseManifestStreamCached(
     };
   }
   const stream = parseManifestStream(bytes, file);
-  if (stream.docs.every((d) => d.errors.length === 0))
+  if (stream.docs.every((d) => d.errors.length === 0)) {
+    const blob = serialize(stream.docs.map(({ index, value, line }) => ({ index, value, line })));
+    state.used.set(key, blob);
+    state.dirty = true;
     // Best effort: a cache that cannot be written costs time, never a result.
-    await writeFileAtomic(
-      entry,
-      serialize(stream.docs.map(({ index, value, line }) => ({ index, value, line }))),
-    ).catch(() => {});
+    await writeFileAtomic(entry, blob).catch(() => {});
+  }
   return stream;
 }
 
@@ -95,11 +180,19 @@ async function openBuildFolder(root: string, folder: string): Promise<string> {
   return dir;
 }
 
-/** The stored documents, or undefined (a miss) when absent or not what this format writes. */
-function readEntry(path: string): YamlDoc[] | undefined {
+function readBytes(path: string): Uint8Array | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stored documents, or undefined (a miss) when not what this format writes. */
+function decodeEntry(bytes: Uint8Array): YamlDoc[] | undefined {
   let stored: unknown;
   try {
-    stored = deserialize(readFileSync(path));
+    stored = deserialize(bytes);
   } catch {
     return undefined;
   }
