@@ -43,12 +43,18 @@ const log = (s = "") => process.stdout.write(`${s}\n`);
 const PHASES = [
   ["garbage collection", (s) => s[0] === "(garbage collector)"],
   ["finding suite files", (s) => s.includes("findSuites")],
-  ["Rego: cached modules, instantiation", (s) => s.includes("compileRegoTemplates")],
+  [
+    "Rego: cached modules, instantiation",
+    (s) => s.some((f) => f === "compileRegoTemplates" || f === "loadPrograms" || f === "instantiate"),
+  ],
   ["CEL environment", (s) => s.includes("createCelEngine")],
   ["CEL compile (templates)", (s) => s.includes("templateEngines")],
-  ["reading suites, templates, samples (parsed-YAML cache)", (s) => s.includes("readObjects")],
+  [
+    "reading suites, templates, samples (parsed-YAML cache)",
+    (s) => s.includes("readObjects") || s.includes("parseManifestStreamCached"),
+  ],
   ["judging the cases (CEL and Rego evaluation)", (s) => s.includes("runGatorSuites")],
-  ["Node start-up, loading the CLI and policy modules, other", () => true],
+  ["Node start-up, loading the CLI and the suite runner's modules, other", () => true],
 ];
 
 if (!existsSync(LIBRARY)) {
