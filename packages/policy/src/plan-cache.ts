@@ -235,6 +235,15 @@ function encode(parses: Map<string, Parse>, plan: StoredPlan | undefined, build:
   return Buffer.concat([createHash("sha256").update(bytes).digest(), bytes]);
 }
 
+/** v8 deserialisation that answers undefined for bytes it cannot read. */
+function undeserialize(bytes: Uint8Array): unknown {
+  try {
+    return deserialize(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
 
 /** The file's body when its checksum, format and build are right. */
@@ -243,12 +252,7 @@ function openBody(bytes: Uint8Array, build: string): Body | undefined {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const data = buf.subarray(32);
   if (!createHash("sha256").update(data).digest().equals(buf.subarray(0, 32))) return undefined;
-  let b: Body;
-  try {
-    b = deserialize(data) as Body;
-  } catch {
-    return undefined;
-  }
+  const b = undeserialize(data) as Body | undefined;
   if (!b || b.format !== PLAN_CACHE_FORMAT || b.build !== build || !(b.parses instanceof Uint8Array))
     return undefined;
   if (b.plan !== undefined && !(b.plan instanceof Uint8Array && typeof b.planKey === "string"))
@@ -257,12 +261,7 @@ function openBody(bytes: Uint8Array, build: string): Body | undefined {
 }
 
 function decodeParses(bytes: Uint8Array): Map<string, Parse> | undefined {
-  let entries: unknown;
-  try {
-    entries = deserialize(bytes);
-  } catch {
-    return undefined;
-  }
+  const entries = undeserialize(bytes);
   if (!Array.isArray(entries)) return undefined;
   const parses = new Map<string, Parse>();
   for (const e of entries) {
@@ -276,12 +275,7 @@ function decodeParses(bytes: Uint8Array): Map<string, Parse> | undefined {
 
 /** The stored plan, or undefined when any part of it is not what encode writes. */
 function decodePlan(key: string, bytes: Uint8Array): StoredPlan | undefined {
-  let p: PlanBody;
-  try {
-    p = deserialize(bytes) as PlanBody;
-  } catch {
-    return undefined;
-  }
+  const p = undeserialize(bytes) as PlanBody | undefined;
   const u32 = (v: unknown): v is Uint32Array => v instanceof Uint32Array;
   if (
     !p ||
