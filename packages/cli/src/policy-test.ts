@@ -100,18 +100,21 @@ export async function runPolicyTest(
     io.out(`${JSON.stringify({ results, summary }, null, 2)}\n`);
   } else {
     const c = (code: number, s: string) => (o.color ? `\x1b[${code}m${s}\x1b[0m` : s);
+    // One write: a line per case was a write(2) each (hundreds on a library).
+    const lines: string[] = [];
     let suite = "";
     for (const r of cases) {
       if (r.suite !== suite) {
         suite = r.suite;
-        io.out(`${suite}\n`);
+        lines.push(`${suite}\n`);
       }
       const mark = r.ok ? c(32, "ok  ") : r.unsupported ? c(33, "N/S ") : c(31, r.error ? "ERR " : "FAIL");
-      io.out(`  ${mark} ${r.test} / ${r.case}${r.ok ? "" : `: ${message(r)}`}\n`);
+      lines.push(`  ${mark} ${r.test} / ${r.case}${r.ok ? "" : `: ${message(r)}`}\n`);
     }
-    io.out(
+    lines.push(
       `\n${cases.length} case(s): ${cases.length - failed.length} passed, ${failed.length - unsupported} failed${unsupported ? `, ${unsupported} not supported` : ""}\n`,
     );
+    io.out(lines.join(""));
   }
   return { code: failed.length ? 1 : 0, cases };
 }
