@@ -1,6 +1,6 @@
 // Where platform keeps what is costly to recompute between runs (compiled Rego, parsed suite files): per user,
 // never in a shared folder another user could plant results in.
-import { mkdir, mkdtemp, stat } from "node:fs/promises";
+import { mkdirSync, mkdtempSync, statSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import type { Logger } from "./log.ts";
@@ -23,11 +23,15 @@ export function platformCacheDir(name: string, env: NodeJS.ProcessEnv = process.
  * fails the check is not used (a fresh private one in the temp folder is, so the run still works, uncached).
  */
 export async function privateCacheDir(dir: string, log?: Pick<Logger, "warn">): Promise<string> {
+  // Synchronous calls: a run opens its caches once, and on a busy machine each thread-pool round trip of an
+  // asynchronous stat could wait tens of milliseconds for a core (most of a warm `policy test`'s idle time).
   // stat first: on every run but the first the folder exists, and a recursive mkdir costs more than a stat.
-  let st = await stat(dir).catch(() => undefined);
+  let st = statSync(dir, { throwIfNoEntry: false });
   if (!st) {
-    await mkdir(dir, { recursive: true, mode: 0o700 }).catch(() => {});
-    st = await stat(dir).catch(() => undefined);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch {}
+    st = statSync(dir, { throwIfNoEntry: false });
   }
   const uid = process.getuid?.();
   const ok = st?.isDirectory() && (uid === undefined || st.uid === uid) && (st.mode & 0o022) === 0;
@@ -35,5 +39,5 @@ export async function privateCacheDir(dir: string, log?: Pick<Logger, "warn">): 
   log?.warn(
     `not using the cache ${dir}: ${st ? "it is writable by other users or not owned by you" : "it cannot be created"}; using a private temporary folder`,
   );
-  return mkdtemp(join(tmpdir(), "platform-cache-"));
+  return mkdtempSync(join(tmpdir(), "platform-cache-"));
 }

@@ -162,10 +162,7 @@ export async function parseManifestStreamCached(
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
 async function openBuildFolder(root: string, folder: string): Promise<string> {
-  const existed = await stat(folder).then(
-    () => true,
-    () => false,
-  );
+  const existed = statSync(folder, { throwIfNoEntry: false }) !== undefined;
   const dir = await privateCacheDir(folder);
   if (!existed && dir === folder) {
     const now = Date.now();

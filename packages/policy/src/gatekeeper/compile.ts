@@ -3,8 +3,8 @@
 // are moved under it; every template of a run goes into one `opa build` (one entrypoint each), and OPA's
 // errors are given back to the template they concern, with the names its author wrote.
 import { execFile } from "node:child_process";
-import { constants } from "node:fs";
-import { access, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile } from "node:fs/promises";
+import { accessSync, constants, realpathSync, statSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { mapLimit } from "@platform/core/async";
@@ -34,9 +34,9 @@ export type OpaLocation =
 
 /** Finds opa without running it when its version is already known (a second run must not call opa at all). */
 export async function locateOpa(opa: string, cache: RegoCache): Promise<OpaLocation> {
-  const path = await findExecutable(opa);
+  const path = findExecutable(opa);
   if (!path) return { ok: false, ...NOT_INSTALLED };
-  const st = await stat(path);
+  const st = statSync(path);
   const fingerprint = sha256(`${path}\0${st.size}\0${st.mtimeMs}`).slice(0, 32);
   const memo = `opa-${fingerprint}.version`;
   const known = await cache.note(memo);
@@ -56,7 +56,8 @@ export async function locateOpa(opa: string, cache: RegoCache): Promise<OpaLocat
   }
 }
 
-async function findExecutable(name: string): Promise<string | undefined> {
+/** Synchronous: once per run, and an asynchronous call's thread-pool round trip waits for a core when busy. */
+function findExecutable(name: string): string | undefined {
   const candidates = name.includes("/")
     ? [name]
     : (process.env.PATH ?? "")
@@ -65,9 +66,9 @@ async function findExecutable(name: string): Promise<string | undefined> {
         .map((dir) => join(dir, name));
   for (const candidate of candidates) {
     try {
-      await access(candidate, constants.X_OK);
-      const real = await realpath(candidate);
-      if ((await stat(real)).isFile()) return real;
+      accessSync(candidate, constants.X_OK);
+      const real = realpathSync(candidate);
+      if (statSync(real).isFile()) return real;
     } catch {}
   }
   return undefined;
