@@ -75,11 +75,8 @@ interface WasmMemory {
 }
 interface WasmApi {
   Memory: new (descriptor: { initial: number }) => WasmMemory;
-  compile(bytes: Uint8Array): Promise<object>;
-  instantiate(
-    module: object,
-    imports: Record<string, Record<string, unknown>>,
-  ): Promise<{ exports: unknown }>;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -97,7 +94,9 @@ type LoadedPolicy = Pick<opaWasm.LoadedPolicy, "evaluate" | "setData">;
  * our dispatch and handed to the SDK's LoadedPolicy, which does the rest of the ABI (data, input, results).
  */
 export async function instantiate(wasm: Uint8Array, log?: Logger): Promise<PolicyInstance> {
-  const module = await wasmApi.compile(wasm);
+  // Compiled on this thread: V8 compiles functions lazily, so this is validation (a few ms for the
+  // library's module), and the asynchronous API's hand-off to a worker thread waited for a core when busy.
+  const module = new wasmApi.Module(wasm);
   const memory = new wasmApi.Memory({ initial: 5 });
   let exports: OpaExports | undefined;
   let names: Record<number, string> = {};
@@ -128,7 +127,7 @@ export async function instantiate(wasm: Uint8Array, log?: Logger): Promise<Polic
     opa_builtin4: (id: number, _ctx: number, a: number, b: number, c: number, d: number) =>
       call(id, a, b, c, d),
   };
-  const instance = await wasmApi.instantiate(module, { env });
+  const instance = new wasmApi.Instance(module, { env });
   exports = instance.exports as unknown as OpaExports;
   const abi = Number(exports.opa_wasm_abi_version?.value);
   if (abi !== 1) throw new Error(`unsupported OPA wasm ABI version ${abi}`);
