@@ -192,8 +192,12 @@ async function loadPrograms(
       continue;
     }
     for (const unit of units) {
-      const code = [unit.source.rego, ...(unit.source.libs ?? [])].map(codeOnly).join("\n");
-      const missing = instance.missingBuiltins.filter((name) =>
+      const sources = [unit.source.rego, ...(unit.source.libs ?? [])];
+      // Only a name the sources contain at all can be a call: the tokenising (strings and comments emptied)
+      // is done for those alone (it was most of the Rego set-up on the gatekeeper-library).
+      const named = instance.missingBuiltins.filter((name) => sources.some((t) => t.includes(name)));
+      const code = named.length ? sources.map(codeOnly).join("\n") : "";
+      const missing = named.filter((name) =>
         new RegExp(`(?<![\\w.])${escapeRegExp(name)}\\s*\\(`).test(code),
       );
       if (missing.length) {
