@@ -1,4 +1,3 @@
-import { createPublicKey, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -227,6 +226,8 @@ export async function demoSign(io: { out: (s: string) => void; color?: boolean }
       }),
     );
     const trust = { policy, store: await loadTrustStore(join(dir, "trust-store")) };
+    // node:crypto is imported where it is used: at start-up it costs every command ~4 ms.
+    const { createPublicKey } = await import("node:crypto");
     const cosignKeys = [{ name: "northwind-release.pub", key: createPublicKey(id.privateKey) }];
     const sbom = join(dir, "sbom.cdx.json");
     await writeFile(
@@ -291,6 +292,7 @@ export async function demoSign(io: { out: (s: string) => void; color?: boolean }
 /** A small image (config + one layer) written into the layout under `refName`; returns its digest. */
 async function addDemoImage(layout: OciLayout, refName: string, content: string): Promise<string> {
   const { encodeJson, MediaType, sha256Digest } = await oci();
+  const { randomBytes } = await import("node:crypto");
   const layer = Buffer.concat([Buffer.from(content), randomBytes(16)]);
   const config = encodeJson({
     architecture: "amd64",
